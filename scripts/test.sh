@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The one test command (`make test`): installs what the tests need, builds, runs every test
+# project, and prints a last line `tests: N passed, N failed`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-test-deps.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
+
+results=$(mktemp -d)
+dotnet build ComfyOperator.sln -c Release -nologo -clp:ErrorsOnly 2>&1 | tail -50
+if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+  echo "build failed"
+  echo "tests: 0 passed, 1 failed"
+  exit 1
+fi
+
+# Test assemblies run one after another; tests inside each run in parallel (xunit collections).
+status=0
+dotnet test ComfyOperator.sln -c Release --no-build -nologo \
+  --logger "trx" --results-directory "$results" \
+  --blame-hang --blame-hang-timeout 5m "$@" 2>&1 | tee "$results/console.log" | grep -vE '^\s*$' | tail -200
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  e=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters")
+  t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
+  x=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0}))
+  skipped=$((skipped + ${t:-0} - ${x:-0}))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ "$skipped" -gt 0 ]; then
+  echo "tests: $passed passed, $failed failed, $skipped skipped"
+else
+  echo "tests: $passed passed, $failed failed"
+fi
+exit $status

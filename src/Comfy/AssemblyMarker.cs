@@ -1,0 +1,3 @@
+namespace ComfyOperator.Comfy;
+
+internal static class AssemblyMarker;

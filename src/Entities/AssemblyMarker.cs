@@ -1,0 +1,3 @@
+namespace ComfyOperator.Entities;
+
+internal static class AssemblyMarker;

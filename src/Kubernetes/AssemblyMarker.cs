@@ -1,0 +1,3 @@
+namespace ComfyOperator.Kubernetes;
+
+internal static class AssemblyMarker;

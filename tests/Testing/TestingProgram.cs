@@ -1,0 +1,38 @@
+using ComfyOperator.Testing.ComfyUI;
+using ComfyOperator.Testing.Kubernetes;
+
+namespace ComfyOperator.Testing;
+
+/// <summary>
+/// Runs the test substrate standalone: <c>kube-api</c> (Kubernetes API emulator) and
+/// <c>comfyui</c> (ComfyUI simulator).
+/// </summary>
+internal static class TestingProgram
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var verb = args.Length > 0 ? args[0] : "";
+        var rest = args.Skip(1).ToArray();
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+
+        switch (verb)
+        {
+            case "kube-api":
+                return await KubeApiCommand.RunAsync(rest, stop.Token);
+            case "comfyui":
+                return await ComfyUiCommand.RunAsync(rest, stop.Token);
+            default:
+                await Console.Error.WriteLineAsync(
+                    "usage: dotnet run --project tests/Testing -- <kube-api|comfyui> [options]\n" +
+                    "  kube-api --port <p> --kubeconfig <file>     Kubernetes API emulator\n" +
+                    "  comfyui  --port <p> --models <dir> --output <dir>   ComfyUI simulator");
+                return 2;
+        }
+    }
+}
