@@ -14,12 +14,17 @@ if [ "${PIPESTATUS[0]}" -ne 0 ]; then
   exit 1
 fi
 
-# Test assemblies run one after another; tests inside each run in parallel (xunit collections).
+# Test projects run in parallel (two at a time); tests inside each run in parallel by collection.
 status=0
-dotnet test ComfyOperator.sln -c Release --no-build -nologo \
-  --logger "trx" --results-directory "$results" \
-  --blame-hang --blame-hang-timeout 5m "$@" 2>&1 | tee "$results/console.log" | grep -vE '^\s*$' | tail -200
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+projects=$(ls tests/*.Tests/*.csproj)
+printf '%s\n' $projects | xargs -P 2 -I{} sh -c '
+  name=$(basename "{}" .csproj)
+  dotnet test "{}" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --results-directory "'"$results"'" \
+    --blame-hang --blame-hang-timeout 5m '"$*"' > "'"$results"'/$name.log" 2>&1
+  rc=$?
+  grep -E "^(Passed|Failed)!|\[FAIL\]|Error Message|error" "'"$results"'/$name.log" | head -60
+  exit $rc' || status=1
 
 passed=0; failed=0; skipped=0
 for trx in "$results"/*.trx; do
