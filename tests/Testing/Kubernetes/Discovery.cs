@@ -5,7 +5,7 @@ namespace ComfyOperator.Testing.Kubernetes;
 /// <summary>Legacy (unaggregated) discovery documents, /version and the minimal OpenAPI v3 of §1.2–§1.5.</summary>
 internal static class Discovery
 {
-    private static readonly string[] s_verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+    private static readonly string[] s_verbs = ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"];
     private static readonly string[] s_terminatingVerbs = ["delete", "deletecollection", "get", "list", "watch"];
 
     public static JsonObject Version() => new()
