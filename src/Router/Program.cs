@@ -1,6 +1,13 @@
+using ComfyOperator.Router.Api;
+using ComfyOperator.Router.Configuration;
+
 var builder = WebApplication.CreateBuilder(args);
+((IConfigurationBuilder)builder.Configuration).Add(new RouterEnvironmentVariablesSource());
+builder.WebHost.ConfigureKestrel((context, kestrel) => RouterHosting.ConfigureKestrel(context.Configuration, kestrel));
+builder.Services.AddComfyRouter();
+
 var app = builder.Build();
-app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" }));
+app.UseComfyRouter();
 app.Run();
 
 /// <summary>Entry point type, public so tests can host the router with WebApplicationFactory.</summary>

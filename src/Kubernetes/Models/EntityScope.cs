@@ -1,0 +1,7 @@
+namespace ComfyOperator.Kubernetes.Models;
+
+public enum EntityScope
+{
+    Namespaced,
+    Cluster,
+}

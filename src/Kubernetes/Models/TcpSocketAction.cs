@@ -1,0 +1,14 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ComfyOperator.Kubernetes.Models;
+
+public sealed class TcpSocketAction
+{
+    public IntOrString Port { get; set; }
+
+    public string? Host { get; set; }
+
+    [JsonExtensionData]
+    public IDictionary<string, JsonElement>? ExtensionData { get; set; }
+}

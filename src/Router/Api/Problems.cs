@@ -1,0 +1,84 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ComfyOperator.Router.Api;
+
+/// <summary>
+/// Every error the router answers, as ProblemDetails with a stable <c>type</c> and <c>title</c>;
+/// clients switch on <c>type</c>. The field that was wrong goes in the <c>field</c> extension.
+/// </summary>
+internal static class Problems
+{
+    public const string TypeBase = "https://comfyoperator.io/problems/";
+
+    public const string InvalidWorkflow = TypeBase + "invalid-workflow";
+    public const string UiFormatWorkflow = TypeBase + "ui-format-workflow";
+    public const string InvalidRequest = TypeBase + "invalid-request";
+    public const string MalformedJson = TypeBase + "malformed-json";
+    public const string NotAuthenticated = TypeBase + "unauthorized";
+    public const string Forbidden = TypeBase + "forbidden";
+    public const string RunNotFound = TypeBase + "run-not-found";
+    public const string OutputNotFound = TypeBase + "output-not-found";
+    public const string PreviewNotFound = TypeBase + "preview-not-found";
+    public const string NotFoundRoute = TypeBase + "not-found";
+    public const string PendingLimitReached = TypeBase + "pending-limit-reached";
+    public const string BodyTooLarge = TypeBase + "body-too-large";
+    public const string RunFinished = TypeBase + "run-already-finished";
+    public const string InvalidCursor = TypeBase + "invalid-cursor";
+    public const string Internal = TypeBase + "internal-error";
+    public const string Unavailable = TypeBase + "unavailable";
+
+    public static ProblemHttpResult Unauthorized(string detail) =>
+        Create(StatusCodes.Status401Unauthorized, NotAuthenticated, "Authentication required", detail);
+
+    public static ProblemHttpResult Workflow(string detail, string field, string? node = null) =>
+        Create(StatusCodes.Status400BadRequest, InvalidWorkflow, "The workflow is not a valid API-format graph", detail, field, node);
+
+    public static ProblemHttpResult UiFormat(string detail) =>
+        Create(StatusCodes.Status400BadRequest, UiFormatWorkflow, "The workflow is in the editor's UI format", detail, "workflow");
+
+    public static ProblemHttpResult Invalid(string detail, string field) =>
+        Create(StatusCodes.Status400BadRequest, InvalidRequest, "The request is not valid", detail, field);
+
+    public static ProblemHttpResult Cursor(string detail) =>
+        Create(StatusCodes.Status400BadRequest, InvalidCursor, "The paging cursor is not valid", detail, "cursor");
+
+    public static ProblemHttpResult UnknownRun(string id) =>
+        Create(StatusCodes.Status404NotFound, RunNotFound, "Run not found", $"There is no run '{id}'.", "id");
+
+    public static ProblemHttpResult UnknownOutput(string id, string name) =>
+        Create(StatusCodes.Status404NotFound, OutputNotFound, "Output not found", $"Run '{id}' has no output '{name}'.", "name");
+
+    public static ProblemHttpResult NoPreview(string id) =>
+        Create(StatusCodes.Status404NotFound, PreviewNotFound, "No preview yet", $"Run '{id}' has no preview image (yet).", "id");
+
+    public static ProblemHttpResult Finished(string id, string status) =>
+        Create(StatusCodes.Status409Conflict, RunFinished, "The run has already finished", $"Run '{id}' is {status}; there is nothing to cancel.", "id");
+
+    public static ProblemHttpResult PendingLimit(int limit) =>
+        Create(StatusCodes.Status429TooManyRequests, PendingLimitReached, "Too many pending runs",
+            $"{limit} runs are already waiting for a worker (Router:PendingLimit). Retry later.");
+
+    public static ProblemDetails Details(int status, string type, string title, string? detail, string? field = null)
+    {
+        var problem = new ProblemDetails { Status = status, Type = type, Title = title, Detail = detail };
+        if (field is not null)
+        {
+            problem.Extensions["field"] = field;
+        }
+
+        return problem;
+    }
+
+    private static ProblemHttpResult Create(int status, string type, string title, string detail, string? field = null, string? node = null)
+    {
+        var problem = Details(status, type, title, detail, field);
+        if (node is not null)
+        {
+            problem.Extensions["node"] = node;
+        }
+
+        return TypedResults.Problem(problem);
+    }
+}

@@ -1,0 +1,45 @@
+using ComfyOperator.Router.Security;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace ComfyOperator.Router.Api;
+
+/// <summary>The HTTP pipeline and every endpoint group.</summary>
+internal static class RouterEndpoints
+{
+    public const string OpenApiPath = "/openapi/v1.json";
+
+    public static WebApplication UseComfyRouter(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        // The API explorer is behind the same credentials as the API it describes.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/docs"), docs => docs.Use(async (context, next) =>
+        {
+            if (context.User.Identity?.IsAuthenticated != true)
+            {
+                await context.ChallengeAsync(RouterAuthentication.Scheme);
+                return;
+            }
+
+            await next(context);
+        }));
+        app.UseSwaggerUI(options =>
+        {
+            options.RoutePrefix = "docs";
+            options.SwaggerEndpoint(OpenApiPath, "ComfyOperator router v1");
+            options.DocumentTitle = "ComfyOperator router API";
+        });
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapHealthApi();
+        app.MapRunsApi();
+        app.MapNodesApi();
+        return app;
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using ComfyOperator.Router.Runs;
+
+namespace ComfyOperator.Router.Api;
+
+/// <summary>A run as the API shows it.</summary>
+internal sealed record RunResponse(
+    string Id,
+    string Status,
+    int Priority,
+    int Attempts,
+    string? Worker,
+    string? PromptId,
+    string? Reason,
+    RunFailureResponse? Error,
+    JsonElement? Metadata,
+    string? IdempotencyKey,
+    DateTimeOffset QueuedAt,
+    DateTimeOffset? DispatchedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    IReadOnlyList<RunOutputResponse> Outputs,
+    RunLinks Links)
+{
+    public static RunResponse From(RunRecord run)
+    {
+        var self = $"/v1/runs/{run.Id}";
+        JsonElement? metadata = null;
+        if (run.Metadata is not null)
+        {
+            using var document = JsonDocument.Parse(run.Metadata);
+            metadata = document.RootElement.Clone();
+        }
+
+        return new RunResponse(
+            run.Id,
+            run.Status.ToWire(),
+            run.Priority,
+            run.Attempts,
+            run.Worker,
+            run.PromptId,
+            run.Reason,
+            run.Failure is null ? null : new RunFailureResponse(run.Failure.Code, run.Failure.Message, run.Failure.NodeId, run.Failure.NodeType, run.Failure.ExceptionType),
+            metadata,
+            run.IdempotencyKey,
+            run.QueuedAt,
+            run.DispatchedAt,
+            run.StartedAt,
+            run.FinishedAt,
+            [.. run.Outputs.Select(o => new RunOutputResponse(o.Name, o.NodeId, o.ContentType, o.Size, $"{self}/outputs/{o.Name}"))],
+            new RunLinks(self, $"{self}/events", $"{self}/preview", self));
+    }
+}

@@ -1,0 +1,70 @@
+using ComfyOperator.Router.Api;
+using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Outputs;
+using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Scheduling;
+using ComfyOperator.Router.Security;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Configuration;
+
+/// <summary>Registers the router's services; Program.cs stays short.</summary>
+internal static class RouterServiceCollectionExtensions
+{
+    public static IServiceCollection AddComfyRouter(this IServiceCollection services)
+    {
+        services.AddOptions<RouterOptions>()
+            .BindConfiguration(RouterOptions.SectionName)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RouterOptions>, RouterOptionsValidator>();
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var problem = context.ProblemDetails;
+            if (problem.Type is null || problem.Type.StartsWith("https://tools.ietf.org/", StringComparison.Ordinal))
+            {
+                problem.Type = problem.Status switch
+                {
+                    StatusCodes.Status404NotFound => Problems.NotFoundRoute,
+                    StatusCodes.Status401Unauthorized => Problems.NotAuthenticated,
+                    StatusCodes.Status403Forbidden => Problems.Forbidden,
+                    StatusCodes.Status413PayloadTooLarge => Problems.BodyTooLarge,
+                    StatusCodes.Status500InternalServerError => Problems.Internal,
+                    _ => Problems.TypeBase + "http-" + problem.Status,
+                };
+            }
+        });
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddOpenApi();
+
+        services.AddSingleton<CredentialStore>();
+        services.AddAuthentication(RouterAuthentication.Scheme)
+            .AddScheme<AuthenticationSchemeOptions, CredentialsAuthenticationHandler>(RouterAuthentication.Scheme, null);
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(RouterAuthentication.Scheme).RequireAuthenticatedUser().Build());
+
+        services.AddHttpClient(HealthProber.HttpClientName);
+        services.AddSingleton<StaticNodeSource>();
+        services.AddSingleton<INodeSource>(sp => sp.GetRequiredService<StaticNodeSource>());
+        services.AddSingleton<WorkerRegistry>();
+
+        services.AddSingleton<IRunStore, SqliteRunStore>();
+        services.AddSingleton<IOutputStore, LocalDirectoryOutputStore>();
+        services.AddSingleton<RunEventHub>();
+        services.AddSingleton<DispatchQueue>();
+        services.AddSingleton<RunService>();
+        services.AddSingleton<RunRecovery>();
+        services.AddSingleton(sp => PlacementPolicyFactory.Create(sp.GetRequiredService<IOptions<RouterOptions>>().Value.PlacementPolicy));
+
+        // Order matters: the store is open and runs are recovered before probing and dispatch start.
+        services.AddHostedService<RunStoreInitializer>();
+        services.AddSingleton<HealthProber>();
+        services.AddHostedService(sp => sp.GetRequiredService<HealthProber>());
+        return services;
+    }
+}

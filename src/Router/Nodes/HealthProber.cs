@@ -1,0 +1,128 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using ComfyOperator.Router.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Nodes;
+
+/// <summary>
+/// Active health: <c>GET /system_stats</c> on every worker each <c>ProbeInterval</c>, each with its
+/// own <c>ProbeTimeout</c>. Also logs clearly when no worker is configured at all.
+/// </summary>
+internal sealed partial class HealthProber(
+    WorkerRegistry registry,
+    IHttpClientFactory httpClients,
+    IOptions<RouterOptions> options,
+    TimeProvider time,
+    ILogger<HealthProber> logger) : BackgroundService
+{
+    public const string HttpClientName = "comfy-worker";
+
+    /// <summary>Failures in a row before a healthy worker is marked unhealthy.</summary>
+    private const int FailureThreshold = 2;
+
+    private readonly RouterOptions _options = options.Value;
+    private TaskCompletionSource _probeNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Asks for a probe round now (new workers, a worker suspected lost).</summary>
+    public void ProbeSoon() => _probeNow.TrySetResult();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        registry.Changed += (_, _) => ProbeSoon();
+        var warnedEmpty = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var workers = registry.Workers;
+            if (workers.Count == 0 && !warnedEmpty)
+            {
+                LogNoNodes(logger);
+                warnedEmpty = true;
+            }
+            else if (workers.Count > 0)
+            {
+                warnedEmpty = false;
+            }
+
+            _probeNow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await Task.WhenAll(workers.Select(worker => ProbeAsync(worker, stoppingToken)));
+            try
+            {
+                await _probeNow.Task.WaitAsync(_options.ProbeInterval, time, stoppingToken);
+            }
+            catch (TimeoutException)
+            {
+                // The interval elapsed: next round.
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    internal async Task ProbeAsync(WorkerState worker, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ProbeTimeout);
+        var wasHealthy = worker.ActiveHealth == HealthState.Healthy;
+        try
+        {
+            var client = httpClients.CreateClient(HttpClientName);
+            using var document = await client.GetFromJsonAsync<JsonDocument>(new Uri(worker.BaseAddress, "system_stats"), timeout.Token);
+            var root = document?.RootElement ?? default;
+            string? version = null;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("system", out var system) && system.TryGetProperty("comfyui_version", out var v) && v.ValueKind == JsonValueKind.String)
+            {
+                version = v.GetString();
+            }
+
+            var devices = new List<GpuDevice>();
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("devices", out var list) && list.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var device in list.EnumerateArray())
+                {
+                    devices.Add(new GpuDevice(
+                        device.TryGetProperty("name", out var name) ? name.ToString() : "",
+                        device.TryGetProperty("type", out var type) ? type.ToString() : "",
+                        device.TryGetProperty("vram_total", out var total) && total.TryGetInt64(out var t) ? t : 0,
+                        device.TryGetProperty("vram_free", out var free) && free.TryGetInt64(out var f) ? f : 0));
+                }
+            }
+
+            worker.ReportProbeSuccess(time.GetUtcNow(), version, devices);
+            if (!wasHealthy)
+            {
+                LogHealthy(logger, worker.Name, version);
+                Recovered?.Invoke(this, worker);
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or NotSupportedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            var error = ex is OperationCanceledException ? $"probe timed out after {_options.ProbeTimeout.TotalSeconds:0.#}s" : ex.Message;
+            worker.ReportProbeFailure(time.GetUtcNow(), error, FailureThreshold);
+            if (wasHealthy && worker.ActiveHealth == HealthState.Unhealthy)
+            {
+                LogUnhealthy(logger, worker.Name, error);
+                Lost?.Invoke(this, worker);
+            }
+        }
+    }
+
+    /// <summary>A worker's probe started succeeding.</summary>
+    public event EventHandler<WorkerState>? Recovered;
+
+    /// <summary>A healthy worker's probe failed past the threshold.</summary>
+    public event EventHandler<WorkerState>? Lost;
+
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "No ComfyUI nodes are configured: runs will wait in the queue. Set COMFY_ROUTER__NODES (e.g. http://gpu[1-8]:8188) or COMFY_ROUTER__SERVERS_FILE.")]
+    private static partial void LogNoNodes(ILogger logger);
+
+    [LoggerMessage(EventId = 1502, Level = LogLevel.Information, Message = "Worker {Worker} is healthy (ComfyUI {Version})")]
+    private static partial void LogHealthy(ILogger logger, string worker, string? version);
+
+    [LoggerMessage(EventId = 1503, Level = LogLevel.Warning, Message = "Worker {Worker} is unhealthy: {Error}")]
+    private static partial void LogUnhealthy(ILogger logger, string worker, string error);
+}

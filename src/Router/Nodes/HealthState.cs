@@ -1,0 +1,8 @@
+namespace ComfyOperator.Router.Nodes;
+
+internal enum HealthState
+{
+    Unknown,
+    Healthy,
+    Unhealthy,
+}

@@ -1,0 +1,68 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace ComfyOperator.Router.Nodes;
+
+/// <summary>The live set of workers, kept in step with the <see cref="INodeSource"/>.</summary>
+internal sealed partial class WorkerRegistry : IDisposable
+{
+    private readonly INodeSource _source;
+    private readonly ILogger<WorkerRegistry> _logger;
+    private readonly ConcurrentDictionary<Uri, WorkerState> _workers = new();
+    private readonly Lock _gate = new();
+
+    public WorkerRegistry(INodeSource source, ILogger<WorkerRegistry> logger)
+    {
+        _source = source;
+        _logger = logger;
+        Sync();
+        _source.Changed += OnSourceChanged;
+    }
+
+    /// <summary>Raised after workers were added or removed.</summary>
+    public event EventHandler? Changed;
+
+    public IReadOnlyList<WorkerState> Workers => [.. _workers.Values.OrderBy(w => w.BaseAddress.ToString(), StringComparer.Ordinal)];
+
+    public WorkerState? Find(string baseAddress) =>
+        Uri.TryCreate(baseAddress, UriKind.Absolute, out var uri) && _workers.TryGetValue(uri, out var worker) ? worker : null;
+
+    public void Dispose() => _source.Changed -= OnSourceChanged;
+
+    private void OnSourceChanged(object? sender, EventArgs e)
+    {
+        Sync();
+        Changed?.Invoke(this, EventArgs.Empty);
+    }
+
+    private void Sync()
+    {
+        lock (_gate)
+        {
+            var wanted = _source.Current.ToDictionary(n => n.BaseAddress);
+            foreach (var (uri, worker) in _workers)
+            {
+                if (!wanted.ContainsKey(uri))
+                {
+                    worker.Removed = true;
+                    _workers.TryRemove(uri, out _);
+                    LogRemoved(_logger, worker.Name);
+                }
+            }
+
+            foreach (var (uri, node) in wanted)
+            {
+                if (_workers.TryAdd(uri, new WorkerState(node)))
+                {
+                    LogAdded(_logger, uri, node.Source);
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Worker {Address} added (from {Source})")]
+    private static partial void LogAdded(ILogger logger, Uri address, string source);
+
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Information, Message = "Worker {Worker} removed")]
+    private static partial void LogRemoved(ILogger logger, string worker);
+}

@@ -1,0 +1,195 @@
+namespace ComfyOperator.Router.Nodes;
+
+/// <summary>
+/// What the router knows about one worker. Health is kept the way YARP keeps it for destinations:
+/// active (the <c>/system_stats</c> probe) apart from passive (failed dispatches, stalls), and a
+/// worker takes runs only when both say healthy.
+/// </summary>
+internal sealed class WorkerState(NodeEndpoint endpoint)
+{
+    private readonly Lock _gate = new();
+    private readonly HashSet<string> _runs = new(StringComparer.Ordinal);
+    private HealthState _active = HealthState.Unknown;
+    private DateTimeOffset? _passiveUnhealthyUntil;
+
+    public NodeEndpoint Endpoint { get; } = endpoint;
+
+    public Uri BaseAddress => Endpoint.BaseAddress;
+
+    public string Name { get; } = endpoint.BaseAddress.GetLeftPart(UriPartial.Authority);
+
+    public bool Removed { get; set; }
+
+    public HealthState ActiveHealth
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _active;
+            }
+        }
+    }
+
+    public int ConsecutiveProbeFailures { get; private set; }
+
+    public DateTimeOffset? LastProbeAt { get; private set; }
+
+    public string? LastError { get; private set; }
+
+    public string? ComfyVersion { get; private set; }
+
+    public IReadOnlyList<GpuDevice> Devices { get; private set; } = [];
+
+    /// <summary>Prompts the worker reports as running plus pending (any client's).</summary>
+    public int? QueueRemaining { get; set; }
+
+    /// <summary>The run currently executing on this worker, as far as we know.</summary>
+    public string? RunningRunId { get; set; }
+
+    /// <summary>Our runs placed on this worker and not yet finished.</summary>
+    public int Assigned
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _runs.Count;
+            }
+        }
+    }
+
+    public IReadOnlyList<string> AssignedRuns
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _runs];
+            }
+        }
+    }
+
+    public HealthState PassiveHealth(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            return _passiveUnhealthyUntil is { } until && until > now ? HealthState.Unhealthy : HealthState.Healthy;
+        }
+    }
+
+    public bool IsEligible(DateTimeOffset now, int maxQueue)
+    {
+        lock (_gate)
+        {
+            return !Removed
+                && _active == HealthState.Healthy
+                && !(_passiveUnhealthyUntil is { } until && until > now)
+                && _runs.Count < 1 + maxQueue;
+        }
+    }
+
+    /// <summary>Reserves a slot for a run; false if the worker filled up meanwhile.</summary>
+    public bool TryAssign(string runId, int maxQueue)
+    {
+        lock (_gate)
+        {
+            if (_runs.Count >= 1 + maxQueue && !_runs.Contains(runId))
+            {
+                return false;
+            }
+
+            _runs.Add(runId);
+            return true;
+        }
+    }
+
+    /// <summary>Reserves a slot regardless of the allowance (restart recovery: the run is already there).</summary>
+    public void ForceAssign(string runId)
+    {
+        lock (_gate)
+        {
+            _runs.Add(runId);
+        }
+    }
+
+    public void Release(string runId)
+    {
+        lock (_gate)
+        {
+            _runs.Remove(runId);
+            if (RunningRunId == runId)
+            {
+                RunningRunId = null;
+            }
+        }
+    }
+
+    public void ReportProbeSuccess(DateTimeOffset now, string? version, IReadOnlyList<GpuDevice> devices)
+    {
+        lock (_gate)
+        {
+            _active = HealthState.Healthy;
+            ConsecutiveProbeFailures = 0;
+            LastProbeAt = now;
+            ComfyVersion = version;
+            Devices = devices;
+        }
+    }
+
+    /// <summary>Records a failed probe; the worker turns unhealthy at <paramref name="threshold"/> failures in a row (or at once if never seen healthy).</summary>
+    public void ReportProbeFailure(DateTimeOffset now, string error, int threshold)
+    {
+        lock (_gate)
+        {
+            ConsecutiveProbeFailures++;
+            LastProbeAt = now;
+            LastError = error;
+            if (_active != HealthState.Healthy || ConsecutiveProbeFailures >= threshold)
+            {
+                _active = HealthState.Unhealthy;
+            }
+        }
+    }
+
+    /// <summary>Passive health: a failed dispatch or a stall takes the worker out of rotation for a while.</summary>
+    public void ReportPassiveFailure(DateTimeOffset until, string error)
+    {
+        lock (_gate)
+        {
+            _passiveUnhealthyUntil = until;
+            LastError = error;
+        }
+    }
+
+    public void MarkActiveUnhealthy(string error)
+    {
+        lock (_gate)
+        {
+            _active = HealthState.Unhealthy;
+            LastError = error;
+        }
+    }
+
+    public void ClearPassiveFailure()
+    {
+        lock (_gate)
+        {
+            _passiveUnhealthyUntil = null;
+        }
+    }
+
+    /// <summary>Idle, Busy or Offline, as in the original Comfy Router's admin page.</summary>
+    public string Phase(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            if (_active != HealthState.Healthy)
+            {
+                return _active == HealthState.Unknown ? "Pending" : "Offline";
+            }
+
+            return _runs.Count > 0 || QueueRemaining > 0 ? "Busy" : "Idle";
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using ComfyOperator.Router.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Outputs;
+
+/// <summary>Outputs as files under <c>&lt;OutputDirectory&gt;/&lt;run id&gt;/&lt;name&gt;</c>.</summary>
+internal sealed class LocalDirectoryOutputStore : IOutputStore
+{
+    private readonly string _root;
+
+    public LocalDirectoryOutputStore(IOptions<RouterOptions> options)
+        : this(options.Value.ResolvedOutputDirectory)
+    {
+    }
+
+    public LocalDirectoryOutputStore(string root)
+    {
+        _root = Path.GetFullPath(root);
+    }
+
+    public async Task<long> SaveAsync(string runId, string name, Stream content, CancellationToken cancellationToken)
+    {
+        var path = PathOf(runId, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = path + ".partial";
+        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+        {
+            await content.CopyToAsync(file, cancellationToken);
+        }
+
+        // Readers never see half a file: the name appears only once the bytes are all there.
+        File.Move(temporary, path, overwrite: true);
+        return new FileInfo(path).Length;
+    }
+
+    public Task<Stream?> OpenAsync(string runId, string name, CancellationToken cancellationToken)
+    {
+        if (!OutputNames.IsSafe(runId) || !OutputNames.IsSafe(name))
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+
+        var path = PathOf(runId, name);
+        return Task.FromResult<Stream?>(File.Exists(path)
+            ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, useAsync: true)
+            : null);
+    }
+
+    public Task DeleteRunAsync(string runId, CancellationToken cancellationToken)
+    {
+        if (OutputNames.IsSafe(runId))
+        {
+            var directory = Path.Combine(_root, runId);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private string PathOf(string runId, string name)
+    {
+        if (!OutputNames.IsSafe(runId) || !OutputNames.IsSafe(name))
+        {
+            throw new ArgumentException($"Unsafe output path '{runId}/{name}'.", nameof(name));
+        }
+
+        var path = Path.GetFullPath(Path.Combine(_root, runId, name));
+        if (!path.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Output path '{runId}/{name}' escapes the output directory.", nameof(name));
+        }
+
+        return path;
+    }
+}

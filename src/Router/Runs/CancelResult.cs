@@ -1,0 +1,3 @@
+namespace ComfyOperator.Router.Runs;
+
+internal sealed record CancelResult(CancelOutcome Outcome, RunRecord? Run);

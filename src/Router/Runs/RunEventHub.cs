@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+
+namespace ComfyOperator.Router.Runs;
+
+/// <summary>Live fan-out of run events to SSE subscribers. History lives in the store; this only carries what happens next.</summary>
+internal sealed class RunEventHub
+{
+    private readonly ConcurrentDictionary<string, ImmutableSubscribers> _subscribers = new(StringComparer.Ordinal);
+
+    public RunEventSubscription Subscribe(string runId)
+    {
+        var channel = Channel.CreateBounded<RunEvent>(new BoundedChannelOptions(1024)
+        {
+            // A reader that falls this far behind loses the oldest progress; the final event still arrives.
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        });
+        _subscribers.AddOrUpdate(runId, _ => new ImmutableSubscribers([channel]), (_, existing) => new ImmutableSubscribers([.. existing.Channels, channel]));
+        return new RunEventSubscription(channel.Reader, () => Remove(runId, channel));
+    }
+
+    public void Publish(RunEvent runEvent)
+    {
+        if (_subscribers.TryGetValue(runEvent.RunId, out var subscribers))
+        {
+            foreach (var channel in subscribers.Channels)
+            {
+                channel.Writer.TryWrite(runEvent);
+            }
+        }
+    }
+
+    private void Remove(string runId, Channel<RunEvent> channel)
+    {
+        while (_subscribers.TryGetValue(runId, out var existing))
+        {
+            var remaining = existing.Channels.Where(c => c != channel).ToArray();
+            var done = remaining.Length == 0
+                ? _subscribers.TryRemove(new KeyValuePair<string, ImmutableSubscribers>(runId, existing))
+                : _subscribers.TryUpdate(runId, new ImmutableSubscribers(remaining), existing);
+            if (done)
+            {
+                break;
+            }
+        }
+
+        channel.Writer.TryComplete();
+    }
+
+    private sealed record ImmutableSubscribers(Channel<RunEvent>[] Channels);
+}

@@ -1,0 +1,18 @@
+namespace ComfyOperator.Router.Runs;
+
+/// <summary>The SSE event names.</summary>
+internal static class RunEventTypes
+{
+    public const string State = "state";
+    public const string Queued = "queued";
+    public const string Requeued = "requeued";
+    public const string Dispatching = "dispatching";
+    public const string Started = "started";
+    public const string Progress = "progress";
+    public const string Preview = "preview";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+
+    public static bool IsTerminal(string type) => type is Succeeded or Failed or Cancelled;
+}

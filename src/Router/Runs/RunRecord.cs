@@ -1,0 +1,50 @@
+namespace ComfyOperator.Router.Runs;
+
+/// <summary>One run as the store keeps it. Immutable: every change is a new record written by <see cref="RunService"/>.</summary>
+internal sealed record RunRecord
+{
+    public required string Id { get; init; }
+
+    /// <summary>Store-assigned, increasing with submission order; the paging key.</summary>
+    public long Sequence { get; init; }
+
+    public RunStatus Status { get; init; }
+
+    public int Priority { get; init; }
+
+    public string? IdempotencyKey { get; init; }
+
+    /// <summary>The API-format graph as submitted (JSON text).</summary>
+    public required string Workflow { get; init; }
+
+    /// <summary>Caller's metadata (JSON object text), echoed back.</summary>
+    public string? Metadata { get; init; }
+
+    public int Attempts { get; init; }
+
+    /// <summary>Base URL of the worker the run is (or was last) on.</summary>
+    public string? Worker { get; init; }
+
+    /// <summary>The prompt_id we gave ComfyUI for the current attempt.</summary>
+    public string? PromptId { get; init; }
+
+    /// <summary>Why the run ended up in its state (cancel reason, requeue reason, failure summary).</summary>
+    public string? Reason { get; init; }
+
+    public RunFailure? Failure { get; init; }
+
+    public IReadOnlyList<RunOutput> Outputs { get; init; } = [];
+
+    public bool CancelRequested { get; init; }
+
+    public DateTimeOffset QueuedAt { get; init; }
+
+    public DateTimeOffset? DispatchedAt { get; init; }
+
+    public DateTimeOffset? StartedAt { get; init; }
+
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>Sequence number of the last event of this run (0 = none yet).</summary>
+    public long LastEventSequence { get; init; }
+}

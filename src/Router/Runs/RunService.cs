@@ -1,0 +1,331 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Outputs;
+using ComfyOperator.Router.Scheduling;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Runs;
+
+/// <summary>
+/// The run lifecycle: the only writer of run state. Every change is written to the store together
+/// with its event, then published to live subscribers, so a restart or a reconnecting client sees
+/// the same history. Changes are serialised by one lock; each is a short store write.
+/// </summary>
+internal sealed partial class RunService(
+    IRunStore store,
+    RunEventHub hub,
+    DispatchQueue queue,
+    IOutputStore outputs,
+    IOptions<RouterOptions> options,
+    TimeProvider time,
+    ILogger<RunService> logger) : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly SemaphoreSlim _write = new(1, 1);
+    private readonly ConcurrentDictionary<string, RunRecord> _active = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, PreviewImage> _previews = new(StringComparer.Ordinal);
+    private readonly RouterOptions _options = options.Value;
+    private int _pruning;
+
+    /// <summary>Set by the dispatcher once it exists (it depends on this service).</summary>
+    public IActiveRunControl? ActiveRuns { get; set; }
+
+    public async Task<SubmitResult> SubmitAsync(SubmitRunCommand command, CancellationToken cancellationToken)
+    {
+        if (command.IdempotencyKey is not null)
+        {
+            var existing = await store.GetByIdempotencyKeyAsync(command.IdempotencyKey, cancellationToken);
+            if (existing is not null)
+            {
+                return new SubmitResult(SubmitOutcome.Replayed, Fresh(existing));
+            }
+        }
+
+        await _write.WaitAsync(cancellationToken);
+        try
+        {
+            if (queue.Count >= _options.PendingLimit)
+            {
+                return new SubmitResult(SubmitOutcome.PendingLimitReached, null);
+            }
+
+            var now = time.GetUtcNow();
+            var run = new RunRecord
+            {
+                Id = Guid.CreateVersion7(now).ToString("D"),
+                Status = RunStatus.Queued,
+                Priority = command.Priority,
+                IdempotencyKey = command.IdempotencyKey,
+                Workflow = command.Workflow,
+                Metadata = command.Metadata,
+                QueuedAt = now,
+                LastEventSequence = 1,
+            };
+            var queued = new RunEvent(run.Id, 1, RunEventTypes.Queued, Serialize(new { status = "queued", priority = run.Priority }), now);
+            var (stored, created) = await store.InsertAsync(run, queued, cancellationToken);
+            if (!created)
+            {
+                return new SubmitResult(SubmitOutcome.Replayed, Fresh(stored));
+            }
+
+            _active[stored.Id] = stored;
+            queue.TryEnqueue(new QueuedRun(stored.Id, stored.Priority, stored.Sequence));
+            hub.Publish(queued);
+            return new SubmitResult(SubmitOutcome.Created, stored);
+        }
+        finally
+        {
+            _write.Release();
+        }
+    }
+
+    public async Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
+        _active.TryGetValue(id, out var run) ? run : await store.GetAsync(id, cancellationToken);
+
+    public Task<RunPage> ListAsync(RunStatus? status, int limit, long? before, CancellationToken cancellationToken) =>
+        store.ListAsync(status, limit, before, cancellationToken);
+
+    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(string id, long after, CancellationToken cancellationToken) =>
+        store.GetEventsAsync(id, after, cancellationToken);
+
+    public PreviewImage? GetPreview(string id) => _previews.TryGetValue(id, out var preview) ? preview : null;
+
+    public Task<bool> IsStoreReachableAsync(CancellationToken cancellationToken) => store.PingAsync(cancellationToken);
+
+    public async Task<CancelResult> CancelAsync(string id, string reason, CancellationToken cancellationToken)
+    {
+        var outcome = CancelOutcome.NotFound;
+        var run = await TransitionAsync(id, current =>
+        {
+            if (current.Status.IsTerminal())
+            {
+                outcome = CancelOutcome.AlreadyFinished;
+                return null;
+            }
+
+            if (current.Status == RunStatus.Queued)
+            {
+                queue.TryRemove(id);
+                outcome = CancelOutcome.Cancelled;
+                return Change.To(current with { Status = RunStatus.Cancelled, Reason = reason, FinishedAt = time.GetUtcNow() }, RunEventTypes.Cancelled, new { reason });
+            }
+
+            outcome = CancelOutcome.Requested;
+            return current.CancelRequested ? null : Change.To(current with { CancelRequested = true, Reason = reason });
+        }, cancellationToken);
+
+        if (outcome == CancelOutcome.Requested)
+        {
+            ActiveRuns?.RequestCancel(id);
+        }
+
+        return new CancelResult(outcome, run ?? await GetAsync(id, cancellationToken));
+    }
+
+    /// <summary>Queued → Dispatching on <paramref name="worker"/>; null when the run is no longer queued (cancelled meanwhile).</summary>
+    public Task<RunRecord?> BeginDispatchAsync(string id, string worker, string promptId, CancellationToken cancellationToken) =>
+        TransitionAsync(id, current => current.Status != RunStatus.Queued || current.CancelRequested
+            ? null
+            : Change.To(
+                current with { Status = RunStatus.Dispatching, Worker = worker, PromptId = promptId, Attempts = current.Attempts + 1, DispatchedAt = time.GetUtcNow() },
+                RunEventTypes.Dispatching,
+                new { worker, promptId, attempt = current.Attempts + 1 }), cancellationToken);
+
+    public Task<RunRecord?> MarkRunningAsync(string id, string promptId, CancellationToken cancellationToken) =>
+        TransitionAsync(id, current => current.Status != RunStatus.Dispatching || current.PromptId != promptId
+            ? null
+            : Change.To(
+                current with { Status = RunStatus.Running, StartedAt = time.GetUtcNow() },
+                RunEventTypes.Started,
+                new { worker = current.Worker, promptId, attempt = current.Attempts }), cancellationToken);
+
+    public Task<RunRecord?> ProgressAsync(string id, string? node, double value, double max, double fraction, CancellationToken cancellationToken) =>
+        TransitionAsync(id, current => current.Status.IsTerminal()
+            ? null
+            : Change.To(current, RunEventTypes.Progress, new { node, value, max, fraction = Math.Round(fraction, 4) }), cancellationToken);
+
+    public async Task PreviewAsync(string id, ReadOnlyMemory<byte> bytes, string contentType, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        _previews[id] = new PreviewImage(bytes, contentType, now);
+        await TransitionAsync(id, current => current.Status.IsTerminal()
+            ? null
+            : Change.To(current, RunEventTypes.Preview, new { url = $"/v1/runs/{id}/preview", contentType, at = now }), cancellationToken);
+    }
+
+    public Task<RunRecord?> SucceedAsync(string id, string promptId, IReadOnlyList<RunOutput> produced, CancellationToken cancellationToken) =>
+        FinishAsync(id, promptId, current => Change.To(
+            current with { Status = RunStatus.Succeeded, Outputs = produced, FinishedAt = time.GetUtcNow(), Reason = null },
+            RunEventTypes.Succeeded,
+            new { outputs = produced.Select(o => new { o.Name, o.NodeId, o.ContentType, o.Size, url = $"/v1/runs/{id}/outputs/{o.Name}" }) }), cancellationToken);
+
+    public Task<RunRecord?> FailAsync(string id, string? promptId, RunFailure failure, CancellationToken cancellationToken) =>
+        FinishAsync(id, promptId, current => Change.To(
+            current with { Status = RunStatus.Failed, Failure = failure, Reason = failure.Message, FinishedAt = time.GetUtcNow() },
+            RunEventTypes.Failed,
+            new { failure.Code, failure.Message, failure.NodeId, failure.NodeType, failure.ExceptionType }), cancellationToken);
+
+    public Task<RunRecord?> MarkCancelledAsync(string id, string? promptId, string reason, CancellationToken cancellationToken) =>
+        FinishAsync(id, promptId, current => Change.To(
+            current with { Status = RunStatus.Cancelled, Reason = current.Reason ?? reason, FinishedAt = time.GetUtcNow() },
+            RunEventTypes.Cancelled,
+            new { reason = current.Reason ?? reason }), cancellationToken);
+
+    /// <summary>Back to our queue after a lost worker; the caller has checked the attempt budget.</summary>
+    public async Task<RunRecord?> RequeueAsync(string id, string promptId, string reason, CancellationToken cancellationToken)
+    {
+        var run = await TransitionAsync(id, current => current.Status.IsTerminal() || current.PromptId != promptId
+            ? null
+            : Change.To(
+                current with { Status = RunStatus.Queued, Worker = null, PromptId = null, Reason = reason, StartedAt = null, DispatchedAt = null },
+                RunEventTypes.Requeued,
+                new { reason, attempt = current.Attempts }), cancellationToken);
+        if (run is not null)
+        {
+            queue.TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence));
+        }
+
+        return run;
+    }
+
+    /// <summary>Loads unfinished runs after a restart: queued ones go back in the queue; the others are returned for reconciliation.</summary>
+    public async Task<IReadOnlyList<RunRecord>> RecoverAsync(CancellationToken cancellationToken)
+    {
+        var onWorkers = new List<RunRecord>();
+        foreach (var run in await store.ListUnfinishedAsync(cancellationToken))
+        {
+            _active[run.Id] = run;
+            if (run.Status == RunStatus.Queued)
+            {
+                queue.TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence));
+            }
+            else
+            {
+                onWorkers.Add(run);
+            }
+        }
+
+        LogRecovered(logger, _active.Count - onWorkers.Count, onWorkers.Count);
+        return onWorkers;
+    }
+
+    private RunRecord Fresh(RunRecord stored) => _active.TryGetValue(stored.Id, out var live) ? live : stored;
+
+    private async Task<RunRecord?> FinishAsync(string id, string? promptId, Func<RunRecord, Change> change, CancellationToken cancellationToken)
+    {
+        var run = await TransitionAsync(id, current => current.Status.IsTerminal() || (promptId is not null && current.PromptId != promptId) ? null : change(current), cancellationToken);
+        if (run is not null)
+        {
+            _previews.TryRemove(id, out _);
+            LogFinished(logger, id, run.Status, run.Reason);
+            await PruneAsync(cancellationToken);
+        }
+
+        return run;
+    }
+
+    private async Task<RunRecord?> TransitionAsync(string id, Func<RunRecord, Change?> decide, CancellationToken cancellationToken)
+    {
+        RunEvent? published = null;
+        RunRecord? result;
+        await _write.WaitAsync(cancellationToken);
+        try
+        {
+            var current = _active.TryGetValue(id, out var live) ? live : await store.GetAsync(id, cancellationToken);
+            if (current is null)
+            {
+                return null;
+            }
+
+            var change = decide(current);
+            if (change is null)
+            {
+                return null;
+            }
+
+            result = change.Run;
+            if (change.EventType is not null)
+            {
+                result = result with { LastEventSequence = current.LastEventSequence + 1 };
+                published = new RunEvent(id, result.LastEventSequence, change.EventType, Serialize(change.Data), time.GetUtcNow());
+            }
+
+            await store.UpdateAsync(result, published, cancellationToken);
+            if (result.Status.IsTerminal())
+            {
+                _active.TryRemove(id, out _);
+            }
+            else
+            {
+                _active[id] = result;
+            }
+        }
+        finally
+        {
+            _write.Release();
+        }
+
+        if (published is not null)
+        {
+            hub.Publish(published);
+        }
+
+        return result;
+    }
+
+    private async Task PruneAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _pruning, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            var before = _options.HistoryMaxAge > TimeSpan.Zero ? time.GetUtcNow() - _options.HistoryMaxAge : (DateTimeOffset?)null;
+            var pruned = await store.PruneAsync(_options.HistoryLimit, before, cancellationToken);
+            foreach (var id in pruned)
+            {
+                await outputs.DeleteRunAsync(id, cancellationToken);
+            }
+
+            if (pruned.Count > 0)
+            {
+                LogPruned(logger, pruned.Count);
+            }
+        }
+        catch (IOException ex)
+        {
+            LogPruneFailed(logger, ex);
+        }
+        finally
+        {
+            Volatile.Write(ref _pruning, 0);
+        }
+    }
+
+    public void Dispose() => _write.Dispose();
+
+    private static string Serialize(object? data) => JsonSerializer.Serialize(data, Json);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Recovered {Queued} queued runs and {OnWorkers} runs that were on workers")]
+    private static partial void LogRecovered(ILogger logger, int queued, int onWorkers);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "Run {RunId} {Status} {Reason}")]
+    private static partial void LogFinished(ILogger logger, string runId, RunStatus status, string? reason);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Debug, Message = "Pruned {Count} finished runs and their outputs")]
+    private static partial void LogPruned(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Pruning old outputs failed; will retry after the next finished run")]
+    private static partial void LogPruneFailed(ILogger logger, Exception exception);
+
+    /// <summary>A decided change: the new record and, optionally, the event that describes it.</summary>
+    private sealed record Change(RunRecord Run, string? EventType, object? Data)
+    {
+        public static Change To(RunRecord run, string? eventType = null, object? data = null) => new(run, eventType, data);
+    }
+}

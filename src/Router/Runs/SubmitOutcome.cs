@@ -1,0 +1,8 @@
+namespace ComfyOperator.Router.Runs;
+
+internal enum SubmitOutcome
+{
+    Created,
+    Replayed,
+    PendingLimitReached,
+}

@@ -1,0 +1,110 @@
+using ComfyOperator.Router.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Security;
+
+/// <summary>
+/// The accepted credentials: Basic user name/password and API keys from configuration and from an
+/// optional keys file (one per line, <c>#</c> comments), which is re-read when its timestamp changes
+/// so that a rotated Kubernetes Secret takes effect without a restart. Only hashes are kept.
+/// </summary>
+internal sealed partial class CredentialStore
+{
+    private readonly RouterOptions _options;
+    private readonly ILogger<CredentialStore> _logger;
+    private readonly byte[]? _username;
+    private readonly byte[]? _password;
+    private readonly IReadOnlyList<byte[]> _configuredKeys;
+    private readonly Lock _gate = new();
+    private IReadOnlyList<byte[]> _fileKeys = [];
+    private DateTime _fileStamp = DateTime.MinValue;
+
+    public CredentialStore(IOptions<RouterOptions> options, ILogger<CredentialStore> logger)
+    {
+        _options = options.Value;
+        _logger = logger;
+        if (!string.IsNullOrEmpty(_options.Username))
+        {
+            _username = SecretComparer.Hash(_options.Username);
+            _password = SecretComparer.Hash(_options.Password);
+        }
+
+        _configuredKeys = [.. _options.ApiKeys.SelectMany(SplitKeys).Select(SecretComparer.Hash)];
+    }
+
+    public bool BasicEnabled => _username is not null;
+
+    public bool IsValidBasic(string username, string password)
+    {
+        if (_username is null || _password is null)
+        {
+            return false;
+        }
+
+        // Evaluate both comparisons so a wrong user name costs the same as a wrong password.
+        var userOk = SecretComparer.Matches(_username, username);
+        var passwordOk = SecretComparer.Matches(_password, password);
+        return userOk & passwordOk;
+    }
+
+    public bool IsValidApiKey(string key)
+    {
+        var found = false;
+        foreach (var hash in _configuredKeys)
+        {
+            found |= SecretComparer.Matches(hash, key);
+        }
+
+        foreach (var hash in FileKeys())
+        {
+            found |= SecretComparer.Matches(hash, key);
+        }
+
+        return found;
+    }
+
+    private IReadOnlyList<byte[]> FileKeys()
+    {
+        var path = _options.ApiKeysFile;
+        if (string.IsNullOrEmpty(path))
+        {
+            return [];
+        }
+
+        try
+        {
+            var stamp = File.GetLastWriteTimeUtc(path);
+            lock (_gate)
+            {
+                if (stamp != _fileStamp)
+                {
+                    _fileKeys = [.. File.ReadAllLines(path).SelectMany(SplitKeys).Select(SecretComparer.Hash)];
+                    _fileStamp = stamp;
+                    LogKeysFileLoaded(_logger, path, _fileKeys.Count);
+                }
+
+                return _fileKeys;
+            }
+        }
+        catch (IOException ex)
+        {
+            // Keep the keys we had: a Secret being swapped is briefly unreadable.
+            LogKeysFileUnreadable(_logger, path, ex);
+            return _fileKeys;
+        }
+    }
+
+    private static IEnumerable<string> SplitKeys(string line)
+    {
+        var comment = line.IndexOf('#', StringComparison.Ordinal);
+        var text = comment >= 0 ? line[..comment] : line;
+        return text.Split([',', ';', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Loaded {Count} API keys from {Path}")]
+    private static partial void LogKeysFileLoaded(ILogger logger, string path, int count);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Could not read the API keys file {Path}; keeping the previous keys")]
+    private static partial void LogKeysFileUnreadable(ILogger logger, string path, Exception exception);
+}

@@ -1,0 +1,111 @@
+using System.Collections;
+using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Tests.Support;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Tests.Configuration;
+
+public sealed class RouterOptionsTests
+{
+    [Theory]
+    [InlineData("Router:PendingLimit", "0", "Router:PendingLimit (COMFY_ROUTER__PENDING_LIMIT) must be between 1")]
+    [InlineData("Router:Port", "70000", "Router:Port (COMFY_ROUTER__PORT) must be between 1 and 65535")]
+    [InlineData("Router:PlacementPolicy", "Fastest", "Router:PlacementPolicy (COMFY_ROUTER__PLACEMENT_POLICY) 'Fastest' is unknown")]
+    [InlineData("Router:Nodes:0", "http://gpu[9-1]:8188", "'http://gpu[9-1]:8188'")]
+    [InlineData("Router:ServersFile", "/nonexistent/servers.json", "Router:ServersFile (COMFY_ROUTER__SERVERS_FILE) '/nonexistent/servers.json' does not exist")]
+    [InlineData("Router:Host", "not a host", "Router:Host (COMFY_ROUTER__HOST)")]
+    [InlineData("Router:RunTimeout", "00:00:00", "Router:RunTimeout (COMFY_ROUTER__RUN_TIMEOUT) must be a positive duration")]
+    public void Start_BadSetting_FailsNamingTheSetting(string key, string value, string expected)
+    {
+        using var factory = new RouterFactory(new Dictionary<string, string?> { [key] = value });
+
+        var ex = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains(expected, Flatten(ex), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_UnconvertibleNumber_FailsNamingTheSetting()
+    {
+        using var factory = new RouterFactory(new Dictionary<string, string?> { ["Router:HistoryLimit"] = "lots" });
+
+        var ex = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains("Router:HistoryLimit", Flatten(ex), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EnvironmentSource_SeedNames_MapOntoRouterSettings()
+    {
+        var variables = new Hashtable
+        {
+            ["COMFY_ROUTER__PENDING_LIMIT"] = "7",
+            ["COMFY_ROUTER__HISTORY_LIMIT"] = "9",
+            ["COMFY_ROUTER__USERNAME"] = "alice",
+            ["COMFY_ROUTER__PASSWORD"] = "s3cret",
+            ["COMFY_ROUTER__HOST"] = "127.0.0.1",
+            ["COMFY_ROUTER__PORT"] = "9090",
+            ["COMFY_ROUTER__NODES"] = "http://gpu[1-2]:8188",
+            ["COMFY_ROUTER__Router__MaxAttempts"] = "5",
+            ["COMFY_ROUTER__Logging__LogLevel__Default"] = "Debug",
+            ["PORT"] = "1234",
+            ["OTHER_PENDING_LIMIT"] = "1",
+        };
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Router:Nodes:0"] = "http://from-appsettings:8188" })
+            .Add(new RouterEnvironmentVariablesSource(variables))
+            .Build();
+
+        var options = new RouterOptions();
+        configuration.GetSection(RouterOptions.SectionName).Bind(options);
+
+        Assert.Equal(7, options.PendingLimit);
+        Assert.Equal(9, options.HistoryLimit);
+        Assert.Equal("alice", options.Username);
+        Assert.Equal("s3cret", options.Password);
+        Assert.Equal("127.0.0.1", options.Host);
+        Assert.Equal(9090, options.Port);
+        Assert.Equal(5, options.MaxAttempts);
+        Assert.Equal(["http://from-appsettings:8188", "http://gpu[1-2]:8188"], options.Nodes);
+        Assert.Equal("Debug", configuration["Logging:LogLevel:Default"]);
+    }
+
+    [Theory]
+    [InlineData("PENDING_LIMIT", "Router:PendingLimit")]
+    [InlineData("DOWNLOAD__CACHE_DIR", "Router:Download:CacheDir")]
+    [InlineData("Router__PendingLimit", "Router:PendingLimit")]
+    [InlineData("NODES", "Router:Nodes:environment")]
+    public void MapKey_EnvironmentName_GivesConfigurationKey(string name, string expected)
+    {
+        Assert.Equal(expected, RouterEnvironmentVariablesProvider.MapKey(name));
+    }
+
+    [Fact]
+    public void Validate_Defaults_Pass()
+    {
+        var result = new RouterOptionsValidator().Validate(null, new RouterOptions());
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+    }
+
+    [Fact]
+    public void Validate_NoCredentialsAtAll_Fails()
+    {
+        var result = new RouterOptionsValidator().Validate(null, new RouterOptions { Username = "", Password = "" });
+
+        Assert.True(result.Failed);
+        Assert.Contains("No credentials", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    private static string Flatten(Exception ex)
+    {
+        var text = ex.ToString();
+        if (ex is OptionsValidationException validation)
+        {
+            text += string.Join('\n', validation.Failures);
+        }
+
+        return text;
+    }
+}

@@ -1,0 +1,46 @@
+using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Tests.Nodes;
+
+public sealed class StaticNodeSourceTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("router-nodes-").FullName;
+
+    [Fact]
+    public async Task Reload_FileChanged_PublishesNewListAndRaisesChanged()
+    {
+        var file = Path.Combine(_directory, "servers.txt");
+        await File.WriteAllTextAsync(file, "http://gpu[1-2]:8188\n");
+        var options = new RouterOptions { ServersFile = file };
+        options.Nodes.Add("http://fixed:8188");
+        using var source = new StaticNodeSource(Options.Create(options), NullLogger<StaticNodeSource>.Instance);
+        var changed = 0;
+        source.Changed += (_, _) => Interlocked.Increment(ref changed);
+        Assert.Equal(["http://fixed:8188/", "http://gpu1:8188/", "http://gpu2:8188/"], source.Current.Select(n => n.BaseAddress.ToString()));
+
+        await File.WriteAllTextAsync(file, "# grown\nhttp://gpu[1-4]:8188\n");
+
+        await Wait.UntilAsync(() => source.Current.Count == 5, TimeSpan.FromSeconds(10), "the watcher to pick up the new servers file");
+        Assert.True(Volatile.Read(ref changed) >= 1);
+        Assert.Equal("file", source.Current[^1].Source);
+    }
+
+    [Fact]
+    public async Task Reload_BadFile_KeepsPreviousList()
+    {
+        var file = Path.Combine(_directory, "servers.json");
+        await File.WriteAllTextAsync(file, """["http://gpu[1-3]:8188"]""");
+        using var source = new StaticNodeSource(Options.Create(new RouterOptions { ServersFile = file }), NullLogger<StaticNodeSource>.Instance);
+
+        await File.WriteAllTextAsync(file, """["http://gpu[3-1]:8188"]""");
+        source.Reload();
+
+        Assert.Equal(3, source.Current.Count);
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}

@@ -1,0 +1,143 @@
+using ComfyOperator.Router.Runs;
+
+namespace ComfyOperator.Router.Tests.Runs;
+
+public sealed class SqliteRunStoreTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("router-store-").FullName;
+
+    private string DatabasePath => Path.Combine(_directory, "runs.db");
+
+    [Fact]
+    public async Task ListAsync_Paging_WalksNewestFirstWithoutGapsOrRepeats()
+    {
+        await using var store = await OpenAsync();
+        for (var i = 0; i < 25; i++)
+        {
+            await InsertAsync(store, $"run-{i:00}");
+        }
+
+        var seen = new List<string>();
+        long? before = null;
+        do
+        {
+            var page = await store.ListAsync(null, 10, before, CancellationToken.None);
+            seen.AddRange(page.Runs.Select(r => r.Id));
+            before = page.NextBefore;
+        }
+        while (before is not null);
+
+        Assert.Equal(Enumerable.Range(0, 25).Reverse().Select(i => $"run-{i:00}"), seen);
+    }
+
+    [Fact]
+    public async Task ListAsync_StatusFilter_OnlyThatStatus()
+    {
+        await using var store = await OpenAsync();
+        var run = await InsertAsync(store, "a");
+        await InsertAsync(store, "b");
+        await store.UpdateAsync(run with { Status = RunStatus.Failed, LastEventSequence = 2 }, Event("a", 2, RunEventTypes.Failed), CancellationToken.None);
+
+        var page = await store.ListAsync(RunStatus.Failed, 10, null, CancellationToken.None);
+
+        Assert.Equal(["a"], page.Runs.Select(r => r.Id));
+        Assert.Null(page.NextBefore);
+    }
+
+    [Fact]
+    public async Task InsertAsync_SameIdempotencyKey_ReturnsOriginal()
+    {
+        await using var store = await OpenAsync();
+        var first = await InsertAsync(store, "first", key: "order-7");
+
+        var (second, created) = await store.InsertAsync(NewRun("second", "order-7"), Event("second", 1, RunEventTypes.Queued), CancellationToken.None);
+
+        Assert.False(created);
+        Assert.Equal(first.Id, second.Id);
+        Assert.Null(await store.GetAsync("second", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Reopen_AfterRestart_KeepsRunsEventsAndState()
+    {
+        await using (var store = await OpenAsync())
+        {
+            var run = await InsertAsync(store, "keep");
+            var running = run with
+            {
+                Status = RunStatus.Running, Worker = "http://gpu1:8188/", PromptId = "p-1", Attempts = 1, LastEventSequence = 2,
+                Failure = new RunFailure("x", "y", "3", "KSampler"), Outputs = [new RunOutput("a.png", "9", "image/png", 10)],
+            };
+            await store.UpdateAsync(running, Event("keep", 2, RunEventTypes.Started), CancellationToken.None);
+        }
+
+        await using var reopened = await OpenAsync();
+        var loaded = await reopened.GetAsync("keep", CancellationToken.None);
+        var unfinished = await reopened.ListUnfinishedAsync(CancellationToken.None);
+        var events = await reopened.GetEventsAsync("keep", 0, CancellationToken.None);
+
+        Assert.NotNull(loaded);
+        Assert.Equal(RunStatus.Running, loaded.Status);
+        Assert.Equal("p-1", loaded.PromptId);
+        Assert.Equal("KSampler", loaded.Failure?.NodeType);
+        Assert.Equal("a.png", Assert.Single(loaded.Outputs).Name);
+        Assert.Equal(["keep"], unfinished.Select(r => r.Id));
+        Assert.Equal([RunEventTypes.Queued, RunEventTypes.Started], events.Select(e => e.Type));
+    }
+
+    [Fact]
+    public async Task PruneAsync_BeyondHistoryLimit_RemovesOldestFinishedOnly()
+    {
+        await using var store = await OpenAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            var run = await InsertAsync(store, $"done-{i}");
+            await store.UpdateAsync(run with { Status = RunStatus.Succeeded, FinishedAt = DateTimeOffset.UnixEpoch.AddSeconds(i), LastEventSequence = 2 }, null, CancellationToken.None);
+        }
+
+        await InsertAsync(store, "waiting");
+
+        var pruned = await store.PruneAsync(2, null, CancellationToken.None);
+
+        Assert.Equal(["done-0", "done-1", "done-2"], pruned.Order());
+        Assert.NotNull(await store.GetAsync("waiting", CancellationToken.None));
+        Assert.Empty(await store.GetEventsAsync("done-0", 0, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task PruneAsync_OlderThanAge_RemovesThemEvenUnderLimit()
+    {
+        await using var store = await OpenAsync();
+        var old = await InsertAsync(store, "old");
+        await store.UpdateAsync(old with { Status = RunStatus.Failed, FinishedAt = DateTimeOffset.UnixEpoch }, null, CancellationToken.None);
+        var recent = await InsertAsync(store, "recent");
+        await store.UpdateAsync(recent with { Status = RunStatus.Failed, FinishedAt = DateTimeOffset.UnixEpoch.AddDays(10) }, null, CancellationToken.None);
+
+        var pruned = await store.PruneAsync(100, DateTimeOffset.UnixEpoch.AddDays(1), CancellationToken.None);
+
+        Assert.Equal(["old"], pruned);
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private async Task<SqliteRunStore> OpenAsync()
+    {
+        var store = new SqliteRunStore(DatabasePath);
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
+    private static async Task<RunRecord> InsertAsync(SqliteRunStore store, string id, string? key = null)
+    {
+        var (run, created) = await store.InsertAsync(NewRun(id, key), Event(id, 1, RunEventTypes.Queued), CancellationToken.None);
+        Assert.True(created);
+        return run;
+    }
+
+    private static RunRecord NewRun(string id, string? key) => new()
+    {
+        Id = id, Workflow = "{}", IdempotencyKey = key, QueuedAt = DateTimeOffset.UnixEpoch, LastEventSequence = 1,
+    };
+
+    private static RunEvent Event(string id, long sequence, string type) => new(id, sequence, type, "{}", DateTimeOffset.UnixEpoch);
+}
