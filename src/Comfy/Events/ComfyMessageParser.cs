@@ -83,7 +83,8 @@ public static class ComfyMessageParser
                 JsonRead.String(data, "node_id"),
                 JsonRead.String(data, "node_type"),
                 JsonRead.StringList(data!["executed"]),
-                JsonRead.Long(data, "timestamp")) { PromptId = promptId },
+                JsonRead.Long(data, "timestamp"))
+            { PromptId = promptId },
             "feature_flags" => new ComfyFeatureFlagsEvent(ComfyFeatures.Parse(data)),
             _ => new ComfyUnknownEvent(type, dataNode) { PromptId = promptId },
         };
@@ -169,7 +170,8 @@ public static class ComfyMessageParser
                         JsonRead.String(meta, "node_id"),
                         JsonRead.String(meta, "display_node_id"),
                         JsonRead.String(meta, "parent_node_id"),
-                        JsonRead.String(meta, "real_node_id")) { PromptId = JsonRead.String(meta, "prompt_id") };
+                        JsonRead.String(meta, "real_node_id"))
+                    { PromptId = JsonRead.String(meta, "prompt_id") };
                 }
 
             default:
@@ -214,7 +216,8 @@ public static class ComfyMessageParser
             JsonRead.String(data, "node"),
             JsonRead.String(data, "display_node"),
             output,
-            ComfyOutputFiles.Extract(output)) { PromptId = promptId };
+            ComfyOutputFiles.Extract(output))
+        { PromptId = promptId };
     }
 
     private static ComfyExecutionErrorEvent ParseError(JsonObject data, string? promptId)
@@ -228,6 +231,7 @@ public static class ComfyMessageParser
             JsonRead.StringList(data["traceback"]),
             data["current_inputs"],
             JsonRead.StringList(data["current_outputs"]),
-            JsonRead.Long(data, "timestamp")) { PromptId = promptId };
+            JsonRead.Long(data, "timestamp"))
+        { PromptId = promptId };
     }
 }
