@@ -1,0 +1,70 @@
+using ComfyOperator.Kubernetes.Client;
+using ComfyOperator.Kubernetes.Events;
+using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Tests.Support;
+
+namespace ComfyOperator.Kubernetes.Tests.Integration;
+
+public sealed class EventRecorderTests
+{
+    [Fact]
+    public async Task RecordAsync_RepeatsInWindow_AggregateIntoOneEventWithCount()
+    {
+        await using var ctx = await EmulatorContext.StartAsync();
+        var pod = await ctx.Client.CreateNamespacedAsync(new Pod { Metadata = new ObjectMeta { Name = "worker" }, Spec = new PodSpec { Containers = [new Container { Name = "c", Image = "i" }] } }, "default");
+        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        using var recorder = new EventRecorder(ctx.Client, new EventRecorderOptions { Component = "comfy-operator", Instance = "op-0" }, timeProvider: time);
+
+        await recorder.RecordAsync(pod, EventType.Warning, "ProbeFailed", "connection refused");
+        time.Advance(TimeSpan.FromSeconds(30));
+        await recorder.RecordAsync(pod, EventType.Warning, "ProbeFailed", "connection refused");
+        time.Advance(TimeSpan.FromSeconds(30));
+        await recorder.RecordAsync(pod, EventType.Warning, "ProbeFailed", "connection refused");
+        await recorder.RecordAsync(pod, EventType.Normal, "Started", "pod started");
+        var events = await ctx.Client.ListNamespacedAsync<Event>("default");
+
+        Assert.Equal(2, events.Items.Count);
+        var probe = Assert.Single(events.Items, e => e.Reason == "ProbeFailed");
+        Assert.Equal(3, probe.Count);
+        Assert.Equal(TimeSpan.FromMinutes(1), probe.LastTimestamp - probe.FirstTimestamp);
+        Assert.Equal("Warning", probe.Type);
+        Assert.Equal("Pod", probe.InvolvedObject.Kind);
+        Assert.Equal(pod.Metadata.Uid, probe.InvolvedObject.Uid);
+        Assert.Equal("comfy-operator", probe.Source!.Component);
+        Assert.StartsWith("worker.", probe.Metadata.Name);
+        Assert.Equal(1, Assert.Single(events.Items, e => e.Reason == "Started").Count);
+    }
+
+    [Fact]
+    public async Task RecordAsync_AfterWindow_StartsANewEvent()
+    {
+        await using var ctx = await EmulatorContext.StartAsync();
+        var map = await ctx.Client.CreateNamespacedAsync(new ConfigMap { Metadata = new ObjectMeta { Name = "cfg" } }, "default");
+        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        using var recorder = new EventRecorder(ctx.Client, new EventRecorderOptions { Component = "c", AggregationWindow = TimeSpan.FromMinutes(1) }, timeProvider: time);
+
+        await recorder.RecordAsync(map, EventType.Normal, "Synced", "ok");
+        time.Advance(TimeSpan.FromMinutes(2));
+        await recorder.RecordAsync(map, EventType.Normal, "Synced", "ok");
+
+        var events = await ctx.Client.ListNamespacedAsync<Event>("default");
+        Assert.Equal(2, events.Items.Count);
+        Assert.All(events.Items, e => Assert.Equal(1, e.Count));
+    }
+
+    [Fact]
+    public async Task RecordAsync_EventDeletedMeanwhile_CreatesAFreshOne()
+    {
+        await using var ctx = await EmulatorContext.StartAsync();
+        var map = await ctx.Client.CreateNamespacedAsync(new ConfigMap { Metadata = new ObjectMeta { Name = "cfg" } }, "default");
+        using var recorder = new EventRecorder(ctx.Client, new EventRecorderOptions { Component = "c" });
+        await recorder.RecordAsync(map, EventType.Normal, "Synced", "ok");
+        var first = Assert.Single((await ctx.Client.ListNamespacedAsync<Event>("default")).Items);
+        await ctx.Client.DeleteNamespacedAsync<Event>(first.Metadata.Name!, "default");
+
+        await recorder.RecordAsync(map, EventType.Normal, "Synced", "ok");
+
+        var again = Assert.Single((await ctx.Client.ListNamespacedAsync<Event>("default")).Items);
+        Assert.Equal(1, again.Count);
+    }
+}

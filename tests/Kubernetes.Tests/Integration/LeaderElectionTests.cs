@@ -1,0 +1,169 @@
+using ComfyOperator.Kubernetes.LeaderElection;
+using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Tests.Support;
+
+namespace ComfyOperator.Kubernetes.Tests.Integration;
+
+public sealed class LeaderElectionTests
+{
+    private static LeaderElectionConfig Config(string identity, bool release = true) => new()
+    {
+        LockNamespace = "default",
+        LockName = "comfy-operator-leader",
+        Identity = identity,
+        LeaseDuration = TimeSpan.FromSeconds(3),
+        RenewDeadline = TimeSpan.FromSeconds(2),
+        RetryPeriod = TimeSpan.FromMilliseconds(400),
+        ReleaseOnCancel = release,
+    };
+
+    /// <summary>Counts leaders at any instant and remembers the most seen at once.</summary>
+    private sealed class LeadershipLog
+    {
+        private readonly Lock _gate = new();
+        private int _current;
+
+        public int MaxConcurrent { get; private set; }
+
+        public List<string> Started { get; } = [];
+
+        public List<string> Stopped { get; } = [];
+
+        public void Attach(LeaderElector elector, string identity)
+        {
+            elector.OnStartedLeading = token =>
+            {
+                lock (_gate)
+                {
+                    _current++;
+                    MaxConcurrent = Math.Max(MaxConcurrent, _current);
+                    Started.Add(identity);
+                }
+
+                return Task.Delay(Timeout.Infinite, token).ContinueWith(_ => { }, TaskScheduler.Default);
+            };
+            elector.OnStoppedLeading = () =>
+            {
+                lock (_gate)
+                {
+                    _current--;
+                    Stopped.Add(identity);
+                }
+            };
+        }
+    }
+
+    [Fact]
+    public async Task TwoCandidates_LeaderReleases_OtherTakesOverWithNoOverlap()
+    {
+        await using var ctx = await EmulatorContext.StartAsync();
+        var log = new LeadershipLog();
+        using var clientA = ctx.NewClient();
+        using var clientB = ctx.NewClient();
+        var a = new LeaderElector(clientA, Config("a"));
+        var b = new LeaderElector(clientB, Config("b"));
+        var newLeaders = new List<string>();
+        b.OnNewLeader = newLeaders.Add;
+        log.Attach(a, "a");
+        log.Attach(b, "b");
+        using var stopA = new CancellationTokenSource();
+        using var stopB = new CancellationTokenSource();
+
+        var runA = a.RunAsync(stopA.Token);
+        await Eventually.TrueAsync(() => a.IsLeader, "a leads");
+        var runB = b.RunAsync(stopB.Token);
+        await Eventually.TrueAsync(() => b.CurrentLeader == "a", "b observes a");
+        Assert.False(b.IsLeader);
+
+        await stopA.CancelAsync();
+        await runA;
+        await Eventually.TrueAsync(() => b.IsLeader, "b takes over after a releases", TimeSpan.FromSeconds(10));
+        var lease = await ctx.Client.ReadNamespacedAsync<Lease>("comfy-operator-leader", "default");
+        await stopB.CancelAsync();
+        await runB;
+
+        Assert.Equal(1, log.MaxConcurrent);
+        Assert.Equal(["a", "b"], log.Started);
+        Assert.Equal(["a", "b"], log.Stopped);
+        Assert.Equal("b", lease.Spec.HolderIdentity);
+        Assert.Equal(1, lease.Spec.LeaseTransitions);
+        Assert.Equal(3, lease.Spec.LeaseDurationSeconds);
+        Assert.Equal(["a", "b"], newLeaders);
+        var released = await ctx.Client.ReadNamespacedAsync<Lease>("comfy-operator-leader", "default");
+        Assert.True(string.IsNullOrEmpty(released.Spec.HolderIdentity));
+    }
+
+    [Fact]
+    public async Task Leader_PartitionedPastRenewDeadline_StepsDownBeforeOtherTakesOver()
+    {
+        await using var ctx = await EmulatorContext.StartAsync();
+        var log = new LeadershipLog();
+        var partition = new PartitionHandler();
+        using var clientA = ctx.NewClient(partition, TimeSpan.FromSeconds(1));
+        using var clientB = ctx.NewClient();
+        var a = new LeaderElector(clientA, Config("a", release: false));
+        var b = new LeaderElector(clientB, Config("b", release: false));
+        log.Attach(a, "a");
+        log.Attach(b, "b");
+        using var stop = new CancellationTokenSource();
+        DateTimeOffset? aStopped = null;
+        var stoppedBase = a.OnStoppedLeading;
+        a.OnStoppedLeading = () =>
+        {
+            aStopped = DateTimeOffset.UtcNow;
+            stoppedBase!();
+        };
+
+        var runA = a.RunAsync(stop.Token);
+        await Eventually.TrueAsync(() => a.IsLeader, "a leads");
+        var runB = b.RunAsync(stop.Token);
+        await Eventually.TrueAsync(() => b.CurrentLeader == "a", "b observes a");
+
+        partition.Partitioned = true;
+        await runA.WaitAsync(TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(() => b.IsLeader, "b takes over once a's lease expires", TimeSpan.FromSeconds(15));
+        await stop.CancelAsync();
+        await runB;
+
+        Assert.False(a.IsLeader);
+        Assert.NotNull(aStopped);
+        Assert.Equal(1, log.MaxConcurrent);
+        Assert.Equal(["a", "b"], log.Started);
+    }
+
+    [Fact]
+    public async Task Candidate_LeaseHeldByLiveLeader_DoesNotAcquire()
+    {
+        await using var ctx = await EmulatorContext.StartAsync();
+        using var clientA = ctx.NewClient();
+        using var clientB = ctx.NewClient();
+        var a = new LeaderElector(clientA, Config("a"));
+        var b = new LeaderElector(clientB, Config("b"));
+        using var stop = new CancellationTokenSource();
+        var runA = a.RunAsync(stop.Token);
+        await Eventually.TrueAsync(() => a.IsLeader, "a leads");
+
+        // Across several renewals by a (each one resets b's view of the lease), b never gets in.
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.False(await b.TryAcquireOrRenewAsync(CancellationToken.None));
+            var seen = (await ctx.Client.ReadNamespacedAsync<Lease>("comfy-operator-leader", "default")).Spec.RenewTime;
+            await Eventually.TrueAsync(
+                async () => (await ctx.Client.ReadNamespacedAsync<Lease>("comfy-operator-leader", "default")).Spec.RenewTime != seen,
+                "a renews");
+        }
+
+        await stop.CancelAsync();
+        await runA;
+        Assert.Equal("a", b.CurrentLeader);
+    }
+
+    [Fact]
+    public void Validate_BadTimings_Throw()
+    {
+        Assert.Throws<ArgumentException>(() => (Config("a") with { RenewDeadline = TimeSpan.FromSeconds(3) }).Validate());
+        Assert.Throws<ArgumentException>(() => (Config("a") with { RetryPeriod = TimeSpan.FromSeconds(2) }).Validate());
+        Config("a").Validate();
+        new LeaderElectionConfig { LockNamespace = "n", LockName = "l", Identity = "i" }.Validate();
+    }
+}
