@@ -14,3 +14,6 @@ format:
 
 clean:
 	dotnet clean ComfyOperator.sln
+
+crds:
+	dotnet run --project src/Operator -- generate crds --out config/crds

@@ -1,10 +1,8 @@
+using ComfyOperator.Operator.Cli;
+
 namespace ComfyOperator.Operator;
 
 internal static class OperatorProgram
 {
-    public static int Main(string[] args)
-    {
-        _ = args;
-        return 0;
-    }
+    public static Task<int> Main(string[] args) => OperatorCommands.Build().Parse(args).InvokeAsync();
 }

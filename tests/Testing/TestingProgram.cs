@@ -19,7 +19,17 @@ internal static class TestingProgram
             e.Cancel = true;
             stop.Cancel();
         };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Normal exit: Main already returned and disposed the source.
+            }
+        };
 
         switch (verb)
         {

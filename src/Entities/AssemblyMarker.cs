@@ -1,3 +1,0 @@
-namespace ComfyOperator.Entities;
-
-internal static class AssemblyMarker;

@@ -1,0 +1,20 @@
+namespace ComfyOperator.Entities;
+
+/// <summary>Condition types of both kinds (<c>status.conditions[].type</c>).</summary>
+public static class ConditionTypes
+{
+    /// <summary>ComfyNode: healthy and its models are in place; the router may schedule onto it.</summary>
+    public const string Ready = "Ready";
+
+    /// <summary>ComfyNode and WorkflowDeployment: the declared model files are in the cache.</summary>
+    public const string ModelsReady = "ModelsReady";
+
+    /// <summary>ComfyNode: the last probes succeeded.</summary>
+    public const string Healthy = "Healthy";
+
+    /// <summary>WorkflowDeployment: the graph, inputs and outputs validate.</summary>
+    public const string WorkflowValid = "WorkflowValid";
+
+    /// <summary>WorkflowDeployment: at least one worker is ready to serve the workflow.</summary>
+    public const string Available = "Available";
+}

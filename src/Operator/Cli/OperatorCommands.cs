@@ -1,0 +1,59 @@
+using System.CommandLine;
+using ComfyOperator.Entities.Crds;
+
+namespace ComfyOperator.Operator.Cli;
+
+/// <summary>The <c>comfy-operator</c> command line: <c>run</c> (default), <c>generate crds</c>, <c>sync-models</c>.</summary>
+internal static class OperatorCommands
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("ComfyOperator: runs ComfyUI workers and workflows on Kubernetes.");
+        root.Subcommands.Add(BuildGenerate());
+        return root;
+    }
+
+    private static Command BuildGenerate()
+    {
+        var output = new Option<DirectoryInfo>("--out", "-o")
+        {
+            Description = "Directory the CRD YAML files are written to.",
+            DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("config", "crds")),
+        };
+        var check = new Option<bool>("--check")
+        {
+            Description = "Write nothing; exit 1 when the files in --out differ from what would be generated.",
+        };
+        var crds = new Command("crds", "Generate the CustomResourceDefinitions from the C# entity types.");
+        crds.Options.Add(output);
+        crds.Options.Add(check);
+        crds.SetAction(parse =>
+        {
+            var directory = parse.GetValue(output)!.FullName;
+            if (parse.GetValue(check))
+            {
+                var stale = CrdGenerator.GenerateAll()
+                    .Where(file => !File.Exists(Path.Combine(directory, file.Key)) || File.ReadAllText(Path.Combine(directory, file.Key)) != file.Value)
+                    .Select(file => file.Key)
+                    .ToList();
+                foreach (var name in stale)
+                {
+                    parse.InvocationConfiguration.Error.WriteLine($"out of date: {Path.Combine(directory, name)} (run `make crds`)");
+                }
+
+                return stale.Count == 0 ? 0 : 1;
+            }
+
+            foreach (var path in CrdGenerator.WriteAll(directory))
+            {
+                parse.InvocationConfiguration.Output.WriteLine($"wrote {path}");
+            }
+
+            return 0;
+        });
+
+        var generate = new Command("generate", "Generate deployment files.");
+        generate.Subcommands.Add(crds);
+        return generate;
+    }
+}

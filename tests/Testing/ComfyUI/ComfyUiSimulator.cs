@@ -1,0 +1,261 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ComfyOperator.Testing.ComfyUI;
+
+/// <summary>
+/// A ComfyUI worker without a GPU that behaves like ComfyUI 0.3.64 on the wire (HTTP + WebSocket), per
+/// docs/comfyui-protocol.md. Many instances can run in one process on distinct ports or 127.0.0.x hosts.
+/// </summary>
+public sealed class ComfyUiSimulator : IAsyncDisposable
+{
+    private readonly SimulatorState _state;
+    private readonly SimulatorHttp _http;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<string> _ownedDirectories;
+    private readonly Lock _lifecycle = new();
+    private readonly Task _executor;
+    private WebApplication? _app;
+    private bool _crashed;
+    private int _disposed;
+
+    private ComfyUiSimulator(ComfyUiSimulatorOptions options, SimulatorState state, List<string> ownedDirectories)
+    {
+        Options = options;
+        _state = state;
+        _http = new SimulatorHttp(state);
+        _ownedDirectories = ownedDirectories;
+        _executor = Task.Run(() => state.Executor.RunAsync(_stop.Token));
+    }
+
+    /// <summary>http://host:port of the running simulator (port stays the same across Die/Revive).</summary>
+    public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
+
+    /// <summary>The knobs; changes apply to the next request or step.</summary>
+    public ComfyUiSimulatorOptions Options { get; }
+
+    /// <summary>Times a loader changed the loaded checkpoint/unet (each paid ModelLoadDelay).</summary>
+    public int CheckpointLoads => _state.Executor.CheckpointLoads;
+
+    /// <summary>Prompts that finished executing (success, error or interrupt).</summary>
+    public int PromptsExecuted => _state.Executor.PromptsExecuted;
+
+    /// <summary>Connected WebSocket client ids (sockets the server would send to).</summary>
+    public int ConnectedClients => _state.Hub.Count;
+
+    public string ModelsDirectory => _state.ModelsDirectory;
+
+    public string InputDirectory => _state.InputDirectory;
+
+    public string OutputDirectory => _state.OutputDirectory;
+
+    public string TempDirectory => _state.TempDirectory;
+
+    /// <summary>True between <see cref="Die"/>/<see cref="Crash"/> and <see cref="Revive"/>.</summary>
+    public bool IsDead { get; private set; }
+
+    public static async Task<ComfyUiSimulator> StartAsync(ComfyUiSimulatorOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ComfyUiSimulatorOptions();
+        var owned = new List<string>();
+        string? root = null;
+        string Dir(string? configured, string name)
+        {
+            if (configured is not null)
+            {
+                Directory.CreateDirectory(configured);
+                return Path.GetFullPath(configured);
+            }
+
+            if (root is null)
+            {
+                root = Path.Combine(Path.GetTempPath(), "comfy-sim-" + Guid.NewGuid().ToString("N")[..12]);
+                owned.Add(root);
+            }
+
+            var path = Path.Combine(root, name);
+            Directory.CreateDirectory(path);
+            return path;
+        }
+
+        var models = Dir(options.ModelsDirectory, "models");
+        if (options.ModelsDirectory is null)
+        {
+            DefaultModels.Create(models);
+        }
+
+        var state = new SimulatorState(options, models, Dir(options.InputDirectory, "input"), Dir(options.OutputDirectory, "output"), Dir(options.TempDirectory, "temp"));
+        var simulator = new ComfyUiSimulator(options, state, owned);
+        try
+        {
+            await simulator.StartHostAsync(options.Port, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await simulator.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return simulator;
+    }
+
+    private async Task StartHostAsync(int port, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = null;
+            k.Listen(IPAddress.Parse(Options.Host), port);
+        });
+        builder.Services.AddRoutingCore();
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.Run(_http.HandleAsync);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var actualPort = new Uri(address).Port;
+        Options.Port = actualPort;
+        BaseAddress = new Uri($"http://{Options.Host}:{actualPort}/");
+        _app = app;
+    }
+
+    /// <summary>
+    /// Wedges the executor: prompts are still accepted and queued, HTTP (including /system_stats) and the
+    /// socket keep answering, but the running prompt makes no progress and nothing is dequeued, like a worker
+    /// stuck in a CUDA call. Interrupts are not honoured while hung. <see cref="Revive"/> un-hangs.
+    /// </summary>
+    public void Hang() => _state.Executor.Hang();
+
+    /// <summary>
+    /// Network death: closes the listener and drops every socket; connections are refused until
+    /// <see cref="Revive"/>. The process state survives: the running prompt finishes, its events are lost,
+    /// and its history entry is there after reviving.
+    /// </summary>
+    public void Die() => StopHost(crash: false);
+
+    /// <summary>Like <see cref="Die"/>, but <see cref="Revive"/> then starts a fresh process: queue, history, counter, caches and temp files are gone.</summary>
+    public void Crash()
+    {
+        Hang();
+        StopHost(crash: true);
+    }
+
+    private void StopHost(bool crash)
+    {
+        WebApplication? app;
+        lock (_lifecycle)
+        {
+            app = _app;
+            _app = null;
+            IsDead = true;
+            _crashed |= crash;
+        }
+
+        _state.Hub.AbortAll();
+        if (app is not null)
+        {
+            // Stopping with an already-cancelled token aborts open connections at once.
+            using var now = new CancellationTokenSource();
+            now.Cancel();
+            try
+            {
+                app.StopAsync(now.Token).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            app.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Listens again on the same host and port; also ends <see cref="Hang"/>.</summary>
+    public void Revive()
+    {
+        bool crashed;
+        lock (_lifecycle)
+        {
+            crashed = _crashed;
+            _crashed = false;
+        }
+
+        if (crashed)
+        {
+            _state.Queue.Reset();
+            _state.Executor.Reset();
+            foreach (var file in Directory.EnumerateFiles(_state.TempDirectory, "*", SearchOption.AllDirectories))
+            {
+                File.Delete(file);
+            }
+        }
+
+        if (_app is null)
+        {
+            StartHostAsync(Options.Port, CancellationToken.None).GetAwaiter().GetResult();
+        }
+
+        IsDead = false;
+        _state.Executor.Unhang();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _state.Executor.Unhang();
+        _state.Hub.AbortAll();
+        var app = _app;
+        _app = null;
+        if (app is not null)
+        {
+            using var now = new CancellationTokenSource();
+            await now.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await app.StopAsync(now.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await _executor.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+        foreach (var directory in _ownedDirectories)
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+}

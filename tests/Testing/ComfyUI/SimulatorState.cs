@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+
+namespace ComfyOperator.Testing.ComfyUI;
+
+/// <summary>Everything one simulated ComfyUI process holds: folders, queue, history, sockets, executor.</summary>
+internal sealed class SimulatorState
+{
+    public SimulatorState(ComfyUiSimulatorOptions options, string modelsDirectory, string inputDirectory, string outputDirectory, string tempDirectory)
+    {
+        Options = options;
+        ModelsDirectory = modelsDirectory;
+        InputDirectory = inputDirectory;
+        OutputDirectory = outputDirectory;
+        TempDirectory = tempDirectory;
+        Folders = new ModelFolders(modelsDirectory, inputDirectory);
+        Validator = new PromptValidator(Folders, inputDirectory);
+        Hub = new WebSocketHub();
+        Queue = new PromptQueue(remaining => Hub.Send("status", StatusData(remaining), null));
+        Executor = new PromptExecutor(this);
+    }
+
+    public ComfyUiSimulatorOptions Options { get; }
+
+    public string ModelsDirectory { get; }
+
+    public string InputDirectory { get; }
+
+    public string OutputDirectory { get; }
+
+    public string TempDirectory { get; }
+
+    public ModelFolders Folders { get; }
+
+    public PromptValidator Validator { get; }
+
+    public WebSocketHub Hub { get; }
+
+    public PromptQueue Queue { get; }
+
+    public PromptExecutor Executor { get; }
+
+    public static JsonObject StatusData(int remaining) => new()
+    {
+        ["status"] = new JsonObject { ["exec_info"] = new JsonObject { ["queue_remaining"] = remaining } },
+    };
+
+    /// <summary>The server's feature flags (/features and the ws reply).</summary>
+    public JsonObject Features() => new()
+    {
+        ["supports_preview_metadata"] = true,
+        ["max_upload_size"] = PythonText.FloatNode(Math.Round(Options.MaxUploadSizeMb * 1024 * 1024)),
+    };
+
+    public long MaxBodyBytes => (long)Math.Round(Options.MaxUploadSizeMb * 1024 * 1024);
+}
