@@ -489,6 +489,22 @@ internal sealed partial class ComfyWorkerConnection : IComfyWorker
                 {
                     nodeId ??= node.Name;
                     nodeType ??= node.Value.TryGetProperty("class_type", out var c) ? c.ToString() : null;
+                    if (node.Value.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array)
+                    {
+                        foreach (var item in errors.EnumerateArray())
+                        {
+                            message.Append(message.Length > 0 ? "; " : "").Append($"node {node.Name}");
+                            if (item.TryGetProperty("message", out var m))
+                            {
+                                message.Append(": ").Append(m.ToString());
+                            }
+
+                            if (item.TryGetProperty("details", out var d) && d.ValueKind == JsonValueKind.String && d.GetString()!.Length > 0)
+                            {
+                                message.Append(" (").Append(d.GetString()).Append(')');
+                            }
+                        }
+                    }
                 }
             }
 
