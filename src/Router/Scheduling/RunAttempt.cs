@@ -234,9 +234,9 @@ internal sealed partial class RunAttempt(
 
                         break;
                 }
-
-                continue;
             }
+
+            // Deadlines are checked after every event too: a worker streaming progress can still overrun.
 
             if (_interruptReason is null && now >= runDeadline)
             {
