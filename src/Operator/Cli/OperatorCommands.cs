@@ -10,7 +10,38 @@ internal static class OperatorCommands
     {
         var root = new RootCommand("ComfyOperator: runs ComfyUI workers and workflows on Kubernetes.");
         root.Subcommands.Add(BuildGenerate());
+        root.Subcommands.Add(BuildSyncModels());
         return root;
+    }
+
+    private static Command BuildSyncModels()
+    {
+        var manifest = new Option<FileInfo>("--manifest")
+        {
+            Description = "JSON list of {url, folder, filename, sha256?} (the node's spec.models).",
+            Required = true,
+        };
+        var cache = new Option<DirectoryInfo>("--cache")
+        {
+            Description = "Root of the model cache (files go to <cache>/<folder>/<filename>).",
+            Required = true,
+        };
+        var attempts = new Option<int>("--attempts")
+        {
+            Description = "Download attempts per file; each resumes where the last stopped.",
+            DefaultValueFactory = _ => 5,
+        };
+        var command = new Command("sync-models", "Download declared model files into the shared cache (resume, sha256 check, lock, atomic rename).");
+        command.Options.Add(manifest);
+        command.Options.Add(cache);
+        command.Options.Add(attempts);
+        command.SetAction((parse, cancellationToken) => SyncModelsCommand.RunAsync(
+            parse.GetValue(manifest)!,
+            parse.GetValue(cache)!,
+            parse.GetValue(attempts),
+            parse.InvocationConfiguration.Output,
+            cancellationToken));
+        return command;
     }
 
     private static Command BuildGenerate()

@@ -1,3 +1,0 @@
-namespace ComfyOperator.Kubernetes;
-
-internal static class AssemblyMarker;

@@ -1,0 +1,8 @@
+namespace ComfyOperator.Kubernetes.Informers;
+
+public enum InformerEventType
+{
+    Added,
+    Updated,
+    Deleted,
+}

@@ -1,0 +1,10 @@
+namespace ComfyOperator.Kubernetes.Watch;
+
+public enum WatchEventType
+{
+    Added,
+    Modified,
+    Deleted,
+    Bookmark,
+    Error,
+}

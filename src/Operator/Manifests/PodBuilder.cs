@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Text.Json;
+using ComfyOperator.Entities;
+using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Serialization;
+
+namespace ComfyOperator.Operator.Manifests;
+
+/// <summary>
+/// The pod of a managed ComfyNode, as a pure function of the node's spec and the operator's defaults.
+/// The name and the <see cref="EntityAnnotations.TemplateHash"/> annotation carry a hash of the pod
+/// template and its config, so any spec change that matters yields a different pod.
+/// </summary>
+internal static class PodBuilder
+{
+    private const string ConfigVolume = "comfy-config";
+    private const string DataVolume = "comfy-data";
+    private const string CacheVolume = "model-cache";
+
+    public static Pod Build(ComfyNode node, ManifestDefaults defaults)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(defaults);
+        var name = node.Metadata.Name ?? throw new ArgumentException("The node has no name.", nameof(node));
+        var configMap = ConfigMapBuilder.Build(node, defaults);
+        var podSpec = BuildSpec(node, defaults, configMap.Metadata.Name!);
+        var hash = TemplateHash.Compute(
+            JsonSerializer.Serialize(podSpec, KubernetesJson.Options),
+            JsonSerializer.Serialize(configMap.Data, KubernetesJson.Options));
+
+        var pod = new Pod
+        {
+            Metadata = new ObjectMeta
+            {
+                Name = ManifestNames.Pod(name, hash),
+                NamespaceProperty = node.Metadata.NamespaceProperty,
+                Labels = NodeLabels.For(name),
+                Annotations = new Dictionary<string, string>(StringComparer.Ordinal) { [EntityAnnotations.TemplateHash] = hash },
+            },
+            Spec = podSpec,
+        };
+        pod.Metadata.SetControllerReference(node);
+        return pod;
+    }
+
+    /// <summary>The template hash the node's current spec gives (what a pod must carry to be current).</summary>
+    public static string CurrentHash(ComfyNode node, ManifestDefaults defaults) =>
+        Build(node, defaults).Metadata.Annotations![EntityAnnotations.TemplateHash];
+
+    private static PodSpec BuildSpec(ComfyNode node, ManifestDefaults defaults, string configMapName)
+    {
+        var spec = node.Spec;
+        var models = spec.Models ?? [];
+        var cachePath = ConfigMapBuilder.CachePath(node, defaults);
+        var gpu = spec.Resources?.Gpu ?? 1;
+
+        var volumes = new List<Volume>
+        {
+            new() { Name = ConfigVolume, ConfigMap = new ConfigMapVolumeSource { Name = configMapName } },
+            new() { Name = DataVolume, EmptyDir = new EmptyDirVolumeSource() },
+        };
+        var hasCache = spec.ModelCache is not null || models.Count > 0;
+        if (spec.ModelCache is { } cache)
+        {
+            volumes.Add(new Volume { Name = CacheVolume, PersistentVolumeClaim = new PersistentVolumeClaimVolumeSource { ClaimName = cache.ClaimName } });
+        }
+        else if (models.Count > 0)
+        {
+            // Models but no shared cache: each pod keeps its own copy for its lifetime.
+            volumes.Add(new Volume { Name = CacheVolume, EmptyDir = new EmptyDirVolumeSource() });
+        }
+
+        var mounts = new List<VolumeMount>
+        {
+            new() { Name = ConfigVolume, MountPath = ManifestNames.ConfigMountPath, ReadOnly = true },
+            new() { Name = DataVolume, MountPath = ManifestNames.DataMountPath },
+        };
+        if (hasCache)
+        {
+            mounts.Add(new VolumeMount { Name = CacheVolume, MountPath = cachePath, ReadOnly = spec.ModelCache?.ReadOnly == true ? true : null });
+        }
+
+        var args = new List<string>
+        {
+            "--listen", "0.0.0.0",
+            "--port", spec.Port.ToString(CultureInfo.InvariantCulture),
+            "--input-directory", ManifestNames.DataMountPath + "/input",
+            "--output-directory", ManifestNames.DataMountPath + "/output",
+            "--temp-directory", ManifestNames.DataMountPath,
+            "--extra-model-paths-config", ManifestNames.ConfigMountPath + "/" + ManifestNames.ModelPathsFile,
+        };
+        if (gpu == 0)
+        {
+            args.Add("--cpu");
+        }
+
+        args.AddRange(spec.ExtraArgs ?? []);
+
+        var container = new Container
+        {
+            Name = ManifestNames.ContainerName,
+            Image = string.IsNullOrWhiteSpace(spec.Image) ? defaults.ComfyImage : spec.Image,
+            ImagePullPolicy = spec.ImagePullPolicy,
+            Command = [.. defaults.ComfyCommand],
+            Args = args,
+            Ports = [new ContainerPort { Name = ManifestNames.PortName, ContainerPortProperty = spec.Port, Protocol = "TCP" }],
+            Env = spec.Env is { Count: > 0 } env ? [.. env] : null,
+            Resources = Resources(spec.Resources, gpu),
+            VolumeMounts = mounts,
+            ReadinessProbe = new Probe
+            {
+                HttpGet = new HttpGetAction { Path = "/system_stats", Port = ManifestNames.PortName },
+                PeriodSeconds = 5,
+                TimeoutSeconds = 3,
+                FailureThreshold = 3,
+            },
+            Lifecycle = new Lifecycle
+            {
+                PreStop = new LifecycleHandler { Exec = new ExecAction { Command = ["python", "-c", DrainScript(spec.Port, spec.TerminationGracePeriodSeconds)] } },
+            },
+            SecurityContext = new SecurityContext
+            {
+                AllowPrivilegeEscalation = false,
+                RunAsNonRoot = true,
+                Capabilities = new Capabilities { Drop = ["ALL"] },
+            },
+        };
+
+        var podSpec = new PodSpec
+        {
+            Containers = [container],
+            Volumes = volumes,
+            NodeSelector = spec.NodeSelector is { Count: > 0 } selector ? new SortedDictionary<string, string>(selector, StringComparer.Ordinal) : null,
+            Tolerations = spec.Tolerations is { Count: > 0 } tolerations ? [.. tolerations] : null,
+            TerminationGracePeriodSeconds = spec.TerminationGracePeriodSeconds,
+
+            // The operator replaces a failed pod itself (new pod, fresh model check), like a ReplicaSet would.
+            RestartPolicy = "Never",
+            SecurityContext = new PodSecurityContext
+            {
+                RunAsNonRoot = true,
+                RunAsUser = defaults.RunAsUser,
+                RunAsGroup = defaults.RunAsUser,
+                FsGroup = defaults.RunAsUser,
+                FsGroupChangePolicy = "OnRootMismatch",
+                SeccompProfile = JsonDocument.Parse("""{"type":"RuntimeDefault"}""").RootElement.Clone(),
+            },
+        };
+
+        if (models.Count > 0)
+        {
+            podSpec.InitContainers =
+            [
+                new Container
+                {
+                    Name = ManifestNames.SyncContainerName,
+                    Image = defaults.OperatorImage,
+                    Args =
+                    [
+                        "sync-models",
+                        "--manifest", ManifestNames.ConfigMountPath + "/" + ManifestNames.ModelsFile,
+                        "--cache", cachePath,
+                    ],
+                    VolumeMounts =
+                    [
+                        new VolumeMount { Name = ConfigVolume, MountPath = ManifestNames.ConfigMountPath, ReadOnly = true },
+                        new VolumeMount { Name = CacheVolume, MountPath = cachePath },
+                    ],
+                    SecurityContext = new SecurityContext
+                    {
+                        AllowPrivilegeEscalation = false,
+                        RunAsNonRoot = true,
+                        Capabilities = new Capabilities { Drop = ["ALL"] },
+                    },
+                },
+            ];
+        }
+
+        return podSpec;
+    }
+
+    private static ResourceRequirements Resources(NodeResources? resources, int gpu)
+    {
+        var requests = new SortedDictionary<string, Quantity>(StringComparer.Ordinal);
+        var limits = new SortedDictionary<string, Quantity>(StringComparer.Ordinal);
+        foreach (var (key, value) in resources?.Requests ?? new Dictionary<string, Quantity>())
+        {
+            requests[key] = value;
+        }
+
+        foreach (var (key, value) in resources?.Limits ?? new Dictionary<string, Quantity>())
+        {
+            limits[key] = value;
+        }
+
+        if (gpu > 0)
+        {
+            // Extended resources must be requested and limited alike (limits alone implies the request).
+            var count = gpu.ToString(CultureInfo.InvariantCulture);
+            limits[GpuResource] = count;
+            requests[GpuResource] = count;
+        }
+
+        return new ResourceRequirements
+        {
+            Requests = requests.Count > 0 ? requests : null,
+            Limits = limits.Count > 0 ? limits : null,
+        };
+    }
+
+    /// <summary>The extended resource NVIDIA's device plugin advertises.</summary>
+    public const string GpuResource = "nvidia.com/gpu";
+
+    /// <summary>
+    /// preStop hook: waits until ComfyUI's queue is empty (the running prompt finished), bounded by the
+    /// grace period minus a margin, so a rollout or scale-down does not cut a render in half.
+    /// </summary>
+    internal static string DrainScript(int port, int gracePeriodSeconds)
+    {
+        var budget = Math.Max(0, gracePeriodSeconds - 5).ToString(CultureInfo.InvariantCulture);
+        var portText = port.ToString(CultureInfo.InvariantCulture);
+        return string.Join(
+            '\n',
+            "import json, time, urllib.request",
+            $"deadline = time.time() + {budget}",
+            "while time.time() < deadline:",
+            "    try:",
+            $"        q = json.load(urllib.request.urlopen('http://127.0.0.1:{portText}/queue', timeout=5))",
+            "    except Exception:",
+            "        break",
+            "    if not q.get('queue_running') and not q.get('queue_pending'):",
+            "        break",
+            "    time.sleep(2)");
+    }
+}
