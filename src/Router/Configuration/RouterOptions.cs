@@ -70,6 +70,9 @@ internal sealed class RouterOptions
     /// <summary>How long a worker may take to confirm an interrupt before the run fails with a timeout.</summary>
     public TimeSpan InterruptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a worker's socket may stay down while it has a run before the run goes back to the queue.</summary>
+    public TimeSpan WorkerLostGrace { get; set; } = TimeSpan.FromSeconds(10);
+
     public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -38,6 +38,7 @@ internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
         Positive(errors, nameof(options.NoProgressTimeout), options.NoProgressTimeout);
         Positive(errors, nameof(options.InterruptTimeout), options.InterruptTimeout);
         Positive(errors, nameof(options.ProbeInterval), options.ProbeInterval);
+        Positive(errors, nameof(options.WorkerLostGrace), options.WorkerLostGrace);
         Positive(errors, nameof(options.ProbeTimeout), options.ProbeTimeout);
         Positive(errors, nameof(options.WorkerRequestTimeout), options.WorkerRequestTimeout);
         Positive(errors, nameof(options.PassiveHealthReactivation), options.PassiveHealthReactivation);

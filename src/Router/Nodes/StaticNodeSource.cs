@@ -15,11 +15,18 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
     private readonly IReadOnlyList<NodeEndpoint> _configured;
     private readonly string? _filePath;
     private readonly FileSystemWatcher? _watcher;
+    private readonly ITimer? _debounce;
     private readonly Lock _gate = new();
     private IReadOnlyList<NodeEndpoint> _fromFile = [];
     private IReadOnlyList<NodeEndpoint> _current = [];
 
-    public StaticNodeSource(IOptions<RouterOptions> options, ILogger<StaticNodeSource> logger)
+    /// <summary>
+    /// Editors and <c>File.WriteAllText</c> truncate before they write, so the watcher sees an empty
+    /// file first; reloading only after the changes settle avoids swapping in that empty list.
+    /// </summary>
+    public static readonly TimeSpan ReloadDelay = TimeSpan.FromMilliseconds(250);
+
+    public StaticNodeSource(IOptions<RouterOptions> options, ILogger<StaticNodeSource> logger, TimeProvider time)
     {
         _logger = logger;
         _configured = [.. NodeAddressParser.ParseEntries(options.Value.Nodes).Select(uri => new NodeEndpoint(uri, "config"))];
@@ -31,9 +38,10 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
             {
                 NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
             };
-            _watcher.Changed += (_, _) => Reload();
-            _watcher.Created += (_, _) => Reload();
-            _watcher.Renamed += (_, _) => Reload();
+            _debounce = time.CreateTimer(_ => Reload(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _watcher.Changed += (_, _) => ReloadSoon();
+            _watcher.Created += (_, _) => ReloadSoon();
+            _watcher.Renamed += (_, _) => ReloadSoon();
             _watcher.EnableRaisingEvents = true;
         }
 
@@ -87,7 +95,13 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
         }
     }
 
-    public void Dispose() => _watcher?.Dispose();
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        _debounce?.Dispose();
+    }
+
+    private void ReloadSoon() => _debounce?.Change(ReloadDelay, Timeout.InfiniteTimeSpan);
 
     private static List<NodeEndpoint> ReadFile(string path) =>
         [.. NodeAddressParser.ParseFile(path, File.ReadAllText(path)).Select(uri => new NodeEndpoint(uri, "file"))];

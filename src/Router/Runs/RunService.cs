@@ -170,9 +170,9 @@ internal sealed partial class RunService(
 
     public Task<RunRecord?> MarkCancelledAsync(string id, string? promptId, string reason, CancellationToken cancellationToken) =>
         FinishAsync(id, promptId, current => Change.To(
-            current with { Status = RunStatus.Cancelled, Reason = current.Reason ?? reason, FinishedAt = time.GetUtcNow() },
+            current with { Status = RunStatus.Cancelled, Reason = reason, FinishedAt = time.GetUtcNow() },
             RunEventTypes.Cancelled,
-            new { reason = current.Reason ?? reason }), cancellationToken);
+            new { reason }), cancellationToken);
 
     /// <summary>Back to our queue after a lost worker; the caller has checked the attempt budget.</summary>
     public async Task<RunRecord?> RequeueAsync(string id, string promptId, string reason, CancellationToken cancellationToken)

@@ -17,7 +17,7 @@ public sealed class StaticNodeSourceTests : IDisposable
         await File.WriteAllTextAsync(file, "http://gpu[1-2]:8188\n");
         var options = new RouterOptions { ServersFile = file };
         options.Nodes.Add("http://fixed:8188");
-        using var source = new StaticNodeSource(Options.Create(options), NullLogger<StaticNodeSource>.Instance);
+        using var source = new StaticNodeSource(Options.Create(options), NullLogger<StaticNodeSource>.Instance, TimeProvider.System);
         var changed = 0;
         source.Changed += (_, _) => Interlocked.Increment(ref changed);
         Assert.Equal(["http://fixed:8188/", "http://gpu1:8188/", "http://gpu2:8188/"], source.Current.Select(n => n.BaseAddress.ToString()));
@@ -34,7 +34,7 @@ public sealed class StaticNodeSourceTests : IDisposable
     {
         var file = Path.Combine(_directory, "servers.json");
         await File.WriteAllTextAsync(file, """["http://gpu[1-3]:8188"]""");
-        using var source = new StaticNodeSource(Options.Create(new RouterOptions { ServersFile = file }), NullLogger<StaticNodeSource>.Instance);
+        using var source = new StaticNodeSource(Options.Create(new RouterOptions { ServersFile = file }), NullLogger<StaticNodeSource>.Instance, TimeProvider.System);
 
         await File.WriteAllTextAsync(file, """["http://gpu[3-1]:8188"]""");
         source.Reload();

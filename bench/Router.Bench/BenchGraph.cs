@@ -1,0 +1,31 @@
+using System.Text.Json.Nodes;
+
+namespace ComfyOperator.Router.Bench;
+
+/// <summary>The SD1.5 reference graph (protocol doc §8.1), padded in the prompt text to about 1 KB of JSON.</summary>
+internal static class BenchGraph
+{
+    public static JsonObject Sd15(int seed, int steps = 1, int targetBytes = 1024)
+    {
+        var graph = Build(seed, steps, "");
+        var padding = Math.Max(0, targetBytes - graph.ToJsonString().Length);
+        return Build(seed, steps, new string('a', padding));
+    }
+
+    private static JsonObject Build(int seed, int steps, string padding) => new()
+    {
+        ["4"] = Node("CheckpointLoaderSimple", new JsonObject { ["ckpt_name"] = "v1-5-pruned-emaonly.safetensors" }),
+        ["5"] = Node("EmptyLatentImage", new JsonObject { ["width"] = 64, ["height"] = 64, ["batch_size"] = 1 }),
+        ["6"] = Node("CLIPTextEncode", new JsonObject { ["text"] = "a lighthouse at dusk " + padding, ["clip"] = new JsonArray("4", 1) }),
+        ["7"] = Node("CLIPTextEncode", new JsonObject { ["text"] = "blurry", ["clip"] = new JsonArray("4", 1) }),
+        ["3"] = Node("KSampler", new JsonObject
+        {
+            ["seed"] = seed, ["steps"] = steps, ["cfg"] = 7.5, ["sampler_name"] = "euler", ["scheduler"] = "normal", ["denoise"] = 1.0,
+            ["model"] = new JsonArray("4", 0), ["positive"] = new JsonArray("6", 0), ["negative"] = new JsonArray("7", 0), ["latent_image"] = new JsonArray("5", 0),
+        }),
+        ["8"] = Node("VAEDecode", new JsonObject { ["samples"] = new JsonArray("3", 0), ["vae"] = new JsonArray("4", 2) }),
+        ["9"] = Node("SaveImage", new JsonObject { ["filename_prefix"] = "bench", ["images"] = new JsonArray("8", 0) }),
+    };
+
+    private static JsonObject Node(string classType, JsonObject inputs) => new() { ["class_type"] = classType, ["inputs"] = inputs };
+}

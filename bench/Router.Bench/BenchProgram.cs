@@ -1,0 +1,24 @@
+using System.Globalization;
+
+namespace ComfyOperator.Router.Bench;
+
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|dispatch|all] [runs]</c>.</summary>
+internal static class BenchProgram
+{
+    public static async Task Main(string[] args)
+    {
+        // WebApplicationFactory looks for the router's project folder; the built output is enough here.
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_COMFY-ROUTER", AppContext.BaseDirectory);
+        var what = args.Length > 0 ? args[0] : "all";
+        var runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5000;
+        if (what is "accept" or "all")
+        {
+            await AcceptBench.RunAsync(runs, concurrency: 32);
+        }
+
+        if (what is "dispatch" or "all")
+        {
+            await DispatchBench.RunAsync(Math.Min(runs, 300));
+        }
+    }
+}

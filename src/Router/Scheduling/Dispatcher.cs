@@ -1,0 +1,217 @@
+using System.Collections.Concurrent;
+using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Outputs;
+using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Workers;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Scheduling;
+
+/// <summary>
+/// Takes runs from the queue while some worker is eligible (healthy, connected, under its queue
+/// allowance), lets the placement policy pick one, and runs each attempt as its own task. Also
+/// resumes the runs that were on workers when the router last stopped.
+/// </summary>
+internal sealed partial class Dispatcher(
+    DispatchQueue queue,
+    RunService runs,
+    WorkerRegistry registry,
+    WorkerConnections connections,
+    IPlacementPolicy policy,
+    IOutputStore outputs,
+    RunRecovery recovery,
+    HealthProber prober,
+    IOptions<RouterOptions> options,
+    TimeProvider time,
+    ILoggerFactory loggers) : BackgroundService, IActiveRunControl
+{
+    private readonly RouterOptions _options = options.Value;
+    private readonly ILogger _logger = loggers.CreateLogger<Dispatcher>();
+    private readonly ConcurrentDictionary<string, RunAttempt> _attempts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Task, byte> _running = new();
+
+    public void RequestCancel(string runId)
+    {
+        if (_attempts.TryGetValue(runId, out var attempt))
+        {
+            attempt.RequestCancel();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        runs.ActiveRuns = this;
+        connections.Connected += (_, _) => queue.Signal();
+        prober.Recovered += (_, _) => queue.Signal();
+        prober.Lost += (_, worker) =>
+        {
+            foreach (var attempt in _attempts.Values.Where(a => a.Worker == worker))
+            {
+                attempt.WorkerLost($"{worker.Name} stopped answering its health probe");
+            }
+        };
+        connections.Start();
+
+        // Recovered runs hold their worker slot before anything new is placed.
+        var resumed = new List<(RunRecord Run, WorkerState? Worker)>();
+        foreach (var run in recovery.OnWorkers)
+        {
+            var worker = run.Worker is null ? null : registry.Find(run.Worker);
+            worker?.ForceAssign(run.Id);
+            resumed.Add((run, worker));
+        }
+
+        foreach (var (run, worker) in resumed)
+        {
+            Track(ResumeAsync(run, worker, stoppingToken));
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var changed = queue.WaitForChangeAsync(stoppingToken);
+            DispatchReady(stoppingToken);
+            try
+            {
+                // Also wake up now and then: passive-unhealthy workers come back by time alone.
+                await changed.WaitAsync(TimeSpan.FromSeconds(1), time, stoppingToken);
+            }
+            catch (TimeoutException)
+            {
+                // Look again.
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+
+        await Task.WhenAll(_running.Keys);
+    }
+
+    private void DispatchReady(CancellationToken cancellationToken)
+    {
+        while (queue.Count > 0)
+        {
+            var now = time.GetUtcNow();
+            var eligible = registry.Workers.Where(w => w.IsEligible(now, _options.MaxQueuePerWorker) && connections.IsConnected(w)).ToList();
+            if (eligible.Count == 0 || !queue.TryDequeue(out var next))
+            {
+                return;
+            }
+
+            var worker = policy.Choose(eligible);
+            if (!worker.TryAssign(next.RunId, _options.MaxQueuePerWorker))
+            {
+                queue.TryEnqueue(next);
+                continue;
+            }
+
+            Track(DispatchAsync(next, worker, cancellationToken));
+        }
+    }
+
+    private async Task DispatchAsync(QueuedRun next, WorkerState worker, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var connection = connections.Get(worker);
+            var run = connection is null
+                ? null
+                : await runs.BeginDispatchAsync(next.RunId, worker.BaseAddress.ToString(), Guid.NewGuid().ToString("D"), cancellationToken);
+            if (run is null)
+            {
+                if (connection is null)
+                {
+                    queue.TryEnqueue(next);
+                }
+
+                return;
+            }
+
+            var attempt = new RunAttempt(run, worker, connection!, runs, outputs, _options, time, _logger);
+            _attempts[run.Id] = attempt;
+            try
+            {
+                await attempt.DispatchAsync(cancellationToken);
+            }
+            finally
+            {
+                _attempts.TryRemove(run.Id, out _);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: the run stays as stored and is reconciled on the next start.
+        }
+        catch (Exception ex)
+        {
+            LogAttemptFailed(_logger, next.RunId, ex);
+        }
+        finally
+        {
+            worker.Release(next.RunId);
+            queue.Signal();
+        }
+    }
+
+    private async Task ResumeAsync(RunRecord run, WorkerState? worker, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (worker is null || run.PromptId is null)
+            {
+                await runs.RequeueAsync(run.Id, run.PromptId!, "router restarted; the run's worker is no longer configured", cancellationToken);
+                return;
+            }
+
+            var connection = connections.Get(worker);
+            var deadline = time.GetUtcNow() + _options.WorkerLostGrace + _options.ProbeTimeout;
+            while (connection is { IsConnected: false } && worker.ActiveHealth != HealthState.Unhealthy && time.GetUtcNow() < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken);
+            }
+
+            var attempt = new RunAttempt(run, worker, connection!, runs, outputs, _options, time, _logger);
+            if (connection is null || !connection.IsConnected)
+            {
+                await runs.RequeueAsync(run.Id, run.PromptId, $"router restarted and {worker.Name} is unreachable", cancellationToken);
+                return;
+            }
+
+            _attempts[run.Id] = attempt;
+            try
+            {
+                await attempt.ResumeAsync(cancellationToken);
+            }
+            finally
+            {
+                _attempts.TryRemove(run.Id, out _);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+        catch (Exception ex)
+        {
+            LogAttemptFailed(_logger, run.Id, ex);
+        }
+        finally
+        {
+            worker?.Release(run.Id);
+            queue.Signal();
+        }
+    }
+
+    private void Track(Task task)
+    {
+        _running[task] = 0;
+        _ = task.ContinueWith(t => _running.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    [LoggerMessage(EventId = 1801, Level = LogLevel.Error, Message = "Dispatching run {RunId} failed unexpectedly")]
+    private static partial void LogAttemptFailed(ILogger logger, string runId, Exception exception);
+}

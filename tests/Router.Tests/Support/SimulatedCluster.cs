@@ -1,0 +1,129 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using ComfyOperator.Router.Runs;
+using ComfyOperator.Testing.ComfyUI;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ComfyOperator.Router.Tests.Support;
+
+/// <summary>Some ComfyUI simulators and a router pointed at them.</summary>
+public sealed class SimulatedCluster : IAsyncDisposable
+{
+    private SimulatedCluster(List<ComfyUiSimulator> workers, Dictionary<string, string?> settings, string dataDirectory)
+    {
+        Workers = workers;
+        Settings = settings;
+        DataDirectory = dataDirectory;
+        Router = new RouterFactory(settings, dataDirectory);
+        Client = Router.CreateAuthorizedClient();
+    }
+
+    public IReadOnlyList<ComfyUiSimulator> Workers { get; }
+
+    public Dictionary<string, string?> Settings { get; }
+
+    public string DataDirectory { get; }
+
+    public RouterFactory Router { get; private set; }
+
+    public HttpClient Client { get; private set; }
+
+    public static async Task<SimulatedCluster> StartAsync(int workers, Action<ComfyUiSimulatorOptions>? configure = null, IDictionary<string, string?>? settings = null)
+    {
+        var simulators = new List<ComfyUiSimulator>();
+        for (var i = 0; i < workers; i++)
+        {
+            var options = new ComfyUiSimulatorOptions();
+            configure?.Invoke(options);
+            simulators.Add(await ComfyUiSimulator.StartAsync(options));
+        }
+
+        var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["Router:Nodes:0"] = string.Join(",", simulators.Select(s => s.BaseAddress.ToString())),
+            ["Router:PendingLimit"] = "10000",
+            ["Router:HistoryLimit"] = "10000",
+            ["Router:WorkerLostGrace"] = "00:00:01",
+            ["Router:WorkerRequestTimeout"] = "00:00:05",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        var cluster = new SimulatedCluster(simulators, all, Path.Combine(Path.GetTempPath(), "router-tests", Guid.NewGuid().ToString("N")));
+        await cluster.WaitForHealthyWorkersAsync(workers);
+        return cluster;
+    }
+
+    /// <summary>Stops the router (not the workers) and starts a new one on the same data directory.</summary>
+    public async Task RestartRouterAsync()
+    {
+        Client.Dispose();
+        await Router.DisposeAsync();
+        Router = new RouterFactory(Settings, DataDirectory);
+        Client = Router.CreateAuthorizedClient();
+    }
+
+    public async Task WaitForHealthyWorkersAsync(int count)
+    {
+        _ = Client.BaseAddress;
+        await Wait.UntilAsync(async () =>
+        {
+            var nodes = await Client.GetFromJsonAsync<JsonElement>("/v1/nodes");
+            return nodes.EnumerateArray().Count(n => n.GetProperty("eligible").GetBoolean()) >= count;
+        }, TimeSpan.FromSeconds(30), $"{count} eligible workers");
+    }
+
+    public async Task<string> SubmitAsync(int steps = 3, int seed = 42, string text = "a lighthouse")
+    {
+        using var response = await Client.PostAsJsonAsync("/v1/runs", Graphs.Body(Graphs.Sd15(text, steps, seed)));
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
+
+    public async Task<JsonElement> GetRunAsync(string id) => await Client.GetFromJsonAsync<JsonElement>($"/v1/runs/{id}");
+
+    public async Task<JsonElement> WaitForStatusAsync(string id, string status, TimeSpan? timeout = null)
+    {
+        JsonElement run = default;
+        await Wait.UntilAsync(async () =>
+        {
+            run = await GetRunAsync(id);
+            var now = run.GetProperty("status").GetString();
+            if (now != status && now is "succeeded" or "failed" or "cancelled")
+            {
+                throw new InvalidOperationException($"Run {id} ended {now} while waiting for {status}: {run}");
+            }
+
+            return now == status;
+        }, timeout ?? TimeSpan.FromSeconds(60), $"run {id} to be {status}");
+        return run;
+    }
+
+    /// <summary>Runs straight from the store (cheaper than the API for many runs).</summary>
+    internal async Task<IReadOnlyList<RunRecord>> AllRunsAsync()
+    {
+        var store = Router.Services.GetRequiredService<IRunStore>();
+        var all = new List<RunRecord>();
+        long? before = null;
+        do
+        {
+            var page = await store.ListAsync(null, 500, before, CancellationToken.None);
+            all.AddRange(page.Runs);
+            before = page.NextBefore;
+        }
+        while (before is not null);
+        return all;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Router.DisposeAsync();
+        foreach (var worker in Workers)
+        {
+            await worker.DisposeAsync();
+        }
+    }
+}
