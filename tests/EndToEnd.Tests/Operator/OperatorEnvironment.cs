@@ -18,6 +18,9 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("comfy-e2e-").FullName;
     private readonly List<(OperatorRuntime Runtime, CancellationTokenSource Stop, Task Run, KubernetesClient Client)> _operators = [];
 
+    /// <summary>Watch history kept by the emulator; small values force 410 Gone on resume.</summary>
+    public int WatchHistoryCapacity { get; init; } = 1000;
+
     public KubeApiEmulator Emulator { get; private set; } = null!;
 
     public Kubectl Kubectl { get; private set; } = null!;
@@ -32,7 +35,7 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Emulator = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions());
+        Emulator = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions { WatchHistoryCapacity = WatchHistoryCapacity });
         KubeconfigPath = Emulator.WriteKubeconfig(Path.Combine(_dir, "kubeconfig"));
         Kubectl = new Kubectl(KubeconfigPath);
         var crds = await Kubectl.RunAsync(["apply", "-f", Path.Combine(RepositoryRoot, "config", "crds")]);
@@ -124,8 +127,16 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
     public Task<string> JsonPathAsync(string ns, string resource, string jsonPath) =>
         Kubectl.RunAsync(["get", resource, "-n", ns, "-o", $"jsonpath={jsonPath}"]).ContinueWith(t => t.Result.Succeeded ? t.Result.StdOut : "<error> " + t.Result.StdErr, TaskScheduler.Default);
 
+    private bool _disposed;
+
     public async Task DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         foreach (var op in _operators.ToList())
         {
             await StopOperatorAsync(op.Runtime);
