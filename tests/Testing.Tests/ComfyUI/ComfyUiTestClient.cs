@@ -38,6 +38,11 @@ internal static class ComfyUiTestClient
         return json["prompt_id"]!.GetValue<string>();
     }
 
+    private static readonly System.Text.Json.JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Compact JSON text without HTML-safe escaping, for exact comparisons with the doc's examples.</summary>
+    public static string Canon(this JsonNode? node) => node?.ToJsonString(Relaxed) ?? "null";
+
     public static async Task<JsonObject> GetJsonAsync(this HttpClient http, string path) =>
         JsonNode.Parse(await http.GetStringAsync(path))!.AsObject();
 

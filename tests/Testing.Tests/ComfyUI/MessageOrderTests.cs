@@ -95,7 +95,7 @@ public sealed class MessageOrderTests
         var samplerState = state.Data!["nodes"]!["3"]!.AsObject();
         Assert.Equal(["value", "max", "state", "node_id", "prompt_id", "display_node_id", "parent_node_id", "real_node_id"], samplerState.Select(p => p.Key));
         Assert.Equal("finished", samplerState["state"]!.GetValue<string>());
-        Assert.Equal("3.0", samplerState["value"]!.ToJsonString());
+        Assert.Equal("3.0", samplerState["value"]!.Canon());
         var success = run[^3];
         Assert.Equal(["prompt_id", "timestamp"], success.Data!.Select(p => p.Key));
         Assert.Equal(0, run[^2].Data!["status"]!["exec_info"]!["queue_remaining"]!.GetValue<int>());
@@ -174,7 +174,7 @@ public sealed class MessageOrderTests
         Assert.Equal(["4", "5", "7", "6"], error["executed"]!.AsArray().Select(n => n!.GetValue<string>()));
         Assert.Equal("RuntimeError", error["exception_type"]!.GetValue<string>());
         Assert.IsType<JsonArray>(error["traceback"]);
-        Assert.Equal("[42]", error["current_inputs"]!["seed"]!.ToJsonString());
+        Assert.Equal("[42]", error["current_inputs"]!["seed"]!.Canon());
 
         var entry = (await http.GetJsonAsync($"history/{promptId}"))[promptId]!;
         Assert.Equal("error", entry["status"]!["status_str"]!.GetValue<string>());
@@ -289,7 +289,7 @@ public sealed class MessageOrderTests
         var frames = await again.WaitAsync(f => f.Count >= 2, "status + executing");
         Assert.Equal("status", frames[0].Type);
         Assert.Equal("executing", frames[1].Type);
-        Assert.Equal("""{"node":"3"}""", frames[1].Data!.ToJsonString());
+        Assert.Equal("""{"node":"3"}""", frames[1].Data!.Canon());
 
         await http.PostRawAsync("interrupt", "");
         await again.WaitForDoneAsync(promptId);

@@ -39,6 +39,9 @@ internal static class PythonText
         return text[..e] + "e" + (exp < 0 ? "-" : "+") + Math.Abs(exp).ToString("00", CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Wire JSON: no HTML-safe escaping of quotes and angle brackets (Python's json.dumps does not do that either).</summary>
+    public static readonly JsonSerializerOptions Wire = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>A JSON literal holding a Python float, e.g. <c>3.0</c> (System.Text.Json would write <c>3</c>).</summary>
     public static JsonNode FloatNode(double value) => JsonNode.Parse(Float(value))!;
 

@@ -746,7 +746,7 @@ internal sealed class SimulatorHttp(SimulatorState state)
 
     private static async Task Json(HttpContext context, JsonNode node, int status = 200)
     {
-        var bytes = Encoding.UTF8.GetBytes(node.ToJsonString());
+        var bytes = Encoding.UTF8.GetBytes(node.ToJsonString(PythonText.Wire));
         context.Response.StatusCode = status;
         context.Response.ContentType = JsonContentType;
         context.Response.ContentLength = bytes.Length;

@@ -52,7 +52,7 @@ internal sealed class WebSocketHub
     }
 
     public static byte[] Frame(string type, JsonNode data) =>
-        Encoding.UTF8.GetBytes(new JsonObject { ["type"] = type, ["data"] = data }.ToJsonString());
+        Encoding.UTF8.GetBytes(new JsonObject { ["type"] = type, ["data"] = data }.ToJsonString(PythonText.Wire));
 
     /// <summary>Sends to <paramref name="sid"/>, or to every socket when it is null (server.py send_sync semantics).</summary>
     public void Send(string type, JsonNode data, string? sid)
