@@ -207,12 +207,8 @@ public sealed class PrometheusCollector : IDisposable
 
     private static void WriteFamily(StringBuilder builder, MetricFamily family)
     {
+        // A family without series still gets HELP/TYPE: scrapers and dashboards can see the name exists.
         var series = family.SnapshotSeries();
-        if (series.Length == 0)
-        {
-            return;
-        }
-
         var type = family.Kind switch
         {
             MetricKind.CounterAdd or MetricKind.CounterSet => "counter",

@@ -11,7 +11,7 @@ namespace ComfyOperator.Observability.Prometheus;
 /// Creates the collector at start-up (so measurements before the first scrape count) and, when
 /// <see cref="PrometheusEndpointOptions.Port"/> is set, runs a small Kestrel listener that serves only the metrics path.
 /// </summary>
-internal sealed partial class PrometheusMetricsServer(
+public sealed partial class PrometheusMetricsServer(
     PrometheusCollector collector,
     IOptions<PrometheusEndpointOptions> options,
     ILogger<PrometheusMetricsServer> logger) : IHostedService, IAsyncDisposable

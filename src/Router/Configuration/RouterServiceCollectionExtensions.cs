@@ -1,4 +1,5 @@
 using ComfyOperator.Router.Api;
+using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
@@ -65,6 +66,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddHostedService<RunStoreInitializer>();
         services.AddSingleton<HealthProber>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthProber>());
+        services.AddRouterMetrics();
         return services;
     }
 }
