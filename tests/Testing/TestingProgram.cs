@@ -37,11 +37,14 @@ internal static class TestingProgram
                 return await KubeApiCommand.RunAsync(rest, stop.Token);
             case "comfyui":
                 return await ComfyUiCommand.RunAsync(rest, stop.Token);
+            case "comfyui-bench":
+                return await ComfyUiBenchCommand.RunAsync(rest, stop.Token);
             default:
                 await Console.Error.WriteLineAsync(
                     "usage: dotnet run --project tests/Testing -- <kube-api|comfyui> [options]\n" +
                     "  kube-api --port <p> --kubeconfig <file>     Kubernetes API emulator\n" +
-                    "  comfyui  --port <p> --models <dir> --output <dir>   ComfyUI simulator");
+                    "  comfyui  --port <p> --models <dir> --output <dir>   ComfyUI simulator\n" +
+                    "  comfyui-bench [--prompts N] [--instances N]          ComfyUI simulator figures");
                 return 2;
         }
     }

@@ -1,3 +1,0 @@
-namespace ComfyOperator.Comfy;
-
-internal static class AssemblyMarker;

@@ -1,0 +1,574 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text.Json.Nodes;
+using ComfyOperator.Comfy.Client;
+using ComfyOperator.Comfy.Events;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ComfyOperator.Comfy.Sessions;
+
+/// <summary>
+/// One WebSocket to one ComfyUI worker (protocol doc §5), shared by every prompt we send it.
+/// Routes events by prompt_id to <see cref="ComfyPromptSubscription"/>s, completes them by the
+/// rule of §5.6, reconnects with a fresh client id and capped backoff when the socket drops (§5.1
+/// pitfall), and polls /history for prompts whose events may have been lost meanwhile.
+/// </summary>
+public sealed class ComfySession : IAsyncDisposable
+{
+    private readonly ComfySessionOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, ComfyPromptSubscription> _subscriptions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Guid, Action<ComfyEvent>> _listeners = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _stateGate = new();
+    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ComfySessionState _state = ComfySessionState.Created;
+    private Task? _loop;
+    private string _clientId = "";
+    private string? _currentPromptId;
+    private long _eventsReceived;
+
+    public ComfySession(ComfyClient client, ComfySessionOptions? options = null, TimeProvider? timeProvider = null, ILogger<ComfySession>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        Client = client;
+        _options = options ?? new ComfySessionOptions();
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    public ComfyClient Client { get; }
+
+    /// <summary>The client id of the current connection ("" before the first). Changes on every reconnect.</summary>
+    public string ClientId => Volatile.Read(ref _clientId);
+
+    public ComfySessionState State
+    {
+        get
+        {
+            lock (_stateGate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>How many times a connection was established (1 after the first).</summary>
+    public int ConnectionCount { get; private set; }
+
+    /// <summary>Failed connect attempts since the last good connection: a dead worker keeps counting up.</summary>
+    public int ConsecutiveFailures { get; private set; }
+
+    /// <summary>When the socket was last lost (null while connected or never connected).</summary>
+    public DateTimeOffset? DisconnectedSince { get; private set; }
+
+    /// <summary>Why the socket was last lost or could not connect.</summary>
+    public Exception? LastError { get; private set; }
+
+    /// <summary>queue_remaining from the latest <c>status</c> message.</summary>
+    public int? QueueRemaining { get; private set; }
+
+    /// <summary>The server's reply to our feature_flags hello, when we sent one.</summary>
+    public ComfyFeatures? ServerFeatures { get; private set; }
+
+    /// <summary>Messages received over all connections.</summary>
+    public long EventsReceived => Interlocked.Read(ref _eventsReceived);
+
+    public event EventHandler<ComfySessionStateChangedEventArgs>? StateChanged;
+
+    /// <summary>Starts the connection loop (idempotent). Use <see cref="WaitUntilConnectedAsync"/> to wait for the socket.</summary>
+    public void Start()
+    {
+        lock (_stateGate)
+        {
+            if (_loop is not null || _state == ComfySessionState.Stopped)
+            {
+                return;
+            }
+
+            _loop = Task.Run(() => RunAsync(_stop.Token));
+        }
+    }
+
+    /// <summary>Starts if needed and waits until the socket is open.</summary>
+    public async Task WaitUntilConnectedAsync(CancellationToken cancellationToken = default)
+    {
+        Start();
+        while (true)
+        {
+            Task wait;
+            lock (_stateGate)
+            {
+                if (_state == ComfySessionState.Connected)
+                {
+                    return;
+                }
+
+                ObjectDisposedException.ThrowIf(_state == ComfySessionState.Stopped, this);
+                wait = _connected.Task;
+            }
+
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Routes the events of a prompt to a new subscription. Subscribe before POSTing it.</summary>
+    public ComfyPromptSubscription Subscribe(string promptId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(promptId);
+        var subscription = new ComfyPromptSubscription(this, promptId);
+        if (!_subscriptions.TryAdd(promptId, subscription))
+        {
+            throw new InvalidOperationException($"Prompt {promptId} already has a subscription on this session.");
+        }
+
+        if (State != ComfySessionState.Connected)
+        {
+            // Whatever client id the caller submits with now will not be ours for long.
+            BeginPolling(subscription);
+        }
+
+        return subscription;
+    }
+
+    /// <summary>Calls <paramref name="listener"/> for every event of every prompt (and status, unknown...), on the receive loop. Dispose to stop.</summary>
+    public IDisposable Listen(Action<ComfyEvent> listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        var id = Guid.NewGuid();
+        _listeners[id] = listener;
+        return new Listener(this, id);
+    }
+
+    /// <summary>
+    /// Submits a prompt with this session's client id and waits until it is done (history ready,
+    /// §5.6), or lost. Throws <see cref="ComfyPromptRejectedException"/> when validation fails.
+    /// On cancellation the prompt is interrupted/dequeued on the worker (see <see cref="ComfyRunOptions.CancelOnWorker"/>).
+    /// </summary>
+    public async Task<ComfyPromptCompletion> RunPromptAsync(JsonObject prompt, ComfyRunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        options ??= new ComfyRunOptions();
+        await WaitUntilConnectedAsync(cancellationToken).ConfigureAwait(false);
+
+        var promptId = options.PromptId ?? Guid.NewGuid().ToString("D");
+        using var subscription = Subscribe(promptId);
+        var clientId = ClientId;
+        var accepted = await Client.QueuePromptAsync(new ComfyPromptRequest
+        {
+            Prompt = prompt,
+            ClientId = clientId,
+            PromptId = promptId,
+            ExtraData = options.ExtraData,
+            Front = options.Front,
+            Number = options.Number,
+            PartialExecutionTargets = options.PartialExecutionTargets,
+        }, cancellationToken).ConfigureAwait(false);
+        subscription.MarkSubmitted();
+        if (clientId != ClientId)
+        {
+            BeginPolling(subscription);
+        }
+
+        var pump = options.OnEvent is { } onEvent ? PumpAsync(subscription, onEvent, cancellationToken) : Task.CompletedTask;
+        try
+        {
+            var completion = await subscription.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await pump.ConfigureAwait(false);
+            return completion with { Accepted = accepted };
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && options.CancelOnWorker)
+        {
+            await CancelOnWorkerAsync(promptId).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task PumpAsync(ComfyPromptSubscription subscription, Action<ComfyEvent> onEvent, CancellationToken cancellationToken)
+    {
+        await foreach (var ev in subscription.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            onEvent(ev);
+        }
+    }
+
+    private async Task CancelOnWorkerAsync(string promptId)
+    {
+        // The caller's token is already cancelled; this cleanup gets its own short budget so an
+        // abandoned prompt does not keep the GPU busy.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _timeProvider);
+        try
+        {
+            await Client.DeleteFromQueueAsync([promptId], timeout.Token).ConfigureAwait(false);
+            await Client.InterruptAsync(promptId, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or ComfyHttpException or OperationCanceledException)
+        {
+            SessionLog.CancelFailed(_logger, promptId, ex);
+        }
+    }
+
+    internal void Unsubscribe(ComfyPromptSubscription subscription) =>
+        _subscriptions.TryRemove(new KeyValuePair<string, ComfyPromptSubscription>(subscription.PromptId, subscription));
+
+    // ---------------------------------------------------------------- connection loop
+
+    private async Task RunAsync(CancellationToken stop)
+    {
+        var failures = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            var clientId = _options.ClientIdFactory();
+            var uri = Client.GetWebSocketUri(clientId);
+            SetState(ConnectionCount == 0 && failures == 0 ? ComfySessionState.Connecting : ComfySessionState.Reconnecting, null);
+            var connected = false;
+            Exception? error = null;
+            using (var socket = new ClientWebSocket())
+            {
+                socket.Options.KeepAliveInterval = _options.KeepAliveInterval;
+                socket.Options.KeepAliveTimeout = _options.KeepAliveTimeout;
+                try
+                {
+                    using (var timeout = new CancellationTokenSource(_options.ConnectTimeout, _timeProvider))
+                    using (var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token))
+                    {
+                        await socket.ConnectAsync(uri, linked.Token).ConfigureAwait(false);
+                        if (_options.SupportsPreviewMetadata)
+                        {
+                            var hello = """{"type":"feature_flags","data":{"supports_preview_metadata":true}}"""u8.ToArray();
+                            await socket.SendAsync(hello, WebSocketMessageType.Text, true, linked.Token).ConfigureAwait(false);
+                        }
+                    }
+
+                    connected = true;
+                    failures = 0;
+                    Volatile.Write(ref _clientId, clientId);
+                    ConnectionCount++;
+                    ConsecutiveFailures = 0;
+                    DisconnectedSince = null;
+                    SessionLog.Connected(_logger, uri, clientId);
+                    SetState(ComfySessionState.Connected, null);
+                    await ReceiveAsync(socket, stop).ConfigureAwait(false);
+                    error = new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The worker closed the socket.");
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception ex) when (ex is WebSocketException or HttpRequestException or OperationCanceledException or IOException or ComfyProtocolException or InvalidOperationException)
+                {
+                    error = ex;
+                }
+            }
+
+            LastError = error;
+            if (connected)
+            {
+                OnDisconnected();
+            }
+            else
+            {
+                ConsecutiveFailures = ++failures;
+            }
+
+            var delay = Backoff(Math.Max(failures, 1));
+            SetState(ComfySessionState.Reconnecting, error);
+            SessionLog.Disconnected(_logger, uri, delay, failures, error);
+            try
+            {
+                await Task.Delay(delay, _timeProvider, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+    }
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var exponent = Math.Min(attempt - 1, 16);
+        var baseDelay = Math.Min(_options.ReconnectMaxDelay.TotalMilliseconds, _options.ReconnectInitialDelay.TotalMilliseconds * Math.Pow(2, exponent));
+        var jitter = 0.8 + (0.4 * _options.Jitter());
+        return TimeSpan.FromMilliseconds(baseDelay * jitter);
+    }
+
+    private async Task ReceiveAsync(ClientWebSocket socket, CancellationToken stop)
+    {
+        var buffer = new byte[16 * 1024];
+        var count = 0;
+        while (true)
+        {
+            if (count == buffer.Length)
+            {
+                if (buffer.Length >= _options.MaxMessageBytes)
+                {
+                    throw new ComfyProtocolException($"A message exceeds {_options.MaxMessageBytes} bytes.");
+                }
+
+                Array.Resize(ref buffer, Math.Min(buffer.Length * 2, _options.MaxMessageBytes));
+            }
+
+            var result = await socket.ReceiveAsync(buffer.AsMemory(count), stop).ConfigureAwait(false);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+
+            count += result.Count;
+            if (!result.EndOfMessage)
+            {
+                continue;
+            }
+
+            ComfyEvent ev;
+            try
+            {
+                ev = result.MessageType == WebSocketMessageType.Text
+                    ? ComfyMessageParser.ParseText(buffer.AsSpan(0, count))
+                    : ComfyMessageParser.ParseBinary(buffer.AsSpan(0, count).ToArray());
+            }
+            catch (ComfyProtocolException ex)
+            {
+                SessionLog.BadFrame(_logger, Client.BaseAddress, ex);
+                count = 0;
+                continue;
+            }
+
+            count = 0;
+            Dispatch(ev);
+        }
+    }
+
+    /// <summary>Applies one event: session state, listeners, then the prompt's subscription.</summary>
+    internal void Dispatch(ComfyEvent ev)
+    {
+        Interlocked.Increment(ref _eventsReceived);
+        switch (ev)
+        {
+            case ComfyStatusEvent status:
+                QueueRemaining = status.QueueRemaining ?? QueueRemaining;
+                break;
+            case ComfyFeatureFlagsEvent flags:
+                ServerFeatures = flags.Features;
+                break;
+            case ComfyExecutionStartEvent start:
+                _currentPromptId = start.PromptId;
+                break;
+            case ComfyPreviewImageEvent or ComfyProgressTextEvent when ev.PromptId is null:
+                // Type 1 previews and type 3 text do not name their prompt; one prompt runs at a
+                // time per worker, so they belong to the one that started last.
+                ev = ev with { PromptId = _currentPromptId };
+                break;
+        }
+
+        foreach (var listener in _listeners.Values)
+        {
+            listener(ev);
+        }
+
+        if (ev.PromptId is { } promptId && _subscriptions.TryGetValue(promptId, out var subscription))
+        {
+            subscription.OnEvent(ev);
+        }
+
+        if (ev is ComfyExecutingEvent { IsPromptDone: true } done && done.PromptId == _currentPromptId)
+        {
+            _currentPromptId = null;
+        }
+    }
+
+    private void OnDisconnected()
+    {
+        DisconnectedSince = _timeProvider.GetUtcNow();
+        _currentPromptId = null;
+        lock (_stateGate)
+        {
+            _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        foreach (var subscription in _subscriptions.Values)
+        {
+            BeginPolling(subscription);
+        }
+    }
+
+    private void SetState(ComfySessionState state, Exception? error)
+    {
+        ComfySessionState previous;
+        lock (_stateGate)
+        {
+            previous = _state;
+            if (previous == state || previous == ComfySessionState.Stopped)
+            {
+                return;
+            }
+
+            _state = state;
+            if (state == ComfySessionState.Connected)
+            {
+                _connected.TrySetResult();
+            }
+        }
+
+        StateChanged?.Invoke(this, new ComfySessionStateChangedEventArgs(previous, state, error));
+    }
+
+    // ---------------------------------------------------------------- completion
+
+    internal void FinishFromEvents(ComfyPromptSubscription subscription, ComfyPromptOutcome outcome, ComfyExecutionErrorEvent? error, ComfyExecutionInterruptedEvent? interrupted)
+    {
+        _ = FinishFromEventsAsync(subscription, outcome, error, interrupted);
+    }
+
+    private async Task FinishFromEventsAsync(ComfyPromptSubscription subscription, ComfyPromptOutcome outcome, ComfyExecutionErrorEvent? error, ComfyExecutionInterruptedEvent? interrupted)
+    {
+        // executing(null) is sent after the history entry is stored (§5.6), so one GET suffices.
+        ComfyHistoryEntry? history = null;
+        try
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, subscription.DisposedToken);
+            history = await Client.GetHistoryAsync(subscription.PromptId, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            subscription.Cancel();
+            return;
+        }
+        catch (ObjectDisposedException)
+        {
+            subscription.Cancel();
+            return;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or ComfyHttpException)
+        {
+            SessionLog.HistoryFetchFailed(_logger, subscription.PromptId, ex);
+        }
+
+        subscription.Complete(new ComfyPromptCompletion(subscription.PromptId, outcome, history, error, interrupted, false));
+    }
+
+    private void BeginPolling(ComfyPromptSubscription subscription)
+    {
+        if (!subscription.StartPolling())
+        {
+            return;
+        }
+
+        SessionLog.PollingHistory(_logger, subscription.PromptId);
+        _ = PollHistoryAsync(subscription);
+    }
+
+    private async Task PollHistoryAsync(ComfyPromptSubscription subscription)
+    {
+        CancellationTokenSource linked;
+        try
+        {
+            linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, subscription.DisposedToken);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        using (linked)
+        {
+            await PollHistoryAsync(subscription, linked.Token).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PollHistoryAsync(ComfyPromptSubscription subscription, CancellationToken token)
+    {
+
+        var absentStreak = 0;
+        while (!token.IsCancellationRequested && !subscription.Completion.IsCompleted)
+        {
+            try
+            {
+                var entry = await Client.GetHistoryAsync(subscription.PromptId, token).ConfigureAwait(false);
+                if (entry is not null)
+                {
+                    subscription.Complete(ComfyPromptCompletion.FromHistory(subscription.PromptId, entry));
+                    return;
+                }
+
+                if (subscription.IsSubmitted)
+                {
+                    var queue = await Client.GetQueueAsync(token).ConfigureAwait(false);
+                    if (queue.Contains(subscription.PromptId))
+                    {
+                        absentStreak = 0;
+                    }
+                    else
+                    {
+                        // It may have finished between the two calls: look again before counting.
+                        entry = await Client.GetHistoryAsync(subscription.PromptId, token).ConfigureAwait(false);
+                        if (entry is not null)
+                        {
+                            subscription.Complete(ComfyPromptCompletion.FromHistory(subscription.PromptId, entry));
+                            return;
+                        }
+
+                        if (++absentStreak >= 2)
+                        {
+                            subscription.Complete(new ComfyPromptCompletion(subscription.PromptId, ComfyPromptOutcome.Lost, null, null, null, true));
+                            return;
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TimeoutException or ComfyHttpException)
+            {
+                SessionLog.PollFailed(_logger, subscription.PromptId, ex);
+            }
+
+            try
+            {
+                await Task.Delay(_options.HistoryPollInterval, _timeProvider, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Task? loop;
+        lock (_stateGate)
+        {
+            loop = _loop;
+        }
+
+        SetState(ComfySessionState.Stopped, null);
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (loop is not null)
+        {
+            await loop.ConfigureAwait(false);
+        }
+
+        lock (_stateGate)
+        {
+            _connected.TrySetException(new ObjectDisposedException(nameof(ComfySession)));
+        }
+
+        foreach (var subscription in _subscriptions.Values)
+        {
+            subscription.Cancel();
+        }
+
+        _stop.Dispose();
+    }
+
+    private sealed class Listener(ComfySession session, Guid id) : IDisposable
+    {
+        public void Dispose() => session._listeners.TryRemove(id, out _);
+    }
+}
