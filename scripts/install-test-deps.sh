@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 # tools/chart-render (Helm chart tests): Go with sprig and sigs.k8s.io/yaml, built offline in GOPATH mode.
 command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
 [ -d /usr/share/gocode/src/github.com/Masterminds/sprig ] || need_apt+=(golang-github-masterminds-sprig-dev)

@@ -1,9 +1,11 @@
+using ComfyOperator.Observability.Logging;
 using ComfyOperator.Router.Api;
 using ComfyOperator.Router.Configuration;
 
 var builder = WebApplication.CreateBuilder(args);
 ((IConfigurationBuilder)builder.Configuration).Add(new RouterEnvironmentVariablesSource());
 builder.WebHost.ConfigureKestrel((context, kestrel) => RouterHosting.ConfigureKestrel(context.Configuration, kestrel));
+builder.Logging.AddComfyLogging(builder.Configuration);
 builder.Services.AddComfyRouter();
 
 var app = builder.Build();

@@ -1,3 +1,4 @@
+using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -12,6 +13,7 @@ internal static class RouterEndpoints
 
     public static WebApplication UseComfyRouter(this WebApplication app)
     {
+        app.UseRouterMetrics();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestBodyLimitMiddleware>();

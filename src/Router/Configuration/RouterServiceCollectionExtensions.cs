@@ -1,4 +1,5 @@
 using ComfyOperator.Router.Api;
+using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
@@ -69,6 +70,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<WorkerConnections>();
         services.AddSingleton<Dispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
+        services.AddRouterMetrics();
         return services;
     }
 }

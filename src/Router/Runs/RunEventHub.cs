@@ -8,6 +8,9 @@ internal sealed class RunEventHub
 {
     private readonly ConcurrentDictionary<string, ImmutableSubscribers> _subscribers = new(StringComparer.Ordinal);
 
+    /// <summary>Sees every published event, whoever subscribes (metrics); must be quick and must not throw.</summary>
+    public Action<RunEvent>? Observer { get; set; }
+
     public RunEventSubscription Subscribe(string runId)
     {
         var channel = Channel.CreateBounded<RunEvent>(new BoundedChannelOptions(1024)
@@ -22,6 +25,7 @@ internal sealed class RunEventHub
 
     public void Publish(RunEvent runEvent)
     {
+        Observer?.Invoke(runEvent);
         if (_subscribers.TryGetValue(runEvent.RunId, out var subscribers))
         {
             foreach (var channel in subscribers.Channels)

@@ -1,0 +1,19 @@
+using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Runs;
+using Microsoft.Extensions.Hosting;
+
+namespace ComfyOperator.Router.Metrics;
+
+/// <summary>Connects the metrics to the live state at start-up: the run event stream and the worker registry.</summary>
+internal sealed class RouterMetricsBinder(RouterMetrics metrics, RunMetricsObserver observer, RunEventHub hub, WorkerRegistry workers, TimeProvider time) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        hub.Observer = observer.OnEvent;
+        metrics.ObserveQueue(observer.QueueDepth);
+        metrics.ObserveWorkers(() => workers.Workers.Select(w => (w.Name, w.Phase(time.GetUtcNow()))));
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
