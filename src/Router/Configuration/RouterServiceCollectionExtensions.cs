@@ -1,9 +1,11 @@
 using ComfyOperator.Router.Api;
+using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Security;
+using ComfyOperator.Router.Webhooks;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -55,6 +57,9 @@ internal static class RouterServiceCollectionExtensions
 
         services.AddSingleton<IRunStore, SqliteRunStore>();
         services.AddSingleton<IOutputStore, LocalDirectoryOutputStore>();
+        services.AddComfyInputs();
+        services.AddComfyOutputStore();
+        services.AddComfyWebhooks();
         services.AddSingleton<RunEventHub>();
         services.AddSingleton<DispatchQueue>();
         services.AddSingleton<RunService>();
