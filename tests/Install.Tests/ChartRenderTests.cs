@@ -1,0 +1,289 @@
+using System.Text;
+
+namespace ComfyOperator.Install.Tests;
+
+/// <summary>The chart rendered with Helm's engine (tools/chart-render): what each set of values produces.</summary>
+public sealed class ChartRenderTests
+{
+    /// <summary>Helm's install order for the kinds this chart emits.</summary>
+    private static readonly string[] InstallOrder =
+    [
+        "PodDisruptionBudget", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "CustomResourceDefinition",
+        "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment", "Ingress", "ServiceMonitor",
+    ];
+
+    [Fact]
+    public async Task Render_DefaultValues_OperatorRouterAndSharedCacheInInstallOrder()
+    {
+        var manifests = await ChartRenderer.RenderManifestsAsync();
+
+        var kinds = manifests.Items.Select(m => Array.IndexOf(InstallOrder, m.Kind)).ToList();
+        Assert.DoesNotContain(-1, kinds);
+        Assert.Equal(kinds.Order(), kinds);
+
+        var router = manifests.Single("Deployment", "comfy-comfy-router");
+        var container = Tree.Get(router.Root, "spec.template.spec.containers.0");
+        Assert.Equal("ghcr.io/comfyoperator/comfy-router:0.1.0", Tree.Get(container, "image"));
+        Assert.Equal("true", Tree.Get(container, "securityContext.readOnlyRootFilesystem"));
+        Assert.Equal("65532", Tree.Get(router.Root, "spec.template.spec.securityContext.runAsUser"));
+        Assert.Equal("Recreate", router.Get("spec.strategy.type"));
+        Assert.Equal("/healthz", Tree.Get(container, "livenessProbe.httpGet.path"));
+        Assert.Equal("/readyz", Tree.Get(container, "readinessProbe.httpGet.path"));
+        var mounts = Tree.List(container, "volumeMounts").ToDictionary(m => (string)Tree.Get(m, "name")!, m => (string)Tree.Get(m, "mountPath")!);
+        Assert.Equal("/cache", mounts["cache"]);
+        Assert.Equal("/var/lib/comfy-router", mounts["data"]);
+        Assert.Equal("/tmp", mounts["tmp"]);
+        var volumes = Tree.List(router.Root, "spec.template.spec.volumes").ToDictionary(v => (string)Tree.Get(v, "name")!);
+        Assert.Equal("comfy-comfy-router-cache", Tree.Get(volumes["cache"], "persistentVolumeClaim.claimName"));
+        Assert.Equal("comfy-comfy-router-data", Tree.Get(volumes["data"], "persistentVolumeClaim.claimName"));
+
+        var cache = manifests.Single("PersistentVolumeClaim", "comfy-comfy-router-cache");
+        Assert.Equal(["ReadWriteMany"], Tree.List(cache.Root, "spec.accessModes"));
+        Assert.Equal("100Gi", cache.Get("spec.resources.requests.storage"));
+        Assert.Equal("keep", Tree.Map(cache.Root, "metadata.annotations")["helm.sh/resource-policy"]);
+
+        var secret = manifests.Single("Secret", "comfy-comfy-router-auth");
+        var password = Encoding.UTF8.GetString(Convert.FromBase64String((string)secret.Get("data.password")!));
+        Assert.Equal(24, password.Length);
+
+        var operatorDeployment = manifests.Single("Deployment", "comfy-comfy-router-operator");
+        Assert.Equal(["run"], Tree.List(operatorDeployment.Root, "spec.template.spec.containers.0.args"));
+        Assert.Equal("comfy-comfy-router-operator", operatorDeployment.Get("spec.template.spec.serviceAccountName"));
+        Assert.Equal(2, manifests.OfKind("PodDisruptionBudget").Count());
+
+        Assert.Empty(manifests.OfKind("Ingress"));
+        Assert.Empty(manifests.OfKind("ServiceMonitor"));
+        Assert.DoesNotContain(manifests.Items, m => m.Name.Contains("minio", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Render_KindValues_LocalImagesNodePortLocalPathAndMinio()
+    {
+        var manifests = await ChartRenderer.RenderManifestsAsync([RepoPaths.KindValues]);
+
+        var router = manifests.Single("Deployment", "comfy");
+        Assert.Equal("comfyoperator/comfy-router:dev", router.Get("spec.template.spec.containers.0.image"));
+        Assert.Equal("Never", router.Get("spec.template.spec.containers.0.imagePullPolicy"));
+        var env = EnvOf(router);
+        Assert.Equal("comfy-minio", Tree.Get(env["AWS_ACCESS_KEY_ID"], "valueFrom.secretKeyRef.name"));
+
+        var service = manifests.Single("Service", "comfy");
+        Assert.Equal("NodePort", service.Get("spec.type"));
+        Assert.Equal("30080", service.Get("spec.ports.0.nodePort"));
+
+        var settings = Tree.Map(manifests.Single("ConfigMap", "comfy-settings").Root, "data");
+        Assert.Equal("S3", settings["COMFY_ROUTER__OUTPUT_STORE"]);
+        Assert.Equal("http://comfy-minio.default.svc:9000", settings["COMFY_ROUTER__S3__ENDPOINT"]);
+        Assert.Equal("comfy-outputs", settings["COMFY_ROUTER__S3__BUCKET"]);
+
+        var cache = manifests.Single("PersistentVolumeClaim", "comfy-cache");
+        Assert.Equal("standard", cache.Get("spec.storageClassName"));
+        Assert.Equal(["ReadWriteOnce"], Tree.List(cache.Root, "spec.accessModes"));
+
+        var operatorEnv = EnvOf(manifests.Single("Deployment", "comfy-operator"));
+        Assert.Equal("comfyoperator/comfyui:dev-cpu", Tree.Get(operatorEnv["Operator__ComfyImage"], "value"));
+        Assert.Equal("comfyoperator/comfy-operator:dev", Tree.Get(operatorEnv["Operator__OperatorImage"], "value"));
+
+        var minio = manifests.Single("Deployment", "comfy-minio");
+        Assert.Contains("comfy-outputs", minio.Yaml, StringComparison.Ordinal);
+        Assert.Empty(manifests.OfKind("PodDisruptionBudget"));
+    }
+
+    [Fact]
+    public async Task Render_IngressEnabled_RoutesHostToRouterService()
+    {
+        var result = await ChartRenderer.RenderWithValuesAsync("""
+            router:
+              ingress:
+                enabled: true
+                className: nginx
+                hosts:
+                  - host: comfy.example.org
+                    paths: [{path: /, pathType: Prefix}]
+                tls: [{secretName: comfy-tls, hosts: [comfy.example.org]}]
+            """);
+        Assert.True(result.Succeeded, result.ToString());
+        var ingress = ManifestSet.Parse(result.StdOut).Single("Ingress", "comfy-comfy-router");
+        Assert.Equal("nginx", ingress.Get("spec.ingressClassName"));
+        Assert.Equal("comfy.example.org", ingress.Get("spec.rules.0.host"));
+        Assert.Equal("comfy-comfy-router", ingress.Get("spec.rules.0.http.paths.0.backend.service.name"));
+        Assert.Equal("8080", ingress.Get("spec.rules.0.http.paths.0.backend.service.port.number"));
+        Assert.Equal("comfy-tls", ingress.Get("spec.tls.0.secretName"));
+    }
+
+    [Fact]
+    public async Task Render_ServiceMonitorEnabled_ScrapesRouterAndOperator()
+    {
+        var result = await ChartRenderer.RenderWithValuesAsync("""
+            router: {metricsPort: 9091}
+            metrics: {serviceMonitor: {enabled: true, interval: 15s, labels: {release: prom}}}
+            """);
+        Assert.True(result.Succeeded, result.ToString());
+        var manifests = ManifestSet.Parse(result.StdOut);
+        var router = manifests.Single("ServiceMonitor", "comfy-comfy-router");
+        Assert.Equal("metrics", router.Get("spec.endpoints.0.port"));
+        Assert.Equal("15s", router.Get("spec.endpoints.0.interval"));
+        Assert.Equal("prom", router.Get("metadata.labels.release"));
+        Assert.Equal("metrics", manifests.Single("ServiceMonitor", "comfy-comfy-router-operator").Get("spec.endpoints.0.port"));
+        Assert.Contains(Tree.List(manifests.Single("Service", "comfy-comfy-router").Root, "spec.ports"), p => Tree.Get(p, "name") as string == "metrics");
+        Assert.Equal("9091", Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data")["COMFY_ROUTER__METRICS_PORT"]);
+    }
+
+    [Fact]
+    public async Task Render_DashboardFilesInChart_ShippedAsConfigMapWithSidecarLabel()
+    {
+        var copy = Directory.CreateTempSubdirectory("chart-copy-");
+        try
+        {
+            CopyDirectory(RepoPaths.Chart, copy.FullName);
+            var dashboards = Path.Combine(copy.FullName, "dashboards");
+            Directory.CreateDirectory(dashboards);
+            const string Json = "{\n  \"title\": \"ComfyOperator\",\n  \"panels\": []\n}\n";
+            await File.WriteAllTextAsync(Path.Combine(dashboards, "comfyoperator-test.json"), Json);
+
+            var result = await ChartRenderer.RenderAsync(chartDirectory: copy.FullName);
+            Assert.True(result.Succeeded, result.ToString());
+            var map = ManifestSet.Parse(result.StdOut).Single("ConfigMap", "comfy-comfy-router-dashboards");
+            Assert.Equal("1", map.Get("metadata.labels.grafana_dashboard"));
+            Assert.Equal(Json, Tree.Map(map.Root, "data")["comfyoperator-test.json"]);
+
+            var off = await ChartRenderer.RenderAsync(chartDirectory: copy.FullName, valueFiles: [await WriteTempAsync(copy, "metrics: {grafanaDashboard: {enabled: false}}")]);
+            Assert.True(off.Succeeded, off.ToString());
+            Assert.DoesNotContain(ManifestSet.Parse(off.StdOut).Items, m => m.Name.EndsWith("-dashboards", StringComparison.Ordinal));
+        }
+        finally
+        {
+            copy.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Render_ChartAsShipped_DashboardConfigMapOnlyWhenDashboardsExist()
+    {
+        var manifests = await ChartRenderer.RenderManifestsAsync();
+        var shipped = Directory.Exists(Path.Combine(RepoPaths.Chart, "dashboards"))
+            && Directory.GetFiles(Path.Combine(RepoPaths.Chart, "dashboards"), "*.json").Length > 0;
+        Assert.Equal(shipped, manifests.Items.Any(m => m.Name == "comfy-comfy-router-dashboards"));
+    }
+
+    [Fact]
+    public async Task Render_ExistingSecrets_CreatesNoSecretsAndReferencesThem()
+    {
+        var result = await ChartRenderer.RenderWithValuesAsync("""
+            router:
+              auth: {existingSecret: my-auth}
+              outputs:
+                store: S3
+                s3: {endpoint: "https://r2.example.com", bucket: out, useChunkEncoding: false, existingSecret: my-s3, accessKeyIdKey: id, secretAccessKeyKey: key}
+            """);
+        Assert.True(result.Succeeded, result.ToString());
+        var manifests = ManifestSet.Parse(result.StdOut);
+        Assert.Empty(manifests.OfKind("Secret"));
+        var router = manifests.Single("Deployment", "comfy-comfy-router");
+        var env = EnvOf(router);
+        Assert.Equal("my-auth", Tree.Get(env["COMFY_ROUTER__PASSWORD"], "valueFrom.secretKeyRef.name"));
+        Assert.Equal("my-s3", Tree.Get(env["AWS_ACCESS_KEY_ID"], "valueFrom.secretKeyRef.name"));
+        Assert.Equal("id", Tree.Get(env["AWS_ACCESS_KEY_ID"], "valueFrom.secretKeyRef.key"));
+        Assert.Equal("key", Tree.Get(env["AWS_SECRET_ACCESS_KEY"], "valueFrom.secretKeyRef.key"));
+        Assert.Contains(Tree.List(router.Root, "spec.template.spec.volumes"), v => Tree.Get(v, "secret.secretName") as string == "my-auth");
+        var settings = Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data");
+        Assert.Equal("false", settings["COMFY_ROUTER__S3__USE_CHUNK_ENCODING"]);
+    }
+
+    [Fact]
+    public async Task Render_ApiKeysAndPassword_StoredInSecretAsKeysFile()
+    {
+        var result = await ChartRenderer.RenderWithValuesAsync("""
+            router: {auth: {password: s3cret-pass, apiKeys: [key-one-0123456789, key-two-0123456789]}}
+            """);
+        Assert.True(result.Succeeded, result.ToString());
+        var manifests = ManifestSet.Parse(result.StdOut);
+        var secret = manifests.Single("Secret", "comfy-comfy-router-auth");
+        Assert.Equal("s3cret-pass", Encoding.UTF8.GetString(Convert.FromBase64String((string)secret.Get("data.password")!)));
+        Assert.Equal("key-one-0123456789\nkey-two-0123456789", Encoding.UTF8.GetString(Convert.FromBase64String((string)Tree.Map(secret.Root, "data")["api-keys"]!)));
+        Assert.Equal("/etc/comfy-router/auth/api-keys", Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data")["COMFY_ROUTER__API_KEYS_FILE"]);
+        Assert.DoesNotContain("s3cret-pass", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Render_OperatorReplicasWithoutLeaderElection_Fails()
+    {
+        var result = await ChartRenderer.RenderWithValuesAsync("operator: {replicas: 2, leaderElection: {enabled: false}}");
+        Assert.False(result.Succeeded);
+        Assert.Contains("operator.replicas > 1 needs operator.leaderElection.enabled", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Render_S3StoreWithoutEndpoint_FailsNamingTheValue()
+    {
+        var result = await ChartRenderer.RenderWithValuesAsync("router: {outputs: {store: S3}}");
+        Assert.False(result.Succeeded);
+        Assert.Contains("router.outputs.s3.endpoint is required", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Render_StaticNodeSource_NoRouterRbacAndNodesListed()
+    {
+        var result = await ChartRenderer.RenderWithValuesAsync("""
+            operator: {enabled: false}
+            router: {nodeSource: Static, nodes: ["http://gpu[1-4]:8188", "http://spare:8188"]}
+            """);
+        Assert.True(result.Succeeded, result.ToString());
+        var manifests = ManifestSet.Parse(result.StdOut);
+        Assert.Empty(manifests.OfKind("ClusterRole"));
+        Assert.Empty(manifests.OfKind("Role"));
+        Assert.DoesNotContain(manifests.Items, m => m.Name.Contains("operator", StringComparison.Ordinal));
+        var settings = Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data");
+        Assert.Equal("http://gpu[1-4]:8188,http://spare:8188", settings["COMFY_ROUTER__NODES"]);
+        Assert.Equal("Static", settings["COMFY_ROUTER__NODE_SOURCE"]);
+    }
+
+    [Fact]
+    public async Task Render_SettingsChanged_RouterPodTemplateChecksumChanges()
+    {
+        var before = await ChartRenderer.RenderWithValuesAsync("router: {settings: {pendingLimit: 25}}");
+        var after = await ChartRenderer.RenderWithValuesAsync("router: {settings: {pendingLimit: 26}}");
+        Assert.True(before.Succeeded && after.Succeeded, before + "\n" + after);
+        static string Checksum(ProcessResult r) =>
+            (string)Tree.Map(ManifestSet.Parse(r.StdOut).Single("Deployment", "comfy-comfy-router").Root, "spec.template.metadata.annotations")["checksum/settings"]!;
+        Assert.Matches("^[0-9a-f]{64}$", Checksum(before));
+        Assert.NotEqual(Checksum(before), Checksum(after));
+    }
+
+    [Fact]
+    public async Task Render_Notes_TellHowToReachRouterAndSubmitFirstRun()
+    {
+        var result = await ChartRenderer.RenderAsync(notes: true);
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Contains("kubectl port-forward -n default svc/comfy-comfy-router 8080:8080", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("$ROUTER/v1/runs", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("\"class_type\":\"EmptyImage\"", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("comfy-comfy-router-auth", result.StdOut, StringComparison.Ordinal);
+
+        var kind = await ChartRenderer.RenderAsync([RepoPaths.KindValues], notes: true);
+        Assert.Contains("jsonpath='{.spec.ports[0].nodePort}'", kind.StdOut, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, object?> EnvOf(Manifest deployment) =>
+        Tree.List(deployment.Root, "spec.template.spec.containers.0.env").ToDictionary(e => (string)Tree.Get(e, "name")!, e => e);
+
+    private static async Task<string> WriteTempAsync(DirectoryInfo dir, string yaml)
+    {
+        var path = Path.Combine(dir.FullName, "test-values.yaml");
+        await File.WriteAllTextAsync(path, yaml);
+        return path;
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        }
+
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+        }
+    }
+}
