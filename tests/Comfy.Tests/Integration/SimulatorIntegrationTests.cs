@@ -142,7 +142,20 @@ public sealed class SimulatorIntegrationTests : IAsyncLifetime
     public async Task DeleteFromQueueAsync_PendingPrompt_IsRemovedWhileRunningOneFinishes()
     {
         _sim.Options.StepDelay = TimeSpan.FromMilliseconds(20);
-        var running = _session.RunPromptAsync(Sd15(seed: 9, steps: 30), cancellationToken: Timeout());
+        var started = new TaskCompletionSource();
+        var running = _session.RunPromptAsync(Sd15(seed: 9, steps: 30), new ComfyRunOptions
+        {
+            OnEvent = e =>
+            {
+                if (e is ComfyExecutionStartEvent)
+                {
+                    started.TrySetResult();
+                }
+            },
+        }, Timeout());
+
+        // Queue the second one only once the first runs, so it is the pending one.
+        await started.Task.WaitAsync(Deadline);
         var pendingId = Guid.NewGuid().ToString("D");
         using var pending = _session.Subscribe(pendingId);
         await _client.QueuePromptAsync(new ComfyPromptRequest { Prompt = Sd15(seed: 10), ClientId = _session.ClientId, PromptId = pendingId }, Timeout());
