@@ -35,6 +35,8 @@ internal static class TestingProgram
         {
             case "kube-api":
                 return await KubeApiCommand.RunAsync(rest, stop.Token);
+            case "kube-api-bench":
+                return await KubeApiBenchCommand.RunAsync(rest, stop.Token);
             case "comfyui":
                 return await ComfyUiCommand.RunAsync(rest, stop.Token);
             case "comfyui-bench":
@@ -43,6 +45,7 @@ internal static class TestingProgram
                 await Console.Error.WriteLineAsync(
                     "usage: dotnet run --project tests/Testing -- <kube-api|comfyui> [options]\n" +
                     "  kube-api --port <p> --kubeconfig <file>     Kubernetes API emulator\n" +
+                    "  kube-api-bench [--objects n] [--writers w]   watch throughput of the emulator\n" +
                     "  comfyui  --port <p> --models <dir> --output <dir>   ComfyUI simulator\n" +
                     "  comfyui-bench [--prompts N] [--instances N]          ComfyUI simulator figures");
                 return 2;
