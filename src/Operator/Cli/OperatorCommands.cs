@@ -9,6 +9,10 @@ internal static class OperatorCommands
     public static RootCommand Build()
     {
         var root = new RootCommand("ComfyOperator: runs ComfyUI workers and workflows on Kubernetes.");
+        RunCommand.AddTo(root);
+        var run = new Command("run", "Run the operator (the default verb).");
+        RunCommand.AddTo(run);
+        root.Subcommands.Add(run);
         root.Subcommands.Add(BuildGenerate());
         root.Subcommands.Add(BuildSyncModels());
         return root;

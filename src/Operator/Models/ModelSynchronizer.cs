@@ -234,6 +234,7 @@ internal sealed class ModelSynchronizer(HttpClient http, ModelSyncOptions option
     {
         var started = time.GetTimestamp();
         var waited = false;
+        var vanished = 0;
         while (true)
         {
             try
@@ -243,6 +244,11 @@ internal sealed class ModelSynchronizer(HttpClient http, ModelSyncOptions option
                 await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(owner), cancellationToken);
                 await stream.FlushAsync(cancellationToken);
                 return new ModelFileLock(lockPath, stream, options.LockHeartbeat, time, waited);
+            }
+            catch (IOException) when (!File.Exists(lockPath) && ++vanished < 100)
+            {
+                // The holder released it between our CreateNew and this check: try again at once.
+                continue;
             }
             catch (IOException) when (File.Exists(lockPath))
             {

@@ -1,0 +1,93 @@
+using System.CommandLine;
+using ComfyOperator.Kubernetes.Client;
+using ComfyOperator.Kubernetes.Configuration;
+using ComfyOperator.Operator.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ComfyOperator.Operator.Cli;
+
+/// <summary><c>comfy-operator run</c> (also the default verb): the operator itself.</summary>
+internal static class RunCommand
+{
+    public static void AddTo(Command command)
+    {
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig file (default: in-cluster, then KUBECONFIG, then ~/.kube/config)." };
+        var namespaces = new Option<string[]>("--namespace", "-n") { Description = "Namespace to watch; repeat for several. Default: all.", AllowMultipleArgumentsPerToken = true };
+        var leaderElection = new Option<bool>("--leader-election") { Description = "Run only while holding the Lease (for several replicas).", DefaultValueFactory = _ => true };
+        var leaseNamespace = new Option<string?>("--lease-namespace") { Description = "Namespace of the Lease (default: the kubeconfig/pod namespace)." };
+        var leaseName = new Option<string>("--lease-name") { Description = "Name of the Lease.", DefaultValueFactory = _ => "comfy-operator-leader" };
+        var identity = new Option<string?>("--identity") { Description = "Identity in the Lease (default: POD_NAME, else host-pid)." };
+        var probePeriod = new Option<int>("--probe-period") { Description = "Default seconds between probes.", DefaultValueFactory = _ => 10 };
+        var probeTimeout = new Option<int>("--probe-timeout") { Description = "Default seconds one probe may take.", DefaultValueFactory = _ => 5 };
+        var probeThreshold = new Option<int>("--probe-failure-threshold") { Description = "Default failed probes before Offline.", DefaultValueFactory = _ => 3 };
+        var defaultImage = new Option<string>("--default-image") { Description = "ComfyUI image for nodes that name none.", DefaultValueFactory = _ => new OperatorOptions().DefaultImage };
+        var operatorImage = new Option<string>("--operator-image") { Description = "Image with comfy-operator, for the sync-models init container.", DefaultValueFactory = _ => new OperatorOptions().OperatorImage };
+        var metricsPort = new Option<int>("--metrics-port") { Description = "Port of /healthz, /readyz, /metrics (0: off).", DefaultValueFactory = _ => 8080 };
+        var workers = new Option<int>("--workers") { Description = "Reconciles in parallel.", DefaultValueFactory = _ => 16 };
+        foreach (var option in new Option[] { kubeconfig, namespaces, leaderElection, leaseNamespace, leaseName, identity, probePeriod, probeTimeout, probeThreshold, defaultImage, operatorImage, metricsPort, workers })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new OperatorOptions
+            {
+                Kubeconfig = parse.GetValue(kubeconfig),
+                Namespaces = parse.GetValue(namespaces) ?? [],
+                LeaderElection = parse.GetValue(leaderElection),
+                LeaseNamespace = parse.GetValue(leaseNamespace),
+                LeaseName = parse.GetValue(leaseName)!,
+                Identity = parse.GetValue(identity) ?? Environment.GetEnvironmentVariable("POD_NAME") ?? new OperatorOptions().Identity,
+                ProbePeriodSeconds = parse.GetValue(probePeriod),
+                ProbeTimeoutSeconds = parse.GetValue(probeTimeout),
+                ProbeFailureThreshold = parse.GetValue(probeThreshold),
+                DefaultImage = parse.GetValue(defaultImage)!,
+                OperatorImage = parse.GetValue(operatorImage)!,
+                MetricsPort = parse.GetValue(metricsPort),
+                Workers = parse.GetValue(workers),
+            };
+            return await RunAsync(options, parse.InvocationConfiguration.Error, cancellationToken);
+        });
+    }
+
+    public static async Task<int> RunAsync(OperatorOptions options, TextWriter error, CancellationToken cancellationToken)
+    {
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            foreach (var problem in problems)
+            {
+                await error.WriteLineAsync("comfy-operator: invalid setting " + problem);
+            }
+
+            return 2;
+        }
+
+        using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
+        var configuration = options.Kubeconfig is null
+            ? KubernetesClientConfiguration.BuildDefaultConfig()
+            : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
+        using var client = new KubernetesClient(configuration, loggerFactory.CreateLogger<KubernetesClient>());
+        await using var runtime = new OperatorRuntime(options, client, loggerFactory, TimeProvider.System);
+        var health = await HealthServer.StartAsync(options.MetricsPort, runtime, cancellationToken);
+        try
+        {
+            await runtime.RunAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C / SIGTERM: controllers stopped, Lease released by the elector.
+        }
+        finally
+        {
+            if (health is not null)
+            {
+                await health.StopAsync(CancellationToken.None);
+                await health.DisposeAsync();
+            }
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,326 @@
+using System.Collections.Concurrent;
+using ComfyOperator.Entities;
+using ComfyOperator.Kubernetes.Client;
+using ComfyOperator.Kubernetes.Events;
+using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Serialization;
+using ComfyOperator.Operator.Health;
+using ComfyOperator.Operator.Manifests;
+using ComfyOperator.Operator.Reconciliation;
+using Microsoft.Extensions.Logging;
+
+namespace ComfyOperator.Operator.Controllers;
+
+/// <summary>
+/// Reconciles one ComfyNode: makes the pod, config map, service and cache claim of a managed node
+/// match its spec (replacing the pod when the template hash changes), probes the endpoint, and
+/// writes the status when, and only when, it changed. It is also the probe timer: every reconcile
+/// asks to be run again after <c>probe.periodSeconds</c>.
+/// </summary>
+internal sealed partial class ComfyNodeController(
+    IKubernetesClient client,
+    ResourceCache<ComfyNode> nodes,
+    ResourceCache<Pod> pods,
+    NodeProber prober,
+    IEventRecorder events,
+    ManifestDefaults manifestDefaults,
+    ProbeDefaults probeDefaults,
+    TimeProvider time,
+    ILogger<ComfyNodeController> logger)
+{
+    private static readonly TimeSpan PendingRecheck = TimeSpan.FromSeconds(2);
+    private readonly ConcurrentDictionary<string, (int Restarts, DateTimeOffset NotBefore)> _restarts = new(StringComparer.Ordinal);
+    private long _statusWrites;
+
+    /// <summary>Status writes made (each is one PUT to /status).</summary>
+    public long StatusWrites => Interlocked.Read(ref _statusWrites);
+
+    public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
+    {
+        var node = nodes.Get(key);
+        if (node is null || node.Metadata.DeletionTimestamp is not null)
+        {
+            // Owner references let the garbage collector remove the pod, config map and service.
+            _restarts.TryRemove(key, out _);
+            return ReconcileResult.Success();
+        }
+
+        var period = TimeSpan.FromSeconds(node.Spec.Probe?.PeriodSeconds ?? probeDefaults.PeriodSeconds);
+        var timeout = TimeSpan.FromSeconds(node.Spec.Probe?.TimeoutSeconds ?? probeDefaults.TimeoutSeconds);
+        var threshold = node.Spec.Probe?.FailureThreshold ?? probeDefaults.FailureThreshold;
+        try
+        {
+            NodeObservation observed;
+            TimeSpan requeue = period;
+            if (node.IsExternal)
+            {
+                var probe = await prober.ProbeAsync(node.Spec.Url!, timeout, cancellationToken);
+                observed = new NodeObservation { External = true, Endpoint = node.Spec.Url, Pod = PodState.None, Probe = probe, FailureThreshold = threshold };
+            }
+            else
+            {
+                (observed, requeue) = await ReconcileManagedAsync(key, node, timeout, threshold, period, cancellationToken);
+            }
+
+            var (status, nodeEvents) = NodeStatusCalculator.Compute(node, observed, time.GetUtcNow());
+            if (NodeStatusCalculator.Differs(node.Status, status))
+            {
+                status.LastProbeTime = time.GetUtcNow();
+                await WriteStatusAsync(node, status, cancellationToken);
+            }
+
+            foreach (var nodeEvent in nodeEvents)
+            {
+                await events.RecordAsync(node, nodeEvent.Type, nodeEvent.Reason, nodeEvent.Message, cancellationToken);
+            }
+
+            return ReconcileResult.Success(requeue);
+        }
+        catch (KubernetesException e) when (e.IsConflict || e.IsAlreadyExists || e.IsNotFound || e.IsServerError || e.IsTooManyRequests)
+        {
+            return ReconcileResult.Failure($"{e.Code} {e.Reason}: {e.Message}");
+        }
+        catch (HttpRequestException e)
+        {
+            return ReconcileResult.Failure("API unreachable: " + e.Message);
+        }
+    }
+
+    private async Task<(NodeObservation Observed, TimeSpan Requeue)> ReconcileManagedAsync(
+        string key, ComfyNode node, TimeSpan timeout, int threshold, TimeSpan period, CancellationToken cancellationToken)
+    {
+        var ns = node.Metadata.NamespaceProperty!;
+        await EnsureConfigMapAsync(node, cancellationToken);
+        await EnsureClaimAsync(node, cancellationToken);
+        await EnsureServiceAsync(node, cancellationToken);
+
+        var desired = PodBuilder.Build(node, manifestDefaults);
+        var hash = desired.Metadata.Annotations![EntityAnnotations.TemplateHash];
+        var owned = pods.List(ns).Where(p => p.Metadata.OwnerReferences?.Any(o => o.Uid == node.Metadata.Uid) == true).ToList();
+        Pod? current = null;
+        foreach (var pod in owned)
+        {
+            if ((pod.Metadata.Annotations?.TryGetValue(EntityAnnotations.TemplateHash, out var podHash) == true && podHash == hash))
+            {
+                current = pod;
+                continue;
+            }
+
+            if (pod.Metadata.DeletionTimestamp is null)
+            {
+                // Spec changed: the old pod goes (its preStop lets a running prompt finish).
+                await DeleteIgnoringNotFoundAsync(pod.Metadata.Name!, ns, cancellationToken);
+                await events.RecordAsync(node, EventType.Normal, EventReasons.PodReplaced, $"pod {pod.Metadata.Name} replaced by {desired.Metadata.Name}: the spec changed", cancellationToken);
+                LogPodReplaced(logger, key, pod.Metadata.Name!, desired.Metadata.Name!);
+            }
+        }
+
+        if (current?.Metadata.DeletionTimestamp is not null)
+        {
+            return (new NodeObservation { PodName = current.Metadata.Name, Pod = PodState.Terminating, PodMessage = "the pod is stopping", Models = ModelsOf(node, current).State, FailureThreshold = threshold }, PendingRecheck);
+        }
+
+        if (current is null)
+        {
+            try
+            {
+                current = await client.CreateNamespacedAsync(desired, ns, EntityApi.OperatorName, cancellationToken: cancellationToken);
+                await events.RecordAsync(node, EventType.Normal, EventReasons.PodCreated, $"created pod {desired.Metadata.Name}", cancellationToken);
+                LogPodCreated(logger, key, desired.Metadata.Name!);
+            }
+            catch (KubernetesException e) when (e.IsAlreadyExists)
+            {
+                // Made by an earlier run of this reconcile (or the previous leader); the cache will show it.
+                current = desired;
+            }
+        }
+
+        var (models, modelsMessage) = ModelsOf(node, current);
+        var phase = current.Status?.Phase;
+        if (phase == "Failed")
+        {
+            var message = current.Status?.Message ?? current.Status?.Reason ?? "the pod failed";
+            var now = time.GetUtcNow();
+            var restart = _restarts.GetOrAdd(key, _ => (0, now + Backoff(0)));
+            if (now >= restart.NotBefore)
+            {
+                await DeleteIgnoringNotFoundAsync(current.Metadata.Name!, ns, cancellationToken);
+                _restarts[key] = (restart.Restarts + 1, now + Backoff(restart.Restarts + 1));
+                await events.RecordAsync(node, EventType.Warning, EventReasons.PodFailed, $"pod {current.Metadata.Name} failed ({message}); starting a new one", cancellationToken);
+                return (new NodeObservation { PodName = current.Metadata.Name, Pod = PodState.Failed, PodMessage = message, Models = models, ModelsMessage = modelsMessage, FailureThreshold = threshold }, PendingRecheck);
+            }
+
+            return (new NodeObservation { PodName = current.Metadata.Name, Pod = PodState.Failed, PodMessage = message, Models = models, ModelsMessage = modelsMessage, FailureThreshold = threshold }, restart.NotBefore - now);
+        }
+
+        var podIp = current.Status?.PodIP;
+        if (phase != "Running" || string.IsNullOrEmpty(podIp))
+        {
+            var message = models == ModelsState.Syncing ? "syncing models" : "waiting for the pod to run";
+            return (new NodeObservation { PodName = current.Metadata.Name, Pod = PodState.Pending, PodMessage = message, Models = models, ModelsMessage = modelsMessage, FailureThreshold = threshold }, PendingRecheck);
+        }
+
+        var endpoint = $"http://{(podIp.Contains(':', StringComparison.Ordinal) ? $"[{podIp}]" : podIp)}:{node.Spec.Port}";
+        var probe = await prober.ProbeAsync(endpoint, timeout, cancellationToken);
+        if (probe.Succeeded)
+        {
+            _restarts.TryRemove(key, out _);
+        }
+
+        return (new NodeObservation { Endpoint = endpoint, PodName = current.Metadata.Name, Pod = PodState.Running, Models = models == ModelsState.Syncing ? ModelsState.Synced : models, ModelsMessage = modelsMessage, Probe = probe, FailureThreshold = threshold }, period);
+    }
+
+    private static TimeSpan Backoff(int restarts) => TimeSpan.FromSeconds(Math.Min(300, 2 * Math.Pow(2, restarts)));
+
+    private static (ModelsState State, string? Message) ModelsOf(ComfyNode node, Pod pod)
+    {
+        if (node.Spec.Models is not { Count: > 0 })
+        {
+            return (ModelsState.NotDeclared, null);
+        }
+
+        var sync = pod.Status?.InitContainerStatuses?.FirstOrDefault(s => s.Name == ManifestNames.SyncContainerName);
+        var terminated = sync?.State?.Terminated ?? sync?.LastState?.Terminated;
+        if (terminated is { ExitCode: 0 })
+        {
+            return (ModelsState.Synced, null);
+        }
+
+        if (terminated is not null)
+        {
+            return (ModelsState.Failed, $"model sync failed (exit {terminated.ExitCode}): {terminated.Message ?? terminated.Reason ?? "see the pod's sync-models log"}");
+        }
+
+        return pod.Status?.Phase == "Running" ? (ModelsState.Synced, null) : (ModelsState.Syncing, null);
+    }
+
+    private async Task EnsureConfigMapAsync(ComfyNode node, CancellationToken cancellationToken)
+    {
+        var desired = ConfigMapBuilder.Build(node, manifestDefaults);
+        var ns = node.Metadata.NamespaceProperty!;
+        try
+        {
+            var existing = await client.ReadNamespacedAsync<ConfigMap>(desired.Metadata.Name!, ns, cancellationToken);
+            if (KubernetesJson.Serialize(existing.Data) != KubernetesJson.Serialize(desired.Data))
+            {
+                desired.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
+                await client.ReplaceNamespacedAsync(desired, desired.Metadata.Name!, ns, EntityApi.OperatorName, cancellationToken);
+            }
+        }
+        catch (KubernetesException e) when (e.IsNotFound)
+        {
+            await CreateIgnoringExistsAsync(desired, ns, cancellationToken);
+        }
+    }
+
+    private async Task EnsureClaimAsync(ComfyNode node, CancellationToken cancellationToken)
+    {
+        if (ModelCacheClaimBuilder.Build(node) is not { } desired)
+        {
+            return;
+        }
+
+        var ns = node.Metadata.NamespaceProperty!;
+        try
+        {
+            var existing = await client.ReadNamespacedAsync<PersistentVolumeClaim>(desired.Metadata.Name!, ns, cancellationToken);
+            var managed = existing.Metadata.Labels?.TryGetValue(EntityLabels.ManagedBy, out var manager) == true && manager == EntityLabels.ManagedByValue;
+            if (managed && existing.Metadata.OwnerReferences?.Any(o => o.Uid == node.Metadata.Uid) != true)
+            {
+                // Another node sharing the claim: add ourselves as an owner so it outlives any single node.
+                existing.Metadata.OwnerReferences ??= [];
+                existing.Metadata.OwnerReferences.Add(ModelCacheClaimBuilder.OwnerReference(node));
+                await client.ReplaceNamespacedAsync(existing, existing.Metadata.Name!, ns, EntityApi.OperatorName, cancellationToken);
+            }
+        }
+        catch (KubernetesException e) when (e.IsNotFound)
+        {
+            await CreateIgnoringExistsAsync(desired, ns, cancellationToken);
+        }
+    }
+
+    private async Task EnsureServiceAsync(ComfyNode node, CancellationToken cancellationToken)
+    {
+        var ns = node.Metadata.NamespaceProperty!;
+        var desired = ServiceBuilder.Build(node);
+        var name = ManifestNames.Service(node.Metadata.Name!);
+        if (desired is null)
+        {
+            try
+            {
+                var existing = await client.ReadNamespacedAsync<Service>(name, ns, cancellationToken);
+                if (existing.Metadata.OwnerReferences?.Any(o => o.Uid == node.Metadata.Uid && o.Controller == true) == true)
+                {
+                    await client.DeleteNamespacedAsync<Service>(name, ns, cancellationToken: cancellationToken);
+                }
+            }
+            catch (KubernetesException e) when (e.IsNotFound)
+            {
+                // Nothing to remove.
+            }
+
+            return;
+        }
+
+        try
+        {
+            await client.ReadNamespacedAsync<Service>(name, ns, cancellationToken);
+        }
+        catch (KubernetesException e) when (e.IsNotFound)
+        {
+            await CreateIgnoringExistsAsync(desired, ns, cancellationToken);
+        }
+    }
+
+    private async Task CreateIgnoringExistsAsync<T>(T body, string ns, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<ObjectMeta>
+    {
+        try
+        {
+            await client.CreateNamespacedAsync(body, ns, EntityApi.OperatorName, cancellationToken: cancellationToken);
+        }
+        catch (KubernetesException e) when (e.IsAlreadyExists)
+        {
+            // Created concurrently; level-triggered: the next reconcile compares it.
+        }
+    }
+
+    private async Task DeleteIgnoringNotFoundAsync(string name, string ns, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.DeleteNamespacedAsync<Pod>(name, ns, cancellationToken: cancellationToken);
+        }
+        catch (KubernetesException e) when (e.IsNotFound)
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>PUT to /status; on 409 re-read the node and put the same status on the fresh copy (up to 5 times).</summary>
+    private async Task WriteStatusAsync(ComfyNode node, ComfyNodeStatus status, CancellationToken cancellationToken)
+    {
+        var target = KubernetesJson.Deserialize<ComfyNode>(KubernetesJson.Serialize(node))!;
+        for (var attempt = 1; ; attempt++)
+        {
+            target.Status = status;
+            try
+            {
+                await client.ReplaceNamespacedStatusAsync(target, target.Metadata.Name!, target.Metadata.NamespaceProperty!, EntityApi.OperatorName, cancellationToken);
+                Interlocked.Increment(ref _statusWrites);
+                return;
+            }
+            catch (KubernetesException e) when (e.IsConflict && attempt < 5)
+            {
+                target = await client.ReadNamespacedAsync<ComfyNode>(node.Metadata.Name!, node.Metadata.NamespaceProperty!, cancellationToken);
+                status.ObservedGeneration = target.Metadata.Generation;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "{Node}: created pod {Pod}")]
+    private static partial void LogPodCreated(ILogger logger, string node, string pod);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "{Node}: replacing pod {OldPod} with {NewPod} (spec changed)")]
+    private static partial void LogPodReplaced(ILogger logger, string node, string oldPod, string newPod);
+}

@@ -1,0 +1,297 @@
+using System.Globalization;
+using System.Text.Json;
+using ComfyOperator.Entities;
+using ComfyOperator.Kubernetes.Client;
+using ComfyOperator.Kubernetes.Events;
+using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Serialization;
+using ComfyOperator.Operator.Manifests;
+using ComfyOperator.Operator.Reconciliation;
+using ComfyOperator.Operator.Workflows;
+using Microsoft.Extensions.Logging;
+
+namespace ComfyOperator.Operator.Controllers;
+
+/// <summary>
+/// Reconciles one WorkflowDeployment: validates the graph, stamps out <c>replicas</c> owned
+/// ComfyNodes named <c>&lt;name&gt;-&lt;ordinal&gt;</c> from the template (or counts the nodes its
+/// <c>nodeSelector</c> picks), scales down idle nodes first, and writes the status when it changed.
+/// </summary>
+internal sealed partial class WorkflowDeploymentController(
+    IKubernetesClient client,
+    ResourceCache<WorkflowDeployment> workflows,
+    ResourceCache<ComfyNode> nodes,
+    IEventRecorder events,
+    TimeProvider time,
+    ILogger<WorkflowDeploymentController> logger)
+{
+    private long _statusWrites;
+
+    public long StatusWrites => Interlocked.Read(ref _statusWrites);
+
+    public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
+    {
+        var deployment = workflows.Get(key);
+        if (deployment is null || deployment.Metadata.DeletionTimestamp is not null)
+        {
+            return ReconcileResult.Success();
+        }
+
+        try
+        {
+            var errors = await ValidateAsync(deployment, cancellationToken);
+            var ns = deployment.Metadata.NamespaceProperty!;
+            var name = deployment.Metadata.Name!;
+            List<ComfyNode> serving;
+            int desired;
+            if (deployment.Spec.NodeSelector is { Count: > 0 } selector)
+            {
+                serving = [.. nodes.List(ns).Where(n => selector.All(kv => n.Metadata.Labels?.TryGetValue(kv.Key, out var v) == true && v == kv.Value))];
+                desired = serving.Count;
+            }
+            else if (deployment.Spec.Template is not null)
+            {
+                desired = deployment.Spec.Replicas;
+                serving = await ScaleAsync(deployment, cancellationToken);
+            }
+            else
+            {
+                serving = [];
+                desired = 0;
+                errors = [.. errors, new WorkflowValidationError { Field = "spec.template", Message = "set template (with replicas) or nodeSelector to say where the workflow runs" }];
+            }
+
+            var ready = serving.Count(n => n.Status.Conditions.IsConditionTrue(ConditionTypes.Ready));
+            var now = time.GetUtcNow();
+            var generation = deployment.Metadata.Generation;
+            var status = KubernetesJson.Deserialize<WorkflowDeploymentStatus>(KubernetesJson.Serialize(deployment.Status)) ?? new WorkflowDeploymentStatus();
+            status.Conditions ??= [];
+            status.ObservedGeneration = generation;
+            status.Replicas = serving.Count;
+            status.ReadyReplicas = ready;
+            status.ReadyText = $"{ready}/{desired}";
+            status.Selector = deployment.Spec.NodeSelector is { Count: > 0 } s2
+                ? string.Join(',', s2.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"))
+                : $"{EntityLabels.WorkflowDeployment}={ManifestNames.LabelValue(name)}";
+            status.Endpoint = $"/v1/workflows/{name}/runs";
+            status.ValidationErrors = errors.Count > 0 ? [.. errors] : null;
+            status.Phase = errors.Count > 0 ? WorkflowDeploymentPhase.Invalid
+                : ready >= desired && desired > 0 ? WorkflowDeploymentPhase.Ready
+                : ready > 0 ? WorkflowDeploymentPhase.Degraded
+                : WorkflowDeploymentPhase.Pending;
+            status.Conditions.SetCondition(
+                ConditionTypes.WorkflowValid,
+                errors.Count == 0 ? ConditionStatus.True : ConditionStatus.False,
+                errors.Count == 0 ? ConditionReasons.Valid : ConditionReasons.Invalid,
+                errors.Count == 0 ? "the workflow validates" : string.Join("; ", errors.Select(e => e.ToString())),
+                generation,
+                now);
+            var modelsReady = serving.Count > 0 && serving.All(n => n.Status.Conditions.IsConditionTrue(ConditionTypes.ModelsReady));
+            status.Conditions.SetCondition(ConditionTypes.ModelsReady, modelsReady ? ConditionStatus.True : ConditionStatus.False, modelsReady ? ConditionReasons.ModelsSynced : ConditionReasons.ModelsSyncing, modelsReady ? "every worker has the models" : "not every worker has the models yet", generation, now);
+            status.Conditions.SetCondition(ConditionTypes.Available, ready > 0 ? ConditionStatus.True : ConditionStatus.False, ready > 0 ? ConditionReasons.ReplicasReady : ConditionReasons.NoReplicasReady, $"{ready} of {desired} workers ready", generation, now);
+
+            var wasInvalidTheSame = KubernetesJson.Serialize(deployment.Status.ValidationErrors) == KubernetesJson.Serialize(status.ValidationErrors);
+            if (KubernetesJson.Serialize(deployment.Status) != KubernetesJson.Serialize(status))
+            {
+                await WriteStatusAsync(deployment, status, cancellationToken);
+            }
+
+            if (errors.Count > 0 && !wasInvalidTheSame)
+            {
+                await events.RecordAsync(deployment, EventType.Warning, EventReasons.WorkflowInvalid, string.Join("; ", errors.Select(e => e.ToString())), cancellationToken);
+                LogInvalid(logger, key, errors.Count);
+            }
+
+            return ReconcileResult.Success();
+        }
+        catch (KubernetesException e) when (e.IsConflict || e.IsAlreadyExists || e.IsNotFound || e.IsServerError || e.IsTooManyRequests)
+        {
+            return ReconcileResult.Failure($"{e.Code} {e.Reason}: {e.Message}");
+        }
+        catch (HttpRequestException e)
+        {
+            return ReconcileResult.Failure("API unreachable: " + e.Message);
+        }
+    }
+
+    private async Task<IReadOnlyList<WorkflowValidationError>> ValidateAsync(WorkflowDeployment deployment, CancellationToken cancellationToken)
+    {
+        var spec = deployment.Spec;
+        var sources = (spec.Workflow is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } ? 1 : 0) + (spec.WorkflowRef is not null ? 1 : 0) + (spec.Preset is not null ? 1 : 0);
+        if (sources != 1)
+        {
+            return [new WorkflowValidationError { Field = "spec", Message = $"set exactly one of workflow, workflowRef and preset ({sources} set)" }];
+        }
+
+        if (spec.Template?.Url is not null)
+        {
+            return [new WorkflowValidationError { Field = "spec.template.url", Message = "a template stamps out managed nodes; url is for external nodes only" }];
+        }
+
+        if (spec.Preset is not null)
+        {
+            // Built-in graphs are known good; their inputs are checked by the router against the preset.
+            return [];
+        }
+
+        JsonElement graph;
+        if (spec.WorkflowRef is { } reference)
+        {
+            try
+            {
+                var configMap = await client.ReadNamespacedAsync<ConfigMap>(reference.Name, deployment.Metadata.NamespaceProperty!, cancellationToken);
+                if (configMap.Data?.TryGetValue(reference.Key, out var text) != true)
+                {
+                    return [new WorkflowValidationError { Field = "spec.workflowRef.key", Message = $"config map {reference.Name} has no key '{reference.Key}'" }];
+                }
+
+                using var document = JsonDocument.Parse(text!);
+                graph = document.RootElement.Clone();
+            }
+            catch (KubernetesException e) when (e.IsNotFound)
+            {
+                return [new WorkflowValidationError { Field = "spec.workflowRef.name", Message = $"config map {reference.Name} not found" }];
+            }
+            catch (JsonException e)
+            {
+                return [new WorkflowValidationError { Field = "spec.workflowRef.key", Message = $"'{reference.Key}' is not JSON: {e.Message}" }];
+            }
+        }
+        else
+        {
+            graph = spec.Workflow!.Value;
+        }
+
+        return WorkflowValidator.Validate(graph, spec);
+    }
+
+    private async Task<List<ComfyNode>> ScaleAsync(WorkflowDeployment deployment, CancellationToken cancellationToken)
+    {
+        var ns = deployment.Metadata.NamespaceProperty!;
+        var name = deployment.Metadata.Name!;
+        var template = KubernetesJson.Deserialize<ComfyNodeSpec>(KubernetesJson.Serialize(deployment.Spec.Template))!;
+        if (deployment.Spec.Models is { Count: > 0 } models)
+        {
+            template.Models = [.. (template.Models ?? []).Concat(models.Where(m => template.Models?.Any(t => t.Folder == m.Folder && t.Filename == m.Filename) != true))];
+        }
+
+        var hash = TemplateHash.Compute(KubernetesJson.Serialize(template));
+        var owned = nodes.List(ns)
+            .Where(n => n.Metadata.OwnerReferences?.Any(o => o.Uid == deployment.Metadata.Uid) == true && n.Metadata.DeletionTimestamp is null)
+            .ToList();
+        var desired = deployment.Spec.Replicas;
+
+        // Scale down: idle (or not working) nodes go first, then the highest ordinals.
+        if (owned.Count > desired)
+        {
+            var victims = owned
+                .OrderBy(n => n.Status.Phase == ComfyNodePhase.Busy ? 1 : 0)
+                .ThenByDescending(n => Ordinal(n.Metadata.Name!, name))
+                .Take(owned.Count - desired)
+                .ToList();
+            foreach (var victim in victims)
+            {
+                try
+                {
+                    await client.DeleteNamespacedAsync<ComfyNode>(victim.Metadata.Name!, ns, cancellationToken: cancellationToken);
+                }
+                catch (KubernetesException e) when (e.IsNotFound)
+                {
+                    // Already gone.
+                }
+
+                owned.Remove(victim);
+            }
+
+            await events.RecordAsync(deployment, EventType.Normal, EventReasons.ScaledDown, $"scaled down to {desired}: removed {string.Join(", ", victims.Select(v => v.Metadata.Name))}", cancellationToken);
+        }
+
+        // Template changes roll to every owned node (each node then replaces its pod).
+        foreach (var node in owned)
+        {
+            if (node.Metadata.Annotations?.TryGetValue(EntityAnnotations.WorkflowTemplateHash, out var nodeHash) == true && nodeHash == hash)
+            {
+                continue;
+            }
+
+            var updated = KubernetesJson.Deserialize<ComfyNode>(KubernetesJson.Serialize(node))!;
+            updated.Spec = KubernetesJson.Deserialize<ComfyNodeSpec>(KubernetesJson.Serialize(template))!;
+            updated.Metadata.Annotations ??= new Dictionary<string, string>();
+            updated.Metadata.Annotations[EntityAnnotations.WorkflowTemplateHash] = hash;
+            await client.ReplaceNamespacedAsync(updated, updated.Metadata.Name!, ns, EntityApi.OperatorName, cancellationToken);
+        }
+
+        var created = new List<string>();
+        var taken = owned.Select(n => n.Metadata.Name!).ToHashSet(StringComparer.Ordinal);
+        for (var ordinal = 0; owned.Count + created.Count < desired; ordinal++)
+        {
+            var nodeName = $"{name}-{ordinal.ToString(CultureInfo.InvariantCulture)}";
+            if (taken.Contains(nodeName))
+            {
+                continue;
+            }
+
+            var node = new ComfyNode
+            {
+                Metadata = new ObjectMeta
+                {
+                    Name = nodeName,
+                    NamespaceProperty = ns,
+                    Labels = new Dictionary<string, string>(StringComparer.Ordinal)
+                    {
+                        [EntityLabels.WorkflowDeployment] = ManifestNames.LabelValue(name),
+                        [EntityLabels.ManagedBy] = EntityLabels.ManagedByValue,
+                    },
+                    Annotations = new Dictionary<string, string>(StringComparer.Ordinal) { [EntityAnnotations.WorkflowTemplateHash] = hash },
+                },
+                Spec = KubernetesJson.Deserialize<ComfyNodeSpec>(KubernetesJson.Serialize(template))!,
+            };
+            node.Metadata.SetControllerReference(deployment);
+            try
+            {
+                await client.CreateNamespacedAsync(node, ns, EntityApi.OperatorName, cancellationToken: cancellationToken);
+            }
+            catch (KubernetesException e) when (e.IsAlreadyExists)
+            {
+                // Exists but is not in our cache yet (or belongs to someone else): never make a second one.
+                taken.Add(nodeName);
+                continue;
+            }
+
+            created.Add(nodeName);
+        }
+
+        if (created.Count > 0)
+        {
+            await events.RecordAsync(deployment, EventType.Normal, EventReasons.ScaledUp, $"scaled up to {desired}: created {string.Join(", ", created)}", cancellationToken);
+        }
+
+        return owned;
+    }
+
+    private static int Ordinal(string nodeName, string deploymentName) =>
+        nodeName.Length > deploymentName.Length + 1 && int.TryParse(nodeName.AsSpan(deploymentName.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var ordinal) ? ordinal : -1;
+
+    private async Task WriteStatusAsync(WorkflowDeployment deployment, WorkflowDeploymentStatus status, CancellationToken cancellationToken)
+    {
+        var target = KubernetesJson.Deserialize<WorkflowDeployment>(KubernetesJson.Serialize(deployment))!;
+        for (var attempt = 1; ; attempt++)
+        {
+            target.Status = status;
+            try
+            {
+                await client.ReplaceNamespacedStatusAsync(target, target.Metadata.Name!, target.Metadata.NamespaceProperty!, EntityApi.OperatorName, cancellationToken);
+                Interlocked.Increment(ref _statusWrites);
+                return;
+            }
+            catch (KubernetesException e) when (e.IsConflict && attempt < 5)
+            {
+                target = await client.ReadNamespacedAsync<WorkflowDeployment>(deployment.Metadata.Name!, deployment.Metadata.NamespaceProperty!, cancellationToken);
+                status.ObservedGeneration = target.Metadata.Generation;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "{Deployment}: workflow invalid ({Count} errors)")]
+    private static partial void LogInvalid(ILogger logger, string deployment, int count);
+}

@@ -1,0 +1,162 @@
+using ComfyOperator.Kubernetes.Client;
+using ComfyOperator.Kubernetes.Configuration;
+using ComfyOperator.Operator.Hosting;
+using ComfyOperator.Testing.Kubelet;
+using ComfyOperator.Testing.Kubernetes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ComfyOperator.EndToEnd.Tests.Operator;
+
+/// <summary>
+/// The whole operator stack in one process: the Kubernetes API emulator with our CRDs applied by the
+/// real kubectl, the kubelet simulator (a ComfyUI simulator per pod on 127.0.x.y), and the operator.
+/// </summary>
+internal sealed class OperatorEnvironment : IAsyncLifetime
+{
+    private static int s_block = 10;
+    private readonly string _dir = Directory.CreateTempSubdirectory("comfy-e2e-").FullName;
+    private readonly List<(OperatorRuntime Runtime, CancellationTokenSource Stop, Task Run, KubernetesClient Client)> _operators = [];
+
+    /// <summary>Watch history kept by the emulator; small values force 410 Gone on resume.</summary>
+    public int WatchHistoryCapacity { get; init; } = 1000;
+
+    public KubeApiEmulator Emulator { get; private set; } = null!;
+
+    public Kubectl Kubectl { get; private set; } = null!;
+
+    public KubeletSimulator Kubelet { get; private set; } = null!;
+
+    public string KubeconfigPath { get; private set; } = null!;
+
+    public KubernetesClient Client { get; private set; } = null!;
+
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public async Task InitializeAsync()
+    {
+        Emulator = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions { WatchHistoryCapacity = WatchHistoryCapacity });
+        KubeconfigPath = Emulator.WriteKubeconfig(Path.Combine(_dir, "kubeconfig"));
+        Kubectl = new Kubectl(KubeconfigPath);
+        var crds = await Kubectl.RunAsync(["apply", "-f", Path.Combine(RepositoryRoot, "config", "crds")]);
+        Assert.True(crds.Succeeded, crds.ToString());
+        Client = new KubernetesClient(KubernetesClientConfiguration.BuildConfigFromConfigFile(KubeconfigPath));
+        Kubelet = KubeletSimulator.Start(new KubeletSimulatorOptions
+        {
+            Kubeconfig = KubeconfigPath,
+            AddressBlock = Interlocked.Increment(ref s_block),
+            InitContainerExitCode = (pod, _) => pod.Metadata.Labels?.ContainsKey("test.fail-init") == true ? 1 : 0,
+        });
+    }
+
+    /// <summary>Starts an operator in-process (short probe period, small leases) and returns it.</summary>
+    public OperatorRuntime StartOperator(string identity = "op-1", bool leaderElection = false)
+    {
+        var client = new KubernetesClient(KubernetesClientConfiguration.BuildConfigFromConfigFile(KubeconfigPath));
+        var options = new OperatorOptions
+        {
+            Kubeconfig = KubeconfigPath,
+            Identity = identity,
+            LeaderElection = leaderElection,
+            LeaseDuration = TimeSpan.FromSeconds(3),
+            RenewDeadline = TimeSpan.FromSeconds(2),
+            RetryPeriod = TimeSpan.FromMilliseconds(500),
+            ProbePeriodSeconds = 1,
+            ProbeTimeoutSeconds = 1,
+            ProbeFailureThreshold = 2,
+            MetricsPort = 0,
+            Workers = 8,
+        };
+        Assert.Empty(options.Validate());
+        var runtime = new OperatorRuntime(options, client, NullLoggerFactory.Instance, TimeProvider.System);
+        var stop = new CancellationTokenSource();
+        var run = Task.Run(() => runtime.RunAsync(stop.Token));
+        _operators.Add((runtime, stop, run, client));
+        return runtime;
+    }
+
+    /// <summary>Stops an operator as SIGTERM would (cancellation) and waits for it to finish.</summary>
+    public async Task StopOperatorAsync(OperatorRuntime runtime)
+    {
+        var entry = _operators.Single(o => o.Runtime == runtime);
+        await entry.Stop.CancelAsync();
+        await entry.Run.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _operators.Remove(entry);
+        await entry.Runtime.DisposeAsync();
+        entry.Client.Dispose();
+        entry.Stop.Dispose();
+    }
+
+    /// <summary>Runs kubectl and fails the test with its output when it fails.</summary>
+    public async Task<string> KubectlOkAsync(params string[] args)
+    {
+        var result = await Kubectl.RunAsync(args);
+        Assert.True(result.Succeeded, $"kubectl {string.Join(' ', args)}\n{result}");
+        return result.StdOut;
+    }
+
+    public async Task<string> CreateNamespaceAsync(string prefix)
+    {
+        var name = $"{prefix}-{Guid.NewGuid().ToString("N")[..6]}";
+        // `kubectl create namespace` sends protobuf, which the emulator does not decode (415); create it as JSON.
+        await Client.CreateAsync(new ComfyOperator.Kubernetes.Models.Namespace { Metadata = new() { Name = name } });
+        return name;
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes; the failure message shows the last value.</summary>
+    public static async Task<T> WaitForAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = TimeProvider.System.GetTimestamp() + (long)(timeout.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        T last = default!;
+        while (TimeProvider.System.GetTimestamp() < deadline)
+        {
+            last = await probe();
+            if (condition(last))
+            {
+                return last;
+            }
+
+            // Polling interval of the condition check, not a wait for time to pass.
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"timed out after {timeout.TotalSeconds}s waiting for {what}; last value: {last}");
+        return last;
+    }
+
+    public Task<string> JsonPathAsync(string ns, string resource, string jsonPath) =>
+        Kubectl.RunAsync(["get", resource, "-n", ns, "-o", $"jsonpath={jsonPath}"]).ContinueWith(t => t.Result.Succeeded ? t.Result.StdOut : "<error> " + t.Result.StdErr, TaskScheduler.Default);
+
+    private bool _disposed;
+
+    public async Task DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (var op in _operators.ToList())
+        {
+            await StopOperatorAsync(op.Runtime);
+        }
+
+        await Kubelet.DisposeAsync();
+        Client.Dispose();
+        Kubectl.Dispose();
+        await Emulator.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static string FindRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ComfyOperator.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("ComfyOperator.sln not found");
+    }
+}

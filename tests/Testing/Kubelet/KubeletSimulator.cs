@@ -1,0 +1,295 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Threading.Channels;
+using ComfyOperator.Kubernetes.Client;
+using ComfyOperator.Kubernetes.Configuration;
+using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Watch;
+using ComfyOperator.Testing.ComfyUI;
+
+namespace ComfyOperator.Testing.Kubelet;
+
+/// <summary>
+/// A kubelet stand-in that talks to an API server (the emulator) over HTTP like a real one: it
+/// watches pods, "runs" their init containers, gives each pod its own 127.0.x.y address and starts a
+/// ComfyUI simulator there on the pod's container port, then reports the pod Running. Deleting a pod
+/// stops its simulator; <see cref="CrashAsync"/> makes a pod fail.
+/// </summary>
+public sealed class KubeletSimulator : IAsyncDisposable
+{
+    private readonly KubeletSimulatorOptions _options;
+    private readonly KubernetesClient _client;
+    private readonly ConcurrentDictionary<string, RunningPod> _pods = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<int> _freeAddresses = new(Enumerable.Range(2, 253));
+    private readonly Channel<WatchEvent<Pod>> _events = Channel.CreateUnbounded<WatchEvent<Pod>>();
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _watch;
+    private Task? _work;
+
+    private KubeletSimulator(KubeletSimulatorOptions options)
+    {
+        _options = options;
+        _client = new KubernetesClient(KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig));
+    }
+
+    /// <summary>Pods started so far (including ones since deleted).</summary>
+    public int PodsStarted { get; private set; }
+
+    /// <summary>Pods currently running a simulator.</summary>
+    public int RunningPods => _pods.Count;
+
+    public static KubeletSimulator Start(KubeletSimulatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var kubelet = new KubeletSimulator(options);
+        kubelet._watch = Task.Run(() => kubelet.WatchAsync(kubelet._stop.Token));
+        kubelet._work = Task.Run(() => kubelet.WorkAsync(kubelet._stop.Token));
+        return kubelet;
+    }
+
+    /// <summary>The ComfyUI simulator serving a pod, or null when it is not running.</summary>
+    public ComfyUiSimulator? Simulator(string @namespace, string podName) =>
+        _pods.TryGetValue($"{@namespace}/{podName}", out var pod) ? pod.Simulator : null;
+
+    /// <summary>All running simulators by pod key (namespace/name).</summary>
+    public IReadOnlyDictionary<string, ComfyUiSimulator> Simulators =>
+        _pods.Where(p => p.Value.Simulator is not null).ToDictionary(p => p.Key, p => p.Value.Simulator!, StringComparer.Ordinal);
+
+    /// <summary>The pod's ComfyUI process dies: the simulator stops and the pod is reported Failed (exit 137).</summary>
+    public async Task CrashAsync(string @namespace, string podName, CancellationToken cancellationToken = default)
+    {
+        if (_pods.TryRemove($"{@namespace}/{podName}", out var running))
+        {
+            await running.DisposeAsync();
+            _freeAddresses.Enqueue(running.Address);
+        }
+
+        var pod = await _client.ReadNamespacedAsync<Pod>(podName, @namespace, cancellationToken);
+        pod.Status ??= new PodStatus();
+        pod.Status.Phase = "Failed";
+        pod.Status.Reason = "Error";
+        pod.Status.Message = "container comfyui exited with code 137";
+        pod.Status.ContainerStatuses = [.. pod.Spec.Containers.Select(c => new ContainerStatus
+        {
+            Name = c.Name,
+            Ready = false,
+            State = new ContainerState { Terminated = new ContainerStateTerminated { ExitCode = 137, Reason = "Error" } },
+        })];
+        await _client.ReplaceNamespacedStatusAsync(pod, podName, @namespace, "kubelet-simulator", cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _events.Writer.TryComplete();
+        foreach (var task in new[] { _watch, _work })
+        {
+            if (task is not null)
+            {
+                await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+
+        foreach (var pod in _pods.Values)
+        {
+            await pod.DisposeAsync();
+        }
+
+        _pods.Clear();
+        _client.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        string? resourceVersion = null;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (resourceVersion is null)
+                {
+                    var list = await _client.ListAsync<Pod>(cancellationToken: cancellationToken);
+                    foreach (var pod in list.Items)
+                    {
+                        await _events.Writer.WriteAsync(new WatchEvent<Pod>(WatchEventType.Added, pod), cancellationToken);
+                    }
+
+                    resourceVersion = list.Metadata.ResourceVersion;
+                }
+
+                await foreach (var change in _client.WatchAsync<Pod>(new WatchOptions { ResourceVersion = resourceVersion, AllowWatchBookmarks = true, TimeoutSeconds = 300 }, cancellationToken))
+                {
+                    if (change.Object?.Metadata.ResourceVersion is { } rv)
+                    {
+                        resourceVersion = rv;
+                    }
+
+                    if (change.Type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted)
+                    {
+                        await _events.Writer.WriteAsync(change, cancellationToken);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (KubernetesException e) when (e.IsGone)
+            {
+                resourceVersion = null;
+            }
+#pragma warning disable CA1031 // A test kubelet keeps watching through any API hiccup, like the real one.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async Task WorkAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            WatchEvent<Pod> change;
+            try
+            {
+                change = await _events.Reader.ReadAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+            {
+                return;
+            }
+
+            var pod = change.Object!;
+            var key = pod.Metadata.Key();
+            try
+            {
+                if (change.Type == WatchEventType.Deleted || pod.Metadata.DeletionTimestamp is not null)
+                {
+                    if (_pods.TryRemove(key, out var gone))
+                    {
+                        await gone.DisposeAsync();
+                        _freeAddresses.Enqueue(gone.Address);
+                    }
+
+                    continue;
+                }
+
+                if (_pods.ContainsKey(key) || pod.Status?.Phase is "Running" or "Failed" or "Succeeded")
+                {
+                    continue;
+                }
+
+                await StartPodAsync(pod, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // One pod's trouble (e.g. deleted meanwhile) must not stop the kubelet.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                if (_pods.TryRemove(key, out var failed))
+                {
+                    await failed.DisposeAsync();
+                    _freeAddresses.Enqueue(failed.Address);
+                }
+            }
+        }
+    }
+
+    private async Task StartPodAsync(Pod pod, CancellationToken cancellationToken)
+    {
+        var key = pod.Metadata.Key();
+        var status = new PodStatus { Phase = "Pending", HostIP = "127.0.0.1", StartTime = TimeProvider.System.GetUtcNow() };
+        var initStatuses = new List<ContainerStatus>();
+        foreach (var init in pod.Spec.InitContainers ?? [])
+        {
+            var exit = _options.InitContainerExitCode?.Invoke(pod, init) ?? 0;
+            initStatuses.Add(new ContainerStatus
+            {
+                Name = init.Name,
+                Ready = exit == 0,
+                State = new ContainerState { Terminated = new ContainerStateTerminated { ExitCode = exit, Reason = exit == 0 ? "Completed" : "Error", Message = exit == 0 ? null : $"{init.Name} exited with code {exit}" } },
+            });
+            if (exit != 0)
+            {
+                status.Phase = "Failed";
+                status.Reason = "Error";
+                status.Message = $"init container {init.Name} exited with code {exit}";
+                status.InitContainerStatuses = initStatuses;
+                await WriteStatusAsync(pod, status, cancellationToken);
+                return;
+            }
+        }
+
+        if (!_freeAddresses.TryDequeue(out var octet))
+        {
+            throw new InvalidOperationException("The kubelet simulator ran out of 127.0.x.y addresses.");
+        }
+
+        var address = $"127.0.{_options.AddressBlock.ToString(CultureInfo.InvariantCulture)}.{octet.ToString(CultureInfo.InvariantCulture)}";
+        ComfyUiSimulator? simulator = null;
+        var comfy = pod.Spec.Containers.FirstOrDefault(c => c.Name == _options.ComfyContainerName);
+        if (comfy is not null)
+        {
+            var simulatorOptions = new ComfyUiSimulatorOptions { Host = address, Port = comfy.Ports?.FirstOrDefault()?.ContainerPortProperty ?? 8188 };
+            _options.ConfigureComfyUi?.Invoke(pod, simulatorOptions);
+            simulator = await ComfyUiSimulator.StartAsync(simulatorOptions, cancellationToken);
+        }
+
+        _pods[key] = new RunningPod(octet, simulator);
+        PodsStarted++;
+        status.Phase = "Running";
+        status.PodIP = address;
+        status.PodIPs = [new PodIP { Ip = address }];
+        status.InitContainerStatuses = initStatuses.Count > 0 ? initStatuses : null;
+        status.ContainerStatuses = [.. pod.Spec.Containers.Select(c => new ContainerStatus
+        {
+            Name = c.Name,
+            Ready = true,
+            Started = true,
+            Image = c.Image,
+            State = new ContainerState { Running = new ContainerStateRunning { StartedAt = TimeProvider.System.GetUtcNow() } },
+        })];
+        status.Conditions = [new PodCondition { Type = "Ready", Status = "True" }];
+        await WriteStatusAsync(pod, status, cancellationToken);
+    }
+
+    private async Task WriteStatusAsync(Pod pod, PodStatus status, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var current = await _client.ReadNamespacedAsync<Pod>(pod.Metadata.Name!, pod.Metadata.NamespaceProperty!, cancellationToken);
+            if (current.Metadata.Uid != pod.Metadata.Uid)
+            {
+                return;
+            }
+
+            current.Status = status;
+            try
+            {
+                await _client.ReplaceNamespacedStatusAsync(current, current.Metadata.Name!, current.Metadata.NamespaceProperty!, "kubelet-simulator", cancellationToken);
+                return;
+            }
+            catch (KubernetesException e) when (e.IsConflict)
+            {
+                // Changed meanwhile; read again.
+            }
+        }
+    }
+
+    private sealed record RunningPod(int Address, ComfyUiSimulator? Simulator) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            if (Simulator is not null)
+            {
+                await Simulator.DisposeAsync();
+            }
+        }
+    }
+}
