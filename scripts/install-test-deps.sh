@@ -18,3 +18,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+
+# s3rver (the S3 server the output-store tests start) from tests/Testing/S3/package-lock.json.
+if [ ! -d tests/Testing/S3/node_modules ]; then
+  command -v npm >/dev/null 2>&1 || { echo "missing: node/npm (needed for s3rver in the S3 tests)" >&2; exit 1; }
+  (cd tests/Testing/S3 && npm ci --no-audit --no-fund)
+fi

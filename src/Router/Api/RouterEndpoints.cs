@@ -42,6 +42,8 @@ internal static class RouterEndpoints
         app.MapHealthApi();
         app.MapRunsApi();
         app.MapNodesApi();
+        app.MapCacheApi();
+        app.MapWebhooksApi();
         return app;
     }
 }

@@ -1,11 +1,13 @@
 using ComfyOperator.Router.Api;
 using ComfyOperator.Router.Metrics;
+using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Security;
 using ComfyOperator.Router.Workers;
+using ComfyOperator.Router.Webhooks;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -57,6 +59,9 @@ internal static class RouterServiceCollectionExtensions
 
         services.AddSingleton<IRunStore, SqliteRunStore>();
         services.AddSingleton<IOutputStore, LocalDirectoryOutputStore>();
+        services.AddComfyInputs();
+        services.AddComfyOutputStore();
+        services.AddComfyWebhooks();
         services.AddSingleton<RunEventHub>();
         services.AddSingleton<DispatchQueue>();
         services.AddSingleton<RunService>();

@@ -1,0 +1,21 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Inputs;
+
+/// <summary>Registers the input cache and the SSRF-guarded downloader (options from <c>Router:Inputs</c>).</summary>
+internal static class InputServiceCollectionExtensions
+{
+    public static IServiceCollection AddComfyInputs(this IServiceCollection services)
+    {
+        services.AddOptions<InputCacheOptions>().BindConfiguration(InputCacheOptions.SectionName);
+        services.AddSingleton(sp => new SafeHttpDownloader(sp.GetRequiredService<IOptions<InputCacheOptions>>().Value));
+        services.AddSingleton(sp => new InputCache(
+            sp.GetRequiredService<IOptions<InputCacheOptions>>().Value,
+            sp.GetRequiredService<SafeHttpDownloader>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<InputCache>>()));
+        return services;
+    }
+}

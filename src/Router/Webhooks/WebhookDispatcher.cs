@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ComfyOperator.Router.Inputs;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ComfyOperator.Router.Webhooks;
+
+/// <summary>
+/// Sends signed webhooks (Standard Webhooks) from the persisted queue: due deliveries are POSTed
+/// through the SSRF-guarded client; failures are retried with exponential backoff until the retry
+/// window closes. Pending deliveries survive a restart because they live in SQLite.
+/// </summary>
+internal sealed partial class WebhookDispatcher : BackgroundService
+{
+    private readonly SqliteWebhookStore _store;
+    private readonly SafeHttpDownloader _http;
+    private readonly WebhookOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<WebhookDispatcher> _logger;
+    private readonly SemaphoreSlim _wake = new(0);
+
+    public WebhookDispatcher(SqliteWebhookStore store, SafeHttpDownloader http, WebhookOptions options, TimeProvider time, ILogger<WebhookDispatcher> logger)
+    {
+        _store = store;
+        _http = http;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Queues <paramref name="type"/> for <paramref name="runId"/> to <paramref name="url"/> with the run's
+    /// <c>GET /v1/runs/{id}</c> payload as <c>data</c>. Idempotent per run, event and URL; false when already queued.
+    /// </summary>
+    public async Task<bool> EnqueueAsync(string runId, string type, string url, JsonNode? run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        if (!WebhookEvents.IsKnown(type))
+        {
+            throw new ArgumentException($"Unknown webhook event '{type}'.", nameof(type));
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        {
+            throw new InputRefusedException("webhook.url", "not an absolute URL");
+        }
+
+        await _http.CheckUrlAsync("webhook.url", uri, cancellationToken);
+        var now = _time.GetUtcNow();
+        var body = new JsonObject
+        {
+            ["type"] = type,
+            ["timestamp"] = now.ToString("O", CultureInfo.InvariantCulture),
+            ["data"] = run?.DeepClone(),
+        }.ToJsonString();
+        var id = "msg_" + Guid.NewGuid().ToString("N");
+        var added = await _store.EnqueueAsync(id, runId, type, url, body, now, cancellationToken);
+        if (added)
+        {
+            _wake.Release();
+        }
+
+        return added;
+    }
+
+    public Task<IReadOnlyList<WebhookDelivery>> ListAsync(string runId, CancellationToken cancellationToken) => _store.ListAsync(runId, cancellationToken);
+
+    /// <summary>Sends every delivery that is due now; returns how many were attempted.</summary>
+    public async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
+    {
+        var due = await _store.DueAsync(_time.GetUtcNow(), 32, cancellationToken);
+        foreach (var delivery in due)
+        {
+            await DeliverAsync(delivery, cancellationToken);
+        }
+
+        return due.Count;
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await _store.InitializeAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await DeliverDueAsync(stoppingToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                LogLoopFailed(exception);
+            }
+
+            try
+            {
+                await _wake.WaitAsync(_options.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task DeliverAsync(PendingWebhook delivery, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        int? statusCode = null;
+        string? error = null;
+        var delivered = false;
+        try
+        {
+            if (string.IsNullOrEmpty(_options.Secret))
+            {
+                throw new InvalidOperationException("Router:Webhooks:Secret is not set; webhooks cannot be signed.");
+            }
+
+            var key = WebhookSigner.ParseSecret(_options.Secret);
+            var timestamp = now.ToUnixTimeSeconds();
+            using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url)
+            {
+                Content = new StringContent(delivery.Body, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("webhook-id", delivery.Id);
+            request.Headers.Add("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add("webhook-signature", WebhookSigner.Sign(key, delivery.Id, timestamp, delivery.Body));
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.RequestTimeout);
+            using var response = await _http.SendAsync("webhook.url", request, timeout.Token);
+            statusCode = (int)response.StatusCode;
+            delivered = response.IsSuccessStatusCode;
+            if (!delivered)
+            {
+                error = $"HTTP {statusCode}";
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            error = "timed out";
+        }
+        catch (Exception exception) when (exception is InputRefusedException or HttpRequestException or IOException or InvalidOperationException or FormatException)
+        {
+            error = exception.Message;
+        }
+
+        DateTimeOffset? next = null;
+        if (!delivered)
+        {
+            var attempt = delivery.Attempts + 1;
+            var delay = TimeSpan.FromTicks((long)Math.Min(
+                _options.MaxRetryDelay.Ticks,
+                _options.InitialRetryDelay.Ticks * Math.Pow(2, Math.Min(attempt - 1, 30))));
+            var candidate = _time.GetUtcNow() + delay;
+            next = candidate - delivery.CreatedAt <= _options.RetryWindow ? candidate : null;
+            LogFailed(delivery.Event, delivery.RunId, attempt, error ?? "error", next is null);
+        }
+
+        await _store.RecordAttemptAsync(delivery.Id, delivered, _time.GetUtcNow(), next, statusCode, error, cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {Event} for run {RunId} failed on attempt {Attempt}: {Error} (given up: {GivenUp})")]
+    private partial void LogFailed(string @event, string runId, int attempt, string error, bool givenUp);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Webhook dispatch loop failed")]
+    private partial void LogLoopFailed(Exception exception);
+}
