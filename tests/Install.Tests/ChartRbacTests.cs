@@ -50,8 +50,9 @@ public sealed class ChartRbacTests
 
         Assert.Empty(Grants(manifests, "comfy-comfy-router-operator", "default", "team-c"));
         AssertCovers(Grants(manifests, "comfy-comfy-router-operator", "default", "default"), [LeaseNeeds], "leader election");
-        var env = Tree.List(manifests.Single("Deployment", "comfy-comfy-router-operator").Root, "spec.template.spec.containers.0.env");
-        Assert.Contains(env, e => Tree.Get(e, "name") as string == "Operator__WatchNamespaces" && Tree.Get(e, "value") as string == "team-a,team-b");
+        var args = Tree.List(manifests.Single("Deployment", "comfy-comfy-router-operator").Root, "spec.template.spec.containers.0.args");
+        Assert.Contains("--namespace=team-a", args);
+        Assert.Contains("--namespace=team-b", args);
     }
 
     [Fact]

@@ -47,7 +47,11 @@ public sealed class ChartRenderTests
         Assert.Equal(24, password.Length);
 
         var operatorDeployment = manifests.Single("Deployment", "comfy-comfy-router-operator");
-        Assert.Equal(["run"], Tree.List(operatorDeployment.Root, "spec.template.spec.containers.0.args"));
+        var operatorArgs = Tree.List(operatorDeployment.Root, "spec.template.spec.containers.0.args");
+        Assert.Equal("run", operatorArgs[0]);
+        Assert.Contains("--leader-election=true", operatorArgs);
+        Assert.Contains("--lease-namespace=default", operatorArgs);
+        Assert.DoesNotContain(operatorArgs, a => (a as string)!.StartsWith("--namespace", StringComparison.Ordinal));
         Assert.Equal("comfy-comfy-router-operator", operatorDeployment.Get("spec.template.spec.serviceAccountName"));
         Assert.Equal(2, manifests.OfKind("PodDisruptionBudget").Count());
 
@@ -80,9 +84,9 @@ public sealed class ChartRenderTests
         Assert.Equal("standard", cache.Get("spec.storageClassName"));
         Assert.Equal(["ReadWriteOnce"], Tree.List(cache.Root, "spec.accessModes"));
 
-        var operatorEnv = EnvOf(manifests.Single("Deployment", "comfy-operator"));
-        Assert.Equal("comfyoperator/comfyui:dev-cpu", Tree.Get(operatorEnv["Operator__ComfyImage"], "value"));
-        Assert.Equal("comfyoperator/comfy-operator:dev", Tree.Get(operatorEnv["Operator__OperatorImage"], "value"));
+        var operatorArgs = Tree.List(manifests.Single("Deployment", "comfy-operator").Root, "spec.template.spec.containers.0.args");
+        Assert.Contains("--default-image=comfyoperator/comfyui:dev-cpu", operatorArgs);
+        Assert.Contains("--operator-image=comfyoperator/comfy-operator:dev", operatorArgs);
 
         var minio = manifests.Single("Deployment", "comfy-minio");
         Assert.Contains("comfy-outputs", minio.Yaml, StringComparison.Ordinal);
