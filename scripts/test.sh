@@ -21,7 +21,7 @@ printf '%s\n' $projects | xargs -P 2 -I{} sh -c '
   name=$(basename "{}" .csproj)
   dotnet test "{}" -c Release --no-build -nologo \
     --logger "trx;LogFileName=$name.trx" --results-directory "'"$results"'" \
-    --blame-hang --blame-hang-timeout 5m '"$*"' > "'"$results"'/$name.log" 2>&1
+    --blame-hang --blame-hang-timeout 12m '"$*"' > "'"$results"'/$name.log" 2>&1
   rc=$?
   grep -E "^(Passed|Failed)!|\[FAIL\]|Error Message|error" "'"$results"'/$name.log" | head -60
   exit $rc' || status=1
