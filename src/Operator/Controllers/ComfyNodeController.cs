@@ -297,25 +297,11 @@ internal sealed partial class ComfyNodeController(
         }
     }
 
-    /// <summary>PUT to /status; on 409 re-read the node and put the same status on the fresh copy (up to 5 times).</summary>
     private async Task WriteStatusAsync(ComfyNode node, ComfyNodeStatus status, CancellationToken cancellationToken)
     {
-        var target = KubernetesJson.Deserialize<ComfyNode>(KubernetesJson.Serialize(node))!;
-        for (var attempt = 1; ; attempt++)
-        {
-            target.Status = status;
-            try
-            {
-                await client.ReplaceNamespacedStatusAsync(target, target.Metadata.Name!, target.Metadata.NamespaceProperty!, EntityApi.OperatorName, cancellationToken);
-                Interlocked.Increment(ref _statusWrites);
-                return;
-            }
-            catch (KubernetesException e) when (e.IsConflict && attempt < 5)
-            {
-                target = await client.ReadNamespacedAsync<ComfyNode>(node.Metadata.Name!, node.Metadata.NamespaceProperty!, cancellationToken);
-                status.ObservedGeneration = target.Metadata.Generation;
-            }
-        }
+        await StatusWriter.WriteAsync<ComfyNode, ComfyNodeSpec, ComfyNodeStatus>(
+            client, node, status, static (s, generation) => s.ObservedGeneration = generation, cancellationToken);
+        Interlocked.Increment(ref _statusWrites);
     }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "{Node}: created pod {Pod}")]

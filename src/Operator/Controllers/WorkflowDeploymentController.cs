@@ -274,22 +274,9 @@ internal sealed partial class WorkflowDeploymentController(
 
     private async Task WriteStatusAsync(WorkflowDeployment deployment, WorkflowDeploymentStatus status, CancellationToken cancellationToken)
     {
-        var target = KubernetesJson.Deserialize<WorkflowDeployment>(KubernetesJson.Serialize(deployment))!;
-        for (var attempt = 1; ; attempt++)
-        {
-            target.Status = status;
-            try
-            {
-                await client.ReplaceNamespacedStatusAsync(target, target.Metadata.Name!, target.Metadata.NamespaceProperty!, EntityApi.OperatorName, cancellationToken);
-                Interlocked.Increment(ref _statusWrites);
-                return;
-            }
-            catch (KubernetesException e) when (e.IsConflict && attempt < 5)
-            {
-                target = await client.ReadNamespacedAsync<WorkflowDeployment>(deployment.Metadata.Name!, deployment.Metadata.NamespaceProperty!, cancellationToken);
-                status.ObservedGeneration = target.Metadata.Generation;
-            }
-        }
+        await StatusWriter.WriteAsync<WorkflowDeployment, WorkflowDeploymentSpec, WorkflowDeploymentStatus>(
+            client, deployment, status, static (s, generation) => s.ObservedGeneration = generation, cancellationToken);
+        Interlocked.Increment(ref _statusWrites);
     }
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "{Deployment}: workflow invalid ({Count} errors)")]
