@@ -133,6 +133,19 @@ public sealed class ComfySession : IAsyncDisposable
         return subscription;
     }
 
+    /// <summary>
+    /// Follows a prompt that was submitted earlier under another client id (by a previous process,
+    /// or before a reconnect). Its events go to that id, not to this session, so the outcome comes
+    /// from polling /history; neither queued nor in history (twice) completes it as Lost.
+    /// </summary>
+    public ComfyPromptSubscription Follow(string promptId)
+    {
+        var subscription = Subscribe(promptId);
+        subscription.MarkSubmitted();
+        BeginPolling(subscription);
+        return subscription;
+    }
+
     /// <summary>Calls <paramref name="listener"/> for every event of every prompt (and status, unknown...), on the receive loop. Dispose to stop.</summary>
     public IDisposable Listen(Action<ComfyEvent> listener)
     {

@@ -17,11 +17,12 @@ public sealed class WorkflowFormatException : FormatException
     {
     }
 
-    public WorkflowFormatException(WorkflowFormat detected, string message, string? nodeId = null)
+    public WorkflowFormatException(WorkflowFormat detected, string message, string? nodeId = null, string? member = null)
         : base(message)
     {
         Detected = detected;
         NodeId = nodeId;
+        Member = member;
     }
 
     /// <summary>What the document looked like.</summary>
@@ -29,4 +30,7 @@ public sealed class WorkflowFormatException : FormatException
 
     /// <summary>The node the problem is in, when there is one.</summary>
     public string? NodeId { get; }
+
+    /// <summary>The member of that node that is wrong or missing (<c>class_type</c>, <c>inputs</c>), when there is one.</summary>
+    public string? Member { get; }
 }

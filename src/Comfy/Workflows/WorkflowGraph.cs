@@ -162,7 +162,7 @@ public sealed class WorkflowGraph
                         else if (node["inputs"] is not JsonObject)
                         {
                             throw new WorkflowFormatException(WorkflowFormat.ApiPrompt,
-                                $"Node '{id}' ({JsonRead.String(node, "class_type")}) has 'inputs' that is not a JSON object. {ExportHint}", id);
+                                $"Node '{id}' ({JsonRead.String(node, "class_type")}) has 'inputs' that is not a JSON object. {ExportHint}", id, "inputs");
                         }
                     }
 
@@ -170,11 +170,12 @@ public sealed class WorkflowGraph
                 }
 
             default:
-                throw new WorkflowFormatException(WorkflowFormat.Unknown, DescribeUnknown(document));
+                var (message, nodeId, member) = DescribeUnknown(document);
+                throw new WorkflowFormatException(WorkflowFormat.Unknown, message, nodeId, member);
         }
     }
 
-    private static string DescribeUnknown(JsonNode? document)
+    private static (string Message, string? NodeId, string? Member) DescribeUnknown(JsonNode? document)
     {
         if (document is not JsonObject obj)
         {
@@ -185,28 +186,28 @@ public sealed class WorkflowGraph
                 JsonValue v => v.GetValueKind().ToString().ToLowerInvariant(),
                 _ => "value",
             };
-            return $"A workflow must be a JSON object of nodes keyed by node id (ComfyUI's API format); this is a JSON {kind}. {ExportHint}";
+            return ($"A workflow must be a JSON object of nodes keyed by node id (ComfyUI's API format); this is a JSON {kind}. {ExportHint}", null, null);
         }
 
         if (obj.Count == 0)
         {
-            return "The workflow has no nodes.";
+            return ("The workflow has no nodes.", null, null);
         }
 
         foreach (var (id, value) in obj)
         {
             if (value is not JsonObject node)
             {
-                return $"Entry '{id}' is not a node object: in the API format every top-level value is {{\"class_type\": ..., \"inputs\": {{...}}}}. {ExportHint}";
+                return ($"Entry '{id}' is not a node object: in the API format every top-level value is {{\"class_type\": ..., \"inputs\": {{...}}}}. {ExportHint}", id, null);
             }
 
             if (!JsonRead.IsString(node["class_type"]))
             {
-                return $"Node '{id}' has no class_type (it needs a string 'class_type' and an 'inputs' object). {ExportHint}";
+                return ($"Node '{id}' has no class_type (it needs a string 'class_type' and an 'inputs' object). {ExportHint}", id, "class_type");
             }
         }
 
-        return $"The document is not an API-format workflow. {ExportHint}";
+        return ($"The document is not an API-format workflow. {ExportHint}", null, null);
     }
 
     // ---------------------------------------------------------------- copy and serialise

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
@@ -93,9 +94,10 @@ internal static class RunsApi
                 return Problems.Workflow("The body has no 'workflow' (an API-format graph: an object of nodes keyed by id).", "workflow");
             }
 
-            if (WorkflowValidator.Validate(workflow) is { } problem)
+            var workflowText = workflow.GetRawText();
+            if (CheckWorkflow(workflowText, out _) is { } problem)
             {
-                return problem.IsUiFormat ? Problems.UiFormat(problem.Detail) : Problems.Workflow(problem.Detail, problem.Field, problem.Node);
+                return problem;
             }
 
             var priority = 0;
@@ -136,7 +138,7 @@ internal static class RunsApi
                 }
             }
 
-            var result = await runs.SubmitAsync(new SubmitRunCommand(workflow.GetRawText(), priority, key, metadata), cancellationToken);
+            var result = await runs.SubmitAsync(new SubmitRunCommand(workflowText, priority, key, metadata), cancellationToken);
             switch (result.Outcome)
             {
                 case SubmitOutcome.PendingLimitReached:
@@ -346,6 +348,41 @@ internal static class RunsApi
         }
 
         return TypedResults.Stream(stream, output.ContentType, fileDownloadName: output.Name);
+    }
+
+    /// <summary>
+    /// Checks a submitted graph the way ComfyUI would before it is queued (protocol doc §6): API
+    /// format, node shape, links. A problem names the node and input. Graphs without a known output
+    /// class pass: custom output nodes are only known to the worker's object_info.
+    /// </summary>
+    internal static ProblemHttpResult? CheckWorkflow(string workflowJson, out WorkflowGraph? graph)
+    {
+        try
+        {
+            graph = WorkflowGraph.Parse(workflowJson);
+        }
+        catch (WorkflowFormatException ex)
+        {
+            graph = null;
+            if (ex.Detected == WorkflowFormat.UiWorkflow)
+            {
+                return Problems.UiFormat(ex.Message);
+            }
+
+            var field = ex.Detected == WorkflowFormat.RequestBody ? "workflow.prompt"
+                : ex.NodeId is null ? "workflow"
+                : ex.Member is null ? $"workflow.{ex.NodeId}" : $"workflow.{ex.NodeId}.{ex.Member}";
+            return Problems.Workflow(ex.Message, field, ex.NodeId);
+        }
+
+        var issue = graph.Validate().FirstOrDefault(i => i.Code != WorkflowIssueCodes.NoOutputs);
+        if (issue is null)
+        {
+            return null;
+        }
+
+        var at = issue.NodeId is null ? "workflow" : issue.InputName is null ? $"workflow.{issue.NodeId}" : $"workflow.{issue.NodeId}.inputs.{issue.InputName}";
+        return Problems.Workflow(issue.Message, at, issue.NodeId);
     }
 
     private static SseItem<string> ToItem(RunEvent runEvent) =>

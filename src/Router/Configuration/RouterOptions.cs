@@ -83,6 +83,12 @@ internal sealed class RouterOptions
     /// <summary>How long a passive-unhealthy worker is skipped before it is tried again.</summary>
     public TimeSpan PassiveHealthReactivation { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long the router keeps trying to delete or interrupt the prompt of an abandoned attempt on its old worker.</summary>
+    public TimeSpan AbandonedPromptWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often it tries while the old worker does not answer or still has the prompt.</summary>
+    public TimeSpan AbandonedPromptRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     public string ResolvedDatabasePath => Path.GetFullPath(DatabasePath ?? Path.Combine(DataDirectory, "router.db"));
 
     public string ResolvedOutputDirectory => Path.GetFullPath(OutputDirectory ?? Path.Combine(DataDirectory, "outputs"));

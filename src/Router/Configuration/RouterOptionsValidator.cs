@@ -42,6 +42,8 @@ internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
         Positive(errors, nameof(options.ProbeTimeout), options.ProbeTimeout);
         Positive(errors, nameof(options.WorkerRequestTimeout), options.WorkerRequestTimeout);
         Positive(errors, nameof(options.PassiveHealthReactivation), options.PassiveHealthReactivation);
+        Positive(errors, nameof(options.AbandonedPromptWindow), options.AbandonedPromptWindow);
+        Positive(errors, nameof(options.AbandonedPromptRetryInterval), options.AbandonedPromptRetryInterval);
 
         if (!PlacementPolicyNames.All.Contains(options.PlacementPolicy, StringComparer.OrdinalIgnoreCase))
         {

@@ -1,13 +1,13 @@
 using ComfyOperator.Router.Api;
-using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Inputs;
+using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Security;
-using ComfyOperator.Router.Workers;
 using ComfyOperator.Router.Webhooks;
+using ComfyOperator.Router.Workers;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -73,6 +73,8 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<HealthProber>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthProber>());
         services.AddSingleton<WorkerConnections>();
+        services.AddSingleton<AbandonedPrompts>();
+        services.AddHostedService(sp => sp.GetRequiredService<AbandonedPrompts>());
         services.AddSingleton<Dispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         services.AddRouterMetrics();

@@ -25,43 +25,43 @@ internal sealed class RunMetricsObserver(RouterMetrics metrics)
                 metrics.RunSubmitted(AdhocWorkflow);
                 break;
             case RunEventTypes.Requeued:
-            {
-                var track = Get(runEvent);
-                track.Queued = true;
-                track.QueuedAt = runEvent.At;
-                track.DispatchedAt = null;
-                track.SawProgress = false;
-                metrics.RunRetried(track.Workflow);
-                break;
-            }
-
-            case RunEventTypes.Dispatching:
-            {
-                var track = Get(runEvent);
-                track.Queued = false;
-                track.DispatchedAt = runEvent.At;
-                metrics.RunDispatched(track.Workflow, ReadString(runEvent.Data, "worker") ?? "unknown", runEvent.At - track.QueuedAt);
-                break;
-            }
-
-            case RunEventTypes.Progress:
-            {
-                var track = Get(runEvent);
-                if (!track.SawProgress && track.DispatchedAt is { } dispatched)
                 {
-                    track.SawProgress = true;
-                    metrics.FirstProgress(track.Workflow, runEvent.At - dispatched);
+                    var track = Get(runEvent);
+                    track.Queued = true;
+                    track.QueuedAt = runEvent.At;
+                    track.DispatchedAt = null;
+                    track.SawProgress = false;
+                    metrics.RunRetried(track.Workflow);
+                    break;
                 }
 
-                break;
-            }
+            case RunEventTypes.Dispatching:
+                {
+                    var track = Get(runEvent);
+                    track.Queued = false;
+                    track.DispatchedAt = runEvent.At;
+                    metrics.RunDispatched(track.Workflow, ReadString(runEvent.Data, "worker") ?? "unknown", runEvent.At - track.QueuedAt);
+                    break;
+                }
+
+            case RunEventTypes.Progress:
+                {
+                    var track = Get(runEvent);
+                    if (!track.SawProgress && track.DispatchedAt is { } dispatched)
+                    {
+                        track.SawProgress = true;
+                        metrics.FirstProgress(track.Workflow, runEvent.At - dispatched);
+                    }
+
+                    break;
+                }
 
             case RunEventTypes.Succeeded or RunEventTypes.Failed or RunEventTypes.Cancelled:
-            {
-                var track = _runs.TryRemove(runEvent.RunId, out var known) ? known : new Track(AdhocWorkflow, 0, runEvent.At) { Queued = false };
-                metrics.RunFinished(track.Workflow, runEvent.Type, runEvent.At - track.DispatchedAt);
-                break;
-            }
+                {
+                    var track = _runs.TryRemove(runEvent.RunId, out var known) ? known : new Track(AdhocWorkflow, 0, runEvent.At) { Queued = false };
+                    metrics.RunFinished(track.Workflow, runEvent.Type, runEvent.At - track.DispatchedAt);
+                    break;
+                }
         }
     }
 

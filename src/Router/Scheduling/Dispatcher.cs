@@ -23,6 +23,7 @@ internal sealed partial class Dispatcher(
     IPlacementPolicy policy,
     IOutputStore outputs,
     RunRecovery recovery,
+    AbandonedPrompts abandoned,
     HealthProber prober,
     IOptions<RouterOptions> options,
     TimeProvider time,
@@ -117,13 +118,13 @@ internal sealed partial class Dispatcher(
     {
         try
         {
-            var connection = connections.Get(worker);
-            var run = connection is null
+            var session = connections.Get(worker);
+            var run = session is null
                 ? null
                 : await runs.BeginDispatchAsync(next.RunId, worker.BaseAddress.ToString(), Guid.NewGuid().ToString("D"), cancellationToken);
             if (run is null)
             {
-                if (connection is null)
+                if (session is null)
                 {
                     queue.TryEnqueue(next);
                 }
@@ -131,7 +132,7 @@ internal sealed partial class Dispatcher(
                 return;
             }
 
-            var attempt = new RunAttempt(run, worker, connection!, runs, outputs, _options, time, _logger);
+            var attempt = new RunAttempt(run, worker, session!, runs, outputs, abandoned, _options, time, _logger);
             _attempts[run.Id] = attempt;
             try
             {
@@ -167,20 +168,25 @@ internal sealed partial class Dispatcher(
                 return;
             }
 
-            var connection = connections.Get(worker);
+            var session = connections.Get(worker);
             var deadline = time.GetUtcNow() + _options.WorkerLostGrace + _options.ProbeTimeout;
-            while (connection is { IsConnected: false } && worker.ActiveHealth != HealthState.Unhealthy && time.GetUtcNow() < deadline)
+            while (session is not null && !connections.IsConnected(worker) && worker.ActiveHealth != HealthState.Unhealthy && time.GetUtcNow() < deadline)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken);
             }
 
-            var attempt = new RunAttempt(run, worker, connection!, runs, outputs, _options, time, _logger);
-            if (connection is null || !connection.IsConnected)
+            if (session is null || !connections.IsConnected(worker))
             {
+                if (session is not null)
+                {
+                    abandoned.Add(session, run.PromptId, run.Id);
+                }
+
                 await runs.RequeueAsync(run.Id, run.PromptId, $"router restarted and {worker.Name} is unreachable", cancellationToken);
                 return;
             }
 
+            var attempt = new RunAttempt(run, worker, session, runs, outputs, abandoned, _options, time, _logger);
             _attempts[run.Id] = attempt;
             try
             {

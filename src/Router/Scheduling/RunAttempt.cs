@@ -1,5 +1,8 @@
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using ComfyOperator.Comfy.Client;
+using ComfyOperator.Comfy.Events;
+using ComfyOperator.Comfy.Sessions;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Outputs;
@@ -10,24 +13,23 @@ using Microsoft.Extensions.Logging;
 namespace ComfyOperator.Router.Scheduling;
 
 /// <summary>
-/// One attempt of one run on one worker: post (or resume after a restart), follow the worker's
-/// events, handle cancel, timeout, stalls and loss, and end the run (or put it back in the queue).
-/// When the router shuts down it simply stops following: the run stays Dispatching/Running in the
-/// store and the next start reconciles it through the worker's history.
+/// One attempt of one run on one worker: post it through the worker's <see cref="ComfySession"/>
+/// (or follow it again after a restart), turn its events into run events, handle cancel, timeout,
+/// stalls and loss, and end the run (or put it back in the queue). When the router shuts down it
+/// simply stops following: the run stays Dispatching/Running in the store and the next start
+/// reconciles it through the worker's history.
 /// </summary>
 internal sealed partial class RunAttempt(
     RunRecord run,
     WorkerState worker,
-    IComfyWorker connection,
+    ComfySession session,
     RunService runs,
     IOutputStore outputs,
+    AbandonedPrompts abandoned,
     RouterOptions options,
     TimeProvider time,
     ILogger logger)
 {
-    /// <summary>How quiet a prompt must be before its history is polled (in case the socket dropped events).</summary>
-    private static readonly TimeSpan HistoryPollInterval = TimeSpan.FromSeconds(2);
-
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
 
     private readonly string _promptId = run.PromptId ?? throw new ArgumentException("A dispatched run has a prompt id.", nameof(run));
@@ -41,6 +43,8 @@ internal sealed partial class RunAttempt(
 
     public WorkerState Worker => worker;
 
+    private ComfyClient Client => session.Client;
+
     public void RequestCancel()
     {
         _cancelRequested = true;
@@ -53,10 +57,9 @@ internal sealed partial class RunAttempt(
         _wake.TrySetResult();
     }
 
-    /// <summary>Posts the prompt and follows it.</summary>
+    /// <summary>Posts the prompt (<see cref="ComfySession.RunPromptAsync"/>) and follows it.</summary>
     public async Task DispatchAsync(CancellationToken cancellationToken)
     {
-        using var watch = connection.Watch(_promptId);
         if (_cancelRequested)
         {
             await runs.MarkCancelledAsync(run.Id, _promptId, "cancelled before dispatch", cancellationToken);
@@ -74,36 +77,40 @@ internal sealed partial class RunAttempt(
             return;
         }
 
+        LogDispatching(logger, run.Id, worker.Name, _promptId, run.Attempts);
+        var nodeCount = graph.Count;
+        var events = Channel.CreateUnbounded<ComfyEvent>(new UnboundedChannelOptions { SingleReader = true });
+        using var prompt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // Cancelling `prompt` only stops waiting: what happens on the worker is decided here (a router
+        // shutting down must leave the prompt running so the next start can pick it up).
+        var completion = session.RunPromptAsync(
+            graph,
+            new ComfyRunOptions { PromptId = _promptId, OnEvent = ev => events.Writer.TryWrite(ev), CancelOnWorker = false },
+            prompt.Token);
         try
         {
-            await connection.PostPromptAsync(graph, _promptId, cancellationToken);
+            await FollowAsync(events.Reader, completion, nodeCount, followedOnly: false, cancellationToken);
         }
-        catch (WorkerRejectedException ex)
+        finally
         {
-            await runs.FailAsync(run.Id, _promptId, new RunFailure("rejected", $"The worker rejected the workflow: {ex.Message}", ex.NodeId, ex.NodeType, ex.ErrorType), cancellationToken);
-            return;
+            await prompt.CancelAsync();
+            await completion.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-        catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
-        {
-            worker.ReportPassiveFailure(time.GetUtcNow() + options.PassiveHealthReactivation, $"POST /prompt failed: {ex.Message}");
-            await LostAsync($"dispatch to {worker.Name} failed: {ex.Message}", cancellationToken);
-            return;
-        }
-
-        LogPosted(logger, run.Id, worker.Name, _promptId, run.Attempts);
-        await FollowAsync(watch.Events, CountNodes(graph), cancellationToken);
     }
 
     /// <summary>After a restart: finds the prompt on its worker and finishes, follows or requeues it.</summary>
     public async Task ResumeAsync(CancellationToken cancellationToken)
     {
-        using var watch = connection.Watch(_promptId);
-        WorkerHistory? history;
-        WorkerQueue queue;
+        ComfyHistoryEntry? history;
+        ComfyQueueState? queue = null;
         try
         {
-            history = await connection.GetHistoryAsync(_promptId, cancellationToken);
-            queue = history is null ? await connection.GetQueueAsync(cancellationToken) : new WorkerQueue([], []);
+            history = await Client.GetHistoryAsync(_promptId, cancellationToken);
+            if (history is null)
+            {
+                queue = await Client.GetQueueAsync(cancellationToken);
+            }
         }
         catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
         {
@@ -113,37 +120,43 @@ internal sealed partial class RunAttempt(
 
         if (history is not null)
         {
-            await FinishFromHistoryAsync(history, [], cancellationToken);
+            await FinishAsync(FromHistory(history), [], cancellationToken);
             return;
         }
 
-        if (!queue.Contains(_promptId))
+        if (!queue!.Contains(_promptId))
         {
             // Lost with the worker (restarted) or never posted: run it again (the worker has no trace of it).
             await LostAsync($"router restarted and {worker.Name} no longer has prompt {_promptId}", cancellationToken);
             return;
         }
 
-        if (queue.Running.Contains(_promptId) && !_started)
+        if (queue.Running.Any(i => i.PromptId == _promptId) && !_started)
         {
             _started = true;
             await runs.MarkRunningAsync(run.Id, _promptId, cancellationToken);
         }
 
         LogResumed(logger, run.Id, worker.Name, _promptId);
-        await FollowAsync(watch.Events, CountNodes(JsonNode.Parse(run.Workflow)?.AsObject()), cancellationToken);
+
+        // The prompt's events go to the previous process's client id: follow it through /history.
+        using var followed = session.Follow(_promptId);
+        await FollowAsync(followed.Events, followed.Completion, JsonNode.Parse(run.Workflow)?.AsObject()?.Count ?? 0, followedOnly: true, cancellationToken);
     }
 
-    private async Task FollowAsync(ChannelReader<WorkerEvent> events, int nodeCount, CancellationToken cancellationToken)
+    /// <param name="events">The prompt's events, in order.</param>
+    /// <param name="completion">Completes when the prompt is done on the worker (or known lost); faults when it could not be posted.</param>
+    /// <param name="nodeCount">Nodes in the graph, for the overall fraction.</param>
+    /// <param name="followedOnly">True when events do not reach us (only /history does): silence then says nothing about a stall.</param>
+    /// <param name="cancellationToken">Router shutdown.</param>
+    private async Task FollowAsync(ChannelReader<ComfyEvent> events, Task<ComfyPromptCompletion> completion, int nodeCount, bool followedOnly, CancellationToken cancellationToken)
     {
         var progress = new ProgressTracker(nodeCount);
-        var files = new List<WorkerFile>();
-        var succeeded = false;
+        var files = new List<(string NodeId, ComfyFileRef File)>();
         var now = time.GetUtcNow();
         var lastActivity = now;
         var runDeadline = (run.StartedAt ?? run.DispatchedAt ?? now) + options.RunTimeout;
         DateTimeOffset? interruptDeadline = null;
-        var nextHistoryPoll = now + HistoryPollInterval;
         if (_started)
         {
             worker.RunningRunId = run.Id;
@@ -166,11 +179,11 @@ internal sealed partial class RunAttempt(
             {
                 _interruptReason = "cancel";
                 interruptDeadline = time.GetUtcNow() + options.InterruptTimeout;
-                if (await TryStopOnWorkerAsync(cancellationToken) is { } finished)
+                if (await TryStopOnWorkerAsync(cancellationToken) is { } stopped)
                 {
-                    if (finished.History is not null)
+                    if (stopped.History is not null)
                     {
-                        await FinishFromHistoryAsync(finished.History, files, cancellationToken);
+                        await FinishAsync(FromHistory(stopped.History), files, cancellationToken);
                     }
                     else
                     {
@@ -181,63 +194,21 @@ internal sealed partial class RunAttempt(
                 }
             }
 
-            var next = await NextAsync(events, cancellationToken);
+            // Events first: a completed prompt's last events are handled before its completion.
+            var next = await NextAsync(events, completion, cancellationToken);
             now = time.GetUtcNow();
             if (next is not null)
             {
                 lastActivity = now;
-                switch (next.Kind)
-                {
-                    case WorkerEventKind.Started:
-                        await MarkStartedAsync(cancellationToken);
-                        break;
-                    case WorkerEventKind.Cached:
-                        progress.Cached(next.Nodes);
-                        break;
-                    case WorkerEventKind.Executing:
-                        await MarkStartedAsync(cancellationToken);
-                        progress.Executing(next.Node);
-                        break;
-                    case WorkerEventKind.Progress:
-                        await MarkStartedAsync(cancellationToken);
-                        var fraction = progress.Update(next.Node, next.Value, next.Max);
-                        await runs.ProgressAsync(run.Id, next.Node, next.Value, next.Max, fraction, cancellationToken);
-                        break;
-                    case WorkerEventKind.Preview:
-                        await runs.PreviewAsync(run.Id, next.Image, next.ImageType ?? "image/jpeg", cancellationToken);
-                        break;
-                    case WorkerEventKind.Executed:
-                        files.AddRange(next.Files);
-                        break;
-                    case WorkerEventKind.Succeeded:
-                        succeeded = true;
-                        break;
-                    case WorkerEventKind.Failed:
-                        await runs.FailAsync(run.Id, _promptId, Failure(next), cancellationToken);
-                        return;
-                    case WorkerEventKind.Interrupted:
-                        await InterruptedAsync(cancellationToken);
-                        return;
-                    case WorkerEventKind.Done:
-                        var history = await TryAsync(() => connection.GetHistoryAsync(_promptId, cancellationToken), cancellationToken);
-                        if (history is not null)
-                        {
-                            await FinishFromHistoryAsync(history, files, cancellationToken);
-                            return;
-                        }
-
-                        if (succeeded)
-                        {
-                            await CollectAsync(files, cancellationToken);
-                            return;
-                        }
-
-                        break;
-                }
+                await OnEventAsync(next, progress, files, cancellationToken);
+            }
+            else if (completion.IsCompleted && !events.TryPeek(out _))
+            {
+                await CompleteAsync(completion, files, cancellationToken);
+                return;
             }
 
             // Deadlines are checked after every event too: a worker streaming progress can still overrun.
-
             if (_interruptReason is null && now >= runDeadline)
             {
                 _interruptReason = "timeout";
@@ -252,34 +223,109 @@ internal sealed partial class RunAttempt(
                     ? $"The worker did not confirm the cancel within {options.InterruptTimeout.TotalSeconds:0.#}s."
                     : $"The run exceeded Router:RunTimeout ({options.RunTimeout}) and the worker did not confirm the interrupt.";
                 await runs.FailAsync(run.Id, _promptId, new RunFailure("timeout", message), cancellationToken);
+                abandoned.Add(session, _promptId, run.Id);
                 return;
             }
 
-            if (_started && _interruptReason is null && now - lastActivity >= options.NoProgressTimeout)
+            if (_started && !followedOnly && _interruptReason is null && now - lastActivity >= options.NoProgressTimeout)
             {
                 var reason = $"no progress on {worker.Name} for {options.NoProgressTimeout.TotalSeconds:0.#}s";
                 worker.ReportPassiveFailure(now + options.PassiveHealthReactivation, reason);
-                await TryStopOnWorkerAsync(cancellationToken);
                 await LostAsync(reason, cancellationToken);
                 return;
             }
 
-            if (!connection.IsConnected && connection.DisconnectedSince is { } since && now - since >= options.WorkerLostGrace)
+            if (session.State != ComfySessionState.Connected && session.DisconnectedSince is { } since && now - since >= options.WorkerLostGrace)
             {
                 await LostAsync($"lost the connection to {worker.Name} for {(now - since).TotalSeconds:0.#}s", cancellationToken);
                 return;
             }
+        }
+    }
 
-            if (now >= nextHistoryPoll)
-            {
-                nextHistoryPoll = now + HistoryPollInterval;
-                if (now - lastActivity >= HistoryPollInterval
-                    && await TryAsync(() => connection.GetHistoryAsync(_promptId, cancellationToken), cancellationToken) is { } polled)
+    private async Task OnEventAsync(ComfyEvent next, ProgressTracker progress, List<(string NodeId, ComfyFileRef File)> files, CancellationToken cancellationToken)
+    {
+        switch (next)
+        {
+            case ComfyExecutionStartEvent:
+                await MarkStartedAsync(cancellationToken);
+                break;
+            case ComfyExecutionCachedEvent cached:
+                progress.Cached(cached.Nodes);
+                break;
+            case ComfyExecutingEvent { IsPromptDone: false } executing:
+                await MarkStartedAsync(cancellationToken);
+                progress.Executing(executing.Node);
+                break;
+            case ComfyProgressEvent step:
+                await MarkStartedAsync(cancellationToken);
+                var fraction = progress.Update(step.Node, step.Value, step.Max);
+                await runs.ProgressAsync(run.Id, step.Node, step.Value, step.Max, fraction, cancellationToken);
+                break;
+            case ComfyPreviewImageEvent preview:
+                await runs.PreviewAsync(run.Id, preview.Image, preview.MediaType, cancellationToken);
+                break;
+            case ComfyExecutedEvent executed:
+                files.AddRange(executed.Files.Select(f => (executed.Node ?? "", f)));
+                break;
+        }
+    }
+
+    private async Task CompleteAsync(Task<ComfyPromptCompletion> completion, List<(string NodeId, ComfyFileRef File)> files, CancellationToken cancellationToken)
+    {
+        ComfyPromptCompletion result;
+        try
+        {
+            result = await completion;
+        }
+        catch (ComfyPromptRejectedException ex)
+        {
+            var (node, error) = ex.AllNodeErrors.FirstOrDefault();
+            await runs.FailAsync(
+                run.Id,
+                _promptId,
+                new RunFailure("rejected", $"The worker rejected the workflow: {ex.Message}", node?.NodeId, node?.ClassType, error?.Type ?? ex.Error.Type),
+                cancellationToken);
+            return;
+        }
+        catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
+        {
+            worker.ReportPassiveFailure(time.GetUtcNow() + options.PassiveHealthReactivation, $"POST /prompt failed: {ex.Message}");
+            await LostAsync($"dispatch to {worker.Name} failed: {ex.Message}", cancellationToken);
+            return;
+        }
+
+        await FinishAsync(result, files, cancellationToken);
+    }
+
+    private async Task FinishAsync(ComfyPromptCompletion result, List<(string NodeId, ComfyFileRef File)> seen, CancellationToken cancellationToken)
+    {
+        switch (result.Outcome)
+        {
+            case ComfyPromptOutcome.Success:
+                var fromHistory = result.History?.Outputs.SelectMany(o => o.Files.Select(f => (o.NodeId, f))).ToList() ?? [];
+                await CollectAsync(fromHistory.Count > 0 ? fromHistory : seen, cancellationToken);
+                break;
+            case ComfyPromptOutcome.Interrupted:
+                await InterruptedAsync(cancellationToken);
+                break;
+            case ComfyPromptOutcome.Error when result.Error is { } error:
+                await runs.FailAsync(run.Id, _promptId, new RunFailure("execution_error", error.ExceptionMessage ?? "ComfyUI reported an execution error.", error.NodeId, error.NodeType, error.ExceptionType), cancellationToken);
+                break;
+            case ComfyPromptOutcome.Error:
+                await runs.FailAsync(run.Id, _promptId, new RunFailure("execution_error", "The worker reports the prompt as failed without details."), cancellationToken);
+                break;
+            default:
+                if (_interruptReason == "cancel")
                 {
-                    await FinishFromHistoryAsync(polled, files, cancellationToken);
-                    return;
+                    await runs.MarkCancelledAsync(run.Id, _promptId, "cancelled by request; removed from the worker's queue", cancellationToken);
                 }
-            }
+                else
+                {
+                    await LostAsync($"{worker.Name} no longer has prompt {_promptId} (restarted?)", cancellationToken);
+                }
+
+                break;
         }
     }
 
@@ -301,20 +347,20 @@ internal sealed partial class RunAttempt(
     /// </summary>
     private async Task<StopResult?> TryStopOnWorkerAsync(CancellationToken cancellationToken)
     {
-        await TryAsync(async () => { await connection.DeleteQueuedAsync(_promptId, cancellationToken); return true; }, cancellationToken);
-        await TryAsync(async () => { await connection.InterruptAsync(_promptId, cancellationToken); return true; }, cancellationToken);
+        await TryAsync(async () => { await Client.DeleteFromQueueAsync([_promptId], cancellationToken); return true; }, cancellationToken);
+        await TryAsync(async () => { await Client.InterruptAsync(_promptId, cancellationToken); return true; }, cancellationToken);
         if (_started)
         {
             return null;
         }
 
-        var queue = await TryAsync<WorkerQueue>(async () => await connection.GetQueueAsync(cancellationToken), cancellationToken);
+        var queue = await TryAsync<ComfyQueueState>(async () => await Client.GetQueueAsync(cancellationToken), cancellationToken);
         if (queue is null || queue.Contains(_promptId))
         {
             return null;
         }
 
-        var history = await TryAsync(() => connection.GetHistoryAsync(_promptId, cancellationToken), cancellationToken);
+        var history = await TryAsync(() => Client.GetHistoryAsync(_promptId, cancellationToken), cancellationToken);
         return new StopResult(history);
     }
 
@@ -334,48 +380,28 @@ internal sealed partial class RunAttempt(
         }
     }
 
-    private async Task FinishFromHistoryAsync(WorkerHistory history, List<WorkerFile> seen, CancellationToken cancellationToken)
-    {
-        if (history.Succeeded)
-        {
-            await CollectAsync(history.Files.Count > 0 ? [.. history.Files] : seen, cancellationToken);
-        }
-        else if (history.Interrupted)
-        {
-            await InterruptedAsync(cancellationToken);
-        }
-        else if (history.Error is { } error)
-        {
-            await runs.FailAsync(run.Id, _promptId, Failure(error), cancellationToken);
-        }
-        else
-        {
-            await runs.FailAsync(run.Id, _promptId, new RunFailure("execution_error", "The worker reports the prompt as failed without details."), cancellationToken);
-        }
-    }
-
-    private async Task CollectAsync(List<WorkerFile> files, CancellationToken cancellationToken)
+    private async Task CollectAsync(List<(string NodeId, ComfyFileRef File)> files, CancellationToken cancellationToken)
     {
         var produced = new List<RunOutput>();
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var file in files.DistinctBy(f => (f.FileName, f.Subfolder, f.Type)))
+        foreach (var (nodeId, file) in files.DistinctBy(f => f.File))
         {
-            var name = OutputNames.Sanitize(file.FileName);
+            var name = OutputNames.Sanitize(file.Filename);
             if (!names.Add(name))
             {
-                name = OutputNames.Sanitize($"{file.NodeId}_{file.FileName}");
+                name = OutputNames.Sanitize($"{nodeId}_{file.Filename}");
                 names.Add(name);
             }
 
             try
             {
-                await using var content = await connection.OpenFileAsync(file, cancellationToken);
-                var size = await outputs.SaveAsync(run.Id, name, content, cancellationToken);
-                produced.Add(new RunOutput(name, file.NodeId, OutputNames.ContentType(name), size));
+                await using var content = await Client.ViewAsync(file, cancellationToken);
+                var size = await outputs.SaveAsync(run.Id, name, content.Content, cancellationToken);
+                produced.Add(new RunOutput(name, nodeId, OutputNames.ContentType(name), size));
             }
             catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
             {
-                await runs.FailAsync(run.Id, _promptId, new RunFailure("output_unavailable", $"Could not fetch output '{file.FileName}' from {worker.Name}: {ex.Message}", file.NodeId), cancellationToken);
+                await runs.FailAsync(run.Id, _promptId, new RunFailure("output_unavailable", $"Could not fetch output '{file.Filename}' from {worker.Name}: {ex.Message}", nodeId), cancellationToken);
                 return;
             }
         }
@@ -383,10 +409,17 @@ internal sealed partial class RunAttempt(
         await runs.SucceedAsync(run.Id, _promptId, produced, cancellationToken);
     }
 
+    /// <summary>
+    /// The attempt is over without an outcome: requeue (or fail after MaxAttempts). The prompt may
+    /// still be queued or running on the worker (hung, or only its socket died), so it is deleted
+    /// or interrupted there, now and again when the worker answers later; whatever it reports for
+    /// this prompt id afterwards is ignored, since the run record now names another attempt.
+    /// </summary>
     private async Task LostAsync(string reason, CancellationToken cancellationToken)
     {
         worker.Release(run.Id);
         LogLost(logger, run.Id, worker.Name, reason);
+        abandoned.Add(session, _promptId, run.Id);
         if (run.Attempts >= options.MaxAttempts)
         {
             await runs.FailAsync(run.Id, _promptId, new RunFailure("worker_lost", $"{reason}; gave up after {run.Attempts} attempts (Router:MaxAttempts)."), cancellationToken);
@@ -397,7 +430,7 @@ internal sealed partial class RunAttempt(
         }
     }
 
-    private async Task<WorkerEvent?> NextAsync(ChannelReader<WorkerEvent> events, CancellationToken cancellationToken)
+    private async Task<ComfyEvent?> NextAsync(ChannelReader<ComfyEvent> events, Task completion, CancellationToken cancellationToken)
     {
         if (events.TryRead(out var ready))
         {
@@ -407,7 +440,7 @@ internal sealed partial class RunAttempt(
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var read = events.WaitToReadAsync(stop.Token).AsTask();
         var delay = Task.Delay(Tick, time, stop.Token);
-        await Task.WhenAny(read, delay, _wake.Task);
+        await Task.WhenAny(read, delay, _wake.Task, completion);
         await stop.CancelAsync();
         return events.TryRead(out var next) ? next : null;
     }
@@ -437,17 +470,16 @@ internal sealed partial class RunAttempt(
         }
     }
 
-    private static bool IsTransportFailure(Exception ex, CancellationToken cancellationToken) =>
-        ex is HttpRequestException or IOException or System.Text.Json.JsonException
+    internal static bool IsTransportFailure(Exception ex, CancellationToken cancellationToken) =>
+        ex is HttpRequestException or IOException or TimeoutException or System.Text.Json.JsonException or System.Net.WebSockets.WebSocketException
+        || (ex is ComfyHttpException and not ComfyPromptRejectedException)
         || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
-    private static RunFailure Failure(WorkerEvent error) =>
-        new("execution_error", error.Message ?? "ComfyUI reported an execution error.", error.Node, error.NodeType, error.ExceptionType);
+    private static ComfyPromptCompletion FromHistory(ComfyHistoryEntry history) =>
+        new(history.PromptId, history.Outcome, history, history.Status?.Error, history.Status?.Interrupted, true);
 
-    private static int CountNodes(JsonObject? graph) => graph?.Count ?? 0;
-
-    [LoggerMessage(EventId = 1701, Level = LogLevel.Debug, Message = "Run {RunId} posted to {Worker} as prompt {PromptId} (attempt {Attempt})")]
-    private static partial void LogPosted(ILogger logger, string runId, string worker, string promptId, int attempt);
+    [LoggerMessage(EventId = 1701, Level = LogLevel.Debug, Message = "Run {RunId} goes to {Worker} as prompt {PromptId} (attempt {Attempt})")]
+    private static partial void LogDispatching(ILogger logger, string runId, string worker, string promptId, int attempt);
 
     [LoggerMessage(EventId = 1702, Level = LogLevel.Information, Message = "Run {RunId} resumed on {Worker} (prompt {PromptId})")]
     private static partial void LogResumed(ILogger logger, string runId, string worker, string promptId);
@@ -458,5 +490,5 @@ internal sealed partial class RunAttempt(
     [LoggerMessage(EventId = 1704, Level = LogLevel.Warning, Message = "Run {RunId} lost its worker {Worker}: {Reason}")]
     private static partial void LogLost(ILogger logger, string runId, string worker, string reason);
 
-    private sealed record StopResult(WorkerHistory? History);
+    private sealed record StopResult(ComfyHistoryEntry? History);
 }

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using ComfyOperator.Comfy.Client;
+using ComfyOperator.Comfy.Sessions;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
 using Microsoft.Extensions.Logging;
@@ -6,7 +8,12 @@ using Microsoft.Extensions.Options;
 
 namespace ComfyOperator.Router.Workers;
 
-/// <summary>One <see cref="IComfyWorker"/> (one WebSocket) per known worker, opened and closed as the registry changes.</summary>
+/// <summary>
+/// One <see cref="ComfySession"/> (one WebSocket, per-prompt routing, history fallback) per known
+/// worker, opened and closed as the registry changes. Each connection gets a fresh client id
+/// (protocol doc §5.1 reconnect pitfall); prompts posted under an earlier id, e.g. by the previous
+/// router process, are followed through /history with <see cref="ComfySession.Follow"/>.
+/// </summary>
 internal sealed class WorkerConnections : IAsyncDisposable
 {
     private readonly WorkerRegistry _registry;
@@ -14,9 +21,8 @@ internal sealed class WorkerConnections : IAsyncDisposable
     private readonly RouterOptions _options;
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
-    private readonly ConcurrentDictionary<Uri, IComfyWorker> _connections = new();
+    private readonly ConcurrentDictionary<Uri, ComfySession> _sessions = new();
     private readonly Lock _gate = new();
-    private string? _clientId;
 
     public WorkerConnections(WorkerRegistry registry, IHttpClientFactory httpClients, IOptions<RouterOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
@@ -30,60 +36,88 @@ internal sealed class WorkerConnections : IAsyncDisposable
     /// <summary>Raised when any worker's socket (re)connects: a chance to dispatch.</summary>
     public event EventHandler<Uri>? Connected;
 
-    public string ClientId => _clientId ??= RouterClientId.LoadOrCreate(_options);
-
     public void Start()
     {
         _registry.Changed += (_, _) => Sync();
         Sync();
     }
 
-    public IComfyWorker? Get(WorkerState worker) => _connections.TryGetValue(worker.BaseAddress, out var connection) ? connection : null;
+    public ComfySession? Get(WorkerState worker) => _sessions.TryGetValue(worker.BaseAddress, out var session) ? session : null;
 
-    public bool IsConnected(WorkerState worker) => Get(worker)?.IsConnected == true;
+    public bool IsConnected(WorkerState worker) => Get(worker)?.State == ComfySessionState.Connected;
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var connection in _connections.Values)
+        foreach (var session in _sessions.Values)
         {
-            await connection.DisposeAsync();
+            await DisposeSessionAsync(session);
         }
 
-        _connections.Clear();
+        _sessions.Clear();
     }
 
     private void Sync()
     {
-        var removed = new List<IComfyWorker>();
+        var removed = new List<ComfySession>();
         lock (_gate)
         {
-            var wanted = _registry.Workers.ToDictionary(w => w.BaseAddress);
-            foreach (var (uri, connection) in _connections)
+            var wanted = _registry.Workers.Select(w => w.BaseAddress).ToHashSet();
+            foreach (var (uri, session) in _sessions)
             {
-                if (!wanted.ContainsKey(uri) && _connections.TryRemove(uri, out _))
+                if (!wanted.Contains(uri) && _sessions.TryRemove(uri, out _))
                 {
-                    removed.Add(connection);
+                    removed.Add(session);
                 }
             }
 
-            foreach (var uri in wanted.Keys)
+            foreach (var uri in wanted)
             {
-                if (_connections.ContainsKey(uri))
+                if (!_sessions.ContainsKey(uri))
                 {
-                    continue;
+                    var session = Open(uri);
+                    _sessions[uri] = session;
+                    session.Start();
                 }
-
-                var connection = new ComfyWorkerConnection(uri, ClientId, _httpClients.CreateClient(Nodes.HealthProber.HttpClientName),
-                    _options.WorkerRequestTimeout, _time, _loggers.CreateLogger<ComfyWorkerConnection>());
-                connection.Connected += (_, _) => Connected?.Invoke(this, uri);
-                _connections[uri] = connection;
-                connection.Start();
             }
         }
 
-        foreach (var connection in removed)
+        foreach (var session in removed)
         {
-            _ = connection.DisposeAsync().AsTask();
+            _ = DisposeSessionAsync(session).AsTask();
         }
+    }
+
+    private ComfySession Open(Uri uri)
+    {
+        var client = new ComfyClient(
+            _httpClients.CreateClient(HealthProber.HttpClientName),
+            uri,
+            new ComfyClientOptions { RequestTimeout = _options.WorkerRequestTimeout, LongRequestTimeout = _options.WorkerRequestTimeout * 4 },
+            _time);
+        var session = new ComfySession(
+            client,
+            new ComfySessionOptions
+            {
+                ConnectTimeout = _options.WorkerRequestTimeout,
+                ReconnectInitialDelay = TimeSpan.FromMilliseconds(100),
+                ReconnectMaxDelay = TimeSpan.FromSeconds(5),
+                SupportsPreviewMetadata = true,
+            },
+            _time,
+            _loggers.CreateLogger<ComfySession>());
+        session.StateChanged += (_, change) =>
+        {
+            if (change.Current == ComfySessionState.Connected)
+            {
+                Connected?.Invoke(this, uri);
+            }
+        };
+        return session;
+    }
+
+    private static async ValueTask DisposeSessionAsync(ComfySession session)
+    {
+        await session.DisposeAsync();
+        session.Client.Dispose();
     }
 }

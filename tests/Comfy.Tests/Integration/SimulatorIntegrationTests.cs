@@ -314,6 +314,31 @@ public sealed class SimulatorIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Follow_PromptSubmittedUnderAnotherClientId_CompletesFromHistory()
+    {
+        _sim.Options.StepDelay = TimeSpan.FromMilliseconds(20);
+        var promptId = Guid.NewGuid().ToString("D");
+        await _client.QueuePromptAsync(new ComfyPromptRequest { Prompt = Sd15(seed: 21, steps: 10), ClientId = "a-previous-process", PromptId = promptId }, Timeout());
+
+        using var followed = _session.Follow(promptId);
+        var result = await followed.Completion.WaitAsync(Deadline);
+
+        Assert.Equal(ComfyPromptOutcome.Success, result.Outcome);
+        Assert.True(result.FromHistoryPolling);
+        Assert.Single(result.Files);
+    }
+
+    [Fact]
+    public async Task Follow_PromptTheWorkerNeverHad_CompletesLost()
+    {
+        using var followed = _session.Follow(Guid.NewGuid().ToString("D"));
+
+        var result = await followed.Completion.WaitAsync(Deadline);
+
+        Assert.Equal(ComfyPromptOutcome.Lost, result.Outcome);
+    }
+
+    [Fact]
     public async Task Session_SimulatorCrashesMidRun_PromptIsLost()
     {
         _sim.Options.StepDelay = TimeSpan.FromMilliseconds(30);

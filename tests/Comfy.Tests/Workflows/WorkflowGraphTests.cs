@@ -89,6 +89,18 @@ public sealed class WorkflowGraphTests
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"3": {"inputs": {}}}""", "3", "class_type")]
+    [InlineData("""{"3": {"class_type": "SaveImage", "inputs": 5}}""", "3", "inputs")]
+    [InlineData("""{"3": 5}""", "3", null)]
+    public void Parse_BrokenNode_NamesNodeAndMember(string json, string node, string? member)
+    {
+        var ex = Assert.Throws<WorkflowFormatException>(() => WorkflowGraph.Parse(json));
+
+        Assert.Equal(node, ex.NodeId);
+        Assert.Equal(member, ex.Member);
+    }
+
     [Fact]
     public void Validate_LinkToMissingNode_ReportsMissingTarget()
     {

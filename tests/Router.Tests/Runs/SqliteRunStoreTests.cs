@@ -65,8 +65,13 @@ public sealed class SqliteRunStoreTests : IDisposable
             var run = await InsertAsync(store, "keep");
             var running = run with
             {
-                Status = RunStatus.Running, Worker = "http://gpu1:8188/", PromptId = "p-1", Attempts = 1, LastEventSequence = 2,
-                Failure = new RunFailure("x", "y", "3", "KSampler"), Outputs = [new RunOutput("a.png", "9", "image/png", 10)],
+                Status = RunStatus.Running,
+                Worker = "http://gpu1:8188/",
+                PromptId = "p-1",
+                Attempts = 1,
+                LastEventSequence = 2,
+                Failure = new RunFailure("x", "y", "3", "KSampler"),
+                Outputs = [new RunOutput("a.png", "9", "image/png", 10)],
             };
             await store.UpdateAsync(running, Event("keep", 2, RunEventTypes.Started), CancellationToken.None);
         }
@@ -136,7 +141,11 @@ public sealed class SqliteRunStoreTests : IDisposable
 
     private static RunRecord NewRun(string id, string? key) => new()
     {
-        Id = id, Workflow = "{}", IdempotencyKey = key, QueuedAt = DateTimeOffset.UnixEpoch, LastEventSequence = 1,
+        Id = id,
+        Workflow = "{}",
+        IdempotencyKey = key,
+        QueuedAt = DateTimeOffset.UnixEpoch,
+        LastEventSequence = 1,
     };
 
     private static RunEvent Event(string id, long sequence, string type) => new(id, sequence, type, "{}", DateTimeOffset.UnixEpoch);

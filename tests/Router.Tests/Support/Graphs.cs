@@ -13,8 +13,16 @@ public static class Graphs
         ["7"] = Node("CLIPTextEncode", new JsonObject { ["text"] = "blurry", ["clip"] = Link("4", 1) }),
         ["3"] = Node("KSampler", new JsonObject
         {
-            ["seed"] = seed, ["steps"] = steps, ["cfg"] = 7.5, ["sampler_name"] = "euler", ["scheduler"] = "normal", ["denoise"] = 1.0,
-            ["model"] = Link("4", 0), ["positive"] = Link("6", 0), ["negative"] = Link("7", 0), ["latent_image"] = Link("5", 0),
+            ["seed"] = seed,
+            ["steps"] = steps,
+            ["cfg"] = 7.5,
+            ["sampler_name"] = "euler",
+            ["scheduler"] = "normal",
+            ["denoise"] = 1.0,
+            ["model"] = Link("4", 0),
+            ["positive"] = Link("6", 0),
+            ["negative"] = Link("7", 0),
+            ["latent_image"] = Link("5", 0),
         }),
         ["8"] = Node("VAEDecode", new JsonObject { ["samples"] = Link("3", 0), ["vae"] = Link("4", 2) }),
         ["9"] = Node("SaveImage", new JsonObject { ["filename_prefix"] = "ComfyUI", ["images"] = Link("8", 0) }),
