@@ -44,7 +44,7 @@ internal sealed partial class AbandonedPrompts(IOptions<RouterOptions> options, 
                 _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
 
-            await Task.WhenAll(_entries.Values.Select(entry => SweepAsync(entry, stoppingToken)));
+            await Task.WhenAll(_entries.Values.GroupBy(entry => entry.Session).Select(group => SweepAsync(group.Key, [.. group], stoppingToken)));
             try
             {
                 await Task.WhenAny(_wake.Task, Task.Delay(_options.AbandonedPromptRetryInterval, time, stoppingToken));
@@ -57,34 +57,48 @@ internal sealed partial class AbandonedPrompts(IOptions<RouterOptions> options, 
         }
     }
 
-    /// <summary>One try for one prompt; removes it once the worker no longer has it.</summary>
-    internal async Task SweepAsync(Entry entry, CancellationToken cancellationToken)
+    /// <summary>
+    /// One try for the abandoned prompts of one worker, from one /queue snapshot: the queued ones are
+    /// deleted first (so the worker does not start one of them when the running one is interrupted),
+    /// then the running one is interrupted; prompts the worker no longer has are done with.
+    /// </summary>
+    private async Task SweepAsync(ComfySession session, IReadOnlyList<Entry> entries, CancellationToken cancellationToken)
     {
-        if (entry.Session.State == ComfySessionState.Stopped || time.GetUtcNow() >= entry.GiveUpAt)
+        var now = time.GetUtcNow();
+        if (session.State == ComfySessionState.Stopped)
         {
-            _entries.TryRemove(entry.PromptId, out _);
+            Forget(entries);
+            return;
+        }
+
+        Forget(entries.Where(e => now >= e.GiveUpAt));
+        var live = entries.Where(e => now < e.GiveUpAt).ToList();
+        if (live.Count == 0)
+        {
             return;
         }
 
         try
         {
-            var client = entry.Session.Client;
+            var client = session.Client;
             var queue = await client.GetQueueAsync(cancellationToken);
-            if (queue.Pending.Any(i => i.PromptId == entry.PromptId))
+            var queued = live.Where(e => queue.Pending.Any(i => i.PromptId == e.PromptId)).ToList();
+            if (queued.Count > 0)
             {
-                await client.DeleteFromQueueAsync([entry.PromptId], cancellationToken);
-                LogDeleted(entry.RunId, entry.PromptId, client.BaseAddress);
+                await client.DeleteFromQueueAsync([.. queued.Select(e => e.PromptId)], cancellationToken);
+                foreach (var entry in queued)
+                {
+                    LogDeleted(entry.RunId, entry.PromptId, client.BaseAddress);
+                }
             }
-            else if (queue.Running.Any(i => i.PromptId == entry.PromptId))
+
+            foreach (var entry in live.Where(e => queue.Running.Any(i => i.PromptId == e.PromptId)))
             {
                 await client.InterruptAsync(entry.PromptId, cancellationToken);
                 LogInterrupted(entry.RunId, entry.PromptId, client.BaseAddress);
-                return;
             }
-            else
-            {
-                _entries.TryRemove(entry.PromptId, out _);
-            }
+
+            Forget(live.Where(e => !queue.Contains(e.PromptId)));
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or ComfyHttpException or IOException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -94,7 +108,15 @@ internal sealed partial class AbandonedPrompts(IOptions<RouterOptions> options, 
         catch (ObjectDisposedException)
         {
             // The worker was removed meanwhile.
-            _entries.TryRemove(entry.PromptId, out _);
+            Forget(entries);
+        }
+    }
+
+    private void Forget(IEnumerable<Entry> entries)
+    {
+        foreach (var entry in entries)
+        {
+            _entries.TryRemove(new KeyValuePair<string, Entry>(entry.PromptId, entry));
         }
     }
 

@@ -66,6 +66,41 @@ public sealed class AuthenticationTests : IClassFixture<AuthenticationTests.Fixt
     }
 
     [Fact]
+    public async Task Get_KeysFileRotated_NewKeyWorksAndRemovedKeyIsRefused()
+    {
+        var keysFile = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(keysFile, "old-key-0001\n");
+            await using var factory = new RouterFactory(new Dictionary<string, string?> { ["Router:ApiKeysFile"] = keysFile });
+            using var client = factory.CreateClient();
+            Assert.Equal(HttpStatusCode.OK, await StatusWithBearerAsync(client, "old-key-0001"));
+            var loadedAt = File.GetLastWriteTimeUtc(keysFile);
+
+            // As a Secret update does: the file is replaced by one with the new key only.
+            var replacement = keysFile + ".new";
+            await File.WriteAllTextAsync(replacement, "# rotated\nnew-key-0002\n");
+            File.SetLastWriteTimeUtc(replacement, loadedAt.AddSeconds(1));
+            File.Move(replacement, keysFile, overwrite: true);
+
+            Assert.Equal(HttpStatusCode.OK, await StatusWithBearerAsync(client, "new-key-0002"));
+            Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithBearerAsync(client, "old-key-0001"));
+        }
+        finally
+        {
+            File.Delete(keysFile);
+        }
+    }
+
+    private static async Task<HttpStatusCode> StatusWithBearerAsync(HttpClient client, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/runs");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        using var response = await client.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    [Fact]
     public async Task Get_RightBasicCredentials_Returns200()
     {
         using var client = _fixture.Factory.CreateClient();
