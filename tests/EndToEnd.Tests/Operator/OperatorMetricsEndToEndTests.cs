@@ -1,0 +1,107 @@
+using System.Net;
+using System.Net.Sockets;
+using ComfyOperator.Entities;
+using ComfyOperator.Operator.Hosting;
+using ComfyOperator.Testing.ComfyUI;
+using ComfyOperator.Testing.Prometheus;
+
+namespace ComfyOperator.EndToEnd.Tests.Operator;
+
+/// <summary>The operator's own /metrics while it reconciles and probes real (simulated) workers.</summary>
+public sealed class OperatorMetricsEndToEndTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private readonly OperatorEnvironment _env = new();
+    private OperatorHost _operator = null!;
+    private HttpClient _http = null!;
+    private Uri _metrics = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _env.InitializeAsync();
+        _operator = _env.StartOperatorHost(metricsPort: FreePort());
+        _http = new HttpClient();
+        var address = await OperatorEnvironment.WaitForAsync(() => Task.FromResult(_operator.Addresses.Count > 0 ? _operator.Addresses[0] : null), a => a is not null, Timeout, "the metrics listener");
+        _metrics = new Uri(address!.TrimEnd('/') + "/metrics");
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _env.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Metrics_NodeReconciledThenKilled_ReconcilesProbesAndOfflinePhaseMove_PromtoolPasses()
+    {
+        var ns = await _env.CreateNamespaceAsync("metrics");
+        await using var comfy = await ComfyUiSimulator.StartAsync(new() { Host = "127.0.0.1" });
+        await ApplyExternalNodeAsync(ns, "w1", comfy.BaseAddress.ToString().TrimEnd('/'));
+
+        await OperatorEnvironment.WaitForAsync(() => _env.JsonPathAsync(ns, "cn/w1", "{.status.phase}"), p => p == ComfyNodePhase.Idle, Timeout, "w1 Idle");
+        var idle = await OperatorEnvironment.WaitForAsync(() => _http.GetStringAsync(_metrics), t => Value(t, "comfy_operator_nodes", "phase=\"Idle\"") == 1, Timeout, "nodes{phase=Idle} 1");
+        Assert.True(Value(idle, "comfy_operator_reconciles_total", "kind=\"ComfyNode\",result=\"success\"") >= 1, idle);
+        Assert.True(Value(idle, "comfy_operator_probe_duration_seconds_count", null) >= 1, idle);
+        Assert.Equal(1, Value(idle, "comfy_operator_leader", null));
+        Assert.True(Value(idle, "kubernetes_client_requests_total", "code=\"200\",verb=\"update\"") >= 1 || Value(idle, "kubernetes_client_requests_total", "verb=\"update\",code=\"200\"") >= 1, idle);
+
+        comfy.Die();
+
+        var offline = await OperatorEnvironment.WaitForAsync(() => _http.GetStringAsync(_metrics), t => Value(t, "comfy_operator_nodes", "phase=\"Offline\"") == 1, Timeout, "nodes{phase=Offline} 1");
+        Assert.Equal(0, Value(offline, "comfy_operator_nodes", "phase=\"Idle\""));
+        Assert.True(Value(offline, "comfy_operator_probe_failures_total", "reason=\"connection\"") >= 2, offline);
+        using var promtool = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var (exitCode, output) = await Promtool.CheckMetricsAsync(offline, promtool.Token);
+        Assert.True(exitCode == 0, $"promtool check metrics failed:\n{output}\n---\n{offline}");
+    }
+
+    [Fact]
+    public async Task HealthEndpoints_OnTheMetricsPort_Answer()
+    {
+        var root = new Uri(_metrics, "/");
+        Assert.Equal("ok", await _http.GetStringAsync(new Uri(root, "healthz")));
+        var ready = await OperatorEnvironment.WaitForAsync(async () => (await _http.GetAsync(new Uri(root, "readyz"))).StatusCode, s => s == HttpStatusCode.OK, Timeout, "/readyz 200");
+        Assert.Equal(HttpStatusCode.OK, ready);
+    }
+
+    private async Task ApplyExternalNodeAsync(string ns, string name, string url)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"{name}-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(path, $"""
+            apiVersion: comfyoperator.io/v1alpha1
+            kind: ComfyNode
+            metadata:
+              name: {name}
+            spec:
+              url: {url}
+              probe:
+                periodSeconds: 1
+                timeoutSeconds: 1
+                failureThreshold: 2
+            """);
+        await _env.KubectlOkAsync("apply", "-n", ns, "-f", path);
+        File.Delete(path);
+    }
+
+    /// <summary>The value of the series <paramref name="name"/>{<paramref name="labels"/>} (no labels: the bare series); 0 when absent.</summary>
+    private static double Value(string exposition, string name, string? labels)
+    {
+        var series = labels is null ? name + " " : name + "{" + labels + "} ";
+        foreach (var line in exposition.Split('\n'))
+        {
+            if (line.StartsWith(series, StringComparison.Ordinal))
+            {
+                return double.Parse(line[series.Length..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
