@@ -43,6 +43,9 @@ internal sealed class OperatorHost : IAsyncDisposable
 
     public IKubernetesClient Client => _client;
 
+    /// <summary>The host's services (meter factory, <see cref="KubernetesClientMetrics"/>, collector).</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>Where <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c> are served (empty when <c>--metrics-port 0</c>).</summary>
     public IReadOnlyList<string> Addresses => _listening ? [.. _app.Urls] : [];
 
