@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 using ComfyOperator.Entities;
+using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Operator.Hosting;
 using ComfyOperator.Testing.ComfyUI;
 using ComfyOperator.Testing.Prometheus;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComfyOperator.EndToEnd.Tests.Operator;
 
@@ -62,6 +64,31 @@ public sealed class OperatorMetricsEndToEndTests : IAsyncLifetime
         Assert.Equal("ok", await _http.GetStringAsync(new Uri(root, "healthz")));
         var ready = await OperatorEnvironment.WaitForAsync(async () => (await _http.GetAsync(new Uri(root, "readyz"))).StatusCode, s => s == HttpStatusCode.OK, Timeout, "/readyz 200");
         Assert.Equal(HttpStatusCode.OK, ready);
+    }
+
+    [Fact]
+    public async Task ManagedNodes_SteadyState_ProbesCostNoApiRequests()
+    {
+        var ns = await _env.CreateNamespaceAsync("quiet");
+        await _env.KubectlOkAsync("apply", "-n", ns, "-f", Path.Combine(OperatorEnvironment.RepositoryRoot, "config", "samples", "comfynode-managed.yaml"));
+        await OperatorEnvironment.WaitForAsync(() => _env.JsonPathAsync(ns, "cn/gpu-worker-1", "{.status.phase}"), p => p == ComfyNodePhase.Idle, Timeout, "gpu-worker-1 Idle");
+        await OperatorEnvironment.WaitForAsync(() => _env.JsonPathAsync(ns, "cn/gpu-worker-1", "{.status.conditions[?(@.type==\"Ready\")].status}"), s => s == "True", Timeout, "gpu-worker-1 Ready");
+        var requests = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var clientMetrics = _operator.Services.GetRequiredService<KubernetesClientMetrics>();
+        void Record(object? sender, KubernetesRequestCompletedEventArgs e) => requests.Enqueue($"{e.Verb} {e.Code}");
+        clientMetrics.RequestCompleted += Record;
+        try
+        {
+            // Each reconcile of the node is a probe (period 1s); none may read or write the API.
+            var before = _operator.Runtime.Reconciles;
+            await OperatorEnvironment.WaitForAsync(() => Task.FromResult(_operator.Runtime.Reconciles), n => n >= before + 5, Timeout, "five more probe reconciles");
+        }
+        finally
+        {
+            clientMetrics.RequestCompleted -= Record;
+        }
+
+        Assert.True(requests.IsEmpty, "API requests in steady state: " + string.Join(", ", requests));
     }
 
     private async Task ApplyExternalNodeAsync(string ns, string name, string url)
