@@ -7,6 +7,7 @@ using ComfyOperator.Kubernetes.Informers;
 using ComfyOperator.Kubernetes.Models;
 using ComfyOperator.Operator.Hosting;
 using ComfyOperator.Testing.ComfyUI;
+using ComfyOperator.Testing.Kubelet;
 using ComfyOperator.Testing.Kubernetes;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,7 +19,8 @@ namespace ComfyOperator.Operator.Bench;
 /// as <c>comfy-operator run</c> builds it) in this process. Prints the time until every node has a
 /// phase, API writes per minute in steady state (the emulator's write counter), the operator's API
 /// requests per minute, and memory. Usage:
-/// <c>dotnet run -c Release --project bench/Operator.Bench -- [--nodes 1000] [--simulators 4] [--probe-period 10] [--steady-seconds 60] [--workers 16]</c>.
+/// <c>dotnet run -c Release --project bench/Operator.Bench -- [--nodes 1000] [--simulators 4] [--managed 0..250] [--probe-period 10] [--steady-seconds 60] [--workers 16]</c>.
+/// Managed nodes run through the kubelet simulator (a pod and its own ComfyUI simulator each).
 /// </summary>
 internal static class BenchProgram
 {
@@ -31,10 +33,18 @@ internal static class BenchProgram
         var probePeriod = Arg(args, "--probe-period", 10);
         var steadySeconds = Arg(args, "--steady-seconds", 60);
         var workers = Arg(args, "--workers", 16);
+        var managed = Arg(args, "--managed", 0);
+        if (managed > 250)
+        {
+            Console.Error.WriteLine("--managed: at most 250 (one kubelet simulator hands out 127.0.30.2-254)");
+            return 2;
+        }
+
+        var total = nodes + managed;
         var root = FindRoot();
         var dir = Directory.CreateTempSubdirectory("operator-bench-").FullName;
         Console.WriteLine($"load at start: {LoadAverage()}; {Environment.ProcessorCount} cores");
-        Console.WriteLine($"{nodes} external ComfyNodes over {simulatorCount} ComfyUI simulators, probe period {probePeriod}s, {workers} workers; emulator, simulators and operator in this process");
+        Console.WriteLine($"{nodes} external ComfyNodes over {simulatorCount} ComfyUI simulators and {managed} managed ones (kubelet simulator: a pod and a ComfyUI simulator each), probe period {probePeriod}s, {workers} workers; emulator, simulators and operator in this process");
 
         await using var emulator = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions { WatchHistoryCapacity = (nodes * 4) + 1000 });
         var kubeconfig = emulator.WriteKubeconfig(Path.Combine(dir, "kubeconfig"));
@@ -68,7 +78,7 @@ internal static class BenchProgram
 
             lock (phased)
             {
-                if (phased.Add(node.Metadata.Name!) && phased.Count == nodes)
+                if (phased.Add(node.Metadata.Name!) && phased.Count == total)
                 {
                     allPhased.TrySetResult();
                 }
@@ -80,6 +90,7 @@ internal static class BenchProgram
         watcher.Start();
         await watcher.WaitForSyncAsync();
 
+        await using var kubelet = managed > 0 ? KubeletSimulator.Start(new KubeletSimulatorOptions { Kubeconfig = kubeconfig, AddressBlock = 30 }) : null;
         var baseline = Snapshot();
         var options = new OperatorOptions
         {
@@ -106,12 +117,25 @@ internal static class BenchProgram
             };
             await client.CreateNamespacedAsync(node, Namespace, cancellationToken: ct);
         });
+        await Parallel.ForEachAsync(Enumerable.Range(0, managed), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+            await client.CreateNamespacedAsync(new ComfyNode { Metadata = new() { Name = $"managed-{i:D3}" }, Spec = new ComfyNodeSpec() }, Namespace, cancellationToken: ct));
         var created = clock.Elapsed;
         await allPhased.Task.WaitAsync(TimeSpan.FromMinutes(10));
         var reconciled = clock.Elapsed;
         var idle = watcher.List().Count(n => n.Status.Phase == ComfyNodePhase.Idle);
-        Console.WriteLine($"created {nodes} ComfyNodes in {created.TotalSeconds:F1} s (8 parallel)");
-        Console.WriteLine($"all {nodes} reconciled and probed (status.phase set) {reconciled.TotalSeconds:F1} s after the first create; {idle} Idle");
+        Console.WriteLine($"created {nodes} external ComfyNodes in {created.TotalSeconds:F1} s (8 parallel)");
+        Console.WriteLine($"all {total} reconciled and probed (status.phase set) {reconciled.TotalSeconds:F1} s after the first create; {idle} Idle");
+        if (managed > 0)
+        {
+            var allIdle = Stopwatch.StartNew();
+            while (watcher.List().Count(n => n.Status.Phase == ComfyNodePhase.Idle) < total && allIdle.Elapsed < TimeSpan.FromMinutes(5))
+            {
+                // Polls the bench's own informer cache (no API traffic).
+                await WaitAsync(TimeSpan.FromMilliseconds(200));
+            }
+
+            Console.WriteLine($"all {total} Idle (managed pods running and probed) {clock.Elapsed.TotalSeconds:F1} s after the first create; {watcher.List().Count(n => n.Status.Phase == ComfyNodePhase.Idle)} Idle");
+        }
         Console.WriteLine($"during ramp-up: {emulator.WriteCount} API writes in total (creates included), {host.Runtime.StatusWrites} status writes by the operator");
 
         // Let the first full probe period pass so every node has been probed at least twice.
@@ -124,10 +148,10 @@ internal static class BenchProgram
         await WaitAsync(TimeSpan.FromSeconds(steadySeconds));
         var minutes = steady.Elapsed.TotalMinutes;
         Console.WriteLine($"steady state over {steady.Elapsed.TotalSeconds:F0} s: {(emulator.WriteCount - writesBefore) / minutes:F1} API writes/min (status writes by the operator: {(host.Runtime.StatusWrites - statusBefore) / minutes:F1}/min)");
-        Console.WriteLine($"steady state: operator API requests {(Interlocked.Read(ref apiRequests) - requestsBefore) / minutes:F1}/min (reads and writes), reconciles {(host.Runtime.Reconciles - reconcilesBefore) / minutes:F0}/min ({nodes} nodes / {probePeriod}s probe period)");
+        Console.WriteLine($"steady state: operator API requests {(Interlocked.Read(ref apiRequests) - requestsBefore) / minutes:F1}/min (reads and writes), reconciles {(host.Runtime.Reconciles - reconcilesBefore) / minutes:F0}/min ({total} nodes / {probePeriod}s probe period)");
 
         var after = Snapshot();
-        Console.WriteLine($"memory: managed heap {Mb(after.Heap)} MiB, working set {Mb(after.WorkingSet)} MiB for the whole process; the operator's share (after minus before it started) {Mb(after.Heap - baseline.Heap)} MiB managed, {Mb(after.WorkingSet - baseline.WorkingSet)} MiB working set");
+        Console.WriteLine($"memory: managed heap {Mb(after.Heap)} MiB, working set {Mb(after.WorkingSet)} MiB for the whole process; the operator's share (after minus before it started) {Mb(after.Heap - baseline.Heap)} MiB managed, {Mb(after.WorkingSet - baseline.WorkingSet)} MiB working set{(managed > 0 ? $" (includes the kubelet simulator's {managed} pod simulators, started after the baseline)" : "")}");
         Console.WriteLine($"load at end: {LoadAverage()}");
 
         await stop.CancelAsync();
