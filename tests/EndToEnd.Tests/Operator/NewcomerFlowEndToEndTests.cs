@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using ComfyOperator.Entities;
 using ComfyOperator.Testing.Kubernetes;
 
@@ -20,14 +18,14 @@ public sealed class NewcomerFlowEndToEndTests : IDisposable
     public async Task ReadmeFlow_EmulatorOperatorKubeletSamples_ManagedNodeIdle_JsonLogsWithResourceScope()
     {
         var kubeconfig = Path.Combine(_dir, "kc");
-        var apiPort = FreePort();
+        var apiPort = OperatorEnvironment.FreePort();
         var emulator = Start("ComfyOperator.Testing.dll", ["kube-api", "--port", apiPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--kubeconfig", kubeconfig]);
         await OperatorEnvironment.WaitForAsync(() => Task.FromResult(emulator.Output), o => o.Contains("listening on", StringComparison.Ordinal), Timeout, "the emulator to listen");
         using var kubectl = new Kubectl(kubeconfig);
         var crds = await kubectl.RunAsync(["apply", "-f", Path.Combine(OperatorEnvironment.RepositoryRoot, "config", "crds")]);
         Assert.True(crds.Succeeded, crds.ToString());
 
-        var metricsPort = FreePort();
+        var metricsPort = OperatorEnvironment.FreePort();
         var op = Start(
             "comfy-operator.dll",
             ["run", "--kubeconfig", kubeconfig, "--leader-election=false", "--probe-period", "1", "--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
@@ -77,12 +75,5 @@ public sealed class NewcomerFlowEndToEndTests : IDisposable
         var process = DotnetProcess.Start(dll, args, environment);
         _processes.Add(process);
         return process;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -106,6 +106,14 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
         return name;
     }
 
+    /// <summary>A loopback port nothing listens on right now (for a listener the test starts next).</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes; the failure message shows the last value.</summary>
     public static async Task<T> WaitForAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan timeout, string what)
     {

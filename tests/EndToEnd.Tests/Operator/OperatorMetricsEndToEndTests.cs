@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using ComfyOperator.Entities;
 using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Operator.Hosting;
@@ -21,7 +20,7 @@ public sealed class OperatorMetricsEndToEndTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _env.InitializeAsync();
-        _operator = _env.StartOperatorHost(metricsPort: FreePort());
+        _operator = _env.StartOperatorHost(metricsPort: OperatorEnvironment.FreePort());
         _http = new HttpClient();
         var address = await OperatorEnvironment.WaitForAsync(() => Task.FromResult(_operator.Addresses.Count > 0 ? _operator.Addresses[0] : null), a => a is not null, Timeout, "the metrics listener");
         _metrics = new Uri(address!.TrimEnd('/') + "/metrics");
@@ -123,12 +122,5 @@ public sealed class OperatorMetricsEndToEndTests : IAsyncLifetime
         }
 
         return 0;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
