@@ -66,6 +66,31 @@ public sealed class OperatorMetricsEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_BearerTokenSet_ScrapeWithoutItIsRefused()
+    {
+        var port = OperatorEnvironment.FreePort();
+        var options = new OperatorOptions { Kubeconfig = _env.KubeconfigPath, LeaderElection = false, MetricsPort = port };
+        await using var host = OperatorHost.Create(options, new OperatorHostSettings
+        {
+            ConsoleLogging = false,
+            ListenHost = "127.0.0.1",
+            Configuration = new Dictionary<string, string?> { ["Metrics:BearerToken"] = "scrape-token-123" },
+        });
+        await host.StartListeningAsync(CancellationToken.None);
+        var uri = new Uri($"http://127.0.0.1:{port}/metrics");
+
+        using var anonymous = await _http.GetAsync(uri);
+        using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "scrape-token-123");
+        using var authorized = await _http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, authorized.StatusCode);
+        Assert.Contains("# TYPE comfy_operator_leader gauge", await authorized.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"))).StatusCode);
+    }
+
+    [Fact]
     public async Task ManagedNodes_SteadyState_ProbesCostNoApiRequests()
     {
         var ns = await _env.CreateNamespaceAsync("quiet");
