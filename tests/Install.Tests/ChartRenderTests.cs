@@ -76,9 +76,9 @@ public sealed class ChartRenderTests
         Assert.Equal("30080", service.Get("spec.ports.0.nodePort"));
 
         var settings = Tree.Map(manifests.Single("ConfigMap", "comfy-settings").Root, "data");
-        Assert.Equal("S3", settings["COMFY_ROUTER__OUTPUT_STORE"]);
-        Assert.Equal("http://comfy-minio.default.svc:9000", settings["COMFY_ROUTER__S3__ENDPOINT"]);
-        Assert.Equal("comfy-outputs", settings["COMFY_ROUTER__S3__BUCKET"]);
+        Assert.Equal("s3", settings["COMFY_ROUTER__OUTPUTS__KIND"]);
+        Assert.Equal("http://comfy-minio.default.svc:9000", settings["COMFY_ROUTER__OUTPUTS__S3__SERVICE_URL"]);
+        Assert.Equal("comfy-outputs", settings["COMFY_ROUTER__OUTPUTS__S3__BUCKET"]);
 
         var cache = manifests.Single("PersistentVolumeClaim", "comfy-cache");
         Assert.Equal("standard", cache.Get("spec.storageClassName"));
@@ -130,7 +130,7 @@ public sealed class ChartRenderTests
         Assert.Equal("prom", router.Get("metadata.labels.release"));
         Assert.Equal("metrics", manifests.Single("ServiceMonitor", "comfy-comfy-router-operator").Get("spec.endpoints.0.port"));
         Assert.Contains(Tree.List(manifests.Single("Service", "comfy-comfy-router").Root, "spec.ports"), p => Tree.Get(p, "name") as string == "metrics");
-        Assert.Equal("9091", Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data")["COMFY_ROUTER__METRICS_PORT"]);
+        Assert.Equal("9091", Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data")["Metrics__Port"]);
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public sealed class ChartRenderTests
         Assert.Equal("key", Tree.Get(env["AWS_SECRET_ACCESS_KEY"], "valueFrom.secretKeyRef.key"));
         Assert.Contains(Tree.List(router.Root, "spec.template.spec.volumes"), v => Tree.Get(v, "secret.secretName") as string == "my-auth");
         var settings = Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data");
-        Assert.Equal("false", settings["COMFY_ROUTER__S3__USE_CHUNK_ENCODING"]);
+        Assert.Equal("false", settings["COMFY_ROUTER__OUTPUTS__S3__USE_CHUNK_ENCODING"]);
     }
 
     [Fact]
@@ -239,7 +239,7 @@ public sealed class ChartRenderTests
         Assert.DoesNotContain(manifests.Items, m => m.Name.Contains("operator", StringComparison.Ordinal));
         var settings = Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data");
         Assert.Equal("http://gpu[1-4]:8188,http://spare:8188", settings["COMFY_ROUTER__NODES"]);
-        Assert.Equal("Static", settings["COMFY_ROUTER__NODE_SOURCE"]);
+        Assert.DoesNotContain("COMFY_ROUTER__NODE_SOURCE", settings.Keys);
     }
 
     [Fact]

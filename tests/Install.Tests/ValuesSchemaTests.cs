@@ -40,7 +40,7 @@ public sealed class ValuesSchemaTests
             """);
         Assert.True(result.Succeeded, result.ToString());
         var settings = Tree.Map(ManifestSet.Parse(result.StdOut).Single("ConfigMap", "comfy-comfy-router-settings").Root, "data");
-        Assert.Equal("1099511627776", settings["COMFY_ROUTER__INPUT_CACHE__MAX_CACHE_BYTES"]);
+        Assert.Equal("1099511627776", settings["COMFY_ROUTER__INPUTS__MAX_CACHE_BYTES"]);
         Assert.Equal("7.00:00:00", settings["COMFY_ROUTER__HISTORY_MAX_AGE"]);
         Assert.Equal("RoundRobin", settings["COMFY_ROUTER__PLACEMENT_POLICY"]);
     }

@@ -14,4 +14,10 @@ public static class WorkflowIssueCodes
     public const string ValueOutOfRange = "value_out_of_range";
     public const string ReturnTypeMismatch = "return_type_mismatch";
     public const string NoOutputs = "prompt_no_outputs";
+
+    // Binding a value from outside (a declared input) to a node input: see WorkflowBindings.
+    public const string BindingNodeMissing = "binding_node_missing";
+    public const string BindingInputMissing = "binding_input_missing";
+    public const string BindingToLink = "binding_to_link";
+    public const string BindingTypeMismatch = "binding_type_mismatch";
 }

@@ -1,8 +1,5 @@
 using System.CommandLine;
-using ComfyOperator.Kubernetes.Client;
-using ComfyOperator.Kubernetes.Configuration;
 using ComfyOperator.Operator.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace ComfyOperator.Operator.Cli;
 
@@ -22,7 +19,7 @@ internal static class RunCommand
         var probeThreshold = new Option<int>("--probe-failure-threshold") { Description = "Default failed probes before Offline.", DefaultValueFactory = _ => 3 };
         var defaultImage = new Option<string>("--default-image") { Description = "ComfyUI image for nodes that name none.", DefaultValueFactory = _ => new OperatorOptions().DefaultImage };
         var operatorImage = new Option<string>("--operator-image") { Description = "Image with comfy-operator, for the sync-models init container.", DefaultValueFactory = _ => new OperatorOptions().OperatorImage };
-        var metricsPort = new Option<int>("--metrics-port") { Description = "Port of /healthz, /readyz, /metrics (0: off).", DefaultValueFactory = _ => 8080 };
+        var metricsPort = new Option<int>("--metrics-port") { Description = "Port of /metrics, /healthz and /readyz (0: off).", DefaultValueFactory = _ => OperatorOptions.DefaultMetricsPort };
         var workers = new Option<int>("--workers") { Description = "Reconciles in parallel.", DefaultValueFactory = _ => 16 };
         foreach (var option in new Option[] { kubeconfig, namespaces, leaderElection, leaseNamespace, leaseName, identity, probePeriod, probeTimeout, probeThreshold, defaultImage, operatorImage, metricsPort, workers })
         {
@@ -64,27 +61,26 @@ internal static class RunCommand
             return 2;
         }
 
-        using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information));
-        var configuration = options.Kubeconfig is null
-            ? KubernetesClientConfiguration.BuildDefaultConfig()
-            : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
-        using var client = new KubernetesClient(configuration, loggerFactory.CreateLogger<KubernetesClient>());
-        await using var runtime = new OperatorRuntime(options, client, loggerFactory, TimeProvider.System);
-        var health = await HealthServer.StartAsync(options.MetricsPort, runtime, cancellationToken);
+        OperatorHost host;
         try
         {
-            await runtime.RunAsync(cancellationToken);
+            host = OperatorHost.Create(options);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (InvalidOperationException e)
         {
-            // Ctrl+C / SIGTERM: controllers stopped, Lease released by the elector.
+            await error.WriteLineAsync("comfy-operator: invalid setting " + e.Message);
+            return 2;
         }
-        finally
+
+        await using (host)
         {
-            if (health is not null)
+            try
             {
-                await health.StopAsync(CancellationToken.None);
-                await health.DisposeAsync();
+                await host.RunAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl+C / SIGTERM: controllers stopped, Lease released by the elector.
             }
         }
 

@@ -29,7 +29,17 @@ internal sealed partial class ComfyNodeController(
     ILogger<ComfyNodeController> logger)
 {
     private static readonly TimeSpan PendingRecheck = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How often the config map, cache claim and service of an unchanged node are read back and
+    /// repaired. Every reconcile is also a probe (every few seconds per node); reading three objects
+    /// each time would cost 1,000 managed nodes hundreds of API reads per second for nothing. A spec
+    /// change (new generation), a new node uid or an operator restart ensures them at once.
+    /// </summary>
+    internal static readonly TimeSpan OwnedObjectsResync = TimeSpan.FromMinutes(10);
+
     private readonly ConcurrentDictionary<string, (int Restarts, DateTimeOffset NotBefore)> _restarts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string? Uid, long? Generation, DateTimeOffset At)> _ensured = new(StringComparer.Ordinal);
     private long _statusWrites;
 
     /// <summary>Status writes made (each is one PUT to /status).</summary>
@@ -42,6 +52,7 @@ internal sealed partial class ComfyNodeController(
         {
             // Owner references let the garbage collector remove the pod, config map and service.
             _restarts.TryRemove(key, out _);
+            _ensured.TryRemove(key, out _);
             return ReconcileResult.Success();
         }
 
@@ -90,9 +101,14 @@ internal sealed partial class ComfyNodeController(
         string key, ComfyNode node, TimeSpan timeout, int threshold, TimeSpan period, CancellationToken cancellationToken)
     {
         var ns = node.Metadata.NamespaceProperty!;
-        await EnsureConfigMapAsync(node, cancellationToken);
-        await EnsureClaimAsync(node, cancellationToken);
-        await EnsureServiceAsync(node, cancellationToken);
+        var ensuredAt = time.GetUtcNow();
+        if (!_ensured.TryGetValue(key, out var ensured) || ensured.Uid != node.Metadata.Uid || ensured.Generation != node.Metadata.Generation || ensuredAt - ensured.At >= OwnedObjectsResync)
+        {
+            await EnsureConfigMapAsync(node, cancellationToken);
+            await EnsureClaimAsync(node, cancellationToken);
+            await EnsureServiceAsync(node, cancellationToken);
+            _ensured[key] = (node.Metadata.Uid, node.Metadata.Generation, ensuredAt);
+        }
 
         var desired = PodBuilder.Build(node, manifestDefaults);
         var hash = desired.Metadata.Annotations![EntityAnnotations.TemplateHash];

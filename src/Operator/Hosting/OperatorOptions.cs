@@ -37,8 +37,11 @@ internal sealed partial record OperatorOptions
 
     public string OperatorImage { get; init; } = "ghcr.io/comfyoperator/comfy-operator:latest";
 
-    /// <summary>Port of /healthz, /readyz and /metrics; 0 turns the endpoint off.</summary>
-    public int MetricsPort { get; init; } = 8080;
+    /// <summary>The operator's own HTTP port unless told otherwise (the chart's <c>operator.metricsPort</c> default too).</summary>
+    public const int DefaultMetricsPort = 8080;
+
+    /// <summary>Port of /metrics, /healthz and /readyz; 0 turns the endpoint off.</summary>
+    public int MetricsPort { get; init; } = DefaultMetricsPort;
 
     /// <summary>Reconciles that run at once (probes are I/O bound, so more than cores).</summary>
     public int Workers { get; init; } = 16;

@@ -6,6 +6,7 @@ using ComfyOperator.Kubernetes.Models;
 using ComfyOperator.Operator.Controllers;
 using ComfyOperator.Operator.Health;
 using ComfyOperator.Operator.Manifests;
+using ComfyOperator.Operator.Metrics;
 using ComfyOperator.Operator.Reconciliation;
 using Microsoft.Extensions.Logging;
 
@@ -27,6 +28,7 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly HttpClient _probeHttp;
     private readonly EventRecorder _events;
+    private readonly OperatorMetrics _metrics;
     private volatile bool _leading;
     private volatile bool _synced;
     private ControllerRunner? _nodeRunner;
@@ -34,9 +36,10 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
     private ComfyNodeController? _nodeController;
     private WorkflowDeploymentController? _workflowController;
 
-    public OperatorRuntime(OperatorOptions options, IKubernetesClient client, ILoggerFactory loggerFactory, TimeProvider time)
+    public OperatorRuntime(OperatorOptions options, IKubernetesClient client, OperatorMetrics metrics, ILoggerFactory loggerFactory, TimeProvider time)
     {
         _options = options;
+        _metrics = metrics;
         _client = client;
         _loggerFactory = loggerFactory;
         _time = time;
@@ -89,6 +92,7 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
     private async Task RunControllersAsync(CancellationToken cancellationToken)
     {
         _leading = true;
+        _metrics.LeaderChanged(true);
         LogLeading(_logger, _options.Identity);
         await using var nodes = new ResourceCache<ComfyNode>(_client, _options.Namespaces, null, _time);
         await using var workflows = new ResourceCache<WorkflowDeployment>(_client, _options.Namespaces, null, _time);
@@ -97,10 +101,15 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         using var workflowQueue = new WorkQueue(_time);
         var manifestDefaults = new ManifestDefaults { ComfyImage = _options.DefaultImage, OperatorImage = _options.OperatorImage };
         var probeDefaults = new ProbeDefaults(_options.ProbePeriodSeconds, _options.ProbeTimeoutSeconds, _options.ProbeFailureThreshold);
-        _nodeController = new ComfyNodeController(_client, nodes, pods, new NodeProber(_probeHttp), _events, manifestDefaults, probeDefaults, _time, _loggerFactory.CreateLogger<ComfyNodeController>());
+        _nodeController = new ComfyNodeController(_client, nodes, pods, new NodeProber(_probeHttp, _metrics, _time), _events, manifestDefaults, probeDefaults, _time, _loggerFactory.CreateLogger<ComfyNodeController>());
         _workflowController = new WorkflowDeploymentController(_client, workflows, nodes, _events, _time, _loggerFactory.CreateLogger<WorkflowDeploymentController>());
-        _nodeRunner = new ControllerRunner("comfynode", nodeQueue, _nodeController.ReconcileAsync, _options.Workers, _loggerFactory.CreateLogger<ControllerRunner>());
-        _workflowRunner = new ControllerRunner("workflowdeployment", workflowQueue, _workflowController.ReconcileAsync, Math.Max(1, _options.Workers / 4), _loggerFactory.CreateLogger<ControllerRunner>());
+        _nodeRunner = new ControllerRunner(ResourceKinds.ComfyNode, nodeQueue, _nodeController.ReconcileAsync, _options.Workers, _metrics, _time, _loggerFactory.CreateLogger<ControllerRunner>());
+        _workflowRunner = new ControllerRunner(ResourceKinds.WorkflowDeployment, workflowQueue, _workflowController.ReconcileAsync, Math.Max(1, _options.Workers / 4), _metrics, _time, _loggerFactory.CreateLogger<ControllerRunner>());
+        _metrics.ObserveQueue(ResourceKinds.ComfyNode, () => nodeQueue.Length);
+        _metrics.ObserveQueue(ResourceKinds.WorkflowDeployment, () => workflowQueue.Length);
+        _metrics.ObserveNodes(() => nodes.List()
+            .GroupBy(n => string.IsNullOrEmpty(n.Status.Phase) ? "Unknown" : n.Status.Phase, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.Count())));
 
         foreach (var informer in nodes.Informers)
         {
@@ -158,6 +167,10 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         }
         finally
         {
+            _metrics.ForgetQueue(ResourceKinds.ComfyNode);
+            _metrics.ForgetQueue(ResourceKinds.WorkflowDeployment);
+            _metrics.ForgetNodes();
+            _metrics.LeaderChanged(false);
             _leading = false;
             _synced = false;
             LogStopped(_logger, _options.Identity);

@@ -1,3 +1,5 @@
+using ComfyOperator.Observability.Logging;
+using ComfyOperator.Operator.Metrics;
 using Microsoft.Extensions.Logging;
 
 namespace ComfyOperator.Operator.Reconciliation;
@@ -5,13 +7,17 @@ namespace ComfyOperator.Operator.Reconciliation;
 /// <summary>
 /// Runs a reconcile function on N workers fed by a <see cref="WorkQueue"/>, applying its result
 /// the way controller-runtime does: failure → rate-limited retry; requeue-after → forget the
-/// backoff, add after the delay; success → forget.
+/// backoff, add after the delay; success → forget. Each reconcile runs in a log scope naming the
+/// resource (<c>resource.kind</c>/<c>resource.namespace</c>/<c>resource.name</c>) and is counted and
+/// timed in <see cref="OperatorMetrics"/>; <paramref name="name"/> is the resource kind.
 /// </summary>
 internal sealed partial class ControllerRunner(
     string name,
     WorkQueue queue,
     Func<string, CancellationToken, Task<ReconcileResult>> reconcile,
     int workers,
+    OperatorMetrics metrics,
+    TimeProvider time,
     ILogger logger)
 {
     private long _reconciles;
@@ -44,14 +50,19 @@ internal sealed partial class ControllerRunner(
                 return;
             }
 
+            var slash = key.IndexOf('/', StringComparison.Ordinal);
+            using var scope = logger.BeginResourceScope(Name, slash < 0 ? null : key[..slash], key[(slash + 1)..]);
+            var started = time.GetTimestamp();
             try
             {
                 Interlocked.Increment(ref _reconciles);
                 var result = await reconcile(key, cancellationToken);
+                metrics.Reconciled(Name, result.Succeeded ? OperatorMetrics.ResultSuccess : OperatorMetrics.ResultFailure, time.GetElapsedTime(started));
                 if (!result.Succeeded)
                 {
                     Interlocked.Increment(ref _failures);
                     var delay = result.RequeueAfter is { } after ? Requeue(key, after) : queue.AddRateLimited(key);
+                    metrics.Retried(Name);
                     LogReconcileFailed(logger, Name, key, result.Error ?? "unknown", delay);
                 }
                 else if (result.RequeueAfter is { } after)
@@ -73,7 +84,9 @@ internal sealed partial class ControllerRunner(
 #pragma warning restore CA1031
             {
                 Interlocked.Increment(ref _failures);
+                metrics.Reconciled(Name, OperatorMetrics.ResultError, time.GetElapsedTime(started));
                 var delay = queue.AddRateLimited(key);
+                metrics.Retried(Name);
                 LogReconcileCrashed(logger, e, Name, key, delay);
             }
             finally

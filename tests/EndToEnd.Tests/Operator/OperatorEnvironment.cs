@@ -3,8 +3,6 @@ using ComfyOperator.Kubernetes.Configuration;
 using ComfyOperator.Operator.Hosting;
 using ComfyOperator.Testing.Kubelet;
 using ComfyOperator.Testing.Kubernetes;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ComfyOperator.EndToEnd.Tests.Operator;
 
@@ -16,7 +14,7 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
 {
     private static int s_block = 10;
     private readonly string _dir = Directory.CreateTempSubdirectory("comfy-e2e-").FullName;
-    private readonly List<(OperatorRuntime Runtime, CancellationTokenSource Stop, Task Run, KubernetesClient Client)> _operators = [];
+    private readonly List<(OperatorRuntime Runtime, CancellationTokenSource Stop, Task Run, OperatorHost Host)> _operators = [];
 
     /// <summary>Watch history kept by the emulator; small values force 410 Gone on resume.</summary>
     public int WatchHistoryCapacity { get; init; } = 1000;
@@ -50,9 +48,15 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
     }
 
     /// <summary>Starts an operator in-process (short probe period, small leases) and returns it.</summary>
-    public OperatorRuntime StartOperator(string identity = "op-1", bool leaderElection = false)
+    public OperatorRuntime StartOperator(string identity = "op-1", bool leaderElection = false) =>
+        StartOperatorHost(identity, leaderElection).Runtime;
+
+    /// <summary>
+    /// Starts an operator in-process, as <c>comfy-operator run</c> puts it together; with
+    /// <paramref name="metricsPort"/> its /metrics, /healthz and /readyz listen on 127.0.0.1.
+    /// </summary>
+    public OperatorHost StartOperatorHost(string identity = "op-1", bool leaderElection = false, int metricsPort = 0)
     {
-        var client = new KubernetesClient(KubernetesClientConfiguration.BuildConfigFromConfigFile(KubeconfigPath));
         var options = new OperatorOptions
         {
             Kubeconfig = KubeconfigPath,
@@ -64,15 +68,15 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
             ProbePeriodSeconds = 1,
             ProbeTimeoutSeconds = 1,
             ProbeFailureThreshold = 2,
-            MetricsPort = 0,
+            MetricsPort = metricsPort,
             Workers = 8,
         };
         Assert.Empty(options.Validate());
-        var runtime = new OperatorRuntime(options, client, NullLoggerFactory.Instance, TimeProvider.System);
+        var host = OperatorHost.Create(options, new OperatorHostSettings { ConsoleLogging = false, ListenHost = "127.0.0.1" });
         var stop = new CancellationTokenSource();
-        var run = Task.Run(() => runtime.RunAsync(stop.Token));
-        _operators.Add((runtime, stop, run, client));
-        return runtime;
+        var run = Task.Run(() => host.RunAsync(stop.Token));
+        _operators.Add((host.Runtime, stop, run, host));
+        return host;
     }
 
     /// <summary>Stops an operator as SIGTERM would (cancellation) and waits for it to finish.</summary>
@@ -82,8 +86,7 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
         await entry.Stop.CancelAsync();
         await entry.Run.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _operators.Remove(entry);
-        await entry.Runtime.DisposeAsync();
-        entry.Client.Dispose();
+        await entry.Host.DisposeAsync();
         entry.Stop.Dispose();
     }
 
@@ -101,6 +104,14 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
         // `kubectl create namespace` sends protobuf, which the emulator does not decode (415); create it as JSON.
         await Client.CreateAsync(new ComfyOperator.Kubernetes.Models.Namespace { Metadata = new() { Name = name } });
         return name;
+    }
+
+    /// <summary>A loopback port nothing listens on right now (for a listener the test starts next).</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes; the failure message shows the last value.</summary>

@@ -17,9 +17,7 @@ public sealed class OperatorMetricsTests
         metrics.Reconciled("ComfyNode", "success", TimeSpan.FromMilliseconds(30));
         metrics.Reconciled("ComfyNode", "success", TimeSpan.FromMilliseconds(70));
         metrics.Reconciled("WorkflowDeployment", "error", TimeSpan.FromSeconds(2));
-        metrics.Enqueued("ComfyNode");
-        metrics.Enqueued("ComfyNode");
-        metrics.Dequeued("ComfyNode");
+        metrics.ObserveQueue("ComfyNode", () => 1);
         metrics.Retried("WorkflowDeployment");
         metrics.Probed(TimeSpan.FromMilliseconds(12), null);
         metrics.Probed(TimeSpan.FromSeconds(5), "timeout");

@@ -1,4 +1,5 @@
 using ComfyOperator.Operator.Reconciliation;
+using ComfyOperator.Operator.Tests.Metrics;
 
 namespace ComfyOperator.Operator.Tests.Reconciliation;
 
@@ -88,6 +89,7 @@ public sealed class WorkQueueTests
     [Fact]
     public async Task ControllerRunner_SameKeyNeverConcurrent_FailureRetriedWithBackoff()
     {
+        using var scoped = new ScopedOperatorMetrics();
         using var queue = new WorkQueue(TimeProvider.System, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(20));
         var running = 0;
         var maxConcurrent = 0;
@@ -112,6 +114,8 @@ public sealed class WorkQueueTests
                 return ReconcileResult.Failure("not yet");
             },
             workers: 4,
+            scoped.Metrics,
+            TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         queue.Add("k");
@@ -123,5 +127,54 @@ public sealed class WorkQueueTests
 
         Assert.Equal(1, maxConcurrent);
         Assert.True(runner.FailureCount >= 4);
+    }
+
+    [Fact]
+    public async Task ControllerRunner_Reconciles_MoveReconcileRetryAndDurationSeries()
+    {
+        using var scoped = new ScopedOperatorMetrics();
+        using var queue = new WorkQueue(TimeProvider.System, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(5));
+        var calls = 0;
+        var done = new TaskCompletionSource();
+        var runner = new ControllerRunner(
+            "ComfyNode",
+            queue,
+            (key, ct) =>
+            {
+                var call = Interlocked.Increment(ref calls);
+                if (call == 2)
+                {
+                    throw new InvalidOperationException("a bug");
+                }
+
+                if (call < 4)
+                {
+                    return Task.FromResult(ReconcileResult.Failure("not yet"));
+                }
+
+                done.TrySetResult();
+                return Task.FromResult(ReconcileResult.Success());
+            },
+            workers: 1,
+            scoped.Metrics,
+            TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        scoped.Metrics.ObserveQueue("ComfyNode", () => queue.Length);
+        using var stop = new CancellationTokenSource();
+        queue.Add("ns/a");
+        var run = runner.RunAsync(stop.Token);
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await stop.CancelAsync();
+        await run;
+        queue.Add("ns/waiting");
+
+        var text = scoped.Collector.Scrape();
+
+        Assert.Contains("comfy_operator_reconciles_total{kind=\"ComfyNode\",result=\"failure\"} 2\n", text, StringComparison.Ordinal);
+        Assert.Contains("comfy_operator_reconciles_total{kind=\"ComfyNode\",result=\"error\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("comfy_operator_reconciles_total{kind=\"ComfyNode\",result=\"success\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("comfy_operator_workqueue_retries_total{kind=\"ComfyNode\"} 3\n", text, StringComparison.Ordinal);
+        Assert.Contains("comfy_operator_reconcile_duration_seconds_count{kind=\"ComfyNode\"} 4\n", text, StringComparison.Ordinal);
+        Assert.Contains("comfy_operator_workqueue_depth{kind=\"ComfyNode\"} 1\n", text, StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,128 @@
+using System.Globalization;
+using ComfyOperator.Kubernetes.Client;
+using ComfyOperator.Kubernetes.Configuration;
+using ComfyOperator.Observability.Logging;
+using ComfyOperator.Observability.Prometheus;
+using ComfyOperator.Operator.Metrics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ComfyOperator.Operator.Hosting;
+
+/// <summary>
+/// The operator's composition root: logging (<c>Logging:Format</c> text or json, with resource
+/// scopes), metrics (one <see cref="OperatorMetrics"/> plus the Kubernetes client's request
+/// metrics, from one meter factory), the Kubernetes client, the <see cref="OperatorRuntime"/>, and
+/// the operator's own HTTP port (<c>--metrics-port</c>) serving <c>/metrics</c>, <c>/healthz</c> and
+/// <c>/readyz</c>. Settings beyond the command line come from the environment (<c>Metrics__BearerToken</c>,
+/// <c>Logging__Format</c>...) and, in tests, from <see cref="OperatorHostSettings.Configuration"/>.
+/// </summary>
+internal sealed class OperatorHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly KubernetesClient _client;
+    private readonly bool _listen;
+    private bool _listening;
+
+    private OperatorHost(WebApplication app, bool listen, KubernetesClient client, OperatorRuntime runtime, OperatorMetrics metrics)
+    {
+        _app = app;
+        _listen = listen;
+        _client = client;
+        Runtime = runtime;
+        Metrics = metrics;
+    }
+
+    public OperatorRuntime Runtime { get; }
+
+    public OperatorMetrics Metrics { get; }
+
+    public IKubernetesClient Client => _client;
+
+    /// <summary>The host's services (meter factory, <see cref="KubernetesClientMetrics"/>, collector).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Where <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c> are served (empty when <c>--metrics-port 0</c>).</summary>
+    public IReadOnlyList<string> Addresses => _listening ? [.. _app.Urls] : [];
+
+    /// <summary>Builds everything; throws <see cref="InvalidOperationException"/> naming a bad setting (e.g. <c>Logging:Format</c>).</summary>
+    public static OperatorHost Create(OperatorOptions options, OperatorHostSettings? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        settings ??= new OperatorHostSettings();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        if (settings.Configuration is { } extra)
+        {
+            builder.Configuration.AddInMemoryCollection(extra);
+        }
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        if (settings.ConsoleLogging)
+        {
+            builder.Logging.AddComfyLogging(builder.Configuration);
+        }
+
+        foreach (var provider in settings.LoggerProviders)
+        {
+            builder.Logging.AddProvider(provider);
+        }
+
+        builder.Services.AddOperatorMetrics();
+        if (options.MetricsPort != 0)
+        {
+            builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://{settings.ListenHost}:{options.MetricsPort}"));
+        }
+
+        var app = builder.Build();
+        var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
+        var metrics = app.Services.GetRequiredService<OperatorMetrics>();
+        var configuration = options.Kubeconfig is null
+            ? KubernetesClientConfiguration.BuildDefaultConfig()
+            : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
+        var client = new KubernetesClient(configuration, loggerFactory.CreateLogger<KubernetesClient>(), app.Services.GetRequiredService<KubernetesClientMetrics>());
+        var runtime = new OperatorRuntime(options, client, metrics, loggerFactory, settings.Time);
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", () => !runtime.IsLeader || runtime.IsSynced ? Results.Text("ok") : Results.Text("syncing", statusCode: 503));
+        app.MapPrometheusMetrics();
+        return new OperatorHost(app, options.MetricsPort != 0, client, runtime, metrics);
+    }
+
+    /// <summary>Starts the metrics/health listener (unless the port is 0), then runs the operator until cancelled.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await StartListeningAsync(cancellationToken);
+        await Runtime.RunAsync(cancellationToken);
+    }
+
+    /// <summary>Starts the metrics/health listener (and the collector); a no-op for port 0 apart from the collector.</summary>
+    public async Task StartListeningAsync(CancellationToken cancellationToken)
+    {
+        // The collector listens from construction on, so measurements before the first scrape count.
+        _ = _app.Services.GetRequiredService<PrometheusCollector>();
+        if (_listening || !_listen)
+        {
+            return;
+        }
+
+        await _app.StartAsync(cancellationToken);
+        _listening = true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_listening)
+        {
+            await _app.StopAsync(CancellationToken.None);
+            _listening = false;
+        }
+
+        await Runtime.DisposeAsync();
+        _client.Dispose();
+        await _app.DisposeAsync();
+    }
+}
