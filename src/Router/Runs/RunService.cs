@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Scheduling;
+using ComfyOperator.Router.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +20,8 @@ internal sealed partial class RunService(
     RunEventHub hub,
     DispatchQueue queue,
     IOutputStore outputs,
+    IRunInputResolver inputs,
+    RunWebhookNotifier webhooks,
     IOptions<RouterOptions> options,
     TimeProvider time,
     ILogger<RunService> logger) : IDisposable
@@ -28,6 +32,7 @@ internal sealed partial class RunService(
     private readonly ConcurrentDictionary<string, RunRecord> _active = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PreviewImage> _previews = new(StringComparer.Ordinal);
     private readonly RouterOptions _options = options.Value;
+    private readonly CancellationTokenSource _stopping = new();
     private int _pruning;
 
     /// <summary>Set by the dispatcher once it exists (it depends on this service).</summary>
@@ -40,10 +45,12 @@ internal sealed partial class RunService(
             var existing = await store.GetByIdempotencyKeyAsync(command.IdempotencyKey, cancellationToken);
             if (existing is not null)
             {
+                inputs.Release(command.Inputs);
                 return new SubmitResult(SubmitOutcome.Replayed, Fresh(existing));
             }
         }
 
+        var stored = false;
         await _write.WaitAsync(cancellationToken);
         try
         {
@@ -63,23 +70,76 @@ internal sealed partial class RunService(
                 Metadata = command.Metadata,
                 QueuedAt = now,
                 LastEventSequence = 1,
+                Inputs = command.Inputs,
+                Webhook = command.Webhook,
             };
             var queued = new RunEvent(run.Id, 1, RunEventTypes.Queued, Serialize(new { status = "queued", priority = run.Priority }), now);
-            var (stored, created) = await store.InsertAsync(run, queued, cancellationToken);
+            var (inserted, created) = await store.InsertAsync(run, queued, cancellationToken);
             if (!created)
             {
-                return new SubmitResult(SubmitOutcome.Replayed, Fresh(stored));
+                return new SubmitResult(SubmitOutcome.Replayed, Fresh(inserted));
             }
 
-            _active[stored.Id] = stored;
-            queue.TryEnqueue(new QueuedRun(stored.Id, stored.Priority, stored.Sequence));
+            stored = true;
+            _active[inserted.Id] = inserted;
+            ReadyOrResolve(inserted);
             hub.Publish(queued);
-            return new SubmitResult(SubmitOutcome.Created, stored);
+            return new SubmitResult(SubmitOutcome.Created, inserted);
         }
         finally
         {
             _write.Release();
+            if (!stored)
+            {
+                inputs.Release(command.Inputs);
+            }
         }
+    }
+
+    /// <summary>Inputs first, GPU second: a run waiting for URL inputs enters the dispatch queue only once they are in the cache.</summary>
+    private void ReadyOrResolve(RunRecord run)
+    {
+        if (run.Inputs.All(i => i.FileName is not null))
+        {
+            queue.TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence));
+        }
+        else
+        {
+            _ = ResolveInputsAsync(run.Id, run.Inputs, _stopping.Token);
+        }
+    }
+
+    private async Task ResolveInputsAsync(string id, IReadOnlyList<RunInput> pending, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<RunInput> resolved;
+        try
+        {
+            resolved = await inputs.ResolveAsync(pending, cancellationToken);
+        }
+        catch (InputRefusedException refused)
+        {
+            var node = refused.InputName.Split('.') is [_, var nodeId, ..] ? nodeId : null;
+            await FailAsync(id, null, new RunFailure("input_unavailable", refused.Message, node), CancellationToken.None);
+            return;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: the run stays queued with unresolved inputs and is resolved again at the next start.
+            return;
+        }
+
+        var newlyPinned = resolved.Where(r => r.FileName is not null && !pending.Contains(r)).ToList();
+        var run = await TransitionAsync(id, current => current.Status != RunStatus.Queued || current.CancelRequested
+            ? null
+            : Change.To(current with { Inputs = resolved }), CancellationToken.None);
+        if (run is null)
+        {
+            // Cancelled (or failed) while downloading: nothing will use the files.
+            inputs.Release(newlyPinned);
+            return;
+        }
+
+        queue.TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence));
     }
 
     public async Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
@@ -195,12 +255,14 @@ internal sealed partial class RunService(
     public async Task<IReadOnlyList<RunRecord>> RecoverAsync(CancellationToken cancellationToken)
     {
         var onWorkers = new List<RunRecord>();
-        foreach (var run in await store.ListUnfinishedAsync(cancellationToken))
+        var unfinished = await store.ListUnfinishedAsync(cancellationToken);
+        inputs.RestorePins(unfinished.SelectMany(r => r.Inputs));
+        foreach (var run in unfinished)
         {
             _active[run.Id] = run;
             if (run.Status == RunStatus.Queued)
             {
-                queue.TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence));
+                ReadyOrResolve(run);
             }
             else
             {
@@ -271,6 +333,12 @@ internal sealed partial class RunService(
         if (published is not null)
         {
             hub.Publish(published);
+            webhooks.Notify(result, published.Type);
+        }
+
+        if (result.Status.IsTerminal())
+        {
+            inputs.Release(result.Inputs);
         }
 
         return result;
@@ -307,7 +375,12 @@ internal sealed partial class RunService(
         }
     }
 
-    public void Dispose() => _write.Dispose();
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        _write.Dispose();
+    }
 
     private static string Serialize(object? data) => JsonSerializer.Serialize(data, Json);
 

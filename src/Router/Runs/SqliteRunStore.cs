@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Inputs;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +16,7 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
 {
     private const string Columns =
         "seq, id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure, outputs, " +
-        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq";
+        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -74,7 +75,9 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                     dispatched_at INTEGER NULL,
                     started_at INTEGER NULL,
                     finished_at INTEGER NULL,
-                    last_event_seq INTEGER NOT NULL);
+                    last_event_seq INTEGER NOT NULL,
+                    inputs TEXT NULL,
+                    webhook TEXT NULL);
                 CREATE INDEX IF NOT EXISTS runs_status_seq ON runs (status, seq);
                 CREATE TABLE IF NOT EXISTS run_events (
                     run_id TEXT NOT NULL,
@@ -84,6 +87,8 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                     at INTEGER NOT NULL,
                     PRIMARY KEY (run_id, seq));
                 """, cancellationToken);
+            await AddColumnIfMissingAsync(connection, "inputs", cancellationToken);
+            await AddColumnIfMissingAsync(connection, "webhook", cancellationToken);
             _connection = connection;
         }
         finally
@@ -113,9 +118,9 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                 insert.Transaction = transaction;
                 insert.CommandText = """
                     INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
-                                      outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq)
+                                      outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook)
                     VALUES ($id, $status, $priority, $key, $workflow, $metadata, $attempts, $worker, $prompt, $reason, $failure,
-                            $outputs, $cancel, $queued, $dispatched, $started, $finished, $last)
+                            $outputs, $cancel, $queued, $dispatched, $started, $finished, $last, $inputs, $webhook)
                     RETURNING seq;
                     """;
                 BindRun(insert, run);
@@ -124,6 +129,7 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                 insert.Parameters.AddWithValue("$workflow", run.Workflow);
                 insert.Parameters.AddWithValue("$metadata", (object?)run.Metadata ?? DBNull.Value);
                 insert.Parameters.AddWithValue("$queued", run.QueuedAt.ToUnixTimeMilliseconds());
+                insert.Parameters.AddWithValue("$webhook", run.Webhook is null ? DBNull.Value : JsonSerializer.Serialize(run.Webhook, Json));
                 var sequence = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
                 run = run with { Sequence = sequence };
             }
@@ -211,7 +217,7 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                 update.CommandText = """
                     UPDATE runs SET status = $status, attempts = $attempts, worker = $worker, prompt_id = $prompt, reason = $reason,
                         failure = $failure, outputs = $outputs, cancel_requested = $cancel, dispatched_at = $dispatched,
-                        started_at = $started, finished_at = $finished, last_event_seq = $last
+                        started_at = $started, finished_at = $finished, last_event_seq = $last, inputs = $inputs
                     WHERE id = $id;
                     """;
                 BindRun(update, run);
@@ -357,6 +363,19 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
         command.Parameters.AddWithValue("$started", Millis(run.StartedAt));
         command.Parameters.AddWithValue("$finished", Millis(run.FinishedAt));
         command.Parameters.AddWithValue("$last", run.LastEventSequence);
+        command.Parameters.AddWithValue("$inputs", run.Inputs.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(run.Inputs, Json));
+    }
+
+    private static async Task AddColumnIfMissingAsync(SqliteConnection connection, string column, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = $name";
+        command.Parameters.AddWithValue("$name", column);
+        if ((long)(await command.ExecuteScalarAsync(cancellationToken))! == 0)
+        {
+            // A database written by an older router: the column is nullable, old rows read as "none".
+            await ExecuteAsync(connection, $"ALTER TABLE runs ADD COLUMN {column} TEXT NULL", cancellationToken);
+        }
     }
 
     private static object Millis(DateTimeOffset? value) => value is null ? DBNull.Value : value.Value.ToUnixTimeMilliseconds();
@@ -422,6 +441,8 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                 StartedAt = ReadTime(reader, 16),
                 FinishedAt = ReadTime(reader, 17),
                 LastEventSequence = reader.GetInt64(18),
+                Inputs = reader.IsDBNull(19) ? [] : JsonSerializer.Deserialize<List<RunInput>>(reader.GetString(19), Json) ?? [],
+                Webhook = reader.IsDBNull(20) ? null : JsonSerializer.Deserialize<RunWebhook>(reader.GetString(20), Json),
             });
         }
 
