@@ -28,12 +28,14 @@ internal sealed partial class RunService(
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private readonly SemaphoreSlim _write = new(1, 1);
+    /// <summary>Changes of one run are serialised; different runs change concurrently (and share commits).</summary>
+    private readonly SemaphoreSlim[] _runLocks = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly ConcurrentDictionary<string, RunRecord> _active = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PreviewImage> _previews = new(StringComparer.Ordinal);
     private readonly RouterOptions _options = options.Value;
     private readonly CancellationTokenSource _stopping = new();
     private int _pruning;
+    private int _submitting;
 
     /// <summary>Set by the dispatcher once it exists (it depends on this service).</summary>
     public IActiveRunControl? ActiveRuns { get; set; }
@@ -50,11 +52,13 @@ internal sealed partial class RunService(
             }
         }
 
+        // No lock around the insert: concurrent submissions reach the store together and are
+        // committed in one transaction. Submissions under way count against the pending limit.
         var stored = false;
-        await _write.WaitAsync(cancellationToken);
+        var submitting = Interlocked.Increment(ref _submitting);
         try
         {
-            if (queue.Count >= _options.PendingLimit)
+            if (queue.Count + submitting > _options.PendingLimit)
             {
                 return new SubmitResult(SubmitOutcome.PendingLimitReached, null);
             }
@@ -82,13 +86,13 @@ internal sealed partial class RunService(
 
             stored = true;
             _active[inserted.Id] = inserted;
-            ReadyOrResolve(inserted);
             hub.Publish(queued);
+            ReadyOrResolve(inserted);
             return new SubmitResult(SubmitOutcome.Created, inserted);
         }
         finally
         {
-            _write.Release();
+            Interlocked.Decrement(ref _submitting);
             if (!stored)
             {
                 inputs.Release(command.Inputs);
@@ -293,7 +297,8 @@ internal sealed partial class RunService(
     {
         RunEvent? published = null;
         RunRecord? result;
-        await _write.WaitAsync(cancellationToken);
+        var gate = _runLocks[(StringComparer.Ordinal.GetHashCode(id) & int.MaxValue) % _runLocks.Length];
+        await gate.WaitAsync(cancellationToken);
         try
         {
             var current = _active.TryGetValue(id, out var live) ? live : await store.GetAsync(id, cancellationToken);
@@ -327,7 +332,7 @@ internal sealed partial class RunService(
         }
         finally
         {
-            _write.Release();
+            gate.Release();
         }
 
         if (published is not null)
@@ -379,7 +384,10 @@ internal sealed partial class RunService(
     {
         _stopping.Cancel();
         _stopping.Dispose();
-        _write.Dispose();
+        foreach (var gate in _runLocks)
+        {
+            gate.Dispose();
+        }
     }
 
     private static string Serialize(object? data) => JsonSerializer.Serialize(data, Json);
