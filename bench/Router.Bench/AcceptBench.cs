@@ -34,6 +34,13 @@ internal static class AcceptBench
         baseline.Stop();
         Console.WriteLine($"accept: baseline GET /healthz {total / baseline.Elapsed.TotalSeconds:0} requests/s on the same machine");
 
+        // The same bodies with a bad priority: parsed, authenticated and validated, then refused before the store.
+        var refusedBodies = bodies[..total].Select(b => b[..^1] + ",\"priority\":\"high\"}").ToArray();
+        var refused = Stopwatch.StartNew();
+        await SubmitAllAsync(client, refusedBodies, concurrency, HttpStatusCode.BadRequest);
+        refused.Stop();
+        Console.WriteLine($"accept: baseline POST /v1/runs refused after validation (no store) {total / refused.Elapsed.TotalSeconds:0} requests/s");
+
         var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
@@ -59,7 +66,7 @@ internal static class AcceptBench
         }));
     }
 
-    private static async Task<int> SubmitAllAsync(HttpClient client, string[] bodies, int concurrency)
+    private static async Task<int> SubmitAllAsync(HttpClient client, string[] bodies, int concurrency, HttpStatusCode expected = HttpStatusCode.Accepted)
     {
         var next = -1;
         var failures = 0;
@@ -70,7 +77,7 @@ internal static class AcceptBench
             {
                 using var content = new StringContent(bodies[index], System.Text.Encoding.UTF8, "application/json");
                 using var response = await client.PostAsync(new Uri("/v1/runs", UriKind.Relative), content);
-                if (response.StatusCode != HttpStatusCode.Accepted)
+                if (response.StatusCode != expected)
                 {
                     Interlocked.Increment(ref failures);
                 }

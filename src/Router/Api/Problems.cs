@@ -28,6 +28,7 @@ internal static class Problems
     public const string InvalidCursor = TypeBase + "invalid-cursor";
     public const string Internal = TypeBase + "internal-error";
     public const string Unavailable = TypeBase + "unavailable";
+    public const string InputRefused = TypeBase + "input-refused";
 
     public static ProblemHttpResult Unauthorized(string detail) =>
         Create(StatusCodes.Status401Unauthorized, NotAuthenticated, "Authentication required", detail);
@@ -40,6 +41,10 @@ internal static class Problems
 
     public static ProblemHttpResult Invalid(string detail, string field) =>
         Create(StatusCodes.Status400BadRequest, InvalidRequest, "The request is not valid", detail, field);
+
+    public static ProblemHttpResult Input(Inputs.InputRefusedException refused) =>
+        Create(StatusCodes.Status400BadRequest, InputRefused, "An input was refused", refused.Message, refused.InputName,
+            refused.InputName.Split('.') is ["workflow", var node, ..] ? node : null);
 
     public static ProblemHttpResult Cursor(string detail) =>
         Create(StatusCodes.Status400BadRequest, InvalidCursor, "The paging cursor is not valid", detail, "cursor");

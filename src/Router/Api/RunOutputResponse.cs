@@ -1,3 +1,13 @@
 namespace ComfyOperator.Router.Api;
 
-internal sealed record RunOutputResponse(string Name, string NodeId, string ContentType, long Size, string Url);
+/// <summary>
+/// One output: <see cref="Url"/> is the router's stable link (a redirect to a fresh presigned URL
+/// when outputs are in S3); <see cref="DownloadUrl"/> is a presigned direct URL valid until
+/// <see cref="ExpiresAt"/> (S3 only).
+/// </summary>
+internal sealed record RunOutputResponse(string Name, string NodeId, string ContentType, long Size, string Url)
+{
+    public string? DownloadUrl { get; init; }
+
+    public DateTimeOffset? ExpiresAt { get; init; }
+}

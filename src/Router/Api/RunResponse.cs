@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
 
 namespace ComfyOperator.Router.Api;
@@ -22,7 +23,7 @@ internal sealed record RunResponse(
     IReadOnlyList<RunOutputResponse> Outputs,
     RunLinks Links)
 {
-    public static RunResponse From(RunRecord run)
+    public static RunResponse From(RunRecord run, IPresignedOutputStore? presigner = null, DateTimeOffset now = default)
     {
         var self = $"/v1/runs/{run.Id}";
         JsonElement? metadata = null;
@@ -47,7 +48,11 @@ internal sealed record RunResponse(
             run.DispatchedAt,
             run.StartedAt,
             run.FinishedAt,
-            [.. run.Outputs.Select(o => new RunOutputResponse(o.Name, o.NodeId, o.ContentType, o.Size, $"{self}/outputs/{o.Name}"))],
+            [.. run.Outputs.Select(o => new RunOutputResponse(o.Name, o.NodeId, o.ContentType, o.Size, $"{self}/outputs/{o.Name}")
+            {
+                DownloadUrl = presigner?.GetPresignedUrl(run.Id, o.StorePath).ToString(),
+                ExpiresAt = presigner is null ? null : now + presigner.PresignedUrlTtl,
+            })],
             new RunLinks(self, $"{self}/events", $"{self}/preview", self));
     }
 }

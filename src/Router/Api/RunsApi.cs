@@ -4,8 +4,10 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -68,7 +70,7 @@ internal static class RunsApi
     }
 
     internal static async Task<Results<Accepted<RunResponse>, Ok<RunResponse>, ProblemHttpResult>> SubmitAsync(
-        HttpRequest request, RunService runs, CancellationToken cancellationToken)
+        HttpRequest request, RunService runs, IRunInputResolver inputs, SafeHttpDownloader downloader, CancellationToken cancellationToken)
     {
         JsonDocument document;
         try
@@ -95,7 +97,7 @@ internal static class RunsApi
             }
 
             var workflowText = workflow.GetRawText();
-            if (CheckWorkflow(workflowText, out _) is { } problem)
+            if (CheckWorkflow(workflowText, out var graph) is { } problem)
             {
                 return problem;
             }
@@ -138,7 +140,35 @@ internal static class RunsApi
                 }
             }
 
-            var result = await runs.SubmitAsync(new SubmitRunCommand(workflowText, priority, key, metadata), cancellationToken);
+            RunWebhook? webhook = null;
+            if (TryGet(root, "webhook", out var webhookElement) && webhookElement.ValueKind != JsonValueKind.Null)
+            {
+                var (parsed, webhookProblem) = await ParseWebhookAsync(webhookElement, downloader, cancellationToken);
+                if (webhookProblem is not null)
+                {
+                    return webhookProblem;
+                }
+
+                webhook = parsed;
+            }
+
+            IReadOnlyList<RunInput> prepared;
+            try
+            {
+                prepared = await inputs.PrepareAsync(graph!, cancellationToken);
+            }
+            catch (InputRefusedException refused)
+            {
+                return Problems.Input(refused);
+            }
+
+            if (prepared.Count > 0)
+            {
+                // data: URIs were stored in the cache and replaced by cache: references.
+                workflowText = graph!.ToJson();
+            }
+
+            var result = await runs.SubmitAsync(new SubmitRunCommand(workflowText, priority, key, metadata) { Inputs = prepared, Webhook = webhook }, cancellationToken);
             switch (result.Outcome)
             {
                 case SubmitOutcome.PendingLimitReached:
@@ -190,13 +220,14 @@ internal static class RunsApi
         var link = next is null
             ? null
             : $"/v1/runs?limit={size.ToString(CultureInfo.InvariantCulture)}&cursor={next}" + (filter is null ? "" : $"&status={filter.Value.ToWire()}");
-        return TypedResults.Ok(new RunListResponse([.. page.Runs.Select(RunResponse.From)], next, link));
+        return TypedResults.Ok(new RunListResponse([.. page.Runs.Select(r => RunResponse.From(r))], next, link));
     }
 
-    internal static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> GetAsync(string id, RunService runs, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> GetAsync(
+        string id, RunService runs, IOutputStore outputs, TimeProvider time, CancellationToken cancellationToken)
     {
         var run = await runs.GetAsync(id, cancellationToken);
-        return run is null ? Problems.UnknownRun(id) : TypedResults.Ok(RunResponse.From(run));
+        return run is null ? Problems.UnknownRun(id) : TypedResults.Ok(RunResponse.From(run, outputs as IPresignedOutputStore, time.GetUtcNow()));
     }
 
     internal static async Task<Results<Ok<RunResponse>, Accepted<RunResponse>, ProblemHttpResult>> CancelAsync(
@@ -324,7 +355,7 @@ internal static class RunsApi
         }
 
         var image = run.Outputs.FirstOrDefault(o => o.ContentType.StartsWith("image/", StringComparison.Ordinal));
-        if (image is not null && await outputs.OpenAsync(id, image.Name, cancellationToken) is { } stream)
+        if (image is not null && await outputs.OpenAsync(id, image.StorePath, cancellationToken) is { } stream)
         {
             return TypedResults.Stream(stream, image.ContentType);
         }
@@ -332,7 +363,8 @@ internal static class RunsApi
         return Problems.NoPreview(id);
     }
 
-    internal static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> OutputAsync(
+    /// <summary>A stable link: S3 outputs redirect (302) to a fresh presigned URL, local outputs are streamed.</summary>
+    internal static async Task<Results<FileStreamHttpResult, RedirectHttpResult, ProblemHttpResult>> OutputAsync(
         string id, string name, RunService runs, IOutputStore outputs, CancellationToken cancellationToken)
     {
         var run = await runs.GetAsync(id, cancellationToken);
@@ -342,12 +374,61 @@ internal static class RunsApi
         }
 
         var output = run.Outputs.FirstOrDefault(o => string.Equals(o.Name, name, StringComparison.Ordinal));
-        if (output is null || await outputs.OpenAsync(id, output.Name, cancellationToken) is not { } stream)
+        if (output is not null && outputs is IPresignedOutputStore presigner)
+        {
+            return TypedResults.Redirect(presigner.GetPresignedUrl(id, output.StorePath).ToString());
+        }
+
+        if (output is null || await outputs.OpenAsync(id, output.StorePath, cancellationToken) is not { } stream)
         {
             return Problems.UnknownOutput(id, name);
         }
 
         return TypedResults.Stream(stream, output.ContentType, fileDownloadName: output.Name);
+    }
+
+    private static async Task<(RunWebhook? Webhook, ProblemHttpResult? Problem)> ParseWebhookAsync(JsonElement element, SafeHttpDownloader downloader, CancellationToken cancellationToken)
+    {
+        const string Shape = "'webhook' must be {\"url\": \"https://...\", \"events\"?: [\"run.succeeded\", ...]}.";
+        if (element.ValueKind != JsonValueKind.Object || !TryGet(element, "url", out var urlElement) || urlElement.ValueKind != JsonValueKind.String)
+        {
+            return (null, Problems.Invalid(Shape, "webhook.url"));
+        }
+
+        if (!Uri.TryCreate(urlElement.GetString(), UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+        {
+            return (null, Problems.Invalid("'webhook.url' must be an absolute http(s) URL.", "webhook.url"));
+        }
+
+        var events = new List<string>();
+        if (TryGet(element, "events", out var eventsElement) && eventsElement.ValueKind != JsonValueKind.Null)
+        {
+            if (eventsElement.ValueKind != JsonValueKind.Array)
+            {
+                return (null, Problems.Invalid(Shape, "webhook.events"));
+            }
+
+            foreach (var item in eventsElement.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.String || !WebhookEvents.IsKnown(item.GetString()!))
+                {
+                    return (null, Problems.Invalid($"Unknown webhook event {item.GetRawText()}; use run.succeeded, run.failed, run.cancelled, run.started or run.progress.", "webhook.events"));
+                }
+
+                events.Add(item.GetString()!);
+            }
+        }
+
+        try
+        {
+            await downloader.CheckUrlAsync("webhook.url", url, cancellationToken);
+        }
+        catch (InputRefusedException refused)
+        {
+            return (null, Problems.Invalid(refused.Message, "webhook.url"));
+        }
+
+        return (new RunWebhook(url.ToString(), events), null);
     }
 
     /// <summary>

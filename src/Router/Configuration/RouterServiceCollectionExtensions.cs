@@ -74,6 +74,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<HealthProber>());
         services.AddSingleton<WorkerConnections>();
         services.AddSingleton<AbandonedPrompts>();
+        services.AddSingleton<CheckpointTracker>();
         services.AddHostedService(sp => sp.GetRequiredService<AbandonedPrompts>());
         services.AddSingleton<Dispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());

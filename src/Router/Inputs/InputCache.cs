@@ -46,6 +46,12 @@ internal sealed partial class InputCache
 
     public string IndexPath => Path.Combine(_directory, IndexFileName);
 
+    /// <summary>Bytes held now.</summary>
+    public long UsedBytes => Interlocked.Read(ref _usedBytes);
+
+    /// <summary>Raised (under the cache's lock: keep it quick) for every evicted file.</summary>
+    public event EventHandler<string>? Evicted;
+
     /// <summary>
     /// Returns the cached file for <paramref name="url"/>, downloading it once if needed. With
     /// <paramref name="pin"/> the file is pinned atomically with being handed out; call <see cref="Unpin"/> when the run is done.
@@ -143,6 +149,42 @@ internal sealed partial class InputCache
             entry.Pins++;
             SaveLocked();
             return true;
+        }
+    }
+
+    /// <summary>
+    /// After a restart: the persisted pin counts may be stale (a run finished between a pin and the
+    /// index write), so every pin is dropped and exactly <paramref name="fileNames"/> are pinned again
+    /// (once per occurrence: one per unfinished run that uses the file).
+    /// </summary>
+    public void RestorePins(IEnumerable<string> fileNames)
+    {
+        lock (_lock)
+        {
+            foreach (var entry in _index.Entries.Values)
+            {
+                entry.Pins = 0;
+            }
+
+            foreach (var name in fileNames)
+            {
+                if (_index.Entries.TryGetValue(name, out var entry))
+                {
+                    entry.Pins++;
+                }
+            }
+
+            EvictLocked();
+            SaveLocked();
+        }
+    }
+
+    /// <summary>The full path of a cached file, or null when the cache does not hold it.</summary>
+    public string? PathOf(string fileName)
+    {
+        lock (_lock)
+        {
+            return _index.Entries.ContainsKey(fileName) ? Path.Combine(_directory, fileName) : null;
         }
     }
 
@@ -347,6 +389,7 @@ internal sealed partial class InputCache
             }
 
             LogEvicted(victim, entry.Size);
+            Evicted?.Invoke(this, victim);
         }
     }
 

@@ -5,8 +5,8 @@ internal sealed class InputCacheOptions
 {
     public const string SectionName = "Router:Inputs";
 
-    /// <summary>Cache directory (the shared cache volume in a cluster).</summary>
-    public string CacheDirectory { get; set; } = Path.Combine(".data", "cache");
+    /// <summary>Cache directory (the shared cache volume in a cluster); default <c>&lt;Router:DataDirectory&gt;/cache</c>.</summary>
+    public string CacheDirectory { get; set; } = "";
 
     /// <summary>Total bytes the cache may hold; least recently used unpinned files are evicted above it (seed 000: 64 GiB).</summary>
     public long MaxCacheBytes { get; set; } = 64L * 1024 * 1024 * 1024;
@@ -28,6 +28,24 @@ internal sealed class InputCacheOptions
     public List<string> FileContentTypes { get; } = ["*/*"];
 
     public List<string> ModelContentTypes { get; } = ["application/octet-stream", "binary/octet-stream", "application/x-*", "application/zip"];
+
+    /// <summary>
+    /// How a cached file reaches the worker: <c>upload</c> (default; POST /upload/image, input files
+    /// only) or <c>link</c> (workers share the cache volume: a symlink in their input or models folder;
+    /// model URLs need this).
+    /// </summary>
+    public string Visibility { get; set; } = "upload";
+
+    /// <summary>With <c>link</c>: ComfyUI's input folder as the router sees it.</summary>
+    public string? WorkerInputDirectory { get; set; }
+
+    /// <summary>With <c>link</c>: ComfyUI's models folder (holding checkpoints/, loras/...) as the router sees it.</summary>
+    public string? WorkerModelsDirectory { get; set; }
+
+    /// <summary>With <c>link</c>: the cache directory as ComfyUI sees it (the symlinks' target); default <see cref="CacheDirectory"/>.</summary>
+    public string? WorkerCacheDirectory { get; set; }
+
+    public bool LinksIntoWorkers => string.Equals(Visibility, "link", StringComparison.OrdinalIgnoreCase);
 
     public IReadOnlyList<string> ContentTypesFor(InputKind kind) => kind switch
     {

@@ -9,13 +9,26 @@ internal static class InputServiceCollectionExtensions
 {
     public static IServiceCollection AddComfyInputs(this IServiceCollection services)
     {
-        services.AddOptions<InputCacheOptions>().BindConfiguration(InputCacheOptions.SectionName);
+        services.AddOptions<InputCacheOptions>().BindConfiguration(InputCacheOptions.SectionName)
+            .PostConfigure<IOptions<Configuration.RouterOptions>>((inputs, router) =>
+            {
+                if (string.IsNullOrWhiteSpace(inputs.CacheDirectory))
+                {
+                    inputs.CacheDirectory = Path.Combine(router.Value.DataDirectory, "cache");
+                }
+            });
         services.AddSingleton(sp => new SafeHttpDownloader(sp.GetRequiredService<IOptions<InputCacheOptions>>().Value));
         services.AddSingleton(sp => new InputCache(
             sp.GetRequiredService<IOptions<InputCacheOptions>>().Value,
             sp.GetRequiredService<SafeHttpDownloader>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<InputCache>>()));
+        services.AddSingleton<IRunInputResolver>(sp => new RunInputResolver(
+            sp.GetRequiredService<InputCache>(),
+            sp.GetRequiredService<SafeHttpDownloader>(),
+            sp.GetRequiredService<IOptions<InputCacheOptions>>().Value,
+            sp.GetRequiredService<Metrics.RouterMetrics>(),
+            sp.GetRequiredService<ILogger<RunInputResolver>>()));
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Runs;
 using Microsoft.Extensions.Hosting;
@@ -5,13 +6,15 @@ using Microsoft.Extensions.Hosting;
 namespace ComfyOperator.Router.Metrics;
 
 /// <summary>Connects the metrics to the live state at start-up: the run event stream and the worker registry.</summary>
-internal sealed class RouterMetricsBinder(RouterMetrics metrics, RunMetricsObserver observer, RunEventHub hub, WorkerRegistry workers, TimeProvider time) : IHostedService
+internal sealed class RouterMetricsBinder(RouterMetrics metrics, RunMetricsObserver observer, RunEventHub hub, WorkerRegistry workers, InputCache cache, TimeProvider time) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         hub.Observer = observer.OnEvent;
         metrics.ObserveQueue(observer.QueueDepth);
         metrics.ObserveWorkers(() => workers.Workers.Select(w => (w.Name, w.Phase(time.GetUtcNow()))));
+        metrics.ObserveInputCacheBytes(() => cache.UsedBytes);
+        cache.Evicted += (_, _) => metrics.InputCacheEvicted();
         return Task.CompletedTask;
     }
 

@@ -40,7 +40,7 @@ internal sealed class RunMetricsObserver(RouterMetrics metrics)
                     var track = Get(runEvent);
                     track.Queued = false;
                     track.DispatchedAt = runEvent.At;
-                    metrics.RunDispatched(track.Workflow, ReadString(runEvent.Data, "worker") ?? "unknown", runEvent.At - track.QueuedAt);
+                    metrics.RunDispatched(track.Workflow, WorkerLabel(ReadString(runEvent.Data, "worker")), runEvent.At - track.QueuedAt);
                     break;
                 }
 
@@ -73,6 +73,10 @@ internal sealed class RunMetricsObserver(RouterMetrics metrics)
 
     private Track Get(RunEvent runEvent) =>
         _runs.GetOrAdd(runEvent.RunId, static (_, at) => new Track(AdhocWorkflow, 0, at) { Queued = false }, runEvent.At);
+
+    /// <summary>The same worker label as the worker state gauge: scheme, host and port.</summary>
+    private static string WorkerLabel(string? address) =>
+        address is null ? "unknown" : Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Authority) : address;
 
     private static int ReadInt(string json, string property)
     {

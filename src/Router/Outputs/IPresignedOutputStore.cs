@@ -7,4 +7,9 @@ internal interface IPresignedOutputStore
     string KeyOf(string runId, string name);
 
     Task<Uri> GetPresignedUrlAsync(string runId, string name, CancellationToken cancellationToken);
+
+    /// <summary>A fresh presigned GET URL, signed locally.</summary>
+    Uri GetPresignedUrl(string runId, string name);
+
+    TimeSpan PresignedUrlTtl { get; }
 }

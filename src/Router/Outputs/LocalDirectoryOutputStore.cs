@@ -35,7 +35,7 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
 
     public Task<Stream?> OpenAsync(string runId, string name, CancellationToken cancellationToken)
     {
-        if (!OutputNames.IsSafe(runId) || !OutputNames.IsSafe(name))
+        if (!OutputNames.IsSafe(runId) || !OutputNames.IsSafePath(name))
         {
             return Task.FromResult<Stream?>(null);
         }
@@ -62,7 +62,7 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
 
     private string PathOf(string runId, string name)
     {
-        if (!OutputNames.IsSafe(runId) || !OutputNames.IsSafe(name))
+        if (!OutputNames.IsSafe(runId) || !OutputNames.IsSafePath(name))
         {
             throw new ArgumentException($"Unsafe output path '{runId}/{name}'.", nameof(name));
         }

@@ -15,6 +15,10 @@ internal static class OutputNames
         && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
         && !name.Contains("..", StringComparison.Ordinal);
 
+    /// <summary>A name, or <c>&lt;output&gt;/&lt;file&gt;</c> of two safe names.</summary>
+    public static bool IsSafePath(string? path) =>
+        path is not null && path.Split('/') is { Length: 1 or 2 } parts && parts.All(IsSafe);
+
     /// <summary>Turns a ComfyUI file name into a safe output name (other characters become '_').</summary>
     public static string Sanitize(string name)
     {

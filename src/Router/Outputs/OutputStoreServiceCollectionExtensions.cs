@@ -15,7 +15,8 @@ internal static class OutputStoreServiceCollectionExtensions
         services.AddSingleton(sp => new S3OutputStore(
             sp.GetRequiredService<IOptions<OutputStoreOptions>>().Value.S3,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<S3OutputStore>>()));
+            sp.GetRequiredService<ILogger<S3OutputStore>>(),
+            sp.GetRequiredService<Metrics.RouterMetrics>()));
         services.RemoveAll<IOutputStore>();
         services.AddSingleton<IOutputStore>(sp =>
         {

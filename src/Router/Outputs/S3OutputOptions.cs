@@ -10,7 +10,7 @@ internal sealed class S3OutputOptions
 
     public string Bucket { get; set; } = string.Empty;
 
-    /// <summary>Key prefix; keys are <c>&lt;prefix&gt;/&lt;run id&gt;/&lt;output name&gt;</c>.</summary>
+    /// <summary>Key prefix; keys are <c>&lt;prefix&gt;/&lt;run id&gt;/&lt;output name&gt;/&lt;file&gt;</c>.</summary>
     public string Prefix { get; set; } = "runs";
 
     public bool ForcePathStyle { get; set; } = true;

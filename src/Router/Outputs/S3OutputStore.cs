@@ -23,8 +23,11 @@ internal sealed partial class S3OutputStore : IOutputStore, IPresignedOutputStor
     private readonly bool _http;
     private int _failedAttempts;
 
-    public S3OutputStore(S3OutputOptions options, TimeProvider time, ILogger<S3OutputStore> logger)
+    private readonly Metrics.RouterMetrics? _metrics;
+
+    public S3OutputStore(S3OutputOptions options, TimeProvider time, ILogger<S3OutputStore> logger, Metrics.RouterMetrics? metrics = null)
     {
+        _metrics = metrics;
         if (string.IsNullOrWhiteSpace(options.Bucket))
         {
             throw new ArgumentException("Router:Outputs:S3:Bucket is required for the s3 output store.", nameof(options));
@@ -72,6 +75,7 @@ internal sealed partial class S3OutputStore : IOutputStore, IPresignedOutputStor
                 OnRetry = arguments =>
                 {
                     Interlocked.Increment(ref _failedAttempts);
+                    _metrics?.S3UploadFailed();
                     LogRetry(arguments.AttemptNumber + 1, arguments.RetryDelay, arguments.Outcome.Exception?.GetType().Name ?? "error");
                     return ValueTask.CompletedTask;
                 },
@@ -84,7 +88,7 @@ internal sealed partial class S3OutputStore : IOutputStore, IPresignedOutputStor
 
     public string KeyOf(string runId, string name)
     {
-        if (!OutputNames.IsSafe(runId) || !OutputNames.IsSafe(name))
+        if (!OutputNames.IsSafe(runId) || !OutputNames.IsSafePath(name))
         {
             throw new ArgumentException($"Unsafe output path '{runId}/{name}'.", nameof(name));
         }
@@ -130,6 +134,7 @@ internal sealed partial class S3OutputStore : IOutputStore, IPresignedOutputStor
                     }
                 },
                 cancellationToken);
+            _metrics?.S3Uploaded(size);
             return size;
         }
         finally
@@ -140,7 +145,7 @@ internal sealed partial class S3OutputStore : IOutputStore, IPresignedOutputStor
 
     public async Task<Stream?> OpenAsync(string runId, string name, CancellationToken cancellationToken)
     {
-        if (!OutputNames.IsSafe(runId) || !OutputNames.IsSafe(name))
+        if (!OutputNames.IsSafe(runId) || !OutputNames.IsSafePath(name))
         {
             return null;
         }
@@ -183,16 +188,23 @@ internal sealed partial class S3OutputStore : IOutputStore, IPresignedOutputStor
     public async Task<Uri> GetPresignedUrlAsync(string runId, string name, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var url = await _client.GetPreSignedURLAsync(new GetPreSignedUrlRequest
-        {
-            BucketName = _options.Bucket,
-            Key = KeyOf(runId, name),
-            Verb = HttpVerb.GET,
-            Expires = _time.GetUtcNow().UtcDateTime.Add(_options.PresignedUrlTtl),
-            Protocol = _http ? Protocol.HTTP : Protocol.HTTPS,
-        });
+        var url = await _client.GetPreSignedURLAsync(PresignRequest(runId, name));
         return new Uri(url);
     }
+
+    /// <summary>Signing is local computation (no request), so run responses can carry fresh URLs cheaply.</summary>
+    public Uri GetPresignedUrl(string runId, string name) => new(_client.GetPreSignedURL(PresignRequest(runId, name)));
+
+    public TimeSpan PresignedUrlTtl => _options.PresignedUrlTtl;
+
+    private GetPreSignedUrlRequest PresignRequest(string runId, string name) => new()
+    {
+        BucketName = _options.Bucket,
+        Key = KeyOf(runId, name),
+        Verb = HttpVerb.GET,
+        Expires = _time.GetUtcNow().UtcDateTime.Add(_options.PresignedUrlTtl),
+        Protocol = _http ? Protocol.HTTP : Protocol.HTTPS,
+    };
 
     public void Dispose() => _client.Dispose();
 

@@ -1,4 +1,13 @@
 namespace ComfyOperator.Router.Runs;
 
-/// <summary>A file a run produced, kept in the output store under the run's id and <see cref="Name"/>.</summary>
-internal sealed record RunOutput(string Name, string NodeId, string ContentType, long Size);
+/// <summary>A file a run produced. <see cref="Name"/> is its name in the API (unique per run).</summary>
+internal sealed record RunOutput(string Name, string NodeId, string ContentType, long Size)
+{
+    /// <summary>
+    /// Where the output store keeps it under the run: <c>&lt;output name&gt;/&lt;file&gt;</c> (the output
+    /// is the node that produced it). Null for runs stored before this existed: then <see cref="Name"/>.
+    /// </summary>
+    public string? StoredAs { get; init; }
+
+    public string StorePath => StoredAs ?? Name;
+}

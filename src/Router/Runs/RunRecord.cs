@@ -1,3 +1,5 @@
+using ComfyOperator.Router.Inputs;
+
 namespace ComfyOperator.Router.Runs;
 
 /// <summary>One run as the store keeps it. Immutable: every change is a new record written by <see cref="RunService"/>.</summary>
@@ -47,4 +49,10 @@ internal sealed record RunRecord
 
     /// <summary>Sequence number of the last event of this run (0 = none yet).</summary>
     public long LastEventSequence { get; init; }
+
+    /// <summary>Graph inputs that name a URL or a cached file; those with a file name are in the input cache and pinned.</summary>
+    public IReadOnlyList<RunInput> Inputs { get; init; } = [];
+
+    /// <summary>Where to send this run's lifecycle webhooks, if anywhere.</summary>
+    public RunWebhook? Webhook { get; init; }
 }

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Scheduling;
+using ComfyOperator.Router.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -18,17 +20,22 @@ internal sealed partial class RunService(
     RunEventHub hub,
     DispatchQueue queue,
     IOutputStore outputs,
+    IRunInputResolver inputs,
+    RunWebhookNotifier webhooks,
     IOptions<RouterOptions> options,
     TimeProvider time,
     ILogger<RunService> logger) : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private readonly SemaphoreSlim _write = new(1, 1);
+    /// <summary>Changes of one run are serialised; different runs change concurrently (and share commits).</summary>
+    private readonly SemaphoreSlim[] _runLocks = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly ConcurrentDictionary<string, RunRecord> _active = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PreviewImage> _previews = new(StringComparer.Ordinal);
     private readonly RouterOptions _options = options.Value;
+    private readonly CancellationTokenSource _stopping = new();
     private int _pruning;
+    private int _submitting;
 
     /// <summary>Set by the dispatcher once it exists (it depends on this service).</summary>
     public IActiveRunControl? ActiveRuns { get; set; }
@@ -40,14 +47,18 @@ internal sealed partial class RunService(
             var existing = await store.GetByIdempotencyKeyAsync(command.IdempotencyKey, cancellationToken);
             if (existing is not null)
             {
+                inputs.Release(command.Inputs);
                 return new SubmitResult(SubmitOutcome.Replayed, Fresh(existing));
             }
         }
 
-        await _write.WaitAsync(cancellationToken);
+        // No lock around the insert: concurrent submissions reach the store together and are
+        // committed in one transaction. Submissions under way count against the pending limit.
+        var stored = false;
+        var submitting = Interlocked.Increment(ref _submitting);
         try
         {
-            if (queue.Count >= _options.PendingLimit)
+            if (queue.Count + submitting > _options.PendingLimit)
             {
                 return new SubmitResult(SubmitOutcome.PendingLimitReached, null);
             }
@@ -63,23 +74,76 @@ internal sealed partial class RunService(
                 Metadata = command.Metadata,
                 QueuedAt = now,
                 LastEventSequence = 1,
+                Inputs = command.Inputs,
+                Webhook = command.Webhook,
             };
             var queued = new RunEvent(run.Id, 1, RunEventTypes.Queued, Serialize(new { status = "queued", priority = run.Priority }), now);
-            var (stored, created) = await store.InsertAsync(run, queued, cancellationToken);
+            var (inserted, created) = await store.InsertAsync(run, queued, cancellationToken);
             if (!created)
             {
-                return new SubmitResult(SubmitOutcome.Replayed, Fresh(stored));
+                return new SubmitResult(SubmitOutcome.Replayed, Fresh(inserted));
             }
 
-            _active[stored.Id] = stored;
-            queue.TryEnqueue(new QueuedRun(stored.Id, stored.Priority, stored.Sequence));
+            stored = true;
+            _active[inserted.Id] = inserted;
             hub.Publish(queued);
-            return new SubmitResult(SubmitOutcome.Created, stored);
+            ReadyOrResolve(inserted);
+            return new SubmitResult(SubmitOutcome.Created, inserted);
         }
         finally
         {
-            _write.Release();
+            Interlocked.Decrement(ref _submitting);
+            if (!stored)
+            {
+                inputs.Release(command.Inputs);
+            }
         }
+    }
+
+    /// <summary>Inputs first, GPU second: a run waiting for URL inputs enters the dispatch queue only once they are in the cache.</summary>
+    private void ReadyOrResolve(RunRecord run)
+    {
+        if (run.Inputs.All(i => i.FileName is not null))
+        {
+            queue.TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence));
+        }
+        else
+        {
+            _ = ResolveInputsAsync(run.Id, run.Inputs, _stopping.Token);
+        }
+    }
+
+    private async Task ResolveInputsAsync(string id, IReadOnlyList<RunInput> pending, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<RunInput> resolved;
+        try
+        {
+            resolved = await inputs.ResolveAsync(pending, cancellationToken);
+        }
+        catch (InputRefusedException refused)
+        {
+            var node = refused.InputName.Split('.') is [_, var nodeId, ..] ? nodeId : null;
+            await FailAsync(id, null, new RunFailure("input_unavailable", refused.Message, node), CancellationToken.None);
+            return;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down: the run stays queued with unresolved inputs and is resolved again at the next start.
+            return;
+        }
+
+        var newlyPinned = resolved.Where(r => r.FileName is not null && !pending.Contains(r)).ToList();
+        var run = await TransitionAsync(id, current => current.Status != RunStatus.Queued || current.CancelRequested
+            ? null
+            : Change.To(current with { Inputs = resolved }), CancellationToken.None);
+        if (run is null)
+        {
+            // Cancelled (or failed) while downloading: nothing will use the files.
+            inputs.Release(newlyPinned);
+            return;
+        }
+
+        queue.TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence));
     }
 
     public async Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
@@ -195,12 +259,14 @@ internal sealed partial class RunService(
     public async Task<IReadOnlyList<RunRecord>> RecoverAsync(CancellationToken cancellationToken)
     {
         var onWorkers = new List<RunRecord>();
-        foreach (var run in await store.ListUnfinishedAsync(cancellationToken))
+        var unfinished = await store.ListUnfinishedAsync(cancellationToken);
+        inputs.RestorePins(unfinished.SelectMany(r => r.Inputs));
+        foreach (var run in unfinished)
         {
             _active[run.Id] = run;
             if (run.Status == RunStatus.Queued)
             {
-                queue.TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence));
+                ReadyOrResolve(run);
             }
             else
             {
@@ -231,7 +297,8 @@ internal sealed partial class RunService(
     {
         RunEvent? published = null;
         RunRecord? result;
-        await _write.WaitAsync(cancellationToken);
+        var gate = _runLocks[(StringComparer.Ordinal.GetHashCode(id) & int.MaxValue) % _runLocks.Length];
+        await gate.WaitAsync(cancellationToken);
         try
         {
             var current = _active.TryGetValue(id, out var live) ? live : await store.GetAsync(id, cancellationToken);
@@ -265,12 +332,18 @@ internal sealed partial class RunService(
         }
         finally
         {
-            _write.Release();
+            gate.Release();
         }
 
         if (published is not null)
         {
             hub.Publish(published);
+            webhooks.Notify(result, published.Type);
+        }
+
+        if (result.Status.IsTerminal())
+        {
+            inputs.Release(result.Inputs);
         }
 
         return result;
@@ -307,7 +380,15 @@ internal sealed partial class RunService(
         }
     }
 
-    public void Dispose() => _write.Dispose();
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        foreach (var gate in _runLocks)
+        {
+            gate.Dispose();
+        }
+    }
 
     private static string Serialize(object? data) => JsonSerializer.Serialize(data, Json);
 

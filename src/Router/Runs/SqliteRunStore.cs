@@ -1,27 +1,41 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Threading.Channels;
 using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Inputs;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace ComfyOperator.Router.Runs;
 
 /// <summary>
-/// The run store on one SQLite file (WAL). One connection, one writer at a time: SQLite serialises
-/// writers anyway, and a single connection keeps statements cheap. Times are stored as Unix
-/// milliseconds so the same schema works on PostgreSQL (bigint).
+/// The run store on one SQLite file (WAL, synchronous=NORMAL). One connection. Inserts and updates
+/// go through one writer that commits whatever has queued up meanwhile in a single transaction
+/// (group commit) with prepared, reused statements; each caller's task completes only after the
+/// commit that holds its write, so a 202 is never answered for a run that is not stored. Times are
+/// stored as Unix milliseconds so the same schema works on PostgreSQL (bigint).
 /// </summary>
 internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
 {
+    /// <summary>Most writes committed in one transaction.</summary>
+    private const int MaxBatch = 512;
+
     private const string Columns =
         "seq, id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure, outputs, " +
-        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq";
+        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly string _path;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stopping = new();
     private SqliteConnection? _connection;
+    private Task? _writer;
+    private SqliteCommand? _insertRun;
+    private SqliteCommand? _insertEvent;
+    private SqliteCommand? _updateRun;
+    private SqliteCommand? _selectByKey;
 
     public SqliteRunStore(IOptions<RouterOptions> options)
         : this(options.Value.ResolvedDatabasePath)
@@ -74,7 +88,9 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                     dispatched_at INTEGER NULL,
                     started_at INTEGER NULL,
                     finished_at INTEGER NULL,
-                    last_event_seq INTEGER NOT NULL);
+                    last_event_seq INTEGER NOT NULL,
+                    inputs TEXT NULL,
+                    webhook TEXT NULL);
                 CREATE INDEX IF NOT EXISTS runs_status_seq ON runs (status, seq);
                 CREATE TABLE IF NOT EXISTS run_events (
                     run_id TEXT NOT NULL,
@@ -84,7 +100,11 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                     at INTEGER NOT NULL,
                     PRIMARY KEY (run_id, seq));
                 """, cancellationToken);
+            await AddColumnIfMissingAsync(connection, "inputs", cancellationToken);
+            await AddColumnIfMissingAsync(connection, "webhook", cancellationToken);
             _connection = connection;
+            PrepareStatements(connection);
+            _writer = Task.Run(() => WriteLoopAsync(_stopping.Token), CancellationToken.None);
         }
         finally
         {
@@ -92,50 +112,11 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
         }
     }
 
-    public async Task<(RunRecord Run, bool Created)> InsertAsync(RunRecord run, RunEvent firstEvent, CancellationToken cancellationToken)
+    public Task<(RunRecord Run, bool Created)> InsertAsync(RunRecord run, RunEvent firstEvent, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            var connection = Connection;
-            if (run.IdempotencyKey is not null)
-            {
-                var existing = await QuerySingleAsync(connection, "idempotency_key = $key", cmd => cmd.Parameters.AddWithValue("$key", run.IdempotencyKey), cancellationToken);
-                if (existing is not null)
-                {
-                    return (existing, false);
-                }
-            }
-
-            using var transaction = connection.BeginTransaction();
-            using (var insert = connection.CreateCommand())
-            {
-                insert.Transaction = transaction;
-                insert.CommandText = """
-                    INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
-                                      outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq)
-                    VALUES ($id, $status, $priority, $key, $workflow, $metadata, $attempts, $worker, $prompt, $reason, $failure,
-                            $outputs, $cancel, $queued, $dispatched, $started, $finished, $last)
-                    RETURNING seq;
-                    """;
-                BindRun(insert, run);
-                insert.Parameters.AddWithValue("$priority", run.Priority);
-                insert.Parameters.AddWithValue("$key", (object?)run.IdempotencyKey ?? DBNull.Value);
-                insert.Parameters.AddWithValue("$workflow", run.Workflow);
-                insert.Parameters.AddWithValue("$metadata", (object?)run.Metadata ?? DBNull.Value);
-                insert.Parameters.AddWithValue("$queued", run.QueuedAt.ToUnixTimeMilliseconds());
-                var sequence = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
-                run = run with { Sequence = sequence };
-            }
-
-            await InsertEventAsync(connection, transaction, firstEvent, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return (run, true);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        var write = new PendingInsert(run, firstEvent);
+        Enqueue(write);
+        return write.Done.Task.WaitAsync(cancellationToken);
     }
 
     public async Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken)
@@ -198,37 +179,11 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
         }
     }
 
-    public async Task UpdateAsync(RunRecord run, RunEvent? runEvent, CancellationToken cancellationToken)
+    public Task UpdateAsync(RunRecord run, RunEvent? runEvent, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            var connection = Connection;
-            using var transaction = connection.BeginTransaction();
-            using (var update = connection.CreateCommand())
-            {
-                update.Transaction = transaction;
-                update.CommandText = """
-                    UPDATE runs SET status = $status, attempts = $attempts, worker = $worker, prompt_id = $prompt, reason = $reason,
-                        failure = $failure, outputs = $outputs, cancel_requested = $cancel, dispatched_at = $dispatched,
-                        started_at = $started, finished_at = $finished, last_event_seq = $last
-                    WHERE id = $id;
-                    """;
-                BindRun(update, run);
-                await update.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            if (runEvent is not null)
-            {
-                await InsertEventAsync(connection, transaction, runEvent, cancellationToken);
-            }
-
-            await transaction.CommitAsync(cancellationToken);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        var write = new PendingUpdate(run, runEvent);
+        Enqueue(write);
+        return write.Done.Task.WaitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<RunEvent>> GetEventsAsync(string runId, long afterSequence, CancellationToken cancellationToken)
@@ -322,22 +277,228 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _connection?.Dispose();
-        _connection = null;
-        _gate.Dispose();
-    }
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     public async ValueTask DisposeAsync()
     {
+        _writes.Writer.TryComplete();
+        if (_writer is not null)
+        {
+            // Queued writes are committed before the connection closes.
+            await _writer;
+            _writer = null;
+        }
+
+        await _stopping.CancelAsync();
+        foreach (var command in (SqliteCommand?[])[_insertRun, _insertEvent, _updateRun, _selectByKey])
+        {
+            command?.Dispose();
+        }
+
         if (_connection is not null)
         {
             await _connection.DisposeAsync();
             _connection = null;
         }
 
+        _stopping.Dispose();
         _gate.Dispose();
+    }
+
+    private void Enqueue(PendingWrite write)
+    {
+        _ = Connection;
+        ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(write), this);
+    }
+
+    private void PrepareStatements(SqliteConnection connection)
+    {
+        _insertRun = connection.CreateCommand();
+        _insertRun.CommandText = """
+            INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
+                              outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook)
+            VALUES ($id, $status, $priority, $key, $workflow, $metadata, $attempts, $worker, $prompt, $reason, $failure,
+                    $outputs, $cancel, $queued, $dispatched, $started, $finished, $last, $inputs, $webhook)
+            RETURNING seq;
+            """;
+        _insertEvent = connection.CreateCommand();
+        _insertEvent.CommandText = "INSERT INTO run_events (run_id, seq, type, data, at) VALUES ($id, $seq, $type, $data, $at)";
+        _updateRun = connection.CreateCommand();
+        _updateRun.CommandText = """
+            UPDATE runs SET status = $status, attempts = $attempts, worker = $worker, prompt_id = $prompt, reason = $reason,
+                failure = $failure, outputs = $outputs, cancel_requested = $cancel, dispatched_at = $dispatched,
+                started_at = $started, finished_at = $finished, last_event_seq = $last, inputs = $inputs
+            WHERE id = $id;
+            """;
+        _selectByKey = connection.CreateCommand();
+        _selectByKey.CommandText = $"SELECT {Columns} FROM runs WHERE idempotency_key = $key";
+    }
+
+    /// <summary>The single writer: one transaction for everything queued since the last commit.</summary>
+    private async Task WriteLoopAsync(CancellationToken cancellationToken)
+    {
+        var batch = new List<PendingWrite>(MaxBatch);
+        var reader = _writes.Reader;
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && reader.TryRead(out var write))
+            {
+                batch.Add(write);
+            }
+
+            await _gate.WaitAsync(CancellationToken.None);
+            try
+            {
+                try
+                {
+                    await CommitAsync(batch, cancellationToken);
+                }
+                catch (SqliteException)
+                {
+                    // One bad write must not fail the others: commit them one by one to find it.
+                    foreach (var write in batch)
+                    {
+                        try
+                        {
+                            await CommitAsync([write], cancellationToken);
+                        }
+                        catch (SqliteException ex)
+                        {
+                            write.Fail(ex);
+                        }
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+            {
+                foreach (var write in batch)
+                {
+                    write.Fail(ex);
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+    }
+
+    private async Task CommitAsync(IReadOnlyList<PendingWrite> batch, CancellationToken cancellationToken)
+    {
+        var connection = Connection;
+        var results = new object?[batch.Count];
+        using (var transaction = connection.BeginTransaction())
+        {
+            for (var i = 0; i < batch.Count; i++)
+            {
+                results[i] = batch[i] switch
+                {
+                    PendingInsert insert => await InsertInTransactionAsync(transaction, insert.Run, insert.Event, cancellationToken),
+                    PendingUpdate update => await UpdateInTransactionAsync(transaction, update.Run, update.Event, cancellationToken),
+                    _ => null,
+                };
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].Complete(results[i]);
+        }
+    }
+
+    private async Task<(RunRecord Run, bool Created)> InsertInTransactionAsync(SqliteTransaction transaction, RunRecord run, RunEvent firstEvent, CancellationToken cancellationToken)
+    {
+        if (run.IdempotencyKey is not null)
+        {
+            var select = _selectByKey!;
+            select.Transaction = transaction;
+            select.Parameters.Clear();
+            select.Parameters.AddWithValue("$key", run.IdempotencyKey);
+            var existing = await ReadRunsAsync(select, cancellationToken);
+            if (existing.Count > 0)
+            {
+                return (existing[0], false);
+            }
+        }
+
+        var insert = _insertRun!;
+        insert.Transaction = transaction;
+        insert.Parameters.Clear();
+        BindRun(insert, run);
+        insert.Parameters.AddWithValue("$priority", run.Priority);
+        insert.Parameters.AddWithValue("$key", (object?)run.IdempotencyKey ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$workflow", run.Workflow);
+        insert.Parameters.AddWithValue("$metadata", (object?)run.Metadata ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$queued", run.QueuedAt.ToUnixTimeMilliseconds());
+        insert.Parameters.AddWithValue("$webhook", run.Webhook is null ? DBNull.Value : JsonSerializer.Serialize(run.Webhook, Json));
+        var sequence = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
+        await InsertEventAsync(transaction, firstEvent, cancellationToken);
+        return (run with { Sequence = sequence }, true);
+    }
+
+    private async Task<bool> UpdateInTransactionAsync(SqliteTransaction transaction, RunRecord run, RunEvent? runEvent, CancellationToken cancellationToken)
+    {
+        var update = _updateRun!;
+        update.Transaction = transaction;
+        update.Parameters.Clear();
+        BindRun(update, run);
+        await update.ExecuteNonQueryAsync(cancellationToken);
+        if (runEvent is not null)
+        {
+            await InsertEventAsync(transaction, runEvent, cancellationToken);
+        }
+
+        return true;
+    }
+
+    private async Task InsertEventAsync(SqliteTransaction transaction, RunEvent runEvent, CancellationToken cancellationToken)
+    {
+        var command = _insertEvent!;
+        command.Transaction = transaction;
+        command.Parameters.Clear();
+        command.Parameters.AddWithValue("$id", runEvent.RunId);
+        command.Parameters.AddWithValue("$seq", runEvent.Sequence);
+        command.Parameters.AddWithValue("$type", runEvent.Type);
+        command.Parameters.AddWithValue("$data", runEvent.Data);
+        command.Parameters.AddWithValue("$at", runEvent.At.ToUnixTimeMilliseconds());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A write waiting for the writer.</summary>
+    private abstract class PendingWrite
+    {
+        public abstract void Complete(object? result);
+
+        public abstract void Fail(Exception error);
+    }
+
+    private sealed class PendingInsert(RunRecord run, RunEvent firstEvent) : PendingWrite
+    {
+        public RunRecord Run { get; } = run;
+
+        public RunEvent Event { get; } = firstEvent;
+
+        public TaskCompletionSource<(RunRecord Run, bool Created)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void Complete(object? result) => Done.TrySetResult(((RunRecord, bool))result!);
+
+        public override void Fail(Exception error) => Done.TrySetException(error);
+    }
+
+    private sealed class PendingUpdate(RunRecord run, RunEvent? runEvent) : PendingWrite
+    {
+        public RunRecord Run { get; } = run;
+
+        public RunEvent? Event { get; } = runEvent;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override void Complete(object? result) => Done.TrySetResult();
+
+        public override void Fail(Exception error) => Done.TrySetException(error);
     }
 
     private SqliteConnection Connection => _connection ?? throw new InvalidOperationException("The run store is not initialized.");
@@ -357,22 +518,22 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
         command.Parameters.AddWithValue("$started", Millis(run.StartedAt));
         command.Parameters.AddWithValue("$finished", Millis(run.FinishedAt));
         command.Parameters.AddWithValue("$last", run.LastEventSequence);
+        command.Parameters.AddWithValue("$inputs", run.Inputs.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(run.Inputs, Json));
+    }
+
+    private static async Task AddColumnIfMissingAsync(SqliteConnection connection, string column, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = $name";
+        command.Parameters.AddWithValue("$name", column);
+        if ((long)(await command.ExecuteScalarAsync(cancellationToken))! == 0)
+        {
+            // A database written by an older router: the column is nullable, old rows read as "none".
+            await ExecuteAsync(connection, $"ALTER TABLE runs ADD COLUMN {column} TEXT NULL", cancellationToken);
+        }
     }
 
     private static object Millis(DateTimeOffset? value) => value is null ? DBNull.Value : value.Value.ToUnixTimeMilliseconds();
-
-    private static async Task InsertEventAsync(SqliteConnection connection, SqliteTransaction transaction, RunEvent runEvent, CancellationToken cancellationToken)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "INSERT INTO run_events (run_id, seq, type, data, at) VALUES ($id, $seq, $type, $data, $at)";
-        command.Parameters.AddWithValue("$id", runEvent.RunId);
-        command.Parameters.AddWithValue("$seq", runEvent.Sequence);
-        command.Parameters.AddWithValue("$type", runEvent.Type);
-        command.Parameters.AddWithValue("$data", runEvent.Data);
-        command.Parameters.AddWithValue("$at", runEvent.At.ToUnixTimeMilliseconds());
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
 
     private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
     {
@@ -422,6 +583,8 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                 StartedAt = ReadTime(reader, 16),
                 FinishedAt = ReadTime(reader, 17),
                 LastEventSequence = reader.GetInt64(18),
+                Inputs = reader.IsDBNull(19) ? [] : JsonSerializer.Deserialize<List<RunInput>>(reader.GetString(19), Json) ?? [],
+                Webhook = reader.IsDBNull(20) ? null : JsonSerializer.Deserialize<RunWebhook>(reader.GetString(20), Json),
             });
         }
 

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Inputs;
+using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
@@ -24,6 +26,9 @@ internal sealed partial class Dispatcher(
     IOutputStore outputs,
     RunRecovery recovery,
     AbandonedPrompts abandoned,
+    IRunInputResolver inputs,
+    CheckpointTracker checkpoints,
+    RouterMetrics metrics,
     HealthProber prober,
     IOptions<RouterOptions> options,
     TimeProvider time,
@@ -33,6 +38,9 @@ internal sealed partial class Dispatcher(
     private readonly ILogger _logger = loggers.CreateLogger<Dispatcher>();
     private readonly ConcurrentDictionary<string, RunAttempt> _attempts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, byte> _running = new();
+    private AttemptServices? _services;
+
+    private AttemptServices Services => _services ??= new AttemptServices(runs, outputs, inputs, abandoned, checkpoints, metrics, _options, time, _logger);
 
     public void RequestCancel(string runId)
     {
@@ -132,7 +140,7 @@ internal sealed partial class Dispatcher(
                 return;
             }
 
-            var attempt = new RunAttempt(run, worker, session!, runs, outputs, abandoned, _options, time, _logger);
+            var attempt = new RunAttempt(run, worker, session!, Services);
             _attempts[run.Id] = attempt;
             try
             {
@@ -186,7 +194,7 @@ internal sealed partial class Dispatcher(
                 return;
             }
 
-            var attempt = new RunAttempt(run, worker, session, runs, outputs, abandoned, _options, time, _logger);
+            var attempt = new RunAttempt(run, worker, session, Services);
             _attempts[run.Id] = attempt;
             try
             {

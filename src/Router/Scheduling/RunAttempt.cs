@@ -4,6 +4,7 @@ using ComfyOperator.Comfy.Client;
 using ComfyOperator.Comfy.Events;
 using ComfyOperator.Comfy.Sessions;
 using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
@@ -19,19 +20,16 @@ namespace ComfyOperator.Router.Scheduling;
 /// simply stops following: the run stays Dispatching/Running in the store and the next start
 /// reconciles it through the worker's history.
 /// </summary>
-internal sealed partial class RunAttempt(
-    RunRecord run,
-    WorkerState worker,
-    ComfySession session,
-    RunService runs,
-    IOutputStore outputs,
-    AbandonedPrompts abandoned,
-    RouterOptions options,
-    TimeProvider time,
-    ILogger logger)
+internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, ComfySession session, AttemptServices services)
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
 
+    private readonly RunService runs = services.Runs;
+    private readonly IOutputStore outputs = services.Outputs;
+    private readonly AbandonedPrompts abandoned = services.Abandoned;
+    private readonly RouterOptions options = services.Options;
+    private readonly TimeProvider time = services.Time;
+    private readonly ILogger logger = services.Logger;
     private readonly string _promptId = run.PromptId ?? throw new ArgumentException("A dispatched run has a prompt id.", nameof(run));
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _cancelRequested = run.CancelRequested;
@@ -75,6 +73,27 @@ internal sealed partial class RunAttempt(
         {
             await runs.FailAsync(run.Id, _promptId, new RunFailure("invalid_workflow", ex.Message), cancellationToken);
             return;
+        }
+
+        try
+        {
+            await services.Inputs.ApplyAsync(graph, run.Inputs, Client, cancellationToken);
+        }
+        catch (InputRefusedException refused)
+        {
+            await runs.FailAsync(run.Id, _promptId, new RunFailure("input_unavailable", refused.Message, refused.InputName.Split('.') is [_, var node, ..] ? node : null), cancellationToken);
+            return;
+        }
+        catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
+        {
+            worker.ReportPassiveFailure(time.GetUtcNow() + options.PassiveHealthReactivation, $"uploading inputs failed: {ex.Message}");
+            await LostAsync($"uploading inputs to {worker.Name} failed: {ex.Message}", cancellationToken);
+            return;
+        }
+
+        if (services.Checkpoints.Switches(worker.BaseAddress, graph))
+        {
+            services.Metrics.CheckpointSwitched(worker.Name);
         }
 
         LogDispatching(logger, run.Id, worker.Name, _promptId, run.Attempts);
@@ -393,16 +412,32 @@ internal sealed partial class RunAttempt(
                 names.Add(name);
             }
 
+            var storedAs = $"{OutputNames.Sanitize(nodeId)}/{OutputNames.Sanitize(file.Filename)}";
+            ComfyFileContent content;
             try
             {
-                await using var content = await Client.ViewAsync(file, cancellationToken);
-                var size = await outputs.SaveAsync(run.Id, name, content.Content, cancellationToken);
-                produced.Add(new RunOutput(name, nodeId, OutputNames.ContentType(name), size));
+                content = await Client.ViewAsync(file, cancellationToken);
             }
             catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
             {
                 await runs.FailAsync(run.Id, _promptId, new RunFailure("output_unavailable", $"Could not fetch output '{file.Filename}' from {worker.Name}: {ex.Message}", nodeId), cancellationToken);
                 return;
+            }
+
+            await using (content)
+            {
+                try
+                {
+                    // The store retries with backoff (S3 down); the run stays Running meanwhile.
+                    var size = await outputs.SaveAsync(run.Id, storedAs, content.Content, cancellationToken);
+                    produced.Add(new RunOutput(name, nodeId, OutputNames.ContentType(name), size) { StoredAs = storedAs });
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
+                {
+                    services.Metrics.S3UploadFailed();
+                    await runs.FailAsync(run.Id, _promptId, new RunFailure("output-upload", $"Could not store output '{name}' ({ex.GetType().Name}: {ex.Message}); the file is still on {worker.Name}.", nodeId), cancellationToken);
+                    return;
+                }
             }
         }
 

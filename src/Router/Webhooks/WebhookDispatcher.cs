@@ -21,9 +21,11 @@ internal sealed partial class WebhookDispatcher : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<WebhookDispatcher> _logger;
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly Metrics.RouterMetrics? _metrics;
 
-    public WebhookDispatcher(SqliteWebhookStore store, SafeHttpDownloader http, WebhookOptions options, TimeProvider time, ILogger<WebhookDispatcher> logger)
+    public WebhookDispatcher(SqliteWebhookStore store, SafeHttpDownloader http, WebhookOptions options, TimeProvider time, ILogger<WebhookDispatcher> logger, Metrics.RouterMetrics? metrics = null)
     {
+        _metrics = metrics;
         _store = store;
         _http = http;
         _options = options;
@@ -163,6 +165,8 @@ internal sealed partial class WebhookDispatcher : BackgroundService
             next = candidate - delivery.CreatedAt <= _options.RetryWindow ? candidate : null;
             LogFailed(delivery.Event, delivery.RunId, attempt, error ?? "error", next is null);
         }
+
+        _metrics?.WebhookDelivery(delivered ? "delivered" : next is null ? "gave_up" : "failed");
 
         await _store.RecordAttemptAsync(delivery.Id, delivered, _time.GetUtcNow(), next, statusCode, error, cancellationToken);
     }

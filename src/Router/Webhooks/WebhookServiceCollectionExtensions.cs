@@ -18,7 +18,9 @@ internal static class WebhookServiceCollectionExtensions
             sp.GetRequiredService<SafeHttpDownloader>(),
             sp.GetRequiredService<IOptions<WebhookOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<WebhookDispatcher>>()));
+            sp.GetRequiredService<ILogger<WebhookDispatcher>>(),
+            sp.GetRequiredService<Metrics.RouterMetrics>()));
+        services.AddSingleton<RunWebhookNotifier>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         return services;
     }

@@ -95,7 +95,7 @@ public sealed class RouterMetricsTests
         Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
     }
 
-    private static async Task<string> ScrapeAsync(HttpClient client)
+    internal static async Task<string> ScrapeAsync(HttpClient client)
     {
         using var response = await client.GetAsync(new Uri("/metrics", UriKind.Relative));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -103,7 +103,7 @@ public sealed class RouterMetricsTests
     }
 
     /// <summary>The value of the sample line starting with <paramref name="series"/>, or 0 when absent.</summary>
-    private static double Sample(string exposition, string series)
+    internal static double Sample(string exposition, string series)
     {
         foreach (var line in exposition.Split('\n'))
         {

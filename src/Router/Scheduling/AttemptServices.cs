@@ -1,0 +1,21 @@
+using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Inputs;
+using ComfyOperator.Router.Metrics;
+using ComfyOperator.Router.Outputs;
+using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Workers;
+using Microsoft.Extensions.Logging;
+
+namespace ComfyOperator.Router.Scheduling;
+
+/// <summary>What every <see cref="RunAttempt"/> works with, handed over by the dispatcher in one piece.</summary>
+internal sealed record AttemptServices(
+    RunService Runs,
+    IOutputStore Outputs,
+    IRunInputResolver Inputs,
+    AbandonedPrompts Abandoned,
+    CheckpointTracker Checkpoints,
+    RouterMetrics Metrics,
+    RouterOptions Options,
+    TimeProvider Time,
+    ILogger Logger);

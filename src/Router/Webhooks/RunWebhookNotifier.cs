@@ -1,0 +1,61 @@
+using System.Text.Json;
+using ComfyOperator.Router.Api;
+using ComfyOperator.Router.Runs;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Webhooks;
+
+/// <summary>
+/// Turns a run's lifecycle into webhook deliveries: each state change the run's <c>webhook</c> asked
+/// for (default: succeeded, failed, cancelled) is queued in the persisted, signed delivery queue
+/// with the run as <c>GET /v1/runs/{id}</c> shows it.
+/// </summary>
+internal sealed partial class RunWebhookNotifier(WebhookDispatcher dispatcher, IOptions<WebhookOptions> options, ILogger<RunWebhookNotifier> logger)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static string? WebhookEventFor(string runEventType) => runEventType switch
+    {
+        RunEventTypes.Started => WebhookEvents.Started,
+        RunEventTypes.Progress => WebhookEvents.Progress,
+        RunEventTypes.Succeeded => WebhookEvents.Succeeded,
+        RunEventTypes.Failed => WebhookEvents.Failed,
+        RunEventTypes.Cancelled => WebhookEvents.Cancelled,
+        _ => null,
+    };
+
+    /// <summary>Queues the delivery in the background; the caller's state change is already committed.</summary>
+    public void Notify(RunRecord run, string runEventType)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (run.Webhook is not { } hook || WebhookEventFor(runEventType) is not { } type)
+        {
+            return;
+        }
+
+        var wanted = hook.Events.Count > 0 ? hook.Events : options.Value.DefaultEvents;
+        if (!wanted.Contains(type, StringComparer.Ordinal))
+        {
+            return;
+        }
+
+        var payload = JsonSerializer.SerializeToNode(RunResponse.From(run), Json);
+        _ = EnqueueAsync(run.Id, type, hook.Url, payload);
+    }
+
+    private async Task EnqueueAsync(string runId, string type, string url, System.Text.Json.Nodes.JsonNode? payload)
+    {
+        try
+        {
+            await dispatcher.EnqueueAsync(runId, type, url, payload, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is Inputs.InputRefusedException or Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException)
+        {
+            LogEnqueueFailed(type, runId, ex);
+        }
+    }
+
+    [LoggerMessage(EventId = 1901, Level = LogLevel.Warning, Message = "Could not queue webhook {Event} for run {RunId}")]
+    private partial void LogEnqueueFailed(string @event, string runId, Exception exception);
+}
