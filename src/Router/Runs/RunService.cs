@@ -52,6 +52,16 @@ internal sealed partial class RunService(
                 return new SubmitResult(SubmitOutcome.PendingLimitReached, null);
             }
 
+            if (command.Owner is not null && command.OwnerMaxPending > 0 && queue.CountForOwner(command.Owner) >= command.OwnerMaxPending)
+            {
+                return new SubmitResult(SubmitOutcome.OwnerLimitReached, null);
+            }
+
+            if (command.Deployment is not null && command.DeploymentMaxPending is { } perDeployment && queue.CountForDeployment(command.Deployment) >= perDeployment)
+            {
+                return new SubmitResult(SubmitOutcome.DeploymentLimitReached, null);
+            }
+
             var now = time.GetUtcNow();
             var run = new RunRecord
             {
@@ -61,6 +71,8 @@ internal sealed partial class RunService(
                 IdempotencyKey = command.IdempotencyKey,
                 Workflow = command.Workflow,
                 Metadata = command.Metadata,
+                Deployment = command.Deployment,
+                Owner = command.Owner,
                 QueuedAt = now,
                 LastEventSequence = 1,
             };
@@ -72,7 +84,7 @@ internal sealed partial class RunService(
             }
 
             _active[stored.Id] = stored;
-            queue.TryEnqueue(new QueuedRun(stored.Id, stored.Priority, stored.Sequence));
+            queue.TryEnqueue(ToQueued(stored));
             hub.Publish(queued);
             return new SubmitResult(SubmitOutcome.Created, stored);
         }
@@ -81,6 +93,9 @@ internal sealed partial class RunService(
             _write.Release();
         }
     }
+
+    private static QueuedRun ToQueued(RunRecord run) =>
+        new(run.Id, run.Priority, run.Sequence) { Owner = run.Owner, Deployment = run.Deployment, Workflow = run.Workflow };
 
     public async Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
         _active.TryGetValue(id, out var run) ? run : await store.GetAsync(id, cancellationToken);
@@ -185,7 +200,7 @@ internal sealed partial class RunService(
                 new { reason, attempt = current.Attempts }), cancellationToken);
         if (run is not null)
         {
-            queue.TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence));
+            queue.TryEnqueue(ToQueued(run));
         }
 
         return run;
@@ -200,7 +215,7 @@ internal sealed partial class RunService(
             _active[run.Id] = run;
             if (run.Status == RunStatus.Queued)
             {
-                queue.TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence));
+                queue.TryEnqueue(ToQueued(run));
             }
             else
             {

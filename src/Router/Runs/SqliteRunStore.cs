@@ -15,7 +15,7 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
 {
     private const string Columns =
         "seq, id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure, outputs, " +
-        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq";
+        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, deployment, owner";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -74,7 +74,9 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                     dispatched_at INTEGER NULL,
                     started_at INTEGER NULL,
                     finished_at INTEGER NULL,
-                    last_event_seq INTEGER NOT NULL);
+                    last_event_seq INTEGER NOT NULL,
+                    deployment TEXT NULL,
+                    owner TEXT NULL);
                 CREATE INDEX IF NOT EXISTS runs_status_seq ON runs (status, seq);
                 CREATE TABLE IF NOT EXISTS run_events (
                     run_id TEXT NOT NULL,
@@ -84,6 +86,8 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                     at INTEGER NOT NULL,
                     PRIMARY KEY (run_id, seq));
                 """, cancellationToken);
+            await AddColumnIfMissingAsync(connection, "deployment", cancellationToken);
+            await AddColumnIfMissingAsync(connection, "owner", cancellationToken);
             _connection = connection;
         }
         finally
@@ -113,9 +117,9 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                 insert.Transaction = transaction;
                 insert.CommandText = """
                     INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
-                                      outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq)
+                                      outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, deployment, owner)
                     VALUES ($id, $status, $priority, $key, $workflow, $metadata, $attempts, $worker, $prompt, $reason, $failure,
-                            $outputs, $cancel, $queued, $dispatched, $started, $finished, $last)
+                            $outputs, $cancel, $queued, $dispatched, $started, $finished, $last, $deployment, $owner)
                     RETURNING seq;
                     """;
                 BindRun(insert, run);
@@ -124,6 +128,8 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                 insert.Parameters.AddWithValue("$workflow", run.Workflow);
                 insert.Parameters.AddWithValue("$metadata", (object?)run.Metadata ?? DBNull.Value);
                 insert.Parameters.AddWithValue("$queued", run.QueuedAt.ToUnixTimeMilliseconds());
+                insert.Parameters.AddWithValue("$deployment", (object?)run.Deployment ?? DBNull.Value);
+                insert.Parameters.AddWithValue("$owner", (object?)run.Owner ?? DBNull.Value);
                 var sequence = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
                 run = run with { Sequence = sequence };
             }
@@ -422,10 +428,24 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                 StartedAt = ReadTime(reader, 16),
                 FinishedAt = ReadTime(reader, 17),
                 LastEventSequence = reader.GetInt64(18),
+                Deployment = reader.IsDBNull(19) ? null : reader.GetString(19),
+                Owner = reader.IsDBNull(20) ? null : reader.GetString(20),
             });
         }
 
         return runs;
+    }
+
+    /// <summary>Databases made before the workflow columns existed get them added (nullable, so old rows stay valid).</summary>
+    private static async Task AddColumnIfMissingAsync(SqliteConnection connection, string column, CancellationToken cancellationToken)
+    {
+        using var check = connection.CreateCommand();
+        check.CommandText = "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = $name";
+        check.Parameters.AddWithValue("$name", column);
+        if ((long)(await check.ExecuteScalarAsync(cancellationToken))! == 0)
+        {
+            await ExecuteAsync(connection, $"ALTER TABLE runs ADD COLUMN {column} TEXT NULL", cancellationToken);
+        }
     }
 
     private static DateTimeOffset? ReadTime(SqliteDataReader reader, int ordinal) =>
