@@ -154,8 +154,10 @@ internal sealed class DispatchQueue
 
                 if (round.TryPlace(candidate.Run, candidate.Requirements, out var worker))
                 {
-                    _reservation = (candidate.Run.RunId, worker);
-                    run = Take(candidate);
+                    var chosen = SwapForLoadedModel(round, candidate, worker);
+                    round.Commit(chosen.Run, chosen.Requirements, worker);
+                    _reservation = (chosen.Run.RunId, worker);
+                    run = Take(chosen);
                     return true;
                 }
             }
@@ -215,7 +217,7 @@ internal sealed class DispatchQueue
                 {
                     var owner = _owners[entry.Owner];
                     owner.Remove(entry);
-                    var updated = entry with { Requirements = requirements };
+                    var updated = new Entry(entry.Run, requirements, entry.Owner) { Skips = entry.Skips };
                     owner.Add(updated);
                     _byId[entry.Run.RunId] = updated;
                 }
@@ -245,6 +247,40 @@ internal sealed class DispatchQueue
         }
 
         previous.TrySetResult();
+    }
+
+    /// <summary>
+    /// Model affinity on the run side: when the chosen worker would have to switch models for this
+    /// run, and the same owner has a run of the same priority for the model the worker has loaded,
+    /// that run goes instead. A run is passed over at most <see cref="MaxAffinitySkips"/> times, so
+    /// FIFO within an owner bends but never starves; fair share between owners is untouched.
+    /// </summary>
+    private Entry SwapForLoadedModel(PlacementRound round, Entry candidate, Nodes.WorkerState worker)
+    {
+        if (!round.UsesAffinity(candidate.Requirements) || candidate.Skips >= MaxAffinitySkips)
+        {
+            return candidate;
+        }
+
+        var loaded = round.LoadedModel(worker);
+        if (loaded is null || string.Equals(loaded, candidate.Requirements.AffinityModel, StringComparison.Ordinal))
+        {
+            return candidate;
+        }
+
+        foreach (var other in _candidates)
+        {
+            if (!ReferenceEquals(other, candidate) && other.Run.Priority == candidate.Run.Priority
+                && string.Equals(other.Owner, candidate.Owner, StringComparison.Ordinal)
+                && string.Equals(other.Requirements.AffinityModel, loaded, StringComparison.Ordinal)
+                && round.IsCompatible(worker, other.Requirements))
+            {
+                candidate.Skips++;
+                return other;
+            }
+        }
+
+        return candidate;
     }
 
     private int Compare(Entry a, Entry b)
@@ -294,7 +330,20 @@ internal sealed class DispatchQueue
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed record Entry(QueuedRun Run, RunRequirements Requirements, string Owner);
+    /// <summary>Times a run may be passed over for one that fits a worker's loaded model.</summary>
+    private const int MaxAffinitySkips = 8;
+
+    private sealed class Entry(QueuedRun run, RunRequirements requirements, string owner)
+    {
+        public QueuedRun Run { get; } = run;
+
+        public RunRequirements Requirements { get; } = requirements;
+
+        public string Owner { get; } = owner;
+
+        /// <summary>Times passed over for a run that fits a worker's loaded model.</summary>
+        public int Skips { get; set; }
+    }
 
     /// <summary>One owner's runs, split by class of requirements, each class in priority then age order.</summary>
     private sealed class OwnerQueue(int weight)

@@ -113,7 +113,7 @@ internal sealed class RunScheduler : IRunPlacer
             }
         }
 
-        return new PlacementRound(eligible, IsCompatible, Choose);
+        return new PlacementRound(eligible, IsCompatible, Choose, Commit, LastModel, UsesAffinity);
     }
 
     /// <summary>Labels match and the worker has the models (asks for a model refresh when only models are missing).</summary>
@@ -196,16 +196,20 @@ internal sealed class RunScheduler : IRunPlacer
         return own is { } n ? Math.Min(n, _router.MaxQueuePerWorker) : _router.MaxQueuePerWorker;
     }
 
-    private WorkerState Choose(QueuedRun run, RunRequirements requirements, IReadOnlyList<WorkerState> candidates)
+    private IPlacementPolicy PolicyFor(RunRequirements requirements) =>
+        requirements.PlacementPolicy is { } name && _policies.TryGetValue(name, out var own) ? own : DefaultPolicy;
+
+    private WorkerState Choose(QueuedRun run, RunRequirements requirements, IReadOnlyList<WorkerState> candidates) =>
+        PolicyFor(requirements).Choose(new PlacementContext(run, requirements, LastModel, _options.AffinityLoadCost), candidates);
+
+    private bool UsesAffinity(RunRequirements requirements) => PolicyFor(requirements) is ModelAffinityPolicy;
+
+    private void Commit(QueuedRun run, RunRequirements requirements, WorkerState worker)
     {
-        var policy = requirements.PlacementPolicy is { } name && _policies.TryGetValue(name, out var own) ? own : DefaultPolicy;
-        var worker = policy.Choose(new PlacementContext(run, requirements, LastModel, _options.AffinityLoadCost), candidates);
         if (requirements.AffinityModel is { } model)
         {
             _lastModel[worker.BaseAddress] = model;
         }
-
-        return worker;
     }
 
     private void ReadEndpoints()

@@ -6,23 +6,26 @@ using Microsoft.Extensions.Options;
 namespace ComfyOperator.Router.Workflows;
 
 /// <summary>Starts the workflow sources: the directory (when set) and the cluster (when enabled).</summary>
-internal sealed class WorkflowStartup(IServiceProvider services, IOptions<WorkflowRoutingOptions> options) : IHostedService
+internal sealed class WorkflowStartup(WorkflowDirectorySource directory, IServiceProvider services, IOptions<WorkflowRoutingOptions> options) : IHostedService
 {
+    private KubernetesNodeSource? _kubernetes;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await services.GetRequiredService<WorkflowDirectorySource>().StartAsync(cancellationToken);
+        await directory.StartAsync(cancellationToken);
         if (options.Value.Kubernetes.Enabled)
         {
-            await services.GetRequiredService<KubernetesNodeSource>().StartAsync(cancellationToken);
+            _kubernetes = services.GetRequiredService<KubernetesNodeSource>();
+            await _kubernetes.StartAsync(cancellationToken);
         }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await services.GetRequiredService<WorkflowDirectorySource>().StopAsync(cancellationToken);
-        if (options.Value.Kubernetes.Enabled)
+        await directory.StopAsync(cancellationToken);
+        if (_kubernetes is not null)
         {
-            await services.GetRequiredService<KubernetesNodeSource>().StopAsync(cancellationToken);
+            await _kubernetes.StopAsync(cancellationToken);
         }
     }
 }
