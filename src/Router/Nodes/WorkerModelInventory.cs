@@ -137,14 +137,20 @@ internal sealed partial class WorkerModelInventory(
                 folders[folder] = new HashSet<string>(files ?? [], StringComparer.Ordinal);
             }
 
-            _sets[worker.BaseAddress] = new ModelSet(folders, time.GetUtcNow(), false);
-            Changed?.Invoke(this, EventArgs.Empty);
+            Record(worker.BaseAddress, folders);
         }
         catch (Exception ex) when (ex is HttpRequestException or ComfyHttpException or TimeoutException or System.Text.Json.JsonException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             LogRefreshFailed(logger, worker.Name, ex.Message);
         }
+    }
+
+    /// <summary>Stores a worker's model lists as read (also how benches and tests seed them).</summary>
+    public void Record(Uri worker, IReadOnlyDictionary<string, IReadOnlySet<string>> folders)
+    {
+        _sets[worker] = new ModelSet(folders, time.GetUtcNow(), false);
+        Changed?.Invoke(this, EventArgs.Empty);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
