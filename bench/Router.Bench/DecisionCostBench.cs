@@ -19,13 +19,14 @@ internal static class DecisionCostBench
 {
     public static void Run(int workerCount, int queued, int decisions)
     {
+        One(PlacementPolicyNames.LeastQueued, 100, 1000, 500, print: false); // JIT warm-up
         foreach (var policy in PlacementPolicyNames.All)
         {
             One(policy, workerCount, queued, decisions);
         }
     }
 
-    private static void One(string policy, int workerCount, int queued, int decisions)
+    private static void One(string policy, int workerCount, int queued, int decisions, bool print = true)
     {
         var source = new FixedSource([.. Enumerable.Range(0, workerCount).Select(i => new NodeEndpoint(
             new Uri($"http://10.{i / 250}.{i % 250}.1:8188/"), "bench")
@@ -90,6 +91,11 @@ internal static class DecisionCostBench
         }
 
         samples.Sort();
+        if (!print)
+        {
+            return;
+        }
+
         Console.WriteLine($"decision: {policy,-18} {workerCount} workers × {queue.Count} queued (50 keys, 3 graphs, 1/7 label-selected): " +
             $"mean {samples.Average():0.0} µs, p50 {Percentiles.Of(samples, 50):0.0} µs, p99 {Percentiles.Of(samples, 99):0.0} µs over {decisions} decisions; " +
             $"enqueue {queued} runs {enqueueMs:0} ms ({enqueueMs * 1000 / queued:0.0} µs/run incl. graph parse)");

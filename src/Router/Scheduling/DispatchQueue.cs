@@ -143,9 +143,27 @@ internal sealed class DispatchQueue
                 owner.AddHeads(_candidates);
             }
 
-            _candidates.Sort((a, b) => Compare(a, b));
-            foreach (var candidate in _candidates)
+            // Usually the best head can be placed: find it in one pass, sort the rest only when it cannot.
+            var best = 0;
+            for (var i = 1; i < _candidates.Count; i++)
             {
+                if (Compare(_candidates[i], _candidates[best]) < 0)
+                {
+                    best = i;
+                }
+            }
+
+            (_candidates[0], _candidates[best]) = (_candidates[best], _candidates[0]);
+            var sorted = false;
+            for (var index = 0; index < _candidates.Count; index++)
+            {
+                if (index == 1 && !sorted)
+                {
+                    _candidates.Sort(1, _candidates.Count - 1, Comparer<Entry>.Create(Compare));
+                    sorted = true;
+                }
+
+                var candidate = _candidates[index];
                 if (round is null)
                 {
                     run = Take(candidate);
