@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|dispatch|all] [runs]</c>.</summary>
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|dispatch|all|mixed|decision|scheduling] [runs]</c>.</summary>
 internal static class BenchProgram
 {
     public static async Task Main(string[] args)
@@ -19,6 +19,18 @@ internal static class BenchProgram
         if (what is "dispatch" or "all")
         {
             await DispatchBench.RunAsync(Math.Min(runs, 300));
+        }
+
+        // Issue 6 §5: scheduling figures.
+        if (what is "mixed" or "scheduling")
+        {
+            var stepMs = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 50;
+            await MixedWorkloadBench.RunAsync(args.Length > 1 ? runs : 160, TimeSpan.FromMilliseconds(stepMs), steps: 4);
+        }
+
+        if (what is "decision" or "scheduling")
+        {
+            DecisionCostBench.Run(workerCount: 1000, queued: 10_000, decisions: 2000);
         }
     }
 }

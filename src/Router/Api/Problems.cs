@@ -29,6 +29,13 @@ internal static class Problems
     public const string Internal = TypeBase + "internal-error";
     public const string Unavailable = TypeBase + "unavailable";
     public const string InputRefused = TypeBase + "input-refused";
+    public const string KeyLimitReached = TypeBase + "key-pending-limit-reached";
+    public const string WorkflowLimitReached = TypeBase + "workflow-pending-limit-reached";
+    public const string WorkflowNotFound = TypeBase + "workflow-not-found";
+    public const string WorkflowInvalid = TypeBase + "workflow-invalid";
+    public const string WorkflowUnavailable = TypeBase + "workflow-unavailable";
+    public const string InvalidInput = TypeBase + "invalid-input";
+    public const string ModelUnavailable = TypeBase + "model-unavailable";
 
     public static ProblemHttpResult Unauthorized(string detail) =>
         Create(StatusCodes.Status401Unauthorized, NotAuthenticated, "Authentication required", detail);
@@ -64,6 +71,14 @@ internal static class Problems
     public static ProblemHttpResult PendingLimit(int limit) =>
         Create(StatusCodes.Status429TooManyRequests, PendingLimitReached, "Too many pending runs",
             $"{limit} runs are already waiting for a worker (Router:PendingLimit). Retry later.");
+
+    public static ProblemHttpResult KeyLimit(int limit) =>
+        Create(StatusCodes.Status429TooManyRequests, KeyLimitReached, "Too many pending runs for this API key",
+            $"This API key already has {limit} runs waiting for a worker (Router:MaxPendingPerKey). Retry later.");
+
+    public static ProblemHttpResult WorkflowLimit(string workflow, int limit) =>
+        Create(StatusCodes.Status429TooManyRequests, WorkflowLimitReached, "Too many pending runs for this workflow",
+            $"Workflow '{workflow}' already has {limit} runs waiting for a worker (spec.limits.maxPending). Retry later.", "name");
 
     public static ProblemDetails Details(int status, string type, string title, string? detail, string? field = null)
     {

@@ -44,6 +44,7 @@ internal static class RouterEndpoints
         app.MapNodesApi();
         app.MapCacheApi();
         app.MapWebhooksApi();
+        app.MapWorkflowsApi();
         return app;
     }
 }

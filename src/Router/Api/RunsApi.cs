@@ -152,6 +152,15 @@ internal static class RunsApi
                 webhook = parsed;
             }
 
+            // Never send a run that would fail with value_not_in_list: refuse a graph whose models no worker has.
+            if (request.HttpContext.RequestServices.GetService<Scheduling.RunScheduler>() is { } scheduler
+                && scheduler.Readiness(null, Scheduling.RunScheduler.ModelsOf(workflowText)) is { ModelsMissing: true } readiness)
+            {
+                request.HttpContext.Response.Headers.RetryAfter = "30";
+                return TypedResults.Problem(Problems.Details(StatusCodes.Status503ServiceUnavailable, Problems.ModelUnavailable, "No worker has the models the workflow needs",
+                    $"The run cannot be placed: {readiness.Reason}.", "workflow"));
+            }
+
             IReadOnlyList<RunInput> prepared;
             try
             {
@@ -168,12 +177,23 @@ internal static class RunsApi
                 workflowText = graph!.ToJson();
             }
 
-            var result = await runs.SubmitAsync(new SubmitRunCommand(workflowText, priority, key, metadata) { Inputs = prepared, Webhook = webhook }, cancellationToken);
+            var perKey = request.HttpContext.RequestServices.GetService<IOptions<Workflows.WorkflowRoutingOptions>>()?.Value.MaxPendingPerKey ?? 0;
+            var command = new SubmitRunCommand(workflowText, priority, key, metadata)
+            {
+                Inputs = prepared,
+                Webhook = webhook,
+                Owner = RunOwner.Of(request.HttpContext),
+                OwnerMaxPending = perKey,
+            };
+            var result = await runs.SubmitAsync(command, cancellationToken);
             switch (result.Outcome)
             {
                 case SubmitOutcome.PendingLimitReached:
                     request.HttpContext.Response.Headers.RetryAfter = "5";
                     return Problems.PendingLimit(request.HttpContext.RequestServices.GetRequiredService<IOptions<RouterOptions>>().Value.PendingLimit);
+                case SubmitOutcome.OwnerLimitReached:
+                    request.HttpContext.Response.Headers.RetryAfter = "5";
+                    return Problems.KeyLimit(perKey);
                 case SubmitOutcome.Replayed:
                     request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
                     return TypedResults.Ok(RunResponse.From(result.Run!));

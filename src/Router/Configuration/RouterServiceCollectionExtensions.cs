@@ -8,6 +8,7 @@ using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Security;
 using ComfyOperator.Router.Webhooks;
 using ComfyOperator.Router.Workers;
+using ComfyOperator.Router.Workflows;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -79,6 +80,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<Dispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         services.AddRouterMetrics();
+        services.AddComfyWorkflows();
         return services;
     }
 }

@@ -1,4 +1,19 @@
 namespace ComfyOperator.Router.Nodes;
 
-/// <summary>A ComfyUI worker address and where it came from (<c>config</c>, <c>file</c>, later <c>kubernetes</c>).</summary>
-internal sealed record NodeEndpoint(Uri BaseAddress, string Source);
+/// <summary>A ComfyUI worker address and where it came from (<c>config</c>, <c>file</c>, <c>kubernetes</c>).</summary>
+internal sealed record NodeEndpoint(Uri BaseAddress, string Source)
+{
+    private static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Labels workflows select on (a ComfyNode's metadata.labels plus spec.labels); empty for static nodes.</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = NoLabels;
+
+    /// <summary>The node's own queue allowance (ComfyNode spec.maxQueue); null = the router's MaxQueuePerWorker.</summary>
+    public int? MaxQueue { get; init; }
+
+    /// <summary>namespace/name of the ComfyNode, for the Kubernetes source.</summary>
+    public string? ResourceName { get; init; }
+
+    /// <summary>Changes when the node's model set may have changed (e.g. its spec.models or ModelsReady condition).</summary>
+    public string? ModelsVersion { get; init; }
+}

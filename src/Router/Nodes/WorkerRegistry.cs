@@ -10,6 +10,7 @@ internal sealed partial class WorkerRegistry : IDisposable
     private readonly ILogger<WorkerRegistry> _logger;
     private readonly ConcurrentDictionary<Uri, WorkerState> _workers = new();
     private readonly Lock _gate = new();
+    private volatile WorkerState[] _snapshot = [];
 
     public WorkerRegistry(INodeSource source, ILogger<WorkerRegistry> logger)
     {
@@ -22,7 +23,8 @@ internal sealed partial class WorkerRegistry : IDisposable
     /// <summary>Raised after workers were added or removed.</summary>
     public event EventHandler? Changed;
 
-    public IReadOnlyList<WorkerState> Workers => [.. _workers.Values.OrderBy(w => w.BaseAddress.ToString(), StringComparer.Ordinal)];
+    /// <summary>The workers in address order; a snapshot rebuilt only when the set changes (read on every scheduling decision).</summary>
+    public IReadOnlyList<WorkerState> Workers => _snapshot;
 
     public WorkerState? Find(string baseAddress) =>
         Uri.TryCreate(baseAddress, UriKind.Absolute, out var uri) && _workers.TryGetValue(uri, out var worker) ? worker : null;
@@ -57,6 +59,8 @@ internal sealed partial class WorkerRegistry : IDisposable
                     LogAdded(_logger, uri, node.Source);
                 }
             }
+
+            _snapshot = [.. _workers.Values.OrderBy(w => w.BaseAddress.ToString(), StringComparer.Ordinal)];
         }
     }
 

@@ -47,6 +47,12 @@ internal sealed record RunRecord
 
     public DateTimeOffset? FinishedAt { get; init; }
 
+    /// <summary>The workflow (WorkflowDeployment or preset) the run was submitted to; null for a raw graph.</summary>
+    public string? Deployment { get; init; }
+
+    /// <summary>Who submitted it: an API key id (<c>key-</c> + 8 hex of its SHA-256) or <c>user-NAME</c>; fair share is between owners.</summary>
+    public string? Owner { get; init; }
+
     /// <summary>Sequence number of the last event of this run (0 = none yet).</summary>
     public long LastEventSequence { get; init; }
 

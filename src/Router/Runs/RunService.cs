@@ -63,6 +63,16 @@ internal sealed partial class RunService(
                 return new SubmitResult(SubmitOutcome.PendingLimitReached, null);
             }
 
+            if (command.Owner is not null && command.OwnerMaxPending > 0 && queue.CountForOwner(command.Owner) >= command.OwnerMaxPending)
+            {
+                return new SubmitResult(SubmitOutcome.OwnerLimitReached, null);
+            }
+
+            if (command.Deployment is not null && command.DeploymentMaxPending is { } perDeployment && queue.CountForDeployment(command.Deployment) >= perDeployment)
+            {
+                return new SubmitResult(SubmitOutcome.DeploymentLimitReached, null);
+            }
+
             var now = time.GetUtcNow();
             var run = new RunRecord
             {
@@ -72,6 +82,8 @@ internal sealed partial class RunService(
                 IdempotencyKey = command.IdempotencyKey,
                 Workflow = command.Workflow,
                 Metadata = command.Metadata,
+                Deployment = command.Deployment,
+                Owner = command.Owner,
                 QueuedAt = now,
                 LastEventSequence = 1,
                 Inputs = command.Inputs,
@@ -105,7 +117,7 @@ internal sealed partial class RunService(
     {
         if (run.Inputs.All(i => i.FileName is not null))
         {
-            queue.TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence));
+            queue.TryEnqueue(ToQueued(run));
         }
         else
         {
@@ -143,8 +155,11 @@ internal sealed partial class RunService(
             return;
         }
 
-        queue.TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence));
+        queue.TryEnqueue(ToQueued(run));
     }
+
+    private static QueuedRun ToQueued(RunRecord run) =>
+        new(run.Id, run.Priority, run.Sequence) { Owner = run.Owner, Deployment = run.Deployment, Workflow = run.Workflow };
 
     public async Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
         _active.TryGetValue(id, out var run) ? run : await store.GetAsync(id, cancellationToken);
@@ -249,7 +264,7 @@ internal sealed partial class RunService(
                 new { reason, attempt = current.Attempts }), cancellationToken);
         if (run is not null)
         {
-            queue.TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence));
+            queue.TryEnqueue(ToQueued(run));
         }
 
         return run;

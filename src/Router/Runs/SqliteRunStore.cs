@@ -22,7 +22,7 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
 
     private const string Columns =
         "seq, id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure, outputs, " +
-        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook";
+        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -90,7 +90,9 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                     finished_at INTEGER NULL,
                     last_event_seq INTEGER NOT NULL,
                     inputs TEXT NULL,
-                    webhook TEXT NULL);
+                    webhook TEXT NULL,
+                    deployment TEXT NULL,
+                    owner TEXT NULL);
                 CREATE INDEX IF NOT EXISTS runs_status_seq ON runs (status, seq);
                 CREATE TABLE IF NOT EXISTS run_events (
                     run_id TEXT NOT NULL,
@@ -102,6 +104,8 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                 """, cancellationToken);
             await AddColumnIfMissingAsync(connection, "inputs", cancellationToken);
             await AddColumnIfMissingAsync(connection, "webhook", cancellationToken);
+            await AddColumnIfMissingAsync(connection, "deployment", cancellationToken);
+            await AddColumnIfMissingAsync(connection, "owner", cancellationToken);
             _connection = connection;
             PrepareStatements(connection);
             _writer = Task.Run(() => WriteLoopAsync(_stopping.Token), CancellationToken.None);
@@ -316,9 +320,9 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
         _insertRun = connection.CreateCommand();
         _insertRun.CommandText = """
             INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
-                              outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook)
+                              outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner)
             VALUES ($id, $status, $priority, $key, $workflow, $metadata, $attempts, $worker, $prompt, $reason, $failure,
-                    $outputs, $cancel, $queued, $dispatched, $started, $finished, $last, $inputs, $webhook)
+                    $outputs, $cancel, $queued, $dispatched, $started, $finished, $last, $inputs, $webhook, $deployment, $owner)
             RETURNING seq;
             """;
         _insertEvent = connection.CreateCommand();
@@ -434,6 +438,8 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
         insert.Parameters.AddWithValue("$metadata", (object?)run.Metadata ?? DBNull.Value);
         insert.Parameters.AddWithValue("$queued", run.QueuedAt.ToUnixTimeMilliseconds());
         insert.Parameters.AddWithValue("$webhook", run.Webhook is null ? DBNull.Value : JsonSerializer.Serialize(run.Webhook, Json));
+        insert.Parameters.AddWithValue("$deployment", (object?)run.Deployment ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$owner", (object?)run.Owner ?? DBNull.Value);
         var sequence = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
         await InsertEventAsync(transaction, firstEvent, cancellationToken);
         return (run with { Sequence = sequence }, true);
@@ -585,6 +591,8 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                 LastEventSequence = reader.GetInt64(18),
                 Inputs = reader.IsDBNull(19) ? [] : JsonSerializer.Deserialize<List<RunInput>>(reader.GetString(19), Json) ?? [],
                 Webhook = reader.IsDBNull(20) ? null : JsonSerializer.Deserialize<RunWebhook>(reader.GetString(20), Json),
+                Deployment = reader.IsDBNull(21) ? null : reader.GetString(21),
+                Owner = reader.IsDBNull(22) ? null : reader.GetString(22),
             });
         }
 

@@ -5,4 +5,6 @@ internal enum SubmitOutcome
     Created,
     Replayed,
     PendingLimitReached,
+    OwnerLimitReached,
+    DeploymentLimitReached,
 }

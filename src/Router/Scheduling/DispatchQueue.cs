@@ -1,15 +1,36 @@
 namespace ComfyOperator.Router.Scheduling;
 
 /// <summary>
-/// The router's own queue of runs waiting for a worker: higher priority first, then submission
-/// order. In memory only; the run store is the durable copy and refills it on start.
+/// The router's own queue of runs waiting for a worker. Higher priority first; within a priority,
+/// weighted fair share between owners (API keys): the owner that has been served least relative to
+/// its weight goes next, so a flooding key cannot starve a light one; FIFO within an owner. With a
+/// <see cref="IRunPlacer"/>, a run is only taken when some eligible worker can run it (labels,
+/// models), so a run waiting for a model nobody has does not hold up the others. Runs are kept per
+/// owner and per class of requirements: a decision looks at one head per (owner, class).
+/// In memory only; the run store is the durable copy and refills it on start.
 /// </summary>
 internal sealed class DispatchQueue
 {
     private readonly Lock _gate = new();
-    private readonly SortedSet<QueuedRun> _items = new(QueuedRunComparer.Instance);
-    private readonly Dictionary<string, QueuedRun> _byId = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry> _byId = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OwnerQueue> _owners = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _byDeployment = new(StringComparer.Ordinal);
+    private readonly List<Entry> _candidates = [];
     private TaskCompletionSource _changed = NewSignal();
+    private (string RunId, Nodes.WorkerState Worker)? _reservation;
+
+    public DispatchQueue()
+    {
+    }
+
+    public DispatchQueue(IRunPlacer placer)
+    {
+        Placer = placer;
+        placer.Changed += (_, _) => Signal();
+        placer.RequirementsChanged += (_, _) => ResolveAgain();
+    }
+
+    public IRunPlacer? Placer { get; }
 
     public int Count
     {
@@ -17,14 +38,31 @@ internal sealed class DispatchQueue
         {
             lock (_gate)
             {
-                return _items.Count;
+                return _byId.Count;
             }
+        }
+    }
+
+    public int CountForOwner(string owner)
+    {
+        lock (_gate)
+        {
+            return _owners.TryGetValue(owner, out var queue) ? queue.Count : 0;
+        }
+    }
+
+    public int CountForDeployment(string deployment)
+    {
+        lock (_gate)
+        {
+            return _byDeployment.GetValueOrDefault(deployment);
         }
     }
 
     /// <summary>Adds the run unless it is already queued; false when <paramref name="limit"/> is reached.</summary>
     public bool TryEnqueue(QueuedRun run, int limit = int.MaxValue)
     {
+        var requirements = Placer?.Resolve(run) ?? RunRequirements.None;
         lock (_gate)
         {
             if (_byId.ContainsKey(run.RunId))
@@ -32,13 +70,32 @@ internal sealed class DispatchQueue
                 return true;
             }
 
-            if (_items.Count >= limit)
+            if (_byId.Count >= limit)
             {
                 return false;
             }
 
-            _items.Add(run);
-            _byId[run.RunId] = run;
+            var ownerName = run.Owner ?? string.Empty;
+            if (!_owners.TryGetValue(ownerName, out var owner))
+            {
+                owner = new OwnerQueue(Math.Max(1, Placer?.WeightOf(ownerName) ?? 1));
+                _owners[ownerName] = owner;
+            }
+
+            if (owner.Count == 0)
+            {
+                // An owner coming back starts level with the others, not with credit banked while idle.
+                var floor = _owners.Values.Where(o => o.Count > 0).Select(o => o.Served).DefaultIfEmpty(owner.Served).Min();
+                owner.Served = Math.Max(owner.Served, floor);
+            }
+
+            var entry = new Entry(run, requirements, ownerName);
+            owner.Add(entry);
+            _byId[run.RunId] = entry;
+            if (run.Deployment is { } deployment)
+            {
+                _byDeployment[deployment] = _byDeployment.GetValueOrDefault(deployment) + 1;
+            }
         }
 
         Signal();
@@ -49,30 +106,92 @@ internal sealed class DispatchQueue
     {
         lock (_gate)
         {
-            if (!_byId.Remove(runId, out var run))
+            if (!_byId.TryGetValue(runId, out var entry))
             {
                 return false;
             }
 
-            _items.Remove(run);
+            RemoveLocked(entry);
             return true;
         }
     }
 
+    /// <summary>
+    /// Takes the next run: the best head by priority, then fair share, then age, that some eligible
+    /// worker can take (when a placer is set; the chosen worker is kept for <see cref="TakeReservation"/>).
+    /// </summary>
     public bool TryDequeue(out QueuedRun run)
     {
         lock (_gate)
         {
-            if (_items.Count == 0)
+            _reservation = null;
+            run = default!;
+            if (_byId.Count == 0)
             {
-                run = default!;
                 return false;
             }
 
-            run = _items.Min!;
-            _items.Remove(run);
-            _byId.Remove(run.RunId);
-            return true;
+            var round = Placer?.BeginRound();
+            if (round is { EligibleCount: 0 })
+            {
+                return false;
+            }
+
+            _candidates.Clear();
+            foreach (var owner in _owners.Values)
+            {
+                owner.AddHeads(_candidates);
+            }
+
+            // Usually the best head can be placed: find it in one pass, sort the rest only when it cannot.
+            var best = 0;
+            for (var i = 1; i < _candidates.Count; i++)
+            {
+                if (Compare(_candidates[i], _candidates[best]) < 0)
+                {
+                    best = i;
+                }
+            }
+
+            (_candidates[0], _candidates[best]) = (_candidates[best], _candidates[0]);
+            var sorted = false;
+            for (var index = 0; index < _candidates.Count; index++)
+            {
+                if (index == 1 && !sorted)
+                {
+                    _candidates.Sort(1, _candidates.Count - 1, Comparer<Entry>.Create(Compare));
+                    sorted = true;
+                }
+
+                var candidate = _candidates[index];
+                if (round is null)
+                {
+                    run = Take(candidate);
+                    return true;
+                }
+
+                if (round.TryPlace(candidate.Run, candidate.Requirements, out var worker))
+                {
+                    var chosen = SwapForLoadedModel(round, candidate, worker);
+                    round.Commit(chosen.Run, chosen.Requirements, worker);
+                    _reservation = (chosen.Run.RunId, worker);
+                    run = Take(chosen);
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>The worker chosen for the run the last <see cref="TryDequeue"/> returned (once), or null.</summary>
+    public Nodes.WorkerState? TakeReservation(string? runId = null)
+    {
+        lock (_gate)
+        {
+            var reservation = _reservation;
+            _reservation = null;
+            return reservation is { } r && (runId is null || r.RunId == runId) ? r.Worker : null;
         }
     }
 
@@ -82,6 +201,48 @@ internal sealed class DispatchQueue
         {
             return _byId.ContainsKey(runId);
         }
+    }
+
+    /// <summary>The requirements the run was queued with (null when not queued).</summary>
+    public RunRequirements? RequirementsOf(string runId)
+    {
+        lock (_gate)
+        {
+            return _byId.TryGetValue(runId, out var entry) ? entry.Requirements : null;
+        }
+    }
+
+    /// <summary>Works out every queued run's requirements again (workflows changed: new selector, policy, or a deployment that arrived late).</summary>
+    public void ResolveAgain()
+    {
+        if (Placer is null)
+        {
+            return;
+        }
+
+        List<Entry> entries;
+        lock (_gate)
+        {
+            entries = [.. _byId.Values];
+        }
+
+        var resolved = entries.Select(e => (e, Placer.Resolve(e.Run))).ToList();
+        lock (_gate)
+        {
+            foreach (var (entry, requirements) in resolved)
+            {
+                if (_byId.TryGetValue(entry.Run.RunId, out var current) && ReferenceEquals(current, entry) && current.Requirements.Key != requirements.Key)
+                {
+                    var owner = _owners[entry.Owner];
+                    owner.Remove(entry);
+                    var updated = new Entry(entry.Run, requirements, entry.Owner) { Skips = entry.Skips };
+                    owner.Add(updated);
+                    _byId[entry.Run.RunId] = updated;
+                }
+            }
+        }
+
+        Signal();
     }
 
     /// <summary>Completes when something was enqueued (or <see cref="Signal"/> was called) after this call.</summary>
@@ -106,5 +267,145 @@ internal sealed class DispatchQueue
         previous.TrySetResult();
     }
 
+    /// <summary>
+    /// Model affinity on the run side: when the chosen worker would have to switch models for this
+    /// run, and the same owner has a run of the same priority for the model the worker has loaded,
+    /// that run goes instead. A run is passed over at most <see cref="MaxAffinitySkips"/> times, so
+    /// FIFO within an owner bends but never starves; fair share between owners is untouched.
+    /// </summary>
+    private Entry SwapForLoadedModel(PlacementRound round, Entry candidate, Nodes.WorkerState worker)
+    {
+        if (!round.UsesAffinity(candidate.Requirements) || candidate.Skips >= MaxAffinitySkips)
+        {
+            return candidate;
+        }
+
+        var loaded = round.LoadedModel(worker);
+        if (loaded is null || string.Equals(loaded, candidate.Requirements.AffinityModel, StringComparison.Ordinal))
+        {
+            return candidate;
+        }
+
+        foreach (var other in _candidates)
+        {
+            if (!ReferenceEquals(other, candidate) && other.Run.Priority == candidate.Run.Priority
+                && string.Equals(other.Owner, candidate.Owner, StringComparison.Ordinal)
+                && string.Equals(other.Requirements.AffinityModel, loaded, StringComparison.Ordinal)
+                && round.IsCompatible(worker, other.Requirements))
+            {
+                candidate.Skips++;
+                return other;
+            }
+        }
+
+        return candidate;
+    }
+
+    private int Compare(Entry a, Entry b)
+    {
+        var byPriority = b.Run.Priority.CompareTo(a.Run.Priority);
+        if (byPriority != 0)
+        {
+            return byPriority;
+        }
+
+        if (!string.Equals(a.Owner, b.Owner, StringComparison.Ordinal))
+        {
+            var byShare = _owners[a.Owner].Served.CompareTo(_owners[b.Owner].Served);
+            if (byShare != 0)
+            {
+                return byShare;
+            }
+        }
+
+        return QueuedRunComparer.Instance.Compare(a.Run, b.Run);
+    }
+
+    private QueuedRun Take(Entry entry)
+    {
+        var owner = _owners[entry.Owner];
+        owner.Served += 1.0 / owner.Weight;
+        RemoveLocked(entry);
+        return entry.Run;
+    }
+
+    private void RemoveLocked(Entry entry)
+    {
+        _byId.Remove(entry.Run.RunId);
+        _owners[entry.Owner].Remove(entry);
+        if (entry.Run.Deployment is { } deployment && _byDeployment.TryGetValue(deployment, out var count))
+        {
+            if (count <= 1)
+            {
+                _byDeployment.Remove(deployment);
+            }
+            else
+            {
+                _byDeployment[deployment] = count - 1;
+            }
+        }
+    }
+
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Times a run may be passed over for one that fits a worker's loaded model.</summary>
+    private const int MaxAffinitySkips = 8;
+
+    private sealed class Entry(QueuedRun run, RunRequirements requirements, string owner)
+    {
+        public QueuedRun Run { get; } = run;
+
+        public RunRequirements Requirements { get; } = requirements;
+
+        public string Owner { get; } = owner;
+
+        /// <summary>Times passed over for a run that fits a worker's loaded model.</summary>
+        public int Skips { get; set; }
+    }
+
+    /// <summary>One owner's runs, split by class of requirements, each class in priority then age order.</summary>
+    private sealed class OwnerQueue(int weight)
+    {
+        private static readonly IComparer<Entry> Order = Comparer<Entry>.Create((a, b) => QueuedRunComparer.Instance.Compare(a.Run, b.Run));
+        private readonly Dictionary<string, SortedSet<Entry>> _classes = new(StringComparer.Ordinal);
+
+        public int Weight { get; } = weight;
+
+        /// <summary>Runs taken, each counting 1/weight: the fair-share clock.</summary>
+        public double Served { get; set; }
+
+        public int Count { get; private set; }
+
+        public void Add(Entry entry)
+        {
+            if (!_classes.TryGetValue(entry.Requirements.Key, out var set))
+            {
+                set = new SortedSet<Entry>(Order);
+                _classes[entry.Requirements.Key] = set;
+            }
+
+            set.Add(entry);
+            Count++;
+        }
+
+        public void Remove(Entry entry)
+        {
+            if (_classes.TryGetValue(entry.Requirements.Key, out var set) && set.Remove(entry))
+            {
+                Count--;
+                if (set.Count == 0)
+                {
+                    _classes.Remove(entry.Requirements.Key);
+                }
+            }
+        }
+
+        public void AddHeads(List<Entry> heads)
+        {
+            foreach (var set in _classes.Values)
+            {
+                heads.Add(set.Min!);
+            }
+        }
+    }
 }

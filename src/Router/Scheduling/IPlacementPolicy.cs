@@ -8,4 +8,7 @@ internal interface IPlacementPolicy
     string Name { get; }
 
     WorkerState Choose(IReadOnlyList<WorkerState> eligible);
+
+    /// <summary>Picks with the run in view (its models, the workers' loaded models); by default ignores it.</summary>
+    WorkerState Choose(PlacementContext context, IReadOnlyList<WorkerState> eligible) => Choose(eligible);
 }

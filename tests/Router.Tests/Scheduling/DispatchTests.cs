@@ -180,7 +180,7 @@ public sealed class DispatchTests
     {
         await using var cluster = await SimulatedCluster.StartAsync(1);
         var graph = Graphs.Sd15();
-        graph["4"]!["inputs"]!["ckpt_name"] = "missing.safetensors";
+        graph["3"]!["inputs"]!["sampler_name"] = "no_such_sampler";
         using var response = await cluster.Client.PostAsJsonAsync("/v1/runs", Graphs.Body(graph));
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
 
@@ -188,8 +188,8 @@ public sealed class DispatchTests
 
         var error = run.GetProperty("error");
         Assert.Equal("rejected", error.GetProperty("code").GetString());
-        Assert.Contains("missing.safetensors", error.GetProperty("message").GetString(), StringComparison.Ordinal);
-        Assert.Equal("4", error.GetProperty("nodeId").GetString());
+        Assert.Contains("no_such_sampler", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal("3", error.GetProperty("nodeId").GetString());
     }
 
     [Fact]

@@ -54,6 +54,14 @@ internal static class NodeKernels
                 return Out(new SimValue("LATENT", StableHash.Of($"latent:{w}x{h}x{b}"), w, h, b));
             }
 
+            case "VAEEncode":
+            {
+                var images = Images(inputs, "pixels");
+                var first = images.Count > 0 ? images[0] : new SimImage(8, 8, 3, new byte[8 * 8 * 3]);
+                var hash = StableHash.Combine(Val(inputs, "vae").Hash, StableHash.Of(Convert.ToHexString(SHA256.HashData(first.Pixels))));
+                return Out(new SimValue("LATENT", hash, first.Width, first.Height, Math.Max(1, images.Count)));
+            }
+
             case "KSampler":
             case "KSamplerAdvanced":
                 return await SampleAsync(classType, inputs, ctx, cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,31 @@
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace ComfyOperator.Router.Api;
+
+/// <summary>
+/// Who a run belongs to, for fair share and per-key limits: <c>key-</c> + the first 8 hex digits of
+/// the API key's SHA-256 (never the key itself), or <c>user-NAME</c> for Basic auth.
+/// </summary>
+internal static class RunOwner
+{
+    public static string? Of(HttpContext context)
+    {
+        if (AuthenticationHeaderValue.TryParse(context.Request.Headers.Authorization, out var header)
+            && string.Equals(header.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase) && header.Parameter is { Length: > 0 } key)
+        {
+            return KeyId(key);
+        }
+
+        return context.User.Identity?.IsAuthenticated == true && context.User.FindFirstValue(ClaimTypes.Name) is { } name
+            ? "user-" + name
+            : null;
+    }
+
+    /// <summary>The id of an API key as used in <c>Router:KeyWeights</c>: <c>printf %s KEY | sha256sum | cut -c1-8</c>.</summary>
+    public static string KeyId(string key) =>
+        "key-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8];
+}

@@ -1,0 +1,247 @@
+using System.Globalization;
+using ComfyOperator.Entities;
+using ComfyOperator.Kubernetes.Client;
+using ComfyOperator.Kubernetes.Informers;
+using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Router.Workflows;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Nodes;
+
+/// <summary>
+/// Workers and workflows from the cluster: informers on ComfyNode and WorkflowDeployment in the
+/// configured namespaces (or all). A ComfyNode is a worker while it is Ready with an endpoint and
+/// not Offline/Failed; it leaves when deleted or Offline. Its labels (metadata.labels plus
+/// spec.labels) are what workflows select on. WorkflowDeployments go into the workflow catalog.
+/// The router's own WebSocket and probes still decide moment-to-moment health.
+/// </summary>
+internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService, IAsyncDisposable
+{
+    public const string SourceName = "kubernetes";
+
+    private readonly IKubernetesClient _client;
+    private readonly WorkflowCatalog _catalog;
+    private readonly ILogger<KubernetesNodeSource> _logger;
+    private readonly List<Informer<ComfyNode>> _nodes;
+    private readonly List<Informer<WorkflowDeployment>> _workflows;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, string> _configMaps = new(StringComparer.Ordinal);
+    private IReadOnlyList<NodeEndpoint> _current = [];
+    private CancellationTokenSource? _stopping;
+
+    public KubernetesNodeSource(IKubernetesClient client, WorkflowCatalog catalog, IOptions<WorkflowRoutingOptions> options, TimeProvider time, ILoggerFactory loggers)
+    {
+        _client = client;
+        _catalog = catalog;
+        _logger = loggers.CreateLogger<KubernetesNodeSource>();
+        var namespaces = options.Value.Kubernetes.Namespaces.Where(n => !string.IsNullOrWhiteSpace(n)).Distinct(StringComparer.Ordinal).ToList();
+        IReadOnlyList<string?> scopes = namespaces.Count == 0 ? [null] : [.. namespaces];
+        _nodes = [.. scopes.Select(ns => new Informer<ComfyNode>(client, new InformerOptions { Namespace = ns }, loggers.CreateLogger<Informer<ComfyNode>>(), time))];
+        _workflows = [.. scopes.Select(ns => new Informer<WorkflowDeployment>(client, new InformerOptions { Namespace = ns }, loggers.CreateLogger<Informer<WorkflowDeployment>>(), time))];
+        foreach (var informer in _nodes)
+        {
+            informer.Added += _ => RebuildNodes();
+            informer.Updated += (_, _) => RebuildNodes();
+            informer.Deleted += _ => RebuildNodes();
+        }
+
+        foreach (var informer in _workflows)
+        {
+            informer.Added += _ => RebuildWorkflows();
+            informer.Updated += (_, _) => RebuildWorkflows();
+            informer.Deleted += _ => RebuildWorkflows();
+        }
+    }
+
+    public IReadOnlyList<NodeEndpoint> Current
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _current;
+            }
+        }
+    }
+
+    public event EventHandler? Changed;
+
+    public bool HasSynced => _nodes.All(i => i.HasSynced) && _workflows.All(i => i.HasSynced);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _stopping = new CancellationTokenSource();
+        foreach (var informer in _nodes)
+        {
+            informer.Start(_stopping.Token);
+        }
+
+        foreach (var informer in _workflows)
+        {
+            informer.Start(_stopping.Token);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stopping is not null)
+        {
+            await _stopping.CancelAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var informer in _nodes)
+        {
+            await informer.DisposeAsync();
+        }
+
+        foreach (var informer in _workflows)
+        {
+            await informer.DisposeAsync();
+        }
+
+        _stopping?.Dispose();
+    }
+
+    /// <summary>The worker a ComfyNode stands for, or null while it must not take runs.</summary>
+    public static NodeEndpoint? ToEndpoint(ComfyNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var status = node.Status;
+        if (status is null || string.IsNullOrWhiteSpace(status.Endpoint)
+            || status.Phase is ComfyNodePhase.Offline or ComfyNodePhase.Failed
+            || !status.Conditions.IsConditionTrue(ConditionTypes.Ready)
+            || node.Metadata.DeletionTimestamp is not null
+            || !Uri.TryCreate(status.Endpoint.EndsWith('/') ? status.Endpoint : status.Endpoint + "/", UriKind.Absolute, out var uri))
+        {
+            return null;
+        }
+
+        var labels = new Dictionary<string, string>(node.Metadata.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        foreach (var (key, value) in node.Spec?.Labels ?? new Dictionary<string, string>())
+        {
+            labels[key] = value;
+        }
+
+        var models = status.Conditions.FindCondition(ConditionTypes.ModelsReady);
+        var modelFiles = string.Join(',', (node.Spec?.Models ?? []).Select(m => $"{m.Folder}/{m.Filename}"));
+        return new NodeEndpoint(uri, SourceName)
+        {
+            Labels = labels,
+            MaxQueue = node.Spec?.MaxQueue,
+            ResourceName = $"{node.Metadata.NamespaceProperty}/{node.Metadata.Name}",
+            ModelsVersion = string.Create(CultureInfo.InvariantCulture, $"{models?.Status}|{models?.LastTransitionTime?.ToUnixTimeMilliseconds()}|{modelFiles}"),
+        };
+    }
+
+    private void RebuildNodes()
+    {
+        var endpoints = _nodes.SelectMany(i => i.List())
+            .Select(ToEndpoint)
+            .OfType<NodeEndpoint>()
+            .GroupBy(e => e.BaseAddress)
+            .Select(g => g.First())
+            .OrderBy(e => e.BaseAddress.ToString(), StringComparer.Ordinal)
+            .ToList();
+        bool changed;
+        lock (_gate)
+        {
+            changed = !endpoints.SequenceEqual(_current, EndpointComparer.Instance);
+            _current = endpoints;
+        }
+
+        if (changed)
+        {
+            LogNodes(_logger, endpoints.Count);
+            Changed?.Invoke(this, EventArgs.Empty);
+        }
+    }
+
+    private void RebuildWorkflows()
+    {
+        var definitions = new List<WorkflowDefinition>();
+        var missing = new List<(string Namespace, WorkflowRef Ref)>();
+        foreach (var deployment in _workflows.SelectMany(i => i.List()).OrderBy(d => d.Metadata.Name, StringComparer.Ordinal))
+        {
+            var ns = deployment.Metadata.NamespaceProperty ?? "default";
+            definitions.Add(WorkflowDefinitionFactory.Create(deployment, WorkflowSourceNames.Kubernetes, reference =>
+            {
+                lock (_gate)
+                {
+                    if (_configMaps.TryGetValue($"{ns}/{reference.Name}/{reference.Key}", out var text))
+                    {
+                        return text;
+                    }
+                }
+
+                missing.Add((ns, reference));
+                return null;
+            }));
+        }
+
+        _catalog.Replace(WorkflowSourceNames.Kubernetes, definitions);
+        if (missing.Count > 0 && _stopping is { IsCancellationRequested: false } stopping)
+        {
+            _ = LoadConfigMapsAsync(missing, stopping.Token);
+        }
+    }
+
+    /// <summary>Reads the ConfigMaps workflowRefs name, then rebuilds once with them.</summary>
+    private async Task LoadConfigMapsAsync(List<(string Namespace, WorkflowRef Ref)> references, CancellationToken cancellationToken)
+    {
+        var found = false;
+        foreach (var (ns, reference) in references)
+        {
+            try
+            {
+                var map = await _client.ReadNamespacedAsync<ConfigMap>(reference.Name, ns, cancellationToken);
+                if (map.Data?.TryGetValue(reference.Key, out var text) == true)
+                {
+                    lock (_gate)
+                    {
+                        _configMaps[$"{ns}/{reference.Name}/{reference.Key}"] = text;
+                    }
+
+                    found = true;
+                }
+            }
+            catch (KubernetesException ex)
+            {
+                LogConfigMap(_logger, ns, reference.Name, ex.Message);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+
+        if (found)
+        {
+            RebuildWorkflows();
+        }
+    }
+
+    [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Kubernetes source: {Count} ready ComfyNodes")]
+    private static partial void LogNodes(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 2302, Level = LogLevel.Warning, Message = "ConfigMap {Namespace}/{Name} for a workflowRef could not be read: {Error}")]
+    private static partial void LogConfigMap(ILogger logger, string @namespace, string name, string error);
+
+    private sealed class EndpointComparer : IEqualityComparer<NodeEndpoint>
+    {
+        public static EndpointComparer Instance { get; } = new();
+
+        public bool Equals(NodeEndpoint? x, NodeEndpoint? y) =>
+            x is not null && y is not null && x.BaseAddress == y.BaseAddress && x.MaxQueue == y.MaxQueue
+            && string.Equals(x.ModelsVersion, y.ModelsVersion, StringComparison.Ordinal)
+            && x.Labels.Count == y.Labels.Count && x.Labels.All(p => y.Labels.TryGetValue(p.Key, out var v) && v == p.Value);
+
+        public int GetHashCode(NodeEndpoint obj) => obj.BaseAddress.GetHashCode();
+    }
+}

@@ -1,0 +1,24 @@
+namespace ComfyOperator.Router.Scheduling;
+
+/// <summary>
+/// What a worker must offer to take a run: the labels its workflow selects on and the model files
+/// its graph loads; plus the checkpoint/unet it will load (for model affinity) and the workflow's own
+/// placement policy. Runs with equal requirements share a <see cref="Key"/> and are placed as a class.
+/// </summary>
+internal sealed record RunRequirements
+{
+    public static RunRequirements None { get; } = new() { Key = string.Empty };
+
+    public required string Key { get; init; }
+
+    public string? Deployment { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Selector { get; init; }
+
+    public IReadOnlyList<ModelRequirement> Models { get; init; } = [];
+
+    /// <summary>The checkpoint or diffusion model the run loads first; null when it loads none.</summary>
+    public string? AffinityModel { get; init; }
+
+    public string? PlacementPolicy { get; init; }
+}

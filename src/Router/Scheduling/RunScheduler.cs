@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using ComfyOperator.Comfy.Workflows;
+using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Workflows;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Scheduling;
+
+/// <summary>
+/// Model- and label-aware placement. A worker is eligible for a run when it is healthy, connected,
+/// under its queue allowance (its own maxQueue, at most the router's), carries the labels the run's
+/// workflow selects on, and is known to have every model file the graph loads. Among those the
+/// run's policy (the workflow's, else the router's) picks one; the checkpoint/unet it will load is
+/// remembered per worker for model affinity.
+/// </summary>
+internal sealed class RunScheduler : IRunPlacer
+{
+    private readonly WorkerRegistry _registry;
+    private readonly INodeSource _source;
+    private readonly WorkerModelInventory _inventory;
+    private readonly WorkflowCatalog _catalog;
+    private readonly RouterOptions _router;
+    private readonly WorkflowRoutingOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Func<WorkerState, bool> _isConnected;
+    private readonly Dictionary<string, IPlacementPolicy> _policies = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<Uri, string> _lastModel = new();
+    private volatile Dictionary<Uri, NodeEndpoint> _endpoints = [];
+
+    public RunScheduler(
+        WorkerRegistry registry,
+        INodeSource source,
+        WorkerModelInventory inventory,
+        WorkflowCatalog catalog,
+        IOptions<RouterOptions> router,
+        IOptions<WorkflowRoutingOptions> options,
+        TimeProvider time,
+        Func<WorkerState, bool> isConnected)
+    {
+        _registry = registry;
+        _source = source;
+        _inventory = inventory;
+        _catalog = catalog;
+        _router = router.Value;
+        _options = options.Value;
+        _time = time;
+        _isConnected = isConnected;
+        foreach (var name in PlacementPolicyNames.All)
+        {
+            _policies[name] = PlacementPolicyFactory.Create(name);
+        }
+
+        DefaultPolicy = _policies[_router.PlacementPolicy];
+        ReadEndpoints();
+        source.Changed += (_, _) => ReadEndpoints();
+        registry.Changed += (_, _) => Changed?.Invoke(this, EventArgs.Empty);
+        inventory.Changed += (_, _) => Changed?.Invoke(this, EventArgs.Empty);
+        catalog.Changed += (_, _) =>
+        {
+            RequirementsChanged?.Invoke(this, EventArgs.Empty);
+            Changed?.Invoke(this, EventArgs.Empty);
+        };
+    }
+
+    public event EventHandler? Changed;
+
+    public event EventHandler? RequirementsChanged;
+
+    public IPlacementPolicy DefaultPolicy { get; }
+
+    public int WeightOf(string owner) => _options.KeyWeights.TryGetValue(owner, out var weight) ? weight : 1;
+
+    /// <summary>The checkpoint/unet the worker's last placed run loads, or null.</summary>
+    public string? LastModel(WorkerState worker) => _lastModel.GetValueOrDefault(worker.BaseAddress);
+
+    public RunRequirements Resolve(QueuedRun run)
+    {
+        var workflow = run.Deployment is null ? null : _catalog.Find(run.Deployment);
+        var models = run.Workflow is null ? [] : ModelsOf(run.Workflow);
+        foreach (var folder in models.Select(m => m.Folder).Distinct(StringComparer.Ordinal))
+        {
+            _inventory.Track(folder);
+        }
+
+        var selector = workflow?.Selector;
+        var affinity = models.FirstOrDefault(m => m.Folder is "checkpoints" or "diffusion_models")?.ToString();
+        var key = string.Join('|',
+            [run.Deployment ?? string.Empty, workflow?.PlacementPolicy ?? string.Empty,
+             .. (selector ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"),
+             .. models.Select(m => m.ToString()).Order(StringComparer.Ordinal)]);
+        return new RunRequirements
+        {
+            Key = key,
+            Deployment = run.Deployment,
+            Selector = selector,
+            Models = models,
+            AffinityModel = affinity,
+            PlacementPolicy = workflow?.PlacementPolicy,
+        };
+    }
+
+    public PlacementRound BeginRound()
+    {
+        var now = _time.GetUtcNow();
+        var eligible = new List<WorkerState>();
+        foreach (var worker in _registry.Workers)
+        {
+            if (worker.IsEligible(now, AllowanceOf(worker)) && _isConnected(worker))
+            {
+                eligible.Add(worker);
+            }
+        }
+
+        return new PlacementRound(eligible, IsCompatible, Choose, Commit, LastModel, UsesAffinity);
+    }
+
+    /// <summary>Labels match and the worker has the models (asks for a model refresh when only models are missing).</summary>
+    public bool IsCompatible(WorkerState worker, RunRequirements requirements)
+    {
+        if (!LabelsMatch(worker, requirements.Selector))
+        {
+            return false;
+        }
+
+        if (_inventory.Has(worker, requirements.Models))
+        {
+            return true;
+        }
+
+        _inventory.ReportMissing();
+        return false;
+    }
+
+    public bool LabelsMatch(WorkerState worker, IReadOnlyDictionary<string, string>? selector)
+    {
+        if (selector is null || selector.Count == 0)
+        {
+            return true;
+        }
+
+        var labels = _endpoints.TryGetValue(worker.BaseAddress, out var endpoint) ? endpoint.Labels : worker.Endpoint.Labels;
+        foreach (var (key, value) in selector)
+        {
+            if (!labels.TryGetValue(key, out var actual) || !string.Equals(actual, value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Whether a workflow can run now: the healthy workers its selector matches and how many of them
+    /// have its models; with a reason when none can.
+    /// </summary>
+    public WorkflowReadiness Readiness(IReadOnlyDictionary<string, string>? selector, IReadOnlyList<ModelRequirement> models)
+    {
+        var healthy = _registry.Workers.Where(w => !w.Removed && w.ActiveHealth == HealthState.Healthy).ToList();
+        var matching = healthy.Where(w => LabelsMatch(w, selector)).ToList();
+        var ready = matching.Where(w => _inventory.Has(w, models)).ToList();
+        string? reason = null;
+        if (ready.Count == 0)
+        {
+            reason = healthy.Count == 0
+                ? "no worker is healthy"
+                : matching.Count == 0
+                    ? $"none of the {healthy.Count} healthy workers has the labels {string.Join(", ", (selector ?? new Dictionary<string, string>()).Select(p => $"{p.Key}={p.Value}"))}"
+                    : $"none of the {matching.Count} matching workers has {string.Join(", ", models.Where(m => !matching.Any(w => _inventory.Has(w, [m]))).DefaultIfEmpty(models[0]))}"
+                        + (matching.All(_inventory.IsKnown) ? string.Empty : " (some workers' model lists are still being read)");
+        }
+
+        return new WorkflowReadiness(healthy.Count, matching.Count, ready.Count, reason)
+        {
+            ModelsMissing = ready.Count == 0 && matching.Count > 0 && matching.All(_inventory.IsKnown),
+        };
+    }
+
+    public static IReadOnlyList<ModelRequirement> ModelsOf(string workflow)
+    {
+        try
+        {
+            return [.. WorkflowGraph.Parse(workflow).GetModelReferences().Select(r => new ModelRequirement(r.Folder, r.FileName)).Distinct()];
+        }
+        catch (Exception ex) when (ex is WorkflowFormatException or JsonException or InvalidOperationException)
+        {
+            return [];
+        }
+    }
+
+    private int AllowanceOf(WorkerState worker)
+    {
+        var own = _endpoints.TryGetValue(worker.BaseAddress, out var endpoint) ? endpoint.MaxQueue : worker.Endpoint.MaxQueue;
+        return own is { } n ? Math.Min(n, _router.MaxQueuePerWorker) : _router.MaxQueuePerWorker;
+    }
+
+    private IPlacementPolicy PolicyFor(RunRequirements requirements) =>
+        requirements.PlacementPolicy is { } name && _policies.TryGetValue(name, out var own) ? own : DefaultPolicy;
+
+    private WorkerState Choose(QueuedRun run, RunRequirements requirements, IReadOnlyList<WorkerState> candidates) =>
+        PolicyFor(requirements).Choose(new PlacementContext(run, requirements, LastModel, _options.AffinityLoadCost), candidates);
+
+    private bool UsesAffinity(RunRequirements requirements) => PolicyFor(requirements) is ModelAffinityPolicy;
+
+    private void Commit(QueuedRun run, RunRequirements requirements, WorkerState worker)
+    {
+        if (requirements.AffinityModel is { } model)
+        {
+            _lastModel[worker.BaseAddress] = model;
+        }
+    }
+
+    private void ReadEndpoints()
+    {
+        var previous = _endpoints;
+        var current = _source.Current.ToDictionary(n => n.BaseAddress);
+        foreach (var (uri, endpoint) in current)
+        {
+            if (previous.TryGetValue(uri, out var old) && !string.Equals(old.ModelsVersion, endpoint.ModelsVersion, StringComparison.Ordinal))
+            {
+                _inventory.Invalidate(uri);
+            }
+        }
+
+        _endpoints = current;
+        Changed?.Invoke(this, EventArgs.Empty);
+    }
+}

@@ -1,0 +1,57 @@
+using ComfyOperator.Entities;
+using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Router.Nodes;
+
+namespace ComfyOperator.Router.Tests.Nodes;
+
+public sealed class KubernetesNodeSourceTests
+{
+    private static ComfyNode Node(string phase = ComfyNodePhase.Idle, string ready = "True", string? endpoint = "http://10.0.0.7:8188")
+    {
+        var node = new ComfyNode
+        {
+            Metadata = new ObjectMeta { Name = "gpu-a", NamespaceProperty = "ml", Labels = new Dictionary<string, string> { ["pool"] = "a100", ["gpu"] = "meta" } },
+            Spec = new ComfyNodeSpec { MaxQueue = 3, Labels = new Dictionary<string, string> { ["gpu"] = "h100" } },
+            Status = new ComfyNodeStatus
+            {
+                Phase = phase,
+                Endpoint = endpoint,
+                Conditions = [new Condition { Type = ConditionTypes.Ready, Status = ready }],
+            },
+        };
+        return node;
+    }
+
+    [Fact]
+    public void ToEndpoint_ReadyWithEndpoint_IsWorkerWithMergedLabels()
+    {
+        var endpoint = KubernetesNodeSource.ToEndpoint(Node());
+
+        Assert.NotNull(endpoint);
+        Assert.Equal(new Uri("http://10.0.0.7:8188/"), endpoint.BaseAddress);
+        Assert.Equal("kubernetes", endpoint.Source);
+        Assert.Equal("a100", endpoint.Labels["pool"]);
+        Assert.Equal("h100", endpoint.Labels["gpu"]);
+        Assert.Equal(3, endpoint.MaxQueue);
+        Assert.Equal("ml/gpu-a", endpoint.ResourceName);
+    }
+
+    [Theory]
+    [InlineData(ComfyNodePhase.Offline, "True", "http://10.0.0.7:8188")]
+    [InlineData(ComfyNodePhase.Failed, "True", "http://10.0.0.7:8188")]
+    [InlineData(ComfyNodePhase.Starting, "False", "http://10.0.0.7:8188")]
+    [InlineData(ComfyNodePhase.Idle, "True", null)]
+    public void ToEndpoint_NotReadyOfflineOrNoEndpoint_IsNoWorker(string phase, string ready, string? endpoint)
+    {
+        Assert.Null(KubernetesNodeSource.ToEndpoint(Node(phase, ready, endpoint)));
+    }
+
+    [Fact]
+    public void ToEndpoint_Deleting_IsNoWorker()
+    {
+        var node = Node();
+        node.Metadata.DeletionTimestamp = DateTimeOffset.UnixEpoch;
+
+        Assert.Null(KubernetesNodeSource.ToEndpoint(node));
+    }
+}

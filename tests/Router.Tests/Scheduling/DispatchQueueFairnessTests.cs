@@ -1,0 +1,160 @@
+using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Scheduling;
+
+namespace ComfyOperator.Router.Tests.Scheduling;
+
+public sealed class DispatchQueueFairnessTests
+{
+    private static QueuedRun Run(string id, long sequence, string owner, int priority = 0, string? deployment = null) =>
+        new(id, priority, sequence) { Owner = owner, Deployment = deployment };
+
+    private static List<QueuedRun> Drain(DispatchQueue queue, int max = int.MaxValue)
+    {
+        var taken = new List<QueuedRun>();
+        while (taken.Count < max && queue.TryDequeue(out var run))
+        {
+            taken.Add(run);
+        }
+
+        return taken;
+    }
+
+    [Fact]
+    public void TryDequeue_FloodingKeyAndLightKey_LightKeyIsNotStarved()
+    {
+        var queue = new DispatchQueue();
+        var sequence = 0L;
+        for (var i = 0; i < 200; i++)
+        {
+            queue.TryEnqueue(Run($"flood-{i}", ++sequence, "key-flood"));
+        }
+
+        for (var i = 0; i < 10; i++)
+        {
+            queue.TryEnqueue(Run($"light-{i}", ++sequence, "key-light"));
+        }
+
+        var first20 = Drain(queue, 20);
+
+        // Equal weights: the two keys alternate while both have runs waiting, though the light key came last.
+        Assert.Equal(10, first20.Count(r => r.Owner == "key-light"));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"light-{i}"), first20.Where(r => r.Owner == "key-light").Select(r => r.RunId));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"flood-{i}"), first20.Where(r => r.Owner == "key-flood").Select(r => r.RunId));
+    }
+
+    [Fact]
+    public void TryDequeue_Weights_ShareInProportion()
+    {
+        var queue = new DispatchQueue(new FakePlacer(weights: new() { ["key-gold"] = 3 }, placeAll: true));
+        var sequence = 0L;
+        for (var i = 0; i < 100; i++)
+        {
+            queue.TryEnqueue(Run($"gold-{i}", ++sequence, "key-gold"));
+            queue.TryEnqueue(Run($"free-{i}", ++sequence, "key-free"));
+        }
+
+        var first40 = Drain(queue, 40);
+
+        Assert.Equal(30, first40.Count(r => r.Owner == "key-gold"));
+        Assert.Equal(10, first40.Count(r => r.Owner == "key-free"));
+    }
+
+    [Fact]
+    public void TryDequeue_Priorities_HigherFirstThenFifo()
+    {
+        var queue = new DispatchQueue();
+        queue.TryEnqueue(Run("low-1", 1, "a", priority: 0));
+        queue.TryEnqueue(Run("high-1", 2, "a", priority: 5));
+        queue.TryEnqueue(Run("low-2", 3, "a", priority: 0));
+        queue.TryEnqueue(Run("high-2", 4, "a", priority: 5));
+        queue.TryEnqueue(Run("mid", 5, "a", priority: 1));
+
+        Assert.Equal(["high-1", "high-2", "mid", "low-1", "low-2"], Drain(queue).Select(r => r.RunId));
+    }
+
+    [Fact]
+    public void TryDequeue_PriorityBeatsFairShare()
+    {
+        var queue = new DispatchQueue();
+        for (var i = 0; i < 5; i++)
+        {
+            queue.TryEnqueue(Run($"urgent-{i}", i + 1, "a", priority: 10));
+        }
+
+        queue.TryEnqueue(Run("normal", 10, "b"));
+
+        Assert.Equal("normal", Drain(queue).Last().RunId);
+    }
+
+    [Fact]
+    public void TryEnqueue_IdleOwnerReturns_GetsNoBankedCredit()
+    {
+        var queue = new DispatchQueue();
+        var sequence = 0L;
+        queue.TryEnqueue(Run("light-0", ++sequence, "light"));
+        for (var i = 0; i < 50; i++)
+        {
+            queue.TryEnqueue(Run($"busy-{i}", ++sequence, "busy"));
+        }
+
+        Drain(queue, 30);
+        for (var i = 1; i <= 10; i++)
+        {
+            queue.TryEnqueue(Run($"light-{i}", ++sequence, "light"));
+        }
+
+        // light was idle while busy got 29 runs; it does not now get 10 in a row.
+        var next = Drain(queue, 10);
+        Assert.InRange(next.Count(r => r.Owner == "light"), 4, 6);
+    }
+
+    [Fact]
+    public void Counts_PerOwnerAndPerDeployment_TrackEnqueueAndRemove()
+    {
+        var queue = new DispatchQueue();
+        queue.TryEnqueue(Run("1", 1, "k1", deployment: "sd15"));
+        queue.TryEnqueue(Run("2", 2, "k1", deployment: "flux"));
+        queue.TryEnqueue(Run("3", 3, "k2", deployment: "sd15"));
+
+        Assert.Equal((2, 1, 2, 1), (queue.CountForOwner("k1"), queue.CountForOwner("k2"), queue.CountForDeployment("sd15"), queue.CountForDeployment("flux")));
+        queue.TryRemove("1");
+        Assert.Equal((1, 1), (queue.CountForOwner("k1"), queue.CountForDeployment("sd15")));
+    }
+
+    [Fact]
+    public void TryDequeue_RunNoWorkerCanTake_DoesNotHoldUpOthers()
+    {
+        var placer = new FakePlacer(placeAll: false);
+        var queue = new DispatchQueue(placer);
+        queue.TryEnqueue(new QueuedRun("needs-missing", 0, 1) { Owner = "a", Workflow = "missing" });
+        queue.TryEnqueue(new QueuedRun("ok", 0, 2) { Owner = "a", Workflow = "present" });
+
+        Assert.True(queue.TryDequeue(out var run));
+        Assert.Equal("ok", run.RunId);
+        Assert.Same(placer.Worker, queue.TakeReservation("ok"));
+        Assert.False(queue.TryDequeue(out _));
+        Assert.True(queue.Contains("needs-missing"));
+    }
+
+    private sealed class FakePlacer(Dictionary<string, int>? weights = null, bool placeAll = true) : IRunPlacer
+    {
+        public WorkerState Worker { get; } = Healthy("http://w1:8188/");
+
+        public event EventHandler? Changed { add { } remove { } }
+
+        public event EventHandler? RequirementsChanged { add { } remove { } }
+
+        public RunRequirements Resolve(QueuedRun run) => new() { Key = run.Workflow ?? string.Empty };
+
+        public PlacementRound BeginRound() => new([Worker], (_, r) => placeAll || r.Key != "missing", (_, _, candidates) => candidates[0]);
+
+        public int WeightOf(string owner) => weights?.GetValueOrDefault(owner, 1) ?? 1;
+
+        public static WorkerState Healthy(string url)
+        {
+            var worker = new WorkerState(new NodeEndpoint(new Uri(url), "test"));
+            worker.ReportProbeSuccess(DateTimeOffset.UnixEpoch, "0.3", []);
+            return worker;
+        }
+    }
+}
