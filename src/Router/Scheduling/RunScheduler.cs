@@ -182,7 +182,10 @@ internal sealed class RunScheduler : IRunPlacer
     {
         try
         {
-            return [.. WorkflowGraph.Parse(workflow).GetModelReferences().Select(r => new ModelRequirement(r.Folder, r.FileName)).Distinct()];
+            // A model given as a URL, data: URI or cache: reference is brought to the worker by the input resolver, not required of it.
+            return [.. WorkflowGraph.Parse(workflow).GetModelReferences()
+                .Where(r => !Inputs.RunInputResolver.IsProvided(r.FileName))
+                .Select(r => new ModelRequirement(r.Folder, r.FileName)).Distinct()];
         }
         catch (Exception ex) when (ex is WorkflowFormatException or JsonException or InvalidOperationException)
         {
