@@ -1,10 +1,10 @@
-using Xunit.Abstractions;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Router.Tests.Support;
+using Xunit.Abstractions;
 
 namespace ComfyOperator.Router.Tests.Scheduling;
 
