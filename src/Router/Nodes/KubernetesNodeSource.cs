@@ -3,6 +3,7 @@ using ComfyOperator.Entities;
 using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Kubernetes.Informers;
 using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Serialization;
 using ComfyOperator.Router.Workflows;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,8 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
     private readonly Lock _gate = new();
     private readonly Dictionary<string, string> _configMaps = new(StringComparer.Ordinal);
     private IReadOnlyList<NodeEndpoint> _current = [];
+    private string? _workflowFingerprint;
+    private int _configMapsUsed = -1;
     private CancellationTokenSource? _stopping;
 
     public KubernetesNodeSource(IKubernetesClient client, WorkflowCatalog catalog, IOptions<WorkflowRoutingOptions> options, TimeProvider time, ILoggerFactory loggers)
@@ -165,6 +168,25 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
 
     private void RebuildWorkflows()
     {
+        // Status writes (ready counts) change nothing the router serves: only rebuild when a spec,
+        // an annotation, the phase or the validation errors changed.
+        var fingerprint = string.Join('\n', _workflows.SelectMany(i => i.List())
+            .Select(d => $"{d.Metadata.NamespaceProperty}/{d.Metadata.Name}|{d.Metadata.Uid}|{KubernetesJson.Serialize(d.Spec)}|{d.Status?.Phase}|{d.Status?.ValidationErrors?.Count}|"
+                + string.Join(',', (d.Metadata.Annotations ?? new Dictionary<string, string>()).OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}")))
+            .Order(StringComparer.Ordinal));
+        int loaded;
+        lock (_gate)
+        {
+            loaded = _configMaps.Count;
+            if (fingerprint == _workflowFingerprint && loaded == _configMapsUsed)
+            {
+                return;
+            }
+
+            _workflowFingerprint = fingerprint;
+            _configMapsUsed = loaded;
+        }
+
         var definitions = new List<WorkflowDefinition>();
         var missing = new List<(string Namespace, WorkflowRef Ref)>();
         foreach (var deployment in _workflows.SelectMany(i => i.List()).OrderBy(d => d.Metadata.Name, StringComparer.Ordinal))

@@ -226,7 +226,7 @@ internal sealed class DispatchQueue
             entries = [.. _byId.Values];
         }
 
-        var resolved = entries.Select(e => (e, Placer.Resolve(e.Run))).ToList();
+        var resolved = entries.Select(e => (e, Placer.Refresh(e.Run, e.Requirements))).ToList();
         lock (_gate)
         {
             foreach (var (entry, requirements) in resolved)

@@ -12,6 +12,9 @@ internal interface IRunPlacer
     /// <summary>The run's labels, models and policy; called once when the run enters the queue.</summary>
     RunRequirements Resolve(QueuedRun run);
 
+    /// <summary>The run's requirements again after workflows changed; the models (from its graph) do not change.</summary>
+    RunRequirements Refresh(QueuedRun run, RunRequirements previous) => Resolve(run);
+
     /// <summary>A snapshot of the eligible workers for one decision.</summary>
     PlacementRound BeginRound();
 

@@ -75,10 +75,13 @@ internal sealed class RunScheduler : IRunPlacer
     /// <summary>The checkpoint/unet the worker's last placed run loads, or null.</summary>
     public string? LastModel(WorkerState worker) => _lastModel.GetValueOrDefault(worker.BaseAddress);
 
-    public RunRequirements Resolve(QueuedRun run)
+    public RunRequirements Resolve(QueuedRun run) => Build(run, run.Workflow is null ? [] : ModelsOf(run.Workflow));
+
+    public RunRequirements Refresh(QueuedRun run, RunRequirements previous) => Build(run, previous.Models);
+
+    private RunRequirements Build(QueuedRun run, IReadOnlyList<ModelRequirement> models)
     {
         var workflow = run.Deployment is null ? null : _catalog.Find(run.Deployment);
-        var models = run.Workflow is null ? [] : ModelsOf(run.Workflow);
         foreach (var folder in models.Select(m => m.Folder).Distinct(StringComparer.Ordinal))
         {
             _inventory.Track(folder);
