@@ -148,6 +148,21 @@ public sealed class RouterSettingsTests
         Assert.Equal("/etc/comfy-router/auth/api-keys", Property(router, "ApiKeysFile"));
     }
 
+    [Fact]
+    public async Task ChartSettings_KubernetesNodeSource_EnablesTheRouterSourceInTheWatchedNamespaces()
+    {
+        var configuration = RouterConfiguration(await RenderRouterEnvironmentAsync("router: {nodeSource: Kubernetes, watchNamespaces: [gpu-a, gpu-b]}"));
+
+        var workflows = Bind(configuration, "Router", "ComfyOperator.Router.Workflows.WorkflowRoutingOptions", errorOnUnknown: false);
+        var kubernetes = Property(workflows, "Kubernetes")!;
+        Assert.Equal(true, Property(kubernetes, "Enabled"));
+        Assert.Equal(["gpu-a", "gpu-b"], (IEnumerable<string>)Property(kubernetes, "Namespaces")!);
+
+        var staticOnly = RouterConfiguration(await RenderRouterEnvironmentAsync("router: {nodeSource: Static, nodes: [\"http://gpu1:8188\"]}"));
+        var off = Bind(staticOnly, "Router", "ComfyOperator.Router.Workflows.WorkflowRoutingOptions", errorOnUnknown: false);
+        Assert.Equal(false, Property(Property(off, "Kubernetes")!, "Enabled"));
+    }
+
     /// <summary>The router container's environment: the settings ConfigMap (envFrom) plus env entries (valueFrom ones with an empty value).</summary>
     private static async Task<Dictionary<string, string?>> RenderRouterEnvironmentAsync(string values)
     {

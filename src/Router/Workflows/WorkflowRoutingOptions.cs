@@ -6,6 +6,8 @@ namespace ComfyOperator.Router.Workflows;
 /// </summary>
 internal sealed class WorkflowRoutingOptions
 {
+    public const string SectionName = Configuration.RouterOptions.SectionName;
+
     /// <summary>A directory of WorkflowDeployment YAML/JSON files (the same a user would kubectl apply), reloaded on change.</summary>
     public string? WorkflowsDirectory { get; set; }
 
