@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComfyOperator.Router.Tests.Inputs;
 
@@ -95,7 +97,7 @@ public sealed class RunInputsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Restart_QueuedRunWithInput_PinSurvivesAndIsReleasedOnCancel()
+    public async Task Restart_QueuedRunWithInputAndAStalePin_PinsAreExactlyTheRunsAndReleasedOnCancel()
     {
         _files.Files["dog.png"] = TestPng.Create(4, 4, 3);
         await using var cluster = await StartAsync();
@@ -106,6 +108,9 @@ public sealed class RunInputsTests : IAsyncLifetime
         var id = await SubmitAsync(cluster, LoadAndSave(_files.Url("dog.png")));
         await Wait.UntilAsync(async () => (await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/cache")).GetProperty("pinnedFiles").GetInt32() == 1, Deadline, "the input to be cached and pinned");
 
+        // A pin no run owns any more (as a crash between a run's end and its unpin would leave in the index).
+        var fileName = (await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/cache")).GetProperty("entries")[0].GetProperty("fileName").GetString()!;
+        Assert.True(cluster.Router.Services.GetRequiredService<InputCache>().Pin(fileName));
         await cluster.RestartRouterAsync();
 
         var cache = await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/cache");
