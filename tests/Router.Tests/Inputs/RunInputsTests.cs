@@ -122,6 +122,40 @@ public sealed class RunInputsTests : IAsyncLifetime
         Assert.Equal(0, cache.GetProperty("pinnedFiles").GetInt32());
     }
 
+    [Fact]
+    public async Task Submit_LinkVisibility_ImageAndCheckpointUrlsAreSymlinkedIntoTheWorkerFolders()
+    {
+        _files.Files["photo.png"] = TestPng.Create(8, 8, 4);
+        _files.Files["custom.safetensors"] = [1, 2, 3, 4, 5, 6, 7, 8];
+        var cacheDirectory = Path.Combine(Path.GetTempPath(), "router-link-cache-" + Guid.NewGuid().ToString("N"));
+        await using var cluster = await SimulatedCluster.StartAsync(1, settings: new Dictionary<string, string?>
+        {
+            ["Router:Inputs:AllowedNetworks:0"] = "127.0.0.0/8",
+            ["Router:Inputs:Visibility"] = "link",
+            ["Router:Inputs:CacheDirectory"] = cacheDirectory,
+        });
+        var worker = cluster.Workers[0];
+        await cluster.RestartRouterWithAsync(new Dictionary<string, string?>
+        {
+            ["Router:Inputs:WorkerInputDirectory"] = worker.InputDirectory,
+            ["Router:Inputs:WorkerModelsDirectory"] = worker.ModelsDirectory,
+        });
+        var graph = Graphs.Sd15(steps: 2);
+        graph["4"]!["inputs"]!["ckpt_name"] = _files.Url("custom.safetensors");
+        var load = LoadAndSave(_files.Url("photo.png"));
+
+        var withModel = await SubmitAsync(cluster, graph);
+        var withImage = await SubmitAsync(cluster, load);
+        await cluster.WaitForStatusAsync(withModel, "succeeded", Deadline);
+        await cluster.WaitForStatusAsync(withImage, "succeeded", Deadline);
+
+        var model = Assert.Single(Directory.EnumerateFiles(Path.Combine(worker.ModelsDirectory, "checkpoints", "comfy-router")));
+        Assert.StartsWith(cacheDirectory, new FileInfo(model).LinkTarget, StringComparison.Ordinal);
+        var image = Assert.Single(Directory.EnumerateFiles(Path.Combine(worker.InputDirectory, "comfy-router")));
+        Assert.EndsWith(".png", image, StringComparison.Ordinal);
+        Assert.NotNull(new FileInfo(image).LinkTarget);
+    }
+
     private Task<SimulatedCluster> StartAsync() =>
         SimulatedCluster.StartAsync(1, settings: new Dictionary<string, string?>
         {
