@@ -131,12 +131,12 @@ public sealed class RunInputsTests : IAsyncLifetime
         await using var cluster = await SimulatedCluster.StartAsync(1, settings: new Dictionary<string, string?>
         {
             ["Router:Inputs:AllowedNetworks:0"] = "127.0.0.0/8",
-            ["Router:Inputs:Visibility"] = "link",
             ["Router:Inputs:CacheDirectory"] = cacheDirectory,
         });
         var worker = cluster.Workers[0];
         await cluster.RestartRouterWithAsync(new Dictionary<string, string?>
         {
+            ["Router:Inputs:Visibility"] = "link",
             ["Router:Inputs:WorkerInputDirectory"] = worker.InputDirectory,
             ["Router:Inputs:WorkerModelsDirectory"] = worker.ModelsDirectory,
         });
