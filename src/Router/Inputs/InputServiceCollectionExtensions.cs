@@ -16,7 +16,14 @@ internal static class InputServiceCollectionExtensions
                 {
                     inputs.CacheDirectory = Path.Combine(router.Value.DataDirectory, "cache");
                 }
-            });
+            })
+            .Validate(
+                inputs => inputs.Visibility.ToUpperInvariant() is "UPLOAD" or "LINK",
+                "Router:Inputs:Visibility (COMFY_ROUTER__INPUTS__VISIBILITY) must be 'upload' or 'link'.")
+            .Validate(
+                inputs => !inputs.LinksIntoWorkers || (!string.IsNullOrWhiteSpace(inputs.WorkerInputDirectory) && !string.IsNullOrWhiteSpace(inputs.WorkerModelsDirectory)),
+                "Router:Inputs:Visibility=link needs Router:Inputs:WorkerInputDirectory and Router:Inputs:WorkerModelsDirectory (ComfyUI's input and models folders as the router sees them).")
+            .ValidateOnStart();
         services.AddSingleton(sp => new SafeHttpDownloader(sp.GetRequiredService<IOptions<InputCacheOptions>>().Value));
         services.AddSingleton(sp => new InputCache(
             sp.GetRequiredService<IOptions<InputCacheOptions>>().Value,

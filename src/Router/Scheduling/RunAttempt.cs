@@ -24,12 +24,12 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
 
-    private readonly RunService runs = services.Runs;
-    private readonly IOutputStore outputs = services.Outputs;
-    private readonly AbandonedPrompts abandoned = services.Abandoned;
-    private readonly RouterOptions options = services.Options;
-    private readonly TimeProvider time = services.Time;
-    private readonly ILogger logger = services.Logger;
+    private readonly RunService _runs = services.Runs;
+    private readonly IOutputStore _outputs = services.Outputs;
+    private readonly AbandonedPrompts _abandoned = services.Abandoned;
+    private readonly RouterOptions _options = services.Options;
+    private readonly TimeProvider _time = services.Time;
+    private readonly ILogger _logger = services.Logger;
     private readonly string _promptId = run.PromptId ?? throw new ArgumentException("A dispatched run has a prompt id.", nameof(run));
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _cancelRequested = run.CancelRequested;
@@ -60,7 +60,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
     {
         if (_cancelRequested)
         {
-            await runs.MarkCancelledAsync(run.Id, _promptId, "cancelled before dispatch", cancellationToken);
+            await _runs.MarkCancelledAsync(run.Id, _promptId, "cancelled before dispatch", cancellationToken);
             return;
         }
 
@@ -71,7 +71,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
         }
         catch (System.Text.Json.JsonException ex)
         {
-            await runs.FailAsync(run.Id, _promptId, new RunFailure("invalid_workflow", ex.Message), cancellationToken);
+            await _runs.FailAsync(run.Id, _promptId, new RunFailure("invalid_workflow", ex.Message), cancellationToken);
             return;
         }
 
@@ -81,12 +81,12 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
         }
         catch (InputRefusedException refused)
         {
-            await runs.FailAsync(run.Id, _promptId, new RunFailure("input_unavailable", refused.Message, refused.InputName.Split('.') is [_, var node, ..] ? node : null), cancellationToken);
+            await _runs.FailAsync(run.Id, _promptId, new RunFailure("input_unavailable", refused.Message, refused.InputName.Split('.') is [_, var node, ..] ? node : null), cancellationToken);
             return;
         }
         catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
         {
-            worker.ReportPassiveFailure(time.GetUtcNow() + options.PassiveHealthReactivation, $"uploading inputs failed: {ex.Message}");
+            worker.ReportPassiveFailure(_time.GetUtcNow() + _options.PassiveHealthReactivation, $"uploading inputs failed: {ex.Message}");
             await LostAsync($"uploading inputs to {worker.Name} failed: {ex.Message}", cancellationToken);
             return;
         }
@@ -96,7 +96,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
             services.Metrics.CheckpointSwitched(worker.Name);
         }
 
-        LogDispatching(logger, run.Id, worker.Name, _promptId, run.Attempts);
+        LogDispatching(_logger, run.Id, worker.Name, _promptId, run.Attempts);
         var nodeCount = graph.Count;
         var events = Channel.CreateUnbounded<ComfyEvent>(new UnboundedChannelOptions { SingleReader = true });
         using var prompt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -153,10 +153,10 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
         if (queue.Running.Any(i => i.PromptId == _promptId) && !_started)
         {
             _started = true;
-            await runs.MarkRunningAsync(run.Id, _promptId, cancellationToken);
+            await _runs.MarkRunningAsync(run.Id, _promptId, cancellationToken);
         }
 
-        LogResumed(logger, run.Id, worker.Name, _promptId);
+        LogResumed(_logger, run.Id, worker.Name, _promptId);
 
         // The prompt's events go to the previous process's client id: follow it through /history.
         using var followed = session.Follow(_promptId);
@@ -172,9 +172,9 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
     {
         var progress = new ProgressTracker(nodeCount);
         var files = new List<(string NodeId, ComfyFileRef File)>();
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         var lastActivity = now;
-        var runDeadline = (run.StartedAt ?? run.DispatchedAt ?? now) + options.RunTimeout;
+        var runDeadline = (run.StartedAt ?? run.DispatchedAt ?? now) + _options.RunTimeout;
         DateTimeOffset? interruptDeadline = null;
         if (_started)
         {
@@ -197,7 +197,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
             if (_cancelRequested && _interruptReason is null)
             {
                 _interruptReason = "cancel";
-                interruptDeadline = time.GetUtcNow() + options.InterruptTimeout;
+                interruptDeadline = _time.GetUtcNow() + _options.InterruptTimeout;
                 if (await TryStopOnWorkerAsync(cancellationToken) is { } stopped)
                 {
                     if (stopped.History is not null)
@@ -206,7 +206,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
                     }
                     else
                     {
-                        await runs.MarkCancelledAsync(run.Id, _promptId, "cancelled by request; removed from the worker's queue", cancellationToken);
+                        await _runs.MarkCancelledAsync(run.Id, _promptId, "cancelled by request; removed from the worker's queue", cancellationToken);
                     }
 
                     return;
@@ -215,7 +215,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
 
             // Events first: a completed prompt's last events are handled before its completion.
             var next = await NextAsync(events, completion, cancellationToken);
-            now = time.GetUtcNow();
+            now = _time.GetUtcNow();
             if (next is not null)
             {
                 lastActivity = now;
@@ -231,30 +231,30 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
             if (_interruptReason is null && now >= runDeadline)
             {
                 _interruptReason = "timeout";
-                interruptDeadline = now + options.InterruptTimeout;
-                LogTimedOut(logger, run.Id, worker.Name);
+                interruptDeadline = now + _options.InterruptTimeout;
+                LogTimedOut(_logger, run.Id, worker.Name);
                 await TryStopOnWorkerAsync(cancellationToken);
             }
 
             if (interruptDeadline is { } deadline && now >= deadline)
             {
                 var message = _interruptReason == "cancel"
-                    ? $"The worker did not confirm the cancel within {options.InterruptTimeout.TotalSeconds:0.#}s."
-                    : $"The run exceeded Router:RunTimeout ({options.RunTimeout}) and the worker did not confirm the interrupt.";
-                await runs.FailAsync(run.Id, _promptId, new RunFailure("timeout", message), cancellationToken);
-                abandoned.Add(session, _promptId, run.Id);
+                    ? $"The worker did not confirm the cancel within {_options.InterruptTimeout.TotalSeconds:0.#}s."
+                    : $"The run exceeded Router:RunTimeout ({_options.RunTimeout}) and the worker did not confirm the interrupt.";
+                await _runs.FailAsync(run.Id, _promptId, new RunFailure("timeout", message), cancellationToken);
+                _abandoned.Add(session, _promptId, run.Id);
                 return;
             }
 
-            if (_started && !followedOnly && _interruptReason is null && now - lastActivity >= options.NoProgressTimeout)
+            if (_started && !followedOnly && _interruptReason is null && now - lastActivity >= _options.NoProgressTimeout)
             {
-                var reason = $"no progress on {worker.Name} for {options.NoProgressTimeout.TotalSeconds:0.#}s";
-                worker.ReportPassiveFailure(now + options.PassiveHealthReactivation, reason);
+                var reason = $"no progress on {worker.Name} for {_options.NoProgressTimeout.TotalSeconds:0.#}s";
+                worker.ReportPassiveFailure(now + _options.PassiveHealthReactivation, reason);
                 await LostAsync(reason, cancellationToken);
                 return;
             }
 
-            if (session.State != ComfySessionState.Connected && session.DisconnectedSince is { } since && now - since >= options.WorkerLostGrace)
+            if (session.State != ComfySessionState.Connected && session.DisconnectedSince is { } since && now - since >= _options.WorkerLostGrace)
             {
                 await LostAsync($"lost the connection to {worker.Name} for {(now - since).TotalSeconds:0.#}s", cancellationToken);
                 return;
@@ -279,10 +279,10 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
             case ComfyProgressEvent step:
                 await MarkStartedAsync(cancellationToken);
                 var fraction = progress.Update(step.Node, step.Value, step.Max);
-                await runs.ProgressAsync(run.Id, step.Node, step.Value, step.Max, fraction, cancellationToken);
+                await _runs.ProgressAsync(run.Id, step.Node, step.Value, step.Max, fraction, cancellationToken);
                 break;
             case ComfyPreviewImageEvent preview:
-                await runs.PreviewAsync(run.Id, preview.Image, preview.MediaType, cancellationToken);
+                await _runs.PreviewAsync(run.Id, preview.Image, preview.MediaType, cancellationToken);
                 break;
             case ComfyExecutedEvent executed:
                 files.AddRange(executed.Files.Select(f => (executed.Node ?? "", f)));
@@ -300,7 +300,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
         catch (ComfyPromptRejectedException ex)
         {
             var (node, error) = ex.AllNodeErrors.FirstOrDefault();
-            await runs.FailAsync(
+            await _runs.FailAsync(
                 run.Id,
                 _promptId,
                 new RunFailure("rejected", $"The worker rejected the workflow: {ex.Message}", node?.NodeId, node?.ClassType, error?.Type ?? ex.Error.Type),
@@ -309,7 +309,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
         }
         catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
         {
-            worker.ReportPassiveFailure(time.GetUtcNow() + options.PassiveHealthReactivation, $"POST /prompt failed: {ex.Message}");
+            worker.ReportPassiveFailure(_time.GetUtcNow() + _options.PassiveHealthReactivation, $"POST /prompt failed: {ex.Message}");
             await LostAsync($"dispatch to {worker.Name} failed: {ex.Message}", cancellationToken);
             return;
         }
@@ -329,15 +329,15 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
                 await InterruptedAsync(cancellationToken);
                 break;
             case ComfyPromptOutcome.Error when result.Error is { } error:
-                await runs.FailAsync(run.Id, _promptId, new RunFailure("execution_error", error.ExceptionMessage ?? "ComfyUI reported an execution error.", error.NodeId, error.NodeType, error.ExceptionType), cancellationToken);
+                await _runs.FailAsync(run.Id, _promptId, new RunFailure("execution_error", error.ExceptionMessage ?? "ComfyUI reported an execution error.", error.NodeId, error.NodeType, error.ExceptionType), cancellationToken);
                 break;
             case ComfyPromptOutcome.Error:
-                await runs.FailAsync(run.Id, _promptId, new RunFailure("execution_error", "The worker reports the prompt as failed without details."), cancellationToken);
+                await _runs.FailAsync(run.Id, _promptId, new RunFailure("execution_error", "The worker reports the prompt as failed without details."), cancellationToken);
                 break;
             default:
                 if (_interruptReason == "cancel")
                 {
-                    await runs.MarkCancelledAsync(run.Id, _promptId, "cancelled by request; removed from the worker's queue", cancellationToken);
+                    await _runs.MarkCancelledAsync(run.Id, _promptId, "cancelled by request; removed from the worker's queue", cancellationToken);
                 }
                 else
                 {
@@ -357,7 +357,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
 
         _started = true;
         worker.RunningRunId = run.Id;
-        await runs.MarkRunningAsync(run.Id, _promptId, cancellationToken);
+        await _runs.MarkRunningAsync(run.Id, _promptId, cancellationToken);
     }
 
     /// <summary>
@@ -388,13 +388,13 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
         switch (_interruptReason)
         {
             case "cancel":
-                await runs.MarkCancelledAsync(run.Id, _promptId, "cancelled by request; interrupted on the worker", cancellationToken);
+                await _runs.MarkCancelledAsync(run.Id, _promptId, "cancelled by request; interrupted on the worker", cancellationToken);
                 break;
             case "timeout":
-                await runs.FailAsync(run.Id, _promptId, new RunFailure("timeout", $"The run exceeded Router:RunTimeout ({options.RunTimeout}) and was interrupted."), cancellationToken);
+                await _runs.FailAsync(run.Id, _promptId, new RunFailure("timeout", $"The run exceeded Router:RunTimeout ({_options.RunTimeout}) and was interrupted."), cancellationToken);
                 break;
             default:
-                await runs.FailAsync(run.Id, _promptId, new RunFailure("interrupted", "The prompt was interrupted on the worker by someone else."), cancellationToken);
+                await _runs.FailAsync(run.Id, _promptId, new RunFailure("interrupted", "The prompt was interrupted on the worker by someone else."), cancellationToken);
                 break;
         }
     }
@@ -420,7 +420,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
             }
             catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
             {
-                await runs.FailAsync(run.Id, _promptId, new RunFailure("output_unavailable", $"Could not fetch output '{file.Filename}' from {worker.Name}: {ex.Message}", nodeId), cancellationToken);
+                await _runs.FailAsync(run.Id, _promptId, new RunFailure("output_unavailable", $"Could not fetch output '{file.Filename}' from {worker.Name}: {ex.Message}", nodeId), cancellationToken);
                 return;
             }
 
@@ -429,19 +429,19 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
                 try
                 {
                     // The store retries with backoff (S3 down); the run stays Running meanwhile.
-                    var size = await outputs.SaveAsync(run.Id, storedAs, content.Content, cancellationToken);
+                    var size = await _outputs.SaveAsync(run.Id, storedAs, content.Content, cancellationToken);
                     produced.Add(new RunOutput(name, nodeId, OutputNames.ContentType(name), size) { StoredAs = storedAs });
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
                 {
                     services.Metrics.S3UploadFailed();
-                    await runs.FailAsync(run.Id, _promptId, new RunFailure("output-upload", $"Could not store output '{name}' ({ex.GetType().Name}: {ex.Message}); the file is still on {worker.Name}.", nodeId), cancellationToken);
+                    await _runs.FailAsync(run.Id, _promptId, new RunFailure("output-upload", $"Could not store output '{name}' ({ex.GetType().Name}: {ex.Message}); the file is still on {worker.Name}.", nodeId), cancellationToken);
                     return;
                 }
             }
         }
 
-        await runs.SucceedAsync(run.Id, _promptId, produced, cancellationToken);
+        await _runs.SucceedAsync(run.Id, _promptId, produced, cancellationToken);
     }
 
     /// <summary>
@@ -453,15 +453,15 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
     private async Task LostAsync(string reason, CancellationToken cancellationToken)
     {
         worker.Release(run.Id);
-        LogLost(logger, run.Id, worker.Name, reason);
-        abandoned.Add(session, _promptId, run.Id);
-        if (run.Attempts >= options.MaxAttempts)
+        LogLost(_logger, run.Id, worker.Name, reason);
+        _abandoned.Add(session, _promptId, run.Id);
+        if (run.Attempts >= _options.MaxAttempts)
         {
-            await runs.FailAsync(run.Id, _promptId, new RunFailure("worker_lost", $"{reason}; gave up after {run.Attempts} attempts (Router:MaxAttempts)."), cancellationToken);
+            await _runs.FailAsync(run.Id, _promptId, new RunFailure("worker_lost", $"{reason}; gave up after {run.Attempts} attempts (Router:MaxAttempts)."), cancellationToken);
         }
         else
         {
-            await runs.RequeueAsync(run.Id, _promptId, reason, cancellationToken);
+            await _runs.RequeueAsync(run.Id, _promptId, reason, cancellationToken);
         }
     }
 
@@ -474,7 +474,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var read = events.WaitToReadAsync(stop.Token).AsTask();
-        var delay = Task.Delay(Tick, time, stop.Token);
+        var delay = Task.Delay(Tick, _time, stop.Token);
         await Task.WhenAny(read, delay, _wake.Task, completion);
         await stop.CancelAsync();
         return events.TryRead(out var next) ? next : null;

@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComfyOperator.Router.Tests.Inputs;
 
@@ -95,7 +97,7 @@ public sealed class RunInputsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Restart_QueuedRunWithInput_PinSurvivesAndIsReleasedOnCancel()
+    public async Task Restart_QueuedRunWithInputAndAStalePin_PinsAreExactlyTheRunsAndReleasedOnCancel()
     {
         _files.Files["dog.png"] = TestPng.Create(4, 4, 3);
         await using var cluster = await StartAsync();
@@ -106,6 +108,9 @@ public sealed class RunInputsTests : IAsyncLifetime
         var id = await SubmitAsync(cluster, LoadAndSave(_files.Url("dog.png")));
         await Wait.UntilAsync(async () => (await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/cache")).GetProperty("pinnedFiles").GetInt32() == 1, Deadline, "the input to be cached and pinned");
 
+        // A pin no run owns any more (as a crash between a run's end and its unpin would leave in the index).
+        var fileName = (await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/cache")).GetProperty("entries")[0].GetProperty("fileName").GetString()!;
+        Assert.True(cluster.Router.Services.GetRequiredService<InputCache>().Pin(fileName));
         await cluster.RestartRouterAsync();
 
         var cache = await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/cache");
@@ -115,6 +120,40 @@ public sealed class RunInputsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
         cache = await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/cache");
         Assert.Equal(0, cache.GetProperty("pinnedFiles").GetInt32());
+    }
+
+    [Fact]
+    public async Task Submit_LinkVisibility_ImageAndCheckpointUrlsAreSymlinkedIntoTheWorkerFolders()
+    {
+        _files.Files["photo.png"] = TestPng.Create(8, 8, 4);
+        _files.Files["custom.safetensors"] = [1, 2, 3, 4, 5, 6, 7, 8];
+        var cacheDirectory = Path.Combine(Path.GetTempPath(), "router-link-cache-" + Guid.NewGuid().ToString("N"));
+        await using var cluster = await SimulatedCluster.StartAsync(1, settings: new Dictionary<string, string?>
+        {
+            ["Router:Inputs:AllowedNetworks:0"] = "127.0.0.0/8",
+            ["Router:Inputs:CacheDirectory"] = cacheDirectory,
+        });
+        var worker = cluster.Workers[0];
+        await cluster.RestartRouterWithAsync(new Dictionary<string, string?>
+        {
+            ["Router:Inputs:Visibility"] = "link",
+            ["Router:Inputs:WorkerInputDirectory"] = worker.InputDirectory,
+            ["Router:Inputs:WorkerModelsDirectory"] = worker.ModelsDirectory,
+        });
+        var graph = Graphs.Sd15(steps: 2);
+        graph["4"]!["inputs"]!["ckpt_name"] = _files.Url("custom.safetensors");
+        var load = LoadAndSave(_files.Url("photo.png"));
+
+        var withModel = await SubmitAsync(cluster, graph);
+        var withImage = await SubmitAsync(cluster, load);
+        await cluster.WaitForStatusAsync(withModel, "succeeded", Deadline);
+        await cluster.WaitForStatusAsync(withImage, "succeeded", Deadline);
+
+        var model = Assert.Single(Directory.EnumerateFiles(Path.Combine(worker.ModelsDirectory, "checkpoints", "comfy-router")));
+        Assert.StartsWith(cacheDirectory, new FileInfo(model).LinkTarget, StringComparison.Ordinal);
+        var image = Assert.Single(Directory.EnumerateFiles(Path.Combine(worker.InputDirectory, "comfy-router")));
+        Assert.EndsWith(".png", image, StringComparison.Ordinal);
+        Assert.NotNull(new FileInfo(image).LinkTarget);
     }
 
     private Task<SimulatedCluster> StartAsync() =>

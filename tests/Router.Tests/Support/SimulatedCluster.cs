@@ -65,6 +65,18 @@ public sealed class SimulatedCluster : IAsyncDisposable
         Client = Router.CreateAuthorizedClient();
     }
 
+    /// <summary>Restarts the router with extra settings (e.g. ones that name the workers' folders).</summary>
+    public async Task RestartRouterWithAsync(IDictionary<string, string?> settings)
+    {
+        foreach (var (key, value) in settings)
+        {
+            Settings[key] = value;
+        }
+
+        await RestartRouterAsync();
+        await WaitForHealthyWorkersAsync(Workers.Count);
+    }
+
     public async Task WaitForHealthyWorkersAsync(int count)
     {
         _ = Client.BaseAddress;
