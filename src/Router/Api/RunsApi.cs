@@ -415,12 +415,7 @@ internal static class RunsApi
             return (null, Problems.Invalid(Shape, "webhook.url"));
         }
 
-        if (!Uri.TryCreate(urlElement.GetString(), UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
-        {
-            return (null, Problems.Invalid("'webhook.url' must be an absolute http(s) URL.", "webhook.url"));
-        }
-
-        var events = new List<string>();
+        var events = new List<string?>();
         if (TryGet(element, "events", out var eventsElement) && eventsElement.ValueKind != JsonValueKind.Null)
         {
             if (eventsElement.ValueKind != JsonValueKind.Array)
@@ -430,25 +425,11 @@ internal static class RunsApi
 
             foreach (var item in eventsElement.EnumerateArray())
             {
-                if (item.ValueKind != JsonValueKind.String || !WebhookEvents.IsKnown(item.GetString()!))
-                {
-                    return (null, Problems.Invalid($"Unknown webhook event {item.GetRawText()}; use run.succeeded, run.failed, run.cancelled, run.started or run.progress.", "webhook.events"));
-                }
-
-                events.Add(item.GetString()!);
+                events.Add(item.ValueKind == JsonValueKind.String ? item.GetString() : item.GetRawText());
             }
         }
 
-        try
-        {
-            await downloader.CheckUrlAsync("webhook.url", url, cancellationToken);
-        }
-        catch (InputRefusedException refused)
-        {
-            return (null, Problems.Invalid(refused.Message, "webhook.url"));
-        }
-
-        return (new RunWebhook(url.ToString(), events), null);
+        return await WebhookRequest.CheckAsync(urlElement.GetString(), events, "webhook", downloader, cancellationToken);
     }
 
     /// <summary>

@@ -65,6 +65,7 @@ internal static class WorkflowsApi
         RunScheduler scheduler,
         RunService runs,
         IRunInputResolver inputs,
+        SafeHttpDownloader downloader,
         IOptions<WorkflowRoutingOptions> options,
         IOptions<RouterOptions> routerOptions,
         CancellationToken cancellationToken)
@@ -137,6 +138,28 @@ internal static class WorkflowsApi
             return TypedResults.Problem(unavailable);
         }
 
+        // The run's own webhook (query: webhook, webhookEvents) or the workflow's default.
+        var webhook = workflow.DefaultWebhook;
+        if (request.Query.TryGetValue("webhook", out var webhookUrl))
+        {
+            var events = request.Query.TryGetValue("webhookEvents", out var list)
+                ? list.ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : [];
+            (webhook, var webhookProblem) = await WebhookRequest.CheckAsync(webhookUrl, events, "webhook", downloader, cancellationToken);
+            if (webhookProblem is not null)
+            {
+                return webhookProblem;
+            }
+        }
+        else if (workflow.DefaultWebhook is { } fallback)
+        {
+            (webhook, var webhookProblem) = await WebhookRequest.CheckAsync(fallback.Url, fallback.Events, "webhook", downloader, cancellationToken);
+            if (webhookProblem is not null)
+            {
+                return webhookProblem;
+            }
+        }
+
         // URL, data: and cache: (multipart upload) values become pinned cache files before a worker is reserved.
         IReadOnlyList<RunInput> prepared;
         try
@@ -156,6 +179,7 @@ internal static class WorkflowsApi
         var command = new SubmitRunCommand(graph, priority, key, null)
         {
             Inputs = prepared,
+            Webhook = webhook,
             Owner = RunOwner.Of(request.HttpContext),
             OwnerMaxPending = options.Value.MaxPendingPerKey,
             Deployment = workflow.Name,

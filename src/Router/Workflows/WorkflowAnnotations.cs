@@ -10,4 +10,10 @@ internal static class WorkflowAnnotations
 
     /// <summary>"true": runs wait for a worker instead of getting 503 when none is ready.</summary>
     public const string QueueWhenUnavailable = EntityApi.Group + "/queue-when-unavailable";
+
+    /// <summary>Default webhook URL for the workflow's runs (a run's own <c>webhook</c> query parameter wins).</summary>
+    public const string Webhook = EntityApi.Group + "/webhook";
+
+    /// <summary>Comma-separated events for <see cref="Webhook"/>; empty = run.succeeded, run.failed, run.cancelled.</summary>
+    public const string WebhookEvents = EntityApi.Group + "/webhook-events";
 }

@@ -1,5 +1,6 @@
 using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Entities;
+using ComfyOperator.Router.Runs;
 
 namespace ComfyOperator.Router.Workflows;
 
@@ -41,6 +42,9 @@ internal sealed record WorkflowDefinition
 
     /// <summary>Runs wait for a worker instead of getting 503 when none is ready.</summary>
     public bool QueueWhenUnavailable { get; init; }
+
+    /// <summary>Webhook for runs that do not name their own; null = none. The SSRF check happens at submit.</summary>
+    public RunWebhook? DefaultWebhook { get; init; }
 
     /// <summary>Runs of this workflow waiting for a worker before new ones get 429; null = no own limit.</summary>
     public int? MaxPending { get; init; }

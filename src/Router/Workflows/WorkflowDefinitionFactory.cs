@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Entities;
+using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
 
 namespace ComfyOperator.Router.Workflows;
@@ -35,6 +36,7 @@ internal static class WorkflowDefinitionFactory
         }
 
         var queueWhenUnavailable = annotations.TryGetValue(WorkflowAnnotations.QueueWhenUnavailable, out var q) && bool.TryParse(q, out var qv) && qv;
+        var webhook = DefaultWebhook(annotations, problems);
         IReadOnlyDictionary<string, string>? selector = spec.NodeSelector is { Count: > 0 } ns
             ? new Dictionary<string, string>(ns, StringComparer.Ordinal)
             : spec.Template is not null && source == WorkflowSourceNames.Kubernetes
@@ -86,6 +88,7 @@ internal static class WorkflowDefinitionFactory
             Selector = selector,
             PlacementPolicy = policy,
             QueueWhenUnavailable = queueWhenUnavailable,
+            DefaultWebhook = webhook,
             MaxPending = spec.Limits?.MaxPending,
         };
 
@@ -140,6 +143,30 @@ internal static class WorkflowDefinitionFactory
     {
         var targets = inputs.ToDictionary(i => i.Name, i => (IReadOnlyList<InputTarget>)[new InputTarget(i.Node, i.Input)], StringComparer.Ordinal);
         return _ => new WorkflowGraphVariant((JsonObject)graph.DeepClone(), targets);
+    }
+
+    private static RunWebhook? DefaultWebhook(IDictionary<string, string> annotations, List<string> problems)
+    {
+        if (!annotations.TryGetValue(WorkflowAnnotations.Webhook, out var urlText) || string.IsNullOrWhiteSpace(urlText))
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(urlText.Trim(), UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+        {
+            problems.Add($"metadata.annotations[{WorkflowAnnotations.Webhook}]: '{urlText}' is not an absolute http(s) URL.");
+            return null;
+        }
+
+        var events = annotations.TryGetValue(WorkflowAnnotations.WebhookEvents, out var list)
+            ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : [];
+        foreach (var name in events.Where(e => !Webhooks.WebhookEvents.IsKnown(e)))
+        {
+            problems.Add($"metadata.annotations[{WorkflowAnnotations.WebhookEvents}]: unknown event '{name}'; use run.succeeded, run.failed, run.cancelled, run.started or run.progress.");
+        }
+
+        return new RunWebhook(url.ToString(), events);
     }
 
     private static JsonObject? ParseGraph(string json, string field, List<string> problems)
