@@ -7,6 +7,9 @@ namespace ComfyOperator.Router.Api;
 /// </summary>
 internal sealed record RunOutputResponse(string Name, string NodeId, string ContentType, long Size, string Url)
 {
+    /// <summary>The workflow's output name (<c>outputs[].name</c> of its WorkflowDeployment); absent for raw graphs.</summary>
+    public string? Output { get; init; }
+
     public string? DownloadUrl { get; init; }
 
     public DateTimeOffset? ExpiresAt { get; init; }

@@ -50,6 +50,7 @@ internal sealed record RunResponse(
             run.FinishedAt,
             [.. run.Outputs.Select(o => new RunOutputResponse(o.Name, o.NodeId, o.ContentType, o.Size, $"{self}/outputs/{o.Name}")
             {
+                Output = o.Output,
                 DownloadUrl = presigner?.GetPresignedUrl(run.Id, o.StorePath).ToString(),
                 ExpiresAt = presigner is null ? null : now + presigner.PresignedUrlTtl,
             })],

@@ -9,5 +9,8 @@ internal sealed record RunOutput(string Name, string NodeId, string ContentType,
     /// </summary>
     public string? StoredAs { get; init; }
 
+    /// <summary>The workflow's name for the output (its deployment's <c>outputs[].name</c>); null for raw graphs.</summary>
+    public string? Output { get; init; }
+
     public string StorePath => StoredAs ?? Name;
 }

@@ -18,4 +18,12 @@ internal sealed record AttemptServices(
     RouterMetrics Metrics,
     RouterOptions Options,
     TimeProvider Time,
-    ILogger Logger);
+    ILogger Logger,
+    Workflows.WorkflowCatalog Catalog)
+{
+    /// <summary>The name a workflow run's deployment gives the output node (<c>outputs[].name</c>); null for raw graphs or unnamed nodes.</summary>
+    public string? OutputNameOf(RunRecord run, string nodeId) =>
+        run.Deployment is { } deployment && Catalog.Find(deployment) is { } workflow
+            ? workflow.Outputs.FirstOrDefault(o => string.Equals(o.Node, nodeId, StringComparison.Ordinal))?.Name
+            : null;
+}

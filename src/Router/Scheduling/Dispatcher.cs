@@ -30,6 +30,7 @@ internal sealed partial class Dispatcher(
     CheckpointTracker checkpoints,
     RouterMetrics metrics,
     HealthProber prober,
+    Workflows.WorkflowCatalog catalog,
     IOptions<RouterOptions> options,
     TimeProvider time,
     ILoggerFactory loggers) : BackgroundService, IActiveRunControl
@@ -40,7 +41,7 @@ internal sealed partial class Dispatcher(
     private readonly ConcurrentDictionary<Task, byte> _running = new();
     private AttemptServices? _services;
 
-    private AttemptServices Services => _services ??= new AttemptServices(runs, outputs, inputs, abandoned, checkpoints, metrics, _options, time, _logger);
+    private AttemptServices Services => _services ??= new AttemptServices(runs, outputs, inputs, abandoned, checkpoints, metrics, _options, time, _logger, catalog);
 
     public void RequestCancel(string runId)
     {

@@ -412,7 +412,9 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
                 names.Add(name);
             }
 
-            var storedAs = $"{OutputNames.Sanitize(nodeId)}/{OutputNames.Sanitize(file.Filename)}";
+            // <output name>/<file>: the deployment's name for the output node, else the node id.
+            var output = services.OutputNameOf(run, nodeId);
+            var storedAs = $"{OutputNames.Sanitize(output ?? nodeId)}/{OutputNames.Sanitize(file.Filename)}";
             ComfyFileContent content;
             try
             {
@@ -430,7 +432,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
                 {
                     // The store retries with backoff (S3 down); the run stays Running meanwhile.
                     var size = await _outputs.SaveAsync(run.Id, storedAs, content.Content, cancellationToken);
-                    produced.Add(new RunOutput(name, nodeId, OutputNames.ContentType(name), size) { StoredAs = storedAs });
+                    produced.Add(new RunOutput(name, nodeId, OutputNames.ContentType(name), size) { StoredAs = storedAs, Output = output });
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
                 {

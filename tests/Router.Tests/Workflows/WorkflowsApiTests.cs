@@ -46,6 +46,23 @@ public sealed class WorkflowsApiTests
     }
 
     [Fact]
+    public async Task SubmitAsync_DeploymentWithNamedOutputs_StoresAndListsThemUnderTheirNames()
+    {
+        await using var cluster = await WorkflowCluster.StartAsync();
+
+        var id = await SubmitAsync(cluster.Client, "portrait", new { prompt = "a sailor", steps = 2 });
+        var run = await cluster.WaitForStatusAsync(id, "succeeded");
+
+        // outputs[] names node 9 (SaveImage) "image"; the PreviewImage node is not an output.
+        var output = Assert.Single(run.GetProperty("outputs").EnumerateArray());
+        Assert.Equal("image", output.GetProperty("output").GetString());
+        Assert.Equal("9", output.GetProperty("nodeId").GetString());
+        var stored = Assert.Single((await cluster.AllRunsAsync()).Single(r => r.Id == id).Outputs);
+        Assert.StartsWith("image/", stored.StorePath, StringComparison.Ordinal);
+        await AssertImageOutputAsync(cluster, run);
+    }
+
+    [Fact]
     public async Task SubmitAsync_EveryPreset_ProducesImages()
     {
         await using var cluster = await WorkflowCluster.StartAsync();
