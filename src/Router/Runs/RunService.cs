@@ -37,6 +37,9 @@ internal sealed partial class RunService(
     private int _pruning;
     private int _submitting;
 
+    /// <summary>Runs stored as Queued whose URL inputs are still downloading (not in the dispatch queue yet, but pending).</summary>
+    private int _resolving;
+
     /// <summary>Set by the dispatcher once it exists (it depends on this service).</summary>
     public IActiveRunControl? ActiveRuns { get; set; }
 
@@ -58,7 +61,7 @@ internal sealed partial class RunService(
         var submitting = Interlocked.Increment(ref _submitting);
         try
         {
-            if (queue.Count + submitting > _options.PendingLimit)
+            if (queue.Count + submitting + Volatile.Read(ref _resolving) > _options.PendingLimit)
             {
                 return new SubmitResult(SubmitOutcome.PendingLimitReached, null);
             }
@@ -121,7 +124,20 @@ internal sealed partial class RunService(
         }
         else
         {
-            _ = ResolveInputsAsync(run.Id, run.Inputs, _stopping.Token);
+            Interlocked.Increment(ref _resolving);
+            _ = ResolveThenCountAsync(run.Id, run.Inputs, _stopping.Token);
+        }
+    }
+
+    private async Task ResolveThenCountAsync(string id, IReadOnlyList<RunInput> pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ResolveInputsAsync(id, pending, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _resolving);
         }
     }
 

@@ -156,6 +156,28 @@ public sealed class RunInputsTests : IAsyncLifetime
         Assert.NotNull(new FileInfo(image).LinkTarget);
     }
 
+    [Fact]
+    public async Task Submit_WhileUrlInputsDownload_CountsAgainstThePendingLimit()
+    {
+        _files.Files["slow.png"] = TestPng.Create(8, 8, 3);
+        _files.HoldResponses();
+        await using var cluster = await SimulatedCluster.StartAsync(1, settings: new Dictionary<string, string?>
+        {
+            ["Router:Inputs:AllowedNetworks:0"] = "127.0.0.0/8",
+            ["Router:PendingLimit"] = "1",
+        });
+
+        var waiting = await SubmitAsync(cluster, LoadAndSave(_files.Url("slow.png")));
+        await Wait.UntilAsync(() => _files.Hits.ContainsKey("slow.png"), Deadline, "the download to start");
+        using var refused = await cluster.Client.PostAsJsonAsync("/v1/runs", Graphs.Body(Graphs.Sd15()));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        _files.Gate.TrySetResult();
+        await cluster.WaitForStatusAsync(waiting, "succeeded", Deadline);
+        var accepted = await SubmitAsync(cluster, Graphs.Sd15());
+        await cluster.WaitForStatusAsync(accepted, "succeeded", Deadline);
+    }
+
     private Task<SimulatedCluster> StartAsync() =>
         SimulatedCluster.StartAsync(1, settings: new Dictionary<string, string?>
         {
