@@ -59,10 +59,13 @@ internal sealed partial class S3OutputStore : IOutputStore, IPresignedOutputStor
             ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config)
             : new AmazonS3Client(config);
 
-        _retry = new ResiliencePipelineBuilder()
-            .AddRetry(new RetryStrategyOptions
+        // UploadRetries 0: one attempt, no retry strategy (Polly refuses MaxRetryAttempts < 1).
+        var pipeline = new ResiliencePipelineBuilder();
+        if (options.UploadRetries > 0)
+        {
+            pipeline.AddRetry(new RetryStrategyOptions
             {
-                MaxRetryAttempts = Math.Max(0, options.UploadRetries),
+                MaxRetryAttempts = options.UploadRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = options.RetryBaseDelay,
@@ -79,8 +82,10 @@ internal sealed partial class S3OutputStore : IOutputStore, IPresignedOutputStor
                     LogRetry(arguments.AttemptNumber + 1, arguments.RetryDelay, arguments.Outcome.Exception?.GetType().Name ?? "error");
                     return ValueTask.CompletedTask;
                 },
-            })
-            .Build();
+            });
+        }
+
+        _retry = pipeline.Build();
     }
 
     /// <summary>Attempts that failed and were retried (tests wait on it).</summary>

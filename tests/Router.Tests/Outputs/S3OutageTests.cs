@@ -36,4 +36,16 @@ public sealed class S3OutageTests
 
         Assert.Equal(bytes, copy.ToArray());
     }
+
+    [Fact]
+    public async Task SaveAsync_NoRetriesAndS3Down_FailsAfterOneAttempt()
+    {
+        await using var server = await S3rverFixture.StartAsync();
+        using var store = S3OutputStoreTests.CreateStore(server, uploadRetries: 0);
+        await server.StopAsync();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => store.SaveAsync("run-no-retry", "out.png", new MemoryStream(new byte[100]), CancellationToken.None));
+
+        Assert.Equal(0, store.FailedAttempts);
+    }
 }

@@ -7,7 +7,7 @@ namespace ComfyOperator.Router.Tests.Outputs;
 
 public sealed class S3OutputStoreTests(S3rverServer s3) : IClassFixture<S3rverServer>
 {
-    internal static S3OutputStore CreateStore(S3rverFixture server, long multipartThreshold = 64L * 1024 * 1024) => new(
+    internal static S3OutputStore CreateStore(S3rverFixture server, long multipartThreshold = 64L * 1024 * 1024, int uploadRetries = 40) => new(
         new S3OutputOptions
         {
             ServiceUrl = server.ServiceUrl.ToString(),
@@ -20,7 +20,7 @@ public sealed class S3OutputStoreTests(S3rverServer s3) : IClassFixture<S3rverSe
             PartSizeBytes = 5L * 1024 * 1024,
             RetryBaseDelay = TimeSpan.FromMilliseconds(200),
             RetryMaxDelay = TimeSpan.FromSeconds(1),
-            UploadRetries = 40,
+            UploadRetries = uploadRetries,
             RequestTimeout = TimeSpan.FromSeconds(20),
         },
         TimeProvider.System,
