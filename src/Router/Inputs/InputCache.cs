@@ -11,7 +11,7 @@ namespace ComfyOperator.Router.Inputs;
 /// when lost. LRU by bytes; pinned files (used by a queued or running run) are never evicted.
 /// Concurrent requests for one URL share one download; partial files never become visible.
 /// </summary>
-internal sealed partial class InputCache
+internal sealed partial class InputCache : IDisposable
 {
     public const string IndexFileName = "index.json";
 
@@ -27,6 +27,11 @@ internal sealed partial class InputCache
     private CacheIndexFile _index = new();
     private long _usedBytes;
     private long _downloads;
+
+    /// <summary>Last-use times and pin counts changed since the index was written (files did not: those are written at once).</summary>
+    private bool _dirty;
+    private ITimer? _flush;
+    private bool _flushScheduled;
 
     public InputCache(InputCacheOptions options, SafeHttpDownloader downloader, TimeProvider time, ILogger<InputCache> logger)
     {
@@ -131,8 +136,15 @@ internal sealed partial class InputCache
             }
 
             entry.Pins--;
-            EvictLocked();
-            SaveLocked();
+            if (EvictLocked())
+            {
+                SaveLocked();
+            }
+            else
+            {
+                MarkDirtyLocked();
+            }
+
             return true;
         }
     }
@@ -147,7 +159,7 @@ internal sealed partial class InputCache
             }
 
             entry.Pins++;
-            SaveLocked();
+            MarkDirtyLocked();
             return true;
         }
     }
@@ -359,12 +371,15 @@ internal sealed partial class InputCache
             entry.Pins++;
         }
 
-        SaveLocked();
+        // A hit only moves the last-use time: written with the next flush, not on every hit.
+        MarkDirtyLocked();
         return new CachedInput(fileName, path, entry.Size, fileName[..64], downloaded);
     }
 
-    private void EvictLocked()
+    /// <summary>Frees least recently used unpinned files until under the limit; true when any file went.</summary>
+    private bool EvictLocked()
     {
+        var evicted = false;
         while (_usedBytes > _options.MaxCacheBytes)
         {
             var victim = _index.Entries
@@ -376,7 +391,7 @@ internal sealed partial class InputCache
             if (victim is null)
             {
                 LogOverLimit(_usedBytes, _options.MaxCacheBytes);
-                return;
+                return evicted;
             }
 
             var entry = _index.Entries[victim];
@@ -390,7 +405,10 @@ internal sealed partial class InputCache
 
             LogEvicted(victim, entry.Size);
             Evicted?.Invoke(this, victim);
+            evicted = true;
         }
+
+        return evicted;
     }
 
     private void Load()
@@ -462,8 +480,63 @@ internal sealed partial class InputCache
         }
     }
 
+    /// <summary>Writes pending last-use and pin changes now (also done by a timer and on dispose).</summary>
+    public void Flush()
+    {
+        lock (_lock)
+        {
+            if (_dirty)
+            {
+                SaveLocked();
+            }
+        }
+    }
+
+    private void FlushQuietly()
+    {
+        try
+        {
+            Flush();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The next change (or the next start, which rebuilds from disk) writes it again.
+            LogIndexFlushFailed(ex.Message);
+        }
+    }
+
+    public void Dispose()
+    {
+        FlushQuietly();
+        lock (_lock)
+        {
+            _flush?.Dispose();
+            _flush = null;
+        }
+    }
+
+    private void MarkDirtyLocked()
+    {
+        _dirty = true;
+        if (_options.IndexFlushInterval <= TimeSpan.Zero)
+        {
+            SaveLocked();
+            return;
+        }
+
+        // One flush per interval however many hits come in; a crash loses at most that much last-use history.
+        _flush ??= _time.CreateTimer(_ => FlushQuietly(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (!_flushScheduled)
+        {
+            _flushScheduled = true;
+            _flush.Change(_options.IndexFlushInterval, Timeout.InfiniteTimeSpan);
+        }
+    }
+
     private void SaveLocked()
     {
+        _dirty = false;
+        _flushScheduled = false;
         var temporary = IndexPath + ".tmp";
         File.WriteAllText(temporary, JsonSerializer.Serialize(_index, Json));
         File.Move(temporary, IndexPath, overwrite: true);
@@ -573,4 +646,7 @@ internal sealed partial class InputCache
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Input cache index rebuilt from {Files} files on disk")]
     private partial void LogIndexRebuilt(int files);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write the input cache index: {Reason}")]
+    private partial void LogIndexFlushFailed(string reason);
 }

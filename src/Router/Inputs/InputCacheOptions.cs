@@ -11,6 +11,12 @@ internal sealed class InputCacheOptions
     /// <summary>Total bytes the cache may hold; least recently used unpinned files are evicted above it (seed 000: 64 GiB).</summary>
     public long MaxCacheBytes { get; set; } = 64L * 1024 * 1024 * 1024;
 
+    /// <summary>
+    /// How long last-use times and pin counts may wait before the index file is rewritten (new and
+    /// evicted files are written at once; pins are rebuilt from the run store at start). Zero = every change.
+    /// </summary>
+    public TimeSpan IndexFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Largest single download.</summary>
     public long MaxDownloadBytes { get; set; } = 16L * 1024 * 1024 * 1024;
 

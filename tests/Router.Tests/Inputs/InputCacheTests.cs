@@ -128,6 +128,32 @@ public sealed class InputCacheTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task GetOrDownloadAsync_Hits_UpdateTheIndexFileOnFlushNotOnEveryHit()
+    {
+        _server.AddFile("h.bin", 500, 32);
+        using var cache = CreateCache(indexFlushInterval: TimeSpan.FromHours(1));
+        await cache.GetOrDownloadAsync("file", _server.Url("h.bin"), InputKind.File, null, pin: false, CancellationToken.None);
+        var written = File.GetLastWriteTimeUtc(cache.IndexPath);
+        var firstUse = _time.GetUtcNow();
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        for (var i = 0; i < 50; i++)
+        {
+            await cache.GetOrDownloadAsync("file", _server.Url("h.bin"), InputKind.File, null, pin: false, CancellationToken.None);
+        }
+
+        Assert.Equal(written, File.GetLastWriteTimeUtc(cache.IndexPath));
+        using (var before = CreateCache())
+        {
+            Assert.Equal(firstUse, before.Usage().Entries[0].LastUse);
+        }
+
+        cache.Flush();
+        using var after = CreateCache();
+        Assert.Equal(_time.GetUtcNow(), after.Usage().Entries[0].LastUse);
+    }
+
+    [Fact]
     public async Task Constructor_IndexPersisted_KeepsLastUseAndUrls()
     {
         _server.AddFile("y.bin", 500, 31);
@@ -309,11 +335,13 @@ public sealed class InputCacheTests : IAsyncLifetime, IDisposable
         long maxDownloadBytes = 1_000_000,
         bool allowLoopback = true,
         string? allowed = null,
-        Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null)
+        Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null,
+        TimeSpan? indexFlushInterval = null)
     {
         var options = new InputCacheOptions
         {
             CacheDirectory = _directory,
+            IndexFlushInterval = indexFlushInterval ?? TimeSpan.FromSeconds(1),
             MaxCacheBytes = maxCacheBytes,
             MaxDownloadBytes = maxDownloadBytes,
             DownloadTimeout = TimeSpan.FromSeconds(60),
