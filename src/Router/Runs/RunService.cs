@@ -306,7 +306,41 @@ internal sealed partial class RunService(
         }
 
         LogRecovered(logger, _active.Count - onWorkers.Count, onWorkers.Count);
+        _ = RequeueMissedWebhooksAsync(_stopping.Token);
         return onWorkers;
+    }
+
+    /// <summary>
+    /// A webhook is queued right after its run's state change commits, so a crash in between would
+    /// lose it. At start every run that finished within the webhook retry window is offered to the
+    /// notifier again; the delivery queue keeps one delivery per run, event and URL, so only the
+    /// missing ones are added.
+    /// </summary>
+    private async Task RequeueMissedWebhooksAsync(CancellationToken cancellationToken)
+    {
+        var since = time.GetUtcNow() - webhooks.RecoveryWindow;
+        try
+        {
+            foreach (var (status, type) in new[] { (RunStatus.Succeeded, RunEventTypes.Succeeded), (RunStatus.Failed, RunEventTypes.Failed), (RunStatus.Cancelled, RunEventTypes.Cancelled) })
+            {
+                long? before = null;
+                do
+                {
+                    var page = await store.ListAsync(status, 500, before, cancellationToken);
+                    foreach (var run in page.Runs.Where(r => r.Webhook is not null && r.FinishedAt >= since))
+                    {
+                        webhooks.Notify(run, type);
+                    }
+
+                    before = page.NextBefore;
+                }
+                while (before is not null);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping; the next start looks again.
+        }
     }
 
     private RunRecord Fresh(RunRecord stored) => _active.TryGetValue(stored.Id, out var live) ? live : stored;

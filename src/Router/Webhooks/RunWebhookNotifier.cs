@@ -25,6 +25,9 @@ internal sealed partial class RunWebhookNotifier(WebhookDispatcher dispatcher, I
         _ => null,
     };
 
+    /// <summary>How far back a restart looks for finished runs whose webhook may not have been queued.</summary>
+    public TimeSpan RecoveryWindow => options.Value.RetryWindow;
+
     /// <summary>Queues the delivery in the background; the caller's state change is already committed.</summary>
     public void Notify(RunRecord run, string runEventType)
     {

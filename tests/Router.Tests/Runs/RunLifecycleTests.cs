@@ -113,6 +113,45 @@ public sealed class RunLifecycleTests : IAsyncLifetime
             "two delivered webhooks in the metrics");
     }
 
+    [Fact]
+    public async Task RouterRestart_WebhookLostBeforeItWasQueued_IsQueuedAgain()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, settings: new Dictionary<string, string?>
+        {
+            ["Router:Webhooks:Secret"] = Secret,
+            ["Router:Webhooks:PollInterval"] = "00:00:00.100",
+            ["Router:Inputs:AllowedNetworks:0"] = "127.0.0.0/8",
+        });
+        var body = Graphs.Body(Graphs.Sd15(steps: 2));
+        body["webhook"] = new JsonObject { ["url"] = _receiver.Url };
+        using var response = await cluster.Client.PostAsJsonAsync("/v1/runs", body);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        await cluster.WaitForStatusAsync(id, "succeeded", Deadline);
+        await Wait.UntilAsync(() => !_receiver.Received.IsEmpty, Deadline, "the succeeded webhook");
+
+        // As if the router had died between committing the run's end and queueing its webhook.
+        await cluster.RestartRouterAsync(() =>
+        {
+            using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(cluster.DataDirectory, "router.db")}"))
+            {
+                connection.Open();
+                using var delete = connection.CreateCommand();
+                delete.CommandText = "DELETE FROM webhook_deliveries";
+                Assert.Equal(1, delete.ExecuteNonQuery());
+            }
+
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        });
+
+        await Wait.UntilAsync(() => _receiver.Received.Count >= 2, Deadline, "the succeeded webhook queued again after the restart");
+        Assert.All(_receiver.Received, hook =>
+        {
+            var payload = JsonNode.Parse(hook.Body)!;
+            Assert.Equal("run.succeeded", payload["type"]!.GetValue<string>());
+            Assert.Equal(id, payload["data"]!["id"]!.GetValue<string>());
+        });
+    }
+
     [Theory]
     [InlineData("""{"url": "ftp://example.com/hook"}""", "webhook.url")]
     [InlineData("""{"url": "http://169.254.169.254/hook"}""", "webhook.url")]

@@ -56,11 +56,12 @@ public sealed class SimulatedCluster : IAsyncDisposable
         return cluster;
     }
 
-    /// <summary>Stops the router (not the workers) and starts a new one on the same data directory.</summary>
-    public async Task RestartRouterAsync()
+    /// <summary>Stops the router (not the workers) and starts a new one on the same data directory; <paramref name="whileStopped"/> runs in between.</summary>
+    public async Task RestartRouterAsync(Action? whileStopped = null)
     {
         Client.Dispose();
         await Router.DisposeAsync();
+        whileStopped?.Invoke();
         Router = new RouterFactory(Settings, DataDirectory);
         Client = Router.CreateAuthorizedClient();
     }
