@@ -186,21 +186,8 @@ internal static class RunsApi
                 OwnerMaxPending = perKey,
             };
             var result = await runs.SubmitAsync(command, cancellationToken);
-            switch (result.Outcome)
-            {
-                case SubmitOutcome.PendingLimitReached:
-                    request.HttpContext.Response.Headers.RetryAfter = "5";
-                    return Problems.PendingLimit(request.HttpContext.RequestServices.GetRequiredService<IOptions<RouterOptions>>().Value.PendingLimit);
-                case SubmitOutcome.OwnerLimitReached:
-                    request.HttpContext.Response.Headers.RetryAfter = "5";
-                    return Problems.KeyLimit(perKey);
-                case SubmitOutcome.Replayed:
-                    request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
-                    return TypedResults.Ok(RunResponse.From(result.Run!));
-                default:
-                    var response = RunResponse.From(result.Run!);
-                    return TypedResults.Accepted(response.Links.Self, response);
-            }
+            return SubmitResults.From(
+                request.HttpContext, result, request.HttpContext.RequestServices.GetRequiredService<IOptions<RouterOptions>>().Value.PendingLimit, perKey);
         }
     }
 

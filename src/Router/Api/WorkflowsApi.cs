@@ -186,24 +186,7 @@ internal static class WorkflowsApi
             DeploymentMaxPending = workflow.MaxPending,
         };
         var result = await runs.SubmitAsync(command, cancellationToken);
-        switch (result.Outcome)
-        {
-            case SubmitOutcome.PendingLimitReached:
-                request.HttpContext.Response.Headers.RetryAfter = "5";
-                return Problems.PendingLimit(routerOptions.Value.PendingLimit);
-            case SubmitOutcome.OwnerLimitReached:
-                request.HttpContext.Response.Headers.RetryAfter = "5";
-                return Problems.KeyLimit(options.Value.MaxPendingPerKey);
-            case SubmitOutcome.DeploymentLimitReached:
-                request.HttpContext.Response.Headers.RetryAfter = "5";
-                return Problems.WorkflowLimit(workflow.Name, workflow.MaxPending ?? 0);
-            case SubmitOutcome.Replayed:
-                request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
-                return TypedResults.Ok(RunResponse.From(result.Run!));
-            default:
-                var response = RunResponse.From(result.Run!);
-                return TypedResults.Accepted(response.Links.Self, response);
-        }
+        return SubmitResults.From(request.HttpContext, result, routerOptions.Value.PendingLimit, options.Value.MaxPendingPerKey, workflow.Name, workflow.MaxPending ?? 0);
     }
 
     private static WorkflowReadiness ReadinessOf(WorkflowDefinition workflow, RunScheduler scheduler) =>
