@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Inputs;
+using ComfyOperator.Router.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -57,18 +58,8 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                 return;
             }
 
-            var directory = Path.GetDirectoryName(_path);
-            if (!string.IsNullOrEmpty(directory))
-            {
-                Directory.CreateDirectory(directory);
-            }
-
-            var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _path, Pooling = false }.ToString());
-            await connection.OpenAsync(cancellationToken);
+            var connection = await SqliteDatabase.OpenAsync(_path, cancellationToken);
             await ExecuteAsync(connection, """
-                PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = NORMAL;
-                PRAGMA busy_timeout = 5000;
                 CREATE TABLE IF NOT EXISTS runs (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
                     id TEXT NOT NULL UNIQUE,

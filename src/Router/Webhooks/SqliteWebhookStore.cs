@@ -1,3 +1,4 @@
+using ComfyOperator.Router.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace ComfyOperator.Router.Webhooks;
@@ -30,19 +31,9 @@ internal sealed class SqliteWebhookStore : IAsyncDisposable, IDisposable
                 return;
             }
 
-            var directory = Path.GetDirectoryName(_path);
-            if (!string.IsNullOrEmpty(directory))
-            {
-                Directory.CreateDirectory(directory);
-            }
-
-            var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _path, Pooling = false }.ToString());
-            await connection.OpenAsync(cancellationToken);
+            var connection = await SqliteDatabase.OpenAsync(_path, cancellationToken);
             using var command = connection.CreateCommand();
             command.CommandText = """
-                PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = NORMAL;
-                PRAGMA busy_timeout = 5000;
                 CREATE TABLE IF NOT EXISTS webhook_deliveries (
                     id TEXT PRIMARY KEY,
                     run_id TEXT NOT NULL,
