@@ -153,8 +153,9 @@ internal static class RunsApi
             }
 
             // Never send a run that would fail with value_not_in_list: refuse a graph whose models no worker has.
+            var models = Scheduling.RunScheduler.ModelsOf(graph!);
             if (request.HttpContext.RequestServices.GetService<Scheduling.RunScheduler>() is { } scheduler
-                && scheduler.Readiness(null, Scheduling.RunScheduler.ModelsOf(workflowText)) is { ModelsMissing: true } readiness)
+                && scheduler.Readiness(null, models) is { ModelsMissing: true } readiness)
             {
                 request.HttpContext.Response.Headers.RetryAfter = "30";
                 return TypedResults.Problem(Problems.Details(StatusCodes.Status503ServiceUnavailable, Problems.ModelUnavailable, "No worker has the models the workflow needs",
@@ -184,6 +185,7 @@ internal static class RunsApi
                 Webhook = webhook,
                 Owner = RunOwner.Of(request.HttpContext),
                 OwnerMaxPending = perKey,
+                Models = models,
             };
             var result = await runs.SubmitAsync(command, cancellationToken);
             return SubmitResults.From(

@@ -128,7 +128,9 @@ internal static class WorkflowsApi
         }
 
         var graph = bound.Graph.ToJsonString();
-        var readiness = scheduler.Readiness(workflow.Selector, RunScheduler.ModelsOf(graph));
+        var parsed = WorkflowGraph.Parse(graph);
+        var models = RunScheduler.ModelsOf(parsed);
+        var readiness = scheduler.Readiness(workflow.Selector, models);
         if (!readiness.IsReady && !workflow.QueueWhenUnavailable && !options.Value.QueueWhenUnavailable)
         {
             request.HttpContext.Response.Headers.RetryAfter = "10";
@@ -164,7 +166,6 @@ internal static class WorkflowsApi
         IReadOnlyList<RunInput> prepared;
         try
         {
-            var parsed = WorkflowGraph.Parse(graph);
             prepared = await inputs.PrepareAsync(parsed, cancellationToken);
             if (prepared.Count > 0)
             {
@@ -184,6 +185,7 @@ internal static class WorkflowsApi
             OwnerMaxPending = options.Value.MaxPendingPerKey,
             Deployment = workflow.Name,
             DeploymentMaxPending = workflow.MaxPending,
+            Models = models,
         };
         var result = await runs.SubmitAsync(command, cancellationToken);
         return SubmitResults.From(request.HttpContext, result, routerOptions.Value.PendingLimit, options.Value.MaxPendingPerKey, workflow.Name, workflow.MaxPending ?? 0);

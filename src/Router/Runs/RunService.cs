@@ -102,7 +102,7 @@ internal sealed partial class RunService(
             stored = true;
             _active[inserted.Id] = inserted;
             hub.Publish(queued);
-            ReadyOrResolve(inserted);
+            ReadyOrResolve(inserted, command.Models);
             return new SubmitResult(SubmitOutcome.Created, inserted);
         }
         finally
@@ -116,11 +116,11 @@ internal sealed partial class RunService(
     }
 
     /// <summary>Inputs first, GPU second: a run waiting for URL inputs enters the dispatch queue only once they are in the cache.</summary>
-    private void ReadyOrResolve(RunRecord run)
+    private void ReadyOrResolve(RunRecord run, IReadOnlyList<ModelRequirement>? models = null)
     {
         if (run.Inputs.All(i => i.FileName is not null))
         {
-            queue.TryEnqueue(ToQueued(run));
+            queue.TryEnqueue(ToQueued(run) with { Models = models });
         }
         else
         {

@@ -1,4 +1,5 @@
 using ComfyOperator.Router.Inputs;
+using ComfyOperator.Router.Scheduling;
 
 namespace ComfyOperator.Router.Runs;
 
@@ -21,4 +22,7 @@ internal sealed record SubmitRunCommand(string Workflow, int Priority, string? I
 
     /// <summary>Runs one owner may have waiting before 429; 0 = no per-owner limit.</summary>
     public int OwnerMaxPending { get; init; }
+
+    /// <summary>The models the graph needs, found while validating it (saves parsing it again at enqueue); null = unknown.</summary>
+    public IReadOnlyList<ModelRequirement>? Models { get; init; }
 }

@@ -11,4 +11,7 @@ internal sealed record QueuedRun(string RunId, int Priority, long Sequence)
 
     /// <summary>The graph as stored (to find the models it needs); null = no requirements.</summary>
     public string? Workflow { get; init; }
+
+    /// <summary>The models <see cref="Workflow"/> needs, when already known at submit; null = read them from the graph.</summary>
+    public IReadOnlyList<ModelRequirement>? Models { get; init; }
 }

@@ -75,7 +75,7 @@ internal sealed class RunScheduler : IRunPlacer
     /// <summary>The checkpoint/unet the worker's last placed run loads, or null.</summary>
     public string? LastModel(WorkerState worker) => _lastModel.GetValueOrDefault(worker.BaseAddress);
 
-    public RunRequirements Resolve(QueuedRun run) => Build(run, run.Workflow is null ? [] : ModelsOf(run.Workflow));
+    public RunRequirements Resolve(QueuedRun run) => Build(run, run.Models ?? (run.Workflow is null ? [] : ModelsOf(run.Workflow)));
 
     public RunRequirements Refresh(QueuedRun run, RunRequirements previous) => Build(run, previous.Models);
 
@@ -185,16 +185,20 @@ internal sealed class RunScheduler : IRunPlacer
     {
         try
         {
-            // A model given as a URL, data: URI or cache: reference is brought to the worker by the input resolver, not required of it.
-            return [.. WorkflowGraph.Parse(workflow).GetModelReferences()
-                .Where(r => !Inputs.RunInputResolver.IsProvided(r.FileName))
-                .Select(r => new ModelRequirement(r.Folder, r.FileName)).Distinct()];
+            return ModelsOf(WorkflowGraph.Parse(workflow));
         }
         catch (Exception ex) when (ex is WorkflowFormatException or JsonException or InvalidOperationException)
         {
             return [];
         }
     }
+
+    /// <summary>The models a parsed graph loads that workers must already have.</summary>
+    public static IReadOnlyList<ModelRequirement> ModelsOf(WorkflowGraph graph) =>
+        // A model given as a URL, data: URI or cache: reference is brought to the worker by the input resolver, not required of it.
+        [.. graph.GetModelReferences()
+            .Where(r => !Inputs.RunInputResolver.IsProvided(r.FileName))
+            .Select(r => new ModelRequirement(r.Folder, r.FileName)).Distinct()];
 
     private int AllowanceOf(WorkerState worker)
     {
