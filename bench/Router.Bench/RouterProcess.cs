@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ComfyOperator.Router.Bench;
+
+/// <summary>
+/// The shipped <c>comfy-router</c> binary as its own process, configured through environment
+/// variables like the container image, so its CPU time is the router's alone.
+/// </summary>
+internal sealed class RouterProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly Queue<string> _output = new();
+
+    private RouterProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>Whether the router runs with server GC: only when this process's environment asks for it.</summary>
+    public static bool ServerGc => Environment.GetEnvironmentVariable("DOTNET_gcServer") is "1";
+
+    /// <summary>CPU time the router process has used so far (user + system).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
+    /// <param name="settings">Configuration keys (<c>Router:PendingLimit</c>) and values.</param>
+    public static async Task<RouterProcess> StartAsync(IReadOnlyDictionary<string, string> settings)
+    {
+        var port = FreePort();
+        // COMFY_BENCH_ROUTER names another build of the binary, e.g. the ReadyToRun publish the container image ships.
+        var binary = Environment.GetEnvironmentVariable("COMFY_BENCH_ROUTER") is { Length: > 0 } other
+            ? Path.GetFullPath(other)
+            : Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "comfy-router.exe" : "comfy-router");
+        var start = new ProcessStartInfo(binary)
+        {
+            WorkingDirectory = Path.GetDirectoryName(binary)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["COMFY_ROUTER__HOST"] = "127.0.0.1";
+        start.Environment["COMFY_ROUTER__PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+
+        // The container image runs the router with workstation GC (src/Router/Dockerfile); DOTNET_gcServer=1 measures server GC.
+        start.Environment["DOTNET_gcServer"] = ServerGc ? "1" : "0";
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("comfy-router did not start.");
+        var router = new RouterProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        process.OutputDataReceived += (_, e) => router.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => router.Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var probe = new HttpClient { BaseAddress = router.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"comfy-router exited with {process.ExitCode}:{Environment.NewLine}{router.Output}");
+            }
+
+            try
+            {
+                using var response = await probe.GetAsync(new Uri("/healthz", UriKind.Relative));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return router;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                router.Dispose();
+                throw new TimeoutException($"comfy-router did not answer /healthz within 60 s:{Environment.NewLine}{router.Output}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    private string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join(Environment.NewLine, _output);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.Enqueue(line);
+            if (_output.Count > 50)
+            {
+                _output.Dequeue();
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
