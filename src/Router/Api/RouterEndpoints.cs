@@ -3,6 +3,7 @@ using ComfyOperator.Router.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComfyOperator.Router.Api;
 
@@ -13,6 +14,8 @@ internal static class RouterEndpoints
 
     public static WebApplication UseComfyRouter(this WebApplication app)
     {
+        // Created at start so that a warning about default credentials comes before the first request.
+        _ = app.Services.GetRequiredService<CredentialStore>();
         app.UseRouterMetrics();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

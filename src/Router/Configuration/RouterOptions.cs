@@ -15,9 +15,14 @@ internal sealed class RouterOptions
     public int Port { get; set; } = 8080;
 
     /// <summary>Basic auth user name. Empty together with <see cref="Password"/> disables Basic auth.</summary>
-    public string Username { get; set; } = "admin";
+    public string Username { get; set; } = DefaultUsername;
 
-    public string Password { get; set; } = "admin";
+    public string Password { get; set; } = DefaultPassword;
+
+    /// <summary>The original Comfy Router's defaults, kept so its setups work; the router warns while they are in use.</summary>
+    public const string DefaultUsername = "admin";
+
+    public const string DefaultPassword = "admin";
 
     /// <summary>API keys accepted as <c>Authorization: Bearer</c> tokens.</summary>
     public List<string> ApiKeys { get; } = [];

@@ -28,6 +28,10 @@ internal sealed partial class CredentialStore
         {
             _username = SecretComparer.Hash(_options.Username);
             _password = SecretComparer.Hash(_options.Password);
+            if (_options.Username == RouterOptions.DefaultUsername && _options.Password == RouterOptions.DefaultPassword)
+            {
+                LogDefaultBasicCredentials();
+            }
         }
 
         _configuredKeys = [.. _options.ApiKeys.SelectMany(SplitKeys).Select(SecretComparer.Hash)];
@@ -101,6 +105,10 @@ internal sealed partial class CredentialStore
         var text = comment >= 0 ? line[..comment] : line;
         return text.Split([',', ';', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning,
+        Message = "Basic auth accepts the default admin/admin: set COMFY_ROUTER__PASSWORD (or COMFY_ROUTER__USERNAME and __PASSWORD both empty to turn Basic auth off) before exposing the router")]
+    private partial void LogDefaultBasicCredentials();
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Loaded {Count} API keys from {Path}")]
     private static partial void LogKeysFileLoaded(ILogger logger, string path, int count);
