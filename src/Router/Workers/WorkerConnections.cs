@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ComfyOperator.Comfy.Client;
+using ComfyOperator.Comfy.Events;
 using ComfyOperator.Comfy.Sessions;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
@@ -111,7 +112,21 @@ internal sealed class WorkerConnections : IAsyncDisposable
             {
                 Connected?.Invoke(this, uri);
             }
+            else if (_registry.Find(uri.ToString()) is { } worker)
+            {
+                // Not listening: the worker's queue is unknown until the socket is back (it then sends its status first).
+                worker.QueueRemaining = null;
+            }
         };
+
+        // The worker's queue as it broadcasts it (running + pending, every client's prompts): /v1/nodes and the Busy phase.
+        _ = session.Listen(e =>
+        {
+            if (e is ComfyStatusEvent { QueueRemaining: { } remaining } && _registry.Find(uri.ToString()) is { } worker)
+            {
+                worker.QueueRemaining = remaining;
+            }
+        });
         return session;
     }
 

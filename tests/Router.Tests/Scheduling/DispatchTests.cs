@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Tests.Support;
 
@@ -157,6 +158,38 @@ public sealed class DispatchTests
         Assert.Equal("Unhealthy", node.GetProperty("passiveHealth").GetString());
         Assert.Equal("Healthy", node.GetProperty("activeHealth").GetString());
         Assert.Contains("no progress", node.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Nodes_WorkerBusyWithAnotherClientsPrompts_ShowsItsQueueAndBusyThenIdle()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(20));
+        await cluster.WaitForHealthyWorkersAsync(1);
+        var worker = cluster.Workers[0];
+        using var direct = new HttpClient { BaseAddress = worker.BaseAddress };
+
+        // Someone else's two prompts straight to the worker (e.g. a person in the ComfyUI editor): not ours, but they occupy it.
+        for (var seed = 1; seed <= 2; seed++)
+        {
+            using var posted = await direct.PostAsJsonAsync("/prompt", new JsonObject { ["prompt"] = Graphs.Sd15(steps: 50, seed: seed), ["client_id"] = "someone-else" });
+            posted.EnsureSuccessStatusCode();
+        }
+
+        JsonElement node = default;
+        await Wait.UntilAsync(async () =>
+        {
+            node = (await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/nodes")).EnumerateArray().Single();
+            return node.GetProperty("queueRemaining").ValueKind == JsonValueKind.Number && node.GetProperty("queueRemaining").GetInt32() >= 1;
+        }, TimeSpan.FromSeconds(30), "the worker's queue in /v1/nodes");
+        Assert.Equal("Busy", node.GetProperty("phase").GetString());
+        Assert.Equal(0, node.GetProperty("assigned").GetInt32());
+
+        await Wait.UntilAsync(async () =>
+        {
+            node = (await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/nodes")).EnumerateArray().Single();
+            return node.GetProperty("queueRemaining").ValueKind == JsonValueKind.Number && node.GetProperty("queueRemaining").GetInt32() == 0;
+        }, TimeSpan.FromSeconds(30), "the worker's queue to drain");
+        Assert.Equal("Idle", node.GetProperty("phase").GetString());
     }
 
     [Fact]
