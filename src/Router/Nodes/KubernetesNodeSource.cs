@@ -207,7 +207,7 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
             }));
         }
 
-        _catalog.Replace(WorkflowSourceNames.Kubernetes, definitions);
+        _catalog.Replace(WorkflowSourceNames.Kubernetes, WorkflowNameClashes.Refuse(definitions));
         if (missing.Count > 0 && _stopping is { IsCancellationRequested: false } stopping)
         {
             _ = LoadConfigMapsAsync(missing, stopping.Token);
