@@ -29,9 +29,17 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
     private readonly List<Informer<WorkflowDeployment>> _workflows;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, string> _configMaps = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _configMapRefresh;
     private IReadOnlyList<NodeEndpoint> _current = [];
     private string? _workflowFingerprint;
-    private int _configMapsUsed = -1;
+
+    /// <summary>The workflowRefs the last rebuild resolved (found or not): what the refresh reads again.</summary>
+    private IReadOnlyList<(string Namespace, WorkflowRef Ref)> _references = [];
+
+    /// <summary>Bumped whenever a referenced ConfigMap's text appears, changes or goes away.</summary>
+    private int _configMapsVersion;
+    private int _configMapsVersionUsed = -1;
     private CancellationTokenSource? _stopping;
 
     public KubernetesNodeSource(IKubernetesClient client, WorkflowCatalog catalog, IOptions<WorkflowRoutingOptions> options, TimeProvider time, ILoggerFactory loggers)
@@ -39,6 +47,8 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
         _client = client;
         _catalog = catalog;
         _logger = loggers.CreateLogger<KubernetesNodeSource>();
+        _time = time;
+        _configMapRefresh = options.Value.Kubernetes.ConfigMapRefreshInterval;
         var namespaces = options.Value.Kubernetes.Namespaces.Where(n => !string.IsNullOrWhiteSpace(n)).Distinct(StringComparer.Ordinal).ToList();
         IReadOnlyList<string?> scopes = namespaces.Count == 0 ? [null] : [.. namespaces];
         _nodes = [.. scopes.Select(ns => new Informer<ComfyNode>(client, new InformerOptions { Namespace = ns }, loggers.CreateLogger<Informer<ComfyNode>>(), time))];
@@ -86,6 +96,7 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
             informer.Start(_stopping.Token);
         }
 
+        _ = RefreshConfigMapsAsync(_stopping.Token);
         return Task.CompletedTask;
     }
 
@@ -174,26 +185,26 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
             .Select(d => $"{d.Metadata.NamespaceProperty}/{d.Metadata.Name}|{d.Metadata.Uid}|{KubernetesJson.Serialize(d.Spec)}|{d.Status?.Phase}|{d.Status?.ValidationErrors?.Count}|"
                 + string.Join(',', (d.Metadata.Annotations ?? new Dictionary<string, string>()).OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}")))
             .Order(StringComparer.Ordinal));
-        int loaded;
         lock (_gate)
         {
-            loaded = _configMaps.Count;
-            if (fingerprint == _workflowFingerprint && loaded == _configMapsUsed)
+            if (fingerprint == _workflowFingerprint && _configMapsVersion == _configMapsVersionUsed)
             {
                 return;
             }
 
             _workflowFingerprint = fingerprint;
-            _configMapsUsed = loaded;
+            _configMapsVersionUsed = _configMapsVersion;
         }
 
         var definitions = new List<WorkflowDefinition>();
         var missing = new List<(string Namespace, WorkflowRef Ref)>();
+        var references = new List<(string Namespace, WorkflowRef Ref)>();
         foreach (var deployment in _workflows.SelectMany(i => i.List()).OrderBy(d => d.Metadata.Name, StringComparer.Ordinal))
         {
             var ns = deployment.Metadata.NamespaceProperty ?? "default";
             definitions.Add(WorkflowDefinitionFactory.Create(deployment, WorkflowSourceNames.Kubernetes, reference =>
             {
+                references.Add((ns, reference));
                 lock (_gate)
                 {
                     if (_configMaps.TryGetValue($"{ns}/{reference.Name}/{reference.Key}", out var text))
@@ -207,6 +218,11 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
             }));
         }
 
+        lock (_gate)
+        {
+            _references = references;
+        }
+
         _catalog.Replace(WorkflowSourceNames.Kubernetes, WorkflowNameClashes.Refuse(definitions));
         if (missing.Count > 0 && _stopping is { IsCancellationRequested: false } stopping)
         {
@@ -214,38 +230,83 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
         }
     }
 
-    /// <summary>Reads the ConfigMaps workflowRefs name, then rebuilds once with them.</summary>
-    private async Task LoadConfigMapsAsync(List<(string Namespace, WorkflowRef Ref)> references, CancellationToken cancellationToken)
+    /// <summary>Reads the ConfigMaps workflowRefs name, then rebuilds once if any text appeared, changed or went away.</summary>
+    private async Task LoadConfigMapsAsync(IReadOnlyList<(string Namespace, WorkflowRef Ref)> references, CancellationToken cancellationToken)
     {
-        var found = false;
-        foreach (var (ns, reference) in references)
+        var changed = false;
+        foreach (var (ns, reference) in references.DistinctBy(r => (r.Namespace, r.Ref.Name, r.Ref.Key)))
         {
+            var key = $"{ns}/{reference.Name}/{reference.Key}";
+            string? text;
             try
             {
                 var map = await _client.ReadNamespacedAsync<ConfigMap>(reference.Name, ns, cancellationToken);
-                if (map.Data?.TryGetValue(reference.Key, out var text) == true)
-                {
-                    lock (_gate)
-                    {
-                        _configMaps[$"{ns}/{reference.Name}/{reference.Key}"] = text;
-                    }
-
-                    found = true;
-                }
+                text = map.Data?.TryGetValue(reference.Key, out var value) == true ? value : null;
+            }
+            catch (KubernetesException ex) when (ex.IsNotFound)
+            {
+                text = null;
             }
             catch (KubernetesException ex)
             {
+                // Unreadable for now (RBAC, API trouble): keep what was read before.
                 LogConfigMap(_logger, ns, reference.Name, ex.Message);
+                continue;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
+
+            lock (_gate)
+            {
+                var had = _configMaps.TryGetValue(key, out var previous);
+                if (text is null ? had : !had || !string.Equals(previous, text, StringComparison.Ordinal))
+                {
+                    if (text is null)
+                    {
+                        _configMaps.Remove(key);
+                    }
+                    else
+                    {
+                        _configMaps[key] = text;
+                    }
+
+                    _configMapsVersion++;
+                    changed = true;
+                }
+            }
         }
 
-        if (found)
+        if (changed)
         {
             RebuildWorkflows();
+        }
+    }
+
+    /// <summary>Reads the referenced ConfigMaps again every <see cref="KubernetesSourceOptions.ConfigMapRefreshInterval"/>: an edited graph is served without touching its WorkflowDeployment.</summary>
+    private async Task RefreshConfigMapsAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_configMapRefresh, _time, cancellationToken);
+                IReadOnlyList<(string Namespace, WorkflowRef Ref)> references;
+                lock (_gate)
+                {
+                    references = _references;
+                }
+
+                if (references.Count > 0)
+                {
+                    await LoadConfigMapsAsync(references, cancellationToken);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
     }
 

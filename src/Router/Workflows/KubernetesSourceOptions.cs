@@ -10,4 +10,7 @@ internal sealed class KubernetesSourceOptions
 
     /// <summary>kubeconfig path; empty = in-cluster config, else the default kubeconfig.</summary>
     public string? Kubeconfig { get; set; }
+
+    /// <summary>How often the ConfigMaps named by workflowRefs are read again (ConfigMaps are not watched: that would mean every ConfigMap in the namespaces).</summary>
+    public TimeSpan ConfigMapRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -24,6 +24,11 @@ internal sealed class WorkflowRoutingOptionsValidator : IValidateOptions<Workflo
             errors.Add($"Router:ModelRefreshInterval must be positive, not {options.ModelRefreshInterval}.");
         }
 
+        if (options.Kubernetes.ConfigMapRefreshInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"Router:Kubernetes:ConfigMapRefreshInterval must be positive, not {options.Kubernetes.ConfigMapRefreshInterval}.");
+        }
+
         foreach (var (key, weight) in options.KeyWeights)
         {
             if (weight is < 1 or > 1000)
