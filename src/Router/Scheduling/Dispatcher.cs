@@ -142,7 +142,7 @@ internal sealed partial class Dispatcher(
             }
 
             var attempt = new RunAttempt(run, worker, session!, Services);
-            _attempts[run.Id] = attempt;
+            await RegisterAsync(attempt, cancellationToken);
             try
             {
                 await attempt.DispatchAsync(cancellationToken);
@@ -196,7 +196,7 @@ internal sealed partial class Dispatcher(
             }
 
             var attempt = new RunAttempt(run, worker, session, Services);
-            _attempts[run.Id] = attempt;
+            await RegisterAsync(attempt, cancellationToken);
             try
             {
                 await attempt.ResumeAsync(cancellationToken);
@@ -218,6 +218,20 @@ internal sealed partial class Dispatcher(
         {
             worker?.Release(run.Id);
             queue.Signal();
+        }
+    }
+
+    /// <summary>
+    /// Makes the attempt reachable by <see cref="RequestCancel"/>. A DELETE that landed after the run
+    /// was read for this attempt but before it was registered found no attempt to tell: it is seen
+    /// here, in the run as stored now, so no cancel is lost in between.
+    /// </summary>
+    private async Task RegisterAsync(RunAttempt attempt, CancellationToken cancellationToken)
+    {
+        _attempts[attempt.RunId] = attempt;
+        if ((await runs.GetAsync(attempt.RunId, cancellationToken))?.CancelRequested == true)
+        {
+            attempt.RequestCancel();
         }
     }
 
