@@ -74,7 +74,7 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
     {
         lock (_gate)
         {
-            return _passiveUnhealthyUntil is { } until && until > now ? HealthState.Unhealthy : HealthState.Healthy;
+            return PassivelyOut(now) ? HealthState.Unhealthy : HealthState.Healthy;
         }
     }
 
@@ -84,7 +84,7 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
         {
             return !Removed
                 && _active == HealthState.Healthy
-                && !(_passiveUnhealthyUntil is { } until && until > now)
+                && !PassivelyOut(now)
                 && _runs.Count < 1 + maxQueue;
         }
     }
@@ -152,7 +152,28 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
         }
     }
 
-    /// <summary>Passive health: a failed dispatch or a stall takes the worker out of rotation for a while.</summary>
+    /// <summary>
+    /// After a passive failure the worker is out until <see cref="ReportPassiveFailure"/>'s time has
+    /// passed AND its queue has drained (the stalled prompt ended or was interrupted): a worker still
+    /// stuck on a prompt would only trap the next runs behind it. Call under <c>_gate</c>.
+    /// </summary>
+    private bool PassivelyOut(DateTimeOffset now)
+    {
+        if (_passiveUnhealthyUntil is not { } until)
+        {
+            return false;
+        }
+
+        if (until > now || QueueRemaining is not 0)
+        {
+            return true;
+        }
+
+        _passiveUnhealthyUntil = null;
+        return false;
+    }
+
+    /// <summary>Passive health: a failed dispatch or a stall takes the worker out of rotation until it recovers (see <see cref="PassivelyOut"/>).</summary>
     public void ReportPassiveFailure(DateTimeOffset until, string error)
     {
         lock (_gate)

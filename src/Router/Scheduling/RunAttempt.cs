@@ -254,6 +254,13 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
                 return;
             }
 
+            // A run waiting in the queue of a worker that stalled (on another run) or failed a dispatch would wait behind it until its timeout.
+            if (!_started && _interruptReason is null && worker.PassiveHealth(now) == HealthState.Unhealthy)
+            {
+                await LostAsync($"{worker.Name} is out of rotation ({worker.LastError}); moved off its queue", cancellationToken);
+                return;
+            }
+
             if (session.State != ComfySessionState.Connected && session.DisconnectedSince is { } since && now - since >= _options.WorkerLostGrace)
             {
                 await LostAsync($"lost the connection to {worker.Name} for {(now - since).TotalSeconds:0.#}s", cancellationToken);

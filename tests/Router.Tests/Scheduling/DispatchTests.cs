@@ -193,6 +193,82 @@ public sealed class DispatchTests
     }
 
     [Fact]
+    public async Task WorkerHungWithRunsQueuedBehind_AllMoveElsewhereAndWorkerStaysOutUntilItRecovers()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(2, o => o.StepDelay = TimeSpan.FromMilliseconds(40), new Dictionary<string, string?>
+        {
+            ["Router:MaxQueuePerWorker"] = "1",
+            ["Router:NoProgressTimeout"] = "00:00:01",
+            // Short on purpose: the timer alone must not bring a worker that is still stuck back into rotation.
+            ["Router:PassiveHealthReactivation"] = "00:00:00.200",
+        });
+        await cluster.WaitForHealthyWorkersAsync(2);
+
+        // Each worker: one running, one queued behind it.
+        var first = new List<string>();
+        for (var seed = 1; seed <= 4; seed++)
+        {
+            first.Add(await cluster.SubmitAsync(steps: 60, seed: seed));
+        }
+
+        var running = await cluster.WaitForStatusAsync(first[0], "running");
+        var hung = cluster.Workers.Single(w => w.BaseAddress.ToString() == running.GetProperty("worker").GetString());
+        var other = cluster.Workers.Single(w => w != hung);
+        await Wait.UntilAsync(async () =>
+        {
+            var runs = await Task.WhenAll(first.Select(cluster.GetRunAsync));
+            return runs.Count(r => r.GetProperty("worker").GetString() == hung.BaseAddress.ToString()) == 2;
+        }, TimeSpan.FromSeconds(30), "two runs on the worker about to hang");
+        hung.Hang();
+        other.Options.StepDelay = TimeSpan.Zero;
+
+        // The stalled run and the one queued behind it both finish on the other worker.
+        foreach (var id in first)
+        {
+            var done = await cluster.WaitForStatusAsync(id, "succeeded", TimeSpan.FromSeconds(60));
+            Assert.Equal(other.BaseAddress.ToString(), done.GetProperty("worker").GetString());
+        }
+
+        // Still stuck: new runs keep away from it although its reactivation time has long passed.
+        var second = new List<string>();
+        for (var seed = 5; seed <= 8; seed++)
+        {
+            second.Add(await cluster.SubmitAsync(steps: 2, seed: seed));
+        }
+
+        foreach (var id in second)
+        {
+            var done = await cluster.WaitForStatusAsync(id, "succeeded", TimeSpan.FromSeconds(60));
+            Assert.Equal(other.BaseAddress.ToString(), done.GetProperty("worker").GetString());
+        }
+
+        var node = (await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/nodes")).EnumerateArray().Single(n => n.GetProperty("address").GetString() == hung.BaseAddress.ToString());
+        Assert.Equal("Unhealthy", node.GetProperty("passiveHealth").GetString());
+
+        // Recovered (the stuck prompt is interrupted, its queue drains): it takes runs again.
+        hung.Revive();
+        await Wait.UntilAsync(async () =>
+        {
+            var nodes = await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/nodes");
+            return nodes.EnumerateArray().Single(n => n.GetProperty("address").GetString() == hung.BaseAddress.ToString()).GetProperty("eligible").GetBoolean();
+        }, TimeSpan.FromSeconds(30), "the revived worker back in rotation");
+        other.Options.StepDelay = TimeSpan.FromMilliseconds(200);
+        var third = new List<string>();
+        for (var seed = 9; seed <= 12; seed++)
+        {
+            third.Add(await cluster.SubmitAsync(steps: 2, seed: seed));
+        }
+
+        var workers = new List<string>();
+        foreach (var id in third)
+        {
+            workers.Add((await cluster.WaitForStatusAsync(id, "succeeded", TimeSpan.FromSeconds(60))).GetProperty("worker").GetString()!);
+        }
+
+        Assert.Contains(hung.BaseAddress.ToString(), workers);
+    }
+
+    [Fact]
     public async Task ExecutionError_FailsAtOnceWithNodeDetails()
     {
         await using var cluster = await SimulatedCluster.StartAsync(1, o => o.FailAtNode = "3");
