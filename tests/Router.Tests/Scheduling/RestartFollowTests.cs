@@ -1,0 +1,166 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using ComfyOperator.Comfy.Client;
+using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Tests.Support;
+using ComfyOperator.Router.Workers;
+using ComfyOperator.Testing.ComfyUI;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ComfyOperator.Router.Tests.Scheduling;
+
+/// <summary>What a router restart must not lose: the prompts it gave up on, and the live view of runs it follows again.</summary>
+public sealed class RestartFollowTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task RouterRestart_AbandonedPromptsOnUnreachableWorker_RemovedWhenItReturnsAndRunsFinishOnce()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(2, o => o.StepDelay = TimeSpan.FromMilliseconds(40), new Dictionary<string, string?>
+        {
+            ["Router:AbandonedPromptRetryInterval"] = "00:00:00.100",
+        });
+        var ids = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            ids.Add(await cluster.SubmitAsync(steps: 100, seed: 300 + i));
+        }
+
+        // The first worker holds one running prompt and one queued behind it.
+        var first = cluster.Workers[0];
+        var second = cluster.Workers[1];
+        var onFirst = new List<(string RunId, string PromptId)>();
+        await Wait.UntilAsync(async () =>
+        {
+            onFirst.Clear();
+            foreach (var id in ids)
+            {
+                var run = await cluster.GetRunAsync(id);
+                if (run.GetProperty("worker").GetString() == first.BaseAddress.ToString() && run.GetProperty("promptId").GetString() is { } promptId)
+                {
+                    onFirst.Add((id, promptId));
+                }
+            }
+
+            return onFirst.Count == 2 && await QueuedOnAsync(first) == 2;
+        }, Deadline, "two runs posted to the first worker");
+
+        // Wedged, then unreachable: both attempts are given up and the runs finish on the second worker.
+        first.Hang();
+        first.Die();
+        second.Options.StepDelay = TimeSpan.Zero;
+        foreach (var (runId, _) in onFirst)
+        {
+            var done = await cluster.WaitForStatusAsync(runId, "succeeded", Deadline);
+            Assert.Equal(second.BaseAddress.ToString(), done.GetProperty("worker").GetString());
+        }
+
+        var before = cluster.Router.Services.GetRequiredService<AbandonedPrompts>();
+        Assert.Equal(onFirst.Select(p => p.PromptId).Order(), before.Pending.Order());
+
+        // The router restarts while the worker is still away; then the worker returns with its queue intact.
+        await cluster.RestartRouterAsync();
+        await cluster.WaitForHealthyWorkersAsync(1);
+        first.Revive();
+
+        var abandoned = cluster.Router.Services.GetRequiredService<AbandonedPrompts>();
+        await Wait.UntilAsync(() => abandoned.Pending.Count == 0, Deadline, "the abandoned prompts to be gone from the returned worker");
+        await Wait.UntilAsync(async () => await QueuedOnAsync(first) == 0, Deadline, "the returned worker to be idle");
+
+        using var client = new ComfyClient(first.BaseAddress);
+        var outcomes = new List<ComfyPromptOutcome?>();
+        foreach (var (_, promptId) in onFirst)
+        {
+            outcomes.Add((await client.GetHistoryAsync(promptId))?.Outcome);
+        }
+
+        Assert.True(outcomes.Contains(null), "the queued prompt is deleted, never run; outcomes: " + string.Join(",", outcomes));
+        Assert.DoesNotContain(ComfyPromptOutcome.Success, outcomes);
+        var filesOnFirst = Directory.EnumerateFiles(first.OutputDirectory, "*", SearchOption.AllDirectories).ToList();
+        foreach (var (runId, _) in onFirst)
+        {
+            Assert.DoesNotContain(filesOnFirst, f => f.Contains(runId, StringComparison.Ordinal));
+            var run = await cluster.GetRunAsync(runId);
+            Assert.Equal("succeeded", run.GetProperty("status").GetString());
+            Assert.Equal(2, run.GetProperty("attempts").GetInt32());
+        }
+    }
+
+    [Fact]
+    public async Task RouterRestart_RunMidWay_FollowedRunStreamsProgressAndSucceedsOnce()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50));
+        var id = await cluster.SubmitAsync(steps: 80);
+        await WaitForProgressAsync(cluster, id, DateTimeOffset.MinValue);
+
+        var restartedAt = DateTimeOffset.MinValue;
+        await cluster.RestartRouterAsync(() => restartedAt = TimeProvider.System.GetUtcNow());
+
+        var done = await cluster.WaitForStatusAsync(id, "succeeded", Deadline);
+        var events = await EventsAsync(cluster, id);
+        var after = events.Where(e => e.At > restartedAt && e.Type == RunEventTypes.Progress).ToList();
+        Assert.NotEmpty(after);
+        Assert.Contains(after, e => JsonDocument.Parse(e.Data).RootElement.GetProperty("value").GetDouble() >= 80);
+        Assert.Single(events, e => e.Type == RunEventTypes.Succeeded);
+        Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+        Assert.Single(done.GetProperty("outputs").EnumerateArray());
+        Assert.Equal(1, cluster.Workers[0].PromptsExecuted);
+    }
+
+    [Fact]
+    public async Task RouterRestart_FollowedRunStalls_WorkerMarkedPassiveUnhealthyAndRunFinishesElsewhere()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(2, o => o.StepDelay = TimeSpan.FromMilliseconds(50), new Dictionary<string, string?>
+        {
+            ["Router:NoProgressTimeout"] = "00:00:01",
+            ["Router:PassiveHealthReactivation"] = "00:10:00",
+            ["Router:AbandonedPromptRetryInterval"] = "00:00:00.100",
+        });
+        var id = await cluster.SubmitAsync(steps: 200);
+        var running = await cluster.WaitForStatusAsync(id, "running");
+        var oldPrompt = running.GetProperty("promptId").GetString()!;
+        var hung = cluster.Workers.Single(w => w.BaseAddress.ToString() == running.GetProperty("worker").GetString());
+        var other = cluster.Workers.Single(w => w != hung);
+        other.Options.StepDelay = TimeSpan.Zero;
+
+        var restartedAt = DateTimeOffset.MinValue;
+        await cluster.RestartRouterAsync(() => restartedAt = TimeProvider.System.GetUtcNow());
+
+        // The restarted router hears the run again, then the worker wedges mid-run.
+        await WaitForProgressAsync(cluster, id, restartedAt);
+        hung.Hang();
+        var done = await cluster.WaitForStatusAsync(id, "succeeded", Deadline);
+
+        Assert.Equal(other.BaseAddress.ToString(), done.GetProperty("worker").GetString());
+        Assert.Equal(2, done.GetProperty("attempts").GetInt32());
+        var nodes = await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/nodes");
+        var node = nodes.EnumerateArray().Single(n => n.GetProperty("address").GetString() == hung.BaseAddress.ToString());
+        Assert.Equal("Unhealthy", node.GetProperty("passiveHealth").GetString());
+        Assert.Contains("no progress", node.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+
+        // The stalled prompt is interrupted once the worker recovers, so the run has only one result.
+        hung.Revive();
+        using var client = new ComfyClient(hung.BaseAddress);
+        ComfyHistoryEntry? entry = null;
+        await Wait.UntilAsync(async () => (entry = await client.GetHistoryAsync(oldPrompt)) is not null, Deadline, "the stalled prompt to end on the recovered worker");
+        Assert.Equal(ComfyPromptOutcome.Interrupted, entry!.Outcome);
+        Assert.Empty(entry.Files);
+    }
+
+    private static async Task WaitForProgressAsync(SimulatedCluster cluster, string id, DateTimeOffset after) =>
+        await Wait.UntilAsync(
+            async () => (await EventsAsync(cluster, id)).Any(e => e.Type == RunEventTypes.Progress && e.At > after),
+            Deadline,
+            $"a progress event of run {id} after {after:O}");
+
+    private static async Task<IReadOnlyList<RunEvent>> EventsAsync(SimulatedCluster cluster, string id) =>
+        await cluster.Router.Services.GetRequiredService<IRunStore>().GetEventsAsync(id, 0, CancellationToken.None);
+
+    private static async Task<int> QueuedOnAsync(ComfyUiSimulator worker)
+    {
+        using var http = new HttpClient();
+        var queue = await http.GetFromJsonAsync<JsonElement>(new Uri(worker.BaseAddress, "queue"));
+        return queue.GetProperty("queue_running").GetArrayLength() + queue.GetProperty("queue_pending").GetArrayLength();
+    }
+}
