@@ -181,7 +181,7 @@ internal sealed partial class AbandonedPrompts(
 
             done.AddRange(live.Where(e => !queue.Contains(e.PromptId)));
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or ComfyHttpException or IOException
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or ComfyHttpException or IOException or System.Text.Json.JsonException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             // The worker does not answer yet: try again next round.

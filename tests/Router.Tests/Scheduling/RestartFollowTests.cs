@@ -88,6 +88,39 @@ public sealed class RestartFollowTests
     }
 
     [Fact]
+    public async Task RouterRestart_AbandonedPromptsWorkerNoLongerConfigured_DroppedForGood()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(2, o => o.StepDelay = TimeSpan.FromMilliseconds(40), new Dictionary<string, string?>
+        {
+            ["Router:AbandonedPromptRetryInterval"] = "00:00:00.100",
+        });
+        var id = await cluster.SubmitAsync(steps: 100);
+        var running = await cluster.WaitForStatusAsync(id, "running");
+        var promptId = running.GetProperty("promptId").GetString()!;
+        var gone = cluster.Workers.Single(w => w.BaseAddress.ToString() == running.GetProperty("worker").GetString());
+        var other = cluster.Workers.Single(w => w != gone);
+        other.Options.StepDelay = TimeSpan.Zero;
+        gone.Hang();
+        gone.Die();
+        await cluster.WaitForStatusAsync(id, "succeeded", Deadline);
+
+        // Restarted while the worker is away: its prompt is still chased.
+        await cluster.RestartRouterAsync();
+        Assert.Equal([promptId], cluster.Router.Services.GetRequiredService<AbandonedPrompts>().Pending);
+
+        // Restarted without that worker in the configuration: the entry is dropped ...
+        cluster.Settings["Router:Nodes:0"] = other.BaseAddress.ToString();
+        await cluster.RestartRouterAsync();
+        var abandoned = cluster.Router.Services.GetRequiredService<AbandonedPrompts>();
+        await Wait.UntilAsync(() => abandoned.Pending.Count == 0, Deadline, "the entry of the unconfigured worker to be dropped");
+
+        // ... for good: configured again later, the worker is not chased any more.
+        cluster.Settings["Router:Nodes:0"] = string.Join(",", cluster.Workers.Select(w => w.BaseAddress.ToString()));
+        await cluster.RestartRouterAsync();
+        Assert.Empty(cluster.Router.Services.GetRequiredService<AbandonedPrompts>().Pending);
+    }
+
+    [Fact]
     public async Task RouterRestart_RunMidWay_FollowedRunStreamsProgressAndSucceedsOnce()
     {
         await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50));
