@@ -110,8 +110,17 @@ internal sealed partial class AbandonedPrompts(
 
             try
             {
-                var finished = await Task.WhenAll(_entries.Values.GroupBy(entry => entry.Worker).Select(group => SweepAsync(group.Key, [.. group], stoppingToken)));
-                await ForgetAsync([.. finished.SelectMany(f => f)], stoppingToken);
+                try
+                {
+                    var finished = await Task.WhenAll(_entries.Values.GroupBy(entry => entry.Worker).Select(group => SweepAsync(group.Key, [.. group], stoppingToken)));
+                    await ForgetAsync([.. finished.SelectMany(f => f)], stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested && ex is not OutOfMemoryException)
+                {
+                    // A failed round must not end the loop (and with it the host): the next round tries again.
+                    LogSweepFailed(ex);
+                }
+
                 await Task.WhenAny(_wake.Task, Task.Delay(_options.AbandonedPromptRetryInterval, time, stoppingToken));
                 stoppingToken.ThrowIfCancellationRequested();
             }
@@ -223,6 +232,9 @@ internal sealed partial class AbandonedPrompts(
 
     [LoggerMessage(EventId = 1615, Level = LogLevel.Warning, Message = "Run {RunId}: could not store abandoned prompt {PromptId}; a restart would forget it")]
     private partial void LogPersistFailed(string runId, string promptId, Exception exception);
+
+    [LoggerMessage(EventId = 1617, Level = LogLevel.Warning, Message = "Removing abandoned prompts from their workers failed; retrying")]
+    private partial void LogSweepFailed(Exception exception);
 
     [LoggerMessage(EventId = 1616, Level = LogLevel.Warning, Message = "Could not delete {Count} finished abandoned prompts from the database")]
     private partial void LogForgetFailed(int count, Exception exception);

@@ -121,9 +121,13 @@ public sealed class RestartFollowTests
     }
 
     [Fact]
-    public async Task RouterRestart_RunMidWay_FollowedRunStreamsProgressAndSucceedsOnce()
+    public async Task RouterRestart_RunMidWay_FollowedRunStreamsProgressAndPreviewsAndSucceedsOnce()
     {
-        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50));
+        await using var cluster = await SimulatedCluster.StartAsync(1, o =>
+        {
+            o.StepDelay = TimeSpan.FromMilliseconds(50);
+            o.PreviewMethod = "auto";
+        });
         var id = await cluster.SubmitAsync(steps: 80);
         await WaitForProgressAsync(cluster, id, DateTimeOffset.MinValue);
 
@@ -135,6 +139,7 @@ public sealed class RestartFollowTests
         var after = events.Where(e => e.At > restartedAt && e.Type == RunEventTypes.Progress).ToList();
         Assert.NotEmpty(after);
         Assert.Contains(after, e => JsonDocument.Parse(e.Data).RootElement.GetProperty("value").GetDouble() >= 80);
+        Assert.Contains(events, e => e.At > restartedAt && e.Type == RunEventTypes.Preview);
         Assert.Single(events, e => e.Type == RunEventTypes.Succeeded);
         Assert.Equal(1, done.GetProperty("attempts").GetInt32());
         Assert.Single(done.GetProperty("outputs").EnumerateArray());
