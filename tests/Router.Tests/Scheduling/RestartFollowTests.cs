@@ -121,6 +121,31 @@ public sealed class RestartFollowTests
     }
 
     [Fact]
+    public async Task RouterRestart_AbandonedPromptStillTheRunsCurrentAttempt_IsResumedNotRemoved()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(40), new Dictionary<string, string?>
+        {
+            ["Router:AbandonedPromptRetryInterval"] = "00:00:00.100",
+        });
+        var id = await cluster.SubmitAsync(steps: 60);
+        var running = await cluster.WaitForStatusAsync(id, "running");
+        var promptId = running.GetProperty("promptId").GetString()!;
+        var worker = cluster.Workers[0];
+
+        // The router stopped between storing the abandoned prompt and requeueing its run.
+        await cluster.RestartRouterAsync(() =>
+        {
+            using var store = new SqliteAbandonedPromptStore(Path.Combine(cluster.DataDirectory, "router.db"));
+            store.AddAsync(new AbandonedPrompt(worker.BaseAddress, promptId, id, TimeProvider.System.GetUtcNow().AddHours(1)), CancellationToken.None).GetAwaiter().GetResult();
+        });
+
+        var done = await cluster.WaitForStatusAsync(id, "succeeded", Deadline);
+        Assert.Equal(promptId, done.GetProperty("promptId").GetString());
+        Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+        Assert.Empty(cluster.Router.Services.GetRequiredService<AbandonedPrompts>().Pending);
+    }
+
+    [Fact]
     public async Task RouterRestart_RunMidWay_FollowedRunStreamsProgressAndPreviewsAndSucceedsOnce()
     {
         await using var cluster = await SimulatedCluster.StartAsync(1, o =>
