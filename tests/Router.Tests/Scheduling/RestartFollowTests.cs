@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Net.WebSockets;
 using System.Text.Json;
 using ComfyOperator.Comfy.Client;
 using ComfyOperator.Router.Runs;
@@ -209,6 +210,43 @@ public sealed class RestartFollowTests
         await Wait.UntilAsync(async () => (entry = await client.GetHistoryAsync(oldPrompt)) is not null, Deadline, "the stalled prompt to end on the recovered worker");
         Assert.Equal(ComfyPromptOutcome.Interrupted, entry!.Outcome);
         Assert.Empty(entry.Files);
+    }
+
+    [Fact]
+    public async Task RouterRestart_FollowerOrphanedBeforeHearingTheRun_SilenceIsNotAStall()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(40), new Dictionary<string, string?>
+        {
+            ["Router:NoProgressTimeout"] = "00:00:01",
+        });
+        var worker = cluster.Workers[0];
+        var id = await cluster.SubmitAsync(steps: 100);
+        var running = await cluster.WaitForStatusAsync(id, "running");
+        var clientId = (await cluster.Router.Services.GetRequiredService<IRunStore>().GetAsync(id, CancellationToken.None))!.ClientId!;
+
+        // While the router is down the worker wedges and someone else connects under the run's client id,
+        // so the restarted router's listener replaces that socket (protocol doc §5.1).
+        using var other = new ClientWebSocket();
+        var restartedAt = DateTimeOffset.MinValue;
+        await cluster.RestartRouterAsync(() =>
+        {
+            worker.Hang();
+            other.ConnectAsync(new Uri($"ws://{worker.BaseAddress.Authority}/ws?clientId={clientId}"), CancellationToken.None).GetAwaiter().GetResult();
+            restartedAt = TimeProvider.System.GetUtcNow();
+        });
+        await Wait.UntilAsync(() => worker.ConnectionsOpened(clientId) == 3, Deadline, "the restarted router to listen under the run's client id");
+
+        // The replaced socket closes: the server forgets the id and the listener hears nothing more.
+        other.Abort();
+        await Wait.UntilAsync(() => worker.ConnectedClients == 1, Deadline, "the client id to be dropped by the worker");
+        worker.Revive();
+
+        var done = await cluster.WaitForStatusAsync(id, "succeeded", Deadline);
+        Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+        Assert.Equal(running.GetProperty("promptId").GetString(), done.GetProperty("promptId").GetString());
+        Assert.DoesNotContain(await EventsAsync(cluster, id), e => e.At > restartedAt && e.Type == RunEventTypes.Progress);
+        var nodes = await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/nodes");
+        Assert.Equal("Healthy", nodes.EnumerateArray().Single().GetProperty("passiveHealth").GetString());
     }
 
     private static async Task WaitForProgressAsync(SimulatedCluster cluster, string id, DateTimeOffset after) =>
