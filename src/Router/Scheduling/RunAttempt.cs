@@ -249,8 +249,8 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
                 lastActivity = now;
                 if (follower is not null)
                 {
-                    // An event queued just before a reconnect may count for the new connection; it
-                    // only starts the stall clock, which the next silence on a dead socket then ends.
+                    // An event received just before a reconnect but read after it counts for the new
+                    // connection: a small window in which silence on an orphaned socket reads as a stall.
                     liveConnection = follower.ConnectionCount;
                 }
 
