@@ -19,6 +19,12 @@ public sealed record ComfyRunOptions
     /// <summary>Called for every event of the prompt, in order, before the run completes.</summary>
     public Action<Events.ComfyEvent>? OnEvent { get; init; }
 
+    /// <summary>
+    /// Awaited with the client id right before POST /prompt: the prompt's events will go to the socket of
+    /// that id, so a caller can record it (another process can then listen under it after a restart).
+    /// </summary>
+    public Func<string, CancellationToken, Task>? Submitting { get; init; }
+
     /// <summary>On cancellation, interrupt the prompt if it runs and delete it if it is pending (best effort).</summary>
     public bool CancelOnWorker { get; init; } = true;
 }

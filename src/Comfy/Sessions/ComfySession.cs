@@ -135,8 +135,9 @@ public sealed class ComfySession : IAsyncDisposable
 
     /// <summary>
     /// Follows a prompt that was submitted earlier under another client id (by a previous process,
-    /// or before a reconnect). Its events go to that id, not to this session, so the outcome comes
-    /// from polling /history; neither queued nor in history (twice) completes it as Lost.
+    /// or before a reconnect). Its events go to that id, so they reach this session only when it was
+    /// opened under that id (<see cref="ComfySessionOptions.ClientIdFactory"/>); either way the outcome
+    /// also comes from polling /history; neither queued nor in history (twice) completes it as Lost.
     /// </summary>
     public ComfyPromptSubscription Follow(string promptId)
     {
@@ -169,6 +170,11 @@ public sealed class ComfySession : IAsyncDisposable
         var promptId = options.PromptId ?? Guid.NewGuid().ToString("D");
         using var subscription = Subscribe(promptId);
         var clientId = ClientId;
+        if (options.Submitting is { } submitting)
+        {
+            await submitting(clientId, cancellationToken).ConfigureAwait(false);
+        }
+
         var accepted = await Client.QueuePromptAsync(new ComfyPromptRequest
         {
             Prompt = prompt,

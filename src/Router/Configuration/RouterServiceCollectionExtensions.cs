@@ -74,6 +74,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<HealthProber>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthProber>());
         services.AddSingleton<WorkerConnections>();
+        services.AddSingleton(sp => new SqliteAbandonedPromptStore(sp.GetRequiredService<IOptions<RouterOptions>>().Value.ResolvedDatabasePath));
         services.AddSingleton<AbandonedPrompts>();
         services.AddSingleton<CheckpointTracker>();
         services.AddHostedService(sp => sp.GetRequiredService<AbandonedPrompts>());

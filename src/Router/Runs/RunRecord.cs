@@ -30,6 +30,12 @@ internal sealed record RunRecord
     /// <summary>The prompt_id we gave ComfyUI for the current attempt.</summary>
     public string? PromptId { get; init; }
 
+    /// <summary>
+    /// The WebSocket client id the current attempt's prompt was posted under: ComfyUI sends the prompt's
+    /// events only to that id, so after a restart the router listens under it again to follow the run.
+    /// </summary>
+    public string? ClientId { get; init; }
+
     /// <summary>Why the run ended up in its state (cancel reason, requeue reason, failure summary).</summary>
     public string? Reason { get; init; }
 

@@ -220,14 +220,23 @@ internal sealed partial class RunService(
         return new CancelResult(outcome, run ?? await GetAsync(id, cancellationToken));
     }
 
-    /// <summary>Queued → Dispatching on <paramref name="worker"/>; null when the run is no longer queued (cancelled meanwhile).</summary>
-    public Task<RunRecord?> BeginDispatchAsync(string id, string worker, string promptId, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Queued → Dispatching on <paramref name="worker"/>, to be posted as <paramref name="promptId"/> under
+    /// <paramref name="clientId"/> (the worker session's id now); null when the run is no longer queued (cancelled meanwhile).
+    /// </summary>
+    public Task<RunRecord?> BeginDispatchAsync(string id, string worker, string promptId, string? clientId, CancellationToken cancellationToken) =>
         TransitionAsync(id, current => current.Status != RunStatus.Queued || current.CancelRequested
             ? null
             : Change.To(
-                current with { Status = RunStatus.Dispatching, Worker = worker, PromptId = promptId, Attempts = current.Attempts + 1, DispatchedAt = time.GetUtcNow() },
+                current with { Status = RunStatus.Dispatching, Worker = worker, PromptId = promptId, ClientId = clientId, Attempts = current.Attempts + 1, DispatchedAt = time.GetUtcNow() },
                 RunEventTypes.Dispatching,
                 new { worker, promptId, attempt = current.Attempts + 1 }), cancellationToken);
+
+    /// <summary>The session reconnected between dispatch and POST: the prompt goes out under another client id.</summary>
+    public Task<RunRecord?> SetClientIdAsync(string id, string promptId, string clientId, CancellationToken cancellationToken) =>
+        TransitionAsync(id, current => current.Status.IsTerminal() || current.PromptId != promptId || current.ClientId == clientId
+            ? null
+            : Change.To(current with { ClientId = clientId }), cancellationToken);
 
     public Task<RunRecord?> MarkRunningAsync(string id, string promptId, CancellationToken cancellationToken) =>
         TransitionAsync(id, current => current.Status != RunStatus.Dispatching || current.PromptId != promptId
@@ -275,7 +284,7 @@ internal sealed partial class RunService(
         var run = await TransitionAsync(id, current => current.Status.IsTerminal() || current.PromptId != promptId
             ? null
             : Change.To(
-                current with { Status = RunStatus.Queued, Worker = null, PromptId = null, Reason = reason, StartedAt = null, DispatchedAt = null },
+                current with { Status = RunStatus.Queued, Worker = null, PromptId = null, ClientId = null, Reason = reason, StartedAt = null, DispatchedAt = null },
                 RunEventTypes.Requeued,
                 new { reason, attempt = current.Attempts }), cancellationToken);
         if (run is not null)

@@ -23,7 +23,7 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
 
     private const string Columns =
         "seq, id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure, outputs, " +
-        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner";
+        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, client_id";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -83,7 +83,8 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                     inputs TEXT NULL,
                     webhook TEXT NULL,
                     deployment TEXT NULL,
-                    owner TEXT NULL);
+                    owner TEXT NULL,
+                    client_id TEXT NULL);
                 CREATE INDEX IF NOT EXISTS runs_status_seq ON runs (status, seq);
                 CREATE TABLE IF NOT EXISTS run_events (
                     run_id TEXT NOT NULL,
@@ -97,6 +98,7 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
             await AddColumnIfMissingAsync(connection, "webhook", cancellationToken);
             await AddColumnIfMissingAsync(connection, "deployment", cancellationToken);
             await AddColumnIfMissingAsync(connection, "owner", cancellationToken);
+            await AddColumnIfMissingAsync(connection, "client_id", cancellationToken);
             _connection = connection;
             PrepareStatements(connection);
             _writer = Task.Run(() => WriteLoopAsync(_stopping.Token), CancellationToken.None);
@@ -322,7 +324,7 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
         _updateRun.CommandText = """
             UPDATE runs SET status = $status, attempts = $attempts, worker = $worker, prompt_id = $prompt, reason = $reason,
                 failure = $failure, outputs = $outputs, cancel_requested = $cancel, dispatched_at = $dispatched,
-                started_at = $started, finished_at = $finished, last_event_seq = $last, inputs = $inputs
+                started_at = $started, finished_at = $finished, last_event_seq = $last, inputs = $inputs, client_id = $client
             WHERE id = $id;
             """;
         _selectByKey = connection.CreateCommand();
@@ -442,6 +444,7 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
         update.Transaction = transaction;
         update.Parameters.Clear();
         BindRun(update, run);
+        update.Parameters.AddWithValue("$client", (object?)run.ClientId ?? DBNull.Value);
         await update.ExecuteNonQueryAsync(cancellationToken);
         if (runEvent is not null)
         {
@@ -584,6 +587,7 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
                 Webhook = reader.IsDBNull(20) ? null : JsonSerializer.Deserialize<RunWebhook>(reader.GetString(20), Json),
                 Deployment = reader.IsDBNull(21) ? null : reader.GetString(21),
                 Owner = reader.IsDBNull(22) ? null : reader.GetString(22),
+                ClientId = reader.IsDBNull(23) ? null : reader.GetString(23),
             });
         }
 

@@ -14,6 +14,7 @@ internal sealed record AttemptServices(
     IOutputStore Outputs,
     IRunInputResolver Inputs,
     AbandonedPrompts Abandoned,
+    WorkerConnections Connections,
     CheckpointTracker Checkpoints,
     RouterMetrics Metrics,
     RouterOptions Options,

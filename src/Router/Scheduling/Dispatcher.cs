@@ -41,7 +41,7 @@ internal sealed partial class Dispatcher(
     private readonly ConcurrentDictionary<Task, byte> _running = new();
     private AttemptServices? _services;
 
-    private AttemptServices Services => _services ??= new AttemptServices(runs, outputs, inputs, abandoned, checkpoints, metrics, _options, time, _logger, catalog);
+    private AttemptServices Services => _services ??= new AttemptServices(runs, outputs, inputs, abandoned, connections, checkpoints, metrics, _options, time, _logger, catalog);
 
     public void RequestCancel(string runId)
     {
@@ -130,7 +130,7 @@ internal sealed partial class Dispatcher(
             var session = connections.Get(worker);
             var run = session is null
                 ? null
-                : await runs.BeginDispatchAsync(next.RunId, worker.BaseAddress.ToString(), Guid.NewGuid().ToString("D"), cancellationToken);
+                : await runs.BeginDispatchAsync(next.RunId, worker.BaseAddress.ToString(), Guid.NewGuid().ToString("D"), session.ClientId is { Length: > 0 } clientId ? clientId : null, cancellationToken);
             if (run is null)
             {
                 if (session is null)
@@ -188,7 +188,7 @@ internal sealed partial class Dispatcher(
             {
                 if (session is not null)
                 {
-                    abandoned.Add(session, run.PromptId, run.Id);
+                    await abandoned.AddAsync(worker.BaseAddress, run.PromptId, run.Id, cancellationToken);
                 }
 
                 await runs.RequeueAsync(run.Id, run.PromptId, $"router restarted and {worker.Name} is unreachable", cancellationToken);

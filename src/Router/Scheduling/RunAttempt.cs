@@ -105,11 +105,20 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
         // shutting down must leave the prompt running so the next start can pick it up).
         var completion = session.RunPromptAsync(
             graph,
-            new ComfyRunOptions { PromptId = _promptId, OnEvent = ev => events.Writer.TryWrite(ev), CancelOnWorker = false },
+            new ComfyRunOptions
+            {
+                PromptId = _promptId,
+                OnEvent = ev => events.Writer.TryWrite(ev),
+                CancelOnWorker = false,
+
+                // Recorded at dispatch; written again only if the socket reconnected meanwhile, so a
+                // restarted router listens under the id the events really go to.
+                Submitting = (clientId, token) => clientId == run.ClientId ? Task.CompletedTask : _runs.SetClientIdAsync(run.Id, _promptId, clientId, token),
+            },
             prompt.Token);
         try
         {
-            await FollowAsync(events.Reader, completion, nodeCount, followedOnly: false, cancellationToken);
+            await FollowAsync(events.Reader, completion, nodeCount, followedOnly: false, follower: null, cancellationToken);
         }
         finally
         {
@@ -158,18 +167,37 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
 
         LogResumed(_logger, run.Id, worker.Name, _promptId);
 
-        // The prompt's events go to the previous process's client id: follow it through /history.
-        using var followed = session.Follow(_promptId);
-        await FollowAsync(followed.Events, followed.Completion, JsonNode.Parse(run.Workflow)?.AsObject()?.Count ?? 0, followedOnly: true, cancellationToken);
+        // The prompt's events go to the previous process's client id: listen under it on an extra
+        // socket while the prompt is followed (the outcome still comes from /history, which the
+        // follower polls too, so a socket that never hears anything costs only the events). Runs
+        // stored before client ids were recorded are followed through /history alone.
+        var nodeCount = JsonNode.Parse(run.Workflow)?.AsObject()?.Count ?? 0;
+        if (run.ClientId is not { } clientId)
+        {
+            using var polled = session.Follow(_promptId);
+            await FollowAsync(polled.Events, polled.Completion, nodeCount, followedOnly: true, follower: null, cancellationToken);
+            return;
+        }
+
+        await using var lease = services.Connections.Follow(worker, clientId);
+        using var followed = lease.Session.Follow(_promptId);
+        await FollowAsync(followed.Events, followed.Completion, nodeCount, followedOnly: true, lease.Session, cancellationToken);
     }
 
     /// <param name="events">The prompt's events, in order.</param>
     /// <param name="completion">Completes when the prompt is done on the worker (or known lost); faults when it could not be posted.</param>
     /// <param name="nodeCount">Nodes in the graph, for the overall fraction.</param>
-    /// <param name="followedOnly">True when events do not reach us (only /history does): silence then says nothing about a stall.</param>
+    /// <param name="followedOnly">True when the prompt was posted by an earlier process: its events reach us only through <paramref name="follower"/>, if at all.</param>
+    /// <param name="follower">
+    /// The session listening under the earlier client id, or null. Silence on it is read as a stall only
+    /// once its current connection has delivered an event of this prompt: a socket opened under a reused id
+    /// may be orphaned without notice (protocol doc §5.1), and then silence says nothing.
+    /// </param>
     /// <param name="cancellationToken">Router shutdown.</param>
-    private async Task FollowAsync(ChannelReader<ComfyEvent> events, Task<ComfyPromptCompletion> completion, int nodeCount, bool followedOnly, CancellationToken cancellationToken)
+    private async Task FollowAsync(ChannelReader<ComfyEvent> events, Task<ComfyPromptCompletion> completion, int nodeCount, bool followedOnly, ComfySession? follower, CancellationToken cancellationToken)
     {
+        // The follower connection (ConnectionCount) that last delivered an event; 0 = none yet.
+        var liveConnection = 0;
         var progress = new ProgressTracker(nodeCount);
         var files = new List<(string NodeId, ComfyFileRef File)>();
         var now = _time.GetUtcNow();
@@ -219,6 +247,13 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
             if (next is not null)
             {
                 lastActivity = now;
+                if (follower is not null)
+                {
+                    // An event received just before a reconnect but read after it counts for the new
+                    // connection: a small window in which silence on an orphaned socket reads as a stall.
+                    liveConnection = follower.ConnectionCount;
+                }
+
                 await OnEventAsync(next, progress, files, cancellationToken);
             }
             else if (completion.IsCompleted && !events.TryPeek(out _))
@@ -242,11 +277,13 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
                     ? $"The worker did not confirm the cancel within {_options.InterruptTimeout.TotalSeconds:0.#}s."
                     : $"The run exceeded Router:RunTimeout ({_options.RunTimeout}) and the worker did not confirm the interrupt.";
                 await _runs.FailAsync(run.Id, _promptId, new RunFailure("timeout", message), cancellationToken);
-                _abandoned.Add(session, _promptId, run.Id);
+                await _abandoned.AddAsync(worker.BaseAddress, _promptId, run.Id, cancellationToken);
                 return;
             }
 
-            if (_started && !followedOnly && _interruptReason is null && now - lastActivity >= _options.NoProgressTimeout)
+            var eventsReachUs = !followedOnly
+                || (follower is { State: ComfySessionState.Connected } listening && listening.ConnectionCount == liveConnection);
+            if (_started && eventsReachUs && _interruptReason is null && now - lastActivity >= _options.NoProgressTimeout)
             {
                 var reason = $"no progress on {worker.Name} for {_options.NoProgressTimeout.TotalSeconds:0.#}s";
                 worker.ReportPassiveFailure(now + _options.PassiveHealthReactivation, reason);
@@ -463,7 +500,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
     {
         worker.Release(run.Id);
         LogLost(_logger, run.Id, worker.Name, reason);
-        _abandoned.Add(session, _promptId, run.Id);
+        await _abandoned.AddAsync(worker.BaseAddress, _promptId, run.Id, cancellationToken);
         if (run.Attempts >= _options.MaxAttempts)
         {
             await _runs.FailAsync(run.Id, _promptId, new RunFailure("worker_lost", $"{reason}; gave up after {run.Attempts} attempts (Router:MaxAttempts)."), cancellationToken);

@@ -2,6 +2,9 @@ using System.Collections.Concurrent;
 using ComfyOperator.Comfy.Client;
 using ComfyOperator.Comfy.Sessions;
 using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Runs;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,22 +18,83 @@ namespace ComfyOperator.Router.Workers;
 /// <see cref="RouterOptions.AbandonedPromptRetryInterval"/> while the worker does not answer or
 /// still has it, until it is gone or <see cref="RouterOptions.AbandonedPromptWindow"/> has passed.
 /// Whatever the worker later reports for these prompt ids is ignored: the run record names the
-/// current attempt's prompt id, and only that one can change the run.
+/// current attempt's prompt id, and only that one can change the run. The list is kept in the
+/// router's database and reloaded at start: a worker unreachable when the router stopped may come
+/// back later still holding the prompt.
 /// </summary>
-internal sealed partial class AbandonedPrompts(IOptions<RouterOptions> options, TimeProvider time, ILogger<AbandonedPrompts> logger) : BackgroundService
+internal sealed partial class AbandonedPrompts(
+    SqliteAbandonedPromptStore store,
+    WorkerConnections connections,
+    WorkerRegistry registry,
+    RunRecovery recovery,
+    IOptions<RouterOptions> options,
+    TimeProvider time,
+    ILogger<AbandonedPrompts> logger) : BackgroundService
 {
     private readonly RouterOptions _options = options.Value;
-    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, AbandonedPrompt> _entries = new(StringComparer.Ordinal);
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Prompt ids still being removed from their workers.</summary>
     public IReadOnlyCollection<string> Pending => [.. _entries.Keys];
 
-    public void Add(ComfySession session, string promptId, string runId)
+    /// <summary>
+    /// Remembers the prompt, durably before returning (the caller requeues the run next, and a crash
+    /// in between must not lose the prompt), and starts removing it from <paramref name="worker"/>.
+    /// </summary>
+    public async Task AddAsync(Uri worker, string promptId, string runId, CancellationToken cancellationToken)
     {
-        if (_entries.TryAdd(promptId, new Entry(session, promptId, runId, time.GetUtcNow() + _options.AbandonedPromptWindow)))
+        var entry = new AbandonedPrompt(worker, promptId, runId, time.GetUtcNow() + _options.AbandonedPromptWindow);
+        if (!_entries.TryAdd(promptId, entry))
         {
-            _wake.TrySetResult();
+            return;
+        }
+
+        try
+        {
+            await store.AddAsync(entry, cancellationToken);
+        }
+        catch (SqliteException ex)
+        {
+            // Still chased while this process lives; only a restart would forget it.
+            LogPersistFailed(runId, promptId, ex);
+        }
+
+        _wake.TrySetResult();
+    }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Reloads what the previous process was still chasing. A prompt that is again the current attempt
+    /// of a run on a worker was abandoned but its run not yet requeued when the router stopped: the
+    /// restart resumes that run, so the prompt is not removed.
+    /// </summary>
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var current = recovery.OnWorkers.Where(r => r.PromptId is not null).Select(r => r.PromptId!).ToHashSet(StringComparer.Ordinal);
+        var done = new List<string>();
+        foreach (var entry in await store.ListAsync(cancellationToken))
+        {
+            if (current.Contains(entry.PromptId) || now >= entry.GiveUpAt)
+            {
+                done.Add(entry.PromptId);
+            }
+            else
+            {
+                _entries.TryAdd(entry.PromptId, entry);
+            }
+        }
+
+        await store.RemoveAsync(done, cancellationToken);
+        if (!_entries.IsEmpty)
+        {
+            LogReloaded(_entries.Count);
         }
     }
 
@@ -44,9 +108,19 @@ internal sealed partial class AbandonedPrompts(IOptions<RouterOptions> options, 
                 _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
 
-            await Task.WhenAll(_entries.Values.GroupBy(entry => entry.Session).Select(group => SweepAsync(group.Key, [.. group], stoppingToken)));
             try
             {
+                try
+                {
+                    var finished = await Task.WhenAll(_entries.Values.GroupBy(entry => entry.Worker).Select(group => SweepAsync(group.Key, [.. group], stoppingToken)));
+                    await ForgetAsync([.. finished.SelectMany(f => f)], stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested && ex is not OutOfMemoryException)
+                {
+                    // A failed round must not end the loop (and with it the host): the next round tries again.
+                    LogSweepFailed(ex);
+                }
+
                 await Task.WhenAny(_wake.Task, Task.Delay(_options.AbandonedPromptRetryInterval, time, stoppingToken));
                 stoppingToken.ThrowIfCancellationRequested();
             }
@@ -60,22 +134,38 @@ internal sealed partial class AbandonedPrompts(IOptions<RouterOptions> options, 
     /// <summary>
     /// One try for the abandoned prompts of one worker, from one /queue snapshot: the queued ones are
     /// deleted first (so the worker does not start one of them when the running one is interrupted),
-    /// then the running one is interrupted; prompts the worker no longer has are done with.
+    /// then the running one is interrupted. Returns the entries that are done with: gone from the
+    /// worker, past their window, or on a worker that is no longer configured.
     /// </summary>
-    private async Task SweepAsync(ComfySession session, IReadOnlyList<Entry> entries, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<AbandonedPrompt>> SweepAsync(Uri worker, IReadOnlyList<AbandonedPrompt> entries, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (session.State == ComfySessionState.Stopped)
+        if (registry.Find(worker.ToString()) is null)
         {
-            Forget(entries);
-            return;
+            foreach (var entry in entries)
+            {
+                LogWorkerGone(entry.RunId, entry.PromptId, worker);
+            }
+
+            return entries;
         }
 
-        Forget(entries.Where(e => now >= e.GiveUpAt));
+        // The worker's session exists once connections are started (right after start-up).
+        if (connections.Get(worker) is not { } session)
+        {
+            return [];
+        }
+
+        if (session.State == ComfySessionState.Stopped)
+        {
+            return entries;
+        }
+
+        var done = entries.Where(e => now >= e.GiveUpAt).ToList();
         var live = entries.Where(e => now < e.GiveUpAt).ToList();
         if (live.Count == 0)
         {
-            return;
+            return done;
         }
 
         try
@@ -98,9 +188,9 @@ internal sealed partial class AbandonedPrompts(IOptions<RouterOptions> options, 
                 LogInterrupted(entry.RunId, entry.PromptId, client.BaseAddress);
             }
 
-            Forget(live.Where(e => !queue.Contains(e.PromptId)));
+            done.AddRange(live.Where(e => !queue.Contains(e.PromptId)));
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or ComfyHttpException or IOException
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or ComfyHttpException or IOException or System.Text.Json.JsonException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             // The worker does not answer yet: try again next round.
@@ -108,15 +198,23 @@ internal sealed partial class AbandonedPrompts(IOptions<RouterOptions> options, 
         catch (ObjectDisposedException)
         {
             // The worker was removed meanwhile.
-            Forget(entries);
+            return entries;
         }
+
+        return done;
     }
 
-    private void Forget(IEnumerable<Entry> entries)
+    private async Task ForgetAsync(IReadOnlyList<AbandonedPrompt> entries, CancellationToken cancellationToken)
     {
-        foreach (var entry in entries)
+        var removed = entries.Where(entry => _entries.TryRemove(new KeyValuePair<string, AbandonedPrompt>(entry.PromptId, entry))).Select(e => e.PromptId).ToList();
+        try
         {
-            _entries.TryRemove(new KeyValuePair<string, Entry>(entry.PromptId, entry));
+            await store.RemoveAsync(removed, cancellationToken);
+        }
+        catch (SqliteException ex)
+        {
+            // Left in the table: the next start finds them gone from their worker (or past their window).
+            LogForgetFailed(removed.Count, ex);
         }
     }
 
@@ -126,5 +224,18 @@ internal sealed partial class AbandonedPrompts(IOptions<RouterOptions> options, 
     [LoggerMessage(EventId = 1612, Level = LogLevel.Information, Message = "Run {RunId}: interrupting abandoned prompt {PromptId} on {Worker}")]
     private partial void LogInterrupted(string runId, string promptId, Uri worker);
 
-    internal sealed record Entry(ComfySession Session, string PromptId, string RunId, DateTimeOffset GiveUpAt);
+    [LoggerMessage(EventId = 1613, Level = LogLevel.Information, Message = "Reloaded {Count} abandoned prompts to remove from their workers")]
+    private partial void LogReloaded(int count);
+
+    [LoggerMessage(EventId = 1614, Level = LogLevel.Warning, Message = "Run {RunId}: dropping abandoned prompt {PromptId}; worker {Worker} is no longer configured")]
+    private partial void LogWorkerGone(string runId, string promptId, Uri worker);
+
+    [LoggerMessage(EventId = 1615, Level = LogLevel.Warning, Message = "Run {RunId}: could not store abandoned prompt {PromptId}; a restart would forget it")]
+    private partial void LogPersistFailed(string runId, string promptId, Exception exception);
+
+    [LoggerMessage(EventId = 1617, Level = LogLevel.Warning, Message = "Removing abandoned prompts from their workers failed; retrying")]
+    private partial void LogSweepFailed(Exception exception);
+
+    [LoggerMessage(EventId = 1616, Level = LogLevel.Warning, Message = "Could not delete {Count} finished abandoned prompts from the database")]
+    private partial void LogForgetFailed(int count, Exception exception);
 }

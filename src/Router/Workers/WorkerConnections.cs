@@ -12,8 +12,9 @@ namespace ComfyOperator.Router.Workers;
 /// <summary>
 /// One <see cref="ComfySession"/> (one WebSocket, per-prompt routing, history fallback) per known
 /// worker, opened and closed as the registry changes. Each connection gets a fresh client id
-/// (protocol doc §5.1 reconnect pitfall); prompts posted under an earlier id, e.g. by the previous
-/// router process, are followed through /history with <see cref="ComfySession.Follow"/>.
+/// (protocol doc §5.1 reconnect pitfall). Prompts posted under an earlier id, e.g. by the previous
+/// router process, send their events to that id only, so <see cref="Follow"/> opens an extra
+/// receive-only session under it while such prompts are followed.
 /// </summary>
 internal sealed class WorkerConnections : IAsyncDisposable
 {
@@ -23,6 +24,7 @@ internal sealed class WorkerConnections : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggers;
     private readonly ConcurrentDictionary<Uri, ComfySession> _sessions = new();
+    private readonly Dictionary<(Uri Worker, string ClientId), Follower> _followers = [];
     private readonly Lock _gate = new();
 
     public WorkerConnections(WorkerRegistry registry, IHttpClientFactory httpClients, IOptions<RouterOptions> options, TimeProvider time, ILoggerFactory loggers)
@@ -43,7 +45,50 @@ internal sealed class WorkerConnections : IAsyncDisposable
         Sync();
     }
 
-    public ComfySession? Get(WorkerState worker) => _sessions.TryGetValue(worker.BaseAddress, out var session) ? session : null;
+    public ComfySession? Get(WorkerState worker) => Get(worker.BaseAddress);
+
+    public ComfySession? Get(Uri worker) => _sessions.TryGetValue(worker, out var session) ? session : null;
+
+    /// <summary>
+    /// A session on <paramref name="worker"/> that listens under <paramref name="clientId"/>, the id an
+    /// earlier process posted prompts with, shared by every prompt followed under it. ComfyUI routes a
+    /// prompt's events to whichever socket is registered under its client id now, so these events come
+    /// back; but a socket opened while an older one with the id is still registered can be silently
+    /// orphaned when that one is cleaned up (protocol doc §5.1), so callers must treat silence on it as
+    /// "no news", not as proof of a stall, and take the outcome from /history.
+    /// </summary>
+    public FollowerLease Follow(WorkerState worker, string clientId)
+    {
+        var key = (worker.BaseAddress, clientId);
+        Follower follower;
+        lock (_gate)
+        {
+            if (!_followers.TryGetValue(key, out follower!))
+            {
+                follower = new Follower(Open(worker.BaseAddress, () => clientId, notifyConnected: false));
+                _followers[key] = follower;
+                follower.Session.Start();
+            }
+
+            follower.Leases++;
+        }
+
+        return new FollowerLease(follower.Session, () => ReleaseAsync(key, follower));
+    }
+
+    private async ValueTask ReleaseAsync((Uri Worker, string ClientId) key, Follower follower)
+    {
+        lock (_gate)
+        {
+            // Not in the map any more: disposed with the connections already.
+            if (--follower.Leases > 0 || !_followers.Remove(key))
+            {
+                return;
+            }
+        }
+
+        await DisposeSessionAsync(follower.Session);
+    }
 
     public bool IsConnected(WorkerState worker) => Get(worker)?.State == ComfySessionState.Connected;
 
@@ -55,6 +100,17 @@ internal sealed class WorkerConnections : IAsyncDisposable
         }
 
         _sessions.Clear();
+        List<Follower> followers;
+        lock (_gate)
+        {
+            followers = [.. _followers.Values];
+            _followers.Clear();
+        }
+
+        foreach (var follower in followers)
+        {
+            await DisposeSessionAsync(follower.Session);
+        }
     }
 
     private void Sync()
@@ -75,7 +131,7 @@ internal sealed class WorkerConnections : IAsyncDisposable
             {
                 if (!_sessions.ContainsKey(uri))
                 {
-                    var session = Open(uri);
+                    var session = Open(uri, null, notifyConnected: true);
                     _sessions[uri] = session;
                     session.Start();
                 }
@@ -88,7 +144,7 @@ internal sealed class WorkerConnections : IAsyncDisposable
         }
     }
 
-    private ComfySession Open(Uri uri)
+    private ComfySession Open(Uri uri, Func<string>? clientIds, bool notifyConnected)
     {
         var client = new ComfyClient(
             _httpClients.CreateClient(HealthProber.HttpClientName),
@@ -103,30 +159,35 @@ internal sealed class WorkerConnections : IAsyncDisposable
                 ReconnectInitialDelay = TimeSpan.FromMilliseconds(100),
                 ReconnectMaxDelay = TimeSpan.FromSeconds(5),
                 SupportsPreviewMetadata = true,
+                ClientIdFactory = clientIds ?? (static () => Guid.NewGuid().ToString("N")),
             },
             _time,
             _loggers.CreateLogger<ComfySession>());
-        session.StateChanged += (_, change) =>
+        if (notifyConnected)
         {
-            if (change.Current == ComfySessionState.Connected)
+            session.StateChanged += (_, change) =>
             {
-                Connected?.Invoke(this, uri);
-            }
-            else if (_registry.Find(uri.ToString()) is { } worker)
-            {
-                // Not listening: the worker's queue is unknown until the socket is back (it then sends its status first).
-                worker.QueueRemaining = null;
-            }
-        };
+                if (change.Current == ComfySessionState.Connected)
+                {
+                    Connected?.Invoke(this, uri);
+                }
+                else if (_registry.Find(uri.ToString()) is { } worker)
+                {
+                    // Not listening: the worker's queue is unknown until the socket is back (it then sends its status first).
+                    worker.QueueRemaining = null;
+                }
+            };
 
-        // The worker's queue as it broadcasts it (running + pending, every client's prompts): /v1/nodes and the Busy phase.
-        _ = session.Listen(e =>
-        {
-            if (e is ComfyStatusEvent { QueueRemaining: { } remaining } && _registry.Find(uri.ToString()) is { } worker)
+            // The worker's queue as it broadcasts it (running + pending, every client's prompts): /v1/nodes, the Busy phase, passive recovery.
+            _ = session.Listen(e =>
             {
-                worker.QueueRemaining = remaining;
-            }
-        });
+                if (e is ComfyStatusEvent { QueueRemaining: { } remaining } && _registry.Find(uri.ToString()) is { } worker)
+                {
+                    worker.QueueRemaining = remaining;
+                }
+            });
+        }
+
         return session;
     }
 
@@ -134,5 +195,12 @@ internal sealed class WorkerConnections : IAsyncDisposable
     {
         await session.DisposeAsync();
         session.Client.Dispose();
+    }
+
+    private sealed class Follower(ComfySession session)
+    {
+        public ComfySession Session { get; } = session;
+
+        public int Leases { get; set; }
     }
 }

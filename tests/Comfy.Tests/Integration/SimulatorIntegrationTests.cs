@@ -329,6 +329,52 @@ public sealed class SimulatorIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Follow_SessionOpenedUnderTheSubmittingClientId_GetsTheEventsAndCompletes()
+    {
+        _sim.Options.StepDelay = TimeSpan.FromMilliseconds(20);
+        var promptId = Guid.NewGuid().ToString("D");
+        await _client.QueuePromptAsync(new ComfyPromptRequest { Prompt = Sd15(seed: 22, steps: 40), ClientId = "a-previous-process", PromptId = promptId }, Timeout());
+        using var client = new ComfyClient(_sim.BaseAddress);
+        await using var follower = new ComfySession(client, new ComfySessionOptions
+        {
+            ClientIdFactory = () => "a-previous-process",
+            HistoryPollInterval = TimeSpan.FromMilliseconds(50),
+        });
+        await follower.WaitUntilConnectedAsync(Timeout());
+
+        using var followed = follower.Follow(promptId);
+        var events = new List<ComfyEvent>();
+        await foreach (var ev in followed.ReadEventsAsync(Timeout()))
+        {
+            events.Add(ev);
+        }
+
+        var result = await followed.Completion.WaitAsync(Deadline);
+        Assert.Equal("a-previous-process", follower.ClientId);
+        Assert.Contains(events, e => e is ComfyProgressEvent { Value: 40.0 });
+        Assert.Equal(ComfyPromptOutcome.Success, result.Outcome);
+        Assert.Single(result.Files);
+    }
+
+    [Fact]
+    public async Task RunPromptAsync_Submitting_GetsTheClientIdTheEventsGoTo()
+    {
+        string? announced = null;
+        var result = await _session.RunPromptAsync(Sd15(seed: 23), new ComfyRunOptions
+        {
+            Submitting = (clientId, _) =>
+            {
+                announced = clientId;
+                return Task.CompletedTask;
+            },
+        }, Timeout());
+
+        Assert.Equal(_session.ClientId, announced);
+        Assert.Equal(ComfyPromptOutcome.Success, result.Outcome);
+        Assert.False(result.FromHistoryPolling);
+    }
+
+    [Fact]
     public async Task Follow_PromptTheWorkerNeverHad_CompletesLost()
     {
         using var followed = _session.Follow(Guid.NewGuid().ToString("D"));

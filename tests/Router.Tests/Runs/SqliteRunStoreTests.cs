@@ -68,6 +68,7 @@ public sealed class SqliteRunStoreTests : IDisposable
                 Status = RunStatus.Running,
                 Worker = "http://gpu1:8188/",
                 PromptId = "p-1",
+                ClientId = "c-1",
                 Attempts = 1,
                 LastEventSequence = 2,
                 Failure = new RunFailure("x", "y", "3", "KSampler"),
@@ -84,6 +85,7 @@ public sealed class SqliteRunStoreTests : IDisposable
         Assert.NotNull(loaded);
         Assert.Equal(RunStatus.Running, loaded.Status);
         Assert.Equal("p-1", loaded.PromptId);
+        Assert.Equal("c-1", loaded.ClientId);
         Assert.Equal("KSampler", loaded.Failure?.NodeType);
         Assert.Equal("a.png", Assert.Single(loaded.Outputs).Name);
         Assert.Equal(["keep"], unfinished.Select(r => r.Id));

@@ -50,6 +50,9 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
     /// <summary>Connected WebSocket client ids (sockets the server would send to).</summary>
     public int ConnectedClients => _state.Hub.Count;
 
+    /// <summary>WebSockets opened so far under <paramref name="clientId"/>, closed ones included.</summary>
+    public int ConnectionsOpened(string clientId) => _state.Hub.OpenedFor(clientId);
+
     public string ModelsDirectory => _state.ModelsDirectory;
 
     public string InputDirectory => _state.InputDirectory;

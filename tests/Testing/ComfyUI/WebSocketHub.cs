@@ -13,6 +13,7 @@ internal sealed class WebSocketHub
     private readonly Lock _lock = new();
     private readonly Dictionary<string, WebSocketConnection> _sockets = new(StringComparer.Ordinal);
     private readonly List<WebSocketConnection> _all = [];
+    private readonly Dictionary<string, int> _opened = new(StringComparer.Ordinal);
 
     public int Count
     {
@@ -31,6 +32,7 @@ internal sealed class WebSocketHub
         {
             _sockets[connection.Sid] = connection;
             _all.Add(connection);
+            _opened[connection.Sid] = _opened.GetValueOrDefault(connection.Sid) + 1;
         }
     }
 
@@ -40,6 +42,15 @@ internal sealed class WebSocketHub
         {
             _sockets.Remove(connection.Sid);
             _all.Remove(connection);
+        }
+    }
+
+    /// <summary>Sockets ever opened under <paramref name="sid"/> (a diagnostic; the server keeps no such count).</summary>
+    public int OpenedFor(string sid)
+    {
+        lock (_lock)
+        {
+            return _opened.GetValueOrDefault(sid);
         }
     }
 
