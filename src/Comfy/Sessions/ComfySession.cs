@@ -24,6 +24,8 @@ public sealed class ComfySession : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _stateGate = new();
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _helloAnswered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _helloIgnored;
     private ComfySessionState _state = ComfySessionState.Created;
     private Task? _loop;
     private string _clientId = "";
@@ -114,6 +116,34 @@ public sealed class ComfySession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits (bounded) until the server has read our feature_flags hello on this connection, so the
+    /// prompt's previews all come in the announced format. A server that never answers is not
+    /// waited for again.
+    /// </summary>
+    private async Task WaitForHelloReplyAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.SupportsPreviewMetadata || _helloIgnored)
+        {
+            return;
+        }
+
+        var answered = Volatile.Read(ref _helloAnswered).Task;
+        if (answered.IsCompleted)
+        {
+            return;
+        }
+
+        try
+        {
+            await answered.WaitAsync(_options.FeatureFlagsReplyTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _helloIgnored = true;
+        }
+    }
+
     /// <summary>Routes the events of a prompt to a new subscription. Subscribe before POSTing it.</summary>
     public ComfyPromptSubscription Subscribe(string promptId)
     {
@@ -166,6 +196,7 @@ public sealed class ComfySession : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(prompt);
         options ??= new ComfyRunOptions();
         await WaitUntilConnectedAsync(cancellationToken).ConfigureAwait(false);
+        await WaitForHelloReplyAsync(cancellationToken).ConfigureAwait(false);
 
         var promptId = options.PromptId ?? Guid.NewGuid().ToString("D");
         using var subscription = Subscribe(promptId);
@@ -256,6 +287,7 @@ public sealed class ComfySession : IAsyncDisposable
                         await socket.ConnectAsync(uri, linked.Token).ConfigureAwait(false);
                         if (_options.SupportsPreviewMetadata)
                         {
+                            Volatile.Write(ref _helloAnswered, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
                             var hello = """{"type":"feature_flags","data":{"supports_preview_metadata":true}}"""u8.ToArray();
                             await socket.SendAsync(hello, WebSocketMessageType.Text, true, linked.Token).ConfigureAwait(false);
                         }
@@ -372,6 +404,7 @@ public sealed class ComfySession : IAsyncDisposable
                 break;
             case ComfyFeatureFlagsEvent flags:
                 ServerFeatures = flags.Features;
+                Volatile.Read(ref _helloAnswered).TrySetResult();
                 break;
             case ComfyExecutionStartEvent start:
                 _currentPromptId = start.PromptId;

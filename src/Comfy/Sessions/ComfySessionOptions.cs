@@ -25,6 +25,14 @@ public sealed record ComfySessionOptions
     /// <summary>Announce <c>supports_preview_metadata</c> so previews arrive as type 4 frames naming their prompt (§5.5).</summary>
     public bool SupportsPreviewMetadata { get; init; }
 
+    /// <summary>
+    /// How long a prompt waits for the server's reply to that hello before it is posted: the server
+    /// picks the preview format per connection when it reads the hello, so a prompt posted earlier
+    /// gets its first previews in the old format. Servers before 0.3.44 never reply; after one
+    /// unanswered hello the session stops waiting.
+    /// </summary>
+    public TimeSpan FeatureFlagsReplyTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Largest message accepted; bigger ones drop the connection.</summary>
     public int MaxMessageBytes { get; init; } = 64 * 1024 * 1024;
 

@@ -435,6 +435,41 @@ public sealed class SimulatorIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunPromptAsync_ServerSlowToReadTheHello_WaitsSoEveryPreviewNamesItsPrompt()
+    {
+        _sim.Options.PreviewMethod = "auto";
+        _sim.Options.FeatureFlagsDelay = TimeSpan.FromMilliseconds(400);
+        await using var session = new ComfySession(_client, new ComfySessionOptions { SupportsPreviewMetadata = true, FeatureFlagsReplyTimeout = TimeSpan.FromSeconds(10) });
+        var events = new List<ComfyEvent>();
+
+        var result = await session.RunPromptAsync(Sd15(seed: 16), new ComfyRunOptions { OnEvent = events.Add }, Timeout());
+
+        Assert.Equal(ComfyPromptOutcome.Success, result.Outcome);
+        var previews = events.OfType<ComfyPreviewImageEvent>().ToList();
+        Assert.NotEmpty(previews);
+        Assert.All(previews, p => Assert.Equal(4, p.BinaryType));
+        Assert.All(previews, p => Assert.Equal(result.PromptId, p.PromptId));
+    }
+
+    [Fact]
+    public async Task RunPromptAsync_ServerBeforeFeatureFlags_RunsWithTypeOnePreviews()
+    {
+        _sim.Options.PreviewMethod = "auto";
+        _sim.Options.Version = "0.3.40";
+        await using var session = new ComfySession(_client, new ComfySessionOptions { SupportsPreviewMetadata = true, FeatureFlagsReplyTimeout = TimeSpan.FromMilliseconds(300) });
+        var events = new List<ComfyEvent>();
+
+        var first = await session.RunPromptAsync(Sd15(seed: 17), new ComfyRunOptions { OnEvent = events.Add }, Timeout());
+        var second = await session.RunPromptAsync(Sd15(seed: 18), cancellationToken: Timeout());
+
+        Assert.Equal(ComfyPromptOutcome.Success, first.Outcome);
+        Assert.Equal(ComfyPromptOutcome.Success, second.Outcome);
+        Assert.Null(session.ServerFeatures);
+        Assert.All(events.OfType<ComfyPreviewImageEvent>(), p => Assert.Equal(1, p.BinaryType));
+        Assert.NotEmpty(events.OfType<ComfyPreviewImageEvent>());
+    }
+
+    [Fact]
     public async Task SystemCalls_Simulator_ReportGpuFeaturesAndModels()
     {
         var stats = await _client.GetSystemStatsAsync(Timeout());

@@ -42,8 +42,11 @@ public sealed class ComfyUiSimulatorOptions
     /// <summary>Reported VRAM in bytes.</summary>
     public long VramTotal { get; set; } = 25_386_352_640;
 
-    /// <summary>Reported <c>comfyui_version</c>.</summary>
+    /// <summary>Reported <c>comfyui_version</c>. Before 0.3.44 the ws feature_flags hello is ignored (no reply, type 1 previews only).</summary>
     public string Version { get; set; } = "0.3.64";
+
+    /// <summary>Time the server takes to read a connection's feature_flags hello (a busy event loop): until then that connection gets type 1 previews.</summary>
+    public TimeSpan FeatureFlagsDelay { get; set; }
 
     /// <summary><c>--max-upload-size</c> in MB; limits every request body (413 above it).</summary>
     public double MaxUploadSizeMb { get; set; } = 100;

@@ -649,6 +649,10 @@ internal sealed class SimulatorHttp(SimulatorState state)
         }).ConfigureAwait(false);
     }
 
+    /// <summary>The ws feature_flags exchange exists from 0.3.44 (protocol doc, version table).</summary>
+    private static bool SupportsFeatureFlags(string version) =>
+        !System.Version.TryParse(version.Split('-', '+')[0], out var parsed) || parsed >= new Version(0, 3, 44);
+
     private async Task WebSocketAsync(HttpContext context)
     {
         if (!context.WebSockets.IsWebSocketRequest)
@@ -699,6 +703,17 @@ internal sealed class SimulatorHttp(SimulatorState state)
                 if (first)
                 {
                     first = false;
+                    if (!SupportsFeatureFlags(state.Options.Version))
+                    {
+                        // Servers before 0.3.44 ignore every client message.
+                        continue;
+                    }
+
+                    if (state.Options.FeatureFlagsDelay > TimeSpan.Zero)
+                    {
+                        await Task.Delay(state.Options.FeatureFlagsDelay, state.Options.TimeProvider, context.RequestAborted).ConfigureAwait(false);
+                    }
+
                     try
                     {
                         if (JsonNode.Parse(message.ToArray()) is JsonObject hello && hello["type"]?.GetValueKind() == JsonValueKind.String
