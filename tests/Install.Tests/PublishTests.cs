@@ -24,7 +24,7 @@ public sealed class PublishTests(PublishFixture fixture) : IClassFixture<Publish
         args[o + 1] = output;
         args.AddRange(["--artifacts-path", fixture.ArtifactsPath, "-p:RunAnalyzers=false", "-nologo", "-clp:ErrorsOnly"]);
 
-        var result = await ProcessRunner.RunAsync("dotnet", args, TimeSpan.FromMinutes(12));
+        var result = await ProcessRunner.RunAsync("dotnet", args, TimeSpan.FromMinutes(10));
         Assert.True(result.Succeeded, result.ToString());
         var appHost = Path.Combine(output, assembly);
         Assert.True(File.Exists(appHost), $"{appHost} missing: the ENTRYPOINT would not start");
