@@ -12,53 +12,33 @@ internal sealed class SqliteWebhookStore : IAsyncDisposable, IDisposable
 {
     private const string Columns = "id, run_id, event, url, status, attempts, created_at, next_attempt_at, last_attempt_at, last_status_code, last_error, delivered_at";
 
-    private readonly string _path;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private SqliteConnection? _connection;
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS webhook_deliveries (
+            id TEXT PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            url TEXT NOT NULL,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            last_attempt_at INTEGER NULL,
+            last_status_code INTEGER NULL,
+            last_error TEXT NULL,
+            delivered_at INTEGER NULL,
+            UNIQUE (run_id, event, url));
+        CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+        """;
+
+    private readonly SqliteGatedConnection _database;
 
     public SqliteWebhookStore(string path)
     {
-        _path = path;
+        _database = new SqliteGatedConnection(path, Schema);
     }
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            if (_connection is not null)
-            {
-                return;
-            }
-
-            var connection = await SqliteDatabase.OpenAsync(_path, cancellationToken);
-            using var command = connection.CreateCommand();
-            command.CommandText = """
-                CREATE TABLE IF NOT EXISTS webhook_deliveries (
-                    id TEXT PRIMARY KEY,
-                    run_id TEXT NOT NULL,
-                    event TEXT NOT NULL,
-                    url TEXT NOT NULL,
-                    body TEXT NOT NULL,
-                    status TEXT NOT NULL,
-                    attempts INTEGER NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    next_attempt_at INTEGER NOT NULL,
-                    last_attempt_at INTEGER NULL,
-                    last_status_code INTEGER NULL,
-                    last_error TEXT NULL,
-                    delivered_at INTEGER NULL,
-                    UNIQUE (run_id, event, url));
-                CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
-                """;
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            _connection = connection;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => _database.InitializeAsync(cancellationToken);
 
     /// <summary>Adds a delivery unless one exists for the same run, event and URL; true when it was added.</summary>
     public Task<bool> EnqueueAsync(string id, string runId, string type, string url, string body, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -152,37 +132,12 @@ internal sealed class SqliteWebhookStore : IAsyncDisposable, IDisposable
             },
             cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_connection is not null)
-        {
-            await _connection.DisposeAsync();
-            _connection = null;
-        }
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
 
-        _gate.Dispose();
-    }
-
-    public void Dispose()
-    {
-        _connection?.Dispose();
-        _connection = null;
-        _gate.Dispose();
-    }
+    public void Dispose() => _database.Dispose();
 
     private static DateTimeOffset Time(long milliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(milliseconds);
 
-    private async Task<T> WithConnectionAsync<T>(Func<SqliteConnection, Task<T>> action, CancellationToken cancellationToken)
-    {
-        await InitializeAsync(cancellationToken);
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            return await action(_connection!);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    private Task<T> WithConnectionAsync<T>(Func<SqliteConnection, Task<T>> action, CancellationToken cancellationToken) =>
+        _database.WithConnectionAsync(action, cancellationToken);
 }

@@ -10,42 +10,22 @@ namespace ComfyOperator.Router.Workers;
 /// </summary>
 internal sealed class SqliteAbandonedPromptStore : IAsyncDisposable, IDisposable
 {
-    private readonly string _path;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private SqliteConnection? _connection;
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS abandoned_prompts (
+            prompt_id TEXT PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            worker TEXT NOT NULL,
+            give_up_at INTEGER NOT NULL);
+        """;
+
+    private readonly SqliteGatedConnection _database;
 
     public SqliteAbandonedPromptStore(string path)
     {
-        _path = path;
+        _database = new SqliteGatedConnection(path, Schema);
     }
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            if (_connection is not null)
-            {
-                return;
-            }
-
-            var connection = await SqliteDatabase.OpenAsync(_path, cancellationToken);
-            using var command = connection.CreateCommand();
-            command.CommandText = """
-                CREATE TABLE IF NOT EXISTS abandoned_prompts (
-                    prompt_id TEXT PRIMARY KEY,
-                    run_id TEXT NOT NULL,
-                    worker TEXT NOT NULL,
-                    give_up_at INTEGER NOT NULL);
-                """;
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            _connection = connection;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => _database.InitializeAsync(cancellationToken);
 
     public Task AddAsync(AbandonedPrompt prompt, CancellationToken cancellationToken) =>
         WithConnectionAsync(
@@ -105,35 +85,10 @@ internal sealed class SqliteAbandonedPromptStore : IAsyncDisposable, IDisposable
             },
             cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_connection is not null)
-        {
-            await _connection.DisposeAsync();
-            _connection = null;
-        }
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
 
-        _gate.Dispose();
-    }
+    public void Dispose() => _database.Dispose();
 
-    public void Dispose()
-    {
-        _connection?.Dispose();
-        _connection = null;
-        _gate.Dispose();
-    }
-
-    private async Task<T> WithConnectionAsync<T>(Func<SqliteConnection, Task<T>> action, CancellationToken cancellationToken)
-    {
-        await InitializeAsync(cancellationToken);
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            return await action(_connection!);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    private Task<T> WithConnectionAsync<T>(Func<SqliteConnection, Task<T>> action, CancellationToken cancellationToken) =>
+        _database.WithConnectionAsync(action, cancellationToken);
 }
