@@ -28,21 +28,7 @@ public sealed class RequeueTests
 
         // Each worker holds one running prompt and one queued behind it (MaxQueuePerWorker = 1).
         var first = cluster.Workers[0];
-        var onFirst = new List<(string RunId, string PromptId)>();
-        await Wait.UntilAsync(async () =>
-        {
-            onFirst.Clear();
-            foreach (var id in ids)
-            {
-                var run = await cluster.GetRunAsync(id);
-                if (run.GetProperty("worker").GetString() == first.BaseAddress.ToString() && run.GetProperty("promptId").GetString() is { } promptId)
-                {
-                    onFirst.Add((id, promptId));
-                }
-            }
-
-            return onFirst.Count == 2 && await QueuedOnAsync(first) == 2;
-        }, Deadline, "two runs posted to the first worker");
+        var onFirst = await cluster.WaitForPostedAsync(first, ids, 2, Deadline);
 
         // Wedged like a stuck CUDA call, then unreachable: the router gives both runs up and requeues them.
         first.Hang();
@@ -61,7 +47,7 @@ public sealed class RequeueTests
         await Wait.UntilAsync(() => abandoned.Pending.Count == 0, Deadline, "the abandoned prompts to be gone from the old worker");
 
         using var client = new ComfyClient(first.BaseAddress);
-        Assert.Equal(0, await QueuedOnAsync(first));
+        Assert.Equal(0, await SimulatedCluster.QueuedOnAsync(first));
         var outcomes = new List<ComfyPromptOutcome?>();
         foreach (var (_, promptId) in onFirst)
         {
@@ -112,12 +98,5 @@ public sealed class RequeueTests
         var run = await cluster.GetRunAsync(id);
         Assert.Equal(done.GetProperty("promptId").GetString(), run.GetProperty("promptId").GetString());
         Assert.Single(run.GetProperty("outputs").EnumerateArray());
-    }
-
-    private static async Task<int> QueuedOnAsync(ComfyUiSimulator worker)
-    {
-        using var http = new HttpClient();
-        var queue = await http.GetFromJsonAsync<JsonElement>(new Uri(worker.BaseAddress, "queue"));
-        return queue.GetProperty("queue_running").GetArrayLength() + queue.GetProperty("queue_pending").GetArrayLength();
     }
 }

@@ -31,21 +31,7 @@ public sealed class RestartFollowTests
         // The first worker holds one running prompt and one queued behind it.
         var first = cluster.Workers[0];
         var second = cluster.Workers[1];
-        var onFirst = new List<(string RunId, string PromptId)>();
-        await Wait.UntilAsync(async () =>
-        {
-            onFirst.Clear();
-            foreach (var id in ids)
-            {
-                var run = await cluster.GetRunAsync(id);
-                if (run.GetProperty("worker").GetString() == first.BaseAddress.ToString() && run.GetProperty("promptId").GetString() is { } promptId)
-                {
-                    onFirst.Add((id, promptId));
-                }
-            }
-
-            return onFirst.Count == 2 && await QueuedOnAsync(first) == 2;
-        }, Deadline, "two runs posted to the first worker");
+        var onFirst = await cluster.WaitForPostedAsync(first, ids, 2, Deadline);
 
         // Wedged, then unreachable: both attempts are given up and the runs finish on the second worker.
         first.Hang();
@@ -67,7 +53,7 @@ public sealed class RestartFollowTests
 
         var abandoned = cluster.Router.Services.GetRequiredService<AbandonedPrompts>();
         await Wait.UntilAsync(() => abandoned.Pending.Count == 0, Deadline, "the abandoned prompts to be gone from the returned worker");
-        await Wait.UntilAsync(async () => await QueuedOnAsync(first) == 0, Deadline, "the returned worker to be idle");
+        await Wait.UntilAsync(async () => await SimulatedCluster.QueuedOnAsync(first) == 0, Deadline, "the returned worker to be idle");
 
         using var client = new ComfyClient(first.BaseAddress);
         var outcomes = new List<ComfyPromptOutcome?>();
@@ -257,11 +243,4 @@ public sealed class RestartFollowTests
 
     private static async Task<IReadOnlyList<RunEvent>> EventsAsync(SimulatedCluster cluster, string id) =>
         await cluster.Router.Services.GetRequiredService<IRunStore>().GetEventsAsync(id, 0, CancellationToken.None);
-
-    private static async Task<int> QueuedOnAsync(ComfyUiSimulator worker)
-    {
-        using var http = new HttpClient();
-        var queue = await http.GetFromJsonAsync<JsonElement>(new Uri(worker.BaseAddress, "queue"));
-        return queue.GetProperty("queue_running").GetArrayLength() + queue.GetProperty("queue_pending").GetArrayLength();
-    }
 }

@@ -114,6 +114,38 @@ public sealed class SimulatedCluster : IAsyncDisposable
         return run;
     }
 
+    /// <summary>Waits until <paramref name="count"/> of the runs are posted to <paramref name="worker"/> and it holds that many prompts; returns them with their prompt ids.</summary>
+    public async Task<IReadOnlyList<(string RunId, string PromptId)>> WaitForPostedAsync(ComfyUiSimulator worker, IReadOnlyList<string> ids, int count, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        ArgumentNullException.ThrowIfNull(ids);
+        var posted = new List<(string RunId, string PromptId)>();
+        await Wait.UntilAsync(async () =>
+        {
+            posted.Clear();
+            foreach (var id in ids)
+            {
+                var run = await GetRunAsync(id);
+                if (run.GetProperty("worker").GetString() == worker.BaseAddress.ToString() && run.GetProperty("promptId").GetString() is { } promptId)
+                {
+                    posted.Add((id, promptId));
+                }
+            }
+
+            return posted.Count == count && await QueuedOnAsync(worker) == count;
+        }, timeout, $"{count} runs posted to {worker.BaseAddress}");
+        return posted;
+    }
+
+    /// <summary>Prompts running plus pending on the worker, from its own /queue.</summary>
+    public static async Task<int> QueuedOnAsync(ComfyUiSimulator worker)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        using var http = new HttpClient();
+        var queue = await http.GetFromJsonAsync<JsonElement>(new Uri(worker.BaseAddress, "queue"));
+        return queue.GetProperty("queue_running").GetArrayLength() + queue.GetProperty("queue_pending").GetArrayLength();
+    }
+
     /// <summary>Runs straight from the store (cheaper than the API for many runs).</summary>
     internal async Task<IReadOnlyList<RunRecord>> AllRunsAsync()
     {
