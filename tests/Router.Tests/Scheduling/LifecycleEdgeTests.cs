@@ -1,0 +1,40 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ComfyOperator.Comfy.Client;
+using ComfyOperator.Router.Tests.Support;
+using ComfyOperator.Testing.ComfyUI;
+
+namespace ComfyOperator.Router.Tests.Scheduling;
+
+/// <summary>Paths of a run's life that are rare in practice: cancels a worker ignores, attempts running out, workers leaving, restarts at awkward moments.</summary>
+public sealed class LifecycleEdgeTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Cancel_WorkerIgnoresTheInterrupt_FailsWithTimeoutAfterInterruptTimeout()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50), new Dictionary<string, string?>
+        {
+            ["Router:InterruptTimeout"] = "00:00:01",
+        });
+        var id = await cluster.SubmitAsync(steps: 400);
+        await cluster.WaitForStatusAsync(id, "running");
+
+        // Wedged: HTTP still answers, but the interrupt is never honoured.
+        cluster.Workers[0].Hang();
+        using (var cancel = await cluster.Client.DeleteAsync($"/v1/runs/{id}"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        }
+
+        var failed = await cluster.WaitForStatusAsync(id, "failed", Deadline);
+
+        var error = failed.GetProperty("error");
+        Assert.Equal("timeout", error.GetProperty("code").GetString());
+        Assert.Contains("did not confirm the cancel", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        cluster.Workers[0].Revive();
+    }
+}
