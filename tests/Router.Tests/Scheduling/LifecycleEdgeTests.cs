@@ -37,4 +37,36 @@ public sealed class LifecycleEdgeTests
         Assert.Contains("did not confirm the cancel", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         cluster.Workers[0].Revive();
     }
+
+    [Fact]
+    public async Task Cancel_RunningOnOneOfTwoWorkers_InterruptsOnlyThatPromptAndTheOtherRunSucceeds()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(2, o => o.StepDelay = TimeSpan.FromMilliseconds(40));
+        var cancelled = await cluster.SubmitAsync(steps: 200, seed: 1);
+        var kept = await cluster.SubmitAsync(steps: 60, seed: 2);
+        var cancelledRun = await cluster.WaitForStatusAsync(cancelled, "running");
+        var keptRun = await cluster.WaitForStatusAsync(kept, "running");
+        var cancelledWorker = cluster.Workers.Single(w => w.BaseAddress.ToString() == cancelledRun.GetProperty("worker").GetString());
+        var keptWorker = cluster.Workers.Single(w => w.BaseAddress.ToString() == keptRun.GetProperty("worker").GetString());
+        Assert.NotSame(cancelledWorker, keptWorker);
+
+        using (var cancel = await cluster.Client.DeleteAsync($"/v1/runs/{cancelled}"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        }
+
+        await cluster.WaitForStatusAsync(cancelled, "cancelled", Deadline);
+        Assert.Equal("running", (await cluster.GetRunAsync(kept)).GetProperty("status").GetString());
+        var done = await cluster.WaitForStatusAsync(kept, "succeeded", Deadline);
+
+        Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+        Assert.Equal(keptRun.GetProperty("promptId").GetString(), done.GetProperty("promptId").GetString());
+        using var keptClient = new ComfyClient(keptWorker.BaseAddress);
+        var keptHistory = await keptClient.GetHistoryAsync(keptRun.GetProperty("promptId").GetString()!);
+        Assert.Equal(ComfyPromptOutcome.Success, keptHistory?.Outcome);
+        using var cancelledClient = new ComfyClient(cancelledWorker.BaseAddress);
+        var cancelledHistory = await cancelledClient.GetHistoryAsync(cancelledRun.GetProperty("promptId").GetString()!);
+        Assert.Equal(ComfyPromptOutcome.Interrupted, cancelledHistory?.Outcome);
+        Assert.Equal(1, keptWorker.PromptsExecuted);
+    }
 }
