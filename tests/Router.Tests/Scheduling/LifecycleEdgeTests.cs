@@ -69,4 +69,27 @@ public sealed class LifecycleEdgeTests
         Assert.Equal(ComfyPromptOutcome.Interrupted, cancelledHistory?.Outcome);
         Assert.Equal(1, keptWorker.PromptsExecuted);
     }
+
+    [Fact]
+    public async Task WorkerCrashedMidRun_MaxAttemptsOne_FailsWithWorkerLostInsteadOfRetrying()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(2, o => o.StepDelay = TimeSpan.FromMilliseconds(40), new Dictionary<string, string?>
+        {
+            ["Router:MaxAttempts"] = "1",
+        });
+        var id = await cluster.SubmitAsync(steps: 200);
+        var running = await cluster.WaitForStatusAsync(id, "running");
+        var crashed = cluster.Workers.Single(w => w.BaseAddress.ToString() == running.GetProperty("worker").GetString());
+        var other = cluster.Workers.Single(w => w != crashed);
+
+        crashed.Crash();
+        var failed = await cluster.WaitForStatusAsync(id, "failed", Deadline);
+
+        var error = failed.GetProperty("error");
+        Assert.Equal("worker_lost", error.GetProperty("code").GetString());
+        Assert.Contains("Router:MaxAttempts", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, failed.GetProperty("attempts").GetInt32());
+        Assert.Equal(running.GetProperty("promptId").GetString(), failed.GetProperty("promptId").GetString());
+        Assert.Equal(0, other.PromptsExecuted);
+    }
 }
