@@ -92,4 +92,39 @@ public sealed class LifecycleEdgeTests
         Assert.Equal(running.GetProperty("promptId").GetString(), failed.GetProperty("promptId").GetString());
         Assert.Equal(0, other.PromptsExecuted);
     }
+
+    [Fact]
+    public async Task WorkerRemovedFromServersFileMidRun_RunRequeuedAndSucceedsOnTheRemainingWorker()
+    {
+        var directory = Directory.CreateTempSubdirectory("router-servers-").FullName;
+        await using var first = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = TimeSpan.FromMilliseconds(40) });
+        await using var second = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = TimeSpan.FromMilliseconds(40) });
+        var file = Path.Combine(directory, "servers.txt");
+        await File.WriteAllTextAsync(file, $"{first.BaseAddress}\n{second.BaseAddress}\n");
+        await using var router = new RouterFactory(new Dictionary<string, string?>
+        {
+            ["Router:ServersFile"] = file,
+            ["Router:WorkerLostGrace"] = "00:00:01",
+        });
+        using var client = router.CreateAuthorizedClient();
+        await Wait.UntilAsync(async () => (await client.GetFromJsonAsync<JsonElement>("/v1/nodes")).EnumerateArray().Count(n => n.GetProperty("eligible").GetBoolean()) == 2, Deadline, "two eligible workers");
+
+        using var response = await client.PostAsJsonAsync("/v1/runs", Graphs.Body(Graphs.Sd15(steps: 200)));
+        response.EnsureSuccessStatusCode();
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        JsonElement run = default;
+        await Wait.UntilAsync(async () => (run = await client.GetFromJsonAsync<JsonElement>($"/v1/runs/{id}")).GetProperty("status").GetString() == "running", Deadline, "the run to start");
+        var removed = run.GetProperty("worker").GetString() == first.BaseAddress.ToString() ? first : second;
+        var remaining = removed == first ? second : first;
+        remaining.Options.StepDelay = TimeSpan.Zero;
+
+        await File.WriteAllTextAsync(file, $"{remaining.BaseAddress}\n");
+        await Wait.UntilAsync(async () => (run = await client.GetFromJsonAsync<JsonElement>($"/v1/runs/{id}")).GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled", Deadline, "the run to finish");
+
+        Assert.Equal("succeeded", run.GetProperty("status").GetString());
+        Assert.Equal(remaining.BaseAddress.ToString(), run.GetProperty("worker").GetString());
+        Assert.Equal(2, run.GetProperty("attempts").GetInt32());
+        Assert.Equal(1, remaining.PromptsExecuted);
+        Directory.Delete(directory, recursive: true);
+    }
 }
