@@ -148,6 +148,13 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
 
         if (history is not null)
         {
+            // A cancel stored before the restart asked for the interrupt this history may record:
+            // without its reason the outcome would read as someone else's interrupt.
+            if (_cancelRequested)
+            {
+                _interruptReason ??= "cancel";
+            }
+
             await FinishAsync(FromHistory(history), [], cancellationToken);
             return;
         }

@@ -127,4 +127,99 @@ public sealed class LifecycleEdgeTests
         Assert.Equal(1, remaining.PromptsExecuted);
         Directory.Delete(directory, recursive: true);
     }
+
+    [Fact]
+    public async Task RouterRestart_RunFinishesWhileRouterIsDown_SucceedsWithItsOutputsAndRunsOnce()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(40));
+        var worker = cluster.Workers[0];
+        var id = await cluster.SubmitAsync(steps: 30);
+        var running = await cluster.WaitForStatusAsync(id, "running");
+        var promptId = running.GetProperty("promptId").GetString()!;
+
+        // Held until the router is gone, then finished before it comes back.
+        worker.Hang();
+        await cluster.RestartRouterAsync(() =>
+        {
+            worker.Revive();
+            WaitForHistoryAsync(worker, promptId).GetAwaiter().GetResult();
+        });
+        var done = await cluster.WaitForStatusAsync(id, "succeeded", Deadline);
+
+        Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+        Assert.Equal(promptId, done.GetProperty("promptId").GetString());
+        Assert.Equal(1, worker.PromptsExecuted);
+        var output = Assert.Single(done.GetProperty("outputs").EnumerateArray());
+        var bytes = await cluster.Client.GetByteArrayAsync(output.GetProperty("url").GetString());
+        var onWorker = Assert.Single(Directory.EnumerateFiles(worker.OutputDirectory, "*", SearchOption.AllDirectories), f => f.Contains(id, StringComparison.Ordinal));
+        Assert.Equal(await File.ReadAllBytesAsync(onWorker), bytes);
+    }
+
+    [Fact]
+    public async Task RouterRestart_WorkerCrashedAndRevivedWhileRouterIsDown_RunRequeuedAndSucceedsOnSecondAttempt()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(40));
+        var worker = cluster.Workers[0];
+        var id = await cluster.SubmitAsync(steps: 400);
+        var running = await cluster.WaitForStatusAsync(id, "running");
+        var promptId = running.GetProperty("promptId").GetString()!;
+
+        worker.Hang();
+        await cluster.RestartRouterAsync(() =>
+        {
+            // A fresh process: the prompt is in neither its queue nor its history.
+            worker.Crash();
+            worker.Revive();
+        });
+
+        // The simulator's executor finishes the pre-crash prompt in the background (it is long), so the
+        // worker is sped up only once the restarted router has found the prompt gone and dispatched again.
+        await Wait.UntilAsync(async () => (await cluster.GetRunAsync(id)).GetProperty("promptId").GetString() != promptId, Deadline, "the run to be dispatched again");
+        worker.Options.StepDelay = TimeSpan.Zero;
+        var done = await cluster.WaitForStatusAsync(id, "succeeded", Deadline);
+
+        Assert.Equal(2, done.GetProperty("attempts").GetInt32());
+        var output = Assert.Single(done.GetProperty("outputs").EnumerateArray());
+        var bytes = await cluster.Client.GetByteArrayAsync(output.GetProperty("url").GetString());
+        var secondAttempt = Assert.Single(Directory.EnumerateFiles(worker.OutputDirectory, "*", SearchOption.AllDirectories), f => f.Contains($"{id}-2", StringComparison.Ordinal));
+        Assert.Equal(await File.ReadAllBytesAsync(secondAttempt), bytes);
+    }
+
+    [Fact]
+    public async Task RouterRestart_CancelRequestedAndInterruptLandsWhileRouterIsDown_EndsCancelled()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(40));
+        var worker = cluster.Workers[0];
+        var id = await cluster.SubmitAsync(steps: 200);
+        var running = await cluster.WaitForStatusAsync(id, "running");
+        var promptId = running.GetProperty("promptId").GetString()!;
+
+        // The worker is slow to honour the interrupt: the cancel is stored but the run still runs when the router stops.
+        worker.Hang();
+        using (var cancel = await cluster.Client.DeleteAsync($"/v1/runs/{id}"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        }
+
+        await cluster.RestartRouterAsync(() =>
+        {
+            using var client = new ComfyClient(worker.BaseAddress);
+            client.InterruptAsync(promptId, CancellationToken.None).GetAwaiter().GetResult();
+            worker.Revive();
+            var entry = WaitForHistoryAsync(worker, promptId).GetAwaiter().GetResult();
+            Assert.Equal(ComfyPromptOutcome.Interrupted, entry.Outcome);
+        });
+        var cancelled = await cluster.WaitForStatusAsync(id, "cancelled", Deadline);
+
+        Assert.Contains("interrupted", cancelled.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, cancelled.GetProperty("attempts").GetInt32());
+    }
+
+    private static async Task<ComfyHistoryEntry> WaitForHistoryAsync(ComfyUiSimulator worker, string promptId)
+    {
+        using var client = new ComfyClient(worker.BaseAddress);
+        ComfyHistoryEntry? entry = null;
+        await Wait.UntilAsync(async () => (entry = await client.GetHistoryAsync(promptId)) is not null, Deadline, $"prompt {promptId} to end on the worker");
+        return entry!;
+    }
 }
