@@ -215,6 +215,41 @@ public sealed class LifecycleEdgeTests
         Assert.Equal(1, cancelled.GetProperty("attempts").GetInt32());
     }
 
+    [Fact]
+    public async Task RunTimeout_WhileStillQueuedOnTheWorker_RemovedFromItsQueueAndFailsAtOnce()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50), new Dictionary<string, string?>
+        {
+            ["Router:MaxQueuePerWorker"] = "1",
+            ["Router:RunTimeout"] = "00:00:01",
+
+            // Longer than the wait below: the run must not wait for an interrupt confirmation.
+            ["Router:InterruptTimeout"] = "00:01:00",
+        });
+        var worker = cluster.Workers[0];
+        using var client = new ComfyClient(worker.BaseAddress);
+
+        // Someone else's long prompt runs on the worker, so ours waits in its queue.
+        using var direct = new HttpClient { BaseAddress = worker.BaseAddress };
+        using (var posted = await direct.PostAsJsonAsync("/prompt", new JsonObject { ["prompt"] = Graphs.Sd15(steps: 400, seed: 9), ["client_id"] = "someone-else" }))
+        {
+            posted.EnsureSuccessStatusCode();
+        }
+
+        await Wait.UntilAsync(async () => (await client.GetQueueAsync()).Running.Count == 1, Deadline, "the other prompt to run");
+        var id = await cluster.SubmitAsync(steps: 2);
+
+        var failed = await cluster.WaitForStatusAsync(id, "failed", TimeSpan.FromSeconds(20));
+
+        var error = failed.GetProperty("error");
+        Assert.Equal("timeout", error.GetProperty("code").GetString());
+        Assert.Contains("still queued", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var queue = await client.GetQueueAsync();
+        Assert.False(queue.Contains(failed.GetProperty("promptId").GetString()!));
+        Assert.Single(queue.Running);
+        Assert.Null(await client.GetHistoryAsync(failed.GetProperty("promptId").GetString()!));
+    }
+
     private static async Task<ComfyHistoryEntry> WaitForHistoryAsync(ComfyUiSimulator worker, string promptId)
     {
         using var client = new ComfyClient(worker.BaseAddress);
