@@ -250,6 +250,34 @@ public sealed class LifecycleEdgeTests
         Assert.Null(await client.GetHistoryAsync(failed.GetProperty("promptId").GetString()!));
     }
 
+    [Fact]
+    public async Task Runs_IdenticalGraphTwiceOnOneWorker_EachWritesAndReturnsItsOwnFile()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1);
+        var worker = cluster.Workers[0];
+        var first = await cluster.SubmitAsync(steps: 2, seed: 5);
+        var firstRun = await cluster.WaitForStatusAsync(first, "succeeded", Deadline);
+        var second = await cluster.SubmitAsync(steps: 2, seed: 5);
+        var secondRun = await cluster.WaitForStatusAsync(second, "succeeded", Deadline);
+
+        var files = Directory.EnumerateFiles(worker.OutputDirectory, "*", SearchOption.AllDirectories).ToList();
+        var firstFile = Assert.Single(files, f => f.Contains(first, StringComparison.Ordinal));
+        var secondFile = Assert.Single(files, f => f.Contains(second, StringComparison.Ordinal));
+        Assert.NotEqual(firstFile, secondFile);
+        var firstBytes = await DownloadSingleOutputAsync(cluster, firstRun);
+        var secondBytes = await DownloadSingleOutputAsync(cluster, secondRun);
+        Assert.Equal(await File.ReadAllBytesAsync(firstFile), firstBytes);
+        Assert.Equal(await File.ReadAllBytesAsync(secondFile), secondBytes);
+        Assert.NotEqual(firstBytes, secondBytes);
+        Assert.Equal(2, worker.PromptsExecuted);
+    }
+
+    private static async Task<byte[]> DownloadSingleOutputAsync(SimulatedCluster cluster, JsonElement run)
+    {
+        var output = Assert.Single(run.GetProperty("outputs").EnumerateArray());
+        return await cluster.Client.GetByteArrayAsync(output.GetProperty("url").GetString());
+    }
+
     private static async Task<ComfyHistoryEntry> WaitForHistoryAsync(ComfyUiSimulator worker, string promptId)
     {
         using var client = new ComfyClient(worker.BaseAddress);
