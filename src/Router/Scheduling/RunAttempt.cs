@@ -148,6 +148,13 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
 
         if (history is not null)
         {
+            // A cancel stored before the restart asked for the interrupt this history may record:
+            // without its reason the outcome would read as someone else's interrupt.
+            if (_cancelRequested)
+            {
+                _interruptReason ??= "cancel";
+            }
+
             await FinishAsync(FromHistory(history), [], cancellationToken);
             return;
         }
@@ -268,7 +275,21 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
                 _interruptReason = "timeout";
                 interruptDeadline = now + _options.InterruptTimeout;
                 LogTimedOut(_logger, run.Id, worker.Name);
-                await TryStopOnWorkerAsync(cancellationToken);
+                if (await TryStopOnWorkerAsync(cancellationToken) is { } stopped)
+                {
+                    // Gone from the worker's queue: deleted before it started (nothing to interrupt,
+                    // nothing to wait for), or it ended just now and its history says how.
+                    if (stopped.History is not null)
+                    {
+                        await FinishAsync(FromHistory(stopped.History), files, cancellationToken);
+                    }
+                    else
+                    {
+                        await _runs.FailAsync(run.Id, _promptId, new RunFailure("timeout", $"The run exceeded Router:RunTimeout ({_options.RunTimeout}) while still queued on {worker.Name}; it was removed from the worker's queue."), cancellationToken);
+                    }
+
+                    return;
+                }
             }
 
             if (interruptDeadline is { } deadline && now >= deadline)
