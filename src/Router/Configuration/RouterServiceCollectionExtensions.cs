@@ -65,12 +65,14 @@ internal static class RouterServiceCollectionExtensions
         services.AddComfyWebhooks();
         services.AddSingleton<RunEventHub>();
         services.AddSingleton<DispatchQueue>();
+        services.AddSingleton<RunHistoryPruner>();
         services.AddSingleton<RunService>();
         services.AddSingleton<RunRecovery>();
         services.AddSingleton(sp => PlacementPolicyFactory.Create(sp.GetRequiredService<IOptions<RouterOptions>>().Value.PlacementPolicy));
 
         // Order matters: the store is open and runs are recovered before probing and dispatch start.
         services.AddHostedService<RunStoreInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunHistoryPruner>());
         services.AddSingleton<HealthProber>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthProber>());
         services.AddSingleton<WorkerConnections>();
