@@ -36,6 +36,7 @@ internal static class RouterServiceCollectionExtensions
                 problem.Type = problem.Status switch
                 {
                     StatusCodes.Status404NotFound => Problems.NotFoundRoute,
+                    StatusCodes.Status405MethodNotAllowed => Problems.MethodNotAllowed,
                     StatusCodes.Status401Unauthorized => Problems.NotAuthenticated,
                     StatusCodes.Status403Forbidden => Problems.Forbidden,
                     StatusCodes.Status413PayloadTooLarge => Problems.BodyTooLarge,
