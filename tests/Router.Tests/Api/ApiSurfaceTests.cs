@@ -1,10 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Reflection;
 using System.Text.Json;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Tests.Support;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace ComfyOperator.Router.Tests.Api;
 
@@ -98,65 +96,19 @@ public sealed class ApiSurfaceTests
     [Fact]
     public async Task List_StoreThrows_Returns500ProblemWithoutInternals()
     {
-        var breaker = new StoreBreaker();
-        using var factory = new RouterFactory(services: services =>
-        {
-            var original = services.Last(d => d.ServiceType == typeof(IRunStore));
-            services.Remove(original);
-            services.AddSingleton(sp => breaker.Wrap((IRunStore)ActivatorUtilities.CreateInstance(sp, original.ImplementationType!)));
-        });
+        const string secret = "database file /secret/path/router.db is locked";
+        var store = new FaultyRunStore();
+        using var factory = new RouterFactory(services: store.Install);
         using var client = factory.CreateAuthorizedClient();
         using (var healthy = await client.GetAsync("/v1/runs"))
         {
             Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
         }
 
-        breaker.Broken = true;
+        store.Fault = method => method == nameof(IRunStore.ListAsync) ? new InvalidOperationException(secret) : null;
         var problem = await RunsApiTests.ProblemAsync(await client.GetAsync("/v1/runs"), HttpStatusCode.InternalServerError);
 
         Assert.Equal("https://comfyoperator.io/problems/internal-error", problem.GetProperty("type").GetString());
-        Assert.DoesNotContain(StoreBreaker.Secret, problem.ToString(), StringComparison.Ordinal);
-    }
-
-    /// <summary>Makes the run store's listing fail on demand, as a locked or corrupt database would.</summary>
-    internal sealed class StoreBreaker
-    {
-        public const string Secret = "database file /secret/path/router.db is locked";
-
-        public volatile bool Broken;
-
-        public IRunStore Wrap(IRunStore inner)
-        {
-            var proxy = DispatchProxy.Create<IRunStore, BreakingProxy>();
-            ((BreakingProxy)(object)proxy).Attach(this, inner);
-            return proxy;
-        }
-    }
-
-#pragma warning disable CA1852 // DispatchProxy derives the proxy type from this class at run time, so it cannot be sealed.
-    internal class BreakingProxy : DispatchProxy
-#pragma warning restore CA1852
-    {
-        private StoreBreaker _breaker = null!;
-        private IRunStore _inner = null!;
-
-        public void Attach(StoreBreaker breaker, IRunStore inner) => (_breaker, _inner) = (breaker, inner);
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            if (_breaker.Broken && targetMethod!.Name == nameof(IRunStore.ListAsync))
-            {
-                return Task.FromException<RunPage>(new InvalidOperationException(StoreBreaker.Secret));
-            }
-
-            try
-            {
-                return targetMethod!.Invoke(_inner, args);
-            }
-            catch (TargetInvocationException ex) when (ex.InnerException is not null)
-            {
-                throw ex.InnerException;
-            }
-        }
+        Assert.DoesNotContain(secret, problem.ToString(), StringComparison.Ordinal);
     }
 }

@@ -98,6 +98,31 @@ public sealed class HistoryRetentionTests
     }
 
     [Fact]
+    public async Task Prune_StoreFailsTwice_RunsSucceedAndPruningCatchesUp()
+    {
+        var store = new FaultyRunStore();
+        var pruneCalls = 0;
+        store.Fault = method => method == nameof(IRunStore.PruneAsync) && Interlocked.Increment(ref pruneCalls) <= 3
+            ? new InvalidOperationException("SQLite Error 5: 'database is locked'.")
+            : null;
+        await using var router = await RouterWithWorkerAsync(
+            new Dictionary<string, string?> { ["Router:HistoryLimit"] = "1", ["Router:HistoryPruneInterval"] = "00:00:00.100" },
+            store.Install);
+        var first = await RunsApiTests.SubmitAsync(router.Client);
+        await WaitForSucceededAsync(router.Client, first);
+        var second = await RunsApiTests.SubmitAsync(router.Client);
+        await WaitForSucceededAsync(router.Client, second);
+
+        await Wait.UntilAsync(async () => await StatusOfAsync(router.Client, first) == HttpStatusCode.NotFound, Timeout, "pruning to succeed on a retry");
+
+        Assert.True(Volatile.Read(ref pruneCalls) > 3);
+        var nodes = await router.Client.GetStringAsync("/v1/nodes");
+        Assert.Contains("\"eligible\":true", nodes, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhealthy", nodes, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(router.Client, second));
+    }
+
+    [Fact]
     public async Task Start_HistoryPruneIntervalZero_FailsNamingTheSetting()
     {
         using var factory = new RouterFactory(new Dictionary<string, string?> { ["Router:HistoryPruneInterval"] = "00:00:00" });
