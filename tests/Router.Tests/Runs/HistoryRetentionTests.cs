@@ -123,6 +123,33 @@ public sealed class HistoryRetentionTests
     }
 
     [Fact]
+    public async Task Start_HistoryLimitLowered_PrunesAtStartWithoutWaitingForARun()
+    {
+        var ids = new List<string>();
+        string dataDirectory;
+        await using (var before = new RouterFactory())
+        {
+            using var client = before.CreateAuthorizedClient();
+            for (var i = 0; i < 3; i++)
+            {
+                var id = await RunsApiTests.SubmitAsync(client);
+                (await client.DeleteAsync($"/v1/runs/{id}")).EnsureSuccessStatusCode();
+                ids.Add(id);
+            }
+
+            dataDirectory = before.DataDirectory;
+        }
+
+        // The default interval is a minute: only the pass at start can prune within the deadline.
+        await using var after = new RouterFactory(new Dictionary<string, string?> { ["Router:HistoryLimit"] = "1" }, dataDirectory);
+        using var restarted = after.CreateAuthorizedClient();
+
+        await Wait.UntilAsync(async () => await StatusOfAsync(restarted, ids[1]) == HttpStatusCode.NotFound, TimeSpan.FromSeconds(15), "the runs beyond the new limit to be pruned at start");
+        Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(restarted, ids[0]));
+        Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(restarted, ids[2]));
+    }
+
+    [Fact]
     public async Task Start_HistoryPruneIntervalZero_FailsNamingTheSetting()
     {
         using var factory = new RouterFactory(new Dictionary<string, string?> { ["Router:HistoryPruneInterval"] = "00:00:00" });
