@@ -22,6 +22,7 @@ internal static class Problems
     public const string OutputNotFound = TypeBase + "output-not-found";
     public const string PreviewNotFound = TypeBase + "preview-not-found";
     public const string NotFoundRoute = TypeBase + "not-found";
+    public const string MethodNotAllowed = TypeBase + "method-not-allowed";
     public const string PendingLimitReached = TypeBase + "pending-limit-reached";
     public const string BodyTooLarge = TypeBase + "body-too-large";
     public const string RunFinished = TypeBase + "run-already-finished";

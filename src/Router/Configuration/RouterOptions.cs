@@ -42,6 +42,9 @@ internal sealed class RouterOptions
     /// <summary>Finished runs older than this are pruned too; zero keeps them until HistoryLimit.</summary>
     public TimeSpan HistoryMaxAge { get; set; } = TimeSpan.Zero;
 
+    /// <summary>How often finished runs are pruned even when none finishes (at most a tenth of HistoryMaxAge, not under a second).</summary>
+    public TimeSpan HistoryPruneInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Directory for the SQLite file and local outputs unless those are set explicitly.</summary>
     public string DataDirectory { get; set; } = ".data";
 

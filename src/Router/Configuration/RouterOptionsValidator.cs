@@ -34,6 +34,7 @@ internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             errors.Add($"{Setting(nameof(options.HistoryMaxAge))} must not be negative.");
         }
 
+        Positive(errors, nameof(options.HistoryPruneInterval), options.HistoryPruneInterval);
         Positive(errors, nameof(options.RunTimeout), options.RunTimeout);
         Positive(errors, nameof(options.NoProgressTimeout), options.NoProgressTimeout);
         Positive(errors, nameof(options.InterruptTimeout), options.InterruptTimeout);

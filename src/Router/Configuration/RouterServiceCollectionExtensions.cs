@@ -36,6 +36,7 @@ internal static class RouterServiceCollectionExtensions
                 problem.Type = problem.Status switch
                 {
                     StatusCodes.Status404NotFound => Problems.NotFoundRoute,
+                    StatusCodes.Status405MethodNotAllowed => Problems.MethodNotAllowed,
                     StatusCodes.Status401Unauthorized => Problems.NotAuthenticated,
                     StatusCodes.Status403Forbidden => Problems.Forbidden,
                     StatusCodes.Status413PayloadTooLarge => Problems.BodyTooLarge,
@@ -65,12 +66,14 @@ internal static class RouterServiceCollectionExtensions
         services.AddComfyWebhooks();
         services.AddSingleton<RunEventHub>();
         services.AddSingleton<DispatchQueue>();
+        services.AddSingleton<RunHistoryPruner>();
         services.AddSingleton<RunService>();
         services.AddSingleton<RunRecovery>();
         services.AddSingleton(sp => PlacementPolicyFactory.Create(sp.GetRequiredService<IOptions<RouterOptions>>().Value.PlacementPolicy));
 
         // Order matters: the store is open and runs are recovered before probing and dispatch start.
         services.AddHostedService<RunStoreInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<RunHistoryPruner>());
         services.AddSingleton<HealthProber>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthProber>());
         services.AddSingleton<WorkerConnections>();

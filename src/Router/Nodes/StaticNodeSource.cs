@@ -8,6 +8,10 @@ namespace ComfyOperator.Router.Nodes;
 /// Workers from configuration (<c>Router:Nodes</c> / <c>COMFY_ROUTER__NODES</c>) plus an optional
 /// servers file that is watched and re-read when it changes. A bad file on reload is logged and the
 /// previous list stays (start-up validation already refused a bad file at start).
+/// A Kubernetes ConfigMap or Secret volume never writes the file itself: it writes a new timestamped
+/// directory and swaps the <c>..data</c> symlink the file points through, which a watcher filtered on
+/// the file's name does not see. So the watcher also reacts to <c>..data</c>, and the file is polled
+/// every <see cref="PollInterval"/> as a fallback for mounts where no event arrives at all.
 /// </summary>
 internal sealed partial class StaticNodeSource : INodeSource, IDisposable
 {
@@ -16,9 +20,18 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
     private readonly string? _filePath;
     private readonly FileSystemWatcher? _watcher;
     private readonly ITimer? _debounce;
+    private readonly ITimer? _poll;
     private readonly Lock _gate = new();
     private IReadOnlyList<NodeEndpoint> _fromFile = [];
     private IReadOnlyList<NodeEndpoint> _current = [];
+
+    /// <summary>The text last read from the servers file (good or bad), so polling re-parses and logs only on a change.</summary>
+    private string? _lastText;
+
+    /// <summary>How often the servers file is re-read when no watcher event arrives.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+
+    private const string KubernetesDataLink = "..data";
 
     /// <summary>
     /// Editors and <c>File.WriteAllText</c> truncate before they write, so the watcher sees an empty
@@ -33,16 +46,20 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
         if (!string.IsNullOrEmpty(options.Value.ServersFile))
         {
             _filePath = Path.GetFullPath(NodeAddressParser.ToFilePath(options.Value.ServersFile));
-            _fromFile = ReadFile(_filePath);
-            _watcher = new FileSystemWatcher(Path.GetDirectoryName(_filePath)!, Path.GetFileName(_filePath))
+            _lastText = File.ReadAllText(_filePath);
+            _fromFile = Parse(_filePath, _lastText);
+            var name = Path.GetFileName(_filePath);
+            _watcher = new FileSystemWatcher(Path.GetDirectoryName(_filePath)!)
             {
-                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.Size | NotifyFilters.CreationTime,
             };
             _debounce = time.CreateTimer(_ => Reload(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _watcher.Changed += (_, _) => ReloadSoon();
-            _watcher.Created += (_, _) => ReloadSoon();
-            _watcher.Renamed += (_, _) => ReloadSoon();
+            FileSystemEventHandler onEvent = (_, e) => ReloadSoonIfRelevant(e.Name, name);
+            _watcher.Changed += onEvent;
+            _watcher.Created += onEvent;
+            _watcher.Renamed += (_, e) => ReloadSoonIfRelevant(e.Name, name);
             _watcher.EnableRaisingEvents = true;
+            _poll = time.CreateTimer(_ => ReloadIfTextChanged(), null, PollInterval, PollInterval);
         }
 
         _current = Merge();
@@ -66,16 +83,19 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
             List<NodeEndpoint> fromFile;
             try
             {
-                fromFile = ReadFile(_filePath);
+                var text = File.ReadAllText(_filePath);
+                _lastText = text;
+                fromFile = Parse(_filePath, text);
             }
             catch (NodeAddressException ex)
             {
                 LogReloadFailed(_logger, _filePath, ex.Message);
                 return;
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // Editors write in several steps; the next change event brings the complete file.
+                // Editors write in several steps, and a volume swap can leave the link dangling for a
+                // moment; the next change event or poll brings the complete file.
                 LogReloadFailed(_logger, _filePath, ex.Message);
                 return;
             }
@@ -99,12 +119,39 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
     {
         _watcher?.Dispose();
         _debounce?.Dispose();
+        _poll?.Dispose();
     }
 
-    private void ReloadSoon() => _debounce?.Change(ReloadDelay, Timeout.InfiniteTimeSpan);
+    private void ReloadSoonIfRelevant(string? changed, string fileName)
+    {
+        if (string.Equals(changed, fileName, StringComparison.Ordinal) || string.Equals(changed, KubernetesDataLink, StringComparison.Ordinal))
+        {
+            _debounce?.Change(ReloadDelay, Timeout.InfiniteTimeSpan);
+        }
+    }
 
-    private static List<NodeEndpoint> ReadFile(string path) =>
-        [.. NodeAddressParser.ParseFile(path, File.ReadAllText(path)).Select(uri => new NodeEndpoint(uri, "file"))];
+    /// <summary>The polling fallback: reloads only when the file's text differs from what was read last.</summary>
+    private void ReloadIfTextChanged()
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(_filePath!);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Missing for a moment (a swap under way); the next poll looks again.
+            return;
+        }
+
+        if (!string.Equals(text, Volatile.Read(ref _lastText), StringComparison.Ordinal))
+        {
+            Reload();
+        }
+    }
+
+    private static List<NodeEndpoint> Parse(string path, string text) =>
+        [.. NodeAddressParser.ParseFile(path, text).Select(uri => new NodeEndpoint(uri, "file"))];
 
     private List<NodeEndpoint> Merge()
     {

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Inputs;
-using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Webhooks;
 using Microsoft.Extensions.Logging;
@@ -19,9 +18,9 @@ internal sealed partial class RunService(
     IRunStore store,
     RunEventHub hub,
     DispatchQueue queue,
-    IOutputStore outputs,
     IRunInputResolver inputs,
     RunWebhookNotifier webhooks,
+    RunHistoryPruner pruner,
     IOptions<RouterOptions> options,
     TimeProvider time,
     ILogger<RunService> logger) : IDisposable
@@ -34,7 +33,6 @@ internal sealed partial class RunService(
     private readonly ConcurrentDictionary<string, PreviewImage> _previews = new(StringComparer.Ordinal);
     private readonly RouterOptions _options = options.Value;
     private readonly CancellationTokenSource _stopping = new();
-    private int _pruning;
     private int _submitting;
 
     /// <summary>Runs stored as Queued whose URL inputs are still downloading (not in the dispatch queue yet, but pending).</summary>
@@ -361,7 +359,7 @@ internal sealed partial class RunService(
         {
             _previews.TryRemove(id, out _);
             LogFinished(logger, id, run.Status, run.Reason);
-            await PruneAsync(cancellationToken);
+            pruner.Request();
         }
 
         return run;
@@ -423,37 +421,6 @@ internal sealed partial class RunService(
         return result;
     }
 
-    private async Task PruneAsync(CancellationToken cancellationToken)
-    {
-        if (Interlocked.Exchange(ref _pruning, 1) == 1)
-        {
-            return;
-        }
-
-        try
-        {
-            var before = _options.HistoryMaxAge > TimeSpan.Zero ? time.GetUtcNow() - _options.HistoryMaxAge : (DateTimeOffset?)null;
-            var pruned = await store.PruneAsync(_options.HistoryLimit, before, cancellationToken);
-            foreach (var id in pruned)
-            {
-                await outputs.DeleteRunAsync(id, cancellationToken);
-            }
-
-            if (pruned.Count > 0)
-            {
-                LogPruned(logger, pruned.Count);
-            }
-        }
-        catch (IOException ex)
-        {
-            LogPruneFailed(logger, ex);
-        }
-        finally
-        {
-            Volatile.Write(ref _pruning, 0);
-        }
-    }
-
     public void Dispose()
     {
         _stopping.Cancel();
@@ -471,12 +438,6 @@ internal sealed partial class RunService(
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "Run {RunId} {Status} {Reason}")]
     private static partial void LogFinished(ILogger logger, string runId, RunStatus status, string? reason);
-
-    [LoggerMessage(EventId = 1203, Level = LogLevel.Debug, Message = "Pruned {Count} finished runs and their outputs")]
-    private static partial void LogPruned(ILogger logger, int count);
-
-    [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Pruning old outputs failed; will retry after the next finished run")]
-    private static partial void LogPruneFailed(ILogger logger, Exception exception);
 
     /// <summary>A decided change: the new record and, optionally, the event that describes it.</summary>
     private sealed record Change(RunRecord Run, string? EventType, object? Data)

@@ -1,6 +1,8 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComfyOperator.Router.Tests.Support;
 
@@ -10,9 +12,12 @@ public sealed class RouterFactory : WebApplicationFactory<Program>
     public const string ApiKey = "test-key-0123456789";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    public RouterFactory(IDictionary<string, string?>? settings = null, string? dataDirectory = null)
+    /// <param name="services">Replaces router services (a clock, a failing store) after the router registered its own.</param>
+    public RouterFactory(IDictionary<string, string?>? settings = null, string? dataDirectory = null, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "router-tests", Guid.NewGuid().ToString("N"));
         _settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
@@ -42,6 +47,11 @@ public sealed class RouterFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
         }
     }
 }
