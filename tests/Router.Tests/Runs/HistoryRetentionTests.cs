@@ -30,7 +30,8 @@ public sealed class HistoryRetentionTests
         var oldestOutputs = Path.Combine(cluster.DataDirectory, "outputs", ids[0]);
         await Wait.UntilAsync(async () => await StatusOfAsync(cluster.Client, ids[0]) == HttpStatusCode.NotFound, Timeout, "the oldest run to be pruned");
 
-        Assert.False(Directory.Exists(oldestOutputs), $"outputs of the pruned run are still at {oldestOutputs}");
+        // The record goes first, then its files.
+        await Wait.UntilAsync(() => !Directory.Exists(oldestOutputs), Timeout, $"the outputs of the pruned run at {oldestOutputs} to be deleted");
         Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(cluster.Client, ids[1]));
         Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(cluster.Client, ids[2]));
         Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(cluster.DataDirectory, "outputs", ids[2]), "*", SearchOption.AllDirectories));
@@ -50,8 +51,9 @@ public sealed class HistoryRetentionTests
 
         clock.Advance(TimeSpan.FromHours(2));
 
+        // The record goes first, then its files: wait for both.
         await Wait.UntilAsync(async () => await StatusOfAsync(router.Client, id) == HttpStatusCode.NotFound, Timeout, "the old run to be pruned while the router is idle");
-        Assert.False(Directory.Exists(outputs), $"outputs of the pruned run are still at {outputs}");
+        await Wait.UntilAsync(() => !Directory.Exists(outputs), Timeout, $"the outputs of the pruned run at {outputs} to be deleted");
     }
 
     [Fact]
