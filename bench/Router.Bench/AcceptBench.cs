@@ -15,7 +15,7 @@ namespace ComfyOperator.Router.Bench;
 internal static class AcceptBench
 {
     private const int WarmUpRound = 2000;
-    private const int MaxWarmUpRounds = 30;
+    private const int MaxWarmUpRounds = 60;
 
     /// <summary>Tiered compilation moves hot code from tier 0 through instrumented code to tier 1 over seconds of load, not rounds.</summary>
     private static readonly TimeSpan MinWarmUp = TimeSpan.FromSeconds(20);
