@@ -44,7 +44,8 @@ internal sealed partial class AbandonedPrompts(
     /// </summary>
     public async Task AddAsync(Uri worker, string promptId, string runId, CancellationToken cancellationToken)
     {
-        var entry = new AbandonedPrompt(worker, promptId, runId, time.GetUtcNow() + _options.AbandonedPromptWindow);
+        var now = time.GetUtcNow();
+        var entry = new AbandonedPrompt(worker, promptId, runId, now + _options.AbandonedPromptWindow) { HoldUntil = now + _options.WorkerRequestTimeout };
         if (!_entries.TryAdd(promptId, entry))
         {
             return;
@@ -87,7 +88,7 @@ internal sealed partial class AbandonedPrompts(
             }
             else
             {
-                _entries.TryAdd(entry.PromptId, entry);
+                _entries.TryAdd(entry.PromptId, entry with { HoldUntil = now + _options.WorkerRequestTimeout });
             }
         }
 
@@ -100,6 +101,16 @@ internal sealed partial class AbandonedPrompts(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A prompt landing late (a POST still in flight when its attempt was given up) shows as a queue
+        // change on its worker: look at once, so it is deleted before the worker gets to start it.
+        connections.QueueChanged += (_, worker) =>
+        {
+            if (_entries.Values.Any(e => e.Worker == worker))
+            {
+                _wake.TrySetResult();
+            }
+        };
+
         while (!stoppingToken.IsCancellationRequested)
         {
             var wake = _wake.Task;
@@ -188,7 +199,8 @@ internal sealed partial class AbandonedPrompts(
                 LogInterrupted(entry.RunId, entry.PromptId, client.BaseAddress);
             }
 
-            done.AddRange(live.Where(e => !queue.Contains(e.PromptId)));
+            // Gone, and no POST of it can still be on its way.
+            done.AddRange(live.Where(e => !queue.Contains(e.PromptId) && now >= e.HoldUntil));
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or ComfyHttpException or IOException or System.Text.Json.JsonException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))

@@ -39,6 +39,9 @@ internal sealed class WorkerConnections : IAsyncDisposable
     /// <summary>Raised when any worker's socket (re)connects: a chance to dispatch.</summary>
     public event EventHandler<Uri>? Connected;
 
+    /// <summary>Raised when a worker broadcasts a change of its queue (a prompt was queued, started or finished, by anyone).</summary>
+    public event EventHandler<Uri>? QueueChanged;
+
     public void Start()
     {
         _registry.Changed += (_, _) => Sync();
@@ -184,6 +187,7 @@ internal sealed class WorkerConnections : IAsyncDisposable
                 if (e is ComfyStatusEvent { QueueRemaining: { } remaining } && _registry.Find(uri.ToString()) is { } worker)
                 {
                     worker.QueueRemaining = remaining;
+                    QueueChanged?.Invoke(this, uri);
                 }
             });
         }
