@@ -24,7 +24,8 @@ public sealed class RouterOptionsTests
 
         var ex = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
 
-        Assert.Contains(expected, Flatten(ex), StringComparison.Ordinal);
+        var text = Flatten(ex);
+        Assert.True(text.Contains(expected, StringComparison.Ordinal), $"'{expected}' not in: {text}");
     }
 
     [Fact]
