@@ -1,10 +1,7 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ComfyOperator.EndToEnd.Tests.Operator;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace ComfyOperator.EndToEnd.Tests.Router;
 
@@ -15,7 +12,6 @@ namespace ComfyOperator.EndToEnd.Tests.Router;
 /// </summary>
 public sealed class KubernetesSourceEndToEndTests : IAsyncLifetime
 {
-    private const string ApiKey = "e2e-key-0123456789";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private readonly OperatorEnvironment _env = new();
 
@@ -69,18 +65,12 @@ public sealed class KubernetesSourceEndToEndTests : IAsyncLifetime
         var endpointA = new Uri(await _env.JsonPathAsync(ns, "cn/gpu-a", "{.status.endpoint}")).Authority;
         var endpointB = new Uri(await _env.JsonPathAsync(ns, "cn/gpu-b", "{.status.endpoint}")).Authority;
 
-        await using var router = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        await using var router = KubernetesRouter.Create(_env, ns, new Dictionary<string, string>
         {
-            builder.UseSetting("Router:DataDirectory", Path.Combine(Path.GetTempPath(), "router-e2e", Guid.NewGuid().ToString("N")));
-            builder.UseSetting("Router:ApiKeys:0", ApiKey);
-            builder.UseSetting("Router:ProbeInterval", "00:00:00.200");
-            builder.UseSetting("Router:PendingLimit", "1000");
-            builder.UseSetting("Router:Kubernetes:Enabled", "true");
-            builder.UseSetting("Router:Kubernetes:Kubeconfig", _env.KubeconfigPath);
-            builder.UseSetting("Router:Kubernetes:Namespaces:0", ns);
+            ["Router:ProbeInterval"] = "00:00:00.200",
+            ["Router:PendingLimit"] = "1000",
         });
-        using var client = router.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+        using var client = KubernetesRouter.CreateClient(router);
 
         await OperatorEnvironment.WaitForAsync(() => ReadyAsync(client), r => r == 2, Timeout, "painter served by 2 ready workers");
         var workflow = await client.GetFromJsonAsync<JsonElement>("/v1/workflows/painter");

@@ -1,9 +1,6 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ComfyOperator.EndToEnd.Tests.Operator;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace ComfyOperator.EndToEnd.Tests.Router;
 
@@ -14,7 +11,6 @@ namespace ComfyOperator.EndToEnd.Tests.Router;
 /// </summary>
 public sealed class WorkflowRefEndToEndTests : IAsyncLifetime
 {
-    private const string ApiKey = "e2e-key-0123456789";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private readonly OperatorEnvironment _env = new();
 
@@ -28,17 +24,8 @@ public sealed class WorkflowRefEndToEndTests : IAsyncLifetime
         var ns = await _env.CreateNamespaceAsync("wfref");
         await ApplyAsync(ns, ConfigMap("graphs", Graph(withPromptNode: true)) + "\n---\n" + Deployment("portrait", "graphs") + "\n---\n" + Deployment("late", "made-later"));
 
-        await using var router = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
-        {
-            builder.UseSetting("Router:DataDirectory", Path.Combine(Path.GetTempPath(), "router-e2e", Guid.NewGuid().ToString("N")));
-            builder.UseSetting("Router:ApiKeys:0", ApiKey);
-            builder.UseSetting("Router:Kubernetes:Enabled", "true");
-            builder.UseSetting("Router:Kubernetes:Kubeconfig", _env.KubeconfigPath);
-            builder.UseSetting("Router:Kubernetes:Namespaces:0", ns);
-            builder.UseSetting("Router:Kubernetes:ConfigMapRefreshInterval", "00:00:00.200");
-        });
-        using var client = router.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+        await using var router = KubernetesRouter.Create(_env, ns, new Dictionary<string, string> { ["Router:Kubernetes:ConfigMapRefreshInterval"] = "00:00:00.200" });
+        using var client = KubernetesRouter.CreateClient(router);
 
         // Served from the ConfigMap; the other names a ConfigMap that does not exist yet.
         await ProblemsAsync(client, "portrait", p => p.Count == 0, "portrait valid");
