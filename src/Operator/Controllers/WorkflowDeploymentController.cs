@@ -253,8 +253,15 @@ internal sealed partial class WorkflowDeploymentController(
             }
             catch (KubernetesException e) when (e.IsAlreadyExists)
             {
-                // Exists but is not in our cache yet (or belongs to someone else): never make a second one.
+                // Exists but is not in our cache yet (made by an earlier pass whose watch event has not
+                // arrived), or belongs to someone else. Ours counts towards the replicas, so a stale
+                // cache never stamps out extra ordinals; someone else's name is skipped.
                 taken.Add(nodeName);
+                if (await ReadOwnedAsync(nodeName, ns, deployment.Metadata.Uid, cancellationToken) is { } existing)
+                {
+                    owned.Add(existing);
+                }
+
                 continue;
             }
 
@@ -267,6 +274,20 @@ internal sealed partial class WorkflowDeploymentController(
         }
 
         return owned;
+    }
+
+    private async Task<ComfyNode?> ReadOwnedAsync(string nodeName, string ns, string? ownerUid, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var node = await client.ReadNamespacedAsync<ComfyNode>(nodeName, ns, cancellationToken);
+            return node.Metadata.DeletionTimestamp is null && node.Metadata.OwnerReferences?.Any(o => o.Uid == ownerUid && o.Controller == true) == true ? node : null;
+        }
+        catch (KubernetesException e) when (e.IsNotFound)
+        {
+            // Deleted since the create was refused; the next pass makes it again.
+            return null;
+        }
     }
 
     private static int Ordinal(string nodeName, string deploymentName) =>
