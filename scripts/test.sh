@@ -23,7 +23,8 @@ printf '%s\n' $projects | xargs -P 2 -I{} sh -c '
     --logger "trx;LogFileName=$name.trx" --results-directory "'"$results"'" \
     --blame-hang --blame-hang-timeout 12m '"$*"' > "'"$results"'/$name.log" 2>&1
   rc=$?
-  grep -E "^(Passed|Failed)!|\[FAIL\]|Error Message|error" "'"$results"'/$name.log" | head -60
+  # Summary lines, and for each failure its message and the top of its stack (so a CI log alone says why).
+  awk "/^(Passed|Failed)!|\\[FAIL\\]/ { print; next } /Error Message:/ { n = 12 } n > 0 { print; n-- }" "'"$results"'/$name.log" | head -120
   exit $rc' || status=1
 
 passed=0; failed=0; skipped=0
