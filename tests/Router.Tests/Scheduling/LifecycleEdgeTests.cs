@@ -172,13 +172,12 @@ public sealed class LifecycleEdgeTests
             worker.Revive();
         });
 
-        // The simulator's executor finishes the pre-crash prompt in the background (it is long), so the
-        // worker is sped up only once the restarted router has found the prompt gone and dispatched again.
-        await Wait.UntilAsync(async () => (await cluster.GetRunAsync(id)).GetProperty("promptId").GetString() != promptId, Deadline, "the run to be dispatched again");
         worker.Options.StepDelay = TimeSpan.Zero;
         var done = await cluster.WaitForStatusAsync(id, "succeeded", Deadline);
 
         Assert.Equal(2, done.GetProperty("attempts").GetInt32());
+        Assert.NotEqual(promptId, done.GetProperty("promptId").GetString());
+        Assert.Equal(1, worker.PromptsExecuted);
         var output = Assert.Single(done.GetProperty("outputs").EnumerateArray());
         var bytes = await cluster.Client.GetByteArrayAsync(output.GetProperty("url").GetString());
         var secondAttempt = Assert.Single(Directory.EnumerateFiles(worker.OutputDirectory, "*", SearchOption.AllDirectories), f => f.Contains($"{id}-2", StringComparison.Ordinal));

@@ -50,6 +50,28 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task CrashWhileRunning_PromptNeverFinishes_NoHistoryNoFilesAfterRevive()
+    {
+        await using var sim = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = TimeSpan.FromMilliseconds(20) });
+        using var http = new HttpClient { BaseAddress = sim.BaseAddress };
+        await using var ws = await WsProbe.ConnectAsync(sim.BaseAddress);
+        var promptId = await http.QueueAsync(Graphs.Sd15(steps: 50), ws.ClientId);
+        await ws.WaitAsync(f => f.Any(x => x.Type == "progress"), "progress");
+
+        sim.Crash();
+        sim.Options.StepDelay = TimeSpan.Zero;
+        sim.Revive();
+
+        // A fresh process runs the next prompt; the killed one never reaches history or the output folder.
+        using var http2 = new HttpClient { BaseAddress = sim.BaseAddress };
+        var next = await http2.QueueAsync(Graphs.Sd15(steps: 1), null);
+        await http2.WaitForHistoryAsync(next);
+        Assert.Equal(1, sim.PromptsExecuted);
+        Assert.Equal("{}", await http2.GetStringAsync($"history/{promptId}"));
+        Assert.Single(Directory.EnumerateFiles(sim.OutputDirectory, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task Hang_AcceptsPromptsAndAnswersSystemStats_ButNeverProgressesUntilRevive()
     {
         await using var sim = await ComfyUiSimulator.StartAsync();

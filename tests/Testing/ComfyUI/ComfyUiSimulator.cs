@@ -146,10 +146,15 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
     /// </summary>
     public void Die() => StopHost(crash: false);
 
-    /// <summary>Like <see cref="Die"/>, but <see cref="Revive"/> then starts a fresh process: queue, history, counter, caches and temp files are gone.</summary>
+    /// <summary>
+    /// Like <see cref="Die"/>, but the process dies too: the running prompt stops and never finishes (no
+    /// history entry, no further files), and <see cref="Revive"/> starts a fresh process: queue, history,
+    /// counter, caches and temp files are gone.
+    /// </summary>
     public void Crash()
     {
         Hang();
+        _state.Executor.Kill();
         StopHost(crash: true);
     }
 
@@ -247,6 +252,7 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
         }
 
         _stop.Dispose();
+        _state.Executor.Dispose();
         foreach (var directory in _ownedDirectories)
         {
             try

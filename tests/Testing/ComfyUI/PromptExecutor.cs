@@ -10,7 +10,7 @@ namespace ComfyOperator.Testing.ComfyUI;
 /// classic output cache (last prompt's node outputs, keyed by input signature), ws messages in the order of
 /// section 5.6 of the protocol doc, history written before the final <c>executing</c> null.
 /// </summary>
-internal sealed class PromptExecutor(SimulatorState state)
+internal sealed class PromptExecutor(SimulatorState state) : IDisposable
 {
     private sealed record CacheEntry(object?[] Outputs, JsonObject? Ui);
 
@@ -21,6 +21,7 @@ internal sealed class PromptExecutor(SimulatorState state)
     private CancellationTokenSource? _interruptSource;
     private volatile bool _interrupted;
     private TaskCompletionSource? _hang;
+    private CancellationTokenSource _process = new();
     private string? _loadedModel;
     private bool _pendingUnload;
     private bool _pendingFree;
@@ -80,6 +81,32 @@ internal sealed class PromptExecutor(SimulatorState state)
         }
     }
 
+    /// <summary>
+    /// The process dies: the running prompt stops where it is and is never finished (no history entry,
+    /// no more events or files), and the prompt being dequeued, if any, is dropped with the queue.
+    /// </summary>
+    public void Kill()
+    {
+        CancellationTokenSource killed;
+        lock (_lock)
+        {
+            killed = _process;
+            _process = new CancellationTokenSource();
+            Current = (null, null);
+        }
+
+        // Not disposed: the executor loop may still be linking to its token; it holds no timer.
+        killed.Cancel();
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _process.Dispose();
+        }
+    }
+
     /// <summary>Forgets caches and loaded models (a process restart).</summary>
     public void Reset()
     {
@@ -121,24 +148,28 @@ internal sealed class PromptExecutor(SimulatorState state)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            QueueItem item;
-            try
+            CancellationToken process;
+            lock (_lock)
             {
-                item = await state.Queue.DequeueAsync(WaitIfHungAsync, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
+                process = _process.Token;
             }
 
+            using var life = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, process);
+            QueueItem item;
             JsonObject entry;
             try
             {
-                entry = await ExecuteAsync(item, cancellationToken).ConfigureAwait(false);
+                item = await state.Queue.DequeueAsync(WaitIfHungAsync, life.Token).ConfigureAwait(false);
+                entry = await ExecuteAsync(item, life.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (OperationCanceledException) when (process.IsCancellationRequested)
+            {
+                // Killed: what was running is lost with the process; the queue is reset on revive.
+                continue;
             }
 
             state.Queue.TaskDone(item, entry);
