@@ -24,6 +24,9 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How far the worker's clock may trail the router's when an interrupt's time is compared with a deadline.</summary>
+    private static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(2);
+
     private readonly RunService _runs = services.Runs;
     private readonly IOutputStore _outputs = services.Outputs;
     private readonly AbandonedPrompts _abandoned = services.Abandoned;
@@ -154,6 +157,12 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
             {
                 _interruptReason ??= "cancel";
             }
+            else if (history.Status?.Interrupted is { } interrupted && InterruptedAfterRunDeadline(interrupted))
+            {
+                // The only other interrupt this router sends is the run timeout's: interrupted at or after
+                // the run's deadline, it was (most likely) ours, sent before the restart.
+                _interruptReason ??= "timeout";
+            }
 
             await FinishAsync(FromHistory(history), [], cancellationToken);
             return;
@@ -189,6 +198,21 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
         await using var lease = services.Connections.Follow(worker, clientId);
         using var followed = lease.Session.Follow(_promptId);
         await FollowAsync(followed.Events, followed.Completion, nodeCount, followedOnly: true, lease.Session, cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether the worker's interrupt (its own clock, or now when the entry has no timestamp) came at or
+    /// after the run's deadline, give or take <see cref="ClockSkewAllowance"/> between the two clocks.
+    /// </summary>
+    private bool InterruptedAfterRunDeadline(ComfyExecutionInterruptedEvent interrupted)
+    {
+        if ((run.StartedAt ?? run.DispatchedAt) is not { } start)
+        {
+            return false;
+        }
+
+        var at = interrupted.Timestamp is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : _time.GetUtcNow();
+        return at >= start + _options.RunTimeout - ClockSkewAllowance;
     }
 
     /// <param name="events">The prompt's events, in order.</param>

@@ -215,6 +215,61 @@ public sealed class LifecycleEdgeTests
     }
 
     [Fact]
+    public async Task RouterRestart_TimedOutAndInterruptLandsWhileRouterIsDown_EndsTimeout()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(40), new Dictionary<string, string?>
+        {
+            ["Router:RunTimeout"] = "00:00:01",
+
+            // Longer than the test: the attempt before the restart must not give up on the interrupt.
+            ["Router:InterruptTimeout"] = "00:05:00",
+        });
+        var worker = cluster.Workers[0];
+        var id = await cluster.SubmitAsync(steps: 400);
+        var running = await cluster.WaitForStatusAsync(id, "running");
+        var promptId = running.GetProperty("promptId").GetString()!;
+
+        // The worker is slow to honour the interrupt: the run has timed out but still runs when the router stops.
+        worker.Hang();
+        await Wait.UntilAsync(() => Task.FromResult(worker.InterruptRequests > 0), Deadline, "the run timeout's interrupt");
+
+        await cluster.RestartRouterAsync(() =>
+        {
+            worker.Revive();
+            var entry = WaitForHistoryAsync(worker, promptId).GetAwaiter().GetResult();
+            Assert.Equal(ComfyPromptOutcome.Interrupted, entry.Outcome);
+        });
+        var failed = await cluster.WaitForStatusAsync(id, "failed", Deadline);
+
+        Assert.Equal("timeout", failed.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(1, failed.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task RouterRestart_InterruptedBySomeoneElseBeforeTheDeadline_EndsInterrupted()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(40), new Dictionary<string, string?>
+        {
+            ["Router:RunTimeout"] = "01:00:00",
+        });
+        var worker = cluster.Workers[0];
+        var id = await cluster.SubmitAsync(steps: 400);
+        var running = await cluster.WaitForStatusAsync(id, "running");
+        var promptId = running.GetProperty("promptId").GetString()!;
+
+        await cluster.RestartRouterAsync(() =>
+        {
+            using var client = new ComfyClient(worker.BaseAddress);
+            client.InterruptAsync(promptId, CancellationToken.None).GetAwaiter().GetResult();
+            var entry = WaitForHistoryAsync(worker, promptId).GetAwaiter().GetResult();
+            Assert.Equal(ComfyPromptOutcome.Interrupted, entry.Outcome);
+        });
+        var failed = await cluster.WaitForStatusAsync(id, "failed", Deadline);
+
+        Assert.Equal("interrupted", failed.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task RunTimeout_WhileStillQueuedOnTheWorker_RemovedFromItsQueueAndFailsAtOnce()
     {
         await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50), new Dictionary<string, string?>

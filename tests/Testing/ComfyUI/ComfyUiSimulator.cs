@@ -47,6 +47,9 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
     /// <summary>Prompts that finished executing (success, error or interrupt).</summary>
     public int PromptsExecuted => _state.Executor.PromptsExecuted;
 
+    /// <summary>POST /interrupt requests received so far, whether or not they hit the running prompt.</summary>
+    public int InterruptRequests => _state.InterruptRequests;
+
     /// <summary>Connected WebSocket client ids (sockets the server would send to).</summary>
     public int ConnectedClients => _state.Hub.Count;
 

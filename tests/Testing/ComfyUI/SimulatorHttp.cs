@@ -300,6 +300,7 @@ internal sealed class SimulatorHttp(SimulatorState state)
             body = null;
         }
 
+        state.CountInterruptRequest();
         var promptId = body is JsonObject o ? o["prompt_id"] : null;
         if (PythonText.Truthy(promptId))
         {

@@ -5,6 +5,8 @@ namespace ComfyOperator.Testing.ComfyUI;
 /// <summary>Everything one simulated ComfyUI process holds: folders, queue, history, sockets, executor.</summary>
 internal sealed class SimulatorState
 {
+    private int _interruptRequests;
+
     public SimulatorState(ComfyUiSimulatorOptions options, string modelsDirectory, string inputDirectory, string outputDirectory, string tempDirectory)
     {
         Options = options;
@@ -38,6 +40,11 @@ internal sealed class SimulatorState
     public PromptQueue Queue { get; }
 
     public PromptExecutor Executor { get; }
+
+    /// <summary>POST /interrupt requests received, honoured or not.</summary>
+    public int InterruptRequests => Volatile.Read(ref _interruptRequests);
+
+    public void CountInterruptRequest() => Interlocked.Increment(ref _interruptRequests);
 
     public static JsonObject StatusData(int remaining) => new()
     {
