@@ -99,6 +99,26 @@ public sealed class DeletionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GarbageCollector_DependentCreatedForOwnerAlreadyGone_Collected_WatchSeesAddedThenDeleted()
+    {
+        var owner = await CreateDeploymentAsync("owner");
+        var other = await CreateDeploymentAsync("other");
+        await _api.DeleteAsync(Deploys + "/owner", """{"propagationPolicy":"Background"}""");
+        await using var watch = await WatchReader.OpenAsync(_api.Http, Cms + "?watch=true&resourceVersion=" + _emu.ResourceVersion);
+
+        var created = await _api.PostAsync(Cms, Dependent("late", OwnerRef(owner)));
+        await _api.PostAsync(Cms, Dependent("late-shared", OwnerRef(owner), OwnerRef(other)));
+
+        Assert.Equal(201, created.Code);
+        Assert.Equal(404, (await _api.GetAsync(Cms + "/late")).Code);
+        Assert.Equal("ADDED", (await watch.NextAsync()).Type());
+        Assert.Equal("DELETED", (await watch.NextAsync()).Type());
+        var shared = await _api.GetAsync(Cms + "/late-shared");
+        Assert.Equal(200, shared.Code);
+        Assert.Equal("other", shared.Json!["metadata"]!["ownerReferences"]!.AsArray().Single()!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task GarbageCollector_Foreground_OwnerWaitsForBlockingDependents()
     {
         var owner = await CreateDeploymentAsync("owner");

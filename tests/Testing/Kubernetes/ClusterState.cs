@@ -223,7 +223,15 @@ internal sealed partial class ClusterState
                 Registry.SetCustomTypes(name, CrdDefinition.Types(stored.Clone()));
             }
 
-            return new WriteResult(201, Render(stored, type), warnings);
+            var rendered = Render(stored, type);
+            if (meta["ownerReferences"] is JsonArray { Count: > 0 })
+            {
+                // A new dependent's owners "changed" too (§5): made for an owner that is already gone
+                // (e.g. by a controller reading a stale cache), it is collected right after its ADDED.
+                RunGarbageCollector();
+            }
+
+            return new WriteResult(201, rendered, warnings);
         }
     }
 
