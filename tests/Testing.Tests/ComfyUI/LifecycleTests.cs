@@ -222,13 +222,7 @@ public sealed class LifecycleTests
         await using var fresh = await WsProbe.ConnectAsync(sim.BaseAddress, "same-id");
         await fresh.WaitAsync(f => f.Count >= 1, "status");
         await old.DisposeAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (sim.ConnectedClients != 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.Equal(0, sim.ConnectedClients);
+        await WsProbe.WaitForNoClientsAsync(sim);
         var promptId = await http.QueueAsync(Graphs.Sd15(steps: 1), "same-id");
         await http.WaitForHistoryAsync(promptId);
         Assert.DoesNotContain(fresh.Frames, f => f.Type == "execution_start");

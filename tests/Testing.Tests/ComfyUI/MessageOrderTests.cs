@@ -285,6 +285,9 @@ public sealed class MessageOrderTests
         await ws.WaitAsync(f => f.Any(x => x.Type == "executing" && x.Node == "3"), "sampler running");
         await ws.DisposeAsync();
 
+        // The old socket's cleanup drops its client id (protocol doc §5.1): reconnecting before that
+        // would orphan the new socket, as ComfyUI does.
+        await WsProbe.WaitForNoClientsAsync(sim);
         await using var again = await WsProbe.ConnectAsync(sim.BaseAddress, ws.ClientId);
         var frames = await again.WaitAsync(f => f.Count >= 2, "status + executing");
         Assert.Equal("status", frames[0].Type);

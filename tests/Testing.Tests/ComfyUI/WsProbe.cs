@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using ComfyOperator.Testing.ComfyUI;
 
 namespace ComfyOperator.Testing.Tests.ComfyUI;
 
@@ -101,6 +102,19 @@ internal sealed class WsProbe : IAsyncDisposable
 
         Closed = true;
         _changed.Release();
+    }
+
+    /// <summary>Waits until the simulator has dropped every client id (a closed socket's cleanup has run).</summary>
+    public static async Task WaitForNoClientsAsync(ComfyUiSimulator sim)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (sim.ConnectedClients != 0 && DateTime.UtcNow < deadline)
+        {
+            // Polling interval of the condition check.
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(0, sim.ConnectedClients);
     }
 
     /// <summary>Waits until <paramref name="condition"/> holds over the frames so far, or fails after the deadline.</summary>
