@@ -8,12 +8,13 @@ internal interface IRunStore
 {
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Inserts the run with its first event, or returns the run already stored under the same idempotency key.</summary>
+    /// <summary>Inserts the run with its first event, or returns the run the same owner already stored under the same idempotency key.</summary>
     Task<(RunRecord Run, bool Created)> InsertAsync(RunRecord run, RunEvent firstEvent, CancellationToken cancellationToken);
 
     Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken);
 
-    Task<RunRecord?> GetByIdempotencyKeyAsync(string key, CancellationToken cancellationToken);
+    /// <summary>The run <paramref name="owner"/> submitted with <paramref name="key"/>; keys are scoped per owner (null = auth off, its own scope).</summary>
+    Task<RunRecord?> GetByIdempotencyKeyAsync(string? owner, string key, CancellationToken cancellationToken);
 
     /// <summary>Newest first; <paramref name="before"/> is an exclusive sequence bound from the previous page.</summary>
     Task<RunPage> ListAsync(RunStatus? status, int limit, long? before, CancellationToken cancellationToken);

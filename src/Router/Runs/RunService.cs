@@ -45,7 +45,7 @@ internal sealed partial class RunService(
     {
         if (command.IdempotencyKey is not null)
         {
-            var existing = await store.GetByIdempotencyKeyAsync(command.IdempotencyKey, cancellationToken);
+            var existing = await store.GetByIdempotencyKeyAsync(command.Owner, command.IdempotencyKey, cancellationToken);
             if (existing is not null)
             {
                 inputs.Release(command.Inputs);

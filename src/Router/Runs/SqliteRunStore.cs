@@ -25,6 +25,18 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
         "seq, id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure, outputs, " +
         "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, client_id";
 
+    /// <summary>
+    /// An idempotency key is unique per owner (API key or user; null = auth off), so two callers that
+    /// pick the same key get their own runs. COALESCE because NULLs never collide in a unique index.
+    /// </summary>
+    private const string RunsIndexes = """
+        CREATE INDEX IF NOT EXISTS runs_status_seq ON runs (status, seq);
+        CREATE UNIQUE INDEX IF NOT EXISTS runs_owner_idempotency_key ON runs (COALESCE(owner, ''), idempotency_key) WHERE idempotency_key IS NOT NULL;
+        """;
+
+    /// <summary>Matches <c>runs_owner_idempotency_key</c> term for term, so the lookup uses that index.</summary>
+    private const string ByOwnerAndKey = "COALESCE(owner, '') = COALESCE($owner, '') AND idempotency_key = $key";
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly string _path;
@@ -59,33 +71,7 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
             }
 
             var connection = await SqliteDatabase.OpenAsync(_path, cancellationToken);
-            await ExecuteAsync(connection, """
-                CREATE TABLE IF NOT EXISTS runs (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    id TEXT NOT NULL UNIQUE,
-                    status TEXT NOT NULL,
-                    priority INTEGER NOT NULL,
-                    idempotency_key TEXT NULL UNIQUE,
-                    workflow TEXT NOT NULL,
-                    metadata TEXT NULL,
-                    attempts INTEGER NOT NULL,
-                    worker TEXT NULL,
-                    prompt_id TEXT NULL,
-                    reason TEXT NULL,
-                    failure TEXT NULL,
-                    outputs TEXT NULL,
-                    cancel_requested INTEGER NOT NULL,
-                    queued_at INTEGER NOT NULL,
-                    dispatched_at INTEGER NULL,
-                    started_at INTEGER NULL,
-                    finished_at INTEGER NULL,
-                    last_event_seq INTEGER NOT NULL,
-                    inputs TEXT NULL,
-                    webhook TEXT NULL,
-                    deployment TEXT NULL,
-                    owner TEXT NULL,
-                    client_id TEXT NULL);
-                CREATE INDEX IF NOT EXISTS runs_status_seq ON runs (status, seq);
+            await ExecuteAsync(connection, RunsTable("runs") + """
                 CREATE TABLE IF NOT EXISTS run_events (
                     run_id TEXT NOT NULL,
                     seq INTEGER NOT NULL,
@@ -99,6 +85,8 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
             await AddColumnIfMissingAsync(connection, "deployment", cancellationToken);
             await AddColumnIfMissingAsync(connection, "owner", cancellationToken);
             await AddColumnIfMissingAsync(connection, "client_id", cancellationToken);
+            await ScopeIdempotencyKeysPerOwnerAsync(connection, cancellationToken);
+            await ExecuteAsync(connection, RunsIndexes, cancellationToken);
             _connection = connection;
             PrepareStatements(connection);
             _writer = Task.Run(() => WriteLoopAsync(_stopping.Token), CancellationToken.None);
@@ -129,12 +117,12 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
         }
     }
 
-    public async Task<RunRecord?> GetByIdempotencyKeyAsync(string key, CancellationToken cancellationToken)
+    public async Task<RunRecord?> GetByIdempotencyKeyAsync(string? owner, string key, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return await QuerySingleAsync(Connection, "idempotency_key = $key", cmd => cmd.Parameters.AddWithValue("$key", key), cancellationToken);
+            return await QuerySingleAsync(Connection, ByOwnerAndKey, cmd => BindOwnerAndKey(cmd, owner, key), cancellationToken);
         }
         finally
         {
@@ -328,7 +316,7 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
             WHERE id = $id;
             """;
         _selectByKey = connection.CreateCommand();
-        _selectByKey.CommandText = $"SELECT {Columns} FROM runs WHERE idempotency_key = $key";
+        _selectByKey.CommandText = $"SELECT {Columns} FROM runs WHERE {ByOwnerAndKey}";
     }
 
     /// <summary>The single writer: one transaction for everything queued since the last commit.</summary>
@@ -413,7 +401,7 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
             var select = _selectByKey!;
             select.Transaction = transaction;
             select.Parameters.Clear();
-            select.Parameters.AddWithValue("$key", run.IdempotencyKey);
+            BindOwnerAndKey(select, run.Owner, run.IdempotencyKey);
             var existing = await ReadRunsAsync(select, cancellationToken);
             if (existing.Count > 0)
             {
@@ -519,6 +507,102 @@ internal sealed class SqliteRunStore : IRunStore, IAsyncDisposable, IDisposable
         command.Parameters.AddWithValue("$finished", Millis(run.FinishedAt));
         command.Parameters.AddWithValue("$last", run.LastEventSequence);
         command.Parameters.AddWithValue("$inputs", run.Inputs.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(run.Inputs, Json));
+    }
+
+    /// <summary>The runs table as this version creates it; the rebuild below creates the same under another name.</summary>
+    private static string RunsTable(string name) => $"""
+        CREATE TABLE IF NOT EXISTS {name} (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            idempotency_key TEXT NULL,
+            workflow TEXT NOT NULL,
+            metadata TEXT NULL,
+            attempts INTEGER NOT NULL,
+            worker TEXT NULL,
+            prompt_id TEXT NULL,
+            reason TEXT NULL,
+            failure TEXT NULL,
+            outputs TEXT NULL,
+            cancel_requested INTEGER NOT NULL,
+            queued_at INTEGER NOT NULL,
+            dispatched_at INTEGER NULL,
+            started_at INTEGER NULL,
+            finished_at INTEGER NULL,
+            last_event_seq INTEGER NOT NULL,
+            inputs TEXT NULL,
+            webhook TEXT NULL,
+            deployment TEXT NULL,
+            owner TEXT NULL,
+            client_id TEXT NULL);
+
+        """;
+
+    private static void BindOwnerAndKey(SqliteCommand command, string? owner, string? key)
+    {
+        command.Parameters.AddWithValue("$owner", (object?)owner ?? DBNull.Value);
+        command.Parameters.AddWithValue("$key", (object?)key ?? DBNull.Value);
+    }
+
+    /// <summary>
+    /// A database written by an older router has <c>idempotency_key ... UNIQUE</c> on the column: one
+    /// key for all callers. A column constraint cannot be dropped in SQLite, so the table is rebuilt
+    /// (SQLite's documented way: create the new table, copy, drop the old, rename) in one transaction.
+    /// Sequence numbers are copied as they are and the AUTOINCREMENT counter is carried over, so new
+    /// runs keep numbering above every run ever stored (list cursors rely on it). Events live in their
+    /// own table keyed by run id and are untouched. Does nothing once the old constraint is gone.
+    /// </summary>
+    private static async Task ScopeIdempotencyKeysPerOwnerAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        using (var find = connection.CreateCommand())
+        {
+            // origin 'u' = an index SQLite made for a UNIQUE constraint in CREATE TABLE (not one made with CREATE INDEX).
+            find.CommandText = """
+                SELECT COUNT(*) FROM pragma_index_list('runs') AS list
+                WHERE list."unique" = 1 AND list.origin = 'u'
+                  AND (SELECT COUNT(*) FROM pragma_index_info(list.name)) = 1
+                  AND (SELECT name FROM pragma_index_info(list.name)) = 'idempotency_key'
+                """;
+            if ((long)(await find.ExecuteScalarAsync(cancellationToken))! == 0)
+            {
+                return;
+            }
+        }
+
+        using var transaction = connection.BeginTransaction();
+        long? counter;
+        using (var read = connection.CreateCommand())
+        {
+            read.Transaction = transaction;
+            read.CommandText = "SELECT seq FROM sqlite_sequence WHERE name = 'runs'";
+            counter = await read.ExecuteScalarAsync(cancellationToken) is long value ? value : null;
+        }
+
+        using (var rebuild = connection.CreateCommand())
+        {
+            rebuild.Transaction = transaction;
+            rebuild.CommandText = "DROP TABLE IF EXISTS runs_rebuild;\n" + RunsTable("runs_rebuild") + $"""
+                INSERT INTO runs_rebuild ({Columns}) SELECT {Columns} FROM runs ORDER BY seq;
+                DROP TABLE runs;
+                ALTER TABLE runs_rebuild RENAME TO runs;
+                """;
+            await rebuild.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        using (var finish = connection.CreateCommand())
+        {
+            // The copy set the counter to the highest seq still stored; runs pruned above it had used higher numbers.
+            finish.Transaction = transaction;
+            finish.CommandText = RunsIndexes + """
+                UPDATE sqlite_sequence SET seq = MAX(seq, $counter) WHERE name = 'runs';
+                INSERT INTO sqlite_sequence (name, seq) SELECT 'runs', $counter WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'runs');
+                """;
+            finish.Parameters.AddWithValue("$counter", counter ?? 0);
+            await finish.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
     }
 
     private static async Task AddColumnIfMissingAsync(SqliteConnection connection, string column, CancellationToken cancellationToken)
