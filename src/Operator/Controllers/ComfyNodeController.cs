@@ -45,6 +45,12 @@ internal sealed partial class ComfyNodeController(
     /// <summary>Status writes made (each is one PUT to /status).</summary>
     public long StatusWrites => Interlocked.Read(ref _statusWrites);
 
+    /// <summary>
+    /// One of the node's config map, claim or service was deleted or edited by someone: the next
+    /// reconcile checks them again instead of trusting the last check (at most every <see cref="OwnedObjectsResync"/>).
+    /// </summary>
+    public void OwnedObjectChanged(string key) => _ensured.TryRemove(key, out _);
+
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
     {
         var node = nodes.Get(key);

@@ -19,7 +19,7 @@ namespace ComfyOperator.Operator.Hosting;
 /// </summary>
 internal sealed partial class OperatorRuntime : IAsyncDisposable
 {
-    private const string PodSelector = EntityLabels.ManagedBy + "=" + EntityLabels.ManagedByValue;
+    private const string ManagedSelector = EntityLabels.ManagedBy + "=" + EntityLabels.ManagedByValue;
 
     private readonly OperatorOptions _options;
     private readonly IKubernetesClient _client;
@@ -96,7 +96,9 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         LogLeading(_logger, _options.Identity);
         await using var nodes = new ResourceCache<ComfyNode>(_client, _options.Namespaces, null, _time);
         await using var workflows = new ResourceCache<WorkflowDeployment>(_client, _options.Namespaces, null, _time);
-        await using var pods = new ResourceCache<Pod>(_client, _options.Namespaces, PodSelector, _time);
+        await using var pods = new ResourceCache<Pod>(_client, _options.Namespaces, ManagedSelector, _time);
+        await using var configMaps = new ResourceCache<ConfigMap>(_client, _options.Namespaces, ManagedSelector, _time);
+        await using var services = new ResourceCache<Service>(_client, _options.Namespaces, ManagedSelector, _time);
         using var nodeQueue = new WorkQueue(_time);
         using var workflowQueue = new WorkQueue(_time);
         var manifestDefaults = new ManifestDefaults { ComfyImage = _options.DefaultImage, OperatorImage = _options.OperatorImage };
@@ -151,12 +153,49 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
             informer.Deleted += pod => EnqueueOwner(pod, nodeQueue);
         }
 
+        // Owned objects that nobody but the operator should touch: a deletion or an edit by hand is
+        // repaired at once rather than at the next periodic check.
+        var nodeController = _nodeController;
+        void OwnedChanged(IKubernetesObject<ObjectMeta> owned)
+        {
+            if (owned.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "ComfyNode") is { } owner)
+            {
+                var key = $"{owned.Metadata.NamespaceProperty}/{owner.Name}";
+                nodeController.OwnedObjectChanged(key);
+                nodeQueue.Add(key);
+            }
+        }
+
+        foreach (var informer in configMaps.Informers)
+        {
+            informer.Updated += (old, configMap) =>
+            {
+                if (!SameData(old.Data, configMap.Data))
+                {
+                    OwnedChanged(configMap);
+                }
+            };
+            informer.Deleted += OwnedChanged;
+        }
+
+        foreach (var informer in services.Informers)
+        {
+            informer.Deleted += OwnedChanged;
+        }
+
         try
         {
             nodes.Start(cancellationToken);
             workflows.Start(cancellationToken);
             pods.Start(cancellationToken);
-            await Task.WhenAll(nodes.WaitForSyncAsync(cancellationToken), workflows.WaitForSyncAsync(cancellationToken), pods.WaitForSyncAsync(cancellationToken));
+            configMaps.Start(cancellationToken);
+            services.Start(cancellationToken);
+            await Task.WhenAll(
+                nodes.WaitForSyncAsync(cancellationToken),
+                workflows.WaitForSyncAsync(cancellationToken),
+                pods.WaitForSyncAsync(cancellationToken),
+                configMaps.WaitForSyncAsync(cancellationToken),
+                services.WaitForSyncAsync(cancellationToken));
             _synced = true;
             LogSynced(_logger, nodes.Count, workflows.Count, pods.Count);
             await Task.WhenAll(_nodeRunner.RunAsync(cancellationToken), _workflowRunner.RunAsync(cancellationToken));
@@ -211,6 +250,8 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
             nodeQueue.Add($"{pod.Metadata.NamespaceProperty}/{owner.Name}");
         }
     }
+
+    private static bool SameData(IDictionary<string, string>? a, IDictionary<string, string>? b) => SameLabels(a, b);
 
     private static bool SameLabels(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value));

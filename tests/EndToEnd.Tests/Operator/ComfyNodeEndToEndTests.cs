@@ -40,6 +40,27 @@ public sealed class ComfyNodeEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OwnedServiceAndConfigMap_DeletedOrEditedByHand_RepairedAtOnce()
+    {
+        var ns = await _env.CreateNamespaceAsync("repair");
+        await _env.KubectlOkAsync("apply", "-n", ns, "-f", Path.Combine(OperatorEnvironment.RepositoryRoot, "config", "samples", "comfynode-managed.yaml"));
+        await OperatorEnvironment.WaitForAsync(() => Phase(ns, "gpu-worker-1"), p => p == ComfyNodePhase.Idle, Timeout, "gpu-worker-1 Idle");
+        var serviceUid = await _env.JsonPathAsync(ns, "svc/gpu-worker-1", "{.metadata.uid}");
+        var configMap = await _env.JsonPathAsync(ns, "configmap/gpu-worker-1-comfy", "{.data.extra_model_paths\\.yaml}");
+        Assert.Contains("base_path: /models-cache", configMap, StringComparison.Ordinal);
+
+        // The periodic check is 10 minutes away: only the watch on owned objects can repair these in time.
+        await _env.KubectlOkAsync("delete", "svc/gpu-worker-1", "-n", ns);
+        await _env.KubectlOkAsync("patch", "configmap/gpu-worker-1-comfy", "-n", ns, "--type=merge", "-p", """{"data":{"extra_model_paths.yaml":"edited: by hand"}}""");
+
+        await OperatorEnvironment.WaitForAsync(() => _env.JsonPathAsync(ns, "svc/gpu-worker-1", "{.metadata.uid}"), uid => uid.Length > 0 && !uid.StartsWith("<error>", StringComparison.Ordinal) && uid != serviceUid, Timeout, "the service to be made again");
+        await OperatorEnvironment.WaitForAsync(() => _env.JsonPathAsync(ns, "configmap/gpu-worker-1-comfy", "{.data.extra_model_paths\\.yaml}"), data => data == configMap, Timeout, "the config map to be restored");
+
+        await _env.KubectlOkAsync("delete", "configmap/gpu-worker-1-comfy", "-n", ns);
+        await OperatorEnvironment.WaitForAsync(() => _env.JsonPathAsync(ns, "configmap/gpu-worker-1-comfy", "{.data.extra_model_paths\\.yaml}"), data => data == configMap, Timeout, "the config map to be made again");
+    }
+
+    [Fact]
     public async Task SimulatorDies_NodeGoesOfflineWithEvent_ThenRecoversWhenRevived()
     {
         var ns = await _env.CreateNamespaceAsync("offline");
