@@ -61,6 +61,12 @@ internal sealed class RouterOptions
     /// <summary>A JSON array or text file (one entry per line, <c>#</c> comments) of node URLs, reloaded on change.</summary>
     public string? ServersFile { get; set; }
 
+    /// <summary>
+    /// How often the servers file is read again besides the file watcher (a ConfigMap or Secret volume
+    /// swaps a link, which watchers may not report).
+    /// </summary>
+    public TimeSpan ServersFilePollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Name of the placement policy (see <c>PlacementPolicyNames</c>).</summary>
     public string PlacementPolicy { get; set; } = "LeastQueued";
 

@@ -35,6 +35,7 @@ internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
         }
 
         Positive(errors, nameof(options.HistoryPruneInterval), options.HistoryPruneInterval);
+        Positive(errors, nameof(options.ServersFilePollInterval), options.ServersFilePollInterval);
         Positive(errors, nameof(options.RunTimeout), options.RunTimeout);
         Positive(errors, nameof(options.NoProgressTimeout), options.NoProgressTimeout);
         Positive(errors, nameof(options.InterruptTimeout), options.InterruptTimeout);

@@ -11,7 +11,7 @@ namespace ComfyOperator.Router.Nodes;
 /// A Kubernetes ConfigMap or Secret volume never writes the file itself: it writes a new timestamped
 /// directory and swaps the <c>..data</c> symlink the file points through, which a watcher filtered on
 /// the file's name does not see. So the watcher also reacts to <c>..data</c>, and the file is polled
-/// every <see cref="PollInterval"/> as a fallback for mounts where no event arrives at all.
+/// every <c>Router:ServersFilePollInterval</c> as a fallback for mounts where no event arrives at all.
 /// </summary>
 internal sealed partial class StaticNodeSource : INodeSource, IDisposable
 {
@@ -27,9 +27,6 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
 
     /// <summary>The text last read from the servers file (good or bad), so polling re-parses and logs only on a change.</summary>
     private string? _lastText;
-
-    /// <summary>How often the servers file is re-read when no watcher event arrives.</summary>
-    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 
     private const string KubernetesDataLink = "..data";
 
@@ -59,7 +56,8 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
             _watcher.Created += onEvent;
             _watcher.Renamed += (_, e) => ReloadSoonIfRelevant(e.Name, name);
             _watcher.EnableRaisingEvents = true;
-            _poll = time.CreateTimer(_ => ReloadIfTextChanged(), null, PollInterval, PollInterval);
+            var poll = options.Value.ServersFilePollInterval;
+            _poll = time.CreateTimer(_ => ReloadIfTextChanged(), null, poll, poll);
         }
 
         _current = Merge();

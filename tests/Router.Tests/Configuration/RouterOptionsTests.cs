@@ -16,6 +16,7 @@ public sealed class RouterOptionsTests
     [InlineData("Router:ServersFile", "/nonexistent/servers.json", "Router:ServersFile (COMFY_ROUTER__SERVERS_FILE) '/nonexistent/servers.json' does not exist")]
     [InlineData("Router:Host", "not a host", "Router:Host (COMFY_ROUTER__HOST)")]
     [InlineData("Router:RunTimeout", "00:00:00", "Router:RunTimeout (COMFY_ROUTER__RUN_TIMEOUT) must be a positive duration")]
+    [InlineData("Router:ServersFilePollInterval", "-00:00:01", "Router:ServersFilePollInterval (COMFY_ROUTER__SERVERS_FILE_POLL_INTERVAL) must be a positive duration")]
     [InlineData("Router:Inputs:Visibility", "symlink", "Router:Inputs:Visibility (COMFY_ROUTER__INPUTS__VISIBILITY) must be 'upload' or 'link'")]
     [InlineData("Router:Inputs:Visibility", "link", "needs Router:Inputs:WorkerInputDirectory")]
     public void Start_BadSetting_FailsNamingTheSetting(string key, string value, string expected)

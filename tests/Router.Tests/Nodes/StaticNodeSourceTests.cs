@@ -11,6 +11,18 @@ public sealed class StaticNodeSourceTests : IDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("router-nodes-").FullName;
 
     [Fact]
+    public async Task ServersFilePollInterval_Configured_IsThePollingPeriod()
+    {
+        var file = Path.Combine(_directory, "servers.txt");
+        await File.WriteAllTextAsync(file, "http://gpu1:8188\n");
+        var time = new TimerRecordingTimeProvider();
+
+        using var source = new StaticNodeSource(Options.Create(new RouterOptions { ServersFile = file, ServersFilePollInterval = TimeSpan.FromSeconds(45) }), NullLogger<StaticNodeSource>.Instance, time);
+
+        Assert.Contains(TimeSpan.FromSeconds(45), time.Periods);
+    }
+
+    [Fact]
     public async Task Reload_FileChanged_PublishesNewListAndRaisesChanged()
     {
         var file = Path.Combine(_directory, "servers.txt");
