@@ -14,8 +14,6 @@ internal static class RouterEndpoints
 
     public static WebApplication UseComfyRouter(this WebApplication app)
     {
-        // Created at start so that a warning about default credentials comes before the first request.
-        _ = app.Services.GetRequiredService<CredentialStore>();
         app.UseRouterMetrics();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

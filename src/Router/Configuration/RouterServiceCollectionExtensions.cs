@@ -71,7 +71,9 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<RunRecovery>();
         services.AddSingleton(sp => PlacementPolicyFactory.Create(sp.GetRequiredService<IOptions<RouterOptions>>().Value.PlacementPolicy));
 
-        // Order matters: the store is open and runs are recovered before probing and dispatch start.
+        // Order matters: credentials first (their warnings), then the store is open and runs are
+        // recovered before probing and dispatch start.
+        services.AddHostedService(sp => sp.GetRequiredService<CredentialStore>());
         services.AddHostedService<RunStoreInitializer>();
         services.AddHostedService(sp => sp.GetRequiredService<RunHistoryPruner>());
         services.AddSingleton<HealthProber>();

@@ -1,4 +1,5 @@
 using ComfyOperator.Router.Configuration;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -8,8 +9,10 @@ namespace ComfyOperator.Router.Security;
 /// The accepted credentials: Basic user name/password and API keys from configuration and from an
 /// optional keys file (one per line, <c>#</c> comments), which is re-read when its timestamp changes
 /// so that a rotated Kubernetes Secret takes effect without a restart. Only hashes are kept.
+/// It is a hosted service only to be created as the host starts (after the options are validated,
+/// before the server listens), so a warning about default credentials comes before the first request.
 /// </summary>
-internal sealed partial class CredentialStore
+internal sealed partial class CredentialStore : IHostedService
 {
     private readonly RouterOptions _options;
     private readonly ILogger<CredentialStore> _logger;
@@ -38,6 +41,10 @@ internal sealed partial class CredentialStore
     }
 
     public bool BasicEnabled => _username is not null;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public bool IsValidBasic(string username, string password)
     {

@@ -1,5 +1,7 @@
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Security;
+using ComfyOperator.Router.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xunit;
@@ -17,6 +19,17 @@ public sealed class CredentialStoreTests
         var warning = Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning);
         Assert.Contains("COMFY_ROUTER__PASSWORD", warning.Message, StringComparison.Ordinal);
         Assert.True(store.IsValidBasic("admin", "admin"));
+    }
+
+    [Fact]
+    public async Task RouterStart_DefaultAdminCredentials_WarnsAtStartBeforeAnyRequest()
+    {
+        var logs = new CapturedLogs();
+        await using var factory = new RouterFactory(services: s => s.AddSingleton<ILoggerProvider>(logs));
+
+        _ = factory.Server;
+
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Category == typeof(CredentialStore).FullName && e.Message.Contains("COMFY_ROUTER__PASSWORD", StringComparison.Ordinal));
     }
 
     [Theory]
