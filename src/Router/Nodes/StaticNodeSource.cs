@@ -28,6 +28,9 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
     /// <summary>The text last read from the servers file (good or bad), so polling re-parses and logs only on a change.</summary>
     private string? _lastText;
 
+    /// <summary>The last read found the file empty; the next read that finds it empty too believes it.</summary>
+    private bool _emptySeen;
+
     private const string KubernetesDataLink = "..data";
 
     /// <summary>
@@ -82,6 +85,16 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
             try
             {
                 var text = File.ReadAllText(_filePath);
+                if (text.Length == 0 && !_emptySeen)
+                {
+                    // Truncated by a writer that has not written yet (File.WriteAllText, editors): an
+                    // empty file is believed only when it is still empty a moment later.
+                    _emptySeen = true;
+                    _debounce?.Change(ReloadDelay, Timeout.InfiniteTimeSpan);
+                    return;
+                }
+
+                _emptySeen = false;
                 _lastText = text;
                 fromFile = Parse(_filePath, text);
             }

@@ -54,5 +54,37 @@ public sealed class StaticNodeSourceTests : IDisposable
         Assert.Equal(3, source.Current.Count);
     }
 
+    [Fact]
+    public async Task Reload_FileCaughtTruncatedMidWrite_NotBelievedAtFirstRead()
+    {
+        var file = Path.Combine(_directory, "servers.json");
+        await File.WriteAllTextAsync(file, """["http://gpu[1-3]:8188"]""");
+        using var source = new StaticNodeSource(Options.Create(new RouterOptions { ServersFile = file }), NullLogger<StaticNodeSource>.Instance, TimeProvider.System);
+
+        // What a reader sees between a writer's truncate and its write.
+        await File.WriteAllTextAsync(file, string.Empty);
+        source.Reload();
+        Assert.Equal(3, source.Current.Count);
+
+        await File.WriteAllTextAsync(file, """["http://gpu[3-1]:8188"]""");
+        source.Reload();
+        Assert.Equal(3, source.Current.Count);
+    }
+
+    [Fact]
+    public async Task Reload_FileLeftEmpty_BelievedOnSecondLook_OnlyConfiguredNodesLeft()
+    {
+        var file = Path.Combine(_directory, "servers.txt");
+        await File.WriteAllTextAsync(file, "http://gpu[1-3]:8188\n");
+        var options = new RouterOptions { ServersFile = file };
+        options.Nodes.Add("http://fixed:8188");
+        using var source = new StaticNodeSource(Options.Create(options), NullLogger<StaticNodeSource>.Instance, TimeProvider.System);
+
+        await File.WriteAllTextAsync(file, string.Empty);
+
+        await Wait.UntilAsync(() => source.Current.Count == 1, TimeSpan.FromSeconds(10), "the emptied file to be believed");
+        Assert.Equal("http://fixed:8188/", source.Current[0].BaseAddress.ToString());
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }
