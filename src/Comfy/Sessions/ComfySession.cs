@@ -317,15 +317,15 @@ public sealed class ComfySession : IAsyncDisposable
             LastError = error;
             if (connected)
             {
-                OnDisconnected();
+                OnDisconnected(error);
             }
             else
             {
                 ConsecutiveFailures = ++failures;
+                SetState(ComfySessionState.Reconnecting, error);
             }
 
             var delay = Backoff(Math.Max(failures, 1));
-            SetState(ComfySessionState.Reconnecting, error);
             SessionLog.Disconnected(_logger, uri, delay, failures, error);
             try
             {
@@ -432,7 +432,7 @@ public sealed class ComfySession : IAsyncDisposable
         }
     }
 
-    private void OnDisconnected()
+    private void OnDisconnected(Exception? error)
     {
         DisconnectedSince = _timeProvider.GetUtcNow();
         _currentPromptId = null;
@@ -441,6 +441,10 @@ public sealed class ComfySession : IAsyncDisposable
             _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
+        // State before the sweep: a prompt subscribing from now on sees Reconnecting and polls (see
+        // Subscribe); one that subscribed before is in the sweep. The other order left a gap in which a
+        // new subscription saw Connected, was not polled, and waited for events that never came.
+        SetState(ComfySessionState.Reconnecting, error);
         foreach (var subscription in _subscriptions.Values)
         {
             BeginPolling(subscription);
