@@ -172,13 +172,15 @@ internal sealed class PromptExecutor(SimulatorState state) : IDisposable
                 continue;
             }
 
+            // Counted before the history entry and the final event make the prompt visibly done, so a
+            // test that has seen either reads a count that includes it.
+            Interlocked.Increment(ref _promptsExecuted);
             state.Queue.TaskDone(item, entry);
             if (item.ClientId is { } clientId)
             {
                 state.Hub.Send("executing", new JsonObject { ["node"] = null, ["prompt_id"] = item.PromptId }, clientId);
             }
 
-            Interlocked.Increment(ref _promptsExecuted);
             lock (_lock)
             {
                 Current = (null, null);
