@@ -141,9 +141,10 @@ public sealed class SimulatorIntegrationTests : IAsyncLifetime
     [Fact]
     public async Task DeleteFromQueueAsync_PendingPrompt_IsRemovedWhileRunningOneFinishes()
     {
+        // Long enough that the second prompt is still pending when it is deleted; sped up after.
         _sim.Options.StepDelay = TimeSpan.FromMilliseconds(20);
         var started = new TaskCompletionSource();
-        var running = _session.RunPromptAsync(Sd15(seed: 9, steps: 30), new ComfyRunOptions
+        var running = _session.RunPromptAsync(Sd15(seed: 9, steps: 1000), new ComfyRunOptions
         {
             OnEvent = e =>
             {
@@ -165,6 +166,7 @@ public sealed class SimulatorIntegrationTests : IAsyncLifetime
         await _client.DeleteFromQueueAsync([pendingId], Timeout());
 
         Assert.False((await _client.GetQueueAsync(Timeout())).Contains(pendingId));
+        _sim.Options.StepDelay = TimeSpan.Zero;
         Assert.Equal(ComfyPromptOutcome.Success, (await running).Outcome);
         Assert.Null(await _client.GetHistoryAsync(pendingId, Timeout()));
         Assert.False(pending.Completion.IsCompleted);
@@ -333,6 +335,9 @@ public sealed class SimulatorIntegrationTests : IAsyncLifetime
     {
         _sim.Options.StepDelay = TimeSpan.FromMilliseconds(20);
         var promptId = Guid.NewGuid().ToString("D");
+
+        // Held until the follower listens, so its events are not all sent before it connects.
+        _sim.Hang();
         await _client.QueuePromptAsync(new ComfyPromptRequest { Prompt = Sd15(seed: 22, steps: 40), ClientId = "a-previous-process", PromptId = promptId }, Timeout());
         using var client = new ComfyClient(_sim.BaseAddress);
         await using var follower = new ComfySession(client, new ComfySessionOptions
@@ -343,6 +348,7 @@ public sealed class SimulatorIntegrationTests : IAsyncLifetime
         await follower.WaitUntilConnectedAsync(Timeout());
 
         using var followed = follower.Follow(promptId);
+        _sim.Revive();
         var events = new List<ComfyEvent>();
         await foreach (var ev in followed.ReadEventsAsync(Timeout()))
         {

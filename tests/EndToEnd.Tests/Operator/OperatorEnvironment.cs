@@ -62,9 +62,11 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
             Kubeconfig = KubeconfigPath,
             Identity = identity,
             LeaderElection = leaderElection,
-            LeaseDuration = TimeSpan.FromSeconds(3),
-            RenewDeadline = TimeSpan.FromSeconds(2),
-            RetryPeriod = TimeSpan.FromMilliseconds(500),
+            // Generous against stalls of a loaded machine (a leader that misses its renew deadline steps
+            // down for good); failover stays quick because a stopping leader releases the lease.
+            LeaseDuration = TimeSpan.FromSeconds(15),
+            RenewDeadline = TimeSpan.FromSeconds(10),
+            RetryPeriod = TimeSpan.FromSeconds(1),
             ProbePeriodSeconds = 1,
             ProbeTimeoutSeconds = 1,
             ProbeFailureThreshold = 2,

@@ -95,8 +95,9 @@ public sealed class InformerTests
         await ctx.Client.CreateNamespacedAsync(Map("doomed"), "default");
         var deleted = new ConcurrentBag<string>();
 
-        // A long first backoff keeps the informer away while the history window moves on.
-        var options = FastOptions() with { InitialBackoff = TimeSpan.FromSeconds(2), MaxBackoff = TimeSpan.FromSeconds(2) };
+        // A long first backoff keeps the informer away while the history window moves on (13 writes,
+        // which a loaded machine may take seconds to make).
+        var options = FastOptions() with { InitialBackoff = TimeSpan.FromSeconds(8), MaxBackoff = TimeSpan.FromSeconds(8) };
         await using var informer = new Informer<ConfigMap>(ctx.Client, options, random: () => 0.0);
         informer.Deleted += m => deleted.Add(m.Metadata.Name!);
         informer.Start();
@@ -112,7 +113,7 @@ public sealed class InformerTests
         }
 
         Assert.Equal(watchesBefore, informer.WatchCount);
-        await Eventually.TrueAsync(() => informer.ListCount == 2, "relist after 410");
+        await Eventually.TrueAsync(() => informer.ListCount == 2, "relist after 410", TimeSpan.FromSeconds(40));
         await Eventually.TrueAsync(() => informer.Count == 13, "cache holds keep + 12 burst");
 
         Assert.Null(informer.Get("default/doomed"));

@@ -6,12 +6,12 @@ namespace ComfyOperator.Kubernetes.Tests.Integration;
 
 public sealed class LeaderElectionTests
 {
-    private static LeaderElectionConfig Config(string identity, bool release = true) => new()
+    private static LeaderElectionConfig Config(string identity, bool release = true, TimeSpan? leaseDuration = null) => new()
     {
         LockNamespace = "default",
         LockName = "comfy-operator-leader",
         Identity = identity,
-        LeaseDuration = TimeSpan.FromSeconds(3),
+        LeaseDuration = leaseDuration ?? TimeSpan.FromSeconds(3),
         RenewDeadline = TimeSpan.FromSeconds(2),
         RetryPeriod = TimeSpan.FromMilliseconds(400),
         ReleaseOnCancel = release,
@@ -101,8 +101,10 @@ public sealed class LeaderElectionTests
         var partition = new PartitionHandler();
         using var clientA = ctx.NewClient(partition, TimeSpan.FromSeconds(1));
         using var clientB = ctx.NewClient();
-        var a = new LeaderElector(clientA, Config("a", release: false));
-        var b = new LeaderElector(clientB, Config("b", release: false));
+        // 4 s between a's renew deadline and the end of its lease: the no-overlap check must not hang on
+        // a's step-down being scheduled within a second on a loaded machine.
+        var a = new LeaderElector(clientA, Config("a", release: false, leaseDuration: TimeSpan.FromSeconds(6)));
+        var b = new LeaderElector(clientB, Config("b", release: false, leaseDuration: TimeSpan.FromSeconds(6)));
         log.Attach(a, "a");
         log.Attach(b, "b");
         using var stop = new CancellationTokenSource();
@@ -121,7 +123,7 @@ public sealed class LeaderElectionTests
 
         partition.Partitioned = true;
         await runA.WaitAsync(TimeSpan.FromSeconds(10));
-        await Eventually.TrueAsync(() => b.IsLeader, "b takes over once a's lease expires", TimeSpan.FromSeconds(15));
+        await Eventually.TrueAsync(() => b.IsLeader, "b takes over once a's lease expires", TimeSpan.FromSeconds(25));
         await stop.CancelAsync();
         await runB;
 

@@ -14,7 +14,8 @@ public sealed class RunEventStreamTests
     public async Task Events_LastEventIdOnLiveRun_ReplaysMissedThenLiveWithoutGapsOrDuplicates()
     {
         await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50));
-        var id = await cluster.SubmitAsync(steps: 30);
+        // Long enough to be still running at the resume however slow the machine; sped up after.
+        var id = await cluster.SubmitAsync(steps: 400);
         using var timeout = new CancellationTokenSource(Timeout);
 
         // A first subscriber sees the run get past event 3 (queued, dispatching, started, ...), then drops.
@@ -27,6 +28,7 @@ public sealed class RunEventStreamTests
 
         using var resumed = await OpenAsync(cluster.Client, id, "2", timeout.Token);
         var statusAtResume = (await cluster.GetRunAsync(id)).GetProperty("status").GetString();
+        cluster.Workers[0].Options.StepDelay = TimeSpan.Zero;
         var events = await resumed.Sse.ReadToEndAsync(timeout.Token);
         var everything = await ReadAllAsync(cluster.Client, id, timeout.Token);
 

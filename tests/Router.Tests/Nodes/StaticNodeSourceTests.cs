@@ -46,7 +46,7 @@ public sealed class StaticNodeSourceTests : IDisposable
     {
         var file = Path.Combine(_directory, "servers.json");
         await File.WriteAllTextAsync(file, """["http://gpu[1-3]:8188"]""");
-        using var source = new StaticNodeSource(Options.Create(new RouterOptions { ServersFile = file }), NullLogger<StaticNodeSource>.Instance, TimeProvider.System);
+        using var source = new StaticNodeSource(Options.Create(new RouterOptions { ServersFile = file }), NullLogger<StaticNodeSource>.Instance, new NoTimersTimeProvider());
 
         await File.WriteAllTextAsync(file, """["http://gpu[3-1]:8188"]""");
         source.Reload();
@@ -57,9 +57,10 @@ public sealed class StaticNodeSourceTests : IDisposable
     [Fact]
     public async Task Reload_FileCaughtTruncatedMidWrite_NotBelievedAtFirstRead()
     {
+        // Reloads are made by hand here: no debounce or poll timer may re-read the file in between.
         var file = Path.Combine(_directory, "servers.json");
         await File.WriteAllTextAsync(file, """["http://gpu[1-3]:8188"]""");
-        using var source = new StaticNodeSource(Options.Create(new RouterOptions { ServersFile = file }), NullLogger<StaticNodeSource>.Instance, TimeProvider.System);
+        using var source = new StaticNodeSource(Options.Create(new RouterOptions { ServersFile = file }), NullLogger<StaticNodeSource>.Instance, new NoTimersTimeProvider());
 
         // What a reader sees between a writer's truncate and its write.
         await File.WriteAllTextAsync(file, string.Empty);

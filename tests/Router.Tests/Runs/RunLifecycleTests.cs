@@ -201,7 +201,17 @@ public sealed class RunLifecycleTests : IAsyncLifetime
             await cluster.WaitForStatusAsync((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!, "succeeded", Deadline);
         }
 
-        var text = await RouterMetricsTests.ScrapeAsync(cluster.Client);
+        // A run's status is stored before its end is published to the metrics: wait for the last one.
+        var text = string.Empty;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                text = await RouterMetricsTests.ScrapeAsync(cluster.Client);
+                return RouterMetricsTests.Sample(text, "comfy_router_run_duration_seconds_count{outcome=\"succeeded\",workflow=\"adhoc\"}") == 5
+                    && RouterMetricsTests.Sample(text, "comfy_router_input_downloads_in_flight") == 0;
+            },
+            Deadline,
+            "the five runs' ends in the metrics");
         Assert.Equal(5, RouterMetricsTests.Sample(text, $"comfy_router_dispatches_total{{worker=\"{worker}\"}}"));
         Assert.Equal(5, RouterMetricsTests.Sample(text, "comfy_router_queue_wait_seconds_count{workflow=\"adhoc\"}"));
         Assert.Equal(5, RouterMetricsTests.Sample(text, "comfy_router_run_duration_seconds_count{outcome=\"succeeded\",workflow=\"adhoc\"}"));

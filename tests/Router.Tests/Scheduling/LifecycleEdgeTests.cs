@@ -43,7 +43,7 @@ public sealed class LifecycleEdgeTests
     {
         await using var cluster = await SimulatedCluster.StartAsync(2, o => o.StepDelay = TimeSpan.FromMilliseconds(40));
         var cancelled = await cluster.SubmitAsync(steps: 200, seed: 1);
-        var kept = await cluster.SubmitAsync(steps: 60, seed: 2);
+        var kept = await cluster.SubmitAsync(steps: 400, seed: 2);
         var cancelledRun = await cluster.WaitForStatusAsync(cancelled, "running");
         var keptRun = await cluster.WaitForStatusAsync(kept, "running");
         var cancelledWorker = cluster.Workers.Single(w => w.BaseAddress.ToString() == cancelledRun.GetProperty("worker").GetString());
@@ -57,6 +57,7 @@ public sealed class LifecycleEdgeTests
 
         await cluster.WaitForStatusAsync(cancelled, "cancelled", Deadline);
         Assert.Equal("running", (await cluster.GetRunAsync(kept)).GetProperty("status").GetString());
+        keptWorker.Options.StepDelay = TimeSpan.Zero;
         var done = await cluster.WaitForStatusAsync(kept, "succeeded", Deadline);
 
         Assert.Equal(1, done.GetProperty("attempts").GetInt32());

@@ -143,8 +143,14 @@ public sealed class RestartFollowTests
         var id = await cluster.SubmitAsync(steps: 80);
         await WaitForProgressAsync(cluster, id, DateTimeOffset.MinValue);
 
+        // The worker holds still across the restart and until the restarted router listens under the
+        // old client id too (its own session + the follower), so the rest of the progress comes after.
+        var worker = cluster.Workers[0];
+        worker.Hang();
         var restartedAt = DateTimeOffset.MinValue;
         await cluster.RestartRouterAsync(() => restartedAt = TimeProvider.System.GetUtcNow());
+        await Wait.UntilAsync(() => worker.ConnectedClients == 2, Deadline, "the restarted router's session and follower socket");
+        worker.Revive();
 
         var done = await cluster.WaitForStatusAsync(id, "succeeded", Deadline);
         var events = await EventsAsync(cluster, id);
