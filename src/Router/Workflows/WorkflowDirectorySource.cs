@@ -10,6 +10,10 @@ namespace ComfyOperator.Router.Workflows;
 /// WorkflowDeployments from <c>Router:WorkflowsDirectory</c>: every <c>*.yaml</c>, <c>*.yml</c> and
 /// <c>*.json</c> file, several documents per file, other kinds skipped. Read at start and again when
 /// a file changes; a file that does not parse is logged and the rest still load.
+/// Editors and <c>File.WriteAllText</c> truncate before they write, so a read can catch a file empty
+/// or half written: a file that had workflows and now reads empty or does not parse keeps its previous
+/// workflows once and is read again a moment later; only a second such read is believed. A deleted file
+/// is not held back.
 /// </summary>
 internal sealed partial class WorkflowDirectorySource(
     WorkflowCatalog catalog,
@@ -19,6 +23,15 @@ internal sealed partial class WorkflowDirectorySource(
     private readonly Lock _gate = new();
     private FileSystemWatcher? _watcher;
     private Timer? _debounce;
+
+    /// <summary>What the last load believed of each file (full path), so a bad read can fall back on it.</summary>
+    private readonly Dictionary<string, IReadOnlyList<WorkflowDefinition>> _byFile = new(StringComparer.Ordinal);
+
+    /// <summary>Files whose last read was empty or broken and held back; the next such read is believed.</summary>
+    private readonly HashSet<string> _heldBack = new(StringComparer.Ordinal);
+
+    /// <summary>How long the watcher waits for changes to settle, and a held-back file waits before its re-read.</summary>
+    public static readonly TimeSpan ReloadDelay = TimeSpan.FromMilliseconds(200);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -63,6 +76,8 @@ internal sealed partial class WorkflowDirectorySource(
         lock (_gate)
         {
             var workflows = new List<WorkflowDefinition>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var recheck = false;
             if (!Directory.Exists(directory))
             {
                 LogMissing(logger, directory);
@@ -71,15 +86,54 @@ internal sealed partial class WorkflowDirectorySource(
             {
                 foreach (var file in Directory.EnumerateFiles(directory).Where(IsWorkflowFile).Order(StringComparer.Ordinal))
                 {
+                    seen.Add(file);
+                    IReadOnlyList<WorkflowDefinition> fromFile;
+                    string? error = null;
                     try
                     {
-                        workflows.AddRange(ReadFile(file));
+                        fromFile = [.. ReadFile(file)];
+                    }
+                    catch (FileNotFoundException)
+                    {
+                        // Deleted between listing and reading: gone, like a file that is not listed.
+                        seen.Remove(file);
+                        continue;
                     }
                     catch (Exception ex) when (ex is IOException or YamlDotNet.Core.YamlException or System.Text.Json.JsonException or InvalidOperationException)
                     {
-                        LogBadFile(logger, file, ex.Message);
+                        fromFile = [];
+                        error = ex.Message;
+                    }
+
+                    if (fromFile.Count == 0 && _byFile.TryGetValue(file, out var previous) && previous.Count > 0 && _heldBack.Add(file))
+                    {
+                        // Caught between a writer's truncate and its write: keep what the file had and
+                        // look again; a file still empty or broken then is believed.
+                        LogHeldBack(logger, file, previous.Count, error ?? "no workflows");
+                        workflows.AddRange(previous);
+                        recheck = true;
+                        continue;
+                    }
+
+                    _heldBack.Remove(file);
+                    _byFile[file] = fromFile;
+                    workflows.AddRange(fromFile);
+                    if (error is not null)
+                    {
+                        LogBadFile(logger, file, error);
                     }
                 }
+            }
+
+            foreach (var gone in _byFile.Keys.Where(f => !seen.Contains(f)).ToList())
+            {
+                _byFile.Remove(gone);
+                _heldBack.Remove(gone);
+            }
+
+            if (recheck)
+            {
+                Schedule();
             }
 
             catalog.Replace(WorkflowSourceNames.File, workflows);
@@ -105,13 +159,16 @@ internal sealed partial class WorkflowDirectorySource(
     private static bool IsWorkflowFile(string path) =>
         Path.GetExtension(path) is ".yaml" or ".yml" or ".json";
 
-    private void Schedule() => _debounce?.Change(TimeSpan.FromMilliseconds(200), Timeout.InfiniteTimeSpan);
+    private void Schedule() => _debounce?.Change(ReloadDelay, Timeout.InfiniteTimeSpan);
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Loaded {Count} workflows from {Directory}")]
     private static partial void LogLoaded(ILogger logger, int count, string directory);
 
     [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Workflow file {File} skipped: {Error}")]
     private static partial void LogBadFile(ILogger logger, string file, string error);
+
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Workflow file {File} read without workflows ({Error}); keeping its {Count} workflows until it is read again")]
+    private static partial void LogHeldBack(ILogger logger, string file, int count, string error);
 
     [LoggerMessage(EventId = 2103, Level = LogLevel.Warning, Message = "Workflows directory {Directory} does not exist")]
     private static partial void LogMissing(ILogger logger, string directory);

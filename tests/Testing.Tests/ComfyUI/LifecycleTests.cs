@@ -35,6 +35,51 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task Die_HoldsThePortWhileDead_ConnectionsRefusedAndReviveAnswersAgain()
+    {
+        await using var sim = await ComfyUiSimulator.StartAsync();
+        var endpoint = new IPEndPoint(IPAddress.Parse(sim.BaseAddress.Host), sim.BaseAddress.Port);
+
+        sim.Die();
+        using (var probe = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp))
+        {
+            var refused = await Assert.ThrowsAsync<SocketException>(() => probe.ConnectAsync(endpoint));
+            Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+        }
+
+        AssertPortHeld(endpoint);
+
+        sim.Revive();
+        using var http = new HttpClient { BaseAddress = sim.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("system_stats")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Crash_HoldsThePortUntilDisposed()
+    {
+        var sim = await ComfyUiSimulator.StartAsync();
+        var endpoint = new IPEndPoint(IPAddress.Parse(sim.BaseAddress.Host), sim.BaseAddress.Port);
+
+        sim.Crash();
+        AssertPortHeld(endpoint);
+
+        await sim.DisposeAsync();
+        using var after = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Unspecified);
+        after.Bind(endpoint);
+    }
+
+    /// <summary>
+    /// Binds the way an outgoing connection takes its local port: without SO_REUSEADDR. (.NET sets
+    /// SO_REUSEADDR itself when a ProtocolType.Tcp socket binds on Unix, but not for ProtocolType.Unspecified.)
+    /// </summary>
+    private static void AssertPortHeld(IPEndPoint endpoint)
+    {
+        using var squatter = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Unspecified);
+        var inUse = Assert.Throws<SocketException>(() => squatter.Bind(endpoint));
+        Assert.Equal(SocketError.AddressAlreadyInUse, inUse.SocketErrorCode);
+    }
+
+    [Fact]
     public async Task CrashRevive_ForgetsQueueHistoryAndCounter()
     {
         await using var sim = await ComfyUiSimulator.StartAsync();

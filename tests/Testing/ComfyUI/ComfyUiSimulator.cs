@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -23,6 +24,13 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
     private readonly Lock _lifecycle = new();
     private readonly Task _executor;
     private WebApplication? _app;
+
+    /// <summary>
+    /// Bound but not listening while dead, so the port stays ours: connections are still refused, but the
+    /// kernel does not hand the port to an outgoing connection as its local port, which would make
+    /// <see cref="Revive"/> fail with "address already in use".
+    /// </summary>
+    private Socket? _portReservation;
     private bool _crashed;
     private int _disposed;
 
@@ -187,7 +195,47 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
             }
 
             app.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            ReservePort();
         }
+    }
+
+    /// <summary>Best effort: when the port cannot be held, dead behaves as before and Revive may race.</summary>
+    private void ReservePort()
+    {
+        var socket = new Socket(IPAddress.Parse(Options.Host).AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(new IPEndPoint(IPAddress.Parse(Options.Host), Options.Port));
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return;
+        }
+
+        lock (_lifecycle)
+        {
+            if (_portReservation is null && _app is null && Volatile.Read(ref _disposed) == 0)
+            {
+                _portReservation = socket;
+                return;
+            }
+        }
+
+        socket.Dispose();
+    }
+
+    private void ReleasePort()
+    {
+        Socket? socket;
+        lock (_lifecycle)
+        {
+            socket = _portReservation;
+            _portReservation = null;
+        }
+
+        socket?.Dispose();
     }
 
     /// <summary>Listens again on the same host and port; also ends <see cref="Hang"/>.</summary>
@@ -212,6 +260,7 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
 
         if (_app is null)
         {
+            ReleasePort();
             StartHostAsync(Options.Port, CancellationToken.None).GetAwaiter().GetResult();
         }
 
@@ -227,6 +276,7 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
+        ReleasePort();
         _state.Executor.Unhang();
         _state.Hub.AbortAll();
         var app = _app;
