@@ -167,7 +167,7 @@ internal sealed partial class WorkflowDirectorySource(
     [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Workflow file {File} skipped: {Error}")]
     private static partial void LogBadFile(ILogger logger, string file, string error);
 
-    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Workflow file {File} read without workflows ({Error}); keeping its {Count} workflows until it is read again")]
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Information, Message = "Workflow file {File} read without workflows ({Error}); keeping its {Count} workflows until it is read again")]
     private static partial void LogHeldBack(ILogger logger, string file, int count, string error);
 
     [LoggerMessage(EventId = 2103, Level = LogLevel.Warning, Message = "Workflows directory {Directory} does not exist")]
