@@ -204,21 +204,25 @@ public sealed class DispatchTests
         });
         await cluster.WaitForHealthyWorkersAsync(2);
 
-        // Each worker: one running, one queued behind it.
+        // Each worker: one running, one queued behind it; long enough that none ends before the hang
+        // however slow the machine (the other worker is sped up right after). Two runs posted to one
+        // worker together may start in either order, so the worker to hang is picked by what runs.
         var first = new List<string>();
         for (var seed = 1; seed <= 4; seed++)
         {
-            first.Add(await cluster.SubmitAsync(steps: 60, seed: seed));
+            first.Add(await cluster.SubmitAsync(steps: 1000, seed: seed));
         }
 
-        var running = await cluster.WaitForStatusAsync(first[0], "running");
-        var hung = cluster.Workers.Single(w => w.BaseAddress.ToString() == running.GetProperty("worker").GetString());
-        var other = cluster.Workers.Single(w => w != hung);
+        JsonElement[] placed = [];
         await Wait.UntilAsync(async () =>
         {
-            var runs = await Task.WhenAll(first.Select(cluster.GetRunAsync));
-            return runs.Count(r => r.GetProperty("worker").GetString() == hung.BaseAddress.ToString()) == 2;
-        }, TimeSpan.FromSeconds(30), "two runs on the worker about to hang");
+            placed = await Task.WhenAll(first.Select(cluster.GetRunAsync));
+            return placed.All(r => r.GetProperty("worker").GetString() is not null) && placed.Any(r => r.GetProperty("status").GetString() == "running");
+        }, TimeSpan.FromSeconds(30), "all four runs on workers, one running");
+        var hungAddress = placed.First(r => r.GetProperty("status").GetString() == "running").GetProperty("worker").GetString();
+        var hung = cluster.Workers.Single(w => w.BaseAddress.ToString() == hungAddress);
+        var other = cluster.Workers.Single(w => w != hung);
+        Assert.Equal(2, placed.Count(r => r.GetProperty("worker").GetString() == hungAddress));
         hung.Hang();
         other.Options.StepDelay = TimeSpan.Zero;
 

@@ -117,6 +117,24 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task HangWhileRunning_NoMoreProgressUntilRevive()
+    {
+        await using var sim = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = TimeSpan.FromMilliseconds(20) });
+        using var http = new HttpClient { BaseAddress = sim.BaseAddress };
+        await using var ws = await WsProbe.ConnectAsync(sim.BaseAddress);
+        var promptId = await http.QueueAsync(Graphs.Sd15(steps: 1000), ws.ClientId);
+        await ws.WaitAsync(f => f.Count(x => x.Type == "progress") >= 3, "progress");
+
+        sim.Hang();
+        var atHang = ws.Frames.Count(x => x.Type == "progress");
+        await Assert.ThrowsAsync<TimeoutException>(() => ws.WaitAsync(f => f.Count(x => x.Type == "progress") > atHang + 1, "more progress", seconds: 2));
+
+        sim.Options.StepDelay = TimeSpan.Zero;
+        sim.Revive();
+        await ws.WaitForDoneAsync(promptId);
+    }
+
+    [Fact]
     public async Task Hang_AcceptsPromptsAndAnswersSystemStats_ButNeverProgressesUntilRevive()
     {
         await using var sim = await ComfyUiSimulator.StartAsync();
