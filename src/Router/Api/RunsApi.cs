@@ -155,7 +155,7 @@ internal static class RunsApi
             // Never send a run that would fail with value_not_in_list: refuse a graph whose models no worker has.
             var models = Scheduling.RunScheduler.ModelsOf(graph!);
             if (request.HttpContext.RequestServices.GetService<Scheduling.RunScheduler>() is { } scheduler
-                && scheduler.Readiness(null, models) is { ModelsMissing: true } readiness)
+                && await scheduler.ReadinessAsync(null, models, cancellationToken) is { ModelsMissing: true } readiness)
             {
                 request.HttpContext.Response.Headers.RetryAfter = "30";
                 return TypedResults.Problem(Problems.Details(StatusCodes.Status503ServiceUnavailable, Problems.ModelUnavailable, "No worker has the models the workflow needs",

@@ -130,7 +130,7 @@ internal static class WorkflowsApi
         var graph = bound.Graph.ToJsonString();
         var parsed = WorkflowGraph.Parse(graph);
         var models = RunScheduler.ModelsOf(parsed);
-        var readiness = scheduler.Readiness(workflow.Selector, models);
+        var readiness = await scheduler.ReadinessAsync(workflow.Selector, models, cancellationToken);
         if (!readiness.IsReady && !workflow.QueueWhenUnavailable && !options.Value.QueueWhenUnavailable)
         {
             request.HttpContext.Response.Headers.RetryAfter = "10";

@@ -36,6 +36,11 @@ internal sealed partial class WorkerModelInventory(
         ["loras"] = 0,
     };
 
+    /// <summary>How long a submit waits for <see cref="RefreshNowAsync"/>.</summary>
+    public static readonly TimeSpan RefreshNowLimit = TimeSpan.FromSeconds(2);
+
+    private readonly Lock _refreshNowGate = new();
+    private DateTimeOffset _lastRefreshNow = DateTimeOffset.MinValue;
     private TaskCompletionSource _refreshNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset _lastMissingRefresh = DateTimeOffset.MinValue;
 
@@ -100,6 +105,36 @@ internal sealed partial class WorkerModelInventory(
         {
             _lastMissingRefresh = now;
             Invalidate(null);
+        }
+    }
+
+    /// <summary>
+    /// Reads every healthy worker's lists now (at most once a second, within <see cref="RefreshNowLimit"/>):
+    /// asked before a run is refused because no worker has its models, so a list read before a model
+    /// was copied in never turns the run away.
+    /// </summary>
+    public async Task RefreshNowAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        lock (_refreshNowGate)
+        {
+            if (now - _lastRefreshNow < TimeSpan.FromSeconds(1))
+            {
+                return;
+            }
+
+            _lastRefreshNow = now;
+        }
+
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(RefreshNowLimit);
+        try
+        {
+            await Task.WhenAll(registry.Workers.Where(w => w.ActiveHealth == HealthState.Healthy).Select(w => RefreshAsync(w, limit.Token)));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Whatever was read in time counts; the caller decides on what is known.
         }
     }
 

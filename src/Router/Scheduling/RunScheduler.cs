@@ -159,6 +159,22 @@ internal sealed class RunScheduler : IRunPlacer
     /// Whether a workflow can run now: the healthy workers its selector matches and how many of them
     /// have its models; with a reason when none can.
     /// </summary>
+    /// <summary>
+    /// <see cref="Readiness"/>, but when every matching worker's lists say the models are missing, the
+    /// lists are read again first (a model may have been copied in since): only a fresh "missing" counts.
+    /// </summary>
+    public async Task<WorkflowReadiness> ReadinessAsync(IReadOnlyDictionary<string, string>? selector, IReadOnlyList<ModelRequirement> models, CancellationToken cancellationToken)
+    {
+        var readiness = Readiness(selector, models);
+        if (!readiness.ModelsMissing)
+        {
+            return readiness;
+        }
+
+        await _inventory.RefreshNowAsync(cancellationToken);
+        return Readiness(selector, models);
+    }
+
     public WorkflowReadiness Readiness(IReadOnlyDictionary<string, string>? selector, IReadOnlyList<ModelRequirement> models)
     {
         var healthy = _registry.Workers.Where(w => !w.Removed && w.ActiveHealth == HealthState.Healthy).ToList();

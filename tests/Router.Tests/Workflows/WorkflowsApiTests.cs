@@ -166,6 +166,29 @@ public sealed class WorkflowsApiTests
     }
 
     [Fact]
+    public async Task SubmitAsync_ModelCopiedInAfterTheListsWereRead_AcceptedAtOnce()
+    {
+        await using var cluster = await WorkflowCluster.StartAsync();
+        await Wait.UntilAsync(
+            async () =>
+            {
+                var text = await cluster.Client.GetStringAsync("/v1/workflows/ghost");
+                return text.Contains("ghost.safetensors", StringComparison.Ordinal) && !text.Contains("still being read", StringComparison.Ordinal);
+            },
+            TimeSpan.FromSeconds(30),
+            "every worker's model lists to be read (without ghost.safetensors)");
+
+        // Someone copies the model in: the lists the router holds are now stale.
+        foreach (var worker in cluster.Workers)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(worker.ModelsDirectory, "checkpoints", "ghost.safetensors"), [1, 2, 3]);
+        }
+
+        using var raw = await cluster.Client.PostAsJsonAsync("/v1/workflows/ghost/runs", new { prompt = "x" });
+        Assert.Equal(HttpStatusCode.Accepted, raw.StatusCode);
+    }
+
+    [Fact]
     public async Task SubmitAsync_ModelNobodyHasWithQueueWhenUnavailable_WaitsWithoutBlockingOthers()
     {
         await using var cluster = await WorkflowCluster.StartAsync();
