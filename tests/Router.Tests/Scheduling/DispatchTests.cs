@@ -129,9 +129,17 @@ public sealed class DispatchTests
 
         Assert.Equal(other.BaseAddress.ToString(), done.GetProperty("worker").GetString());
         Assert.Equal(2, done.GetProperty("attempts").GetInt32());
-        var nodes = await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/nodes");
-        var dead = nodes.EnumerateArray().Single(n => n.GetProperty("address").GetString() == first.BaseAddress.ToString());
-        Assert.Equal("Offline", dead.GetProperty("phase").GetString());
+        // The run can finish elsewhere before the prober has failed the dead worker often enough to call it Offline.
+        JsonElement dead = default;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                var nodes = await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/nodes");
+                dead = nodes.EnumerateArray().Single(n => n.GetProperty("address").GetString() == first.BaseAddress.ToString());
+                return dead.GetProperty("phase").GetString() == "Offline";
+            },
+            TimeSpan.FromSeconds(30),
+            "the crashed worker to be Offline");
         Assert.False(dead.GetProperty("eligible").GetBoolean());
     }
 
