@@ -4,6 +4,7 @@ using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Kubernetes.Events;
 using ComfyOperator.Kubernetes.Models;
 using ComfyOperator.Operator.Controllers;
+using ComfyOperator.Operator.Reconciliation;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ComfyOperator.EndToEnd.Tests.Operator;
@@ -37,16 +38,7 @@ public sealed class WorkflowDeploymentControllerTests : IAsyncLifetime
         }
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await using var workflows = new ResourceCache<WorkflowDeployment>(_env.Client, [ns], null, TimeProvider.System);
-        workflows.Start(cts.Token);
-        await workflows.WaitForSyncAsync(cts.Token);
-
-        // Never started: the cache has not seen any node yet, as right after an earlier pass made them.
-        await using var staleNodes = new ResourceCache<ComfyNode>(_env.Client, [ns], null, TimeProvider.System);
-        using var events = new EventRecorder(_env.Client, new EventRecorderOptions { Component = EntityApi.OperatorName });
-        var controller = new WorkflowDeploymentController(_env.Client, workflows, staleNodes, events, TimeProvider.System, NullLogger<WorkflowDeploymentController>.Instance);
-
-        var result = await controller.ReconcileAsync($"{ns}/w", cts.Token);
+        var result = await ReconcileWithStaleNodeCacheAsync(ns, cts.Token);
 
         Assert.True(result.Succeeded, result.Error);
         var names = (await _env.Client.ListNamespacedAsync<ComfyNode>(ns, cancellationToken: cts.Token)).Items.Select(n => n.Metadata.Name).Order(StringComparer.Ordinal);
@@ -68,19 +60,26 @@ public sealed class WorkflowDeploymentControllerTests : IAsyncLifetime
         }, ns);
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await using var workflows = new ResourceCache<WorkflowDeployment>(_env.Client, [ns], null, TimeProvider.System);
-        workflows.Start(cts.Token);
-        await workflows.WaitForSyncAsync(cts.Token);
-        await using var staleNodes = new ResourceCache<ComfyNode>(_env.Client, [ns], null, TimeProvider.System);
-        using var events = new EventRecorder(_env.Client, new EventRecorderOptions { Component = EntityApi.OperatorName });
-        var controller = new WorkflowDeploymentController(_env.Client, workflows, staleNodes, events, TimeProvider.System, NullLogger<WorkflowDeploymentController>.Instance);
-
-        Assert.True((await controller.ReconcileAsync($"{ns}/w", cts.Token)).Succeeded);
+        Assert.True((await ReconcileWithStaleNodeCacheAsync(ns, cts.Token)).Succeeded);
 
         var nodes = (await _env.Client.ListNamespacedAsync<ComfyNode>(ns, cancellationToken: cts.Token)).Items;
         Assert.Equal(["w-0", "w-1"], nodes.Select(n => n.Metadata.Name).Order(StringComparer.Ordinal));
         Assert.Null(nodes.Single(n => n.Metadata.Name == "w-0").Metadata.OwnerReferences);
         Assert.Equal("comfyui:hand-made", nodes.Single(n => n.Metadata.Name == "w-0").Spec.Image);
+    }
+
+    /// <summary>One reconcile of deployment <c>w</c> with a synced workflow cache and a node cache that has seen nothing yet.</summary>
+    private async Task<ReconcileResult> ReconcileWithStaleNodeCacheAsync(string ns, CancellationToken cancellationToken)
+    {
+        await using var workflows = new ResourceCache<WorkflowDeployment>(_env.Client, [ns], null, TimeProvider.System);
+        workflows.Start(cancellationToken);
+        await workflows.WaitForSyncAsync(cancellationToken);
+
+        // Never started: the cache has not seen any node yet, as right after an earlier pass made them.
+        await using var staleNodes = new ResourceCache<ComfyNode>(_env.Client, [ns], null, TimeProvider.System);
+        using var events = new EventRecorder(_env.Client, new EventRecorderOptions { Component = EntityApi.OperatorName });
+        var controller = new WorkflowDeploymentController(_env.Client, workflows, staleNodes, events, TimeProvider.System, NullLogger<WorkflowDeploymentController>.Instance);
+        return await controller.ReconcileAsync($"{ns}/w", cancellationToken);
     }
 
     private static WorkflowDeployment Deployment(string name, int replicas) => new()
