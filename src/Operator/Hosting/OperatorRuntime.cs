@@ -120,12 +120,12 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
             {
                 // Status-only changes (our own writes) need no reconcile of the node itself.
                 if (old.Metadata.Generation != node.Metadata.Generation || node.Metadata.DeletionTimestamp is not null ||
-                    !SameLabels(old.Metadata.Labels, node.Metadata.Labels))
+                    !SameEntries(old.Metadata.Labels, node.Metadata.Labels))
                 {
                     nodeQueue.Add(node.Metadata.Key());
                 }
 
-                if (old.Status.Phase != node.Status.Phase || !SameConditions(old, node) || !SameLabels(old.Metadata.Labels, node.Metadata.Labels))
+                if (old.Status.Phase != node.Status.Phase || !SameConditions(old, node) || !SameEntries(old.Metadata.Labels, node.Metadata.Labels))
                 {
                     EnqueueWorkflowsOf(node, workflowQueue, workflows);
                 }
@@ -170,7 +170,7 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         {
             informer.Updated += (old, configMap) =>
             {
-                if (!SameData(old.Data, configMap.Data))
+                if (!SameEntries(old.Data, configMap.Data))
                 {
                     OwnedChanged(configMap);
                 }
@@ -251,9 +251,7 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         }
     }
 
-    private static bool SameData(IDictionary<string, string>? a, IDictionary<string, string>? b) => SameLabels(a, b);
-
-    private static bool SameLabels(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
+    private static bool SameEntries(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value));
 
     private static bool SameConditions(ComfyNode a, ComfyNode b) =>
