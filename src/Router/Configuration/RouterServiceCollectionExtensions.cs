@@ -6,6 +6,7 @@ using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Security;
+using ComfyOperator.Router.Storage.Sqlite;
 using ComfyOperator.Router.Webhooks;
 using ComfyOperator.Router.Workers;
 using ComfyOperator.Router.Workflows;
@@ -59,7 +60,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<INodeSource>(sp => sp.GetRequiredService<StaticNodeSource>());
         services.AddSingleton<WorkerRegistry>();
 
-        services.AddSingleton<IRunStore, SqliteRunStore>();
+        services.AddSqliteStorage();
         services.AddSingleton<IOutputStore, LocalDirectoryOutputStore>();
         services.AddComfyInputs();
         services.AddComfyOutputStore();
@@ -79,7 +80,6 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<HealthProber>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthProber>());
         services.AddSingleton<WorkerConnections>();
-        services.AddSingleton(sp => new SqliteAbandonedPromptStore(sp.GetRequiredService<IOptions<RouterOptions>>().Value.ResolvedDatabasePath));
         services.AddSingleton<AbandonedPrompts>();
         services.AddSingleton<CheckpointTracker>();
         services.AddHostedService(sp => sp.GetRequiredService<AbandonedPrompts>());

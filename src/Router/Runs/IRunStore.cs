@@ -1,13 +1,14 @@
 namespace ComfyOperator.Router.Runs;
 
 /// <summary>
-/// Durable run storage. SQLite by default; written against plain SQL so a PostgreSQL store can
-/// follow for several router replicas. Every method is safe to call concurrently.
+/// Durable run storage, on the router database (<see cref="Storage.IRouterDatabase"/>, opened and
+/// migrated at start). SQLite by default; a PostgreSQL store for several router replicas implements the
+/// same contract and passes the same contract tests. Every method is safe to call concurrently; every
+/// write that changes a run and its history does both in one transaction; database failures throw
+/// <see cref="Storage.StorageException"/>. Run sequence numbers only grow, also across pruning and restarts.
 /// </summary>
 internal interface IRunStore
 {
-    Task InitializeAsync(CancellationToken cancellationToken);
-
     /// <summary>Inserts the run with its first event, or returns the run the same owner already stored under the same idempotency key.</summary>
     Task<(RunRecord Run, bool Created)> InsertAsync(RunRecord run, RunEvent firstEvent, CancellationToken cancellationToken);
 

@@ -1,13 +1,14 @@
+using ComfyOperator.Router.Storage;
 using Microsoft.Extensions.Hosting;
 
 namespace ComfyOperator.Router.Runs;
 
-/// <summary>Opens the run store and reloads unfinished runs before the server takes requests.</summary>
-internal sealed class RunStoreInitializer(IRunStore store, RunService runs, RunRecovery recovery) : IHostedService
+/// <summary>Opens the router database (applying its migrations) and reloads unfinished runs before the server takes requests.</summary>
+internal sealed class RunStoreInitializer(IRouterDatabase database, RunService runs, RunRecovery recovery) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        await store.InitializeAsync(cancellationToken);
+        await database.OpenAsync(cancellationToken);
         recovery.OnWorkers = await runs.RecoverAsync(cancellationToken);
     }
 

@@ -53,7 +53,7 @@ internal sealed partial class RunWebhookNotifier(WebhookDispatcher dispatcher, I
         {
             await dispatcher.EnqueueAsync(runId, type, url, payload, CancellationToken.None);
         }
-        catch (Exception ex) when (ex is Inputs.InputRefusedException or Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException)
+        catch (Exception ex) when (ex is Inputs.InputRefusedException or Storage.StorageException or IOException or InvalidOperationException)
         {
             LogEnqueueFailed(type, runId, ex);
         }

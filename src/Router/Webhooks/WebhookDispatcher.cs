@@ -11,11 +11,11 @@ namespace ComfyOperator.Router.Webhooks;
 /// <summary>
 /// Sends signed webhooks (Standard Webhooks) from the persisted queue: due deliveries are POSTed
 /// through the SSRF-guarded client; failures are retried with exponential backoff until the retry
-/// window closes. Pending deliveries survive a restart because they live in SQLite.
+/// window closes. Pending deliveries survive a restart because they live in the router database.
 /// </summary>
 internal sealed partial class WebhookDispatcher : BackgroundService
 {
-    private readonly SqliteWebhookStore _store;
+    private readonly IWebhookStore _store;
     private readonly SafeHttpDownloader _http;
     private readonly WebhookOptions _options;
     private readonly TimeProvider _time;
@@ -23,7 +23,7 @@ internal sealed partial class WebhookDispatcher : BackgroundService
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Metrics.RouterMetrics? _metrics;
 
-    public WebhookDispatcher(SqliteWebhookStore store, SafeHttpDownloader http, WebhookOptions options, TimeProvider time, ILogger<WebhookDispatcher> logger, Metrics.RouterMetrics? metrics = null)
+    public WebhookDispatcher(IWebhookStore store, SafeHttpDownloader http, WebhookOptions options, TimeProvider time, ILogger<WebhookDispatcher> logger, Metrics.RouterMetrics? metrics = null)
     {
         _metrics = metrics;
         _store = store;
@@ -90,7 +90,6 @@ internal sealed partial class WebhookDispatcher : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await _store.InitializeAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -1,4 +1,3 @@
-using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Inputs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -6,15 +5,14 @@ using Microsoft.Extensions.Options;
 
 namespace ComfyOperator.Router.Webhooks;
 
-/// <summary>Registers the webhook queue (table in the router's SQLite file) and its dispatcher.</summary>
+/// <summary>Registers the webhook dispatcher (its queue, <see cref="IWebhookStore"/>, is registered with the database).</summary>
 internal static class WebhookServiceCollectionExtensions
 {
     public static IServiceCollection AddComfyWebhooks(this IServiceCollection services)
     {
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName);
-        services.AddSingleton(sp => new SqliteWebhookStore(sp.GetRequiredService<IOptions<RouterOptions>>().Value.ResolvedDatabasePath));
         services.AddSingleton(sp => new WebhookDispatcher(
-            sp.GetRequiredService<SqliteWebhookStore>(),
+            sp.GetRequiredService<IWebhookStore>(),
             sp.GetRequiredService<SafeHttpDownloader>(),
             sp.GetRequiredService<IOptions<WebhookOptions>>().Value,
             sp.GetRequiredService<TimeProvider>(),

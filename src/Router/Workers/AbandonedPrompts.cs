@@ -4,7 +4,7 @@ using ComfyOperator.Comfy.Sessions;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Runs;
-using Microsoft.Data.Sqlite;
+using ComfyOperator.Router.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,7 +23,7 @@ namespace ComfyOperator.Router.Workers;
 /// back later still holding the prompt.
 /// </summary>
 internal sealed partial class AbandonedPrompts(
-    SqliteAbandonedPromptStore store,
+    IAbandonedPromptStore store,
     WorkerConnections connections,
     WorkerRegistry registry,
     RunRecovery recovery,
@@ -55,7 +55,7 @@ internal sealed partial class AbandonedPrompts(
         {
             await store.AddAsync(entry, cancellationToken);
         }
-        catch (SqliteException ex)
+        catch (StorageException ex)
         {
             // Still chased while this process lives; only a restart would forget it.
             LogPersistFailed(runId, promptId, ex);
@@ -223,7 +223,7 @@ internal sealed partial class AbandonedPrompts(
         {
             await store.RemoveAsync(removed, cancellationToken);
         }
-        catch (SqliteException ex)
+        catch (StorageException ex)
         {
             // Left in the table: the next start finds them gone from their worker (or past their window).
             LogForgetFailed(removed.Count, ex);

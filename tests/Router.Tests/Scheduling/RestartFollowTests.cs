@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using ComfyOperator.Comfy.Client;
 using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Storage.Sqlite;
 using ComfyOperator.Router.Tests.Support;
 using ComfyOperator.Router.Workers;
 using ComfyOperator.Testing.ComfyUI;
@@ -122,8 +123,8 @@ public sealed class RestartFollowTests
         // The router stopped between storing the abandoned prompt and requeueing its run.
         await cluster.RestartRouterAsync(() =>
         {
-            using var store = new SqliteAbandonedPromptStore(Path.Combine(cluster.DataDirectory, "router.db"));
-            store.AddAsync(new AbandonedPrompt(worker.BaseAddress, promptId, id, TimeProvider.System.GetUtcNow().AddHours(1)), CancellationToken.None).GetAwaiter().GetResult();
+            using var database = new SqliteRouterDatabase(Path.Combine(cluster.DataDirectory, "router.db"));
+            new SqliteAbandonedPromptStore(database).AddAsync(new AbandonedPrompt(worker.BaseAddress, promptId, id, TimeProvider.System.GetUtcNow().AddHours(1)), CancellationToken.None).GetAwaiter().GetResult();
         });
 
         var done = await cluster.WaitForStatusAsync(id, "succeeded", Deadline);

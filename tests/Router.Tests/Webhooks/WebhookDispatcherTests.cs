@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using ComfyOperator.Router.Inputs;
+using ComfyOperator.Router.Storage.Sqlite;
 using ComfyOperator.Router.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -27,7 +28,6 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime, IDisposable
             disposable.Dispose();
         }
 
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);
@@ -141,7 +141,8 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime, IDisposable
         var inputs = new InputCacheOptions();
         inputs.AllowedNetworks.Add("127.0.0.1/32");
         var http = new SafeHttpDownloader(inputs);
-        var store = new SqliteWebhookStore(Path.Combine(_directory, "router.db"));
+        var database = new SqliteRouterDatabase(Path.Combine(_directory, "router.db"));
+        var store = new SqliteWebhookStore(database);
         var options = new WebhookOptions
         {
             Secret = Secret,
@@ -151,7 +152,7 @@ public sealed class WebhookDispatcherTests : IAsyncLifetime, IDisposable
         };
         var dispatcher = new WebhookDispatcher(store, http, options, TimeProvider.System, NullLogger<WebhookDispatcher>.Instance);
         _disposables.Add(http);
-        _disposables.Add(store);
+        _disposables.Add(database);
         _disposables.Add(dispatcher);
         return dispatcher;
     }

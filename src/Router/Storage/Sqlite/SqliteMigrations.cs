@@ -1,0 +1,79 @@
+namespace ComfyOperator.Router.Storage.Sqlite;
+
+/// <summary>
+/// The router database's schema, as numbered migrations (applied in order by <see cref="SqliteMigrator"/>).
+/// Add a migration at the end to change the schema; never edit one that has shipped. Times are Unix
+/// milliseconds (bigint on PostgreSQL).
+/// </summary>
+internal static class SqliteMigrations
+{
+    /// <summary>The columns of <c>runs</c> in migration 1 (also what the pre-migrations rebuild creates).</summary>
+    public const string RunsColumnsV1 = """
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        idempotency_key TEXT NULL,
+        workflow TEXT NOT NULL,
+        metadata TEXT NULL,
+        attempts INTEGER NOT NULL,
+        worker TEXT NULL,
+        prompt_id TEXT NULL,
+        reason TEXT NULL,
+        failure TEXT NULL,
+        outputs TEXT NULL,
+        cancel_requested INTEGER NOT NULL,
+        queued_at INTEGER NOT NULL,
+        dispatched_at INTEGER NULL,
+        started_at INTEGER NULL,
+        finished_at INTEGER NULL,
+        last_event_seq INTEGER NOT NULL,
+        inputs TEXT NULL,
+        webhook TEXT NULL,
+        deployment TEXT NULL,
+        owner TEXT NULL,
+        client_id TEXT NULL
+        """;
+
+    /// <summary>
+    /// The schema as routers wrote it before migrations were numbered. An idempotency key is unique
+    /// per owner (API key or user; null = auth off), so two callers that pick the same key get their
+    /// own runs: COALESCE because NULLs never collide in a unique index. Webhook deliveries are unique
+    /// per (run, event, url), so a restart that replays a run's end never sends a second success.
+    /// </summary>
+    public static readonly SchemaMigration Initial = new(1, "initial schema: runs, run_events, webhook_deliveries, abandoned_prompts", "CREATE TABLE IF NOT EXISTS runs (\n" + RunsColumnsV1 + ");\n" + """
+        CREATE TABLE IF NOT EXISTS run_events (
+            run_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            data TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (run_id, seq));
+        CREATE INDEX IF NOT EXISTS runs_status_seq ON runs (status, seq);
+        CREATE UNIQUE INDEX IF NOT EXISTS runs_owner_idempotency_key ON runs (COALESCE(owner, ''), idempotency_key) WHERE idempotency_key IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS webhook_deliveries (
+            id TEXT PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            url TEXT NOT NULL,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            last_attempt_at INTEGER NULL,
+            last_status_code INTEGER NULL,
+            last_error TEXT NULL,
+            delivered_at INTEGER NULL,
+            UNIQUE (run_id, event, url));
+        CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+        CREATE TABLE IF NOT EXISTS abandoned_prompts (
+            prompt_id TEXT PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            worker TEXT NOT NULL,
+            give_up_at INTEGER NOT NULL);
+        """);
+
+    /// <summary>Every migration, in order.</summary>
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial];
+}

@@ -1,0 +1,317 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ComfyOperator.Router.Storage.Sqlite;
+
+/// <summary>
+/// The router's SQLite file (WAL, synchronous=NORMAL: a commit is durable across a process crash
+/// and costs no fsync; a power loss can lose the last commits, never corrupt the file). It owns the
+/// connections the stores use:
+/// <list type="bullet">
+/// <item>one writer, behind the write gate: a single loop that takes every write queued since its
+/// last commit and commits them in one transaction (group commit), so concurrent state changes
+/// share a commit; a caller's task completes only after the commit that holds its write;</item>
+/// <item>a small pool of query-only readers, which WAL lets read while the writer writes.</item>
+/// </list>
+/// Each connection keeps its prepared statements (<see cref="SqliteSession"/>). Opening applies the
+/// numbered migrations (<see cref="SqliteMigrator"/>). SQLite errors leave as <see cref="StorageException"/>.
+/// </summary>
+internal sealed partial class SqliteRouterDatabase : IRouterDatabase, IAsyncDisposable, IDisposable
+{
+    /// <summary>Most writes committed in one transaction.</summary>
+    private const int MaxBatch = 512;
+
+    /// <summary>Readers open at most (opened on demand).</summary>
+    private const int MaxReaders = 4;
+
+    private readonly string _path;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _opening = new(1, 1);
+    private readonly SemaphoreSlim _readerSlots = new(MaxReaders, MaxReaders);
+    private readonly ConcurrentBag<SqliteSession> _readers = [];
+    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private volatile SqliteSession? _writer;
+    private Task? _writeLoop;
+    private volatile bool _disposed;
+
+    public SqliteRouterDatabase(string path, TimeProvider time, ILogger<SqliteRouterDatabase> logger)
+    {
+        _path = path;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>A database on <paramref name="path"/> with the system clock and no logging (tests, tools).</summary>
+    public SqliteRouterDatabase(string path)
+        : this(path, TimeProvider.System, NullLogger<SqliteRouterDatabase>.Instance)
+    {
+    }
+
+    public string Path => _path;
+
+    public async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_writer is not null)
+        {
+            return;
+        }
+
+        await _opening.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_writer is not null)
+            {
+                return;
+            }
+
+            var directory = System.IO.Path.GetDirectoryName(_path);
+            if (!string.IsNullOrEmpty(directory))
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            SqliteConnection? connection = null;
+            try
+            {
+                connection = await ConnectAsync("PRAGMA journal_mode = WAL;", cancellationToken);
+                foreach (var applied in await SqliteMigrator.MigrateAsync(connection, _time, cancellationToken))
+                {
+                    LogMigrationApplied(applied.Version, applied.Name, _path);
+                }
+            }
+            catch (SqliteException ex)
+            {
+                connection?.Dispose();
+                throw new StorageException($"The router database {_path} could not be opened: {ex.Message}", ex);
+            }
+            catch
+            {
+                connection?.Dispose();
+                throw;
+            }
+
+            _writer = new SqliteSession(connection);
+            _writeLoop = Task.Run(WriteLoopAsync, CancellationToken.None);
+        }
+        finally
+        {
+            _opening.Release();
+        }
+    }
+
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        if (_writer is null || _disposed)
+        {
+            return false;
+        }
+
+        try
+        {
+            return await ReadAsync(async (session, ct) => await session.Command("SELECT 1").ExecuteScalarAsync(ct) is not null, cancellationToken);
+        }
+        catch (StorageException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Runs <paramref name="read"/> on a reader of the pool (a snapshot of the last commit per statement).</summary>
+    public async Task<T> ReadAsync<T>(Func<SqliteSession, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        await OpenAsync(cancellationToken);
+        await _readerSlots.WaitAsync(cancellationToken);
+        SqliteSession? reader = null;
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_readers.TryTake(out reader))
+            {
+                reader = new SqliteSession(await ConnectAsync("PRAGMA query_only = ON;", cancellationToken));
+            }
+
+            return await read(reader, cancellationToken);
+        }
+        catch (SqliteException ex)
+        {
+            throw new StorageException($"Reading the router database failed: {ex.Message}", ex);
+        }
+        finally
+        {
+            if (reader is not null)
+            {
+                if (_disposed)
+                {
+                    reader.Dispose();
+                }
+                else
+                {
+                    _readers.Add(reader);
+                }
+            }
+
+            _readerSlots.Release();
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> in the writer's transaction, possibly with other writes, and
+    /// completes once that transaction is committed. It may be run again (alone) when another write
+    /// in its batch fails, so it must only touch the database and return its result.
+    /// </summary>
+    public async Task<T> WriteAsync<T>(Func<SqliteSession, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        await OpenAsync(cancellationToken);
+        var pending = new PendingWrite<T>(write);
+        ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(pending), this);
+        return await pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _writes.Writer.TryComplete();
+        if (_writeLoop is not null)
+        {
+            // Queued writes are committed before the connection closes.
+            await _writeLoop;
+        }
+
+        _writer?.Dispose();
+        while (_readers.TryTake(out var reader))
+        {
+            reader.Dispose();
+        }
+    }
+
+    private async Task<SqliteConnection> ConnectAsync(string pragmas, CancellationToken cancellationToken)
+    {
+        // Unpooled: the pool here is ours (readers keep their prepared statements with their connection).
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _path, Pooling = false }.ToString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            using var command = connection.CreateCommand();
+            command.CommandText = pragmas + """
+                PRAGMA synchronous = NORMAL;
+                PRAGMA busy_timeout = 5000;
+                """;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The write gate: one transaction for everything queued since the last commit.</summary>
+    private async Task WriteLoopAsync()
+    {
+        var writer = _writer!;
+        var batch = new List<PendingWrite>(MaxBatch);
+        var reader = _writes.Reader;
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && reader.TryRead(out var write))
+            {
+                batch.Add(write);
+            }
+
+            try
+            {
+                await CommitAsync(writer, batch);
+            }
+            catch (Exception) when (batch.Count > 1)
+            {
+                // One bad write must not fail the others: commit them one by one to find it.
+                foreach (var write in batch)
+                {
+                    try
+                    {
+                        await CommitAsync(writer, [write]);
+                    }
+                    catch (Exception ex)
+                    {
+                        write.Fail(Wrap(ex));
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                batch[0].Fail(Wrap(ex));
+            }
+        }
+    }
+
+    private static async Task CommitAsync(SqliteSession writer, List<PendingWrite> batch)
+    {
+        using (var transaction = writer.Connection.BeginTransaction())
+        {
+            writer.Transaction = transaction;
+            try
+            {
+                foreach (var write in batch)
+                {
+                    await write.RunAsync(writer);
+                }
+
+                await transaction.CommitAsync(CancellationToken.None);
+            }
+            finally
+            {
+                writer.Transaction = null;
+            }
+        }
+
+        foreach (var write in batch)
+        {
+            write.Complete();
+        }
+    }
+
+    private static Exception Wrap(Exception ex) =>
+        ex is SqliteException sqlite ? new StorageException($"Writing the router database failed: {sqlite.Message}", sqlite) : ex;
+
+    [LoggerMessage(EventId = 1951, Level = LogLevel.Information, Message = "Applied schema migration {Version} ({Name}) to {Path}")]
+    private partial void LogMigrationApplied(int version, string name, string path);
+
+    /// <summary>A write waiting for the writer.</summary>
+    private abstract class PendingWrite
+    {
+        public abstract Task RunAsync(SqliteSession writer);
+
+        public abstract void Complete();
+
+        public abstract void Fail(Exception error);
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteSession, CancellationToken, Task<T>> write) : PendingWrite
+    {
+        private T? _result;
+
+        public TaskCompletionSource<T> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async Task RunAsync(SqliteSession writer) => _result = await write(writer, CancellationToken.None);
+
+        public override void Complete() => Done.TrySetResult(_result!);
+
+        public override void Fail(Exception error) => Done.TrySetException(error);
+    }
+}

@@ -1,0 +1,271 @@
+using System.Text.Json;
+using ComfyOperator.Router.Inputs;
+using ComfyOperator.Router.Runs;
+using Microsoft.Data.Sqlite;
+
+namespace ComfyOperator.Router.Storage.Sqlite;
+
+/// <summary>
+/// <see cref="IRunStore"/> on the router's SQLite database. Writes go through the database's write
+/// gate, so concurrent inserts and updates share a commit; each caller's task completes only after
+/// the commit that holds its write, so a 202 is never answered for a run that is not stored. Reads
+/// use the reader pool. Every statement is prepared once per connection.
+/// </summary>
+internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
+{
+    private const string Columns =
+        "seq, id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure, outputs, " +
+        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, client_id";
+
+    /// <summary>Matches <c>runs_owner_idempotency_key</c> term for term, so the lookup uses that index.</summary>
+    private const string ByOwnerAndKey = "COALESCE(owner, '') = COALESCE($owner, '') AND idempotency_key = $key";
+
+    private const string SelectById = $"SELECT {Columns} FROM runs WHERE id = $id";
+    private const string SelectByKey = $"SELECT {Columns} FROM runs WHERE {ByOwnerAndKey}";
+    private const string SelectPage = $"SELECT {Columns} FROM runs WHERE ($status IS NULL OR status = $status) AND ($before IS NULL OR seq < $before) ORDER BY seq DESC LIMIT $limit";
+    private const string SelectUnfinished = $"SELECT {Columns} FROM runs WHERE status IN ('queued', 'dispatching', 'running') ORDER BY seq";
+    private const string SelectEvents = "SELECT seq, type, data, at FROM run_events WHERE run_id = $id AND seq > $after ORDER BY seq";
+
+    private const string InsertRun = """
+        INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
+                          outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner)
+        VALUES ($id, $status, $priority, $key, $workflow, $metadata, $attempts, $worker, $prompt, $reason, $failure,
+                $outputs, $cancel, $queued, $dispatched, $started, $finished, $last, $inputs, $webhook, $deployment, $owner)
+        RETURNING seq;
+        """;
+
+    private const string InsertEvent = "INSERT INTO run_events (run_id, seq, type, data, at) VALUES ($id, $seq, $type, $data, $at)";
+
+    private const string UpdateRun = """
+        UPDATE runs SET status = $status, attempts = $attempts, worker = $worker, prompt_id = $prompt, reason = $reason,
+            failure = $failure, outputs = $outputs, cancel_requested = $cancel, dispatched_at = $dispatched,
+            started_at = $started, finished_at = $finished, last_event_seq = $last, inputs = $inputs, client_id = $client
+        WHERE id = $id;
+        """;
+
+    private const string SelectPrunable = """
+        SELECT id FROM runs WHERE status IN ('succeeded', 'failed', 'cancelled') AND (
+            seq NOT IN (SELECT seq FROM runs WHERE status IN ('succeeded', 'failed', 'cancelled') ORDER BY seq DESC LIMIT $keep)
+            OR ($before IS NOT NULL AND finished_at < $before))
+        """;
+
+    private const string DeleteRun = "DELETE FROM run_events WHERE run_id = $id; DELETE FROM runs WHERE id = $id;";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public Task<(RunRecord Run, bool Created)> InsertAsync(RunRecord run, RunEvent firstEvent, CancellationToken cancellationToken) =>
+        database.WriteAsync((session, ct) => InsertInTransactionAsync(session, run, firstEvent, ct), cancellationToken);
+
+    public Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
+        database.ReadAsync(
+            async (session, ct) =>
+            {
+                var command = session.Command(SelectById);
+                command.Parameters.AddWithValue("$id", id);
+                return FirstOrNull(await ReadRunsAsync(command, ct));
+            },
+            cancellationToken);
+
+    public Task<RunRecord?> GetByIdempotencyKeyAsync(string? owner, string key, CancellationToken cancellationToken) =>
+        database.ReadAsync(
+            async (session, ct) =>
+            {
+                var command = session.Command(SelectByKey);
+                BindOwnerAndKey(command, owner, key);
+                return FirstOrNull(await ReadRunsAsync(command, ct));
+            },
+            cancellationToken);
+
+    public Task<RunPage> ListAsync(RunStatus? status, int limit, long? before, CancellationToken cancellationToken) =>
+        database.ReadAsync(
+            async (session, ct) =>
+            {
+                var command = session.Command(SelectPage);
+                command.Parameters.AddWithValue("$status", status is null ? DBNull.Value : status.Value.ToWire());
+                command.Parameters.AddWithValue("$before", before is null ? DBNull.Value : before.Value);
+                command.Parameters.AddWithValue("$limit", limit + 1);
+                var runs = await ReadRunsAsync(command, ct);
+                return runs.Count > limit ? new RunPage(runs[..limit], runs[limit - 1].Sequence) : new RunPage(runs, null);
+            },
+            cancellationToken);
+
+    public Task<IReadOnlyList<RunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<RunRecord>>(async (session, ct) => await ReadRunsAsync(session.Command(SelectUnfinished), ct), cancellationToken);
+
+    public Task UpdateAsync(RunRecord run, RunEvent? runEvent, CancellationToken cancellationToken) =>
+        database.WriteAsync((session, ct) => UpdateInTransactionAsync(session, run, runEvent, ct), cancellationToken);
+
+    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(string runId, long afterSequence, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<RunEvent>>(
+            async (session, ct) =>
+            {
+                var command = session.Command(SelectEvents);
+                command.Parameters.AddWithValue("$id", runId);
+                command.Parameters.AddWithValue("$after", afterSequence);
+                var events = new List<RunEvent>();
+                using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    events.Add(new RunEvent(runId, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))));
+                }
+
+                return events;
+            },
+            cancellationToken);
+
+    public Task<IReadOnlyList<string>> PruneAsync(int keep, DateTimeOffset? finishedBefore, CancellationToken cancellationToken) =>
+        database.WriteAsync<IReadOnlyList<string>>(
+            async (session, ct) =>
+            {
+                var ids = new List<string>();
+                var select = session.Command(SelectPrunable);
+                select.Parameters.AddWithValue("$keep", keep);
+                select.Parameters.AddWithValue("$before", finishedBefore is null ? DBNull.Value : finishedBefore.Value.ToUnixTimeMilliseconds());
+                using (var reader = await select.ExecuteReaderAsync(ct))
+                {
+                    while (await reader.ReadAsync(ct))
+                    {
+                        ids.Add(reader.GetString(0));
+                    }
+                }
+
+                foreach (var id in ids)
+                {
+                    var delete = session.Command(DeleteRun);
+                    delete.Parameters.AddWithValue("$id", id);
+                    await delete.ExecuteNonQueryAsync(ct);
+                }
+
+                return ids;
+            },
+            cancellationToken);
+
+    public Task<bool> PingAsync(CancellationToken cancellationToken) => database.PingAsync(cancellationToken);
+
+    private static async Task<(RunRecord Run, bool Created)> InsertInTransactionAsync(SqliteSession session, RunRecord run, RunEvent firstEvent, CancellationToken cancellationToken)
+    {
+        if (run.IdempotencyKey is not null)
+        {
+            var select = session.Command(SelectByKey);
+            BindOwnerAndKey(select, run.Owner, run.IdempotencyKey);
+            var existing = await ReadRunsAsync(select, cancellationToken);
+            if (existing.Count > 0)
+            {
+                return (existing[0], false);
+            }
+        }
+
+        var insert = session.Command(InsertRun);
+        BindRun(insert, run);
+        insert.Parameters.AddWithValue("$priority", run.Priority);
+        insert.Parameters.AddWithValue("$key", (object?)run.IdempotencyKey ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$workflow", run.Workflow);
+        insert.Parameters.AddWithValue("$metadata", (object?)run.Metadata ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$queued", run.QueuedAt.ToUnixTimeMilliseconds());
+        insert.Parameters.AddWithValue("$webhook", run.Webhook is null ? DBNull.Value : JsonSerializer.Serialize(run.Webhook, Json));
+        insert.Parameters.AddWithValue("$deployment", (object?)run.Deployment ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$owner", (object?)run.Owner ?? DBNull.Value);
+        var sequence = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
+        await InsertEventAsync(session, firstEvent, cancellationToken);
+        return (run with { Sequence = sequence }, true);
+    }
+
+    private static async Task<bool> UpdateInTransactionAsync(SqliteSession session, RunRecord run, RunEvent? runEvent, CancellationToken cancellationToken)
+    {
+        var update = session.Command(UpdateRun);
+        BindRun(update, run);
+        update.Parameters.AddWithValue("$client", (object?)run.ClientId ?? DBNull.Value);
+        await update.ExecuteNonQueryAsync(cancellationToken);
+        if (runEvent is not null)
+        {
+            await InsertEventAsync(session, runEvent, cancellationToken);
+        }
+
+        return true;
+    }
+
+    private static async Task InsertEventAsync(SqliteSession session, RunEvent runEvent, CancellationToken cancellationToken)
+    {
+        var command = session.Command(InsertEvent);
+        command.Parameters.AddWithValue("$id", runEvent.RunId);
+        command.Parameters.AddWithValue("$seq", runEvent.Sequence);
+        command.Parameters.AddWithValue("$type", runEvent.Type);
+        command.Parameters.AddWithValue("$data", runEvent.Data);
+        command.Parameters.AddWithValue("$at", runEvent.At.ToUnixTimeMilliseconds());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static RunRecord? FirstOrNull(List<RunRecord> runs) => runs.Count == 0 ? null : runs[0];
+
+    private static void BindRun(SqliteCommand command, RunRecord run)
+    {
+        command.Parameters.AddWithValue("$id", run.Id);
+        command.Parameters.AddWithValue("$status", run.Status.ToWire());
+        command.Parameters.AddWithValue("$attempts", run.Attempts);
+        command.Parameters.AddWithValue("$worker", (object?)run.Worker ?? DBNull.Value);
+        command.Parameters.AddWithValue("$prompt", (object?)run.PromptId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$reason", (object?)run.Reason ?? DBNull.Value);
+        command.Parameters.AddWithValue("$failure", run.Failure is null ? DBNull.Value : JsonSerializer.Serialize(run.Failure, Json));
+        command.Parameters.AddWithValue("$outputs", run.Outputs.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(run.Outputs, Json));
+        command.Parameters.AddWithValue("$cancel", run.CancelRequested ? 1 : 0);
+        command.Parameters.AddWithValue("$dispatched", Millis(run.DispatchedAt));
+        command.Parameters.AddWithValue("$started", Millis(run.StartedAt));
+        command.Parameters.AddWithValue("$finished", Millis(run.FinishedAt));
+        command.Parameters.AddWithValue("$last", run.LastEventSequence);
+        command.Parameters.AddWithValue("$inputs", run.Inputs.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(run.Inputs, Json));
+    }
+
+    private static void BindOwnerAndKey(SqliteCommand command, string? owner, string? key)
+    {
+        command.Parameters.AddWithValue("$owner", (object?)owner ?? DBNull.Value);
+        command.Parameters.AddWithValue("$key", (object?)key ?? DBNull.Value);
+    }
+
+    private static object Millis(DateTimeOffset? value) => value is null ? DBNull.Value : value.Value.ToUnixTimeMilliseconds();
+
+    private static async Task<List<RunRecord>> ReadRunsAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var runs = new List<RunRecord>();
+        using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (!RunStatusExtensions.TryParseWire(reader.GetString(2), out var status))
+            {
+                throw new InvalidDataException($"Run {reader.GetString(1)} has an unknown status '{reader.GetString(2)}'.");
+            }
+
+            runs.Add(new RunRecord
+            {
+                Sequence = reader.GetInt64(0),
+                Id = reader.GetString(1),
+                Status = status,
+                Priority = reader.GetInt32(3),
+                IdempotencyKey = reader.IsDBNull(4) ? null : reader.GetString(4),
+                Workflow = reader.GetString(5),
+                Metadata = reader.IsDBNull(6) ? null : reader.GetString(6),
+                Attempts = reader.GetInt32(7),
+                Worker = reader.IsDBNull(8) ? null : reader.GetString(8),
+                PromptId = reader.IsDBNull(9) ? null : reader.GetString(9),
+                Reason = reader.IsDBNull(10) ? null : reader.GetString(10),
+                Failure = reader.IsDBNull(11) ? null : JsonSerializer.Deserialize<RunFailure>(reader.GetString(11), Json),
+                Outputs = reader.IsDBNull(12) ? [] : JsonSerializer.Deserialize<List<RunOutput>>(reader.GetString(12), Json) ?? [],
+                CancelRequested = reader.GetInt64(13) != 0,
+                QueuedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(14)),
+                DispatchedAt = ReadTime(reader, 15),
+                StartedAt = ReadTime(reader, 16),
+                FinishedAt = ReadTime(reader, 17),
+                LastEventSequence = reader.GetInt64(18),
+                Inputs = reader.IsDBNull(19) ? [] : JsonSerializer.Deserialize<List<RunInput>>(reader.GetString(19), Json) ?? [],
+                Webhook = reader.IsDBNull(20) ? null : JsonSerializer.Deserialize<RunWebhook>(reader.GetString(20), Json),
+                Deployment = reader.IsDBNull(21) ? null : reader.GetString(21),
+                Owner = reader.IsDBNull(22) ? null : reader.GetString(22),
+                ClientId = reader.IsDBNull(23) ? null : reader.GetString(23),
+            });
+        }
+
+        return runs;
+    }
+
+    private static DateTimeOffset? ReadTime(SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
+}

@@ -1,0 +1,207 @@
+using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Tests.Support;
+
+namespace ComfyOperator.Router.Tests.Runs;
+
+/// <summary>What every <see cref="IRunStore"/> must do; one subclass per implementation (SQLite, PostgreSQL).</summary>
+public abstract class RunStoreContractTests : IAsyncLifetime
+{
+    private IStoreTestDatabase _database = null!;
+
+    public Task InitializeAsync()
+    {
+        _database = CreateDatabase();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _database.DisposeAsync();
+
+    private protected abstract IStoreTestDatabase CreateDatabase();
+
+    [Fact]
+    public async Task ListAsync_Paging_WalksNewestFirstWithoutGapsOrRepeats()
+    {
+        await using var storeSession = await _database.OpenAsync();
+        var store = storeSession.Runs;
+        for (var i = 0; i < 25; i++)
+        {
+            await InsertAsync(store, $"run-{i:00}");
+        }
+
+        var seen = new List<string>();
+        long? before = null;
+        do
+        {
+            var page = await store.ListAsync(null, 10, before, CancellationToken.None);
+            seen.AddRange(page.Runs.Select(r => r.Id));
+            before = page.NextBefore;
+        }
+        while (before is not null);
+
+        Assert.Equal(Enumerable.Range(0, 25).Reverse().Select(i => $"run-{i:00}"), seen);
+    }
+
+    [Fact]
+    public async Task ListAsync_StatusFilter_OnlyThatStatus()
+    {
+        await using var storeSession = await _database.OpenAsync();
+        var store = storeSession.Runs;
+        var run = await InsertAsync(store, "a");
+        await InsertAsync(store, "b");
+        await store.UpdateAsync(run with { Status = RunStatus.Failed, LastEventSequence = 2 }, Event("a", 2, RunEventTypes.Failed), CancellationToken.None);
+
+        var page = await store.ListAsync(RunStatus.Failed, 10, null, CancellationToken.None);
+
+        Assert.Equal(["a"], page.Runs.Select(r => r.Id));
+        Assert.Null(page.NextBefore);
+    }
+
+    [Fact]
+    public async Task InsertAsync_SameIdempotencyKey_ReturnsOriginal()
+    {
+        await using var storeSession = await _database.OpenAsync();
+        var store = storeSession.Runs;
+        var first = await InsertAsync(store, "first", key: "order-7");
+
+        var (second, created) = await store.InsertAsync(NewRun("second", "order-7"), Event("second", 1, RunEventTypes.Queued), CancellationToken.None);
+
+        Assert.False(created);
+        Assert.Equal(first.Id, second.Id);
+        Assert.Null(await store.GetAsync("second", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task InsertAsync_SameKeyDifferentOwners_CreatesOneRunEach()
+    {
+        await using var storeSession = await _database.OpenAsync();
+        var store = storeSession.Runs;
+        await InsertAsync(store, "a", key: "order-7", owner: "key-aaaaaaaa");
+        await InsertAsync(store, "b", key: "order-7", owner: "key-bbbbbbbb");
+        await InsertAsync(store, "anonymous", key: "order-7", owner: null);
+
+        var (again, created) = await store.InsertAsync(NewRun("again", "order-7", "key-bbbbbbbb"), Event("again", 1, RunEventTypes.Queued), CancellationToken.None);
+        var (anonymousAgain, anonymousCreated) = await store.InsertAsync(NewRun("anonymous-again", "order-7", null), Event("anonymous-again", 1, RunEventTypes.Queued), CancellationToken.None);
+
+        Assert.False(created);
+        Assert.Equal("b", again.Id);
+        Assert.False(anonymousCreated);
+        Assert.Equal("anonymous", anonymousAgain.Id);
+        Assert.Equal("a", (await store.GetByIdempotencyKeyAsync("key-aaaaaaaa", "order-7", CancellationToken.None))?.Id);
+        Assert.Equal("b", (await store.GetByIdempotencyKeyAsync("key-bbbbbbbb", "order-7", CancellationToken.None))?.Id);
+        Assert.Equal("anonymous", (await store.GetByIdempotencyKeyAsync(null, "order-7", CancellationToken.None))?.Id);
+        Assert.Null(await store.GetByIdempotencyKeyAsync("key-cccccccc", "order-7", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task InsertAsync_ConcurrentSameKeyFromTwoOwners_ExactlyOneRunPerOwner()
+    {
+        await using var storeSession = await _database.OpenAsync();
+        var store = storeSession.Runs;
+        string[] owners = ["key-aaaaaaaa", "key-bbbbbbbb"];
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(() =>
+            store.InsertAsync(NewRun($"run-{i}", "same", owners[i % 2]), Event($"run-{i}", 1, RunEventTypes.Queued), CancellationToken.None))));
+
+        Assert.Equal(2, results.Count(r => r.Created));
+        foreach (var owner in owners)
+        {
+            var theirs = results.Where(r => r.Run.Owner == owner).ToList();
+            Assert.Equal(20, theirs.Count);
+            Assert.Single(theirs.Select(r => r.Run.Id).Distinct());
+        }
+
+        var stored = await store.ListAsync(null, 100, null, CancellationToken.None);
+        Assert.Equal(owners, stored.Runs.Select(r => r.Owner).Order());
+    }
+
+    [Fact]
+    public async Task Reopen_AfterRestart_KeepsRunsEventsAndState()
+    {
+        await using (var storeSession = await _database.OpenAsync())
+        {
+            var store = storeSession.Runs;
+            var run = await InsertAsync(store, "keep");
+            var running = run with
+            {
+                Status = RunStatus.Running,
+                Worker = "http://gpu1:8188/",
+                PromptId = "p-1",
+                ClientId = "c-1",
+                Attempts = 1,
+                LastEventSequence = 2,
+                Failure = new RunFailure("x", "y", "3", "KSampler"),
+                Outputs = [new RunOutput("a.png", "9", "image/png", 10)],
+            };
+            await store.UpdateAsync(running, Event("keep", 2, RunEventTypes.Started), CancellationToken.None);
+        }
+
+        await using var reopenedSession = await _database.OpenAsync();
+        var reopened = reopenedSession.Runs;
+        var loaded = await reopened.GetAsync("keep", CancellationToken.None);
+        var unfinished = await reopened.ListUnfinishedAsync(CancellationToken.None);
+        var events = await reopened.GetEventsAsync("keep", 0, CancellationToken.None);
+
+        Assert.NotNull(loaded);
+        Assert.Equal(RunStatus.Running, loaded.Status);
+        Assert.Equal("p-1", loaded.PromptId);
+        Assert.Equal("c-1", loaded.ClientId);
+        Assert.Equal("KSampler", loaded.Failure?.NodeType);
+        Assert.Equal("a.png", Assert.Single(loaded.Outputs).Name);
+        Assert.Equal(["keep"], unfinished.Select(r => r.Id));
+        Assert.Equal([RunEventTypes.Queued, RunEventTypes.Started], events.Select(e => e.Type));
+    }
+
+    [Fact]
+    public async Task PruneAsync_BeyondHistoryLimit_RemovesOldestFinishedOnly()
+    {
+        await using var storeSession = await _database.OpenAsync();
+        var store = storeSession.Runs;
+        for (var i = 0; i < 5; i++)
+        {
+            var run = await InsertAsync(store, $"done-{i}");
+            await store.UpdateAsync(run with { Status = RunStatus.Succeeded, FinishedAt = DateTimeOffset.UnixEpoch.AddSeconds(i), LastEventSequence = 2 }, null, CancellationToken.None);
+        }
+
+        await InsertAsync(store, "waiting");
+
+        var pruned = await store.PruneAsync(2, null, CancellationToken.None);
+
+        Assert.Equal(["done-0", "done-1", "done-2"], pruned.Order());
+        Assert.NotNull(await store.GetAsync("waiting", CancellationToken.None));
+        Assert.Empty(await store.GetEventsAsync("done-0", 0, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task PruneAsync_OlderThanAge_RemovesThemEvenUnderLimit()
+    {
+        await using var storeSession = await _database.OpenAsync();
+        var store = storeSession.Runs;
+        var old = await InsertAsync(store, "old");
+        await store.UpdateAsync(old with { Status = RunStatus.Failed, FinishedAt = DateTimeOffset.UnixEpoch }, null, CancellationToken.None);
+        var recent = await InsertAsync(store, "recent");
+        await store.UpdateAsync(recent with { Status = RunStatus.Failed, FinishedAt = DateTimeOffset.UnixEpoch.AddDays(10) }, null, CancellationToken.None);
+
+        var pruned = await store.PruneAsync(100, DateTimeOffset.UnixEpoch.AddDays(1), CancellationToken.None);
+
+        Assert.Equal(["old"], pruned);
+    }
+
+    private static async Task<RunRecord> InsertAsync(IRunStore store, string id, string? key = null, string? owner = null)
+    {
+        var (run, created) = await store.InsertAsync(NewRun(id, key, owner), Event(id, 1, RunEventTypes.Queued), CancellationToken.None);
+        Assert.True(created, $"{id} was not created: {run.Id} came back for key {key}");
+        return run;
+    }
+
+    private static RunRecord NewRun(string id, string? key, string? owner = null) => new()
+    {
+        Id = id,
+        Workflow = "{}",
+        IdempotencyKey = key,
+        Owner = owner,
+        QueuedAt = DateTimeOffset.UnixEpoch,
+        LastEventSequence = 1,
+    };
+
+    private static RunEvent Event(string id, long sequence, string type) => new(id, sequence, type, "{}", DateTimeOffset.UnixEpoch);
+}

@@ -1,0 +1,17 @@
+using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Webhooks;
+using ComfyOperator.Router.Workers;
+
+namespace ComfyOperator.Router.Tests.Support;
+
+/// <summary>The stores of one open router database; disposing closes the database.</summary>
+internal sealed class StoreSession(IRunStore runs, IWebhookStore webhooks, IAbandonedPromptStore abandonedPrompts, IAsyncDisposable database) : IAsyncDisposable
+{
+    public IRunStore Runs { get; } = runs;
+
+    public IWebhookStore Webhooks { get; } = webhooks;
+
+    public IAbandonedPromptStore AbandonedPrompts { get; } = abandonedPrompts;
+
+    public ValueTask DisposeAsync() => database.DisposeAsync();
+}
