@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|dispatch|all|mixed|decision|scheduling|io] [runs]</c>.</summary>
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|dispatch|all|mixed|decision|scheduling|io|store] [runs]</c>.</summary>
 internal static class BenchProgram
 {
     public static async Task Main(string[] args)
@@ -31,6 +31,12 @@ internal static class BenchProgram
         if (what is "decision" or "scheduling")
         {
             DecisionCostBench.Run(workerCount: 1000, queued: 10_000, decisions: 2000);
+        }
+
+        // Issue 14 §5: the run store's writes per run.
+        if (what is "store")
+        {
+            await StoreBench.RunAsync(runs);
         }
 
         // Issue 7 §5: input-cache download and hit cost, S3 upload throughput.

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Storage.Sqlite;
+
+namespace ComfyOperator.Router.Bench;
+
+/// <summary>
+/// The run store's share of a run's cost: each run goes through the writes RunService makes for a
+/// run that succeeds on its first attempt (insert with its queued event; dispatching; started;
+/// <c>progress</c> progress events; succeeded), <c>concurrency</c> runs at a time, on a router.db in a
+/// temporary folder. Prints wall time and this process's CPU per run, and writes and commits per run
+/// (concurrent writes share a commit).
+/// </summary>
+internal static class StoreBench
+{
+    private const int Concurrency = 64;
+    private const int Progress = 4;
+
+    public static async Task RunAsync(int total)
+    {
+        var directory = Directory.CreateTempSubdirectory("store-bench-").FullName;
+        try
+        {
+            await using var database = new SqliteRouterDatabase(Path.Combine(directory, "router.db"));
+            await database.OpenAsync(CancellationToken.None);
+            var store = new SqliteRunStore(database);
+            await RoundAsync(store, 2000, "warm-up");
+            for (var round = 1; round <= 3; round++)
+            {
+                var (commits, writes) = (database.Commits, database.Writes);
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var wall = Stopwatch.StartNew();
+                await RoundAsync(store, total, "round-" + round);
+                wall.Stop();
+                var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+                Console.WriteLine(
+                    $"store: round {round}: {total} runs, {Concurrency} at a time: {wall.Elapsed.TotalMilliseconds * 1000 / total:0} µs wall and {used.TotalMilliseconds * 1000 / total:0} µs CPU per run; "
+                    + $"{(double)(database.Writes - writes) / total:0.0} writes and {(double)(database.Commits - commits) / total:0.00} commits per run");
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task RoundAsync(IRunStore store, int total, string tag)
+    {
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < total)
+            {
+                await OneRunAsync(store, $"{tag}-{i}", i);
+            }
+        })));
+    }
+
+    private static async Task OneRunAsync(IRunStore store, string id, int seed)
+    {
+        var now = TimeProvider.System.GetUtcNow();
+        var fresh = new RunRecord { Id = id, Workflow = BenchGraph.Sd15(seed).ToJsonString(), QueuedAt = now, LastEventSequence = 1 };
+        var (run, _) = await store.InsertAsync(fresh, new RunEvent(id, 1, RunEventTypes.Queued, "{\"status\":\"queued\",\"priority\":0}", now), CancellationToken.None);
+        var sequence = 1L;
+        run = run with { Status = RunStatus.Dispatching, Worker = "http://gpu1:8188/", PromptId = "p", ClientId = "c", Attempts = 1, DispatchedAt = now, LastEventSequence = ++sequence };
+        await store.UpdateAsync(run, new RunEvent(id, sequence, RunEventTypes.Dispatching, "{\"worker\":\"http://gpu1:8188/\",\"promptId\":\"p\",\"attempt\":1}", now), CancellationToken.None);
+        run = run with { Status = RunStatus.Running, StartedAt = now, LastEventSequence = ++sequence };
+        await store.UpdateAsync(run, new RunEvent(id, sequence, RunEventTypes.Started, "{}", now), CancellationToken.None);
+        for (var p = 0; p < Progress; p++)
+        {
+            run = run with { LastEventSequence = ++sequence };
+            await store.UpdateAsync(run, new RunEvent(id, sequence, RunEventTypes.Progress, "{\"node\":\"3\",\"value\":1,\"max\":2,\"fraction\":0.5}", now), CancellationToken.None);
+        }
+
+        run = run with { Status = RunStatus.Succeeded, FinishedAt = now, LastEventSequence = ++sequence, Outputs = [new RunOutput("a.png", "9", "image/png", 1234)] };
+        await store.UpdateAsync(run, new RunEvent(id, sequence, RunEventTypes.Succeeded, "{\"outputs\":[]}", now), CancellationToken.None);
+    }
+}
