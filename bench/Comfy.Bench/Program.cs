@@ -5,7 +5,7 @@ using System.Text;
 using ComfyOperator.Comfy.Events;
 
 // Events parsed per second by the session's parser (ComfyMessageParser), fed with the frames of
-// one recorded-shape SD1.5 run (protocol doc §5.6: 20 sampler steps, progress_state, executed,
+// one recorded-shape SD1.5 run (docs/comfyui-protocol.md §5.6: 20 sampler steps, progress_state, executed,
 // completion) plus type 1 / type 4 preview frames. Usage: dotnet run -c Release --project bench/Comfy.Bench [seconds]
 var seconds = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 3.0;
 const string Pid = "5f0c7c1e-3b1a-4a7e-9a51-2c1d0e4b9f10";

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>The SD1.5 reference graph (protocol doc §8.1), padded in the prompt text to about 1 KB of JSON.</summary>
+/// <summary>The SD1.5 reference graph (docs/comfyui-protocol.md §8.1), padded in the prompt text to about 1 KB of JSON.</summary>
 internal static class BenchGraph
 {
     public static JsonObject Sd15(int seed, int steps = 1, int targetBytes = 1024)

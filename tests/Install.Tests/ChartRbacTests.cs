@@ -3,7 +3,7 @@ namespace ComfyOperator.Install.Tests;
 /// <summary>The rendered RBAC grants the operator and the router what they use, in each mode.</summary>
 public sealed class ChartRbacTests
 {
-    /// <summary>What the operator does (ARCHITECTURE.md, issue 4): its pods, services, config maps and claims, events, its lease, its resources.</summary>
+    /// <summary>What the operator does (docs/architecture.md, issue 4): its pods, services, config maps and claims, events, its lease, its resources.</summary>
     private static readonly (string Group, string[] Resources, string[] Verbs)[] OperatorNeeds =
     [
         ("", ["pods", "services", "configmaps", "persistentvolumeclaims"], ["get", "list", "watch", "create", "update", "patch", "delete"]),

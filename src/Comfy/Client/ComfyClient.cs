@@ -10,7 +10,7 @@ using ComfyOperator.Comfy.Nodes;
 namespace ComfyOperator.Comfy.Client;
 
 /// <summary>
-/// HTTP client for one ComfyUI worker (protocol doc §2–§4). Every call has its own timeout
+/// HTTP client for one ComfyUI worker (docs/comfyui-protocol.md §2–§4). Every call has its own timeout
 /// (<see cref="ComfyClientOptions"/>) linked to the caller's token; a timeout surfaces as
 /// <see cref="TimeoutException"/>, a refused connection as <see cref="HttpRequestException"/>,
 /// an unexpected status as <see cref="ComfyHttpException"/>, and a 400 from POST /prompt as
@@ -53,7 +53,7 @@ public sealed class ComfyClient : IDisposable
         BaseAddress = baseAddress;
         _root = baseAddress.GetLeftPart(UriPartial.Path).TrimEnd('/') + Options.PathPrefix.TrimEnd('/');
 
-        // A worker on a loopback address answers 403 when Origin and Host differ (§1). We are a
+        // A worker on a loopback address answers 403 when Origin and Host differ (docs/comfyui-protocol.md §1). We are a
         // server-side caller: never send a browser's Origin, even if a shared HttpClient has one.
         _http.DefaultRequestHeaders.Remove("Origin");
     }

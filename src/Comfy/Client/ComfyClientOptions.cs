@@ -11,7 +11,7 @@ public sealed record ComfyClientOptions
 
     /// <summary>
     /// Prefix put before every route, "" (default) or "/api". ComfyUI serves every route under both
-    /// (protocol doc §1); a reverse proxy in front of a worker may only pass one of them.
+    /// (docs/comfyui-protocol.md §1); a reverse proxy in front of a worker may only pass one of them.
     /// </summary>
     public string PathPrefix { get; init; } = "";
 }

@@ -3,7 +3,7 @@ using ComfyOperator.Comfy.Json;
 
 namespace ComfyOperator.Comfy.Client;
 
-/// <summary>One <c>{type, message, details, extra_info}</c> error of a POST /prompt answer (protocol doc §2.4).</summary>
+/// <summary>One <c>{type, message, details, extra_info}</c> error of a POST /prompt answer (docs/comfyui-protocol.md §2.4).</summary>
 public sealed record ComfyErrorDetail(string Type, string Message, string Details, JsonObject? ExtraInfo)
 {
     /// <summary><c>extra_info.input_name</c>: the input the error is about, when the server says.</summary>

@@ -3,7 +3,7 @@ using ComfyOperator.Comfy.Json;
 
 namespace ComfyOperator.Comfy.Client;
 
-/// <summary>Server feature flags: GET /features, or the ws <c>feature_flags</c> reply (protocol doc §4.6).</summary>
+/// <summary>Server feature flags: GET /features, or the ws <c>feature_flags</c> reply (docs/comfyui-protocol.md §4.6).</summary>
 public sealed record ComfyFeatures(bool SupportsPreviewMetadata, long? MaxUploadSize, JsonObject Raw)
 {
     internal static ComfyFeatures Parse(JsonObject? obj)

@@ -4,7 +4,7 @@ using ComfyOperator.Comfy.Json;
 
 namespace ComfyOperator.Comfy.Client;
 
-/// <summary>One history entry (protocol doc §3.6).</summary>
+/// <summary>One history entry (docs/comfyui-protocol.md §3.6).</summary>
 /// <param name="PromptId">The prompt id.</param>
 /// <param name="Prompt">The queue tuple the prompt ran with.</param>
 /// <param name="Outputs">Node id → UI output, in the server's order.</param>

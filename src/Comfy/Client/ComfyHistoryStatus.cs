@@ -5,7 +5,7 @@ namespace ComfyOperator.Comfy.Client;
 /// <summary>The <c>status</c> of a history entry; <see cref="Messages"/> are the run's execution_* events.</summary>
 public sealed record ComfyHistoryStatus(string? StatusStr, bool Completed, IReadOnlyList<ComfyEvent> Messages)
 {
-    /// <summary>The outcome this status stands for (§3.6: interrupt is "error" with an execution_interrupted message).</summary>
+    /// <summary>The outcome this status stands for (docs/comfyui-protocol.md §3.6: interrupt is "error" with an execution_interrupted message).</summary>
     public ComfyPromptOutcome Outcome
     {
         get

@@ -3,7 +3,7 @@ using ComfyOperator.Comfy.Json;
 
 namespace ComfyOperator.Comfy.Client;
 
-/// <summary>The errors of one node in <c>node_errors</c> (protocol doc §2.4).</summary>
+/// <summary>The errors of one node in <c>node_errors</c> (docs/comfyui-protocol.md §2.4).</summary>
 /// <param name="NodeId">The node id (key of node_errors).</param>
 /// <param name="ClassType">The node's class_type, as the server reports it.</param>
 /// <param name="Errors">The node's own errors.</param>

@@ -5,7 +5,7 @@ namespace ComfyOperator.Comfy.Client;
 
 /// <summary>
 /// Finds files in a node's UI output. Keys differ by node (images, gifs, audio, video, custom...),
-/// so every list of <c>{filename, subfolder, type}</c> objects counts (protocol doc §3.6).
+/// so every list of <c>{filename, subfolder, type}</c> objects counts (docs/comfyui-protocol.md §3.6).
 /// </summary>
 internal static class ComfyOutputFiles
 {

@@ -4,7 +4,7 @@ namespace ComfyOperator.Comfy.Client;
 
 /// <summary>
 /// POST /prompt answered 400: the prompt was not queued. Keeps the typed top-level error and every
-/// per-node error so a caller can say which node and input were wrong (protocol doc §2.4).
+/// per-node error so a caller can say which node and input were wrong (docs/comfyui-protocol.md §2.4).
 /// </summary>
 public sealed class ComfyPromptRejectedException : ComfyHttpException
 {

@@ -2,13 +2,13 @@ using System.Text.Json.Nodes;
 
 namespace ComfyOperator.Comfy.Client;
 
-/// <summary>The body of POST /prompt (protocol doc §2.1).</summary>
+/// <summary>The body of POST /prompt (docs/comfyui-protocol.md §2.1).</summary>
 public sealed record ComfyPromptRequest
 {
     /// <summary>The API-format graph. It is written as is, never copied.</summary>
     public required JsonObject Prompt { get; init; }
 
-    /// <summary>The WebSocket client id that gets the execution events. Always set it (§9.2).</summary>
+    /// <summary>The WebSocket client id that gets the execution events. Always set it (docs/comfyui-protocol.md §9.2).</summary>
     public string? ClientId { get; init; }
 
     /// <summary>A canonical lowercase UUID (newer servers reject anything else); null lets the server mint one.</summary>

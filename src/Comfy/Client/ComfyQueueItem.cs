@@ -3,7 +3,7 @@ using ComfyOperator.Comfy.Json;
 
 namespace ComfyOperator.Comfy.Client;
 
-/// <summary>One queue tuple <c>[number, prompt_id, prompt, extra_data, outputs]</c> (protocol doc §3.2).</summary>
+/// <summary>One queue tuple <c>[number, prompt_id, prompt, extra_data, outputs]</c> (docs/comfyui-protocol.md §3.2).</summary>
 public sealed record ComfyQueueItem(
     double Number,
     string PromptId,

@@ -15,7 +15,7 @@ public sealed record ComfyQueueState(IReadOnlyList<ComfyQueueItem> Running, IRea
         var running = ParseList(JsonRead.Array(obj, "queue_running"));
         var pending = ParseList(JsonRead.Array(obj, "queue_pending"));
 
-        // The server sends a copy of its heap, not a sorted list (§3.2): sort by number, then id.
+        // The server sends a copy of its heap, not a sorted list (docs/comfyui-protocol.md §3.2): sort by number, then id.
         pending.Sort(static (a, b) =>
         {
             var c = a.Number.CompareTo(b.Number);

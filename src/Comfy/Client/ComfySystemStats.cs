@@ -3,7 +3,7 @@ using ComfyOperator.Comfy.Json;
 
 namespace ComfyOperator.Comfy.Client;
 
-/// <summary>GET /system_stats (protocol doc §4.4). Sizes in bytes.</summary>
+/// <summary>GET /system_stats (docs/comfyui-protocol.md §4.4). Sizes in bytes.</summary>
 public sealed record ComfySystemStats(
     string? Os,
     long? RamTotal,

@@ -1,6 +1,6 @@
 namespace ComfyOperator.Comfy.Client;
 
-/// <summary>Form fields of /upload/image and /upload/mask besides the file (protocol doc §4.2).</summary>
+/// <summary>Form fields of /upload/image and /upload/mask besides the file (docs/comfyui-protocol.md §4.2).</summary>
 public sealed record ComfyUploadOptions
 {
     /// <summary>Folder inside the type's root; created if missing.</summary>

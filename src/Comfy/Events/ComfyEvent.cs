@@ -1,7 +1,7 @@
 namespace ComfyOperator.Comfy.Events;
 
 /// <summary>
-/// One message from a ComfyUI WebSocket (protocol doc §5.3, §5.5). <see cref="PromptId"/> is set
+/// One message from a ComfyUI WebSocket (docs/comfyui-protocol.md §5.3, §5.5). <see cref="PromptId"/> is set
 /// on every per-prompt message; the session routes by it.
 /// </summary>
 public abstract record ComfyEvent

@@ -2,7 +2,7 @@ namespace ComfyOperator.Comfy.Events;
 
 /// <summary>
 /// <c>executing</c>: a node started. With <see cref="Node"/> null and a prompt id it is the last
-/// message of that prompt, sent after its history entry is stored (protocol doc §5.6).
+/// message of that prompt, sent after its history entry is stored (docs/comfyui-protocol.md §5.6).
 /// </summary>
 public sealed record ComfyExecutingEvent(string? Node, string? DisplayNode) : ComfyEvent
 {

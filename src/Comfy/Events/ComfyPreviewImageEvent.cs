@@ -2,7 +2,7 @@ namespace ComfyOperator.Comfy.Events;
 
 /// <summary>
 /// A binary preview: type 1 (<c>[format][image]</c>, format 1 JPEG, 2 PNG) or type 4 (with a JSON
-/// metadata header naming node and prompt) of protocol doc §5.5.
+/// metadata header naming node and prompt) of docs/comfyui-protocol.md §5.5.
 /// </summary>
 public sealed record ComfyPreviewImageEvent(
     int BinaryType,

@@ -6,7 +6,7 @@ namespace ComfyOperator.Comfy.Json;
 
 /// <summary>
 /// Lenient readers over <see cref="JsonNode"/>: ComfyUI versions and custom nodes disagree on
-/// number vs string and add keys freely (protocol doc §9.18), so a wrong kind reads as "absent"
+/// number vs string and add keys freely (docs/comfyui-protocol.md §9.18), so a wrong kind reads as "absent"
 /// instead of throwing.
 /// </summary>
 internal static class JsonRead

@@ -4,7 +4,7 @@ using ComfyOperator.Comfy.Json;
 namespace ComfyOperator.Comfy.Nodes;
 
 /// <summary>
-/// One declared input of a node class: <c>name: [TYPE or [choices], {options}]</c> (protocol doc §4.5).
+/// One declared input of a node class: <c>name: [TYPE or [choices], {options}]</c> (docs/comfyui-protocol.md §4.5).
 /// </summary>
 /// <param name="Name">Input name.</param>
 /// <param name="Category">Required, optional or hidden.</param>

@@ -9,9 +9,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ComfyOperator.Comfy.Sessions;
 
 /// <summary>
-/// One WebSocket to one ComfyUI worker (protocol doc §5), shared by every prompt we send it.
+/// One WebSocket to one ComfyUI worker (docs/comfyui-protocol.md §5), shared by every prompt we send it.
 /// Routes events by prompt_id to <see cref="ComfyPromptSubscription"/>s, completes them by the
-/// rule of §5.6, reconnects with a fresh client id and capped backoff when the socket drops (§5.1
+/// rule of docs/comfyui-protocol.md §5.6, reconnects with a fresh client id and capped backoff when the socket drops (docs/comfyui-protocol.md §5.1
 /// pitfall), and polls /history for prompts whose events may have been lost meanwhile.
 /// </summary>
 public sealed class ComfySession : IAsyncDisposable
@@ -188,7 +188,7 @@ public sealed class ComfySession : IAsyncDisposable
 
     /// <summary>
     /// Submits a prompt with this session's client id and waits until it is done (history ready,
-    /// §5.6), or lost. Throws <see cref="ComfyPromptRejectedException"/> when validation fails.
+    /// docs/comfyui-protocol.md §5.6), or lost. Throws <see cref="ComfyPromptRejectedException"/> when validation fails.
     /// On cancellation the prompt is interrupted/dequeued on the worker (see <see cref="ComfyRunOptions.CancelOnWorker"/>).
     /// </summary>
     public async Task<ComfyPromptCompletion> RunPromptAsync(JsonObject prompt, ComfyRunOptions? options = null, CancellationToken cancellationToken = default)
@@ -481,7 +481,7 @@ public sealed class ComfySession : IAsyncDisposable
 
     private async Task FinishFromEventsAsync(ComfyPromptSubscription subscription, ComfyPromptOutcome outcome, ComfyExecutionErrorEvent? error, ComfyExecutionInterruptedEvent? interrupted)
     {
-        // executing(null) is sent after the history entry is stored (§5.6), so one GET suffices.
+        // executing(null) is sent after the history entry is stored (docs/comfyui-protocol.md §5.6), so one GET suffices.
         ComfyHistoryEntry? history = null;
         try
         {

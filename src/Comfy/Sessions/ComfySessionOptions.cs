@@ -22,7 +22,7 @@ public sealed record ComfySessionOptions
 
     public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Announce <c>supports_preview_metadata</c> so previews arrive as type 4 frames naming their prompt (§5.5).</summary>
+    /// <summary>Announce <c>supports_preview_metadata</c> so previews arrive as type 4 frames naming their prompt (docs/comfyui-protocol.md §5.5).</summary>
     public bool SupportsPreviewMetadata { get; init; }
 
     /// <summary>
@@ -36,7 +36,7 @@ public sealed record ComfySessionOptions
     /// <summary>Largest message accepted; bigger ones drop the connection.</summary>
     public int MaxMessageBytes { get; init; } = 64 * 1024 * 1024;
 
-    /// <summary>Makes client ids; default 32 hex chars like the server's own (§5.1). Called for every connection.</summary>
+    /// <summary>Makes client ids; default 32 hex chars like the server's own (docs/comfyui-protocol.md §5.1). Called for every connection.</summary>
     public Func<string> ClientIdFactory { get; init; } = static () => Guid.NewGuid().ToString("N");
 
     /// <summary>Source of reconnect jitter in [0, 1).</summary>

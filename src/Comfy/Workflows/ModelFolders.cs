@@ -1,7 +1,7 @@
 namespace ComfyOperator.Comfy.Workflows;
 
 /// <summary>
-/// Which model folder (protocol doc §7.1 keys) a loader input names a file in. Class-specific
+/// Which model folder (docs/comfyui-protocol.md §7.1 keys) a loader input names a file in. Class-specific
 /// entries win over input names, because some names are shared (CLIPVisionLoader's clip_name
 /// is a clip_vision file, not a text encoder).
 /// </summary>

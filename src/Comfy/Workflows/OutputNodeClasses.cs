@@ -2,7 +2,7 @@ namespace ComfyOperator.Comfy.Workflows;
 
 /// <summary>
 /// Core node classes with <c>OUTPUT_NODE = True</c>, used to find output nodes when no
-/// object_info is at hand (protocol doc §6.2). With an object_info, its <c>output_node</c> wins.
+/// object_info is at hand (docs/comfyui-protocol.md §6.2). With an object_info, its <c>output_node</c> wins.
 /// </summary>
 public static class OutputNodeClasses
 {

@@ -1,7 +1,7 @@
 namespace ComfyOperator.Comfy.Workflows;
 
 /// <summary>
-/// The reference graphs of protocol doc §8 in API format, for presets, tests and benchmarks.
+/// The reference graphs of docs/comfyui-protocol.md §8 in API format, for presets, tests and benchmarks.
 /// Node ids follow the frontend's default graph for SD1.5/SDXL; every graph has one SaveImage.
 /// </summary>
 public static class ReferenceGraphs
@@ -13,7 +13,7 @@ public static class ReferenceGraphs
     public const string FluxT5xxl = "t5xxl_fp16.safetensors";
     public const string FluxVae = "ae.safetensors";
 
-    /// <summary>§8.1: SD1.5 text-to-image, 512×512, 20 steps. Positive prompt node "6", negative "7", sampler "3", save "9".</summary>
+    /// <summary>docs/comfyui-protocol.md §8.1: SD1.5 text-to-image, 512×512, 20 steps. Positive prompt node "6", negative "7", sampler "3", save "9".</summary>
     public const string Sd15 = """
         {
           "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "v1-5-pruned-emaonly.safetensors"}, "_meta": {"title": "Load Checkpoint"}},
@@ -27,7 +27,7 @@ public static class ReferenceGraphs
         }
         """;
 
-    /// <summary>§8.2 base only: the SD1.5 graph with the SDXL base checkpoint at 1024×1024.</summary>
+    /// <summary>docs/comfyui-protocol.md §8.2 base only: the SD1.5 graph with the SDXL base checkpoint at 1024×1024.</summary>
     public const string SdxlBase = """
         {
           "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sd_xl_base_1.0.safetensors"}, "_meta": {"title": "Load Checkpoint"}},
@@ -41,7 +41,7 @@ public static class ReferenceGraphs
         }
         """;
 
-    /// <summary>§8.3 template flux_dev_full_text_to_image: UNETLoader + DualCLIPLoader + VAELoader, CLIPTextEncodeFlux, ConditioningZeroOut negative.</summary>
+    /// <summary>docs/comfyui-protocol.md §8.3 template flux_dev_full_text_to_image: UNETLoader + DualCLIPLoader + VAELoader, CLIPTextEncodeFlux, ConditioningZeroOut negative.</summary>
     public const string FluxDev = """
         {
           "12": {"class_type": "UNETLoader", "inputs": {"unet_name": "flux1-dev.safetensors", "weight_dtype": "default"}, "_meta": {"title": "Load Diffusion Model"}},

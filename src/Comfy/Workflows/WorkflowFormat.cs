@@ -1,6 +1,6 @@
 namespace ComfyOperator.Comfy.Workflows;
 
-/// <summary>What a pasted JSON document is (protocol doc §6.4).</summary>
+/// <summary>What a pasted JSON document is (docs/comfyui-protocol.md §6.4).</summary>
 public enum WorkflowFormat
 {
     /// <summary>Not recognisable: not an object, empty, or nodes without class_type.</summary>

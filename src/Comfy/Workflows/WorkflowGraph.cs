@@ -7,7 +7,7 @@ using ComfyOperator.Comfy.Nodes;
 namespace ComfyOperator.Comfy.Workflows;
 
 /// <summary>
-/// An API-format ComfyUI prompt (protocol doc §6.1): node id → <c>{class_type, inputs, _meta}</c>,
+/// An API-format ComfyUI prompt (docs/comfyui-protocol.md §6.1): node id → <c>{class_type, inputs, _meta}</c>,
 /// inputs being literals or links <c>["node id", output index]</c>. Parsing rejects what users
 /// commonly paste instead (UI workflow, whole request body, §6.4) with a message that says what
 /// it was and how to export the right thing. The graph is mutable through <see cref="SetInput(string, string, JsonNode?, ComfyObjectInfo?)"/>
@@ -91,7 +91,7 @@ public sealed class WorkflowGraph
         }
     }
 
-    /// <summary>Says what a document is (protocol doc §6.4) without validating it.</summary>
+    /// <summary>Says what a document is (docs/comfyui-protocol.md §6.4) without validating it.</summary>
     public static WorkflowFormat DetectFormat(JsonNode? document)
     {
         if (document is not JsonObject obj || obj.Count == 0)
@@ -593,7 +593,7 @@ public sealed class WorkflowGraph
 
     /// <summary>
     /// Gives every node with a literal <c>filename_prefix</c> (SaveImage and friends) the prefix
-    /// <c>&lt;runId&gt;/&lt;original&gt;</c>, so runs never collide on a shared output volume (§9.4).
+    /// <c>&lt;runId&gt;/&lt;original&gt;</c>, so runs never collide on a shared output volume (docs/comfyui-protocol.md §9.4).
     /// Returns the ids of the changed nodes.
     /// </summary>
     public IReadOnlyList<string> ApplyFilenamePrefix(string runId)

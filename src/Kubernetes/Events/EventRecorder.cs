@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ComfyOperator.Kubernetes.Events;
 
 /// <summary>
-/// core/v1 Event recorder with client-go-style aggregation (kubernetes-api.md §8): the first
+/// core/v1 Event recorder with client-go-style aggregation (docs/kubernetes-api.md §8): the first
 /// occurrence creates an Event named <c>&lt;object&gt;.&lt;hex nanos&gt;</c> with count 1; a repeat of the
 /// same (object, type, reason, message) within the window merge-patches <c>count</c> and
 /// <c>lastTimestamp</c> of that Event instead of creating another.

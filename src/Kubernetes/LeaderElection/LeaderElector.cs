@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ComfyOperator.Kubernetes.LeaderElection;
 
 /// <summary>
-/// Lease-based leader election, following client-go's <c>tryAcquireOrRenew</c> (kubernetes-api.md §7):
+/// Lease-based leader election, following client-go's <c>tryAcquireOrRenew</c> (docs/kubernetes-api.md §7):
 /// a lease held by someone else counts as valid for LeaseDuration after this candidate last saw it
 /// change (local clock, so clock skew does not matter); the leader renews every RetryPeriod and
 /// steps down when it cannot renew within RenewDeadline; on cancellation it clears the holder.

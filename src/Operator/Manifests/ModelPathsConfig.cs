@@ -3,7 +3,7 @@ using System.Text;
 namespace ComfyOperator.Operator.Manifests;
 
 /// <summary>
-/// ComfyUI's <c>extra_model_paths.yaml</c> (protocol doc §7.2) pointing every model folder at the
+/// ComfyUI's <c>extra_model_paths.yaml</c> (docs/comfyui-protocol.md §7.2) pointing every model folder at the
 /// shared cache, with <c>is_default: true</c> so the cache is searched first.
 /// </summary>
 internal static class ModelPathsConfig

@@ -422,7 +422,7 @@ internal static class RunsApi
     }
 
     /// <summary>
-    /// Checks a submitted graph the way ComfyUI would before it is queued (protocol doc §6): API
+    /// Checks a submitted graph the way ComfyUI would before it is queued (docs/comfyui-protocol.md §6): API
     /// format, node shape, links. A problem names the node and input. Graphs without a known output
     /// class pass: custom output nodes are only known to the worker's object_info.
     /// </summary>

@@ -6,7 +6,7 @@ namespace ComfyOperator.Router.Scheduling;
 /// <summary>
 /// Makes the graph a worker receives: a copy of the submitted one where every
 /// <c>filename_prefix</c> is unique to the run and attempt, so workers sharing an output volume
-/// never race on file names (protocol doc §9.4) and a re-run never hits ComfyUI's cache of the
+/// never race on file names (docs/comfyui-protocol.md §9.4) and a re-run never hits ComfyUI's cache of the
 /// save node with an old file name.
 /// </summary>
 internal static class GraphPreparer

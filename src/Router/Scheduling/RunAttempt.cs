@@ -222,7 +222,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
     /// <param name="follower">
     /// The session listening under the earlier client id, or null. Silence on it is read as a stall only
     /// once its current connection has delivered an event of this prompt: a socket opened under a reused id
-    /// may be orphaned without notice (protocol doc §5.1), and then silence says nothing.
+    /// may be orphaned without notice (docs/comfyui-protocol.md §5.1), and then silence says nothing.
     /// </param>
     /// <param name="cancellationToken">Router shutdown.</param>
     private async Task FollowAsync(ChannelReader<ComfyEvent> events, Task<ComfyPromptCompletion> completion, int nodeCount, bool followedOnly, ComfySession? follower, CancellationToken cancellationToken)

@@ -12,7 +12,7 @@ namespace ComfyOperator.Router.Workers;
 /// <summary>
 /// One <see cref="ComfySession"/> (one WebSocket, per-prompt routing, history fallback) per known
 /// worker, opened and closed as the registry changes. Each connection gets a fresh client id
-/// (protocol doc §5.1 reconnect pitfall). Prompts posted under an earlier id, e.g. by the previous
+/// (docs/comfyui-protocol.md §5.1 reconnect pitfall). Prompts posted under an earlier id, e.g. by the previous
 /// router process, send their events to that id only, so <see cref="Follow"/> opens an extra
 /// receive-only session under it while such prompts are followed.
 /// </summary>
@@ -57,7 +57,7 @@ internal sealed class WorkerConnections : IAsyncDisposable
     /// earlier process posted prompts with, shared by every prompt followed under it. ComfyUI routes a
     /// prompt's events to whichever socket is registered under its client id now, so these events come
     /// back; but a socket opened while an older one with the id is still registered can be silently
-    /// orphaned when that one is cleaned up (protocol doc §5.1), so callers must treat silence on it as
+    /// orphaned when that one is cleaned up (docs/comfyui-protocol.md §5.1), so callers must treat silence on it as
     /// "no news", not as proof of a stall, and take the outcome from /history.
     /// </summary>
     public FollowerLease Follow(WorkerState worker, string clientId)

@@ -7,7 +7,7 @@ namespace ComfyOperator.Router.Workflows;
 
 /// <summary>
 /// The presets <c>sd15</c>, <c>sdxl</c> (base, optional refiner) and <c>flux</c> (dev): the graphs
-/// of protocol doc §8 with typed inputs, served as workflows of the same names without any
+/// of docs/comfyui-protocol.md §8 with typed inputs, served as workflows of the same names without any
 /// WorkflowDeployment (the original Comfy Router's <c>POST /workflow</c>) and usable as
 /// <c>preset:</c> in one. An <c>init_image</c> switches to image-to-image (LoadImage → VAEEncode
 /// instead of the empty latent); an SDXL <c>refiner_checkpoint</c> switches to the base + refiner graph.
@@ -140,7 +140,7 @@ internal static class BuiltInWorkflows
         };
     }
 
-    /// <summary>§8.2 sdxl_simple_example: base KSamplerAdvanced hands its leftover noise to the refiner's.</summary>
+    /// <summary>docs/comfyui-protocol.md §8.2 sdxl_simple_example: base KSamplerAdvanced hands its leftover noise to the refiner's.</summary>
     private static JsonObject RefinerGraph(JsonObject baseGraph)
     {
         var graph = (JsonObject)baseGraph.DeepClone();

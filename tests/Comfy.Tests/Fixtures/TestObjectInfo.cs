@@ -2,7 +2,7 @@ using ComfyOperator.Comfy.Nodes;
 
 namespace ComfyOperator.Comfy.Tests.Fixtures;
 
-/// <summary>An /object_info excerpt in the shape of protocol doc §4.5, for the classes of the SD1.5 graph.</summary>
+/// <summary>An /object_info excerpt in the shape of docs/comfyui-protocol.md §4.5, for the classes of the SD1.5 graph.</summary>
 internal static class TestObjectInfo
 {
     public const string Json = """

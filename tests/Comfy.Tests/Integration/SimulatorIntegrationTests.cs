@@ -8,7 +8,7 @@ using ComfyOperator.Testing.ComfyUI;
 
 namespace ComfyOperator.Comfy.Tests.Integration;
 
-/// <summary>The client and session against the ComfyUI simulator of tests/Testing, flow by flow (§5.6).</summary>
+/// <summary>The client and session against the ComfyUI simulator of tests/Testing, flow by flow (docs/comfyui-protocol.md §5.6).</summary>
 public sealed class SimulatorIntegrationTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);

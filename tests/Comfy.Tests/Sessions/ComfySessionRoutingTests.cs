@@ -7,7 +7,7 @@ using ComfyOperator.Comfy.Tests.Fixtures;
 
 namespace ComfyOperator.Comfy.Tests.Sessions;
 
-/// <summary>Routing and the completion rule of §5.6, fed with parsed frames (no socket).</summary>
+/// <summary>Routing and the completion rule of docs/comfyui-protocol.md §5.6, fed with parsed frames (no socket).</summary>
 public sealed class ComfySessionRoutingTests
 {
     private const string Pid = "11111111-2222-4333-8444-555555555555";

@@ -4,7 +4,7 @@ using ComfyOperator.Testing.Kubernetes;
 namespace ComfyOperator.EndToEnd.Tests.Operator;
 
 /// <summary>
-/// The README's "Operator: try it against the emulator" flow with the real binaries as separate
+/// The "Try it without a cluster" flow of docs/operator.md with the real binaries as separate
 /// processes: <c>kube-api</c>, <c>comfy-operator run</c> (JSON logs), <c>kubelet</c>, then
 /// <c>kubectl apply -f config/samples/</c> until the managed node is Idle.
 /// </summary>

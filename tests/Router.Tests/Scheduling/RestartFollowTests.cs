@@ -218,7 +218,7 @@ public sealed class RestartFollowTests
         var clientId = (await cluster.Router.Services.GetRequiredService<IRunStore>().GetAsync(id, CancellationToken.None))!.ClientId!;
 
         // While the router is down the worker wedges and someone else connects under the run's client id,
-        // so the restarted router's listener replaces that socket (protocol doc §5.1).
+        // so the restarted router's listener replaces that socket (docs/comfyui-protocol.md §5.1).
         using var other = new ClientWebSocket();
         var restartedAt = DateTimeOffset.MinValue;
         await cluster.RestartRouterAsync(() =>

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace ComfyOperator.Router.Tests.Support;
 
-/// <summary>Reference graphs (protocol doc §8.1) for submissions.</summary>
+/// <summary>Reference graphs (docs/comfyui-protocol.md §8.1) for submissions.</summary>
 public static class Graphs
 {
     public static JsonObject Sd15(string text = "a lighthouse at dusk", int steps = 4, long seed = 42) => new()

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace ComfyOperator.Testing.Tests.ComfyUI;
 
-/// <summary>The reference graphs of section 8 of the protocol doc, in API format.</summary>
+/// <summary>The reference graphs of docs/comfyui-protocol.md §8, in API format.</summary>
 internal static class Graphs
 {
     public static JsonObject Sd15(long seed = 42, int steps = 3, string text = "a lighthouse at dusk", string prefix = "ComfyUI",

@@ -5,7 +5,7 @@ using ComfyOperator.Testing.ComfyUI;
 
 namespace ComfyOperator.Testing.Tests.ComfyUI;
 
-/// <summary>aiohttp-level behaviour and the queue/history/info routes (protocol doc sections 1, 2.2, 3, 4.4-4.6).</summary>
+/// <summary>aiohttp-level behaviour and the queue/history/info routes (docs/comfyui-protocol.md §1, 2.2, 3, 4.4-4.6).</summary>
 public sealed class HttpBehaviourTests
 {
     private static async Task<(ComfyUiSimulator, HttpClient)> StartAsync(ComfyUiSimulatorOptions? options = null)

@@ -3,7 +3,7 @@ using ComfyOperator.Testing.ComfyUI;
 
 namespace ComfyOperator.Testing.Tests.ComfyUI;
 
-/// <summary>Pins the ws message sequences of protocol doc section 5.6 (client_id set, previews off).</summary>
+/// <summary>Pins the ws message sequences of docs/comfyui-protocol.md §5.6 (client_id set, previews off).</summary>
 public sealed class MessageOrderTests
 {
     private static readonly string[] Sd15Order = ["4", "5", "7", "6", "3", "8", "9"];
@@ -285,7 +285,7 @@ public sealed class MessageOrderTests
         await ws.WaitAsync(f => f.Any(x => x.Type == "executing" && x.Node == "3"), "sampler running");
         await ws.DisposeAsync();
 
-        // The old socket's cleanup drops its client id (protocol doc §5.1): reconnecting before that
+        // The old socket's cleanup drops its client id (docs/comfyui-protocol.md §5.1): reconnecting before that
         // would orphan the new socket, as ComfyUI does.
         await WsProbe.WaitForNoClientsAsync(sim);
         await using var again = await WsProbe.ConnectAsync(sim.BaseAddress, ws.ClientId);

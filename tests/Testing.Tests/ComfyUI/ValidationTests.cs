@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace ComfyOperator.Testing.Tests.ComfyUI;
 
-/// <summary>POST /prompt 400 shapes and error.type strings of protocol doc section 2.4.</summary>
+/// <summary>POST /prompt 400 shapes and error.type strings of docs/comfyui-protocol.md §2.4.</summary>
 public sealed class ValidationTests(SimulatorFixture fixture) : IClassFixture<SimulatorFixture>
 {
     private readonly HttpClient _http = fixture.Http;

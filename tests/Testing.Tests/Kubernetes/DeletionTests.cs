@@ -3,7 +3,7 @@ using ComfyOperator.Testing.Kubernetes;
 
 namespace ComfyOperator.Testing.Tests.Kubernetes;
 
-/// <summary>Finalizers, preconditions, garbage collection and cascades (§3.7, §3.8, §5).</summary>
+/// <summary>Finalizers, preconditions, garbage collection and cascades (docs/kubernetes-api.md §3.7, §3.8, §5).</summary>
 public sealed class DeletionTests : IAsyncLifetime
 {
     private const string Cms = "/api/v1/namespaces/default/configmaps";

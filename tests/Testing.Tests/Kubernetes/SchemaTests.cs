@@ -2,7 +2,7 @@ using ComfyOperator.Testing.Kubernetes;
 
 namespace ComfyOperator.Testing.Tests.Kubernetes;
 
-/// <summary>CRD pruning, defaulting and validation (§6.3) with the exact 422 messages.</summary>
+/// <summary>CRD pruning, defaulting and validation (docs/kubernetes-api.md §6.3) with the exact 422 messages.</summary>
 public sealed class SchemaTests : IAsyncLifetime
 {
     private const string Path = TestCrds.CronTabsPath;

@@ -2,7 +2,7 @@ using ComfyOperator.Testing.Kubernetes;
 
 namespace ComfyOperator.Testing.Tests.Kubernetes;
 
-/// <summary>Watch semantics of §4.</summary>
+/// <summary>Watch semantics of docs/kubernetes-api.md §4.</summary>
 public sealed class WatchTests
 {
     private const string Path = TestCrds.CronTabsPath;

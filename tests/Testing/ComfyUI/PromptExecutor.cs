@@ -8,7 +8,7 @@ namespace ComfyOperator.Testing.ComfyUI;
 /// <summary>
 /// The prompt worker of main.py + execution.py's PromptExecutor: one prompt at a time from the queue, the
 /// classic output cache (last prompt's node outputs, keyed by input signature), ws messages in the order of
-/// section 5.6 of the protocol doc, history written before the final <c>executing</c> null.
+/// docs/comfyui-protocol.md §5.6, history written before the final <c>executing</c> null.
 /// </summary>
 internal sealed class PromptExecutor(SimulatorState state) : IDisposable
 {

@@ -650,7 +650,7 @@ internal sealed class SimulatorHttp(SimulatorState state)
         }).ConfigureAwait(false);
     }
 
-    /// <summary>The ws feature_flags exchange exists from 0.3.44 (protocol doc, version table).</summary>
+    /// <summary>The ws feature_flags exchange exists from 0.3.44 (docs/comfyui-protocol.md §0).</summary>
     private static bool SupportsFeatureFlags(string version) =>
         !System.Version.TryParse(version.Split('-', '+')[0], out var parsed) || parsed >= new Version(0, 3, 44);
 

@@ -230,7 +230,7 @@ internal sealed partial class ClusterState
         Registry.All.FirstOrDefault(t => t.StorageKey == stored.StorageKey) ?? throw new InvalidOperationException($"no type for {stored.StorageKey}");
 
     /// <summary>
-    /// The garbage collector of §5, run to a fixed point: namespace and CRD cleanup, orphan and
+    /// The garbage collector of docs/kubernetes-api.md §5, run to a fixed point: namespace and CRD cleanup, orphan and
     /// foreground finalizers, then dependents whose owners are gone (matched by uid).
     /// </summary>
     private void RunGarbageCollector()

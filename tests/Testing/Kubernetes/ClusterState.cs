@@ -7,7 +7,7 @@ namespace ComfyOperator.Testing.Kubernetes;
 /// <summary>
 /// All stored objects, the global resourceVersion counter, the watch history ring and open watches.
 /// Every write runs under one lock and delivers its watch events from the same critical section, so
-/// watchers see resourceVersions in commit order. Garbage collection (§5), namespace and CRD cleanup
+/// watchers see resourceVersions in commit order. Garbage collection (docs/kubernetes-api.md §5), namespace and CRD cleanup
 /// run synchronously inside the write that triggers them.
 /// </summary>
 internal sealed partial class ClusterState
@@ -226,7 +226,7 @@ internal sealed partial class ClusterState
             var rendered = Render(stored, type);
             if (meta["ownerReferences"] is JsonArray { Count: > 0 })
             {
-                // A new dependent's owners "changed" too (§5): made for an owner that is already gone
+                // A new dependent's owners "changed" too (docs/kubernetes-api.md §5): made for an owner that is already gone
                 // (e.g. by a controller reading a stale cache), it is collected right after its ADDED.
                 RunGarbageCollector();
             }
@@ -643,7 +643,7 @@ internal sealed partial class ClusterState
         }
     }
 
-    /// <summary>CRs: prune, default, validate against the schema; CRDs: defaults and §6.1 validation.</summary>
+    /// <summary>CRs: prune, default, validate against the schema; CRDs: defaults and docs/kubernetes-api.md §6.1 validation.</summary>
     private static void PrepareBody(ResourceType type, JsonObject obj, WriteOptions options, List<string> warnings)
     {
         var name = MetadataRules.Str(obj["metadata"]?["name"]) ?? MetadataRules.Str(obj["metadata"]?["generateName"]) ?? "";

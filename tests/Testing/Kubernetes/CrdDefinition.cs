@@ -2,12 +2,12 @@ using System.Text.Json.Nodes;
 
 namespace ComfyOperator.Testing.Kubernetes;
 
-/// <summary>CustomResourceDefinition handling: validation (§6.1), defaults, and the types a CRD serves.</summary>
+/// <summary>CustomResourceDefinition handling: validation (docs/kubernetes-api.md §6.1), defaults, and the types a CRD serves.</summary>
 internal static class CrdDefinition
 {
     public const string CleanupFinalizer = "customresourcecleanup.apiextensions.k8s.io";
 
-    /// <summary>Fills the defaults of §6.1 in place.</summary>
+    /// <summary>Fills the defaults of docs/kubernetes-api.md §6.1 in place.</summary>
     public static void ApplyDefaults(JsonObject crd)
     {
         if (crd["spec"] is not JsonObject spec)

@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 namespace ComfyOperator.Testing.Kubernetes;
 
 /// <summary>
-/// Structural-schema processing of a custom resource (§6.3): prune, default, validate — in that order.
+/// Structural-schema processing of a custom resource (docs/kubernetes-api.md §6.3): prune, default, validate — in that order.
 /// Supported keywords: type, nullable, required, enum, minimum/maximum (+exclusive), multipleOf,
 /// minLength/maxLength, pattern (unanchored), minItems/maxItems, minProperties/maxProperties,
 /// properties/additionalProperties/items, x-kubernetes-preserve-unknown-fields,

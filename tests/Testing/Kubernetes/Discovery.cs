@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace ComfyOperator.Testing.Kubernetes;
 
-/// <summary>Legacy (unaggregated) discovery documents, /version and the minimal OpenAPI v3 of §1.2–§1.5.</summary>
+/// <summary>Legacy (unaggregated) discovery documents, /version and the minimal OpenAPI v3 of docs/kubernetes-api.md §1.2–§1.5.</summary>
 internal static class Discovery
 {
     private static readonly string[] s_verbs = ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"];
@@ -110,7 +110,7 @@ internal static class Discovery
 
     /// <summary>
     /// OpenAPI v3 root listing the built-in group-versions only. kubectl then finds CR kinds through
-    /// the CRD list and checks the Namespace PATCH operation, which declares fieldValidation (§1.5).
+    /// the CRD list and checks the Namespace PATCH operation, which declares fieldValidation (docs/kubernetes-api.md §1.5).
     /// </summary>
     public static JsonObject OpenApiRoot(ResourceRegistry registry)
     {

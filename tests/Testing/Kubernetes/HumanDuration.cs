@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Testing.Kubernetes;
 
-/// <summary>The server-side age text of apimachinery's duration.HumanDuration (§1.6).</summary>
+/// <summary>The server-side age text of apimachinery's duration.HumanDuration (docs/kubernetes-api.md §1.6).</summary>
 internal static class HumanDuration
 {
     public static string Format(TimeSpan d)

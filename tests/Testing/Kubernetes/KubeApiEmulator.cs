@@ -9,7 +9,7 @@ namespace ComfyOperator.Testing.Kubernetes;
 
 /// <summary>
 /// An in-process Kubernetes API server emulator on Kestrel (http://127.0.0.1:port) that kubectl and
-/// our client accept. Behaviour follows docs/kubernetes-api.md; see README "Kubernetes API emulator"
+/// our client accept. Behaviour follows docs/kubernetes-api.md; see docs/development.md
 /// for what it leaves out (CEL, full strategic merge and server-side apply ownership, admission).
 /// </summary>
 public sealed class KubeApiEmulator : IAsyncDisposable

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 
 namespace ComfyOperator.Testing.Kubernetes;
 
-/// <summary>ObjectMeta validation of §2 (names, labels, annotations, finalizers, ownerReferences).</summary>
+/// <summary>ObjectMeta validation of docs/kubernetes-api.md §2 (names, labels, annotations, finalizers, ownerReferences).</summary>
 internal static partial class MetadataRules
 {
     public const string SubdomainPattern = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace ComfyOperator.Testing.Kubernetes;
 
-/// <summary>The watch stream of §4: one JSON event per line, flushed per event.</summary>
+/// <summary>The watch stream of docs/kubernetes-api.md §4: one JSON event per line, flushed per event.</summary>
 internal sealed partial class RequestHandler
 {
     private static readonly byte[] s_frameEnd = "}\n"u8.ToArray();

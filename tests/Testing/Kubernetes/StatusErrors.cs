@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace ComfyOperator.Testing.Kubernetes;
 
-/// <summary>Builds the <c>Status</c> bodies of kubernetes-api.md §3.1 with the exact message templates.</summary>
+/// <summary>Builds the <c>Status</c> bodies of docs/kubernetes-api.md §3.1 with the exact message templates.</summary>
 internal static class StatusErrors
 {
     public static JsonObject Status(int code, string reason, string message, JsonObject? details = null) => new()

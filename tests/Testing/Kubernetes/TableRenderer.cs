@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace ComfyOperator.Testing.Kubernetes;
 
-/// <summary>meta.k8s.io/v1 Table output for <c>kubectl get</c> (§1.6), with server-side ages.</summary>
+/// <summary>meta.k8s.io/v1 Table output for <c>kubectl get</c> (docs/kubernetes-api.md §1.6), with server-side ages.</summary>
 internal static class TableRenderer
 {
     public static bool WantsTable(string? accept) =>
