@@ -1,6 +1,6 @@
 using System.Reflection;
 using ComfyOperator.Observability.Logging;
-using ComfyOperator.Observability.Prometheus;
+using ComfyOperator.Observability.Metrics;
 using Microsoft.Extensions.Configuration;
 
 namespace ComfyOperator.Install.Tests;
@@ -142,7 +142,7 @@ public sealed class RouterSettingsTests
         var inputs = Bind(configuration, "Router:Inputs", "ComfyOperator.Router.Inputs.InputCacheOptions");
         Assert.Equal("/shared/inputs", Property(inputs, "CacheDirectory"));
         Assert.Equal(1073741824L, Property(inputs, "MaxCacheBytes"));
-        Assert.Equal(9091, configuration.GetSection(PrometheusServiceCollectionExtensions.DefaultSectionName).Get<PrometheusEndpointOptions>()!.Port);
+        Assert.Equal(9091, configuration.GetSection(MetricsOptions.SectionName).Get<MetricsOptions>()!.Port);
         Assert.True(configuration.UsesSeparateMetricsPort());
         var router = Bind(configuration, "Router", "ComfyOperator.Router.Configuration.RouterOptions", errorOnUnknown: false);
         Assert.Equal("/etc/comfy-router/auth/api-keys", Property(router, "ApiKeysFile"));
@@ -212,7 +212,7 @@ public sealed class RouterSettingsTests
         return builder.Build();
     }
 
-    /// <summary>Section → the options types bound to it: every router type with a <c>SectionName</c> constant, and the exporter's options under <c>Metrics</c>.</summary>
+    /// <summary>Section → the options types bound to it: every router type with a <c>SectionName</c> constant, and the metrics options under <c>Metrics</c>.</summary>
     private static Dictionary<string, List<Type>> OptionsSections()
     {
         var sections = new Dictionary<string, List<Type>>(StringComparer.OrdinalIgnoreCase);
@@ -225,7 +225,7 @@ public sealed class RouterSettingsTests
         }
 
         Assert.True(sections.Count >= 4, "router options classes: " + string.Join(", ", sections.Keys));
-        sections[PrometheusServiceCollectionExtensions.DefaultSectionName] = [typeof(PrometheusEndpointOptions), typeof(PrometheusExporterOptions)];
+        sections[MetricsOptions.SectionName] = [typeof(MetricsOptions)];
         return sections;
     }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Kubernetes.Configuration;
 using ComfyOperator.Observability.Logging;
-using ComfyOperator.Observability.Prometheus;
+using ComfyOperator.Observability.Metrics;
 using ComfyOperator.Operator.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -15,8 +15,8 @@ namespace ComfyOperator.Operator.Hosting;
 
 /// <summary>
 /// The operator's composition root: logging (<c>Logging:Format</c> text or json, with resource
-/// scopes), metrics (one <see cref="OperatorMetrics"/> plus the Kubernetes client's request
-/// metrics, from one meter factory), the Kubernetes client, the <see cref="OperatorRuntime"/>, and
+/// scopes), metrics (one <see cref="OperatorMetrics"/>, which also counts the Kubernetes client's
+/// requests, in the operator's prometheus-net registry), the Kubernetes client, the <see cref="OperatorRuntime"/>, and
 /// the operator's own HTTP port (<c>--metrics-port</c>) serving <c>/metrics</c>, <c>/healthz</c> and
 /// <c>/readyz</c>. Settings beyond the command line come from the environment (<c>Metrics__BearerToken</c>,
 /// <c>Logging__Format</c>...) and, in tests, from <see cref="OperatorHostSettings.Configuration"/>.
@@ -43,7 +43,7 @@ internal sealed class OperatorHost : IAsyncDisposable
 
     public IKubernetesClient Client => _client;
 
-    /// <summary>The host's services (meter factory, <see cref="KubernetesClientMetrics"/>, collector).</summary>
+    /// <summary>The host's services (<see cref="KubernetesClientMetrics"/>, the metrics registry).</summary>
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Where <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c> are served (empty when <c>--metrics-port 0</c>).</summary>
@@ -88,7 +88,7 @@ internal sealed class OperatorHost : IAsyncDisposable
         var runtime = new OperatorRuntime(options, client, metrics, loggerFactory, settings.Time);
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", () => !runtime.IsLeader || runtime.IsSynced ? Results.Text("ok") : Results.Text("syncing", statusCode: 503));
-        app.MapPrometheusMetrics();
+        app.MapComfyMetrics();
         return new OperatorHost(app, options.MetricsPort != 0, client, runtime, metrics);
     }
 
@@ -99,11 +99,9 @@ internal sealed class OperatorHost : IAsyncDisposable
         await Runtime.RunAsync(cancellationToken);
     }
 
-    /// <summary>Starts the metrics/health listener (and the collector); a no-op for port 0 apart from the collector.</summary>
+    /// <summary>Starts the metrics/health listener; a no-op for port 0.</summary>
     public async Task StartListeningAsync(CancellationToken cancellationToken)
     {
-        // The collector listens from construction on, so measurements before the first scrape count.
-        _ = _app.Services.GetRequiredService<PrometheusCollector>();
         if (_listening || !_listen)
         {
             return;

@@ -1,5 +1,5 @@
 using ComfyOperator.Kubernetes.Client;
-using ComfyOperator.Observability.Prometheus;
+using ComfyOperator.Observability.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -14,9 +14,15 @@ internal static class OperatorMetricsExtensions
 {
     public static IServiceCollection AddOperatorMetrics(this IServiceCollection services)
     {
-        services.AddPrometheusMetrics();
+        services.AddComfyMetrics();
         services.AddSingleton<OperatorMetrics>();
-        services.TryAddSingleton(sp => new KubernetesClientMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton(sp =>
+        {
+            var metrics = sp.GetRequiredService<OperatorMetrics>();
+            var requests = new KubernetesClientMetrics();
+            requests.RequestCompleted += (_, e) => metrics.KubernetesRequest(e.Verb, e.Code, e.Elapsed);
+            return requests;
+        });
         return services;
     }
 }

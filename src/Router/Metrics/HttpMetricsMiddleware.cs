@@ -5,6 +5,11 @@ using Microsoft.AspNetCore.Routing;
 namespace ComfyOperator.Router.Metrics;
 
 /// <summary>Counts requests by route template (never the raw path: run ids would explode cardinality).</summary>
+/// <remarks>
+/// Not prometheus-net's <c>UseHttpMetrics</c>: it labels <c>code</c> and <c>endpoint</c> where our
+/// series (and the dashboard) say <c>status</c> and <c>route</c>, and it takes the client's method
+/// straight into a label, past the series cap.
+/// </remarks>
 internal sealed class HttpMetricsMiddleware(RequestDelegate next, RouterMetrics metrics)
 {
     public async Task InvokeAsync(HttpContext context)

@@ -1,4 +1,4 @@
-using ComfyOperator.Observability.Prometheus;
+using ComfyOperator.Observability.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +10,7 @@ internal static class RouterMetricsExtensions
 {
     public static IServiceCollection AddRouterMetrics(this IServiceCollection services)
     {
-        services.AddPrometheusMetrics();
+        services.AddComfyMetrics();
         services.AddSingleton<RouterMetrics>();
         services.AddSingleton<RunMetricsObserver>();
         services.AddHostedService<RouterMetricsBinder>();
@@ -23,7 +23,7 @@ internal static class RouterMetricsExtensions
         app.UseMiddleware<HttpMetricsMiddleware>();
         if (!app.Configuration.UsesSeparateMetricsPort())
         {
-            app.MapPrometheusMetrics();
+            app.MapComfyMetrics();
         }
 
         return app;

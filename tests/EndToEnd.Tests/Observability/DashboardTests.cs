@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ComfyOperator.Kubernetes.Client;
-using ComfyOperator.Observability.Prometheus;
+using ComfyOperator.Observability.Metrics;
 using ComfyOperator.Operator.Metrics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -127,7 +127,7 @@ public sealed partial class DashboardTests
             // What the operator's controllers resolve at start-up.
             _ = host.Services.GetRequiredService<OperatorMetrics>();
             _ = host.Services.GetRequiredService<KubernetesClientMetrics>();
-            var address = host.Services.GetRequiredService<PrometheusMetricsServer>().Addresses.Single();
+            var address = host.Services.GetRequiredService<MetricsListener>().Addresses.Single();
             using var client = new HttpClient();
             return Families(await client.GetStringAsync(new Uri(address + "/metrics")));
         }

@@ -97,7 +97,6 @@ internal sealed class EmulatorContext : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        Metrics.Dispose();
         await Emulator.DisposeAsync();
         _directory.Dispose();
     }

@@ -11,7 +11,7 @@ public sealed class NodeProberTests
     [Fact]
     public async Task ProbeAsync_Simulator_VersionDevicesAndQueue_LatencyRecorded()
     {
-        using var scoped = new ScopedOperatorMetrics();
+        var scoped = new ScopedOperatorMetrics();
         using var http = new HttpClient();
         await using var comfy = await ComfyUiSimulator.StartAsync(new() { Host = "127.0.0.1" });
         var prober = new NodeProber(http, scoped.Metrics, TimeProvider.System);
@@ -22,26 +22,26 @@ public sealed class NodeProberTests
         Assert.False(string.IsNullOrEmpty(result.ComfyVersion));
         Assert.NotEmpty(result.Devices);
         Assert.Equal(0, result.QueueRemaining);
-        Assert.Contains("comfy_operator_probe_duration_seconds_count 1\n", scoped.Collector.Scrape(), StringComparison.Ordinal);
+        Assert.Contains("comfy_operator_probe_duration_seconds_count 1\n", await scoped.ScrapeAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task ProbeAsync_NothingListening_ConnectionFailureCounted()
     {
-        using var scoped = new ScopedOperatorMetrics();
+        var scoped = new ScopedOperatorMetrics();
         using var http = new HttpClient();
         var prober = new NodeProber(http, scoped.Metrics, TimeProvider.System);
 
         var result = await prober.ProbeAsync($"http://127.0.0.1:{ClosedPort()}", TimeSpan.FromSeconds(5), CancellationToken.None);
 
         Assert.False(result.Succeeded);
-        Assert.Contains("comfy_operator_probe_failures_total{reason=\"connection\"} 1\n", scoped.Collector.Scrape(), StringComparison.Ordinal);
+        Assert.Contains("comfy_operator_probe_failures_total{reason=\"connection\"} 1\n", await scoped.ScrapeAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task ProbeAsync_SimulatorHangs_TimeoutWithinTheDeadline()
     {
-        using var scoped = new ScopedOperatorMetrics();
+        var scoped = new ScopedOperatorMetrics();
         using var http = new HttpClient();
         using var silent = new TcpListener(IPAddress.Loopback, 0);
         silent.Start();
@@ -51,7 +51,7 @@ public sealed class NodeProberTests
 
         Assert.False(result.Succeeded);
         Assert.Contains("no answer within 0.3s", result.Error, StringComparison.Ordinal);
-        Assert.Contains("comfy_operator_probe_failures_total{reason=\"timeout\"} 1\n", scoped.Collector.Scrape(), StringComparison.Ordinal);
+        Assert.Contains("comfy_operator_probe_failures_total{reason=\"timeout\"} 1\n", await scoped.ScrapeAsync(), StringComparison.Ordinal);
     }
 
     private static int ClosedPort()

@@ -1,4 +1,4 @@
-using ComfyOperator.Observability.Prometheus;
+using ComfyOperator.Observability.Metrics;
 using ComfyOperator.Operator.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,7 +30,7 @@ internal sealed class OperatorMetricsHost : IAsyncDisposable
         builder.Services.AddOperatorMetrics();
         var host = builder.Build();
         await host.StartAsync();
-        var address = host.Services.GetRequiredService<PrometheusMetricsServer>().Addresses.Single();
+        var address = host.Services.GetRequiredService<MetricsListener>().Addresses.Single();
         return new OperatorMetricsHost(host, new Uri(address + "/metrics"));
     }
 

@@ -1,4 +1,3 @@
-using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Operator.Metrics;
 using ComfyOperator.Testing.Prometheus;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,16 +38,23 @@ public sealed class OperatorMetricsTests
     }
 
     [Fact]
-    public async Task Metrics_KubernetesClientMetricsFromTheSameFactory_AreExported()
+    public async Task Metrics_KubernetesApiRequests_AreExportedByVerbAndCode()
     {
         await using var host = await OperatorMetricsHost.StartAsync();
-        _ = host.Services.GetRequiredService<KubernetesClientMetrics>();
+        var metrics = host.Services.GetRequiredService<OperatorMetrics>();
         using var http = new HttpClient();
+        Assert.Contains("# TYPE kubernetes_client_requests_total counter\n", await http.GetStringAsync(host.MetricsUri));
 
+        metrics.KubernetesRequest("patch", "200", TimeSpan.FromMilliseconds(20));
+        metrics.KubernetesRequest("patch", "200", TimeSpan.FromMilliseconds(40));
+        metrics.KubernetesRequest("watch", "error", TimeSpan.FromSeconds(3));
         var text = await http.GetStringAsync(host.MetricsUri);
 
-        Assert.Contains("# TYPE kubernetes_client_requests_total counter\n", text);
+        Assert.Contains("kubernetes_client_requests_total{code=\"200\",verb=\"patch\"} 2\n", text);
+        Assert.Contains("kubernetes_client_requests_total{code=\"error\",verb=\"watch\"} 1\n", text);
         Assert.Contains("# TYPE kubernetes_client_request_duration_seconds histogram\n", text);
+        Assert.Contains("kubernetes_client_request_duration_seconds_bucket{code=\"200\",verb=\"patch\",le=\"0.025\"} 1\n", text);
+        Assert.Contains("kubernetes_client_request_duration_seconds_count{code=\"200\",verb=\"patch\"} 2\n", text);
     }
 
     [Fact]
@@ -56,8 +62,8 @@ public sealed class OperatorMetricsTests
     {
         await using var host = await OperatorMetricsHost.StartAsync();
         var metrics = host.Services.GetRequiredService<OperatorMetrics>();
-        _ = host.Services.GetRequiredService<KubernetesClientMetrics>();
         metrics.ObserveNodes(() => [("Ready", 3), ("Failed", 1)]);
+        metrics.KubernetesRequest("get", "404", TimeSpan.FromMilliseconds(3));
         await Task.WhenAll(Enumerable.Range(0, 4).Select(t => Task.Run(() =>
         {
             for (var i = 0; i < 500; i++)

@@ -1,30 +1,27 @@
-using System.Diagnostics.Metrics;
-using ComfyOperator.Observability.Prometheus;
+using System.Text;
+using ComfyOperator.Observability.Metrics;
 using ComfyOperator.Operator.Metrics;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Prometheus;
 
 namespace ComfyOperator.Operator.Tests.Metrics;
 
-/// <summary>An <see cref="OperatorMetrics"/> on its own meter factory, with a collector that sees only it.</summary>
-internal sealed class ScopedOperatorMetrics : IDisposable
+/// <summary>An <see cref="OperatorMetrics"/> in a registry of its own, and that registry's exposition.</summary>
+internal sealed class ScopedOperatorMetrics
 {
-    private readonly ServiceProvider _services;
+    private readonly CollectorRegistry _registry = Prometheus.Metrics.NewCustomRegistry();
 
     public ScopedOperatorMetrics()
     {
-        _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var factory = _services.GetRequiredService<IMeterFactory>();
-        Collector = new PrometheusCollector(new PrometheusExporterOptions(), factory);
-        Metrics = new OperatorMetrics(factory);
+        Metrics = new OperatorMetrics(new CappedMetricFactory(_registry, Options.Create(new MetricsOptions())));
     }
 
     public OperatorMetrics Metrics { get; }
 
-    public PrometheusCollector Collector { get; }
-
-    public void Dispose()
+    public async Task<string> ScrapeAsync()
     {
-        Collector.Dispose();
-        _services.Dispose();
+        using var stream = new MemoryStream();
+        await _registry.CollectAndExportAsTextAsync(stream);
+        return Encoding.UTF8.GetString(stream.ToArray());
     }
 }

@@ -89,7 +89,7 @@ public sealed class WorkQueueTests
     [Fact]
     public async Task ControllerRunner_SameKeyNeverConcurrent_FailureRetriedWithBackoff()
     {
-        using var scoped = new ScopedOperatorMetrics();
+        var scoped = new ScopedOperatorMetrics();
         using var queue = new WorkQueue(TimeProvider.System, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(20));
         var running = 0;
         var maxConcurrent = 0;
@@ -132,7 +132,7 @@ public sealed class WorkQueueTests
     [Fact]
     public async Task ControllerRunner_Reconciles_MoveReconcileRetryAndDurationSeries()
     {
-        using var scoped = new ScopedOperatorMetrics();
+        var scoped = new ScopedOperatorMetrics();
         using var queue = new WorkQueue(TimeProvider.System, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(5));
         var calls = 0;
         var done = new TaskCompletionSource();
@@ -168,7 +168,7 @@ public sealed class WorkQueueTests
         await run;
         queue.Add("ns/waiting");
 
-        var text = scoped.Collector.Scrape();
+        var text = await scoped.ScrapeAsync();
 
         Assert.Contains("comfy_operator_reconciles_total{kind=\"ComfyNode\",result=\"failure\"} 2\n", text, StringComparison.Ordinal);
         Assert.Contains("comfy_operator_reconciles_total{kind=\"ComfyNode\",result=\"error\"} 1\n", text, StringComparison.Ordinal);

@@ -4,17 +4,22 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Prometheus;
 
-namespace ComfyOperator.Observability.Prometheus;
+namespace ComfyOperator.Observability.Metrics;
 
 /// <summary>
-/// Creates the collector at start-up (so measurements before the first scrape count) and, when
-/// <see cref="PrometheusEndpointOptions.Port"/> is set, runs a small Kestrel listener that serves only the metrics path.
+/// When <see cref="MetricsOptions.Port"/> is set, a small Kestrel listener that serves only the metrics path.
 /// </summary>
-public sealed partial class PrometheusMetricsServer(
-    PrometheusCollector collector,
-    IOptions<PrometheusEndpointOptions> options,
-    ILogger<PrometheusMetricsServer> logger) : IHostedService, IAsyncDisposable
+/// <remarks>
+/// prometheus-net's <c>KestrelMetricServer</c> would do the serving, but it has no hook for the bearer
+/// token and does not tell which port it bound (port 0 picks a free one), so this listener maps the same
+/// exporter as the API port does.
+/// </remarks>
+public sealed partial class MetricsListener(
+    CollectorRegistry registry,
+    IOptions<MetricsOptions> options,
+    ILogger<MetricsListener> logger) : IHostedService, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -23,7 +28,6 @@ public sealed partial class PrometheusMetricsServer(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _ = collector;
         var settings = options.Value;
         if (settings.Port is not { } port)
         {
@@ -48,7 +52,7 @@ public sealed partial class PrometheusMetricsServer(
             }
         });
         var app = builder.Build();
-        app.MapPrometheusMetrics(settings.Path, collector, settings);
+        app.MapComfyMetrics(registry, settings);
         await app.StartAsync(cancellationToken);
         _app = app;
         Addresses = [.. app.Urls];

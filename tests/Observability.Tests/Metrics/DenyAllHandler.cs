@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace ComfyOperator.Observability.Tests.Prometheus;
+namespace ComfyOperator.Observability.Tests.Metrics;
 
 /// <summary>An authentication scheme that never authenticates, to prove the metrics endpoint stays anonymous.</summary>
 internal sealed class DenyAllHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)

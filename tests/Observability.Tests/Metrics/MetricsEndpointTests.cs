@@ -1,7 +1,6 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
-using ComfyOperator.Observability.Prometheus;
+using ComfyOperator.Observability.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -10,28 +9,48 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace ComfyOperator.Observability.Tests.Prometheus;
+namespace ComfyOperator.Observability.Tests.Metrics;
 
-public sealed class PrometheusEndpointTests
+public sealed class MetricsEndpointTests
 {
     [Fact]
-    public async Task MapPrometheusMetrics_Get_ServesTextFormatWithTheHostsMeters()
+    public async Task MapComfyMetrics_Get_ServesTextFormatWithTheHostsMetricsOnly()
     {
-        await using var app = await StartAsync([], app => app.MapPrometheusMetrics());
-        app.Services.GetRequiredService<IMeterFactory>().Create("ComfyOperator.Router").CreateCounter<long>("comfy_router_runs_submitted").Add(3);
+        await using var app = await StartAsync([], app => app.MapComfyMetrics());
+        await using var other = await StartAsync([], app => app.MapComfyMetrics());
+        app.Services.GetRequiredService<CappedMetricFactory>().CreateCounter("comfy_router_runs_submitted_total", "Runs.").Inc(3);
+        other.Services.GetRequiredService<CappedMetricFactory>().CreateCounter("comfy_other_total", "Other host.").Inc();
         using var client = new HttpClient();
 
         using var response = await client.GetAsync(new Uri(app.Urls.First() + "/metrics"));
+        var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType!.ToString());
-        Assert.Contains("comfy_router_runs_submitted_total 3\n", await response.Content.ReadAsStringAsync());
+        Assert.Contains("no-store", response.Headers.CacheControl!.ToString(), StringComparison.Ordinal);
+        Assert.Contains("comfy_router_runs_submitted_total 3\n", text);
+        Assert.DoesNotContain("comfy_other_total", text);
     }
 
     [Fact]
-    public async Task MapPrometheusMetrics_FallbackPolicyRequiresAuth_StillAnonymousByDefault()
+    public async Task MapComfyMetrics_ScraperAsksForOpenMetrics_GetsTheTextFormat()
     {
-        await using var app = await StartAsync([], app => app.MapPrometheusMetrics(), requireAuthEverywhere: true);
+        await using var app = await StartAsync([], app => app.MapComfyMetrics());
+        app.Services.GetRequiredService<CappedMetricFactory>().CreateCounter("comfy_router_runs_submitted_total", "Runs.").Inc();
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(app.Urls.First() + "/metrics"));
+        request.Headers.Accept.ParseAdd("application/openmetrics-text; version=1.0.0; charset=utf-8");
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("# TYPE comfy_router_runs_submitted_total counter\n", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task MapComfyMetrics_FallbackPolicyRequiresAuth_StillAnonymousByDefault()
+    {
+        await using var app = await StartAsync([], app => app.MapComfyMetrics(), requireAuthEverywhere: true);
         using var client = new HttpClient();
 
         using var metrics = await client.GetAsync(new Uri(app.Urls.First() + "/metrics"));
@@ -42,9 +61,9 @@ public sealed class PrometheusEndpointTests
     }
 
     [Fact]
-    public async Task MapPrometheusMetrics_BearerTokenConfigured_RequiresIt()
+    public async Task MapComfyMetrics_BearerTokenConfigured_RequiresIt()
     {
-        await using var app = await StartAsync(new() { ["Metrics:BearerToken"] = "s3cret" }, app => app.MapPrometheusMetrics());
+        await using var app = await StartAsync(new() { ["Metrics:BearerToken"] = "s3cret" }, app => app.MapComfyMetrics());
         using var client = new HttpClient();
         var uri = new Uri(app.Urls.First() + "/metrics");
 
@@ -53,15 +72,16 @@ public sealed class PrometheusEndpointTests
         using var right = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, uri) { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", "s3cret") } });
 
         Assert.Equal(HttpStatusCode.Unauthorized, without.StatusCode);
+        Assert.Equal("Bearer", without.Headers.WwwAuthenticate.ToString());
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
     }
 
     [Fact]
-    public async Task MapPrometheusMetrics_AuthorizeHook_DecidesAccess()
+    public async Task MapComfyMetrics_AuthorizeHook_DecidesAccess()
     {
-        await using var app = await StartAsync([], app => app.MapPrometheusMetrics(), configure: services =>
-            services.Configure<PrometheusEndpointOptions>(o => o.Authorize = context => ValueTask.FromResult(context.Request.Headers.ContainsKey("X-Scraper"))));
+        await using var app = await StartAsync([], app => app.MapComfyMetrics(), configure: services =>
+            services.Configure<MetricsOptions>(o => o.Authorize = context => ValueTask.FromResult(context.Request.Headers.ContainsKey("X-Scraper"))));
         using var client = new HttpClient();
         var uri = new Uri(app.Urls.First() + "/metrics");
 
@@ -73,31 +93,37 @@ public sealed class PrometheusEndpointTests
     }
 
     [Fact]
-    public async Task AddPrometheusMetrics_SeparatePort_ServesOnlyMetricsThere()
+    public async Task AddComfyMetrics_SeparatePort_ServesOnlyMetricsThereWithTheToken()
     {
-        await using var app = await StartAsync(new() { ["Metrics:Port"] = "0", ["Metrics:Host"] = "127.0.0.1" }, _ => { });
-        app.Services.GetRequiredService<IMeterFactory>().Create("ComfyOperator.Operator").CreateCounter<long>("reconciles").Add(1);
-        var server = app.Services.GetRequiredService<PrometheusMetricsServer>();
-        var metricsBase = Assert.Single(server.Addresses);
+        await using var app = await StartAsync(new() { ["Metrics:Port"] = "0", ["Metrics:Host"] = "127.0.0.1", ["Metrics:BearerToken"] = "s3cret" }, _ => { });
+        app.Services.GetRequiredService<CappedMetricFactory>().CreateCounter("reconciles_total", "Reconciles.").Inc();
+        var metricsBase = Assert.Single(app.Services.GetRequiredService<MetricsListener>().Addresses);
         using var client = new HttpClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret");
+        using var anonymous = new HttpClient();
 
         using var onMetricsPort = await client.GetAsync(new Uri(metricsBase + "/metrics"));
+        using var withoutToken = await anonymous.GetAsync(new Uri(metricsBase + "/metrics"));
         using var apiOnMetricsPort = await client.GetAsync(new Uri(metricsBase + "/other"));
         using var metricsOnApiPort = await client.GetAsync(new Uri(app.Urls.First() + "/metrics"));
 
         Assert.Equal(HttpStatusCode.OK, onMetricsPort.StatusCode);
         Assert.Contains("reconciles_total 1\n", await onMetricsPort.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, withoutToken.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, apiOnMetricsPort.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, metricsOnApiPort.StatusCode);
         Assert.NotEqual(new Uri(metricsBase).Port, new Uri(app.Urls.First()).Port);
     }
 
-    [Fact]
-    public async Task AddPrometheusMetrics_BadPort_StopsStartupNamingTheSetting()
+    [Theory]
+    [InlineData("Metrics:Port", "70000")]
+    [InlineData("Metrics:MaxSeriesPerInstrument", "0")]
+    [InlineData("Metrics:Path", "metrics")]
+    public async Task AddComfyMetrics_BadSetting_StopsStartupNamingTheSetting(string key, string value)
     {
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(new() { ["Metrics:Port"] = "70000" }, _ => { }));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(new() { [key] = value }, _ => { }));
 
-        Assert.Contains("Metrics:Port", error.Message);
+        Assert.Contains(key, error.Message);
     }
 
     private static async Task<WebApplication> StartAsync(
@@ -110,7 +136,7 @@ public sealed class PrometheusEndpointTests
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddPrometheusMetrics();
+        builder.Services.AddComfyMetrics();
         builder.Services.AddAuthentication("none").AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, DenyAllHandler>("none", null);
         builder.Services.AddAuthorizationBuilder();
         if (requireAuthEverywhere)
