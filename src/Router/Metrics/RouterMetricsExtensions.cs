@@ -13,7 +13,6 @@ internal static class RouterMetricsExtensions
         services.AddPrometheusMetrics();
         services.AddSingleton<RouterMetrics>();
         services.AddSingleton<RunMetricsObserver>();
-        services.AddHostedService<RouterMetricsBinder>();
         return services;
     }
 

@@ -13,8 +13,9 @@ using Microsoft.Extensions.Options;
 namespace ComfyOperator.Router.Scheduling;
 
 /// <summary>
-/// Takes runs from the queue while some worker is eligible (healthy, connected, under its queue
-/// allowance), lets the placement policy pick one, and runs each attempt as its own task. Also
+/// Takes each run from the queue together with the worker the scheduler placed it on (one
+/// decision: healthy, connected, under its queue allowance, labels, models, policy) and runs each
+/// attempt as its own task. Also
 /// resumes the runs that were on workers when the router last stopped.
 /// </summary>
 internal sealed partial class Dispatcher(
@@ -22,7 +23,6 @@ internal sealed partial class Dispatcher(
     RunService runs,
     WorkerRegistry registry,
     WorkerConnections connections,
-    IPlacementPolicy policy,
     IOutputStore outputs,
     RunRecovery recovery,
     AbandonedPrompts abandoned,
@@ -103,20 +103,13 @@ internal sealed partial class Dispatcher(
 
     private void DispatchReady(CancellationToken cancellationToken)
     {
-        while (queue.Count > 0)
+        while (queue.TryDequeue(out var next, out var worker))
         {
-            var now = time.GetUtcNow();
-            var eligible = registry.Workers.Where(w => w.IsEligible(now, _options.MaxQueuePerWorker) && connections.IsConnected(w)).ToList();
-            if (eligible.Count == 0 || !queue.TryDequeue(out var next))
-            {
-                return;
-            }
-
-            var worker = policy.Choose(eligible);
             if (!worker.TryAssign(next.RunId, _options.MaxQueuePerWorker))
             {
+                // Filled up since the decision (a recovered run took the slot): wait for the next change.
                 queue.TryEnqueue(next);
-                continue;
+                return;
             }
 
             Track(DispatchAsync(next, worker, cancellationToken));

@@ -7,7 +7,6 @@ namespace ComfyOperator.Router.Scheduling;
 /// </summary>
 internal sealed record RunRequirements
 {
-    public static RunRequirements None { get; } = new() { Key = string.Empty };
 
     public required string Key { get; init; }
 

@@ -1,4 +1,5 @@
 using ComfyOperator.Router.Api;
+using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Nodes;
@@ -15,9 +16,12 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace ComfyOperator.Router.Configuration;
+namespace ComfyOperator.Router.Hosting;
 
-/// <summary>Registers the router's services; Program.cs stays short.</summary>
+/// <summary>
+/// The composition root: registers every router service once (no registration is replaced later)
+/// and validates every options class at start. Program.cs stays short.
+/// </summary>
 internal static class RouterServiceCollectionExtensions
 {
     public static IServiceCollection AddComfyRouter(this IServiceCollection services)
@@ -56,20 +60,29 @@ internal static class RouterServiceCollectionExtensions
 
         services.AddHttpClient(HealthProber.HttpClientName);
         services.AddSingleton<StaticNodeSource>();
-        services.AddSingleton<INodeSource>(sp => sp.GetRequiredService<StaticNodeSource>());
         services.AddSingleton<WorkerRegistry>();
+        services.AddComfyWorkflows();
 
         services.AddSingleton<IRunStore, SqliteRunStore>();
-        services.AddSingleton<IOutputStore, LocalDirectoryOutputStore>();
         services.AddComfyInputs();
         services.AddComfyOutputStore();
         services.AddComfyWebhooks();
         services.AddSingleton<RunEventHub>();
+        services.AddSingleton<WorkerModelInventory>();
+        services.AddSingleton(sp => new RunScheduler(
+            sp.GetRequiredService<WorkerRegistry>(),
+            sp.GetRequiredService<INodeSource>(),
+            sp.GetRequiredService<WorkerModelInventory>(),
+            sp.GetRequiredService<WorkflowCatalog>(),
+            sp.GetRequiredService<IOptions<RouterOptions>>(),
+            sp.GetRequiredService<IOptions<WorkflowRoutingOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            worker => sp.GetRequiredService<WorkerConnections>().IsConnected(worker)));
+        services.AddSingleton<IRunPlacer>(sp => sp.GetRequiredService<RunScheduler>());
         services.AddSingleton<DispatchQueue>();
         services.AddSingleton<RunHistoryPruner>();
         services.AddSingleton<RunService>();
         services.AddSingleton<RunRecovery>();
-        services.AddSingleton(sp => PlacementPolicyFactory.Create(sp.GetRequiredService<IOptions<RouterOptions>>().Value.PlacementPolicy));
 
         // Order matters: credentials first (their warnings), then the store is open and runs are
         // recovered before probing and dispatch start.
@@ -86,7 +99,9 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<Dispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         services.AddRouterMetrics();
-        services.AddComfyWorkflows();
+        services.AddHostedService<RouterMetricsBinder>();
+        services.AddHostedService<WorkflowStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorkerModelInventory>());
         return services;
     }
 }

@@ -1,9 +1,10 @@
 using ComfyOperator.Router.Inputs;
+using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Runs;
 using Microsoft.Extensions.Hosting;
 
-namespace ComfyOperator.Router.Metrics;
+namespace ComfyOperator.Router.Hosting;
 
 /// <summary>Connects the metrics to the live state at start-up: the run event stream and the worker registry.</summary>
 internal sealed class RouterMetricsBinder(RouterMetrics metrics, RunMetricsObserver observer, RunEventHub hub, WorkerRegistry workers, InputCache cache, TimeProvider time) : IHostedService
