@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ComfyOperator.Router.Api;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Inputs;
@@ -7,6 +8,7 @@ using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Security;
+using ComfyOperator.Router.Submissions;
 using ComfyOperator.Router.Webhooks;
 using ComfyOperator.Router.Workers;
 using ComfyOperator.Router.Workflows;
@@ -24,6 +26,8 @@ namespace ComfyOperator.Router.Hosting;
 /// </summary>
 internal static class RouterServiceCollectionExtensions
 {
+    private static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web);
+
     public static IServiceCollection AddComfyRouter(this IServiceCollection services)
     {
         services.AddOptions<RouterOptions>()
@@ -66,8 +70,9 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<IRunStore, SqliteRunStore>();
         services.AddComfyInputs();
         services.AddComfyOutputStore();
-        services.AddComfyWebhooks();
+        services.AddComfyWebhooks(run => JsonSerializer.SerializeToNode(RunResponse.From(run), PayloadJson));
         services.AddSingleton<RunEventHub>();
+        services.AddSingleton<ActiveAttempts>();
         services.AddSingleton<WorkerModelInventory>();
         services.AddSingleton(sp => new RunScheduler(
             sp.GetRequiredService<WorkerRegistry>(),
@@ -80,6 +85,7 @@ internal static class RouterServiceCollectionExtensions
             worker => sp.GetRequiredService<WorkerConnections>().IsConnected(worker)));
         services.AddSingleton<IRunPlacer>(sp => sp.GetRequiredService<RunScheduler>());
         services.AddSingleton<DispatchQueue>();
+        services.AddSingleton<IRunQueue>(sp => sp.GetRequiredService<DispatchQueue>());
         services.AddSingleton<RunHistoryPruner>();
         services.AddSingleton<RunService>();
         services.AddSingleton<RunRecovery>();
@@ -88,6 +94,7 @@ internal static class RouterServiceCollectionExtensions
         // recovered before probing and dispatch start.
         services.AddHostedService(sp => sp.GetRequiredService<CredentialStore>());
         services.AddHostedService<RunStoreInitializer>();
+        services.AddHostedService<WebhookRecovery>();
         services.AddHostedService(sp => sp.GetRequiredService<RunHistoryPruner>());
         services.AddSingleton<HealthProber>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthProber>());
@@ -96,9 +103,17 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<AbandonedPrompts>();
         services.AddSingleton<CheckpointTracker>();
         services.AddHostedService(sp => sp.GetRequiredService<AbandonedPrompts>());
+        services.AddSingleton<IRunTransitions>(sp => sp.GetRequiredService<RunService>());
+        services.AddSingleton<IWorkerSessions>(sp => sp.GetRequiredService<WorkerConnections>());
+        services.AddSingleton<IAbandonedPrompts>(sp => sp.GetRequiredService<AbandonedPrompts>());
+        services.AddSingleton<IPromptPreparer, PromptPreparer>();
+        services.AddSingleton<IRunOutputWriter, RunOutputWriter>();
+        services.AddSingleton<RunAttemptFactory>();
+        services.AddSingleton<RunSubmission>();
         services.AddSingleton<Dispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         services.AddRouterMetrics();
+        services.AddSingleton<IRunEventObserver>(sp => sp.GetRequiredService<RunMetricsObserver>());
         services.AddHostedService<RouterMetricsBinder>();
         services.AddHostedService<WorkflowStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerModelInventory>());

@@ -1,3 +1,5 @@
+using ComfyOperator.Router.Runs;
+
 namespace ComfyOperator.Router.Scheduling;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace ComfyOperator.Router.Scheduling;
 /// owner and per class of requirements: a decision looks at one head per (owner, class).
 /// In memory only; the run store is the durable copy and refills it on start.
 /// </summary>
-internal sealed class DispatchQueue
+internal sealed class DispatchQueue : IRunQueue
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Entry> _byId = new(StringComparer.Ordinal);
@@ -53,6 +55,15 @@ internal sealed class DispatchQueue
             return _byDeployment.GetValueOrDefault(deployment);
         }
     }
+
+    public void Enqueue(RunRecord run, RunGraph? graph) =>
+        TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence)
+        {
+            Owner = run.Owner,
+            Deployment = run.Deployment,
+            Workflow = run.Workflow,
+            Graph = graph ?? RunGraph.TryParse(run.Workflow),
+        });
 
     /// <summary>Adds the run unless it is already queued; false when <paramref name="limit"/> is reached.</summary>
     public bool TryEnqueue(QueuedRun run, int limit = int.MaxValue)

@@ -1,3 +1,5 @@
+using ComfyOperator.Router.Runs;
+
 namespace ComfyOperator.Router.Scheduling;
 
 /// <summary>

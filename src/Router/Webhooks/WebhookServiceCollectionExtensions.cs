@@ -1,15 +1,17 @@
+using System.Text.Json.Nodes;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Inputs;
+using ComfyOperator.Router.Runs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace ComfyOperator.Router.Webhooks;
 
-/// <summary>Registers the webhook queue (table in the router's SQLite file) and its dispatcher.</summary>
+/// <summary>Registers the webhook queue (table in the router's SQLite file), its dispatcher, and the notifier that feeds it from run events (each delivery carries the run as the API shows it).</summary>
 internal static class WebhookServiceCollectionExtensions
 {
-    public static IServiceCollection AddComfyWebhooks(this IServiceCollection services)
+    public static IServiceCollection AddComfyWebhooks(this IServiceCollection services, Func<RunRecord, JsonNode?> payload)
     {
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName)
             .Validate(
@@ -28,7 +30,9 @@ internal static class WebhookServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<WebhookDispatcher>>(),
             sp.GetRequiredService<Metrics.RouterMetrics>()));
-        services.AddSingleton<RunWebhookNotifier>();
+        services.AddSingleton(sp => new RunWebhookNotifier(
+            sp.GetRequiredService<WebhookDispatcher>(), sp.GetRequiredService<IOptions<WebhookOptions>>(), payload, sp.GetRequiredService<ILogger<RunWebhookNotifier>>()));
+        services.AddSingleton<IRunEventObserver>(sp => sp.GetRequiredService<RunWebhookNotifier>());
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         return services;
     }
