@@ -32,6 +32,7 @@ internal sealed partial class RunService(
     private readonly RouterOptions _options = options.Value;
     private readonly CancellationTokenSource _stopping = new();
     private int _submitting;
+    private int _disposed;
 
     /// <summary>Runs stored as Queued whose URL inputs are still downloading (not in the dispatch queue yet, but pending).</summary>
     private int _resolving;
@@ -382,8 +383,14 @@ internal sealed partial class RunService(
         return result;
     }
 
+    /// <summary>Idempotent: the container disposes this service once for each interface it is registered under.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         _stopping.Dispose();
         foreach (var gate in _runLocks)
