@@ -54,7 +54,6 @@ internal static class DecisionCostBench
 
         var scheduler = new RunScheduler(registry, source, inventory, catalog, routerOptions, routing, TimeProvider.System, _ => true);
         var queue = new DispatchQueue(scheduler);
-        var bridge = new ScheduledPlacementPolicy(queue, scheduler);
         string[] graphs = [ReferenceGraphs.Sd15, ReferenceGraphs.SdxlBase, ReferenceGraphs.FluxDev];
         var sequence = 0L;
         QueuedRun NewRun() => new($"r{sequence}", (int)(sequence % 3), ++sequence)
@@ -72,16 +71,14 @@ internal static class DecisionCostBench
 
         var enqueueMs = Stopwatch.GetElapsedTime(enqueue).TotalMilliseconds;
         var samples = new List<double>(decisions);
-        var eligible = registry.Workers;
         for (var i = 0; i < decisions; i++)
         {
             var start = Stopwatch.GetTimestamp();
-            if (!queue.TryDequeue(out var run))
+            if (!queue.TryDequeue(out var run, out var worker))
             {
                 throw new InvalidOperationException("nothing placeable");
             }
 
-            var worker = bridge.Choose(eligible);
             samples.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
 
             // Keep the load steady: the run finishes at once and a new one arrives.

@@ -1,6 +1,6 @@
 using ComfyOperator.Observability.Logging;
-using ComfyOperator.Router.Api;
 using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 ((IConfigurationBuilder)builder.Configuration).Add(new RouterEnvironmentVariablesSource());

@@ -74,6 +74,10 @@ public sealed class WorkflowGraph
     public static WorkflowGraph Parse(JsonNode? document, bool unwrapRequestBody = false) =>
         FromDocument(document, unwrapRequestBody, copy: true);
 
+    /// <summary>Parses a document the caller hands over: no copy is made, so the caller must not change it afterwards.</summary>
+    public static WorkflowGraph ParseOwned(JsonNode? document) =>
+        FromDocument(document, unwrapRequestBody: false, copy: false);
+
     /// <summary>Like <see cref="Parse(string, bool)"/> but returns the error instead of throwing.</summary>
     public static bool TryParse(string json, out WorkflowGraph? graph, out WorkflowFormatException? error)
     {
@@ -596,12 +600,20 @@ public sealed class WorkflowGraph
     /// <c>&lt;runId&gt;/&lt;original&gt;</c>, so runs never collide on a shared output volume (docs/comfyui-protocol.md §9.4).
     /// Returns the ids of the changed nodes.
     /// </summary>
-    public IReadOnlyList<string> ApplyFilenamePrefix(string runId)
+    public IReadOnlyList<string> ApplyFilenamePrefix(string runId) =>
+        ApplyFilenamePrefix(runId, original => original.TrimStart('/') is { Length: > 0 } trimmed ? trimmed : "ComfyUI");
+
+    /// <summary>
+    /// Gives every node with a literal <c>filename_prefix</c> the prefix <c>&lt;folder&gt;/&lt;name(original)&gt;</c>.
+    /// Returns the ids of the changed nodes.
+    /// </summary>
+    public IReadOnlyList<string> ApplyFilenamePrefix(string folder, Func<string, string> name)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(runId);
-        if (runId.Contains("..", StringComparison.Ordinal) || runId.Contains('\\', StringComparison.Ordinal) || runId.StartsWith('/'))
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        ArgumentNullException.ThrowIfNull(name);
+        if (folder.Contains("..", StringComparison.Ordinal) || folder.Contains('\\', StringComparison.Ordinal) || folder.StartsWith('/'))
         {
-            throw new ArgumentException($"A run id used as a folder must not start with '/' nor contain '..' or '\\': '{runId}'.", nameof(runId));
+            throw new ArgumentException($"A run id used as a folder must not start with '/' nor contain '..' or '\\': '{folder}'.", nameof(folder));
         }
 
         var changed = new List<string>();
@@ -610,13 +622,23 @@ public sealed class WorkflowGraph
             var inputs = (JsonObject)((JsonObject)value!)["inputs"]!;
             if (inputs["filename_prefix"] is { } prefix && JsonRead.IsString(prefix))
             {
-                var original = JsonRead.String(prefix)!.TrimStart('/');
-                inputs["filename_prefix"] = $"{runId.TrimEnd('/')}/{(original.Length == 0 ? "ComfyUI" : original)}";
+                inputs["filename_prefix"] = $"{folder.TrimEnd('/')}/{name(JsonRead.String(prefix)!)}";
                 changed.Add(id);
             }
         }
 
         return changed;
+    }
+
+    /// <summary>
+    /// The prompt to post for one attempt: a copy of the graph (this one is left as it is, so one
+    /// parsed graph serves every attempt) whose save nodes write under <paramref name="folder"/>.
+    /// </summary>
+    public JsonObject ToPrompt(string folder, Func<string, string> name)
+    {
+        var copy = Clone();
+        copy.ApplyFilenamePrefix(folder, name);
+        return copy._prompt;
     }
 
     // ---------------------------------------------------------------- what a graph needs

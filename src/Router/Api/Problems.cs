@@ -50,9 +50,8 @@ internal static class Problems
     public static ProblemHttpResult Invalid(string detail, string field) =>
         Create(StatusCodes.Status400BadRequest, InvalidRequest, "The request is not valid", detail, field);
 
-    public static ProblemHttpResult Input(Inputs.InputRefusedException refused) =>
-        Create(StatusCodes.Status400BadRequest, InputRefused, "An input was refused", refused.Message, refused.InputName,
-            refused.InputName.Split('.') is ["workflow", var node, ..] ? node : null);
+    public static ProblemHttpResult Input(string detail, string input, string? node) =>
+        Create(StatusCodes.Status400BadRequest, InputRefused, "An input was refused", detail, input, node);
 
     public static ProblemHttpResult Cursor(string detail) =>
         Create(StatusCodes.Status400BadRequest, InvalidCursor, "The paging cursor is not valid", detail, "cursor");

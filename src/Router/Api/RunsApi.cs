@@ -2,12 +2,10 @@ using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Router.Configuration;
-using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
-using ComfyOperator.Router.Webhooks;
+using ComfyOperator.Router.Submissions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -22,8 +20,6 @@ internal static class RunsApi
 {
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;
-    public const int MaxIdempotencyKeyLength = 200;
-    public const int MaxMetadataBytes = 16 * 1024;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -70,12 +66,12 @@ internal static class RunsApi
     }
 
     internal static async Task<Results<Accepted<RunResponse>, Ok<RunResponse>, ProblemHttpResult>> SubmitAsync(
-        HttpRequest request, RunService runs, IRunInputResolver inputs, SafeHttpDownloader downloader, CancellationToken cancellationToken)
+        HttpRequest request, RunSubmission submission, CancellationToken cancellationToken)
     {
-        JsonDocument document;
+        SubmitRunRequest? body;
         try
         {
-            document = await JsonDocument.ParseAsync(request.Body, default, cancellationToken);
+            body = await JsonSerializer.DeserializeAsync<SubmitRunRequest>(request.Body, Json, cancellationToken);
         }
         catch (JsonException ex)
         {
@@ -83,114 +79,28 @@ internal static class RunsApi
                 $"The request body could not be parsed as JSON: {ex.Message}", "body"));
         }
 
-        using (document)
+        if (body is null)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return Problems.Invalid("The body must be a JSON object: {\"workflow\": {...}, \"priority\"?, \"idempotencyKey\"?, \"metadata\"?}.", "body");
-            }
-
-            if (!TryGet(root, "workflow", out var workflow))
-            {
-                return Problems.Workflow("The body has no 'workflow' (an API-format graph: an object of nodes keyed by id).", "workflow");
-            }
-
-            var workflowText = workflow.GetRawText();
-            if (CheckWorkflow(workflowText, out var graph) is { } problem)
-            {
-                return problem;
-            }
-
-            var priority = 0;
-            if (TryGet(root, "priority", out var priorityElement) && priorityElement.ValueKind != JsonValueKind.Null
-                && (priorityElement.ValueKind != JsonValueKind.Number || !priorityElement.TryGetInt32(out priority) || priority is < -1000 or > 1000))
-            {
-                return Problems.Invalid("'priority' must be a whole number from -1000 to 1000 (higher runs first).", "priority");
-            }
-
-            string? key = request.Headers["Idempotency-Key"];
-            if (TryGet(root, "idempotencyKey", out var keyElement) && keyElement.ValueKind != JsonValueKind.Null)
-            {
-                if (keyElement.ValueKind != JsonValueKind.String)
-                {
-                    return Problems.Invalid("'idempotencyKey' must be a string.", "idempotencyKey");
-                }
-
-                key = keyElement.GetString();
-            }
-
-            if (key is not null && (key.Length == 0 || key.Length > MaxIdempotencyKeyLength))
-            {
-                return Problems.Invalid($"'idempotencyKey' must have 1 to {MaxIdempotencyKeyLength} characters.", "idempotencyKey");
-            }
-
-            string? metadata = null;
-            if (TryGet(root, "metadata", out var metadataElement) && metadataElement.ValueKind != JsonValueKind.Null)
-            {
-                if (metadataElement.ValueKind != JsonValueKind.Object)
-                {
-                    return Problems.Invalid("'metadata' must be a JSON object.", "metadata");
-                }
-
-                metadata = metadataElement.GetRawText();
-                if (metadata.Length > MaxMetadataBytes)
-                {
-                    return Problems.Invalid($"'metadata' must be at most {MaxMetadataBytes} bytes of JSON.", "metadata");
-                }
-            }
-
-            RunWebhook? webhook = null;
-            if (TryGet(root, "webhook", out var webhookElement) && webhookElement.ValueKind != JsonValueKind.Null)
-            {
-                var (parsed, webhookProblem) = await ParseWebhookAsync(webhookElement, downloader, cancellationToken);
-                if (webhookProblem is not null)
-                {
-                    return webhookProblem;
-                }
-
-                webhook = parsed;
-            }
-
-            // Never send a run that would fail with value_not_in_list: refuse a graph whose models no worker has.
-            var models = Scheduling.RunScheduler.ModelsOf(graph!);
-            if (request.HttpContext.RequestServices.GetService<Scheduling.RunScheduler>() is { } scheduler
-                && await scheduler.ReadinessAsync(null, models, cancellationToken) is { ModelsMissing: true } readiness)
-            {
-                request.HttpContext.Response.Headers.RetryAfter = "30";
-                return TypedResults.Problem(Problems.Details(StatusCodes.Status503ServiceUnavailable, Problems.ModelUnavailable, "No worker has the models the workflow needs",
-                    $"The run cannot be placed: {readiness.Reason}.", "workflow"));
-            }
-
-            IReadOnlyList<RunInput> prepared;
-            try
-            {
-                prepared = await inputs.PrepareAsync(graph!, cancellationToken);
-            }
-            catch (InputRefusedException refused)
-            {
-                return Problems.Input(refused);
-            }
-
-            if (prepared.Count > 0)
-            {
-                // data: URIs were stored in the cache and replaced by cache: references.
-                workflowText = graph!.ToJson();
-            }
-
-            var perKey = request.HttpContext.RequestServices.GetService<IOptions<Workflows.WorkflowRoutingOptions>>()?.Value.MaxPendingPerKey ?? 0;
-            var command = new SubmitRunCommand(workflowText, priority, key, metadata)
-            {
-                Inputs = prepared,
-                Webhook = webhook,
-                Owner = RunOwner.Of(request.HttpContext),
-                OwnerMaxPending = perKey,
-                Models = models,
-            };
-            var result = await runs.SubmitAsync(command, cancellationToken);
-            return SubmitResults.From(
-                request.HttpContext, result, request.HttpContext.RequestServices.GetRequiredService<IOptions<RouterOptions>>().Value.PendingLimit, perKey);
+            return Problems.Invalid("The body must be a JSON object: {\"workflow\": {...}, \"priority\"?, \"idempotencyKey\"?, \"metadata\"?}.", "body");
         }
+
+        if (body.ToCommand(request.Headers["Idempotency-Key"], RunOwner.Of(request.HttpContext), out var command) is { } problem)
+        {
+            return problem;
+        }
+
+        var outcome = await submission.SubmitAsync(command, cancellationToken);
+        return SubmitResults.From(request.HttpContext, outcome, refused =>
+        {
+            if (refused.Status != SubmitStatus.Unavailable)
+            {
+                return SubmitResults.Problem(refused.Problem!);
+            }
+
+            request.HttpContext.Response.Headers.RetryAfter = "30";
+            return TypedResults.Problem(Problems.Details(StatusCodes.Status503ServiceUnavailable, Problems.ModelUnavailable, "No worker has the models the workflow needs",
+                $"The run cannot be placed: {refused.Readiness!.Reason}.", "workflow"));
+        });
     }
 
     internal static async Task<Results<Ok<RunListResponse>, ProblemHttpResult>> ListAsync(
@@ -396,81 +306,6 @@ internal static class RunsApi
         return TypedResults.Stream(stream, output.ContentType, fileDownloadName: output.Name);
     }
 
-    private static async Task<(RunWebhook? Webhook, ProblemHttpResult? Problem)> ParseWebhookAsync(JsonElement element, SafeHttpDownloader downloader, CancellationToken cancellationToken)
-    {
-        const string Shape = "'webhook' must be {\"url\": \"https://...\", \"events\"?: [\"run.succeeded\", ...]}.";
-        if (element.ValueKind != JsonValueKind.Object || !TryGet(element, "url", out var urlElement) || urlElement.ValueKind != JsonValueKind.String)
-        {
-            return (null, Problems.Invalid(Shape, "webhook.url"));
-        }
-
-        var events = new List<string?>();
-        if (TryGet(element, "events", out var eventsElement) && eventsElement.ValueKind != JsonValueKind.Null)
-        {
-            if (eventsElement.ValueKind != JsonValueKind.Array)
-            {
-                return (null, Problems.Invalid(Shape, "webhook.events"));
-            }
-
-            foreach (var item in eventsElement.EnumerateArray())
-            {
-                events.Add(item.ValueKind == JsonValueKind.String ? item.GetString() : item.GetRawText());
-            }
-        }
-
-        return await WebhookRequest.CheckAsync(urlElement.GetString(), events, "webhook", downloader, cancellationToken);
-    }
-
-    /// <summary>
-    /// Checks a submitted graph the way ComfyUI would before it is queued (docs/comfyui-protocol.md §6): API
-    /// format, node shape, links. A problem names the node and input. Graphs without a known output
-    /// class pass: custom output nodes are only known to the worker's object_info.
-    /// </summary>
-    internal static ProblemHttpResult? CheckWorkflow(string workflowJson, out WorkflowGraph? graph)
-    {
-        try
-        {
-            graph = WorkflowGraph.Parse(workflowJson);
-        }
-        catch (WorkflowFormatException ex)
-        {
-            graph = null;
-            if (ex.Detected == WorkflowFormat.UiWorkflow)
-            {
-                return Problems.UiFormat(ex.Message);
-            }
-
-            var field = ex.Detected == WorkflowFormat.RequestBody ? "workflow.prompt"
-                : ex.NodeId is null ? "workflow"
-                : ex.Member is null ? $"workflow.{ex.NodeId}" : $"workflow.{ex.NodeId}.{ex.Member}";
-            return Problems.Workflow(ex.Message, field, ex.NodeId);
-        }
-
-        var issue = graph.Validate().FirstOrDefault(i => i.Code != WorkflowIssueCodes.NoOutputs);
-        if (issue is null)
-        {
-            return null;
-        }
-
-        var at = issue.NodeId is null ? "workflow" : issue.InputName is null ? $"workflow.{issue.NodeId}" : $"workflow.{issue.NodeId}.inputs.{issue.InputName}";
-        return Problems.Workflow(issue.Message, at, issue.NodeId);
-    }
-
     private static SseItem<string> ToItem(RunEvent runEvent) =>
         new(runEvent.Data, runEvent.Type) { EventId = runEvent.Sequence.ToString(CultureInfo.InvariantCulture) };
-
-    private static bool TryGet(JsonElement root, string name, out JsonElement value)
-    {
-        foreach (var property in root.EnumerateObject())
-        {
-            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
-            {
-                value = property.Value;
-                return true;
-            }
-        }
-
-        value = default;
-        return false;
-    }
 }

@@ -3,18 +3,16 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Entities;
-using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
+using ComfyOperator.Router.Submissions;
 using ComfyOperator.Router.Workflows;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace ComfyOperator.Router.Api;
 
@@ -59,136 +57,93 @@ internal static class WorkflowsApi
             : UnknownWorkflow(name);
 
     internal static async Task<Results<Accepted<RunResponse>, Ok<RunResponse>, ProblemHttpResult>> SubmitAsync(
-        string name,
-        HttpRequest request,
-        WorkflowCatalog catalog,
-        RunScheduler scheduler,
-        RunService runs,
-        IRunInputResolver inputs,
-        SafeHttpDownloader downloader,
-        IOptions<WorkflowRoutingOptions> options,
-        IOptions<RouterOptions> routerOptions,
-        CancellationToken cancellationToken)
+        string name, HttpRequest request, WorkflowCatalog catalog, InputCache cache, RunSubmission submission, CancellationToken cancellationToken)
     {
-        if (catalog.Find(name) is not { } workflow)
-        {
-            return UnknownWorkflow(name);
-        }
+        var command = new SubmitRun { Workflow = name, IdempotencyKey = request.Headers["Idempotency-Key"], Owner = RunOwner.Of(request.HttpContext) };
 
-        if (!workflow.IsValid)
+        // An unknown or Invalid workflow is answered before the request is read.
+        if (catalog.Find(name) is { IsValid: true } workflow)
         {
-            var invalid = Problems.Details(StatusCodes.Status409Conflict, Problems.WorkflowInvalid, "The workflow is Invalid",
-                $"Workflow '{name}' cannot run: {string.Join(" ", workflow.Problems)}", "name");
-            invalid.Extensions["problems"] = workflow.Problems;
-            return TypedResults.Problem(invalid);
-        }
-
-        var priority = 0;
-        if (request.Query.TryGetValue("priority", out var priorityText)
-            && (!int.TryParse(priorityText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out priority) || priority is < -1000 or > 1000))
-        {
-            return Problems.Invalid("'priority' must be a whole number from -1000 to 1000 (higher runs first).", "priority");
-        }
-
-        string? key = request.Headers["Idempotency-Key"];
-        if (key is not null && (key.Length == 0 || key.Length > RunsApi.MaxIdempotencyKeyLength))
-        {
-            return Problems.Invalid($"'Idempotency-Key' must have 1 to {RunsApi.MaxIdempotencyKeyLength} characters.", "Idempotency-Key");
-        }
-
-        Dictionary<string, JsonNode?> values;
-        try
-        {
-            values = request.HasFormContentType
-                ? await ReadFormAsync(request, workflow, cancellationToken)
-                : await ReadJsonAsync(request, cancellationToken);
-        }
-        catch (JsonException ex)
-        {
-            return TypedResults.Problem(Problems.Details(StatusCodes.Status400BadRequest, Problems.MalformedJson, "The body is not valid JSON",
-                $"The request body could not be parsed as JSON: {ex.Message}", "body"));
-        }
-        catch (InputProblemException ex)
-        {
-            return InputProblem(ex.Error);
-        }
-        catch (InputRefusedException ex)
-        {
-            return InputProblem(new InputError(ex.InputName, InputRules.Format, ex.Message));
-        }
-        catch (InvalidDataException ex)
-        {
-            return Problems.Invalid($"The multipart body could not be read: {ex.Message}", "body");
-        }
-
-        var bound = WorkflowInputBinder.Bind(workflow, values, out var error);
-        if (error is not null)
-        {
-            return InputProblem(error);
-        }
-
-        var graph = bound.Graph.ToJsonString();
-        var parsed = WorkflowGraph.Parse(graph);
-        var models = RunScheduler.ModelsOf(parsed);
-        var readiness = await scheduler.ReadinessAsync(workflow.Selector, models, cancellationToken);
-        if (!readiness.IsReady && !workflow.QueueWhenUnavailable && !options.Value.QueueWhenUnavailable)
-        {
-            request.HttpContext.Response.Headers.RetryAfter = "10";
-            var unavailable = Problems.Details(StatusCodes.Status503ServiceUnavailable, Problems.WorkflowUnavailable, "No worker can run the workflow now",
-                $"Workflow '{name}' has no ready worker: {readiness.Reason}.", "name");
-            unavailable.Extensions["reason"] = readiness.Reason;
-            return TypedResults.Problem(unavailable);
-        }
-
-        // The run's own webhook (query: webhook, webhookEvents) or the workflow's default.
-        var webhook = workflow.DefaultWebhook;
-        if (request.Query.TryGetValue("webhook", out var webhookUrl))
-        {
-            var events = request.Query.TryGetValue("webhookEvents", out var list)
-                ? list.ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                : [];
-            (webhook, var webhookProblem) = await WebhookRequest.CheckAsync(webhookUrl, events, "webhook", downloader, cancellationToken);
-            if (webhookProblem is not null)
+            if (request.Query.TryGetValue("priority", out var priorityText))
             {
-                return webhookProblem;
+                if (!int.TryParse(priorityText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var priority))
+                {
+                    return Problems.Invalid($"'priority' must be a whole number from {SubmitRun.MinPriority} to {SubmitRun.MaxPriority} (higher runs first).", "priority");
+                }
+
+                command = command with { Priority = priority };
             }
-        }
-        else if (workflow.DefaultWebhook is { } fallback)
-        {
-            (webhook, var webhookProblem) = await WebhookRequest.CheckAsync(fallback.Url, fallback.Events, "webhook", downloader, cancellationToken);
-            if (webhookProblem is not null)
+
+            try
             {
-                return webhookProblem;
+                command = command with
+                {
+                    Values = request.HasFormContentType
+                        ? await ReadFormAsync(request, workflow, cache, cancellationToken)
+                        : await ReadJsonAsync(request, cancellationToken),
+                };
+            }
+            catch (JsonException ex)
+            {
+                return TypedResults.Problem(Problems.Details(StatusCodes.Status400BadRequest, Problems.MalformedJson, "The body is not valid JSON",
+                    $"The request body could not be parsed as JSON: {ex.Message}", "body"));
+            }
+            catch (InputProblemException ex)
+            {
+                return InputProblem(ex.Error);
+            }
+            catch (InputRefusedException ex)
+            {
+                return InputProblem(new InputError(ex.InputName, InputRules.Format, ex.Message));
+            }
+            catch (InvalidDataException ex)
+            {
+                return Problems.Invalid($"The multipart body could not be read: {ex.Message}", "body");
+            }
+
+            // The run's own webhook (query: webhook, webhookEvents); without one the workflow's default applies.
+            if (request.Query.TryGetValue("webhook", out var webhookUrl))
+            {
+                var events = request.Query.TryGetValue("webhookEvents", out var list)
+                    ? list.ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    : [];
+                command = command with { Webhook = new WebhookTarget(webhookUrl, events) };
             }
         }
 
-        // URL, data: and cache: (multipart upload) values become pinned cache files before a worker is reserved.
-        IReadOnlyList<RunInput> prepared;
-        try
-        {
-            prepared = await inputs.PrepareAsync(parsed, cancellationToken);
-            if (prepared.Count > 0)
-            {
-                graph = parsed.ToJson();
-            }
-        }
-        catch (InputRefusedException ex)
-        {
-            return InputProblem(new InputError(ex.InputName, InputRules.Format, ex.Message));
-        }
+        var outcome = await submission.SubmitAsync(command, cancellationToken);
+        return SubmitResults.From(request.HttpContext, outcome, refused => Refused(request.HttpContext, name, refused));
+    }
 
-        var command = new SubmitRunCommand(graph, priority, key, null)
+    /// <summary>A workflow run that was not accepted, in this front door's words.</summary>
+    private static ProblemHttpResult Refused(HttpContext context, string name, SubmitRunOutcome outcome)
+    {
+        switch (outcome.Status)
         {
-            Inputs = prepared,
-            Webhook = webhook,
-            Owner = RunOwner.Of(request.HttpContext),
-            OwnerMaxPending = options.Value.MaxPendingPerKey,
-            Deployment = workflow.Name,
-            DeploymentMaxPending = workflow.MaxPending,
-            Models = models,
-        };
-        var result = await runs.SubmitAsync(command, cancellationToken);
-        return SubmitResults.From(request.HttpContext, result, routerOptions.Value.PendingLimit, options.Value.MaxPendingPerKey, workflow.Name, workflow.MaxPending ?? 0);
+            case SubmitStatus.UnknownWorkflow:
+                return UnknownWorkflow(name);
+            case SubmitStatus.WorkflowInvalid:
+                var problems = outcome.Workflow!.Problems;
+                var invalid = Problems.Details(StatusCodes.Status409Conflict, Problems.WorkflowInvalid, "The workflow is Invalid",
+                    $"Workflow '{name}' cannot run: {string.Join(" ", problems)}", "name");
+                invalid.Extensions["problems"] = problems;
+                return TypedResults.Problem(invalid);
+            case SubmitStatus.Unavailable:
+                context.Response.Headers.RetryAfter = "10";
+                var reason = outcome.Readiness!.Reason;
+                var unavailable = Problems.Details(StatusCodes.Status503ServiceUnavailable, Problems.WorkflowUnavailable, "No worker can run the workflow now",
+                    $"Workflow '{name}' has no ready worker: {reason}.", "name");
+                unavailable.Extensions["reason"] = reason;
+                return TypedResults.Problem(unavailable);
+            default:
+                var problem = outcome.Problem!;
+                return problem.Kind switch
+                {
+                    SubmitProblemKind.Input => InputProblem(new InputError(problem.Field, problem.Rule ?? InputRules.Format, problem.Message)),
+                    SubmitProblemKind.InputRefused => InputProblem(new InputError(problem.Field, InputRules.Format, problem.Message)),
+                    _ => SubmitResults.Problem(problem),
+                };
+        }
     }
 
     private static WorkflowReadiness ReadinessOf(WorkflowDefinition workflow, RunScheduler scheduler) =>
@@ -219,7 +174,7 @@ internal static class WorkflowsApi
         return values;
     }
 
-    private static async Task<Dictionary<string, JsonNode?>> ReadFormAsync(HttpRequest request, WorkflowDefinition workflow, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, JsonNode?>> ReadFormAsync(HttpRequest request, WorkflowDefinition workflow, InputCache cache, CancellationToken cancellationToken)
     {
         var form = await request.ReadFormAsync(cancellationToken);
         var inputs = workflow.Inputs.ToDictionary(i => i.Name, StringComparer.Ordinal);
@@ -229,7 +184,6 @@ internal static class WorkflowsApi
             values[name] = inputs.TryGetValue(name, out var input) ? FromText(input, text.ToString()) : JsonValue.Create(text.ToString());
         }
 
-        var cache = request.HttpContext.RequestServices.GetRequiredService<InputCache>();
         foreach (var file in form.Files)
         {
             if (!inputs.TryGetValue(file.Name, out var input))

@@ -13,7 +13,6 @@ internal static class RouterMetricsExtensions
         services.AddComfyMetrics();
         services.AddSingleton<RouterMetrics>();
         services.AddSingleton<RunMetricsObserver>();
-        services.AddHostedService<RouterMetricsBinder>();
         return services;
     }
 

@@ -8,12 +8,14 @@ namespace ComfyOperator.Router.Metrics;
 /// Turns the run event stream into metrics: every state change already flows through
 /// <see cref="RunEventHub"/>, so the run service needs no metrics calls of its own.
 /// </summary>
-internal sealed class RunMetricsObserver(RouterMetrics metrics)
+internal sealed class RunMetricsObserver(RouterMetrics metrics) : IRunEventObserver
 {
     /// <summary>Label for runs submitted as a raw graph; named workflows (WorkflowDeployment) will bring their own names.</summary>
     public const string AdhocWorkflow = "adhoc";
 
     private readonly ConcurrentDictionary<string, Track> _runs = new(StringComparer.Ordinal);
+
+    void IRunEventObserver.OnEvent(RunRecord run, RunEvent runEvent) => OnEvent(runEvent);
 
     public void OnEvent(RunEvent runEvent)
     {

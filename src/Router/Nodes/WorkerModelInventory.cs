@@ -48,7 +48,7 @@ internal sealed partial class WorkerModelInventory(
     public event EventHandler? Changed;
 
     /// <summary>True when the worker's lists are known and hold every file; false (and a refresh is asked for) when unknown.</summary>
-    public bool Has(WorkerState worker, IReadOnlyList<Scheduling.ModelRequirement> models)
+    public bool Has(WorkerState worker, IReadOnlyList<Runs.ModelRequirement> models)
     {
         if (models.Count == 0)
         {

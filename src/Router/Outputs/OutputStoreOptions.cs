@@ -9,4 +9,8 @@ internal sealed class OutputStoreOptions
     public string Kind { get; set; } = "local";
 
     public S3OutputOptions S3 { get; set; } = new();
+
+    internal bool IsLocal => Kind.Trim() is "" || Kind.Trim().Equals("local", StringComparison.OrdinalIgnoreCase);
+
+    internal bool IsS3 => Kind.Trim().Equals("s3", StringComparison.OrdinalIgnoreCase);
 }

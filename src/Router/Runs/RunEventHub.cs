@@ -3,13 +3,14 @@ using System.Threading.Channels;
 
 namespace ComfyOperator.Router.Runs;
 
-/// <summary>Live fan-out of run events to SSE subscribers. History lives in the store; this only carries what happens next.</summary>
-internal sealed class RunEventHub
+/// <summary>
+/// Live fan-out of run events to SSE subscribers and to the observers (metrics, webhooks). History
+/// lives in the store; this only carries what happens next.
+/// </summary>
+internal sealed class RunEventHub(IEnumerable<IRunEventObserver> observers)
 {
+    private readonly IRunEventObserver[] _observers = [.. observers];
     private readonly ConcurrentDictionary<string, ImmutableSubscribers> _subscribers = new(StringComparer.Ordinal);
-
-    /// <summary>Sees every published event, whoever subscribes (metrics); must be quick and must not throw.</summary>
-    public Action<RunEvent>? Observer { get; set; }
 
     public RunEventSubscription Subscribe(string runId)
     {
@@ -23,9 +24,14 @@ internal sealed class RunEventHub
         return new RunEventSubscription(channel.Reader, () => Remove(runId, channel));
     }
 
-    public void Publish(RunEvent runEvent)
+    /// <summary>Publishes <paramref name="runEvent"/>, which moved <paramref name="run"/> to the state it is in now.</summary>
+    public void Publish(RunRecord run, RunEvent runEvent)
     {
-        Observer?.Invoke(runEvent);
+        foreach (var observer in _observers)
+        {
+            observer.OnEvent(run, runEvent);
+        }
+
         if (_subscribers.TryGetValue(runEvent.RunId, out var subscribers))
         {
             foreach (var channel in subscribers.Channels)

@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Inputs;
-using ComfyOperator.Router.Scheduling;
-using ComfyOperator.Router.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -17,13 +15,13 @@ namespace ComfyOperator.Router.Runs;
 internal sealed partial class RunService(
     IRunStore store,
     RunEventHub hub,
-    DispatchQueue queue,
+    IRunQueue queue,
     IRunInputResolver inputs,
-    RunWebhookNotifier webhooks,
+    ActiveAttempts attempts,
     RunHistoryPruner pruner,
     IOptions<RouterOptions> options,
     TimeProvider time,
-    ILogger<RunService> logger) : IDisposable
+    ILogger<RunService> logger) : IRunTransitions, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -34,14 +32,16 @@ internal sealed partial class RunService(
     private readonly RouterOptions _options = options.Value;
     private readonly CancellationTokenSource _stopping = new();
     private int _submitting;
+    private int _disposed;
 
     /// <summary>Runs stored as Queued whose URL inputs are still downloading (not in the dispatch queue yet, but pending).</summary>
     private int _resolving;
 
-    /// <summary>Set by the dispatcher once it exists (it depends on this service).</summary>
-    public IActiveRunControl? ActiveRuns { get; set; }
-
-    public async Task<SubmitResult> SubmitAsync(SubmitRunCommand command, CancellationToken cancellationToken)
+    /// <summary>
+    /// The last steps of a submission: idempotency, the pending limits, store, publish, queue. The
+    /// checks before (graph, readiness, inputs, webhook) are the submission service's.
+    /// </summary>
+    public async Task<SubmitResult> CreateAsync(NewRun command, CancellationToken cancellationToken)
     {
         if (command.IdempotencyKey is not null)
         {
@@ -99,8 +99,8 @@ internal sealed partial class RunService(
 
             stored = true;
             _active[inserted.Id] = inserted;
-            hub.Publish(queued);
-            ReadyOrResolve(inserted, command.Models);
+            hub.Publish(inserted, queued);
+            ReadyOrResolve(inserted, command.Graph);
             return new SubmitResult(SubmitOutcome.Created, inserted);
         }
         finally
@@ -114,24 +114,24 @@ internal sealed partial class RunService(
     }
 
     /// <summary>Inputs first, GPU second: a run waiting for URL inputs enters the dispatch queue only once they are in the cache.</summary>
-    private void ReadyOrResolve(RunRecord run, IReadOnlyList<ModelRequirement>? models = null)
+    private void ReadyOrResolve(RunRecord run, RunGraph? graph = null)
     {
         if (run.Inputs.All(i => i.FileName is not null))
         {
-            queue.TryEnqueue(ToQueued(run) with { Models = models });
+            queue.Enqueue(run, graph);
         }
         else
         {
             Interlocked.Increment(ref _resolving);
-            _ = ResolveThenCountAsync(run.Id, run.Inputs, _stopping.Token);
+            _ = ResolveThenCountAsync(run.Id, run.Inputs, graph, _stopping.Token);
         }
     }
 
-    private async Task ResolveThenCountAsync(string id, IReadOnlyList<RunInput> pending, CancellationToken cancellationToken)
+    private async Task ResolveThenCountAsync(string id, IReadOnlyList<RunInput> pending, RunGraph? graph, CancellationToken cancellationToken)
     {
         try
         {
-            await ResolveInputsAsync(id, pending, cancellationToken);
+            await ResolveInputsAsync(id, pending, graph, cancellationToken);
         }
         finally
         {
@@ -139,7 +139,7 @@ internal sealed partial class RunService(
         }
     }
 
-    private async Task ResolveInputsAsync(string id, IReadOnlyList<RunInput> pending, CancellationToken cancellationToken)
+    private async Task ResolveInputsAsync(string id, IReadOnlyList<RunInput> pending, RunGraph? graph, CancellationToken cancellationToken)
     {
         IReadOnlyList<RunInput> resolved;
         try
@@ -169,11 +169,8 @@ internal sealed partial class RunService(
             return;
         }
 
-        queue.TryEnqueue(ToQueued(run));
+        queue.Enqueue(run, graph);
     }
-
-    private static QueuedRun ToQueued(RunRecord run) =>
-        new(run.Id, run.Priority, run.Sequence) { Owner = run.Owner, Deployment = run.Deployment, Workflow = run.Workflow };
 
     public async Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
         _active.TryGetValue(id, out var run) ? run : await store.GetAsync(id, cancellationToken);
@@ -212,7 +209,7 @@ internal sealed partial class RunService(
 
         if (outcome == CancelOutcome.Requested)
         {
-            ActiveRuns?.RequestCancel(id);
+            attempts.RequestCancel(id);
         }
 
         return new CancelResult(outcome, run ?? await GetAsync(id, cancellationToken));
@@ -287,7 +284,7 @@ internal sealed partial class RunService(
                 new { reason, attempt = current.Attempts }), cancellationToken);
         if (run is not null)
         {
-            queue.TryEnqueue(ToQueued(run));
+            queue.Enqueue(run, null);
         }
 
         return run;
@@ -313,41 +310,7 @@ internal sealed partial class RunService(
         }
 
         LogRecovered(logger, _active.Count - onWorkers.Count, onWorkers.Count);
-        _ = RequeueMissedWebhooksAsync(_stopping.Token);
         return onWorkers;
-    }
-
-    /// <summary>
-    /// A webhook is queued right after its run's state change commits, so a crash in between would
-    /// lose it. At start every run that finished within the webhook retry window is offered to the
-    /// notifier again; the delivery queue keeps one delivery per run, event and URL, so only the
-    /// missing ones are added.
-    /// </summary>
-    private async Task RequeueMissedWebhooksAsync(CancellationToken cancellationToken)
-    {
-        var since = time.GetUtcNow() - webhooks.RecoveryWindow;
-        try
-        {
-            foreach (var (status, type) in new[] { (RunStatus.Succeeded, RunEventTypes.Succeeded), (RunStatus.Failed, RunEventTypes.Failed), (RunStatus.Cancelled, RunEventTypes.Cancelled) })
-            {
-                long? before = null;
-                do
-                {
-                    var page = await store.ListAsync(status, 500, before, cancellationToken);
-                    foreach (var run in page.Runs.Where(r => r.Webhook is not null && r.FinishedAt >= since))
-                    {
-                        webhooks.Notify(run, type);
-                    }
-
-                    before = page.NextBefore;
-                }
-                while (before is not null);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Stopping; the next start looks again.
-        }
     }
 
     private RunRecord Fresh(RunRecord stored) => _active.TryGetValue(stored.Id, out var live) ? live : stored;
@@ -409,8 +372,7 @@ internal sealed partial class RunService(
 
         if (published is not null)
         {
-            hub.Publish(published);
-            webhooks.Notify(result, published.Type);
+            hub.Publish(result, published);
         }
 
         if (result.Status.IsTerminal())
@@ -421,8 +383,14 @@ internal sealed partial class RunService(
         return result;
     }
 
+    /// <summary>Idempotent: the container disposes this service once for each interface it is registered under.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         _stopping.Dispose();
         foreach (var gate in _runLocks)

@@ -1,4 +1,4 @@
 namespace ComfyOperator.Router.Runs;
 
-/// <summary>The <c>webhook</c> of a submission: where to POST and which events (<see cref="Webhooks.WebhookEvents"/>; empty = succeeded, failed, cancelled).</summary>
+/// <summary>The <c>webhook</c> of a submission: where to POST and which events (<c>run.succeeded</c>, <c>run.failed</c>...; empty = succeeded, failed, cancelled).</summary>
 internal sealed record RunWebhook(string Url, IReadOnlyList<string> Events);

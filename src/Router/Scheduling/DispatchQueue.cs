@@ -1,3 +1,5 @@
+using ComfyOperator.Router.Runs;
+
 namespace ComfyOperator.Router.Scheduling;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace ComfyOperator.Router.Scheduling;
 /// owner and per class of requirements: a decision looks at one head per (owner, class).
 /// In memory only; the run store is the durable copy and refills it on start.
 /// </summary>
-internal sealed class DispatchQueue
+internal sealed class DispatchQueue : IRunQueue
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Entry> _byId = new(StringComparer.Ordinal);
@@ -17,11 +19,6 @@ internal sealed class DispatchQueue
     private readonly Dictionary<string, int> _byDeployment = new(StringComparer.Ordinal);
     private readonly List<Entry> _candidates = [];
     private TaskCompletionSource _changed = NewSignal();
-    private (string RunId, Nodes.WorkerState Worker)? _reservation;
-
-    public DispatchQueue()
-    {
-    }
 
     public DispatchQueue(IRunPlacer placer)
     {
@@ -30,7 +27,7 @@ internal sealed class DispatchQueue
         placer.RequirementsChanged += (_, _) => ResolveAgain();
     }
 
-    public IRunPlacer? Placer { get; }
+    public IRunPlacer Placer { get; }
 
     public int Count
     {
@@ -59,10 +56,19 @@ internal sealed class DispatchQueue
         }
     }
 
+    public void Enqueue(RunRecord run, RunGraph? graph) =>
+        TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence)
+        {
+            Owner = run.Owner,
+            Deployment = run.Deployment,
+            Workflow = run.Workflow,
+            Graph = graph ?? RunGraph.TryParse(run.Workflow),
+        });
+
     /// <summary>Adds the run unless it is already queued; false when <paramref name="limit"/> is reached.</summary>
     public bool TryEnqueue(QueuedRun run, int limit = int.MaxValue)
     {
-        var requirements = Placer?.Resolve(run) ?? RunRequirements.None;
+        var requirements = Placer.Resolve(run);
         lock (_gate)
         {
             if (_byId.ContainsKey(run.RunId))
@@ -78,7 +84,7 @@ internal sealed class DispatchQueue
             var ownerName = run.Owner ?? string.Empty;
             if (!_owners.TryGetValue(ownerName, out var owner))
             {
-                owner = new OwnerQueue(Math.Max(1, Placer?.WeightOf(ownerName) ?? 1));
+                owner = new OwnerQueue(Math.Max(1, Placer.WeightOf(ownerName)));
                 _owners[ownerName] = owner;
             }
 
@@ -117,22 +123,22 @@ internal sealed class DispatchQueue
     }
 
     /// <summary>
-    /// Takes the next run: the best head by priority, then fair share, then age, that some eligible
-    /// worker can take (when a placer is set; the chosen worker is kept for <see cref="TakeReservation"/>).
+    /// The one scheduling decision: the best head by priority, then fair share, then age, that some
+    /// eligible worker can take, and that worker (the run's policy chose it; affinity is recorded).
     /// </summary>
-    public bool TryDequeue(out QueuedRun run)
+    public bool TryDequeue(out QueuedRun run, out Nodes.WorkerState worker)
     {
         lock (_gate)
         {
-            _reservation = null;
             run = default!;
+            worker = default!;
             if (_byId.Count == 0)
             {
                 return false;
             }
 
-            var round = Placer?.BeginRound();
-            if (round is { EligibleCount: 0 })
+            var round = Placer.BeginRound();
+            if (round.EligibleCount == 0)
             {
                 return false;
             }
@@ -164,34 +170,17 @@ internal sealed class DispatchQueue
                 }
 
                 var candidate = _candidates[index];
-                if (round is null)
+                if (round.TryPlace(candidate.Run, candidate.Requirements, out var placed))
                 {
-                    run = Take(candidate);
-                    return true;
-                }
-
-                if (round.TryPlace(candidate.Run, candidate.Requirements, out var worker))
-                {
-                    var chosen = SwapForLoadedModel(round, candidate, worker);
-                    round.Commit(chosen.Run, chosen.Requirements, worker);
-                    _reservation = (chosen.Run.RunId, worker);
+                    var chosen = SwapForLoadedModel(round, candidate, placed);
+                    round.Commit(chosen.Run, chosen.Requirements, placed);
                     run = Take(chosen);
+                    worker = placed;
                     return true;
                 }
             }
 
             return false;
-        }
-    }
-
-    /// <summary>The worker chosen for the run the last <see cref="TryDequeue"/> returned (once), or null.</summary>
-    public Nodes.WorkerState? TakeReservation(string? runId = null)
-    {
-        lock (_gate)
-        {
-            var reservation = _reservation;
-            _reservation = null;
-            return reservation is { } r && (runId is null || r.RunId == runId) ? r.Worker : null;
         }
     }
 
@@ -215,11 +204,6 @@ internal sealed class DispatchQueue
     /// <summary>Works out every queued run's requirements again (workflows changed: new selector, policy, or a deployment that arrived late).</summary>
     public void ResolveAgain()
     {
-        if (Placer is null)
-        {
-            return;
-        }
-
         List<Entry> entries;
         lock (_gate)
         {

@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
 using ComfyOperator.Router.Configuration;
-using ComfyOperator.Router.Inputs;
-using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Nodes;
-using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Workers;
 using Microsoft.Extensions.Hosting;
@@ -13,47 +10,32 @@ using Microsoft.Extensions.Options;
 namespace ComfyOperator.Router.Scheduling;
 
 /// <summary>
-/// Takes runs from the queue while some worker is eligible (healthy, connected, under its queue
-/// allowance), lets the placement policy pick one, and runs each attempt as its own task. Also
+/// Takes each run from the queue together with the worker the scheduler placed it on (one
+/// decision: healthy, connected, under its queue allowance, labels, models, policy) and runs each
+/// attempt as its own task. Also
 /// resumes the runs that were on workers when the router last stopped.
 /// </summary>
 internal sealed partial class Dispatcher(
     DispatchQueue queue,
-    RunService runs,
+    IRunTransitions runs,
+    RunAttemptFactory attempts,
+    ActiveAttempts active,
     WorkerRegistry registry,
     WorkerConnections connections,
-    IPlacementPolicy policy,
-    IOutputStore outputs,
-    RunRecovery recovery,
-    AbandonedPrompts abandoned,
-    IRunInputResolver inputs,
-    CheckpointTracker checkpoints,
-    RouterMetrics metrics,
     HealthProber prober,
-    Workflows.WorkflowCatalog catalog,
+    RunRecovery recovery,
+    IAbandonedPrompts abandoned,
     IOptions<RouterOptions> options,
     TimeProvider time,
-    ILoggerFactory loggers) : BackgroundService, IActiveRunControl
+    ILogger<Dispatcher> logger) : BackgroundService
 {
     private readonly RouterOptions _options = options.Value;
-    private readonly ILogger _logger = loggers.CreateLogger<Dispatcher>();
+    private readonly ILogger _logger = logger;
     private readonly ConcurrentDictionary<string, RunAttempt> _attempts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, byte> _running = new();
-    private AttemptServices? _services;
-
-    private AttemptServices Services => _services ??= new AttemptServices(runs, outputs, inputs, abandoned, connections, checkpoints, metrics, _options, time, _logger, catalog);
-
-    public void RequestCancel(string runId)
-    {
-        if (_attempts.TryGetValue(runId, out var attempt))
-        {
-            attempt.RequestCancel();
-        }
-    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        runs.ActiveRuns = this;
         connections.Connected += (_, _) => queue.Signal();
         prober.Recovered += (_, _) => queue.Signal();
         prober.Lost += (_, worker) =>
@@ -103,20 +85,13 @@ internal sealed partial class Dispatcher(
 
     private void DispatchReady(CancellationToken cancellationToken)
     {
-        while (queue.Count > 0)
+        while (queue.TryDequeue(out var next, out var worker))
         {
-            var now = time.GetUtcNow();
-            var eligible = registry.Workers.Where(w => w.IsEligible(now, _options.MaxQueuePerWorker) && connections.IsConnected(w)).ToList();
-            if (eligible.Count == 0 || !queue.TryDequeue(out var next))
-            {
-                return;
-            }
-
-            var worker = policy.Choose(eligible);
             if (!worker.TryAssign(next.RunId, _options.MaxQueuePerWorker))
             {
+                // Filled up since the decision (a recovered run took the slot): wait for the next change.
                 queue.TryEnqueue(next);
-                continue;
+                return;
             }
 
             Track(DispatchAsync(next, worker, cancellationToken));
@@ -141,15 +116,10 @@ internal sealed partial class Dispatcher(
                 return;
             }
 
-            var attempt = new RunAttempt(run, worker, session!, Services);
-            await RegisterAsync(attempt, cancellationToken);
-            try
+            var attempt = attempts.Create(run, next.Graph, worker, session!);
+            using (await RegisterAsync(attempt, cancellationToken))
             {
                 await attempt.DispatchAsync(cancellationToken);
-            }
-            finally
-            {
-                _attempts.TryRemove(run.Id, out _);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -195,15 +165,10 @@ internal sealed partial class Dispatcher(
                 return;
             }
 
-            var attempt = new RunAttempt(run, worker, session, Services);
-            await RegisterAsync(attempt, cancellationToken);
-            try
+            var attempt = attempts.Create(run, null, worker, session);
+            using (await RegisterAsync(attempt, cancellationToken))
             {
                 await attempt.ResumeAsync(cancellationToken);
-            }
-            finally
-            {
-                _attempts.TryRemove(run.Id, out _);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -222,23 +187,45 @@ internal sealed partial class Dispatcher(
     }
 
     /// <summary>
-    /// Makes the attempt reachable by <see cref="RequestCancel"/>. A DELETE that landed after the run
-    /// was read for this attempt but before it was registered found no attempt to tell: it is seen
-    /// here, in the run as stored now, so no cancel is lost in between.
+    /// Makes the attempt reachable by a cancel (<see cref="ActiveAttempts"/>) and by worker loss until
+    /// the returned handle is disposed. A DELETE that landed after the run was read for this attempt
+    /// but before it was registered found no attempt to tell: it is seen here, in the run as stored
+    /// now, so no cancel is lost in between.
     /// </summary>
-    private async Task RegisterAsync(RunAttempt attempt, CancellationToken cancellationToken)
+    private async Task<IDisposable> RegisterAsync(RunAttempt attempt, CancellationToken cancellationToken)
     {
         _attempts[attempt.RunId] = attempt;
-        if ((await runs.GetAsync(attempt.RunId, cancellationToken))?.CancelRequested == true)
+        var cancel = active.Register(attempt.RunId, attempt.RequestCancel);
+        var registration = new Registration(() =>
         {
-            attempt.RequestCancel();
+            cancel.Dispose();
+            _attempts.TryRemove(new KeyValuePair<string, RunAttempt>(attempt.RunId, attempt));
+        });
+        try
+        {
+            if ((await runs.GetAsync(attempt.RunId, cancellationToken))?.CancelRequested == true)
+            {
+                attempt.RequestCancel();
+            }
         }
+        catch
+        {
+            registration.Dispose();
+            throw;
+        }
+
+        return registration;
     }
 
     private void Track(Task task)
     {
         _running[task] = 0;
         _ = task.ContinueWith(t => _running.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private sealed class Registration(Action release) : IDisposable
+    {
+        public void Dispose() => release();
     }
 
     [LoggerMessage(EventId = 1801, Level = LogLevel.Error, Message = "Dispatching run {RunId} failed unexpectedly")]

@@ -1,3 +1,4 @@
+using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
 
 namespace ComfyOperator.Router.Scheduling;

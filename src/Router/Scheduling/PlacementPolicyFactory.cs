@@ -1,3 +1,5 @@
+using ComfyOperator.Router.Configuration;
+
 namespace ComfyOperator.Router.Scheduling;
 
 /// <summary>Makes the policy named in configuration (already validated against <see cref="PlacementPolicyNames"/>).</summary>

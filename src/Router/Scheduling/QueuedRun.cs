@@ -1,3 +1,5 @@
+using ComfyOperator.Router.Runs;
+
 namespace ComfyOperator.Router.Scheduling;
 
 /// <summary>What the queue needs to order and place a run.</summary>
@@ -9,9 +11,9 @@ internal sealed record QueuedRun(string RunId, int Priority, long Sequence)
     /// <summary>The workflow (deployment or preset) it runs; null for a raw graph.</summary>
     public string? Deployment { get; init; }
 
-    /// <summary>The graph as stored (to find the models it needs); null = no requirements.</summary>
+    /// <summary>The graph as stored; read only when <see cref="Graph"/> is not given.</summary>
     public string? Workflow { get; init; }
 
-    /// <summary>The models <see cref="Workflow"/> needs, when already known at submit; null = read them from the graph.</summary>
-    public IReadOnlyList<ModelRequirement>? Models { get; init; }
+    /// <summary>The parsed graph and its models, carried from submit to the attempt that posts it; null = parse <see cref="Workflow"/>.</summary>
+    public RunGraph? Graph { get; init; }
 }

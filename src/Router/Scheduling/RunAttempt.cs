@@ -20,19 +20,30 @@ namespace ComfyOperator.Router.Scheduling;
 /// simply stops following: the run stays Dispatching/Running in the store and the next start
 /// reconciles it through the worker's history.
 /// </summary>
-internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, ComfySession session, AttemptServices services)
+internal sealed partial class RunAttempt(
+    RunRecord run,
+    RunGraph? graph,
+    WorkerState worker,
+    ComfySession session,
+    IRunTransitions runs,
+    IPromptPreparer prompts,
+    IRunOutputWriter outputs,
+    IAbandonedPrompts abandoned,
+    IWorkerSessions sessions,
+    RouterOptions options,
+    TimeProvider time,
+    ILogger logger)
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How far the worker's clock may trail the router's when an interrupt's time is compared with a deadline.</summary>
     private static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(2);
 
-    private readonly RunService _runs = services.Runs;
-    private readonly IOutputStore _outputs = services.Outputs;
-    private readonly AbandonedPrompts _abandoned = services.Abandoned;
-    private readonly RouterOptions _options = services.Options;
-    private readonly TimeProvider _time = services.Time;
-    private readonly ILogger _logger = services.Logger;
+    private readonly IRunTransitions _runs = runs;
+    private readonly IAbandonedPrompts _abandoned = abandoned;
+    private readonly RouterOptions _options = options;
+    private readonly TimeProvider _time = time;
+    private readonly ILogger _logger = logger;
     private readonly string _promptId = run.PromptId ?? throw new ArgumentException("A dispatched run has a prompt id.", nameof(run));
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _cancelRequested = run.CancelRequested;
@@ -67,20 +78,16 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
             return;
         }
 
-        JsonObject graph;
-        try
+        if ((graph ?? RunGraph.TryParse(run.Workflow)) is not { } parsed)
         {
-            graph = GraphPreparer.Prepare(run.Workflow, run.Id, run.Attempts);
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            await _runs.FailAsync(run.Id, _promptId, new RunFailure("invalid_workflow", ex.Message), cancellationToken);
+            await _runs.FailAsync(run.Id, _promptId, new RunFailure("invalid_workflow", "The stored workflow is not an API-format graph."), cancellationToken);
             return;
         }
 
+        JsonObject graphToPost;
         try
         {
-            await services.Inputs.ApplyAsync(graph, run.Inputs, Client, cancellationToken);
+            graphToPost = await prompts.PrepareAsync(run, parsed, worker, Client, cancellationToken);
         }
         catch (InputRefusedException refused)
         {
@@ -94,20 +101,15 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
             return;
         }
 
-        if (services.Checkpoints.Switches(worker.BaseAddress, graph))
-        {
-            services.Metrics.CheckpointSwitched(worker.Name);
-        }
-
         LogDispatching(_logger, run.Id, worker.Name, _promptId, run.Attempts);
-        var nodeCount = graph.Count;
+        var nodeCount = graphToPost.Count;
         var events = Channel.CreateUnbounded<ComfyEvent>(new UnboundedChannelOptions { SingleReader = true });
         using var prompt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         // Cancelling `prompt` only stops waiting: what happens on the worker is decided here (a router
         // shutting down must leave the prompt running so the next start can pick it up).
         var completion = session.RunPromptAsync(
-            graph,
+            graphToPost,
             new ComfyRunOptions
             {
                 PromptId = _promptId,
@@ -187,7 +189,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
         // socket while the prompt is followed (the outcome still comes from /history, which the
         // follower polls too, so a socket that never hears anything costs only the events). Runs
         // stored before client ids were recorded are followed through /history alone.
-        var nodeCount = JsonNode.Parse(run.Workflow)?.AsObject()?.Count ?? 0;
+        var nodeCount = (graph ?? RunGraph.TryParse(run.Workflow))?.NodeCount ?? 0;
         if (run.ClientId is not { } clientId)
         {
             using var polled = session.Follow(_promptId);
@@ -195,7 +197,7 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
             return;
         }
 
-        await using var lease = services.Connections.Follow(worker, clientId);
+        await using var lease = sessions.Follow(worker, clientId);
         using var followed = lease.Session.Follow(_promptId);
         await FollowAsync(followed.Events, followed.Completion, nodeCount, followedOnly: true, lease.Session, cancellationToken);
     }
@@ -501,9 +503,6 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
                 names.Add(name);
             }
 
-            // <output name>/<file>: the deployment's name for the output node, else the node id.
-            var output = services.OutputNameOf(run, nodeId);
-            var storedAs = $"{OutputNames.Sanitize(output ?? nodeId)}/{OutputNames.Sanitize(file.Filename)}";
             ComfyFileContent content;
             try
             {
@@ -520,12 +519,10 @@ internal sealed partial class RunAttempt(RunRecord run, WorkerState worker, Comf
                 try
                 {
                     // The store retries with backoff (S3 down); the run stays Running meanwhile.
-                    var size = await _outputs.SaveAsync(run.Id, storedAs, content.Content, cancellationToken);
-                    produced.Add(new RunOutput(name, nodeId, OutputNames.ContentType(name), size) { StoredAs = storedAs, Output = output });
+                    produced.Add(await outputs.SaveAsync(run, nodeId, name, file.Filename, content.Content, cancellationToken));
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
                 {
-                    services.Metrics.S3UploadFailed();
                     await _runs.FailAsync(run.Id, _promptId, new RunFailure("output-upload", $"Could not store output '{name}' ({ex.GetType().Name}: {ex.Message}); the file is still on {worker.Name}.", nodeId), cancellationToken);
                     return;
                 }

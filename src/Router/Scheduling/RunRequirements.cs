@@ -1,3 +1,5 @@
+using ComfyOperator.Router.Runs;
+
 namespace ComfyOperator.Router.Scheduling;
 
 /// <summary>
@@ -7,7 +9,6 @@ namespace ComfyOperator.Router.Scheduling;
 /// </summary>
 internal sealed record RunRequirements
 {
-    public static RunRequirements None { get; } = new() { Key = string.Empty };
 
     public required string Key { get; init; }
 

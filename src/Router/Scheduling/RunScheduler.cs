@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
-using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Workflows;
 using Microsoft.Extensions.Options;
 
@@ -75,7 +74,8 @@ internal sealed class RunScheduler : IRunPlacer
     /// <summary>The checkpoint/unet the worker's last placed run loads, or null.</summary>
     public string? LastModel(WorkerState worker) => _lastModel.GetValueOrDefault(worker.BaseAddress);
 
-    public RunRequirements Resolve(QueuedRun run) => Build(run, run.Models ?? (run.Workflow is null ? [] : ModelsOf(run.Workflow)));
+    public RunRequirements Resolve(QueuedRun run) =>
+        Build(run, run.Graph?.Models ?? (run.Workflow is null ? [] : RunGraph.TryParse(run.Workflow)?.Models ?? []));
 
     public RunRequirements Refresh(QueuedRun run, RunRequirements previous) => Build(run, previous.Models);
 
@@ -196,25 +196,6 @@ internal sealed class RunScheduler : IRunPlacer
             ModelsMissing = ready.Count == 0 && matching.Count > 0 && matching.All(_inventory.IsKnown),
         };
     }
-
-    public static IReadOnlyList<ModelRequirement> ModelsOf(string workflow)
-    {
-        try
-        {
-            return ModelsOf(WorkflowGraph.Parse(workflow));
-        }
-        catch (Exception ex) when (ex is WorkflowFormatException or JsonException or InvalidOperationException)
-        {
-            return [];
-        }
-    }
-
-    /// <summary>The models a parsed graph loads that workers must already have.</summary>
-    public static IReadOnlyList<ModelRequirement> ModelsOf(WorkflowGraph graph) =>
-        // A model given as a URL, data: URI or cache: reference is brought to the worker by the input resolver, not required of it.
-        [.. graph.GetModelReferences()
-            .Where(r => !Inputs.RunInputResolver.IsProvided(r.FileName))
-            .Select(r => new ModelRequirement(r.Folder, r.FileName)).Distinct()];
 
     private int AllowanceOf(WorkerState worker)
     {

@@ -1,5 +1,4 @@
-using System.Text.Json;
-using ComfyOperator.Router.Api;
+using System.Text.Json.Nodes;
 using ComfyOperator.Router.Runs;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,12 +8,11 @@ namespace ComfyOperator.Router.Webhooks;
 /// <summary>
 /// Turns a run's lifecycle into webhook deliveries: each state change the run's <c>webhook</c> asked
 /// for (default: succeeded, failed, cancelled) is queued in the persisted, signed delivery queue
-/// with the run as <c>GET /v1/runs/{id}</c> shows it.
+/// with the run as <c>GET /v1/runs/{id}</c> shows it (<paramref name="payload"/>, given by the API).
 /// </summary>
-internal sealed partial class RunWebhookNotifier(WebhookDispatcher dispatcher, IOptions<WebhookOptions> options, ILogger<RunWebhookNotifier> logger)
+internal sealed partial class RunWebhookNotifier(
+    WebhookDispatcher dispatcher, IOptions<WebhookOptions> options, Func<RunRecord, JsonNode?> payload, ILogger<RunWebhookNotifier> logger) : IRunEventObserver
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static string? WebhookEventFor(string runEventType) => runEventType switch
     {
         RunEventTypes.Started => WebhookEvents.Started,
@@ -27,6 +25,8 @@ internal sealed partial class RunWebhookNotifier(WebhookDispatcher dispatcher, I
 
     /// <summary>How far back a restart looks for finished runs whose webhook may not have been queued.</summary>
     public TimeSpan RecoveryWindow => options.Value.RetryWindow;
+
+    public void OnEvent(RunRecord run, RunEvent runEvent) => Notify(run, runEvent.Type);
 
     /// <summary>Queues the delivery in the background; the caller's state change is already committed.</summary>
     public void Notify(RunRecord run, string runEventType)
@@ -43,15 +43,14 @@ internal sealed partial class RunWebhookNotifier(WebhookDispatcher dispatcher, I
             return;
         }
 
-        var payload = JsonSerializer.SerializeToNode(RunResponse.From(run), Json);
-        _ = EnqueueAsync(run.Id, type, hook.Url, payload);
+        _ = EnqueueAsync(run.Id, type, hook.Url, payload(run));
     }
 
-    private async Task EnqueueAsync(string runId, string type, string url, System.Text.Json.Nodes.JsonNode? payload)
+    private async Task EnqueueAsync(string runId, string type, string url, JsonNode? body)
     {
         try
         {
-            await dispatcher.EnqueueAsync(runId, type, url, payload, CancellationToken.None);
+            await dispatcher.EnqueueAsync(runId, type, url, body, CancellationToken.None);
         }
         catch (Exception ex) when (ex is Inputs.InputRefusedException or Storage.StorageException or IOException or InvalidOperationException)
         {

@@ -29,7 +29,7 @@ internal sealed partial class AbandonedPrompts(
     RunRecovery recovery,
     IOptions<RouterOptions> options,
     TimeProvider time,
-    ILogger<AbandonedPrompts> logger) : BackgroundService
+    ILogger<AbandonedPrompts> logger) : BackgroundService, IAbandonedPrompts
 {
     private readonly RouterOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, AbandonedPrompt> _entries = new(StringComparer.Ordinal);

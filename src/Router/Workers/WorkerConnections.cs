@@ -16,7 +16,7 @@ namespace ComfyOperator.Router.Workers;
 /// router process, send their events to that id only, so <see cref="Follow"/> opens an extra
 /// receive-only session under it while such prompts are followed.
 /// </summary>
-internal sealed class WorkerConnections : IAsyncDisposable
+internal sealed class WorkerConnections : IWorkerSessions, IAsyncDisposable
 {
     private readonly WorkerRegistry _registry;
     private readonly IHttpClientFactory _httpClients;

@@ -2,8 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Entities;
+using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Runs;
-using ComfyOperator.Router.Scheduling;
 
 namespace ComfyOperator.Router.Workflows;
 

@@ -1,5 +1,6 @@
 using System.Collections;
 using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Hosting;
 using ComfyOperator.Router.Tests.Support;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -19,6 +20,10 @@ public sealed class RouterOptionsTests
     [InlineData("Router:ServersFilePollInterval", "-00:00:01", "Router:ServersFilePollInterval (COMFY_ROUTER__SERVERS_FILE_POLL_INTERVAL) must be a positive duration")]
     [InlineData("Router:Inputs:Visibility", "symlink", "Router:Inputs:Visibility (COMFY_ROUTER__INPUTS__VISIBILITY) must be 'upload' or 'link'")]
     [InlineData("Router:Inputs:Visibility", "link", "needs Router:Inputs:WorkerInputDirectory")]
+    [InlineData("Router:Outputs:Kind", "ftp", "Router:Outputs:Kind (COMFY_ROUTER__OUTPUTS__KIND) must be 'local' or 's3'")]
+    [InlineData("Router:Outputs:Kind", "s3", "Router:Outputs:S3:Bucket (COMFY_ROUTER__OUTPUTS__S3__BUCKET) is required")]
+    [InlineData("Router:Webhooks:Secret", "whsec_not base64!", "Router:Webhooks:Secret (COMFY_ROUTER__WEBHOOKS__SECRET) must be 'whsec_' followed by base64")]
+    [InlineData("Router:Webhooks:PollInterval", "00:00:00", "Router:Webhooks:RetryWindow, InitialRetryDelay, RequestTimeout and PollInterval")]
     public void Start_BadSetting_FailsNamingTheSetting(string key, string value, string expected)
     {
         using var factory = new RouterFactory(new Dictionary<string, string?> { [key] = value });

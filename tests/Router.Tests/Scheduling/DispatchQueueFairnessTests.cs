@@ -11,7 +11,7 @@ public sealed class DispatchQueueFairnessTests
     private static List<QueuedRun> Drain(DispatchQueue queue, int max = int.MaxValue)
     {
         var taken = new List<QueuedRun>();
-        while (taken.Count < max && queue.TryDequeue(out var run))
+        while (taken.Count < max && queue.TryDequeue(out var run, out _))
         {
             taken.Add(run);
         }
@@ -22,7 +22,7 @@ public sealed class DispatchQueueFairnessTests
     [Fact]
     public void TryDequeue_FloodingKeyAndLightKey_LightKeyIsNotStarved()
     {
-        var queue = new DispatchQueue();
+        var queue = new DispatchQueue(new FakePlacer());
         var sequence = 0L;
         for (var i = 0; i < 200; i++)
         {
@@ -62,7 +62,7 @@ public sealed class DispatchQueueFairnessTests
     [Fact]
     public void TryDequeue_Priorities_HigherFirstThenFifo()
     {
-        var queue = new DispatchQueue();
+        var queue = new DispatchQueue(new FakePlacer());
         queue.TryEnqueue(Run("low-1", 1, "a", priority: 0));
         queue.TryEnqueue(Run("high-1", 2, "a", priority: 5));
         queue.TryEnqueue(Run("low-2", 3, "a", priority: 0));
@@ -75,7 +75,7 @@ public sealed class DispatchQueueFairnessTests
     [Fact]
     public void TryDequeue_PriorityBeatsFairShare()
     {
-        var queue = new DispatchQueue();
+        var queue = new DispatchQueue(new FakePlacer());
         for (var i = 0; i < 5; i++)
         {
             queue.TryEnqueue(Run($"urgent-{i}", i + 1, "a", priority: 10));
@@ -89,7 +89,7 @@ public sealed class DispatchQueueFairnessTests
     [Fact]
     public void TryEnqueue_IdleOwnerReturns_GetsNoBankedCredit()
     {
-        var queue = new DispatchQueue();
+        var queue = new DispatchQueue(new FakePlacer());
         var sequence = 0L;
         queue.TryEnqueue(Run("light-0", ++sequence, "light"));
         for (var i = 0; i < 50; i++)
@@ -111,7 +111,7 @@ public sealed class DispatchQueueFairnessTests
     [Fact]
     public void Counts_PerOwnerAndPerDeployment_TrackEnqueueAndRemove()
     {
-        var queue = new DispatchQueue();
+        var queue = new DispatchQueue(new FakePlacer());
         queue.TryEnqueue(Run("1", 1, "k1", deployment: "sd15"));
         queue.TryEnqueue(Run("2", 2, "k1", deployment: "flux"));
         queue.TryEnqueue(Run("3", 3, "k2", deployment: "sd15"));
@@ -129,10 +129,10 @@ public sealed class DispatchQueueFairnessTests
         queue.TryEnqueue(new QueuedRun("needs-missing", 0, 1) { Owner = "a", Workflow = "missing" });
         queue.TryEnqueue(new QueuedRun("ok", 0, 2) { Owner = "a", Workflow = "present" });
 
-        Assert.True(queue.TryDequeue(out var run));
+        Assert.True(queue.TryDequeue(out var run, out var worker));
         Assert.Equal("ok", run.RunId);
-        Assert.Same(placer.Worker, queue.TakeReservation("ok"));
-        Assert.False(queue.TryDequeue(out _));
+        Assert.Same(placer.Worker, worker);
+        Assert.False(queue.TryDequeue(out _, out _));
         Assert.True(queue.Contains("needs-missing"));
     }
 

@@ -62,12 +62,11 @@ public sealed class RunSchedulerTests
 
     private (string RunId, WorkerState Worker)? Next()
     {
-        if (!_queue.TryDequeue(out var run))
+        if (!_queue.TryDequeue(out var run, out var worker))
         {
             return null;
         }
 
-        var worker = _queue.TakeReservation(run.RunId)!;
         worker.TryAssign(run.RunId, 3);
         return (run.RunId, worker);
     }

@@ -1,9 +1,10 @@
 using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Workflows;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace ComfyOperator.Router.Workflows;
+namespace ComfyOperator.Router.Hosting;
 
 /// <summary>Starts the workflow sources: the directory (when set) and the cluster (when enabled).</summary>
 internal sealed class WorkflowStartup(WorkflowDirectorySource directory, IServiceProvider services, IOptions<WorkflowRoutingOptions> options) : IHostedService

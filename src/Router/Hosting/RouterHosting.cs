@@ -1,8 +1,9 @@
 using System.Net;
+using ComfyOperator.Router.Configuration;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 
-namespace ComfyOperator.Router.Configuration;
+namespace ComfyOperator.Router.Hosting;
 
 /// <summary>Kestrel set-up from <c>Router:Host</c>/<c>Router:Port</c> (COMFY_ROUTER__HOST/PORT), unless --urls/ASPNETCORE_URLS says otherwise.</summary>
 internal static class RouterHosting

@@ -1,3 +1,4 @@
+using ComfyOperator.Router.Api;
 using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Security;
 using Microsoft.AspNetCore.Authentication;
@@ -5,7 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace ComfyOperator.Router.Api;
+namespace ComfyOperator.Router.Hosting;
 
 /// <summary>The HTTP pipeline and every endpoint group.</summary>
 internal static class RouterEndpoints

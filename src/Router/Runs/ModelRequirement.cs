@@ -1,4 +1,4 @@
-namespace ComfyOperator.Router.Scheduling;
+namespace ComfyOperator.Router.Runs;
 
 /// <summary>A model file a run loads: <paramref name="File"/> in folder <paramref name="Folder"/> (checkpoints, diffusion_models...).</summary>
 internal sealed record ModelRequirement(string Folder, string File)

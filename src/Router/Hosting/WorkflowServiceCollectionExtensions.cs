@@ -1,26 +1,25 @@
 using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Kubernetes.Configuration;
+using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
-using ComfyOperator.Router.Scheduling;
-using ComfyOperator.Router.Workers;
+using ComfyOperator.Router.Workflows;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace ComfyOperator.Router.Workflows;
+namespace ComfyOperator.Router.Hosting;
 
 /// <summary>
-/// Workflows as APIs and model-aware scheduling: the catalog (presets, a directory, the cluster),
-/// the Kubernetes node source, model inventory, and the scheduler behind the dispatch queue.
-/// Registered after the router core so its queue and placement policy replace the plain ones.
+/// Workflows as APIs: the catalog (presets, a directory, the cluster) and the node source (the
+/// fixed nodes, joined by the cluster's when the Kubernetes source is on).
 /// </summary>
 internal static class WorkflowServiceCollectionExtensions
 {
     public static IServiceCollection AddComfyWorkflows(this IServiceCollection services)
     {
         services.AddOptions<WorkflowRoutingOptions>()
-            .BindConfiguration(Configuration.RouterOptions.SectionName)
+            .BindConfiguration(RouterOptions.SectionName)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<WorkflowRoutingOptions>, WorkflowRoutingOptionsValidator>();
 
@@ -55,21 +54,6 @@ internal static class WorkflowServiceCollectionExtensions
                 : fixedNodes;
         });
 
-        services.AddSingleton<WorkerModelInventory>();
-        services.AddSingleton(sp => new RunScheduler(
-            sp.GetRequiredService<WorkerRegistry>(),
-            sp.GetRequiredService<INodeSource>(),
-            sp.GetRequiredService<WorkerModelInventory>(),
-            sp.GetRequiredService<WorkflowCatalog>(),
-            sp.GetRequiredService<IOptions<Configuration.RouterOptions>>(),
-            sp.GetRequiredService<IOptions<WorkflowRoutingOptions>>(),
-            sp.GetRequiredService<TimeProvider>(),
-            worker => sp.GetRequiredService<WorkerConnections>().IsConnected(worker)));
-        services.AddSingleton(sp => new DispatchQueue(sp.GetRequiredService<RunScheduler>()));
-        services.AddSingleton<IPlacementPolicy>(sp => new ScheduledPlacementPolicy(sp.GetRequiredService<DispatchQueue>(), sp.GetRequiredService<RunScheduler>()));
-
-        services.AddHostedService<WorkflowStartup>();
-        services.AddHostedService(sp => sp.GetRequiredService<WorkerModelInventory>());
         services.Configure<OpenApiOptions>("v1", options => options.AddDocumentTransformer<WorkflowsDocumentTransformer>());
         return services;
     }

@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Scheduling;
 using Microsoft.Extensions.Options;
 
-namespace ComfyOperator.Router.Configuration;
+namespace ComfyOperator.Router.Hosting;
 
 /// <summary>Checks every setting at start-up; each failure names the setting and its environment variable.</summary>
 internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>

@@ -1,4 +1,4 @@
-namespace ComfyOperator.Router.Scheduling;
+namespace ComfyOperator.Router.Configuration;
 
 /// <summary>The names of the placement policies, as written in <c>Router:PlacementPolicy</c> and the workflow annotation.</summary>
 internal static class PlacementPolicyNames

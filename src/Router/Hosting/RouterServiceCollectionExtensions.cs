@@ -1,4 +1,6 @@
+using System.Text.Json;
 using ComfyOperator.Router.Api;
+using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Nodes;
@@ -7,6 +9,7 @@ using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Security;
 using ComfyOperator.Router.Storage.Sqlite;
+using ComfyOperator.Router.Submissions;
 using ComfyOperator.Router.Webhooks;
 using ComfyOperator.Router.Workers;
 using ComfyOperator.Router.Workflows;
@@ -16,11 +19,16 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace ComfyOperator.Router.Configuration;
+namespace ComfyOperator.Router.Hosting;
 
-/// <summary>Registers the router's services; Program.cs stays short.</summary>
+/// <summary>
+/// The composition root: registers every router service once (no registration is replaced later)
+/// and validates every options class at start. Program.cs stays short.
+/// </summary>
 internal static class RouterServiceCollectionExtensions
 {
+    private static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web);
+
     public static IServiceCollection AddComfyRouter(this IServiceCollection services)
     {
         services.AddOptions<RouterOptions>()
@@ -57,25 +65,37 @@ internal static class RouterServiceCollectionExtensions
 
         services.AddHttpClient(HealthProber.HttpClientName);
         services.AddSingleton<StaticNodeSource>();
-        services.AddSingleton<INodeSource>(sp => sp.GetRequiredService<StaticNodeSource>());
         services.AddSingleton<WorkerRegistry>();
+        services.AddComfyWorkflows();
 
         services.AddSqliteStorage();
-        services.AddSingleton<IOutputStore, LocalDirectoryOutputStore>();
         services.AddComfyInputs();
         services.AddComfyOutputStore();
-        services.AddComfyWebhooks();
+        services.AddComfyWebhooks(run => JsonSerializer.SerializeToNode(RunResponse.From(run), PayloadJson));
         services.AddSingleton<RunEventHub>();
+        services.AddSingleton<ActiveAttempts>();
+        services.AddSingleton<WorkerModelInventory>();
+        services.AddSingleton(sp => new RunScheduler(
+            sp.GetRequiredService<WorkerRegistry>(),
+            sp.GetRequiredService<INodeSource>(),
+            sp.GetRequiredService<WorkerModelInventory>(),
+            sp.GetRequiredService<WorkflowCatalog>(),
+            sp.GetRequiredService<IOptions<RouterOptions>>(),
+            sp.GetRequiredService<IOptions<WorkflowRoutingOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            worker => sp.GetRequiredService<WorkerConnections>().IsConnected(worker)));
+        services.AddSingleton<IRunPlacer>(sp => sp.GetRequiredService<RunScheduler>());
         services.AddSingleton<DispatchQueue>();
+        services.AddSingleton<IRunQueue>(sp => sp.GetRequiredService<DispatchQueue>());
         services.AddSingleton<RunHistoryPruner>();
         services.AddSingleton<RunService>();
         services.AddSingleton<RunRecovery>();
-        services.AddSingleton(sp => PlacementPolicyFactory.Create(sp.GetRequiredService<IOptions<RouterOptions>>().Value.PlacementPolicy));
 
         // Order matters: credentials first (their warnings), then the store is open and runs are
         // recovered before probing and dispatch start.
         services.AddHostedService(sp => sp.GetRequiredService<CredentialStore>());
         services.AddHostedService<RunStoreInitializer>();
+        services.AddHostedService<WebhookRecovery>();
         services.AddHostedService(sp => sp.GetRequiredService<RunHistoryPruner>());
         services.AddSingleton<HealthProber>();
         services.AddHostedService(sp => sp.GetRequiredService<HealthProber>());
@@ -83,10 +103,20 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<AbandonedPrompts>();
         services.AddSingleton<CheckpointTracker>();
         services.AddHostedService(sp => sp.GetRequiredService<AbandonedPrompts>());
+        services.AddSingleton<IRunTransitions>(sp => sp.GetRequiredService<RunService>());
+        services.AddSingleton<IWorkerSessions>(sp => sp.GetRequiredService<WorkerConnections>());
+        services.AddSingleton<IAbandonedPrompts>(sp => sp.GetRequiredService<AbandonedPrompts>());
+        services.AddSingleton<IPromptPreparer, PromptPreparer>();
+        services.AddSingleton<IRunOutputWriter, RunOutputWriter>();
+        services.AddSingleton<RunAttemptFactory>();
+        services.AddSingleton<RunSubmission>();
         services.AddSingleton<Dispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         services.AddRouterMetrics();
-        services.AddComfyWorkflows();
+        services.AddSingleton<IRunEventObserver>(sp => sp.GetRequiredService<RunMetricsObserver>());
+        services.AddHostedService<RouterMetricsBinder>();
+        services.AddHostedService<WorkflowStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorkerModelInventory>());
         return services;
     }
 }

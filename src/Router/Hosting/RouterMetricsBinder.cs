@@ -1,16 +1,15 @@
 using ComfyOperator.Router.Inputs;
+using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Nodes;
-using ComfyOperator.Router.Runs;
 using Microsoft.Extensions.Hosting;
 
-namespace ComfyOperator.Router.Metrics;
+namespace ComfyOperator.Router.Hosting;
 
-/// <summary>Connects the metrics to the live state at start-up: the run event stream and the worker registry.</summary>
-internal sealed class RouterMetricsBinder(RouterMetrics metrics, RunMetricsObserver observer, RunEventHub hub, WorkerRegistry workers, InputCache cache, TimeProvider time) : IHostedService
+/// <summary>Connects the metrics to the live state at start-up: the queue, the worker registry and the input cache.</summary>
+internal sealed class RouterMetricsBinder(RouterMetrics metrics, RunMetricsObserver observer, WorkerRegistry workers, InputCache cache, TimeProvider time) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        hub.Observer = observer.OnEvent;
         metrics.ObserveQueue(observer.QueueDepth);
         metrics.ObserveWorkers(() => workers.Workers.Select(w => (w.Name, w.Phase(time.GetUtcNow()))));
         metrics.ObserveInputCacheBytes(() => cache.UsedBytes);

@@ -1,0 +1,16 @@
+namespace ComfyOperator.Router.Runs;
+
+/// <summary>The queue of runs waiting for a worker, as the run lifecycle uses it (the dispatch queue implements it).</summary>
+internal interface IRunQueue
+{
+    int Count { get; }
+
+    int CountForOwner(string owner);
+
+    int CountForDeployment(string deployment);
+
+    /// <summary>Queues a stored Queued run with its parsed graph (null: parsed from the stored workflow).</summary>
+    void Enqueue(RunRecord run, RunGraph? graph);
+
+    bool TryRemove(string runId);
+}

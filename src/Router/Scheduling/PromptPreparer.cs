@@ -1,0 +1,33 @@
+using System.Text.Json.Nodes;
+using ComfyOperator.Comfy.Client;
+using ComfyOperator.Router.Inputs;
+using ComfyOperator.Router.Metrics;
+using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Outputs;
+using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Workers;
+
+namespace ComfyOperator.Router.Scheduling;
+
+/// <summary>
+/// Each attempt posts a copy of the run's graph where every <c>filename_prefix</c> is unique to the
+/// run and attempt, so workers sharing an output volume never race on file names (protocol doc
+/// §9.4) and a re-run never hits ComfyUI's cache of the save node with an old file name. The copy
+/// is made from the graph parsed at submit: nothing is parsed again.
+/// </summary>
+internal sealed class PromptPreparer(IRunInputResolver inputs, CheckpointTracker checkpoints, RouterMetrics metrics) : IPromptPreparer
+{
+    public const string PrefixRoot = "comfy-router";
+
+    public async Task<JsonObject> PrepareAsync(RunRecord run, RunGraph graph, WorkerState worker, ComfyClient client, CancellationToken cancellationToken)
+    {
+        var prompt = graph.Graph.ToPrompt($"{PrefixRoot}/{run.Id}-{run.Attempts}", OutputNames.Sanitize);
+        await inputs.ApplyAsync(prompt, run.Inputs, client, cancellationToken);
+        if (checkpoints.Switches(worker.BaseAddress, prompt))
+        {
+            metrics.CheckpointSwitched(worker.Name);
+        }
+
+        return prompt;
+    }
+}

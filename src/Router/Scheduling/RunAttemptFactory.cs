@@ -1,0 +1,26 @@
+using ComfyOperator.Comfy.Sessions;
+using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Workers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Scheduling;
+
+/// <summary>Makes each <see cref="RunAttempt"/> with what attempts share: the run transitions, prompt preparation, output storage, abandoned prompts and worker sessions.</summary>
+internal sealed class RunAttemptFactory(
+    IRunTransitions runs,
+    IPromptPreparer prompts,
+    IRunOutputWriter outputs,
+    IAbandonedPrompts abandoned,
+    IWorkerSessions sessions,
+    IOptions<RouterOptions> options,
+    TimeProvider time,
+    ILoggerFactory loggers)
+{
+    private readonly ILogger _logger = loggers.CreateLogger<Dispatcher>();
+
+    public RunAttempt Create(RunRecord run, RunGraph? graph, WorkerState worker, ComfySession session) =>
+        new(run, graph, worker, session, runs, prompts, outputs, abandoned, sessions, options.Value, time, _logger);
+}

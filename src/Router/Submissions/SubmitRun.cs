@@ -1,0 +1,41 @@
+using System.Text.Json.Nodes;
+
+namespace ComfyOperator.Router.Submissions;
+
+/// <summary>
+/// One submission, as every front door binds it (REST today; ComfyUI's <c>POST /prompt</c>, the
+/// console and Comfy Router's routes next): either an API-format graph (<see cref="Graph"/>) or a
+/// workflow and its input values (<see cref="Workflow"/>, <see cref="Values"/>), and how the run is
+/// scheduled and reported. Everything else — parsing, checks, readiness, inputs, limits, storing —
+/// is <see cref="RunSubmission"/>'s.
+/// </summary>
+internal sealed record SubmitRun
+{
+    public const int MinPriority = -1000;
+    public const int MaxPriority = 1000;
+    public const int MaxIdempotencyKeyLength = 200;
+    public const int MaxMetadataBytes = 16 * 1024;
+
+    /// <summary>An API-format graph as JSON text (a raw-graph front door); null with <see cref="Workflow"/>.</summary>
+    public string? Graph { get; init; }
+
+    /// <summary>The workflow to run by name (a workflow front door); its <see cref="Values"/> are bound into its graph.</summary>
+    public string? Workflow { get; init; }
+
+    public IReadOnlyDictionary<string, JsonNode?> Values { get; init; } = new Dictionary<string, JsonNode?>();
+
+    /// <summary>Higher runs first, from <see cref="MinPriority"/> to <see cref="MaxPriority"/>.</summary>
+    public int Priority { get; init; }
+
+    /// <summary>The same key (per owner) returns the run it first created.</summary>
+    public string? IdempotencyKey { get; init; }
+
+    /// <summary>The caller's own JSON object, stored with the run.</summary>
+    public string? Metadata { get; init; }
+
+    /// <summary>The run's own webhook; null = none, or the workflow's default.</summary>
+    public WebhookTarget? Webhook { get; init; }
+
+    /// <summary>API key id or user: idempotency scope, fair share and MaxPendingPerKey.</summary>
+    public string? Owner { get; init; }
+}
