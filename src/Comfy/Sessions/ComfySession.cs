@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
@@ -16,6 +17,12 @@ namespace ComfyOperator.Comfy.Sessions;
 /// </summary>
 public sealed class ComfySession : IAsyncDisposable
 {
+    /// <summary>What each connection holds while it waits for the next message.</summary>
+    internal const int IdleReceiveBufferBytes = 1024;
+
+    /// <summary>The first pooled buffer for a message that does not fit the idle one.</summary>
+    private const int PooledReceiveBufferBytes = 16 * 1024;
+
     private readonly ComfySessionOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -348,48 +355,81 @@ public sealed class ComfySession : IAsyncDisposable
 
     private async Task ReceiveAsync(ClientWebSocket socket, CancellationToken stop)
     {
-        var buffer = new byte[16 * 1024];
+        // An idle connection waits with this small buffer only (a router keeps one per worker, and
+        // ComfyUI's messages are mostly a few hundred bytes); a longer message is assembled in a
+        // pooled buffer that goes back as soon as the message is parsed.
+        var small = new byte[IdleReceiveBufferBytes];
+        byte[]? pooled = null;
         var count = 0;
-        while (true)
+        try
         {
-            if (count == buffer.Length)
+            while (true)
             {
-                if (buffer.Length >= _options.MaxMessageBytes)
+                var buffer = pooled ?? small;
+                var limit = Math.Min(buffer.Length, _options.MaxMessageBytes);
+                if (count == limit)
                 {
-                    throw new ComfyProtocolException($"A message exceeds {_options.MaxMessageBytes} bytes.");
+                    if (limit >= _options.MaxMessageBytes)
+                    {
+                        throw new ComfyProtocolException($"A message exceeds {_options.MaxMessageBytes} bytes.");
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(buffer.Length * 2, PooledReceiveBufferBytes), _options.MaxMessageBytes));
+                    buffer.AsSpan(0, count).CopyTo(larger);
+                    if (pooled is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(pooled);
+                    }
+
+                    pooled = larger;
+                    buffer = larger;
+                    limit = Math.Min(buffer.Length, _options.MaxMessageBytes);
                 }
 
-                Array.Resize(ref buffer, Math.Min(buffer.Length * 2, _options.MaxMessageBytes));
-            }
+                var result = await socket.ReceiveAsync(buffer.AsMemory(count, limit - count), stop).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
 
-            var result = await socket.ReceiveAsync(buffer.AsMemory(count), stop).ConfigureAwait(false);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return;
-            }
+                count += result.Count;
+                if (!result.EndOfMessage)
+                {
+                    continue;
+                }
 
-            count += result.Count;
-            if (!result.EndOfMessage)
-            {
-                continue;
-            }
+                ComfyEvent? ev = null;
+                try
+                {
+                    // Both parsers copy what they keep, so the buffer can be reused or returned at once.
+                    ev = result.MessageType == WebSocketMessageType.Text
+                        ? ComfyMessageParser.ParseText(buffer.AsSpan(0, count))
+                        : ComfyMessageParser.ParseBinary(buffer.AsSpan(0, count).ToArray());
+                }
+                catch (ComfyProtocolException ex)
+                {
+                    SessionLog.BadFrame(_logger, Client.BaseAddress, ex);
+                }
 
-            ComfyEvent ev;
-            try
-            {
-                ev = result.MessageType == WebSocketMessageType.Text
-                    ? ComfyMessageParser.ParseText(buffer.AsSpan(0, count))
-                    : ComfyMessageParser.ParseBinary(buffer.AsSpan(0, count).ToArray());
-            }
-            catch (ComfyProtocolException ex)
-            {
-                SessionLog.BadFrame(_logger, Client.BaseAddress, ex);
                 count = 0;
-                continue;
-            }
+                if (pooled is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(pooled);
+                    pooled = null;
+                }
 
-            count = 0;
-            Dispatch(ev);
+                if (ev is not null)
+                {
+                    Dispatch(ev);
+                }
+            }
+        }
+        finally
+        {
+            if (pooled is not null)
+            {
+                ArrayPool<byte>.Shared.Return(pooled);
+            }
         }
     }
 
