@@ -43,7 +43,7 @@ internal static class BenchProgram
         if (what is "lifecycle")
         {
             var workers = args.Length > 2 ? args[2].Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray() : [10, 1000];
-            var idle = TimeSpan.FromSeconds(args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 30);
+            var idle = TimeSpan.FromSeconds(args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 60);
             await LifecycleBench.RunAsync(args.Length > 1 ? runs : 2000, workers, idle);
         }
     }

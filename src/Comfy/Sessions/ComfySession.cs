@@ -27,7 +27,10 @@ public sealed class ComfySession : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ComfyPromptSubscription> _subscriptions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<Guid, Action<ComfyEvent>> _listeners = new();
+    private readonly Lock _listenersGate = new();
+
+    /// <summary>Copied on write: read on every message, changed about once per connection.</summary>
+    private volatile Action<ComfyEvent>[] _listeners = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _stateGate = new();
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -188,9 +191,24 @@ public sealed class ComfySession : IAsyncDisposable
     public IDisposable Listen(Action<ComfyEvent> listener)
     {
         ArgumentNullException.ThrowIfNull(listener);
-        var id = Guid.NewGuid();
-        _listeners[id] = listener;
-        return new Listener(this, id);
+        lock (_listenersGate)
+        {
+            _listeners = [.. _listeners, listener];
+        }
+
+        return new Listener(this, listener);
+    }
+
+    private void StopListening(Action<ComfyEvent> listener)
+    {
+        lock (_listenersGate)
+        {
+            var index = Array.IndexOf(_listeners, listener);
+            if (index >= 0)
+            {
+                _listeners = [.. _listeners.AsSpan(0, index), .. _listeners.AsSpan(index + 1)];
+            }
+        }
     }
 
     /// <summary>
@@ -456,7 +474,7 @@ public sealed class ComfySession : IAsyncDisposable
                 break;
         }
 
-        foreach (var listener in _listeners.Values)
+        foreach (var listener in _listeners)
         {
             listener(ev);
         }
@@ -663,8 +681,16 @@ public sealed class ComfySession : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private sealed class Listener(ComfySession session, Guid id) : IDisposable
+    private sealed class Listener(ComfySession session, Action<ComfyEvent> listener) : IDisposable
     {
-        public void Dispose() => session._listeners.TryRemove(id, out _);
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                session.StopListening(listener);
+            }
+        }
     }
 }
