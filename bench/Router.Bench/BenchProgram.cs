@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|dispatch|all|mixed|decision|scheduling|io|store] [runs]</c>.</summary>
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|dispatch|all|mixed|decision|scheduling|io|store|lifecycle] [runs]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>.</summary>
 internal static class BenchProgram
 {
     public static async Task Main(string[] args)
@@ -43,6 +43,14 @@ internal static class BenchProgram
         if (what is "io")
         {
             await IoBench.RunAsync(CancellationToken.None);
+        }
+
+        // Issue 14 §8: router CPU and allocations per run over a run's whole life; idle cost of many workers.
+        if (what is "lifecycle")
+        {
+            var workers = args.Length > 2 ? args[2].Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray() : [10, 1000];
+            var idle = TimeSpan.FromSeconds(args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 60);
+            await LifecycleBench.RunAsync(args.Length > 1 ? runs : 2000, workers, idle);
         }
     }
 }

@@ -34,8 +34,22 @@ internal sealed class RouterProcess : IDisposable
         }
     }
 
+    /// <summary>The router's process id (for <c>dotnet-trace</c>/<c>dotnet-counters</c> <c>-p</c>).</summary>
+    public int Id => _process.Id;
+
+    /// <summary>The router's resident memory now.</summary>
+    public long WorkingSet
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.WorkingSet64;
+        }
+    }
+
     /// <param name="settings">Configuration keys (<c>Router:PendingLimit</c>) and values.</param>
-    public static async Task<RouterProcess> StartAsync(IReadOnlyDictionary<string, string> settings)
+    /// <param name="environment">Further environment variables of the router process (runtime knobs, startup hooks).</param>
+    public static async Task<RouterProcess> StartAsync(IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
         // COMFY_BENCH_ROUTER names another build of the binary, e.g. the ReadyToRun publish the container image ships.
@@ -58,6 +72,11 @@ internal sealed class RouterProcess : IDisposable
         foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("comfy-router did not start.");
@@ -87,6 +106,10 @@ internal sealed class RouterProcess : IDisposable
             catch (HttpRequestException)
             {
                 // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Listening but busy starting (many workers, a loaded machine): ask again.
             }
 
             if (deadline.Elapsed > TimeSpan.FromSeconds(60))

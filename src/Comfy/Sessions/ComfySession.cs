@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
@@ -16,11 +17,20 @@ namespace ComfyOperator.Comfy.Sessions;
 /// </summary>
 public sealed class ComfySession : IAsyncDisposable
 {
+    /// <summary>What each connection holds while it waits for the next message.</summary>
+    internal const int IdleReceiveBufferBytes = 1024;
+
+    /// <summary>The first pooled buffer for a message that does not fit the idle one.</summary>
+    private const int PooledReceiveBufferBytes = 16 * 1024;
+
     private readonly ComfySessionOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, ComfyPromptSubscription> _subscriptions = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<Guid, Action<ComfyEvent>> _listeners = new();
+    private readonly Lock _listenersGate = new();
+
+    /// <summary>Copied on write: read on every message, changed about once per connection.</summary>
+    private volatile Action<ComfyEvent>[] _listeners = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _stateGate = new();
     private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -181,9 +191,24 @@ public sealed class ComfySession : IAsyncDisposable
     public IDisposable Listen(Action<ComfyEvent> listener)
     {
         ArgumentNullException.ThrowIfNull(listener);
-        var id = Guid.NewGuid();
-        _listeners[id] = listener;
-        return new Listener(this, id);
+        lock (_listenersGate)
+        {
+            _listeners = [.. _listeners, listener];
+        }
+
+        return new Listener(this, listener);
+    }
+
+    private void StopListening(Action<ComfyEvent> listener)
+    {
+        lock (_listenersGate)
+        {
+            var index = Array.IndexOf(_listeners, listener);
+            if (index >= 0)
+            {
+                _listeners = [.. _listeners.AsSpan(0, index), .. _listeners.AsSpan(index + 1)];
+            }
+        }
     }
 
     /// <summary>
@@ -348,48 +373,81 @@ public sealed class ComfySession : IAsyncDisposable
 
     private async Task ReceiveAsync(ClientWebSocket socket, CancellationToken stop)
     {
-        var buffer = new byte[16 * 1024];
+        // An idle connection waits with this small buffer only (a router keeps one per worker, and
+        // ComfyUI's messages are mostly a few hundred bytes); a longer message is assembled in a
+        // pooled buffer that goes back as soon as the message is parsed.
+        var small = new byte[IdleReceiveBufferBytes];
+        byte[]? pooled = null;
         var count = 0;
-        while (true)
+        try
         {
-            if (count == buffer.Length)
+            while (true)
             {
-                if (buffer.Length >= _options.MaxMessageBytes)
+                var buffer = pooled ?? small;
+                var limit = Math.Min(buffer.Length, _options.MaxMessageBytes);
+                if (count == limit)
                 {
-                    throw new ComfyProtocolException($"A message exceeds {_options.MaxMessageBytes} bytes.");
+                    if (limit >= _options.MaxMessageBytes)
+                    {
+                        throw new ComfyProtocolException($"A message exceeds {_options.MaxMessageBytes} bytes.");
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(buffer.Length * 2, PooledReceiveBufferBytes), _options.MaxMessageBytes));
+                    buffer.AsSpan(0, count).CopyTo(larger);
+                    if (pooled is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(pooled);
+                    }
+
+                    pooled = larger;
+                    buffer = larger;
+                    limit = Math.Min(buffer.Length, _options.MaxMessageBytes);
                 }
 
-                Array.Resize(ref buffer, Math.Min(buffer.Length * 2, _options.MaxMessageBytes));
-            }
+                var result = await socket.ReceiveAsync(buffer.AsMemory(count, limit - count), stop).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
 
-            var result = await socket.ReceiveAsync(buffer.AsMemory(count), stop).ConfigureAwait(false);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return;
-            }
+                count += result.Count;
+                if (!result.EndOfMessage)
+                {
+                    continue;
+                }
 
-            count += result.Count;
-            if (!result.EndOfMessage)
-            {
-                continue;
-            }
+                ComfyEvent? ev = null;
+                try
+                {
+                    // Both parsers copy what they keep, so the buffer can be reused or returned at once.
+                    ev = result.MessageType == WebSocketMessageType.Text
+                        ? ComfyMessageParser.ParseText(buffer.AsSpan(0, count))
+                        : ComfyMessageParser.ParseBinary(buffer.AsSpan(0, count).ToArray());
+                }
+                catch (ComfyProtocolException ex)
+                {
+                    SessionLog.BadFrame(_logger, Client.BaseAddress, ex);
+                }
 
-            ComfyEvent ev;
-            try
-            {
-                ev = result.MessageType == WebSocketMessageType.Text
-                    ? ComfyMessageParser.ParseText(buffer.AsSpan(0, count))
-                    : ComfyMessageParser.ParseBinary(buffer.AsSpan(0, count).ToArray());
-            }
-            catch (ComfyProtocolException ex)
-            {
-                SessionLog.BadFrame(_logger, Client.BaseAddress, ex);
                 count = 0;
-                continue;
-            }
+                if (pooled is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(pooled);
+                    pooled = null;
+                }
 
-            count = 0;
-            Dispatch(ev);
+                if (ev is not null)
+                {
+                    Dispatch(ev);
+                }
+            }
+        }
+        finally
+        {
+            if (pooled is not null)
+            {
+                ArrayPool<byte>.Shared.Return(pooled);
+            }
         }
     }
 
@@ -416,7 +474,7 @@ public sealed class ComfySession : IAsyncDisposable
                 break;
         }
 
-        foreach (var listener in _listeners.Values)
+        foreach (var listener in _listeners)
         {
             listener(ev);
         }
@@ -623,8 +681,16 @@ public sealed class ComfySession : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private sealed class Listener(ComfySession session, Guid id) : IDisposable
+    private sealed class Listener(ComfySession session, Action<ComfyEvent> listener) : IDisposable
     {
-        public void Dispose() => session._listeners.TryRemove(id, out _);
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                session.StopListening(listener);
+            }
+        }
     }
 }

@@ -23,14 +23,20 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
         var path = PathOf(runId, name);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temporary = path + ".partial";
-        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+
+        // Unbuffered: CopyToAsync already writes in pooled chunks, and a FileStream buffer would be a
+        // fresh 80 KB array per output. Synchronous writes: on Linux an "async" file write is the same
+        // write call moved onto another pool thread, which costs more than a small image takes to write.
+        long length;
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: false))
         {
             await content.CopyToAsync(file, cancellationToken);
+            length = file.Position;
         }
 
         // Readers never see half a file: the name appears only once the bytes are all there.
         File.Move(temporary, path, overwrite: true);
-        return new FileInfo(path).Length;
+        return length;
     }
 
     public Task<Stream?> OpenAsync(string runId, string name, CancellationToken cancellationToken)

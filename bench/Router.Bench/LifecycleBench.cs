@@ -1,0 +1,314 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ComfyOperator.Testing.ComfyUI;
+
+namespace ComfyOperator.Router.Bench;
+
+/// <summary>
+/// Issue 14 §8: what a run costs the router over its whole life (accept → dispatch → follow →
+/// outputs stored → succeeded), with M simulated ComfyUI workers. The router is the shipped
+/// <c>comfy-router</c> binary in its own process, so its CPU time is its own; the simulators and the
+/// load generator live in this process. Allocations and GC heap come from the router's runtime
+/// through <see cref="StartupHook"/>. Runs are 2-step SD1.5 graphs (64×64) posted to
+/// <c>POST /v1/runs</c>, at most two per worker outstanding (one running, one queued behind it, the
+/// router's default <c>MaxQueuePerWorker</c>). Prints figures; asserts nothing about time.
+/// </summary>
+internal static class LifecycleBench
+{
+    private static readonly TimeSpan StepDelay = TimeSpan.FromMilliseconds(10);
+    private static readonly string[] Unfinished = ["queued", "dispatching", "running"];
+
+    public static async Task RunAsync(int runs, IReadOnlyList<int> workerCounts, TimeSpan idle)
+    {
+        Console.WriteLine($"lifecycle: {runs} runs of a 2-step SD1.5 graph (64x64, {StepDelay.TotalMilliseconds:0} ms steps) per worker count; router = comfy-router ({(RouterProcess.ServerGc ? "server" : "workstation")} GC) in its own process; {Environment.ProcessorCount} cores; load {LoadAverage()}");
+        var rows = new List<Row>();
+        Idle? idleFigures = null;
+        foreach (var count in workerCounts)
+        {
+            var (row, idleRow) = await OneAsync(count, runs, count == workerCounts.Max() ? idle : TimeSpan.Zero);
+            rows.Add(row);
+            idleFigures = idleRow ?? idleFigures;
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("  workers    runs   failed   wall s   runs/s   router CPU ms/run   alloc KB/run   gen0/gen1/gen2 GCs");
+        foreach (var r in rows)
+        {
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"  {r.Workers,7} {r.Runs,7} {r.Failed,8} {r.Wall.TotalSeconds,8:F1} {r.Runs / r.Wall.TotalSeconds,8:F0} {r.Cpu.TotalMilliseconds / r.Runs,19:F2} {r.Allocated / 1024.0 / r.Runs,14:F0}   {r.Gen0}/{r.Gen1}/{r.Gen2}"));
+        }
+
+        if (rows.Count > 1)
+        {
+            var first = rows[0];
+            var last = rows[^1];
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"  CPU per run, {last.Workers} vs {first.Workers} workers: {last.Cpu.TotalMilliseconds / last.Runs / (first.Cpu.TotalMilliseconds / first.Runs):F2}x"));
+        }
+
+        if (idleFigures is { } i)
+        {
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"  idle, {i.Workers} connected workers, {i.Duration.TotalSeconds:0} s: router CPU {i.Cpu.TotalMilliseconds / i.Duration.TotalMilliseconds * 100:F2}% of a core, "
+                + $"{i.Allocated / 1024.0 / i.Duration.TotalSeconds:F0} KB/s allocated; working set {i.WorkingSet / 1048576.0:F0} MB, GC heap {i.Heap / 1048576.0:F0} MB "
+                + $"({i.HeapAfterCollect / 1048576.0:F0} MB live after a full GC, {i.Committed / 1048576.0:F0} MB committed), {i.Threads} thread-pool threads"));
+        }
+
+        Console.WriteLine($"  load average at the end: {LoadAverage()}");
+    }
+
+    private static async Task<(Row Row, Idle? Idle)> OneAsync(int workerCount, int runs, TimeSpan idle)
+    {
+        var data = Directory.CreateTempSubdirectory("router-lifecycle-").FullName;
+        var statsPath = Path.Combine(data, "stats.sock");
+        var workers = new List<ComfyUiSimulator>();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            workers.Add(await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = StepDelay }));
+            var models = workers[0].ModelsDirectory;
+            for (var started = 1; started < workerCount; started += 50)
+            {
+                workers.AddRange(await Task.WhenAll(Enumerable.Range(0, Math.Min(50, workerCount - started)).Select(_ =>
+                    ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = StepDelay, ModelsDirectory = models }))));
+            }
+
+            using var router = await RouterProcess.StartAsync(
+                new Dictionary<string, string>
+                {
+                    ["Router:DataDirectory"] = data,
+                    ["Router:Nodes:0"] = string.Join(",", workers.Select(w => w.BaseAddress.ToString())),
+                    ["Router:PendingLimit"] = "1000000",
+                    ["Router:HistoryLimit"] = "1000000",
+                    ["Router:ApiKeys:0"] = RouterHost.ApiKey,
+                },
+                new Dictionary<string, string>
+                {
+                    ["DOTNET_STARTUP_HOOKS"] = typeof(StartupHook).Assembly.Location,
+                    [StartupHook.SocketVariable] = statsPath,
+                });
+            using var stats = await RouterStats.ConnectAsync(statsPath);
+            using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 16, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+            using var client = new HttpClient(handler) { BaseAddress = router.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RouterHost.ApiKey);
+            await WaitEligibleAsync(client, workerCount);
+            Console.WriteLine($"lifecycle: {workerCount} workers started and eligible in {clock.Elapsed.TotalSeconds:0.0} s (router pid {router.Id})");
+
+            // Warm-up: JIT tiering, connection pools, SQLite pages.
+            var seed = 0;
+            await DriveAsync(client, workers, Math.Max(300, runs / 5), workerCount, () => seed++);
+
+            Idle? idleFigures = null;
+            if (idle > TimeSpan.Zero)
+            {
+                idleFigures = await MeasureIdleAsync(router, stats, workerCount, idle);
+            }
+
+            var cpuBefore = router.CpuTime;
+            var before = await stats.ReadAsync(collect: false);
+            var wall = Stopwatch.StartNew();
+            await DriveAsync(client, workers, runs, workerCount, () => seed++);
+            wall.Stop();
+            var after = await stats.ReadAsync(collect: false);
+            var cpu = router.CpuTime - cpuBefore;
+            var failed = await CountAsync(client, "failed");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lifecycle: {workerCount} workers: {runs} runs in {wall.Elapsed.TotalSeconds:F1} s, router CPU {cpu.TotalMilliseconds / runs:F2} ms/run, load {LoadAverage()}"));
+            return (new Row(workerCount, runs, failed, wall.Elapsed, cpu, after.Allocated - before.Allocated, after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2), idleFigures);
+        }
+        finally
+        {
+            await Task.WhenAll(workers.Select(w => w.DisposeAsync().AsTask()));
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    /// <summary>Settles a few seconds, then watches the router do nothing but keep its workers.</summary>
+    private static async Task<Idle> MeasureIdleAsync(RouterProcess router, RouterStats stats, int workerCount, TimeSpan duration)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var cpuBefore = router.CpuTime;
+        var before = await stats.ReadAsync(collect: false);
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(duration);
+        var cpu = router.CpuTime - cpuBefore;
+        var elapsed = clock.Elapsed;
+        var after = await stats.ReadAsync(collect: false);
+        var workingSet = router.WorkingSet;
+        var collected = await stats.ReadAsync(collect: true);
+        return new Idle(workerCount, elapsed, cpu, after.Allocated - before.Allocated, workingSet, after.Heap, collected.Heap, after.Committed, after.Threads);
+    }
+
+    /// <summary>
+    /// Posts <paramref name="runs"/> runs, keeping at most two per worker outstanding (counted by the
+    /// simulators, so following them costs the router nothing), then waits until the router has
+    /// finished every run (outputs stored, succeeded or failed).
+    /// </summary>
+    private static async Task DriveAsync(HttpClient client, List<ComfyUiSimulator> workers, int runs, int workerCount, Func<int> seeds)
+    {
+        var executedBefore = workers.Sum(w => w.PromptsExecuted);
+        int Executed() => workers.Sum(w => w.PromptsExecuted) - executedBefore;
+        var window = 2 * workerCount;
+        var submitted = 0;
+        var gate = new Lock();
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(16, window)).Select(async _ =>
+        {
+            while (true)
+            {
+                int seed;
+                lock (gate)
+                {
+                    if (submitted >= runs)
+                    {
+                        return;
+                    }
+
+                    if (submitted - Executed() >= window)
+                    {
+                        seed = -1;
+                    }
+                    else
+                    {
+                        submitted++;
+                        seed = seeds();
+                    }
+                }
+
+                if (seed < 0)
+                {
+                    await Task.Delay(1);
+                    continue;
+                }
+
+                using var response = await client.PostAsJsonAsync(new Uri("/v1/runs", UriKind.Relative), new JsonObject { ["workflow"] = BenchGraph.Sd15(seed, steps: 2) });
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"POST /v1/runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        }));
+
+        var deadline = Stopwatch.StartNew();
+        while (Executed() < runs || await AnyUnfinishedAsync(client))
+        {
+            if (deadline.Elapsed > TimeSpan.FromMinutes(5))
+            {
+                throw new TimeoutException($"{runs - Executed()} of {runs} runs did not finish within 5 minutes.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private static async Task<bool> AnyUnfinishedAsync(HttpClient client)
+    {
+        foreach (var status in Unfinished)
+        {
+            if (await CountAsync(client, status, limit: 1) > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static async Task<int> CountAsync(HttpClient client, string status, int limit = 100)
+    {
+        var page = await client.GetFromJsonAsync<JsonElement>(new Uri($"/v1/runs?status={status}&limit={limit}", UriKind.Relative));
+        return page.GetProperty("runs").GetArrayLength();
+    }
+
+    private static async Task WaitEligibleAsync(HttpClient client, int workerCount)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var nodes = await client.GetFromJsonAsync<JsonElement>(new Uri("/v1/nodes", UriKind.Relative));
+            var eligible = nodes.EnumerateArray().Count(n => n.GetProperty("eligible").GetBoolean());
+            if (eligible == workerCount)
+            {
+                return;
+            }
+
+            if (deadline.Elapsed > TimeSpan.FromMinutes(3))
+            {
+                throw new TimeoutException($"{eligible} of {workerCount} workers eligible after 3 minutes.");
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    private sealed record Row(int Workers, int Runs, int Failed, TimeSpan Wall, TimeSpan Cpu, long Allocated, int Gen0, int Gen1, int Gen2);
+
+    private sealed record Idle(int Workers, TimeSpan Duration, TimeSpan Cpu, long Allocated, long WorkingSet, long Heap, long HeapAfterCollect, long Committed, int Threads);
+
+    /// <summary>The client side of <see cref="StartupHook"/>.</summary>
+    private sealed class RouterStats : IDisposable
+    {
+        private readonly Socket _socket;
+        private readonly byte[] _buffer = new byte[256];
+
+        private RouterStats(Socket socket) => _socket = socket;
+
+        public static async Task<RouterStats> ConnectAsync(string path)
+        {
+            var deadline = Stopwatch.StartNew();
+            while (true)
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
+                    return new RouterStats(socket);
+                }
+                catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(10))
+                {
+                    socket.Dispose();
+                    await Task.Delay(50);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            }
+        }
+
+        public async Task<Snapshot> ReadAsync(bool collect)
+        {
+            await _socket.SendAsync(new[] { (byte)(collect ? 'c' : 'r') });
+            var length = 0;
+            while (length == 0 || _buffer[length - 1] != (byte)'\n')
+            {
+                var read = await _socket.ReceiveAsync(_buffer.AsMemory(length));
+                if (read == 0)
+                {
+                    throw new InvalidOperationException("The router closed the stats socket.");
+                }
+
+                length += read;
+            }
+
+            var fields = Encoding.ASCII.GetString(_buffer, 0, length).Split(' ');
+            long At(int i) => long.Parse(fields[i], CultureInfo.InvariantCulture);
+            return new Snapshot(At(0), At(1), At(2), (int)At(3), (int)At(4), (int)At(5), (int)At(6));
+        }
+
+        public void Dispose() => _socket.Dispose();
+    }
+
+    private sealed record Snapshot(long Allocated, long Heap, long Committed, int Gen0, int Gen1, int Gen2, int Threads);
+}
