@@ -26,4 +26,10 @@ public sealed class KubeApiEmulatorOptions
     /// stream (the client resumes from its last resourceVersion). Keeps memory bounded.
     /// </summary>
     public int WatchBufferCapacity { get; set; } = 100_000;
+
+    /// <summary>
+    /// When set, receives one line per request once it is answered: method, path and query, status
+    /// (for watches, when the stream ends). Shows what a client asks the server for.
+    /// </summary>
+    public Action<string>? RequestLog { get; set; }
 }

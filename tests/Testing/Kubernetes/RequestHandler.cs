@@ -19,6 +19,18 @@ internal sealed partial class RequestHandler(ClusterState state, KubeApiEmulator
 
     public async Task HandleAsync(HttpContext context)
     {
+        try
+        {
+            await HandleRequestAsync(context);
+        }
+        finally
+        {
+            options.RequestLog?.Invoke($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString} {context.Response.StatusCode}");
+        }
+    }
+
+    private async Task HandleRequestAsync(HttpContext context)
+    {
         var ct = context.RequestAborted;
         try
         {
@@ -482,9 +494,14 @@ internal sealed partial class RequestHandler(ClusterState state, KubeApiEmulator
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context, bool allowYaml, CancellationToken ct)
     {
         var contentType = context.Request.ContentType ?? "application/json";
+        if (ProtobufBody.IsProtobuf(contentType))
+        {
+            return ProtobufBody.Decode(await ReadBodyAsync(context, ct));
+        }
+
         if (!contentType.Contains("json", StringComparison.OrdinalIgnoreCase) && !contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase))
         {
-            // Protobuf and CBOR bodies cannot be decoded without the Go types; clients fall back to JSON on 415.
+            // CBOR, and protobuf of kinds ProtobufBody does not know, cannot be decoded without the Go types.
             throw StatusErrors.UnsupportedMediaType("application/json, application/yaml");
         }
 
@@ -495,7 +512,10 @@ internal sealed partial class RequestHandler(ClusterState state, KubeApiEmulator
     private static async Task<DeleteOptions> ReadDeleteOptionsAsync(HttpContext context, CancellationToken ct)
     {
         var q = context.Request.Query;
-        var body = BodyReader.Parse(await ReadBodyAsync(context, ct), allowYaml: false) as JsonObject;
+        var bytes = await ReadBodyAsync(context, ct);
+        var body = ProtobufBody.IsProtobuf(context.Request.ContentType) && bytes.Length > 0
+            ? ProtobufBody.Decode(bytes)
+            : BodyReader.Parse(bytes, allowYaml: false) as JsonObject;
         var policy = MetadataRules.Str(body?["propagationPolicy"]) ?? (q["propagationPolicy"].ToString() is { Length: > 0 } p ? p : null);
         var orphan = body?["orphanDependents"] is JsonValue o && o.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? o.GetValue<bool>() : (bool?)null;
         if (orphan is not null && policy is not null)
