@@ -97,6 +97,20 @@ internal sealed partial class RequestHandler(ClusterState state, KubeApiEmulator
             throw StatusErrors.RouteNotFound();
         }
 
+        if (method == "GET" && segments is ["openapi", "v2"])
+        {
+            if (OpenApiV2.WantsProtobuf(context.Request.Headers.Accept))
+            {
+                await WriteBytesAsync(context, 200, OpenApiV2.Protobuf(), ct, OpenApiV2.ProtobufMediaType);
+            }
+            else
+            {
+                await WriteJsonAsync(context, 200, OpenApiV2.Json(), ct);
+            }
+
+            return;
+        }
+
         if (method == "GET")
         {
             var doc = Discover(context, segments);
@@ -540,10 +554,10 @@ internal sealed partial class RequestHandler(ClusterState state, KubeApiEmulator
     private static Task WriteJsonAsync(HttpContext context, int code, JsonNode body, CancellationToken ct) =>
         WriteBytesAsync(context, code, JsonSerializer.SerializeToUtf8Bytes(body, s_json), ct);
 
-    private static async Task WriteBytesAsync(HttpContext context, int code, byte[] body, CancellationToken ct)
+    private static async Task WriteBytesAsync(HttpContext context, int code, byte[] body, CancellationToken ct, string contentType = "application/json")
     {
         context.Response.StatusCode = code;
-        context.Response.ContentType = "application/json";
+        context.Response.ContentType = contentType;
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, ct);
     }
