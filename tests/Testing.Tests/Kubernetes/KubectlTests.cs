@@ -143,6 +143,49 @@ public sealed class KubectlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Apply_PodDisruptionBudgetAndIngress_ServedAsBuiltInKinds()
+    {
+        const string objects = """
+            apiVersion: policy/v1
+            kind: PodDisruptionBudget
+            metadata:
+              name: web
+            spec:
+              maxUnavailable: 1
+              selector: {matchLabels: {app: web}}
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: Ingress
+            metadata:
+              name: web
+            spec:
+              ingressClassName: nginx
+              rules:
+                - host: web.example.com
+                  http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+            """;
+        var apply = await _kubectl.RunAsync("apply --server-side -f -", objects);
+        Assert.True(apply.Succeeded, apply.ToString());
+
+        var pdb = await _kubectl.RunAsync("get pdb web");
+        Assert.True(pdb.Succeeded, pdb.ToString());
+        Assert.Matches(@"NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE", pdb.StdOut);
+        var ingress = await _kubectl.RunAsync("get ingress web");
+        Assert.Matches(@"web\s+nginx\s+web.example.com", ingress.StdOut);
+    }
+
+    [Fact]
+    public async Task Apply_KindTheServerDoesNotServe_FailsAsOnARealCluster()
+    {
+        const string monitor = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: m\n";
+
+        var apply = await _kubectl.RunAsync("apply -f -", monitor);
+
+        Assert.False(apply.Succeeded);
+        Assert.Contains("no matches for kind \"ServiceMonitor\" in version \"monitoring.coreos.com/v1\"", apply.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ApplyServerSide_CustomResource_CreatesThenUpdates()
     {
         await ApplyWidgetCrdAsync();

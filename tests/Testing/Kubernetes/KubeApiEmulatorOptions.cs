@@ -28,8 +28,8 @@ public sealed class KubeApiEmulatorOptions
     public int WatchBufferCapacity { get; set; } = 100_000;
 
     /// <summary>
-    /// When set, receives one line per request once it is answered: method, path and query, status
-    /// (for watches, when the stream ends). Shows what a client asks the server for.
+    /// When set, receives one line per request as its response starts: method, path and query,
+    /// status. Shows what a client asks the server for (<c>kube-api --log-requests</c>).
     /// </summary>
     public Action<string>? RequestLog { get; set; }
 }

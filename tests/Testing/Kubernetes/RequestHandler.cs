@@ -19,18 +19,16 @@ internal sealed partial class RequestHandler(ClusterState state, KubeApiEmulator
 
     public async Task HandleAsync(HttpContext context)
     {
-        try
+        if (options.RequestLog is { } log)
         {
-            await HandleRequestAsync(context);
+            // Logged as the response starts, so a client has not seen the answer before its line is written.
+            context.Response.OnStarting(() =>
+            {
+                log($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString} {context.Response.StatusCode}");
+                return Task.CompletedTask;
+            });
         }
-        finally
-        {
-            options.RequestLog?.Invoke($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString} {context.Response.StatusCode}");
-        }
-    }
 
-    private async Task HandleRequestAsync(HttpContext context)
-    {
         var ct = context.RequestAborted;
         try
         {
