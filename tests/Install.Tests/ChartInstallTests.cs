@@ -37,17 +37,20 @@ public sealed class ChartInstallTests(ClusterFixture cluster) : IClassFixture<Cl
         var checksum = await SettingsChecksumAsync();
 
         await cluster.HelmAsync("upgrade", "up", RepoPaths.Chart, "--namespace", "upgrade",
-            "--set", "router.settings.pendingLimit=7", "--set", "router.ingress.enabled=true");
+            "--set", "router.settings.pendingLimit=7", "--set", "router.ingress.enabled=true", "--set", "router.extraSettings.TRACE_RUNS=true");
 
-        var limit = await cluster.KubectlAsync(["get", "configmap", "up-comfy-router-settings", "-n", "upgrade", "-o", "jsonpath={.data.COMFY_ROUTER__PENDING_LIMIT}"]);
-        Assert.Equal("7", limit.StdOut);
+        Assert.Equal("7", (await SettingAsync("COMFY_ROUTER__PENDING_LIMIT")).StdOut);
         Assert.NotEqual(checksum, await SettingsChecksumAsync());
         await cluster.KubectlAsync(["get", "ingress", "up-comfy-router", "-n", "upgrade"]);
 
-        // Values reset to the chart's: the ingress the previous revision had is deleted.
+        Assert.Equal("true", (await SettingAsync("COMFY_ROUTER__TRACE_RUNS")).StdOut);
+
+        // Values reset to the chart's: the ingress the previous revision had is deleted, the extra setting is gone.
         await cluster.HelmAsync("upgrade", "up", RepoPaths.Chart, "--namespace", "upgrade", "--reset-values");
         var ingress = await cluster.TryKubectlAsync(["get", "ingress", "up-comfy-router", "-n", "upgrade"]);
         Assert.Contains("NotFound", ingress.StdErr, StringComparison.Ordinal);
+        Assert.Empty((await SettingAsync("COMFY_ROUTER__TRACE_RUNS")).StdOut);
+        Assert.Equal("25", (await SettingAsync("COMFY_ROUTER__PENDING_LIMIT")).StdOut);
         Assert.Equal(checksum, await SettingsChecksumAsync());
 
         var history = JsonNode.Parse((await cluster.HelmAsync("history", "up", "--namespace", "upgrade", "-o", "json")).StdOut)!.AsArray();
@@ -55,6 +58,9 @@ public sealed class ChartInstallTests(ClusterFixture cluster) : IClassFixture<Cl
         Assert.Equal([1, 2, 3], history.Select(r => r!["revision"]!.GetValue<int>()));
         var (manifests, path) = await cluster.ReleaseManifestAsync("up", "upgrade");
         await cluster.AssertAllExistAsync(manifests, path);
+
+        Task<Testing.Kubernetes.KubectlResult> SettingAsync(string name) =>
+            cluster.KubectlAsync(["get", "configmap", "up-comfy-router-settings", "-n", "upgrade", "-o", $"jsonpath={{.data.{name}}}"]);
 
         async Task<string> SettingsChecksumAsync() => (await cluster.KubectlAsync(
             ["get", "deployment", "up-comfy-router", "-n", "upgrade", "-o", "jsonpath={.spec.template.metadata.annotations.checksum/settings}"])).StdOut;

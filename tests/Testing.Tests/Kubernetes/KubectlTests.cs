@@ -198,6 +198,23 @@ public sealed class KubectlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ApplyServerSide_FieldDroppedFromConfig_RemovedUnlessAnotherManagerAppliedIt()
+    {
+        const string mine = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: owned\ndata:\n  a: one\n  b: two\n  shared: s\n";
+        const string theirs = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: owned\ndata:\n  shared: s\n";
+        Assert.True((await _kubectl.RunAsync("apply --server-side --field-manager=me -f -", mine)).Succeeded);
+        Assert.True((await _kubectl.RunAsync("apply --server-side --field-manager=them -f -", theirs)).Succeeded);
+
+        var again = await _kubectl.RunAsync("apply --server-side --field-manager=me -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: owned\ndata:\n  a: uno\n");
+
+        Assert.True(again.Succeeded, again.ToString());
+        var data = await _kubectl.RunAsync("get configmap owned -o jsonpath={.data}");
+        Assert.Equal("""{"a":"uno","shared":"s"}""", data.StdOut);
+        var managers = await _kubectl.RunAsync(["get", "configmap", "owned", "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}"]);
+        Assert.Equal("me them", string.Join(' ', managers.StdOut.Split(' ').Order()));
+    }
+
+    [Fact]
     public async Task DeleteNamespace_WithContents_CascadesAndWaits()
     {
         await ApplyWidgetCrdAsync();

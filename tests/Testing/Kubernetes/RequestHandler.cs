@@ -345,7 +345,25 @@ internal sealed partial class RequestHandler(ClusterState state, KubeApiEmulator
         }
 
         var kind = contentType == ApplyPatch ? UpdateKind.Apply : UpdateKind.Patch;
-        var result = state.Update(type, route.Namespace, route.Name!, route.Subresource, current => ApplyPatchTo(type, current, patch, contentType), WriteOptionsOf(q), kind);
+        var writeOptions = WriteOptionsOf(q);
+        Func<JsonObject, JsonObject> produce = current => ApplyPatchTo(type, current, patch, contentType);
+        if (kind == UpdateKind.Apply && route.Subresource is null && patch is JsonObject applied)
+        {
+            var fields = FieldSets.Of(applied, keyedLists: !type.IsCustom);
+            writeOptions = writeOptions with { AppliedFields = fields };
+            produce = current =>
+            {
+                var (previous, others) = FieldSets.Recorded(current, writeOptions.FieldManager);
+                if (previous is not null)
+                {
+                    FieldSets.RemoveDropped(current, previous, fields, others);
+                }
+
+                return ApplyPatchTo(type, current, patch, contentType);
+            };
+        }
+
+        var result = state.Update(type, route.Namespace, route.Name!, route.Subresource, produce, writeOptions, kind);
         await WriteResultAsync(context, result, q, ct);
     }
 
