@@ -23,7 +23,7 @@ public sealed class ChartRbacTests
     [Fact]
     public async Task Rbac_ClusterWide_GrantsOperatorAndRouterEverywhere()
     {
-        var manifests = await ChartRenderer.RenderManifestsAsync();
+        var manifests = await Helm.TemplateManifestsAsync();
         var operatorRules = Grants(manifests, "comfy-comfy-router-operator", "default", namespaceOfUse: "any-namespace");
         AssertCovers(operatorRules, OperatorNeeds, "operator (cluster-wide)");
         AssertCovers(Grants(manifests, "comfy-comfy-router-operator", "default", namespaceOfUse: "default"), [LeaseNeeds], "operator leader election");
@@ -34,7 +34,7 @@ public sealed class ChartRbacTests
     [Fact]
     public async Task Rbac_Namespaced_GrantsOnlyInWatchedNamespaces()
     {
-        var result = await ChartRenderer.RenderWithValuesAsync("""
+        var result = await Helm.TemplateWithValuesAsync("""
             rbac: {clusterWide: false}
             operator: {watchNamespaces: [team-a, team-b]}
             """);
@@ -58,7 +58,7 @@ public sealed class ChartRbacTests
     [Fact]
     public async Task Rbac_NamespacedWithoutList_WatchesReleaseNamespaceOnly()
     {
-        var result = await ChartRenderer.RenderWithValuesAsync("rbac: {clusterWide: false}");
+        var result = await Helm.TemplateWithValuesAsync("rbac: {clusterWide: false}");
         Assert.True(result.Succeeded, result.ToString());
         var manifests = ManifestSet.Parse(result.StdOut);
         AssertCovers(Grants(manifests, "comfy-comfy-router-operator", "default", "default"), OperatorNeeds, "operator in the release namespace");
@@ -72,7 +72,7 @@ public sealed class ChartRbacTests
     [Fact]
     public async Task Rbac_OperatorRules_CoverConfigRbacAndKnownNeeds()
     {
-        var manifests = await ChartRenderer.RenderManifestsAsync();
+        var manifests = await Helm.TemplateManifestsAsync();
         var granted = Grants(manifests, "comfy-comfy-router-operator", "default", "default");
         var needed = new List<(string Group, string[] Resources, string[] Verbs)>(OperatorNeeds) { LeaseNeeds };
         var rbacDir = RepoPaths.Combine("config", "rbac");

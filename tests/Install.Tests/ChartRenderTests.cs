@@ -2,7 +2,7 @@ using System.Text;
 
 namespace ComfyOperator.Install.Tests;
 
-/// <summary>The chart rendered with Helm's engine (tools/chart-render): what each set of values produces.</summary>
+/// <summary>The chart rendered by <c>helm template</c>: what each set of values produces.</summary>
 public sealed class ChartRenderTests
 {
     /// <summary>Helm's install order for the kinds this chart emits.</summary>
@@ -15,7 +15,7 @@ public sealed class ChartRenderTests
     [Fact]
     public async Task Render_DefaultValues_OperatorRouterAndSharedCacheInInstallOrder()
     {
-        var manifests = await ChartRenderer.RenderManifestsAsync();
+        var manifests = await Helm.TemplateManifestsAsync();
 
         var kinds = manifests.Items.Select(m => Array.IndexOf(InstallOrder, m.Kind)).ToList();
         Assert.DoesNotContain(-1, kinds);
@@ -63,7 +63,7 @@ public sealed class ChartRenderTests
     [Fact]
     public async Task Render_KindValues_LocalImagesNodePortLocalPathAndMinio()
     {
-        var manifests = await ChartRenderer.RenderManifestsAsync([RepoPaths.KindValues]);
+        var manifests = await Helm.TemplateManifestsAsync([RepoPaths.KindValues]);
 
         var router = manifests.Single("Deployment", "comfy");
         Assert.Equal("comfyoperator/comfy-router:dev", router.Get("spec.template.spec.containers.0.image"));
@@ -94,9 +94,47 @@ public sealed class ChartRenderTests
     }
 
     [Fact]
+    public async Task Render_FullValues_EveryOptionReachesItsObjects()
+    {
+        var manifests = await Helm.TemplateManifestsAsync([RepoPaths.FullValues], @namespace: "comfy-system");
+
+        Assert.All(manifests.Items, m => Assert.Equal("imaging", m.Get("metadata.labels.team")));
+        var operatorDeployment = manifests.Single("Deployment", "comfy-comfy-router-operator");
+        Assert.Equal("2", operatorDeployment.Get("spec.replicas"));
+        var operatorArgs = Tree.List(operatorDeployment.Root, "spec.template.spec.containers.0.args");
+        Assert.Contains("--namespace=team-a", operatorArgs);
+        Assert.Contains("--namespace=team-b", operatorArgs);
+        Assert.Contains("--metrics-port=9100", operatorArgs);
+        foreach (var deployment in new[] { operatorDeployment, manifests.Single("Deployment", "comfy-comfy-router") })
+        {
+            Assert.Equal("regcred", deployment.Get("spec.template.spec.imagePullSecrets.0.name"));
+            Assert.Equal("system-cluster-critical", deployment.Get("spec.template.spec.priorityClassName"));
+            Assert.Equal("linux", Tree.Map(deployment.Root, "spec.template.spec.nodeSelector")["kubernetes.io/os"]);
+            Assert.Equal("dedicated", deployment.Get("spec.template.spec.tolerations.0.key"));
+            Assert.Equal("true", Tree.Map(deployment.Root, "spec.template.metadata.annotations")["example.com/scrape"]);
+        }
+
+        var service = manifests.Single("Service", "comfy-comfy-router");
+        Assert.Equal("LoadBalancer", service.Get("spec.type"));
+        Assert.Equal("80", service.Get("spec.ports.0.port"));
+        Assert.Equal("nginx", manifests.Single("Ingress", "comfy-comfy-router").Get("spec.ingressClassName"));
+        Assert.Equal(2, manifests.OfKind("ServiceMonitor").Count());
+        Assert.Equal(2, manifests.OfKind("PodDisruptionBudget").Count());
+        Assert.Equal("ComfyOperator", Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-dashboards").Root, "metadata.annotations")["grafana_folder"]);
+        Assert.Equal("fast", manifests.Single("PersistentVolumeClaim", "comfy-comfy-router-data").Get("spec.storageClassName"));
+        Assert.Equal("shared", manifests.Single("PersistentVolumeClaim", "comfy-comfy-router-cache").Get("spec.storageClassName"));
+        manifests.Single("Deployment", "comfy-comfy-router-minio");
+        var settings = Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data");
+        Assert.Equal("http://comfy-comfy-router-minio.comfy-system.svc:9000", settings["COMFY_ROUTER__OUTPUTS__S3__SERVICE_URL"]);
+        Assert.Equal("RoundRobin", settings["COMFY_ROUTER__PLACEMENT_POLICY"]);
+        Assert.Empty(manifests.OfKind("ClusterRole"));
+        Assert.Equal(["team-a", "team-b"], manifests.OfKind("Role").Where(r => r.Name == "comfy-comfy-router-router").Select(r => r.Namespace!).Order());
+    }
+
+    [Fact]
     public async Task Render_IngressEnabled_RoutesHostToRouterService()
     {
-        var result = await ChartRenderer.RenderWithValuesAsync("""
+        var result = await Helm.TemplateWithValuesAsync("""
             router:
               ingress:
                 enabled: true
@@ -118,7 +156,7 @@ public sealed class ChartRenderTests
     [Fact]
     public async Task Render_ServiceMonitorEnabled_ScrapesRouterAndOperator()
     {
-        var result = await ChartRenderer.RenderWithValuesAsync("""
+        var result = await Helm.TemplateWithValuesAsync("""
             router: {metricsPort: 9091}
             metrics: {serviceMonitor: {enabled: true, interval: 15s, labels: {release: prom}}}
             """);
@@ -145,13 +183,13 @@ public sealed class ChartRenderTests
             const string Json = "{\n  \"title\": \"ComfyOperator\",\n  \"panels\": []\n}\n";
             await File.WriteAllTextAsync(Path.Combine(dashboards, "comfyoperator-test.json"), Json);
 
-            var result = await ChartRenderer.RenderAsync(chartDirectory: copy.FullName);
+            var result = await Helm.TemplateAsync(chartDirectory: copy.FullName);
             Assert.True(result.Succeeded, result.ToString());
             var map = ManifestSet.Parse(result.StdOut).Single("ConfigMap", "comfy-comfy-router-dashboards");
             Assert.Equal("1", map.Get("metadata.labels.grafana_dashboard"));
             Assert.Equal(Json, Tree.Map(map.Root, "data")["comfyoperator-test.json"]);
 
-            var off = await ChartRenderer.RenderAsync(chartDirectory: copy.FullName, valueFiles: [await WriteTempAsync(copy, "metrics: {grafanaDashboard: {enabled: false}}")]);
+            var off = await Helm.TemplateAsync(chartDirectory: copy.FullName, valueFiles: [await WriteTempAsync(copy, "metrics: {grafanaDashboard: {enabled: false}}")]);
             Assert.True(off.Succeeded, off.ToString());
             Assert.DoesNotContain(ManifestSet.Parse(off.StdOut).Items, m => m.Name.EndsWith("-dashboards", StringComparison.Ordinal));
         }
@@ -164,7 +202,7 @@ public sealed class ChartRenderTests
     [Fact]
     public async Task Render_ChartAsShipped_DashboardConfigMapOnlyWhenDashboardsExist()
     {
-        var manifests = await ChartRenderer.RenderManifestsAsync();
+        var manifests = await Helm.TemplateManifestsAsync();
         var shipped = Directory.Exists(Path.Combine(RepoPaths.Chart, "dashboards"))
             && Directory.GetFiles(Path.Combine(RepoPaths.Chart, "dashboards"), "*.json").Length > 0;
         Assert.Equal(shipped, manifests.Items.Any(m => m.Name == "comfy-comfy-router-dashboards"));
@@ -173,7 +211,7 @@ public sealed class ChartRenderTests
     [Fact]
     public async Task Render_ExistingSecrets_CreatesNoSecretsAndReferencesThem()
     {
-        var result = await ChartRenderer.RenderWithValuesAsync("""
+        var result = await Helm.TemplateWithValuesAsync("""
             router:
               auth: {existingSecret: my-auth}
               outputs:
@@ -197,7 +235,7 @@ public sealed class ChartRenderTests
     [Fact]
     public async Task Render_ApiKeysAndPassword_StoredInSecretAsKeysFile()
     {
-        var result = await ChartRenderer.RenderWithValuesAsync("""
+        var result = await Helm.TemplateWithValuesAsync("""
             router: {auth: {password: s3cret-pass, apiKeys: [key-one-0123456789, key-two-0123456789]}}
             """);
         Assert.True(result.Succeeded, result.ToString());
@@ -212,7 +250,7 @@ public sealed class ChartRenderTests
     [Fact]
     public async Task Render_OperatorReplicasWithoutLeaderElection_Fails()
     {
-        var result = await ChartRenderer.RenderWithValuesAsync("operator: {replicas: 2, leaderElection: {enabled: false}}");
+        var result = await Helm.TemplateWithValuesAsync("operator: {replicas: 2, leaderElection: {enabled: false}}");
         Assert.False(result.Succeeded);
         Assert.Contains("operator.replicas > 1 needs operator.leaderElection.enabled", result.StdErr, StringComparison.Ordinal);
     }
@@ -220,7 +258,7 @@ public sealed class ChartRenderTests
     [Fact]
     public async Task Render_S3StoreWithoutEndpoint_FailsNamingTheValue()
     {
-        var result = await ChartRenderer.RenderWithValuesAsync("router: {outputs: {store: S3}}");
+        var result = await Helm.TemplateWithValuesAsync("router: {outputs: {store: S3}}");
         Assert.False(result.Succeeded);
         Assert.Contains("router.outputs.s3.endpoint is required", result.StdErr, StringComparison.Ordinal);
     }
@@ -228,7 +266,7 @@ public sealed class ChartRenderTests
     [Fact]
     public async Task Render_StaticNodeSource_NoRouterRbacAndNodesListed()
     {
-        var result = await ChartRenderer.RenderWithValuesAsync("""
+        var result = await Helm.TemplateWithValuesAsync("""
             operator: {enabled: false}
             router: {nodeSource: Static, nodes: ["http://gpu[1-4]:8188", "http://spare:8188"]}
             """);
@@ -245,8 +283,8 @@ public sealed class ChartRenderTests
     [Fact]
     public async Task Render_SettingsChanged_RouterPodTemplateChecksumChanges()
     {
-        var before = await ChartRenderer.RenderWithValuesAsync("router: {settings: {pendingLimit: 25}}");
-        var after = await ChartRenderer.RenderWithValuesAsync("router: {settings: {pendingLimit: 26}}");
+        var before = await Helm.TemplateWithValuesAsync("router: {settings: {pendingLimit: 25}}");
+        var after = await Helm.TemplateWithValuesAsync("router: {settings: {pendingLimit: 26}}");
         Assert.True(before.Succeeded && after.Succeeded, before + "\n" + after);
         static string Checksum(ProcessResult r) =>
             (string)Tree.Map(ManifestSet.Parse(r.StdOut).Single("Deployment", "comfy-comfy-router").Root, "spec.template.metadata.annotations")["checksum/settings"]!;
@@ -257,15 +295,14 @@ public sealed class ChartRenderTests
     [Fact]
     public async Task Render_Notes_TellHowToReachRouterAndSubmitFirstRun()
     {
-        var result = await ChartRenderer.RenderAsync(notes: true);
-        Assert.True(result.Succeeded, result.ToString());
-        Assert.Contains("kubectl port-forward -n default svc/comfy-comfy-router 8080:8080", result.StdOut, StringComparison.Ordinal);
-        Assert.Contains("$ROUTER/v1/runs", result.StdOut, StringComparison.Ordinal);
-        Assert.Contains("\"class_type\":\"EmptyImage\"", result.StdOut, StringComparison.Ordinal);
-        Assert.Contains("comfy-comfy-router-auth", result.StdOut, StringComparison.Ordinal);
+        var notes = await Helm.NotesAsync();
+        Assert.Contains("kubectl port-forward -n default svc/comfy-comfy-router 8080:8080", notes, StringComparison.Ordinal);
+        Assert.Contains("$ROUTER/v1/runs", notes, StringComparison.Ordinal);
+        Assert.Contains("\"class_type\":\"EmptyImage\"", notes, StringComparison.Ordinal);
+        Assert.Contains("comfy-comfy-router-auth", notes, StringComparison.Ordinal);
 
-        var kind = await ChartRenderer.RenderAsync([RepoPaths.KindValues], notes: true);
-        Assert.Contains("jsonpath='{.spec.ports[0].nodePort}'", kind.StdOut, StringComparison.Ordinal);
+        var kind = await Helm.NotesAsync([RepoPaths.KindValues]);
+        Assert.Contains("jsonpath='{.spec.ports[0].nodePort}'", kind, StringComparison.Ordinal);
     }
 
     private static Dictionary<string, object?> EnvOf(Manifest deployment) =>

@@ -22,7 +22,7 @@ public sealed class CrdCopyTests
     [Fact]
     public async Task Render_IncludeCrds_CrdsComeFirst()
     {
-        var manifests = await ChartRenderer.RenderManifestsAsync(includeCrds: true);
+        var manifests = await Helm.TemplateManifestsAsync(includeCrds: true);
         var crdCount = Directory.GetFiles(RepoPaths.Combine("config", "crds"), "*.yaml").Length;
         Assert.All(manifests.Items.Take(crdCount), m => Assert.Equal("CustomResourceDefinition", m.Kind));
         Assert.Contains(manifests.Items, m => m.Name == "comfynodes.comfyoperator.io");

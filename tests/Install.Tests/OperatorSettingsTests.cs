@@ -24,7 +24,7 @@ public sealed class OperatorSettingsTests
     [MemberData(nameof(ValueSets))]
     public async Task OperatorContainer_ArgsParseAndEnvIsRead(string values)
     {
-        var result = await ChartRenderer.RenderWithValuesAsync(values);
+        var result = await Helm.TemplateWithValuesAsync(values);
         Assert.True(result.Succeeded, result.ToString());
         var deployment = ManifestSet.Parse(result.StdOut).Items.Single(m => m.Kind == "Deployment" && m.Name.EndsWith("operator", StringComparison.Ordinal));
         var args = Tree.List(deployment.Root, "spec.template.spec.containers.0.args").Cast<string>().ToArray();
@@ -42,7 +42,7 @@ public sealed class OperatorSettingsTests
     [Fact]
     public async Task OperatorMetricsPort_ChartDefaultAndImage_AreTheOperatorsDefault()
     {
-        var result = await ChartRenderer.RenderWithValuesAsync("{}");
+        var result = await Helm.TemplateWithValuesAsync("{}");
         Assert.True(result.Succeeded, result.ToString());
         var deployment = ManifestSet.Parse(result.StdOut).Items.Single(m => m.Kind == "Deployment" && m.Name.EndsWith("operator", StringComparison.Ordinal));
         var options = Operator.GetType("ComfyOperator.Operator.Hosting.OperatorOptions", throwOnError: true)!;

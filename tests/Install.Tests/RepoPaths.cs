@@ -22,5 +22,8 @@ internal static class RepoPaths
 
     public static string KindValues => Path.Combine(Chart, "values-kind.yaml");
 
+    /// <summary>Every option of the chart on (charts/comfy-router/ci/full-values.yaml).</summary>
+    public static string FullValues => Path.Combine(Chart, "ci", "full-values.yaml");
+
     public static string Combine(params string[] parts) => Path.Combine([Root, .. parts]);
 }

@@ -166,7 +166,7 @@ public sealed class RouterSettingsTests
     /// <summary>The router container's environment: the settings ConfigMap (envFrom) plus env entries (valueFrom ones with an empty value).</summary>
     private static async Task<Dictionary<string, string?>> RenderRouterEnvironmentAsync(string values)
     {
-        var result = await ChartRenderer.RenderWithValuesAsync(values);
+        var result = await Helm.TemplateWithValuesAsync(values);
         Assert.True(result.Succeeded, result.ToString());
         var manifests = ManifestSet.Parse(result.StdOut);
         var deployment = manifests.Items.Single(m => m.Kind == "Deployment" && !m.Name.Contains("operator", StringComparison.Ordinal) && !m.Name.Contains("minio", StringComparison.Ordinal));

@@ -4,25 +4,25 @@ namespace ComfyOperator.Install.Tests;
 public sealed class ValuesSchemaTests
 {
     [Theory]
-    [InlineData("router: {replicas: 2}", "router.replicas: Must be less than or equal to 1")]
-    [InlineData("router: {image: {pullPolicy: Sometimes}}", "router.image.pullPolicy: must be one of the following")]
-    [InlineData("routr: {replicas: 1}", "Additional property routr is not allowed")]
-    [InlineData("router: {service: {port: \"eighty\"}}", "router.service.port: Invalid type. Expected: integer, given: string")]
-    [InlineData("router: {service: {port: 70000}}", "router.service.port: Must be less than or equal to 65535")]
-    [InlineData("cache: {size: lots}", "cache.size: Does not match pattern")]
-    [InlineData("cache: {accessModes: []}", "cache.accessModes: Array must have at least 1 items")]
-    [InlineData("router: {nodeSource: Consul}", "router.nodeSource: must be one of the following: Kubernetes, Static")]
-    [InlineData("router: {outputs: {store: S3, s3: {endpoint: \"s3.example.com\", bucket: b}}}", "router.outputs.s3.endpoint: Does not match pattern")]
-    [InlineData("router: {settings: {runTimeout: \"30 minutes\"}}", "router.settings.runTimeout: Does not match pattern")]
-    [InlineData("router: {auth: {apiKeys: [short]}}", "router.auth.apiKeys[0]: String length must be greater than or equal to 16")]
-    [InlineData("operator: {watchNamespaces: [Team_A]}", "operator.watchNamespaces[0]: Does not match pattern")]
-    [InlineData("rbac: {clusterWide: \"yes\"}", "rbac.clusterWide: Invalid type. Expected: boolean, given: string")]
-    [InlineData("operator: null", "(root): operator is required")]
+    [InlineData("router: {replicas: 2}", "at '/router/replicas': maximum: got 2, want 1")]
+    [InlineData("router: {image: {pullPolicy: Sometimes}}", "at '/router/image/pullPolicy': value must be one of 'Always', 'IfNotPresent', 'Never'")]
+    [InlineData("routr: {replicas: 1}", "at '': additional properties 'routr' not allowed")]
+    [InlineData("router: {service: {port: \"eighty\"}}", "at '/router/service/port': got string, want integer")]
+    [InlineData("router: {service: {port: 70000}}", "at '/router/service/port': maximum: got 70,000, want 65,535")]
+    [InlineData("cache: {size: lots}", "at '/cache/size': 'lots' does not match pattern")]
+    [InlineData("cache: {accessModes: []}", "at '/cache/accessModes': minItems: got 0, want 1")]
+    [InlineData("router: {nodeSource: Consul}", "at '/router/nodeSource': value must be one of 'Kubernetes', 'Static'")]
+    [InlineData("router: {outputs: {store: S3, s3: {endpoint: \"s3.example.com\", bucket: b}}}", "at '/router/outputs/s3/endpoint': 's3.example.com' does not match pattern")]
+    [InlineData("router: {settings: {runTimeout: \"30 minutes\"}}", "at '/router/settings/runTimeout': '30 minutes' does not match pattern")]
+    [InlineData("router: {auth: {apiKeys: [short]}}", "at '/router/auth/apiKeys/0': minLength: got 5, want 16")]
+    [InlineData("operator: {watchNamespaces: [Team_A]}", "at '/operator/watchNamespaces/0': 'Team_A' does not match pattern")]
+    [InlineData("rbac: {clusterWide: \"yes\"}", "at '/rbac/clusterWide': got string, want boolean")]
+    [InlineData("operator: null", "at '': missing property 'operator'")]
     public async Task Render_BadValues_RejectedBySchemaNamingTheSetting(string values, string expected)
     {
-        var result = await ChartRenderer.RenderWithValuesAsync(values);
-        Assert.Equal(3, result.ExitCode);
-        Assert.Contains("values don't meet the specifications of the schema", result.StdErr, StringComparison.Ordinal);
+        var result = await Helm.TemplateWithValuesAsync(values);
+        Assert.False(result.Succeeded, result.ToString());
+        Assert.Contains("values don't meet the specifications of the schema(s) in the following chart(s):\ncomfy-router:", result.StdErr, StringComparison.Ordinal);
         Assert.Contains(expected, result.StdErr, StringComparison.Ordinal);
         Assert.Empty(result.StdOut);
     }
@@ -30,7 +30,7 @@ public sealed class ValuesSchemaTests
     [Fact]
     public async Task Render_ValidOverrides_AcceptedBySchema()
     {
-        var result = await ChartRenderer.RenderWithValuesAsync("""
+        var result = await Helm.TemplateWithValuesAsync("""
             router:
               replicas: 1
               service: {type: LoadBalancer, port: 80}

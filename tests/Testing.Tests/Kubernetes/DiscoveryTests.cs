@@ -102,6 +102,8 @@ public sealed class DiscoveryTests
         var op = doc.Json!["paths"]!["/api/v1/namespaces/{name}"]!["patch"]!;
         Assert.Equal("Namespace", op["x-kubernetes-group-version-kind"]!["kind"]!.GetValue<string>());
         Assert.Equal("fieldValidation", op["parameters"]![0]!["name"]!.GetValue<string>());
-        Assert.Equal(404, (await api.GetAsync("/openapi/v2")).Code);
+        var policy = (await api.GetAsync(root.Json!["paths"]!["apis/policy/v1"]!["serverRelativeURL"]!.GetValue<string>())).Json!;
+        Assert.Equal("PodDisruptionBudget", policy["paths"]!["/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets/{name}"]!["patch"]!["x-kubernetes-group-version-kind"]!["kind"]!.GetValue<string>());
+        Assert.NotNull(root.Json!["paths"]!["apis/networking.k8s.io/v1"]);
     }
 }

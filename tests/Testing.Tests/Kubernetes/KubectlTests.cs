@@ -143,6 +143,49 @@ public sealed class KubectlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Apply_PodDisruptionBudgetAndIngress_ServedAsBuiltInKinds()
+    {
+        const string objects = """
+            apiVersion: policy/v1
+            kind: PodDisruptionBudget
+            metadata:
+              name: web
+            spec:
+              maxUnavailable: 1
+              selector: {matchLabels: {app: web}}
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: Ingress
+            metadata:
+              name: web
+            spec:
+              ingressClassName: nginx
+              rules:
+                - host: web.example.com
+                  http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+            """;
+        var apply = await _kubectl.RunAsync("apply --server-side -f -", objects);
+        Assert.True(apply.Succeeded, apply.ToString());
+
+        var pdb = await _kubectl.RunAsync("get pdb web");
+        Assert.True(pdb.Succeeded, pdb.ToString());
+        Assert.Matches(@"NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE", pdb.StdOut);
+        var ingress = await _kubectl.RunAsync("get ingress web");
+        Assert.Matches(@"web\s+nginx\s+web.example.com", ingress.StdOut);
+    }
+
+    [Fact]
+    public async Task Apply_KindTheServerDoesNotServe_FailsAsOnARealCluster()
+    {
+        const string monitor = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: m\n";
+
+        var apply = await _kubectl.RunAsync("apply -f -", monitor);
+
+        Assert.False(apply.Succeeded);
+        Assert.Contains("no matches for kind \"ServiceMonitor\" in version \"monitoring.coreos.com/v1\"", apply.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ApplyServerSide_CustomResource_CreatesThenUpdates()
     {
         await ApplyWidgetCrdAsync();
@@ -152,6 +195,23 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.True(second.Succeeded, second.ToString());
         var color = await _kubectl.RunAsync("get widget w1 -o jsonpath={.spec.color}");
         Assert.Equal("black", color.StdOut);
+    }
+
+    [Fact]
+    public async Task ApplyServerSide_FieldDroppedFromConfig_RemovedUnlessAnotherManagerAppliedIt()
+    {
+        const string mine = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: owned\ndata:\n  a: one\n  b: two\n  shared: s\n";
+        const string theirs = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: owned\ndata:\n  shared: s\n";
+        Assert.True((await _kubectl.RunAsync("apply --server-side --field-manager=me -f -", mine)).Succeeded);
+        Assert.True((await _kubectl.RunAsync("apply --server-side --field-manager=them -f -", theirs)).Succeeded);
+
+        var again = await _kubectl.RunAsync("apply --server-side --field-manager=me -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: owned\ndata:\n  a: uno\n");
+
+        Assert.True(again.Succeeded, again.ToString());
+        var data = await _kubectl.RunAsync("get configmap owned -o jsonpath={.data}");
+        Assert.Equal("""{"a":"uno","shared":"s"}""", data.StdOut);
+        var managers = await _kubectl.RunAsync(["get", "configmap", "owned", "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}"]);
+        Assert.Equal("me them", string.Join(' ', managers.StdOut.Split(' ').Order()));
     }
 
     [Fact]

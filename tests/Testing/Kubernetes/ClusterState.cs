@@ -247,7 +247,7 @@ internal sealed partial class ClusterState
                 {
                     var skeleton = new JsonObject { ["apiVersion"] = type.ApiVersion, ["kind"] = type.Kind, ["metadata"] = new JsonObject { ["name"] = name } };
                     var created = produce(skeleton);
-                    RecordManager(created, options.FieldManager, null);
+                    RecordManager(created, options.FieldManager, null, options.AppliedFields);
                     Meta(created)["name"] ??= name;
                     return Create(type, ns, created, options);
                 }
@@ -335,7 +335,7 @@ internal sealed partial class ClusterState
 
             if (kind == UpdateKind.Apply)
             {
-                RecordManager(result, options.FieldManager, subresource);
+                RecordManager(result, options.FieldManager, subresource, options.AppliedFields);
             }
 
             PrepareBody(type, result, options, warnings);
@@ -705,7 +705,7 @@ internal sealed partial class ClusterState
         return copy;
     }
 
-    private static void RecordManager(JsonObject obj, string? manager, string? subresource)
+    private static void RecordManager(JsonObject obj, string? manager, string? subresource, JsonObject? fields)
     {
         var meta = Meta(obj);
         if (meta["managedFields"] is not JsonArray list)
@@ -725,7 +725,7 @@ internal sealed partial class ClusterState
             ["operation"] = "Apply",
             ["apiVersion"] = obj["apiVersion"]?.DeepClone(),
             ["fieldsType"] = "FieldsV1",
-            ["fieldsV1"] = new JsonObject(),
+            ["fieldsV1"] = fields?.DeepClone() ?? new JsonObject(),
         };
         if (subresource is not null)
         {

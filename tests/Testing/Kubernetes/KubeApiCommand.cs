@@ -4,7 +4,7 @@ namespace ComfyOperator.Testing.Kubernetes;
 
 /// <summary>
 /// The <c>kube-api</c> verb: <c>kube-api [--port p] [--kubeconfig file] [--token t]
-/// [--watch-history n]</c> writes the kubeconfig, prints the address and serves until stopped.
+/// [--watch-history n] [--log-requests]</c> writes the kubeconfig, prints the address and serves until stopped.
 /// </summary>
 internal static class KubeApiCommand
 {
@@ -31,12 +31,15 @@ internal static class KubeApiCommand
                     options.RequiredBearerToken = value;
                     i++;
                     break;
+                case "--log-requests":
+                    options.RequestLog = line => Console.Out.WriteLine(line);
+                    break;
                 case "--watch-history" when value is not null:
                     options.WatchHistoryCapacity = int.Parse(value, CultureInfo.InvariantCulture);
                     i++;
                     break;
                 default:
-                    await Console.Error.WriteLineAsync($"kube-api: unknown or incomplete option {args[i]}\nusage: kube-api [--port p] [--kubeconfig file] [--token t] [--watch-history n]");
+                    await Console.Error.WriteLineAsync($"kube-api: unknown or incomplete option {args[i]}\nusage: kube-api [--port p] [--kubeconfig file] [--token t] [--watch-history n] [--log-requests]");
                     return 2;
             }
         }

@@ -26,4 +26,10 @@ public sealed class KubeApiEmulatorOptions
     /// stream (the client resumes from its last resourceVersion). Keeps memory bounded.
     /// </summary>
     public int WatchBufferCapacity { get; set; } = 100_000;
+
+    /// <summary>
+    /// When set, receives one line per request as its response starts: method, path and query,
+    /// status. Shows what a client asks the server for (<c>kube-api --log-requests</c>).
+    /// </summary>
+    public Action<string>? RequestLog { get; set; }
 }

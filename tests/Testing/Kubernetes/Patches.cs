@@ -14,8 +14,8 @@ namespace ComfyOperator.Testing.Kubernetes;
 /// It leaves out: per-field strategies from the Go structs (lists it does not recognise are replaced;
 /// some real keyed lists, e.g. by <c>ip</c>, are replaced), <c>$retainKeys</c> semantics, element ordering.
 /// "Apply lite" (server-side apply) deep-merges the applied object (SMP-lite for built-ins, merge
-/// patch for CRs) and records one managedFields entry per manager; it leaves out field ownership:
-/// fields a manager stops sending are not removed and no FieldManagerConflict 409 is raised.
+/// patch for CRs) and records one managedFields entry per manager with the fields it applied; fields
+/// a manager stops sending are removed (<see cref="FieldSets"/>); no FieldManagerConflict 409 is raised.
 /// </summary>
 internal static class Patches
 {

@@ -19,6 +19,16 @@ internal sealed partial class RequestHandler(ClusterState state, KubeApiEmulator
 
     public async Task HandleAsync(HttpContext context)
     {
+        if (options.RequestLog is { } log)
+        {
+            // Logged as the response starts, so a client has not seen the answer before its line is written.
+            context.Response.OnStarting(() =>
+            {
+                log($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString} {context.Response.StatusCode}");
+                return Task.CompletedTask;
+            });
+        }
+
         var ct = context.RequestAborted;
         try
         {
@@ -83,6 +93,20 @@ internal sealed partial class RequestHandler(ClusterState state, KubeApiEmulator
         if (segments.Length == 0)
         {
             throw StatusErrors.RouteNotFound();
+        }
+
+        if (method == "GET" && segments is ["openapi", "v2"])
+        {
+            if (OpenApiV2.WantsProtobuf(context.Request.Headers.Accept))
+            {
+                await WriteBytesAsync(context, 200, OpenApiV2.Protobuf(), ct, OpenApiV2.ProtobufMediaType);
+            }
+            else
+            {
+                await WriteJsonAsync(context, 200, OpenApiV2.Json(), ct);
+            }
+
+            return;
         }
 
         if (method == "GET")
@@ -321,7 +345,25 @@ internal sealed partial class RequestHandler(ClusterState state, KubeApiEmulator
         }
 
         var kind = contentType == ApplyPatch ? UpdateKind.Apply : UpdateKind.Patch;
-        var result = state.Update(type, route.Namespace, route.Name!, route.Subresource, current => ApplyPatchTo(type, current, patch, contentType), WriteOptionsOf(q), kind);
+        var writeOptions = WriteOptionsOf(q);
+        Func<JsonObject, JsonObject> produce = current => ApplyPatchTo(type, current, patch, contentType);
+        if (kind == UpdateKind.Apply && route.Subresource is null && patch is JsonObject applied)
+        {
+            var fields = FieldSets.Of(applied, keyedLists: !type.IsCustom);
+            writeOptions = writeOptions with { AppliedFields = fields };
+            produce = current =>
+            {
+                var (previous, others) = FieldSets.Recorded(current, writeOptions.FieldManager);
+                if (previous is not null)
+                {
+                    FieldSets.RemoveDropped(current, previous, fields, others);
+                }
+
+                return ApplyPatchTo(type, current, patch, contentType);
+            };
+        }
+
+        var result = state.Update(type, route.Namespace, route.Name!, route.Subresource, produce, writeOptions, kind);
         await WriteResultAsync(context, result, q, ct);
     }
 
@@ -482,9 +524,14 @@ internal sealed partial class RequestHandler(ClusterState state, KubeApiEmulator
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context, bool allowYaml, CancellationToken ct)
     {
         var contentType = context.Request.ContentType ?? "application/json";
+        if (ProtobufBody.IsProtobuf(contentType))
+        {
+            return ProtobufBody.Decode(await ReadBodyAsync(context, ct));
+        }
+
         if (!contentType.Contains("json", StringComparison.OrdinalIgnoreCase) && !contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase))
         {
-            // Protobuf and CBOR bodies cannot be decoded without the Go types; clients fall back to JSON on 415.
+            // CBOR, and protobuf of kinds ProtobufBody does not know, cannot be decoded without the Go types.
             throw StatusErrors.UnsupportedMediaType("application/json, application/yaml");
         }
 
@@ -495,7 +542,10 @@ internal sealed partial class RequestHandler(ClusterState state, KubeApiEmulator
     private static async Task<DeleteOptions> ReadDeleteOptionsAsync(HttpContext context, CancellationToken ct)
     {
         var q = context.Request.Query;
-        var body = BodyReader.Parse(await ReadBodyAsync(context, ct), allowYaml: false) as JsonObject;
+        var bytes = await ReadBodyAsync(context, ct);
+        var body = ProtobufBody.IsProtobuf(context.Request.ContentType) && bytes.Length > 0
+            ? ProtobufBody.Decode(bytes)
+            : BodyReader.Parse(bytes, allowYaml: false) as JsonObject;
         var policy = MetadataRules.Str(body?["propagationPolicy"]) ?? (q["propagationPolicy"].ToString() is { Length: > 0 } p ? p : null);
         var orphan = body?["orphanDependents"] is JsonValue o && o.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? o.GetValue<bool>() : (bool?)null;
         if (orphan is not null && policy is not null)
@@ -520,10 +570,10 @@ internal sealed partial class RequestHandler(ClusterState state, KubeApiEmulator
     private static Task WriteJsonAsync(HttpContext context, int code, JsonNode body, CancellationToken ct) =>
         WriteBytesAsync(context, code, JsonSerializer.SerializeToUtf8Bytes(body, s_json), ct);
 
-    private static async Task WriteBytesAsync(HttpContext context, int code, byte[] body, CancellationToken ct)
+    private static async Task WriteBytesAsync(HttpContext context, int code, byte[] body, CancellationToken ct, string contentType = "application/json")
     {
         context.Response.StatusCode = code;
-        context.Response.ContentType = "application/json";
+        context.Response.ContentType = contentType;
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, ct);
     }
