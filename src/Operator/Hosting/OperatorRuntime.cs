@@ -50,7 +50,7 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        _events = new EventRecorder(client, new EventRecorderOptions { Component = EntityApi.OperatorName, Instance = options.Identity }, loggerFactory.CreateLogger<EventRecorder>(), time);
+        _events = new EventRecorder(kubernetes, new EventRecorderOptions { Component = EntityApi.OperatorName, Instance = options.Identity }, loggerFactory.CreateLogger<EventRecorder>(), time);
     }
 
     /// <summary>True while this instance holds the Lease (always true without leader election, once started).</summary>
