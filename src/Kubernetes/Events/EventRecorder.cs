@@ -1,20 +1,23 @@
 using System.Globalization;
-using ComfyOperator.Kubernetes.Client;
+using System.Net;
 using ComfyOperator.Kubernetes.Models;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ComfyOperator.Kubernetes.Events;
 
 /// <summary>
-/// core/v1 Event recorder with client-go-style aggregation (docs/kubernetes-api.md §8): the first
+/// core/v1 Event recorder on the official client, with client-go-style aggregation (docs/kubernetes-api.md §8): the first
 /// occurrence creates an Event named <c>&lt;object&gt;.&lt;hex nanos&gt;</c> with count 1; a repeat of the
 /// same (object, type, reason, message) within the window merge-patches <c>count</c> and
 /// <c>lastTimestamp</c> of that Event instead of creating another.
 /// </summary>
 public sealed partial class EventRecorder : IEventRecorder, IDisposable
 {
-    private readonly IKubernetesClient _client;
+    private readonly IKubernetes _client;
     private readonly EventRecorderOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
@@ -22,7 +25,7 @@ public sealed partial class EventRecorder : IEventRecorder, IDisposable
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _writes = new(1, 1);
 
-    public EventRecorder(IKubernetesClient client, EventRecorderOptions options, ILogger<EventRecorder>? logger = null, TimeProvider? timeProvider = null)
+    public EventRecorder(IKubernetes client, EventRecorderOptions options, ILogger<EventRecorder>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
@@ -34,7 +37,7 @@ public sealed partial class EventRecorder : IEventRecorder, IDisposable
 
     public void Dispose() => _writes.Dispose();
 
-    public async Task RecordAsync(IKubernetesObject<ObjectMeta> involvedObject, string type, string reason, string message, CancellationToken cancellationToken = default)
+    public async Task RecordAsync(Models.IKubernetesObject<ObjectMeta> involvedObject, string type, string reason, string message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(involvedObject);
         ArgumentException.ThrowIfNullOrEmpty(reason);
@@ -58,25 +61,28 @@ public sealed partial class EventRecorder : IEventRecorder, IDisposable
                 var count = previous.Count + 1;
                 try
                 {
-                    await _client.PatchNamespacedAsync<Event>(
-                        KubernetesPatch.Merge(new Dictionary<string, object> { ["count"] = count, ["lastTimestamp"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) }),
+                    var patch = new Dictionary<string, object> { ["count"] = count, ["lastTimestamp"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) };
+                    await _client.CoreV1.PatchNamespacedEventAsync(
+                        new V1Patch(KubernetesJson.Serialize(patch), V1Patch.PatchType.MergePatch),
                         previous.Name,
                         eventNamespace,
                         cancellationToken: cancellationToken).ConfigureAwait(false);
                     Remember(key, previous with { Count = count, LastSeen = now });
                     return;
                 }
-                catch (KubernetesException exception) when (exception.IsNotFound)
+                catch (HttpOperationException exception) when (exception.Response.StatusCode == HttpStatusCode.NotFound)
                 {
                     // The Event expired or was deleted; start a new one below.
                 }
             }
 
             var name = $"{meta.Name}.{(now - DateTimeOffset.UnixEpoch).Ticks * 100:x}";
-            var created = new Event
+            // metav1.Time has whole seconds, as the patch of a repeat writes them.
+            var stamp = new DateTime(now.UtcDateTime.Ticks - (now.UtcDateTime.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
+            var created = new Corev1Event
             {
-                Metadata = new ObjectMeta { Name = name, NamespaceProperty = eventNamespace },
-                InvolvedObject = new ObjectReference
+                Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = eventNamespace },
+                InvolvedObject = new V1ObjectReference
                 {
                     ApiVersion = involvedObject.ApiVersion,
                     Kind = involvedObject.Kind,
@@ -88,17 +94,17 @@ public sealed partial class EventRecorder : IEventRecorder, IDisposable
                 Type = type,
                 Reason = reason,
                 Message = message,
-                Source = new EventSource { Component = _options.Component, Host = _options.Instance },
+                Source = new V1EventSource { Component = _options.Component, Host = _options.Instance },
                 ReportingComponent = _options.Component,
                 ReportingInstance = _options.Instance,
-                FirstTimestamp = now,
-                LastTimestamp = now,
+                FirstTimestamp = stamp,
+                LastTimestamp = stamp,
                 Count = 1,
             };
-            await _client.CreateNamespacedAsync(created, eventNamespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await _client.CoreV1.CreateNamespacedEventAsync(created, eventNamespace, cancellationToken: cancellationToken).ConfigureAwait(false);
             Remember(key, new Seen(name, 1, now));
         }
-        catch (Exception exception) when (exception is KubernetesException or HttpRequestException or TimeoutException or IOException)
+        catch (Exception exception) when (exception is HttpOperationException or HttpRequestException or TimeoutException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             LogEventFailed(_logger, reason, key.Namespace, key.Name, exception);
         }

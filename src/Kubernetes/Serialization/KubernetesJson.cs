@@ -5,8 +5,7 @@ namespace ComfyOperator.Kubernetes.Serialization;
 
 /// <summary>
 /// The one JSON setup for API objects: camelCase, nulls omitted, timestamps as RFC 3339 UTC
-/// (whole seconds, or microseconds for <see cref="Models.MicroTimeAttribute"/> fields),
-/// dictionary keys (labels, annotations) left as they are.
+/// (whole seconds), dictionary keys (labels, annotations) left as they are.
 /// </summary>
 public static class KubernetesJson
 {

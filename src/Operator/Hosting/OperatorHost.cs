@@ -25,14 +25,16 @@ internal sealed class OperatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly KubernetesClient _client;
+    private readonly k8s.Kubernetes _kubernetes;
     private readonly bool _listen;
     private bool _listening;
 
-    private OperatorHost(WebApplication app, bool listen, KubernetesClient client, OperatorRuntime runtime, OperatorMetrics metrics)
+    private OperatorHost(WebApplication app, bool listen, KubernetesClient client, k8s.Kubernetes kubernetes, OperatorRuntime runtime, OperatorMetrics metrics)
     {
         _app = app;
         _listen = listen;
         _client = client;
+        _kubernetes = kubernetes;
         Runtime = runtime;
         Metrics = metrics;
     }
@@ -85,11 +87,17 @@ internal sealed class OperatorHost : IAsyncDisposable
             ? KubernetesClientConfiguration.BuildDefaultConfig()
             : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
         var client = new KubernetesClient(configuration, loggerFactory.CreateLogger<KubernetesClient>(), app.Services.GetRequiredService<KubernetesClientMetrics>());
-        var runtime = new OperatorRuntime(options, client, metrics, loggerFactory, settings.Time);
+        // The official client, from the same kubeconfig (or the pod's service account); it holds the
+        // leader Lease and records its requests in the same kubernetes_client_* series.
+        var official = options.Kubeconfig is null
+            ? k8s.KubernetesClientConfiguration.BuildDefaultConfig()
+            : k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
+        var kubernetes = new k8s.Kubernetes(official, new KubernetesRequestMetricsHandler(app.Services.GetRequiredService<KubernetesClientMetrics>(), settings.Time));
+        var runtime = new OperatorRuntime(options, client, kubernetes, metrics, loggerFactory, settings.Time);
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", () => !runtime.IsLeader || runtime.IsSynced ? Results.Text("ok") : Results.Text("syncing", statusCode: 503));
         app.MapComfyMetrics();
-        return new OperatorHost(app, options.MetricsPort != 0, client, runtime, metrics);
+        return new OperatorHost(app, options.MetricsPort != 0, client, kubernetes, runtime, metrics);
     }
 
     /// <summary>Starts the metrics/health listener (unless the port is 0), then runs the operator until cancelled.</summary>
@@ -121,6 +129,7 @@ internal sealed class OperatorHost : IAsyncDisposable
 
         await Runtime.DisposeAsync();
         _client.Dispose();
+        _kubernetes.Dispose();
         await _app.DisposeAsync();
     }
 }

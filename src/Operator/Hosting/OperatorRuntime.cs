@@ -23,6 +23,7 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
 
     private readonly OperatorOptions _options;
     private readonly IKubernetesClient _client;
+    private readonly k8s.IKubernetes _kubernetes;
     private readonly ILoggerFactory _loggerFactory;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -36,11 +37,12 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
     private ComfyNodeController? _nodeController;
     private WorkflowDeploymentController? _workflowController;
 
-    public OperatorRuntime(OperatorOptions options, IKubernetesClient client, OperatorMetrics metrics, ILoggerFactory loggerFactory, TimeProvider time)
+    public OperatorRuntime(OperatorOptions options, IKubernetesClient client, k8s.IKubernetes kubernetes, OperatorMetrics metrics, ILoggerFactory loggerFactory, TimeProvider time)
     {
         _options = options;
         _metrics = metrics;
         _client = client;
+        _kubernetes = kubernetes;
         _loggerFactory = loggerFactory;
         _time = time;
         _logger = loggerFactory.CreateLogger<OperatorRuntime>();
@@ -48,7 +50,7 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        _events = new EventRecorder(client, new EventRecorderOptions { Component = EntityApi.OperatorName, Instance = options.Identity }, loggerFactory.CreateLogger<EventRecorder>(), time);
+        _events = new EventRecorder(kubernetes, new EventRecorderOptions { Component = EntityApi.OperatorName, Instance = options.Identity }, loggerFactory.CreateLogger<EventRecorder>(), time);
     }
 
     /// <summary>True while this instance holds the Lease (always true without leader election, once started).</summary>
@@ -69,8 +71,8 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
             return;
         }
 
-        var elector = new LeaderElector(
-            _client,
+        var election = new LeaseElection(
+            _kubernetes,
             new LeaderElectionConfig
             {
                 LockNamespace = _options.LeaseNamespace ?? _client.DefaultNamespace,
@@ -80,13 +82,13 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
                 RenewDeadline = _options.RenewDeadline,
                 RetryPeriod = _options.RetryPeriod,
             },
-            _loggerFactory.CreateLogger<LeaderElector>(),
+            _loggerFactory.CreateLogger<LeaseElection>(),
             _time)
         {
             OnStartedLeading = RunControllersAsync,
             OnNewLeader = leader => LogNewLeader(_logger, leader),
         };
-        await elector.RunAsync(cancellationToken);
+        await election.RunAsync(cancellationToken);
     }
 
     private async Task RunControllersAsync(CancellationToken cancellationToken)

@@ -29,6 +29,9 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
 
     public KubernetesClient Client { get; private set; } = null!;
 
+    /// <summary>The official client on the same kubeconfig.</summary>
+    public k8s.Kubernetes Kubernetes { get; private set; } = null!;
+
     public static string RepositoryRoot { get; } = FindRoot();
 
     public async Task InitializeAsync()
@@ -39,6 +42,7 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
         var crds = await Kubectl.RunAsync(["apply", "-f", Path.Combine(RepositoryRoot, "config", "crds")]);
         Assert.True(crds.Succeeded, crds.ToString());
         Client = new KubernetesClient(KubernetesClientConfiguration.BuildConfigFromConfigFile(KubeconfigPath));
+        Kubernetes = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(KubeconfigPath));
         Kubelet = KubeletSimulator.Start(new KubeletSimulatorOptions
         {
             Kubeconfig = KubeconfigPath,
@@ -157,6 +161,7 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
 
         await Kubelet.DisposeAsync();
         Client.Dispose();
+        Kubernetes.Dispose();
         Kubectl.Dispose();
         await Emulator.DisposeAsync();
         Directory.Delete(_dir, recursive: true);

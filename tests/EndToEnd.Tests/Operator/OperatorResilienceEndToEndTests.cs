@@ -57,8 +57,13 @@ public sealed class OperatorResilienceEndToEndTests : IAsyncLifetime
         await OperatorEnvironment.WaitForAsync(() => Phases(ns), p => AllIdle(p, 1), Timeout, "n0 Idle under the first leader");
         Assert.Equal(0, standby.Reconciles);
 
+        // A leader that stops cleanly releases the Lease: the standby takes over at its next retry
+        // (RetryPeriod 1 s), well before the 15 s lease would have expired.
+        var stopping = TimeProvider.System.GetTimestamp();
         await _env.StopOperatorAsync(leader);
         await OperatorEnvironment.WaitForAsync(() => Task.FromResult(standby.IsLeader), l => l, Timeout, "failover");
+        var failover = TimeProvider.System.GetElapsedTime(stopping);
+        Assert.True(failover < TimeSpan.FromSeconds(10), $"failover took {failover.TotalSeconds:F1} s; the lease is 15 s");
         await ApplyNodesAsync(ns, 2);
 
         await OperatorEnvironment.WaitForAsync(() => Phases(ns), p => AllIdle(p, 2), Timeout, "n1 Idle under the new leader");

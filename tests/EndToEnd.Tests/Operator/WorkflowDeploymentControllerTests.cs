@@ -77,7 +77,7 @@ public sealed class WorkflowDeploymentControllerTests : IAsyncLifetime
 
         // Never started: the cache has not seen any node yet, as right after an earlier pass made them.
         await using var staleNodes = new ResourceCache<ComfyNode>(_env.Client, [ns], null, TimeProvider.System);
-        using var events = new EventRecorder(_env.Client, new EventRecorderOptions { Component = EntityApi.OperatorName });
+        using var events = new EventRecorder(_env.Kubernetes, new EventRecorderOptions { Component = EntityApi.OperatorName });
         var controller = new WorkflowDeploymentController(_env.Client, workflows, staleNodes, events, TimeProvider.System, NullLogger<WorkflowDeploymentController>.Instance);
         return await controller.ReconcileAsync($"{ns}/w", cancellationToken);
     }

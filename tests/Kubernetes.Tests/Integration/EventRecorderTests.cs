@@ -1,19 +1,23 @@
-using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Kubernetes.Events;
 using ComfyOperator.Kubernetes.Models;
 using ComfyOperator.Kubernetes.Tests.Support;
+using k8s;
+using OfficialConfiguration = k8s.KubernetesClientConfiguration;
 
 namespace ComfyOperator.Kubernetes.Tests.Integration;
 
 public sealed class EventRecorderTests
 {
+    private static k8s.Kubernetes Official(EmulatorContext ctx) => new(new OfficialConfiguration { Host = ctx.Emulator.BaseAddress.ToString() });
+
     [Fact]
     public async Task RecordAsync_RepeatsInWindow_AggregateIntoOneEventWithCount()
     {
         await using var ctx = await EmulatorContext.StartAsync();
+        using var client = Official(ctx);
         var pod = await ctx.Client.CreateNamespacedAsync(new Pod { Metadata = new ObjectMeta { Name = "worker" }, Spec = new PodSpec { Containers = [new Container { Name = "c", Image = "i" }] } }, "default");
         var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
-        using var recorder = new EventRecorder(ctx.Client, new EventRecorderOptions { Component = "comfy-operator", Instance = "op-0" }, timeProvider: time);
+        using var recorder = new EventRecorder(client, new EventRecorderOptions { Component = "comfy-operator", Instance = "op-0" }, timeProvider: time);
 
         await recorder.RecordAsync(pod, EventType.Warning, "ProbeFailed", "connection refused");
         time.Advance(TimeSpan.FromSeconds(30));
@@ -21,7 +25,7 @@ public sealed class EventRecorderTests
         time.Advance(TimeSpan.FromSeconds(30));
         await recorder.RecordAsync(pod, EventType.Warning, "ProbeFailed", "connection refused");
         await recorder.RecordAsync(pod, EventType.Normal, "Started", "pod started");
-        var events = await ctx.Client.ListNamespacedAsync<Event>("default");
+        var events = await client.CoreV1.ListNamespacedEventAsync("default");
 
         Assert.Equal(2, events.Items.Count);
         var probe = Assert.Single(events.Items, e => e.Reason == "ProbeFailed");
@@ -39,15 +43,16 @@ public sealed class EventRecorderTests
     public async Task RecordAsync_AfterWindow_StartsANewEvent()
     {
         await using var ctx = await EmulatorContext.StartAsync();
+        using var client = Official(ctx);
         var map = await ctx.Client.CreateNamespacedAsync(new ConfigMap { Metadata = new ObjectMeta { Name = "cfg" } }, "default");
         var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
-        using var recorder = new EventRecorder(ctx.Client, new EventRecorderOptions { Component = "c", AggregationWindow = TimeSpan.FromMinutes(1) }, timeProvider: time);
+        using var recorder = new EventRecorder(client, new EventRecorderOptions { Component = "c", AggregationWindow = TimeSpan.FromMinutes(1) }, timeProvider: time);
 
         await recorder.RecordAsync(map, EventType.Normal, "Synced", "ok");
         time.Advance(TimeSpan.FromMinutes(2));
         await recorder.RecordAsync(map, EventType.Normal, "Synced", "ok");
 
-        var events = await ctx.Client.ListNamespacedAsync<Event>("default");
+        var events = await client.CoreV1.ListNamespacedEventAsync("default");
         Assert.Equal(2, events.Items.Count);
         Assert.All(events.Items, e => Assert.Equal(1, e.Count));
     }
@@ -56,15 +61,16 @@ public sealed class EventRecorderTests
     public async Task RecordAsync_EventDeletedMeanwhile_CreatesAFreshOne()
     {
         await using var ctx = await EmulatorContext.StartAsync();
+        using var client = Official(ctx);
         var map = await ctx.Client.CreateNamespacedAsync(new ConfigMap { Metadata = new ObjectMeta { Name = "cfg" } }, "default");
-        using var recorder = new EventRecorder(ctx.Client, new EventRecorderOptions { Component = "c" });
+        using var recorder = new EventRecorder(client, new EventRecorderOptions { Component = "c" });
         await recorder.RecordAsync(map, EventType.Normal, "Synced", "ok");
-        var first = Assert.Single((await ctx.Client.ListNamespacedAsync<Event>("default")).Items);
-        await ctx.Client.DeleteNamespacedAsync<Event>(first.Metadata.Name!, "default");
+        var first = Assert.Single((await client.CoreV1.ListNamespacedEventAsync("default")).Items);
+        await client.CoreV1.DeleteNamespacedEventAsync(first.Metadata.Name, "default");
 
         await recorder.RecordAsync(map, EventType.Normal, "Synced", "ok");
 
-        var again = Assert.Single((await ctx.Client.ListNamespacedAsync<Event>("default")).Items);
+        var again = Assert.Single((await client.CoreV1.ListNamespacedEventAsync("default")).Items);
         Assert.Equal(1, again.Count);
     }
 }

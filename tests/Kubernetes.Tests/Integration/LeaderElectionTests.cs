@@ -1,11 +1,21 @@
 using ComfyOperator.Kubernetes.LeaderElection;
-using ComfyOperator.Kubernetes.Models;
 using ComfyOperator.Kubernetes.Tests.Support;
+using k8s;
+using k8s.Models;
+using OfficialConfiguration = k8s.KubernetesClientConfiguration;
 
 namespace ComfyOperator.Kubernetes.Tests.Integration;
 
 public sealed class LeaderElectionTests
 {
+    private static k8s.Kubernetes Official(EmulatorContext ctx, DelegatingHandler? handler = null) =>
+        handler is null
+            ? new k8s.Kubernetes(new OfficialConfiguration { Host = ctx.Emulator.BaseAddress.ToString() })
+            : new k8s.Kubernetes(new OfficialConfiguration { Host = ctx.Emulator.BaseAddress.ToString() }, handler);
+
+    private static Task<V1Lease> ReadLeaseAsync(IKubernetes client) =>
+        client.CoordinationV1.ReadNamespacedLeaseAsync("comfy-operator-leader", "default");
+
     private static LeaderElectionConfig Config(string identity, bool release = true, TimeSpan? leaseDuration = null) => new()
     {
         LockNamespace = "default",
@@ -29,7 +39,7 @@ public sealed class LeaderElectionTests
 
         public List<string> Stopped { get; } = [];
 
-        public void Attach(LeaderElector elector, string identity)
+        public void Attach(LeaseElection elector, string identity)
         {
             elector.OnStartedLeading = token =>
             {
@@ -58,10 +68,10 @@ public sealed class LeaderElectionTests
     {
         await using var ctx = await EmulatorContext.StartAsync();
         var log = new LeadershipLog();
-        using var clientA = ctx.NewClient();
-        using var clientB = ctx.NewClient();
-        var a = new LeaderElector(clientA, Config("a"));
-        var b = new LeaderElector(clientB, Config("b"));
+        using var clientA = Official(ctx);
+        using var clientB = Official(ctx);
+        var a = new LeaseElection(clientA, Config("a"));
+        var b = new LeaseElection(clientB, Config("b"));
         var newLeaders = new List<string>();
         b.OnNewLeader = newLeaders.Add;
         log.Attach(a, "a");
@@ -78,7 +88,7 @@ public sealed class LeaderElectionTests
         await stopA.CancelAsync();
         await runA;
         await Eventually.TrueAsync(() => b.IsLeader, "b takes over after a releases", TimeSpan.FromSeconds(10));
-        var lease = await ctx.Client.ReadNamespacedAsync<Lease>("comfy-operator-leader", "default");
+        var lease = await ReadLeaseAsync(clientB);
         await stopB.CancelAsync();
         await runB;
 
@@ -89,7 +99,7 @@ public sealed class LeaderElectionTests
         Assert.Equal(1, lease.Spec.LeaseTransitions);
         Assert.Equal(3, lease.Spec.LeaseDurationSeconds);
         Assert.Equal(["a", "b"], newLeaders);
-        var released = await ctx.Client.ReadNamespacedAsync<Lease>("comfy-operator-leader", "default");
+        var released = await ReadLeaseAsync(clientB);
         Assert.True(string.IsNullOrEmpty(released.Spec.HolderIdentity));
     }
 
@@ -99,12 +109,12 @@ public sealed class LeaderElectionTests
         await using var ctx = await EmulatorContext.StartAsync();
         var log = new LeadershipLog();
         var partition = new PartitionHandler();
-        using var clientA = ctx.NewClient(partition, TimeSpan.FromSeconds(1));
-        using var clientB = ctx.NewClient();
+        using var clientA = Official(ctx, partition);
+        using var clientB = Official(ctx);
         // 4 s between a's renew deadline and the end of its lease: the no-overlap check must not hang on
         // a's step-down being scheduled within a second on a loaded machine.
-        var a = new LeaderElector(clientA, Config("a", release: false, leaseDuration: TimeSpan.FromSeconds(6)));
-        var b = new LeaderElector(clientB, Config("b", release: false, leaseDuration: TimeSpan.FromSeconds(6)));
+        var a = new LeaseElection(clientA, Config("a", release: false, leaseDuration: TimeSpan.FromSeconds(6)));
+        var b = new LeaseElection(clientB, Config("b", release: false, leaseDuration: TimeSpan.FromSeconds(6)));
         log.Attach(a, "a");
         log.Attach(b, "b");
         using var stop = new CancellationTokenSource();
@@ -134,30 +144,53 @@ public sealed class LeaderElectionTests
     }
 
     [Fact]
+    public async Task LeaderStopsCleanly_OtherTakesOverBeforeTheLeaseWouldExpire()
+    {
+        await using var ctx = await EmulatorContext.StartAsync();
+        using var clientA = Official(ctx);
+        using var clientB = Official(ctx);
+        // A 30 s lease: a candidate that had to wait for it to expire would fail the 10 s deadline below.
+        var a = new LeaseElection(clientA, Config("a", leaseDuration: TimeSpan.FromSeconds(30)));
+        var b = new LeaseElection(clientB, Config("b", leaseDuration: TimeSpan.FromSeconds(30)));
+        using var stopA = new CancellationTokenSource();
+        using var stopB = new CancellationTokenSource();
+        var runA = a.RunAsync(stopA.Token);
+        await Eventually.TrueAsync(() => a.IsLeader, "a leads");
+        var runB = b.RunAsync(stopB.Token);
+        await Eventually.TrueAsync(() => b.CurrentLeader == "a", "b observes a");
+
+        await stopA.CancelAsync();
+        await runA;
+        await Eventually.TrueAsync(() => b.IsLeader, "b takes over within seconds of a's release", TimeSpan.FromSeconds(10));
+        await stopB.CancelAsync();
+        await runB;
+    }
+
+    [Fact]
     public async Task Candidate_LeaseHeldByLiveLeader_DoesNotAcquire()
     {
         await using var ctx = await EmulatorContext.StartAsync();
-        using var clientA = ctx.NewClient();
-        using var clientB = ctx.NewClient();
-        var a = new LeaderElector(clientA, Config("a"));
-        var b = new LeaderElector(clientB, Config("b"));
+        using var clientA = Official(ctx);
+        using var clientB = Official(ctx);
+        var a = new LeaseElection(clientA, Config("a"));
+        var b = new LeaseElection(clientB, Config("b"));
         using var stop = new CancellationTokenSource();
         var runA = a.RunAsync(stop.Token);
         await Eventually.TrueAsync(() => a.IsLeader, "a leads");
+        var runB = b.RunAsync(stop.Token);
 
-        // Across several renewals by a (each one resets b's view of the lease), b never gets in.
-        for (var i = 0; i < 5; i++)
+        // Across several renewals by a, longer than the 3 s lease, b never gets in.
+        for (var i = 0; i < 10; i++)
         {
-            Assert.False(await b.TryAcquireOrRenewAsync(CancellationToken.None));
-            var seen = (await ctx.Client.ReadNamespacedAsync<Lease>("comfy-operator-leader", "default")).Spec.RenewTime;
-            await Eventually.TrueAsync(
-                async () => (await ctx.Client.ReadNamespacedAsync<Lease>("comfy-operator-leader", "default")).Spec.RenewTime != seen,
-                "a renews");
+            var seen = (await ReadLeaseAsync(clientA)).Spec.RenewTime;
+            await Eventually.TrueAsync(async () => (await ReadLeaseAsync(clientA)).Spec.RenewTime != seen, "a renews");
+            Assert.False(b.IsLeader);
+            Assert.True(a.IsLeader);
         }
 
-        await stop.CancelAsync();
-        await runA;
         Assert.Equal("a", b.CurrentLeader);
+        await stop.CancelAsync();
+        await Task.WhenAll(runA, runB);
     }
 
     [Fact]

@@ -63,7 +63,10 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         return new KubeApiEmulator(app, state, handler, faults, new Uri($"http://127.0.0.1:{port}"));
     }
 
-    /// <summary>Writes a kubeconfig (context "emulator", namespace default) for kubectl and our client.</summary>
+    /// <summary>The token a kubeconfig written without one carries; the emulator ignores it unless a token is required.</summary>
+    public const string PlaceholderToken = "emulator";
+
+    /// <summary>Writes a kubeconfig (context "emulator", namespace default) for kubectl and the official client.</summary>
     public string WriteKubeconfig(string path, string? token = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -73,7 +76,10 @@ public sealed class KubeApiEmulator : IAsyncDisposable
             Directory.CreateDirectory(dir);
         }
 
-        var user = token is null ? "  user: {}" : $"  user:\n    token: {token}";
+        // The official client refuses a user without credentials ("does not have appropriate auth
+        // credentials"), so an emulator that asks for none still gets a placeholder token. kubectl
+        // sends no bearer token to a plain-http server, so it is unaffected either way.
+        var user = $"  user:\n    token: {token ?? PlaceholderToken}";
         File.WriteAllText(path, $"""
             apiVersion: v1
             kind: Config
