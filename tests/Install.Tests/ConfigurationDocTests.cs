@@ -138,7 +138,7 @@ public sealed class ConfigurationDocTests
 
         var observability = AppDomain.CurrentDomain.GetAssemblies().Concat([Assembly.Load("ComfyOperator.Observability")])
             .First(a => a.GetName().Name == "ComfyOperator.Observability");
-        foreach (var type in observability.GetExportedTypes().Where(t => t.Name.EndsWith("Options", StringComparison.Ordinal) && t.Namespace?.EndsWith(".Prometheus", StringComparison.Ordinal) == true))
+        foreach (var type in observability.GetExportedTypes().Where(t => t.Name.EndsWith("Options", StringComparison.Ordinal) && t.Namespace?.EndsWith(".Metrics", StringComparison.Ordinal) == true))
         {
             Collect(type, MetricsSection, keys, reached);
         }
