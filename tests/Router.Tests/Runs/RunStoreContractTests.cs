@@ -1,5 +1,6 @@
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Tests.Support;
+using static ComfyOperator.Router.Tests.Support.StoreRecords;
 
 namespace ComfyOperator.Router.Tests.Runs;
 
@@ -185,23 +186,4 @@ public abstract class RunStoreContractTests : IAsyncLifetime
 
         Assert.Equal(["old"], pruned);
     }
-
-    private static async Task<RunRecord> InsertAsync(IRunStore store, string id, string? key = null, string? owner = null)
-    {
-        var (run, created) = await store.InsertAsync(NewRun(id, key, owner), Event(id, 1, RunEventTypes.Queued), CancellationToken.None);
-        Assert.True(created, $"{id} was not created: {run.Id} came back for key {key}");
-        return run;
-    }
-
-    private static RunRecord NewRun(string id, string? key, string? owner = null) => new()
-    {
-        Id = id,
-        Workflow = "{}",
-        IdempotencyKey = key,
-        Owner = owner,
-        QueuedAt = DateTimeOffset.UnixEpoch,
-        LastEventSequence = 1,
-    };
-
-    private static RunEvent Event(string id, long sequence, string type) => new(id, sequence, type, "{}", DateTimeOffset.UnixEpoch);
 }

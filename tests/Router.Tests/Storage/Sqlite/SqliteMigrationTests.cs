@@ -8,6 +8,7 @@ using ComfyOperator.Router.Tests.Support;
 using ComfyOperator.Router.Webhooks;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using static ComfyOperator.Router.Tests.Support.StoreRecords;
 
 namespace ComfyOperator.Router.Tests.Storage.Sqlite;
 
@@ -25,33 +26,9 @@ public sealed class SqliteMigrationTests : IDisposable
 
     private static readonly string[] Tables = ["runs", "run_events", "webhook_deliveries", "abandoned_prompts", "sqlite_sequence"];
 
-    /// <summary>The runs table of routers from before idempotency keys were scoped per owner (one key for all callers): a historical shape, not the current schema.</summary>
-    private const string GlobalKeySchema = """
-        CREATE TABLE IF NOT EXISTS runs (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            id TEXT NOT NULL UNIQUE,
-            status TEXT NOT NULL,
-            priority INTEGER NOT NULL,
-            idempotency_key TEXT NULL UNIQUE,
-            workflow TEXT NOT NULL,
-            metadata TEXT NULL,
-            attempts INTEGER NOT NULL,
-            worker TEXT NULL,
-            prompt_id TEXT NULL,
-            reason TEXT NULL,
-            failure TEXT NULL,
-            outputs TEXT NULL,
-            cancel_requested INTEGER NOT NULL,
-            queued_at INTEGER NOT NULL,
-            dispatched_at INTEGER NULL,
-            started_at INTEGER NULL,
-            finished_at INTEGER NULL,
-            last_event_seq INTEGER NOT NULL,
-            inputs TEXT NULL,
-            webhook TEXT NULL,
-            deployment TEXT NULL,
-            owner TEXT NULL,
-            client_id TEXT NULL);
+    /// <summary>The runs table of routers from before idempotency keys were scoped per owner: migration 1's columns with the key unique for all callers.</summary>
+    private static readonly string GlobalKeySchema =
+        "CREATE TABLE IF NOT EXISTS runs (" + SqliteMigrations.RunsColumnsV1.Replace("idempotency_key TEXT NULL,", "idempotency_key TEXT NULL UNIQUE,", StringComparison.Ordinal) + ");\n" + """
         CREATE INDEX IF NOT EXISTS runs_status_seq ON runs (status, seq);
         CREATE TABLE IF NOT EXISTS run_events (
             run_id TEXT NOT NULL,
@@ -333,23 +310,4 @@ public sealed class SqliteMigrationTests : IDisposable
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync();
     }
-
-    private static async Task<RunRecord> InsertAsync(SqliteRunStore store, string id, string? key = null, string? owner = null)
-    {
-        var (run, created) = await store.InsertAsync(NewRun(id, key, owner), Event(id, 1, RunEventTypes.Queued), CancellationToken.None);
-        Assert.True(created, $"{id} was not created: {run.Id} came back for key {key}");
-        return run;
-    }
-
-    private static RunRecord NewRun(string id, string? key, string? owner = null) => new()
-    {
-        Id = id,
-        Workflow = "{}",
-        IdempotencyKey = key,
-        Owner = owner,
-        QueuedAt = DateTimeOffset.UnixEpoch,
-        LastEventSequence = 1,
-    };
-
-    private static RunEvent Event(string id, long sequence, string type) => new(id, sequence, type, "{}", DateTimeOffset.UnixEpoch);
 }
