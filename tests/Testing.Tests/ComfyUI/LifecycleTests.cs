@@ -174,7 +174,9 @@ public sealed class LifecycleTests
         var time = new ManualTimeProvider();
         await using var sim = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions
         {
-            StepDelay = TimeSpan.FromSeconds(1), ModelLoadDelay = TimeSpan.FromSeconds(30), TimeProvider = time,
+            StepDelay = TimeSpan.FromSeconds(1),
+            ModelLoadDelay = TimeSpan.FromSeconds(30),
+            TimeProvider = time,
         });
         using var http = new HttpClient { BaseAddress = sim.BaseAddress };
         await using var ws = await WsProbe.ConnectAsync(sim.BaseAddress);
