@@ -534,9 +534,9 @@ public sealed partial class KubernetesClient : IKubernetesClient, IDisposable
         return chain.Build(leaf);
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Kubernetes {Verb} {Path} answered {Code} (0: no answer); retrying in {Delay}")]
+    [LoggerMessage(EventId = EventIds.KubernetesClientRetry, Level = LogLevel.Debug, Message = "Kubernetes {Verb} {Path} answered {Code} (0: no answer); retrying in {Delay}")]
     private static partial void LogRetry(ILogger logger, string verb, string path, int code, TimeSpan delay);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Kubernetes {Verb} {Path} answered 401; re-reading the credentials and retrying once")]
+    [LoggerMessage(EventId = EventIds.KubernetesClientTokenRefresh, Level = LogLevel.Information, Message = "Kubernetes {Verb} {Path} answered 401; re-reading the credentials and retrying once")]
     private static partial void LogTokenRefresh(ILogger logger, string verb, string path);
 }

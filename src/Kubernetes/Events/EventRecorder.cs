@@ -129,7 +129,7 @@ public sealed partial class EventRecorder : IEventRecorder, IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Could not record event {Reason} for {Namespace}/{Name}")]
+    [LoggerMessage(EventId = EventIds.EventRecorderEventFailed, Level = LogLevel.Warning, Message = "Could not record event {Reason} for {Namespace}/{Name}")]
     private static partial void LogEventFailed(ILogger logger, string reason, string @namespace, string name, Exception exception);
 
     private readonly record struct EventKey(string Namespace, string Kind, string Name, string Uid, string Type, string Reason, string Message);

@@ -324,15 +324,15 @@ public sealed partial class Informer<T> : IAsyncDisposable
         _events?.Writer.TryWrite(new InformerEvent<T>(type, item, old));
     }
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Debug, Message = "Informer {Kind}: listed {Count} objects at resourceVersion {ResourceVersion}")]
+    [LoggerMessage(EventId = EventIds.InformerListed, Level = LogLevel.Debug, Message = "Informer {Kind}: listed {Count} objects at resourceVersion {ResourceVersion}")]
     private static partial void LogListed(ILogger logger, string kind, int count, string? resourceVersion);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Informer {Kind}: resourceVersion {ResourceVersion} expired ({Reason}); relisting")]
+    [LoggerMessage(EventId = EventIds.InformerRelist, Level = LogLevel.Information, Message = "Informer {Kind}: resourceVersion {ResourceVersion} expired ({Reason}); relisting")]
     private static partial void LogRelist(ILogger logger, string kind, string? resourceVersion, string reason);
 
-    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Informer {Kind}: list/watch failed; retrying in {Delay}")]
+    [LoggerMessage(EventId = EventIds.InformerFailure, Level = LogLevel.Warning, Message = "Informer {Kind}: list/watch failed; retrying in {Delay}")]
     private static partial void LogFailure(ILogger logger, string kind, TimeSpan delay, Exception exception);
 
-    [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "Informer {Kind}: {Type} handler failed for {Key}")]
+    [LoggerMessage(EventId = EventIds.InformerHandlerFailed, Level = LogLevel.Error, Message = "Informer {Kind}: {Type} handler failed for {Key}")]
     private static partial void LogHandlerFailed(ILogger logger, string kind, InformerEventType type, string key, Exception exception);
 }

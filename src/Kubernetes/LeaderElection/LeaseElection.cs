@@ -151,18 +151,18 @@ public sealed partial class LeaseElection
         }
     }
 
-    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "{Identity} became leader on lease {Namespace}/{Name}")]
+    [LoggerMessage(EventId = EventIds.LeaseElectionStartedLeading, Level = LogLevel.Information, Message = "{Identity} became leader on lease {Namespace}/{Name}")]
     private static partial void LogStartedLeading(ILogger logger, string identity, string @namespace, string name);
 
-    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "{Identity} stopped leading")]
+    [LoggerMessage(EventId = EventIds.LeaseElectionStoppedLeading, Level = LogLevel.Information, Message = "{Identity} stopped leading")]
     private static partial void LogStoppedLeading(ILogger logger, string identity);
 
-    [LoggerMessage(EventId = 204, Level = LogLevel.Debug, Message = "{Identity}: lease read or write failed")]
+    [LoggerMessage(EventId = EventIds.LeaseElectionLeaseError, Level = LogLevel.Debug, Message = "{Identity}: lease read or write failed")]
     private static partial void LogLeaseError(ILogger logger, string identity, Exception exception);
 
-    [LoggerMessage(EventId = 205, Level = LogLevel.Information, Message = "{Identity} released its lease")]
+    [LoggerMessage(EventId = EventIds.LeaseElectionReleased, Level = LogLevel.Information, Message = "{Identity} released its lease")]
     private static partial void LogReleased(ILogger logger, string identity);
 
-    [LoggerMessage(EventId = 206, Level = LogLevel.Information, Message = "{Identity} observed new leader {Leader}")]
+    [LoggerMessage(EventId = EventIds.LeaseElectionNewLeader, Level = LogLevel.Information, Message = "{Identity} observed new leader {Leader}")]
     private static partial void LogNewLeader(ILogger logger, string identity, string leader);
 }

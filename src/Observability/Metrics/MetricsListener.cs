@@ -77,6 +77,6 @@ public sealed partial class MetricsListener(
         }
     }
 
-    [LoggerMessage(EventId = 8001, Level = LogLevel.Information, Message = "Metrics listener on {Addresses} serving {Path}")]
+    [LoggerMessage(EventId = EventIds.MetricsListenerListening, Level = LogLevel.Information, Message = "Metrics listener on {Addresses} serving {Path}")]
     private static partial void LogListening(ILogger logger, string addresses, string path);
 }

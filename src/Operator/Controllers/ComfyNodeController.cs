@@ -326,9 +326,9 @@ internal sealed partial class ComfyNodeController(
         Interlocked.Increment(ref _statusWrites);
     }
 
-    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "{Node}: created pod {Pod}")]
+    [LoggerMessage(EventId = EventIds.ComfyNodeControllerPodCreated, Level = LogLevel.Information, Message = "{Node}: created pod {Pod}")]
     private static partial void LogPodCreated(ILogger logger, string node, string pod);
 
-    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "{Node}: replacing pod {OldPod} with {NewPod} (spec changed)")]
+    [LoggerMessage(EventId = EventIds.ComfyNodeControllerPodReplaced, Level = LogLevel.Information, Message = "{Node}: replacing pod {OldPod} with {NewPod} (spec changed)")]
     private static partial void LogPodReplaced(ILogger logger, string node, string oldPod, string newPod);
 }

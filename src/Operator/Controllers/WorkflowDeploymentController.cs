@@ -300,6 +300,6 @@ internal sealed partial class WorkflowDeploymentController(
         Interlocked.Increment(ref _statusWrites);
     }
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "{Deployment}: workflow invalid ({Count} errors)")]
+    [LoggerMessage(EventId = EventIds.WorkflowDeploymentControllerInvalid, Level = LogLevel.Warning, Message = "{Deployment}: workflow invalid ({Count} errors)")]
     private static partial void LogInvalid(ILogger logger, string deployment, int count);
 }

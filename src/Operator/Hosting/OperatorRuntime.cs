@@ -266,15 +266,15 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         await ValueTask.CompletedTask;
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Identity} is leading: starting controllers")]
+    [LoggerMessage(EventId = EventIds.OperatorRuntimeLeading, Level = LogLevel.Information, Message = "{Identity} is leading: starting controllers")]
     private static partial void LogLeading(ILogger logger, string identity);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "caches synced: {Nodes} ComfyNodes, {Workflows} WorkflowDeployments, {Pods} pods")]
+    [LoggerMessage(EventId = EventIds.OperatorRuntimeSynced, Level = LogLevel.Information, Message = "caches synced: {Nodes} ComfyNodes, {Workflows} WorkflowDeployments, {Pods} pods")]
     private static partial void LogSynced(ILogger logger, int nodes, int workflows, int pods);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "{Identity} stopped its controllers")]
+    [LoggerMessage(EventId = EventIds.OperatorRuntimeStopped, Level = LogLevel.Information, Message = "{Identity} stopped its controllers")]
     private static partial void LogStopped(ILogger logger, string identity);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "leader is now {Leader}")]
+    [LoggerMessage(EventId = EventIds.OperatorRuntimeNewLeader, Level = LogLevel.Information, Message = "leader is now {Leader}")]
     private static partial void LogNewLeader(ILogger logger, string leader);
 }

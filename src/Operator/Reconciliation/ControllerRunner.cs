@@ -102,9 +102,9 @@ internal sealed partial class ControllerRunner(
         return after;
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Warning, Message = "{Controller} {Key}: reconcile failed ({Error}); retry in {Delay}")]
+    [LoggerMessage(EventId = EventIds.ControllerRunnerReconcileFailed, Level = LogLevel.Warning, Message = "{Controller} {Key}: reconcile failed ({Error}); retry in {Delay}")]
     private static partial void LogReconcileFailed(ILogger logger, string controller, string key, string error, TimeSpan delay);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "{Controller} {Key}: reconcile threw; retry in {Delay}")]
+    [LoggerMessage(EventId = EventIds.ControllerRunnerReconcileCrashed, Level = LogLevel.Error, Message = "{Controller} {Key}: reconcile threw; retry in {Delay}")]
     private static partial void LogReconcileCrashed(ILogger logger, Exception exception, string controller, string key, TimeSpan delay);
 }

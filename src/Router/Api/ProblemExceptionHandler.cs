@@ -29,6 +29,6 @@ internal sealed partial class ProblemExceptionHandler(IOptions<RouterOptions> op
         return true;
     }
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
+    [LoggerMessage(EventId = EventIds.ProblemExceptionHandlerUnhandled, Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, string method, string path, Exception exception);
 }

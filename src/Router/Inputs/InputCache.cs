@@ -632,21 +632,21 @@ internal sealed partial class InputCache : IDisposable
     [GeneratedRegex("^[0-9a-f]{64}(\\.[a-z0-9]{1,16})?$")]
     private static partial Regex CacheFileName();
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Downloaded {Url} ({Bytes} bytes) into the input cache as {Sha256}")]
+    [LoggerMessage(EventId = EventIds.InputCacheDownloaded, Level = LogLevel.Information, Message = "Downloaded {Url} ({Bytes} bytes) into the input cache as {Sha256}")]
     private partial void LogDownloaded(string url, long bytes, string sha256);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Evicted {FileName} ({Bytes} bytes) from the input cache")]
+    [LoggerMessage(EventId = EventIds.InputCacheEvicted, Level = LogLevel.Information, Message = "Evicted {FileName} ({Bytes} bytes) from the input cache")]
     private partial void LogEvicted(string fileName, long bytes);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Input cache holds {Used} bytes above its limit of {Max} bytes, but every file is pinned")]
+    [LoggerMessage(EventId = EventIds.InputCacheOverLimit, Level = LogLevel.Warning, Message = "Input cache holds {Used} bytes above its limit of {Max} bytes, but every file is pinned")]
     private partial void LogOverLimit(long used, long max);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Input cache index unreadable; rebuilding it from the files")]
+    [LoggerMessage(EventId = EventIds.InputCacheIndexUnreadable, Level = LogLevel.Warning, Message = "Input cache index unreadable; rebuilding it from the files")]
     private partial void LogIndexUnreadable(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Input cache index rebuilt from {Files} files on disk")]
+    [LoggerMessage(EventId = EventIds.InputCacheIndexRebuilt, Level = LogLevel.Warning, Message = "Input cache index rebuilt from {Files} files on disk")]
     private partial void LogIndexRebuilt(int files);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write the input cache index: {Reason}")]
+    [LoggerMessage(EventId = EventIds.InputCacheIndexFlushFailed, Level = LogLevel.Warning, Message = "Could not write the input cache index: {Reason}")]
     private partial void LogIndexFlushFailed(string reason);
 }

@@ -238,6 +238,6 @@ internal sealed partial class RunInputResolver(
         return $"{LinkFolder}/{fileName}";
     }
 
-    [LoggerMessage(EventId = 1501, Level = LogLevel.Debug, Message = "Input {Field} downloaded into the cache as {FileName} ({Bytes} bytes)")]
+    [LoggerMessage(EventId = EventIds.RunInputResolverDownloaded, Level = LogLevel.Debug, Message = "Input {Field} downloaded into the cache as {FileName} ({Bytes} bytes)")]
     private partial void LogDownloaded(string field, string fileName, long bytes);
 }

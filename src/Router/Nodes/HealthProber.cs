@@ -117,12 +117,12 @@ internal sealed partial class HealthProber(
     /// <summary>A healthy worker's probe failed past the threshold.</summary>
     public event EventHandler<WorkerState>? Lost;
 
-    [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "No ComfyUI nodes are configured: runs will wait in the queue. Set COMFY_ROUTER__NODES (e.g. http://gpu[1-8]:8188) or COMFY_ROUTER__SERVERS_FILE.")]
+    [LoggerMessage(EventId = EventIds.HealthProberNoNodes, Level = LogLevel.Warning, Message = "No ComfyUI nodes are configured: runs will wait in the queue. Set COMFY_ROUTER__NODES (e.g. http://gpu[1-8]:8188) or COMFY_ROUTER__SERVERS_FILE.")]
     private static partial void LogNoNodes(ILogger logger);
 
-    [LoggerMessage(EventId = 1502, Level = LogLevel.Information, Message = "Worker {Worker} is healthy (ComfyUI {Version})")]
+    [LoggerMessage(EventId = EventIds.HealthProberHealthy, Level = LogLevel.Information, Message = "Worker {Worker} is healthy (ComfyUI {Version})")]
     private static partial void LogHealthy(ILogger logger, string worker, string? version);
 
-    [LoggerMessage(EventId = 1503, Level = LogLevel.Warning, Message = "Worker {Worker} is unhealthy: {Error}")]
+    [LoggerMessage(EventId = EventIds.HealthProberUnhealthy, Level = LogLevel.Warning, Message = "Worker {Worker} is unhealthy: {Error}")]
     private static partial void LogUnhealthy(ILogger logger, string worker, string error);
 }

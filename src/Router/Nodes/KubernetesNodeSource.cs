@@ -310,10 +310,10 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
         }
     }
 
-    [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Kubernetes source: {Count} ready ComfyNodes")]
+    [LoggerMessage(EventId = EventIds.KubernetesNodeSourceNodes, Level = LogLevel.Information, Message = "Kubernetes source: {Count} ready ComfyNodes")]
     private static partial void LogNodes(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 2302, Level = LogLevel.Warning, Message = "ConfigMap {Namespace}/{Name} for a workflowRef could not be read: {Error}")]
+    [LoggerMessage(EventId = EventIds.KubernetesNodeSourceConfigMap, Level = LogLevel.Warning, Message = "ConfigMap {Namespace}/{Name} for a workflowRef could not be read: {Error}")]
     private static partial void LogConfigMap(ILogger logger, string @namespace, string name, string error);
 
     private sealed class EndpointComparer : IEqualityComparer<NodeEndpoint>

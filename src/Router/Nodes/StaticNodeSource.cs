@@ -170,9 +170,9 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
         return [.. _configured.Concat(_fromFile).Where(node => seen.Add(node.BaseAddress))];
     }
 
-    [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Servers file {Path} reloaded: {Count} nodes")]
+    [LoggerMessage(EventId = EventIds.StaticNodeSourceReloaded, Level = LogLevel.Information, Message = "Servers file {Path} reloaded: {Count} nodes")]
     private static partial void LogReloaded(ILogger logger, string path, int count);
 
-    [LoggerMessage(EventId = 1302, Level = LogLevel.Error, Message = "Servers file {Path} could not be reloaded, keeping the previous node list: {Error}")]
+    [LoggerMessage(EventId = EventIds.StaticNodeSourceReloadFailed, Level = LogLevel.Error, Message = "Servers file {Path} could not be reloaded, keeping the previous node list: {Error}")]
     private static partial void LogReloadFailed(ILogger logger, string path, string error);
 }

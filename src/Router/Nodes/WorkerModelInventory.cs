@@ -223,7 +223,7 @@ internal sealed partial class WorkerModelInventory(
         }
     }
 
-    [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "Reading the model lists of {Worker} failed: {Error}")]
+    [LoggerMessage(EventId = EventIds.WorkerModelInventoryRefreshFailed, Level = LogLevel.Warning, Message = "Reading the model lists of {Worker} failed: {Error}")]
     private static partial void LogRefreshFailed(ILogger logger, string worker, string error);
 
     private sealed record ModelSet(IReadOnlyDictionary<string, IReadOnlySet<string>> Folders, DateTimeOffset ReadAt, bool Stale);

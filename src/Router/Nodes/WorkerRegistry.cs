@@ -64,9 +64,9 @@ internal sealed partial class WorkerRegistry : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Worker {Address} added (from {Source})")]
+    [LoggerMessage(EventId = EventIds.WorkerRegistryAdded, Level = LogLevel.Information, Message = "Worker {Address} added (from {Source})")]
     private static partial void LogAdded(ILogger logger, Uri address, string source);
 
-    [LoggerMessage(EventId = 1402, Level = LogLevel.Information, Message = "Worker {Worker} removed")]
+    [LoggerMessage(EventId = EventIds.WorkerRegistryRemoved, Level = LogLevel.Information, Message = "Worker {Worker} removed")]
     private static partial void LogRemoved(ILogger logger, string worker);
 }

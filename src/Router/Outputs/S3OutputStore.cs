@@ -265,6 +265,6 @@ internal sealed partial class S3OutputStore : IOutputStore, IPresignedOutputStor
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "S3 upload attempt {Attempt} failed ({Error}); retrying in {Delay}")]
+    [LoggerMessage(EventId = EventIds.S3OutputStoreRetry, Level = LogLevel.Warning, Message = "S3 upload attempt {Attempt} failed ({Error}); retrying in {Delay}")]
     private partial void LogRetry(int attempt, TimeSpan delay, string error);
 }

@@ -129,12 +129,12 @@ internal sealed partial class RunHistoryPruner(
         _requested.Dispose();
     }
 
-    [LoggerMessage(EventId = 1203, Level = LogLevel.Debug, Message = "Pruned {Count} finished runs")]
+    [LoggerMessage(EventId = EventIds.RunHistoryPrunerPruned, Level = LogLevel.Debug, Message = "Pruned {Count} finished runs")]
     private static partial void LogPruned(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Pruning finished runs failed; will retry on the next pass")]
+    [LoggerMessage(EventId = EventIds.RunHistoryPrunerPruneFailed, Level = LogLevel.Warning, Message = "Pruning finished runs failed; will retry on the next pass")]
     private static partial void LogPruneFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "Deleting the outputs of pruned run {RunId} failed; will retry on the next pass")]
+    [LoggerMessage(EventId = EventIds.RunHistoryPrunerOutputDeleteFailed, Level = LogLevel.Warning, Message = "Deleting the outputs of pruned run {RunId} failed; will retry on the next pass")]
     private static partial void LogOutputDeleteFailed(ILogger logger, string runId, Exception exception);
 }

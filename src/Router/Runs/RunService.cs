@@ -401,10 +401,10 @@ internal sealed partial class RunService(
 
     private static string Serialize(object? data) => JsonSerializer.Serialize(data, Json);
 
-    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Recovered {Queued} queued runs and {OnWorkers} runs that were on workers")]
+    [LoggerMessage(EventId = EventIds.RunServiceRecovered, Level = LogLevel.Information, Message = "Recovered {Queued} queued runs and {OnWorkers} runs that were on workers")]
     private static partial void LogRecovered(ILogger logger, int queued, int onWorkers);
 
-    [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "Run {RunId} {Status} {Reason}")]
+    [LoggerMessage(EventId = EventIds.RunServiceFinished, Level = LogLevel.Information, Message = "Run {RunId} {Status} {Reason}")]
     private static partial void LogFinished(ILogger logger, string runId, RunStatus status, string? reason);
 
     /// <summary>A decided change: the new record and, optionally, the event that describes it.</summary>

@@ -228,6 +228,6 @@ internal sealed partial class Dispatcher(
         public void Dispose() => release();
     }
 
-    [LoggerMessage(EventId = 1801, Level = LogLevel.Error, Message = "Dispatching run {RunId} failed unexpectedly")]
+    [LoggerMessage(EventId = EventIds.DispatcherAttemptFailed, Level = LogLevel.Error, Message = "Dispatching run {RunId} failed unexpectedly")]
     private static partial void LogAttemptFailed(ILogger logger, string runId, Exception exception);
 }

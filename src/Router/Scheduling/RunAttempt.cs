@@ -601,16 +601,16 @@ internal sealed partial class RunAttempt(
     private static ComfyPromptCompletion FromHistory(ComfyHistoryEntry history) =>
         new(history.PromptId, history.Outcome, history, history.Status?.Error, history.Status?.Interrupted, true);
 
-    [LoggerMessage(EventId = 1701, Level = LogLevel.Debug, Message = "Run {RunId} goes to {Worker} as prompt {PromptId} (attempt {Attempt})")]
+    [LoggerMessage(EventId = EventIds.RunAttemptDispatching, Level = LogLevel.Debug, Message = "Run {RunId} goes to {Worker} as prompt {PromptId} (attempt {Attempt})")]
     private static partial void LogDispatching(ILogger logger, string runId, string worker, string promptId, int attempt);
 
-    [LoggerMessage(EventId = 1702, Level = LogLevel.Information, Message = "Run {RunId} resumed on {Worker} (prompt {PromptId})")]
+    [LoggerMessage(EventId = EventIds.RunAttemptResumed, Level = LogLevel.Information, Message = "Run {RunId} resumed on {Worker} (prompt {PromptId})")]
     private static partial void LogResumed(ILogger logger, string runId, string worker, string promptId);
 
-    [LoggerMessage(EventId = 1703, Level = LogLevel.Warning, Message = "Run {RunId} timed out on {Worker}; interrupting")]
+    [LoggerMessage(EventId = EventIds.RunAttemptTimedOut, Level = LogLevel.Warning, Message = "Run {RunId} timed out on {Worker}; interrupting")]
     private static partial void LogTimedOut(ILogger logger, string runId, string worker);
 
-    [LoggerMessage(EventId = 1704, Level = LogLevel.Warning, Message = "Run {RunId} lost its worker {Worker}: {Reason}")]
+    [LoggerMessage(EventId = EventIds.RunAttemptLost, Level = LogLevel.Warning, Message = "Run {RunId} lost its worker {Worker}: {Reason}")]
     private static partial void LogLost(ILogger logger, string runId, string worker, string reason);
 
     private sealed record StopResult(ComfyHistoryEntry? History);

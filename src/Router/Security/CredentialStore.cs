@@ -113,13 +113,13 @@ internal sealed partial class CredentialStore : IHostedService
         return text.Split([',', ';', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
-    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning,
+    [LoggerMessage(EventId = EventIds.CredentialStoreDefaultBasicCredentials, Level = LogLevel.Warning,
         Message = "Basic auth accepts the default admin/admin: set COMFY_ROUTER__PASSWORD (or COMFY_ROUTER__USERNAME and __PASSWORD both empty to turn Basic auth off) before exposing the router")]
     private partial void LogDefaultBasicCredentials();
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Loaded {Count} API keys from {Path}")]
+    [LoggerMessage(EventId = EventIds.CredentialStoreKeysFileLoaded, Level = LogLevel.Information, Message = "Loaded {Count} API keys from {Path}")]
     private static partial void LogKeysFileLoaded(ILogger logger, string path, int count);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Could not read the API keys file {Path}; keeping the previous keys")]
+    [LoggerMessage(EventId = EventIds.CredentialStoreKeysFileUnreadable, Level = LogLevel.Warning, Message = "Could not read the API keys file {Path}; keeping the previous keys")]
     private static partial void LogKeysFileUnreadable(ILogger logger, string path, Exception exception);
 }

@@ -58,6 +58,6 @@ internal sealed partial class RunWebhookNotifier(
         }
     }
 
-    [LoggerMessage(EventId = 1901, Level = LogLevel.Warning, Message = "Could not queue webhook {Event} for run {RunId}")]
+    [LoggerMessage(EventId = EventIds.RunWebhookNotifierEnqueueFailed, Level = LogLevel.Warning, Message = "Could not queue webhook {Event} for run {RunId}")]
     private partial void LogEnqueueFailed(string @event, string runId, Exception exception);
 }

@@ -170,9 +170,9 @@ internal sealed partial class WebhookDispatcher : BackgroundService
         await _store.RecordAttemptAsync(delivery.Id, delivered, _time.GetUtcNow(), next, statusCode, error, cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {Event} for run {RunId} failed on attempt {Attempt}: {Error} (given up: {GivenUp})")]
+    [LoggerMessage(EventId = EventIds.WebhookDispatcherFailed, Level = LogLevel.Warning, Message = "Webhook {Event} for run {RunId} failed on attempt {Attempt}: {Error} (given up: {GivenUp})")]
     private partial void LogFailed(string @event, string runId, int attempt, string error, bool givenUp);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Webhook dispatch loop failed")]
+    [LoggerMessage(EventId = EventIds.WebhookDispatcherLoopFailed, Level = LogLevel.Error, Message = "Webhook dispatch loop failed")]
     private partial void LogLoopFailed(Exception exception);
 }

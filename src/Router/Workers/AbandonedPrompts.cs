@@ -230,24 +230,24 @@ internal sealed partial class AbandonedPrompts(
         }
     }
 
-    [LoggerMessage(EventId = 1611, Level = LogLevel.Information, Message = "Run {RunId}: deleted abandoned prompt {PromptId} from the queue of {Worker}")]
+    [LoggerMessage(EventId = EventIds.AbandonedPromptsDeleted, Level = LogLevel.Information, Message = "Run {RunId}: deleted abandoned prompt {PromptId} from the queue of {Worker}")]
     private partial void LogDeleted(string runId, string promptId, Uri worker);
 
-    [LoggerMessage(EventId = 1612, Level = LogLevel.Information, Message = "Run {RunId}: interrupting abandoned prompt {PromptId} on {Worker}")]
+    [LoggerMessage(EventId = EventIds.AbandonedPromptsInterrupted, Level = LogLevel.Information, Message = "Run {RunId}: interrupting abandoned prompt {PromptId} on {Worker}")]
     private partial void LogInterrupted(string runId, string promptId, Uri worker);
 
-    [LoggerMessage(EventId = 1613, Level = LogLevel.Information, Message = "Reloaded {Count} abandoned prompts to remove from their workers")]
+    [LoggerMessage(EventId = EventIds.AbandonedPromptsReloaded, Level = LogLevel.Information, Message = "Reloaded {Count} abandoned prompts to remove from their workers")]
     private partial void LogReloaded(int count);
 
-    [LoggerMessage(EventId = 1614, Level = LogLevel.Warning, Message = "Run {RunId}: dropping abandoned prompt {PromptId}; worker {Worker} is no longer configured")]
+    [LoggerMessage(EventId = EventIds.AbandonedPromptsWorkerGone, Level = LogLevel.Warning, Message = "Run {RunId}: dropping abandoned prompt {PromptId}; worker {Worker} is no longer configured")]
     private partial void LogWorkerGone(string runId, string promptId, Uri worker);
 
-    [LoggerMessage(EventId = 1615, Level = LogLevel.Warning, Message = "Run {RunId}: could not store abandoned prompt {PromptId}; a restart would forget it")]
+    [LoggerMessage(EventId = EventIds.AbandonedPromptsPersistFailed, Level = LogLevel.Warning, Message = "Run {RunId}: could not store abandoned prompt {PromptId}; a restart would forget it")]
     private partial void LogPersistFailed(string runId, string promptId, Exception exception);
 
-    [LoggerMessage(EventId = 1617, Level = LogLevel.Warning, Message = "Removing abandoned prompts from their workers failed; retrying")]
+    [LoggerMessage(EventId = EventIds.AbandonedPromptsSweepFailed, Level = LogLevel.Warning, Message = "Removing abandoned prompts from their workers failed; retrying")]
     private partial void LogSweepFailed(Exception exception);
 
-    [LoggerMessage(EventId = 1616, Level = LogLevel.Warning, Message = "Could not delete {Count} finished abandoned prompts from the database")]
+    [LoggerMessage(EventId = EventIds.AbandonedPromptsForgetFailed, Level = LogLevel.Warning, Message = "Could not delete {Count} finished abandoned prompts from the database")]
     private partial void LogForgetFailed(int count, Exception exception);
 }

@@ -161,15 +161,15 @@ internal sealed partial class WorkflowDirectorySource(
 
     private void Schedule() => _debounce?.Change(ReloadDelay, Timeout.InfiniteTimeSpan);
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Loaded {Count} workflows from {Directory}")]
+    [LoggerMessage(EventId = EventIds.WorkflowDirectorySourceLoaded, Level = LogLevel.Information, Message = "Loaded {Count} workflows from {Directory}")]
     private static partial void LogLoaded(ILogger logger, int count, string directory);
 
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Workflow file {File} skipped: {Error}")]
+    [LoggerMessage(EventId = EventIds.WorkflowDirectorySourceBadFile, Level = LogLevel.Error, Message = "Workflow file {File} skipped: {Error}")]
     private static partial void LogBadFile(ILogger logger, string file, string error);
 
-    [LoggerMessage(EventId = 2104, Level = LogLevel.Information, Message = "Workflow file {File} read without workflows ({Error}); keeping its {Count} workflows until it is read again")]
+    [LoggerMessage(EventId = EventIds.WorkflowDirectorySourceHeldBack, Level = LogLevel.Information, Message = "Workflow file {File} read without workflows ({Error}); keeping its {Count} workflows until it is read again")]
     private static partial void LogHeldBack(ILogger logger, string file, int count, string error);
 
-    [LoggerMessage(EventId = 2103, Level = LogLevel.Warning, Message = "Workflows directory {Directory} does not exist")]
+    [LoggerMessage(EventId = EventIds.WorkflowDirectorySourceMissing, Level = LogLevel.Warning, Message = "Workflows directory {Directory} does not exist")]
     private static partial void LogMissing(ILogger logger, string directory);
 }

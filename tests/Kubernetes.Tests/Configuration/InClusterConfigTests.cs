@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ComfyOperator.Kubernetes.Configuration;
 using ComfyOperator.Kubernetes.Tests.Support;
+using ComfyOperator.Testing.Time;
 
 namespace ComfyOperator.Kubernetes.Tests.Configuration;
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using ComfyOperator.Kubernetes.Configuration;
 using ComfyOperator.Kubernetes.Tests.Support;
+using ComfyOperator.Testing.Time;
 
 namespace ComfyOperator.Kubernetes.Tests.Configuration;
 

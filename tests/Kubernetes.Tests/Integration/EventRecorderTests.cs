@@ -1,6 +1,7 @@
 using ComfyOperator.Kubernetes.Events;
 using ComfyOperator.Kubernetes.Models;
 using ComfyOperator.Kubernetes.Tests.Support;
+using ComfyOperator.Testing.Time;
 using k8s;
 using OfficialConfiguration = k8s.KubernetesClientConfiguration;
 

@@ -1,5 +1,6 @@
 using ComfyOperator.Operator.Reconciliation;
 using ComfyOperator.Operator.Tests.Metrics;
+using ComfyOperator.Testing.Time;
 
 namespace ComfyOperator.Operator.Tests.Reconciliation;
 
@@ -46,7 +47,7 @@ public sealed class WorkQueueTests
     [Fact]
     public async Task AddAfter_KeyAppearsOnlyAfterTheDelay()
     {
-        var time = new ManualTime();
+        var time = new ManualTimeProvider();
         using var queue = new WorkQueue(time);
         queue.AddAfter("k", TimeSpan.FromSeconds(10));
 
@@ -58,7 +59,7 @@ public sealed class WorkQueueTests
     [Fact]
     public async Task AddAfter_EarlierRequestWins()
     {
-        var time = new ManualTime();
+        var time = new ManualTimeProvider();
         using var queue = new WorkQueue(time);
         queue.AddAfter("k", TimeSpan.FromSeconds(60));
         queue.AddAfter("k", TimeSpan.FromSeconds(5));
@@ -70,7 +71,7 @@ public sealed class WorkQueueTests
     [Fact]
     public void AddRateLimited_BackoffDoublesPerFailureUntilForget()
     {
-        using var queue = new WorkQueue(new ManualTime(), TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(1));
+        using var queue = new WorkQueue(new ManualTimeProvider(), TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(1));
 
         Assert.Equal(TimeSpan.FromMilliseconds(5), queue.AddRateLimited("k"));
         Assert.Equal(TimeSpan.FromMilliseconds(10), queue.AddRateLimited("k"));

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using ComfyOperator.Router.Inputs;
+using ComfyOperator.Testing.Time;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ComfyOperator.Router.Tests.Inputs;

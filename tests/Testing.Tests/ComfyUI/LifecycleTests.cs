@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using ComfyOperator.Testing.ComfyUI;
+using ComfyOperator.Testing.Time;
 
 namespace ComfyOperator.Testing.Tests.ComfyUI;
 
@@ -156,7 +157,7 @@ public sealed class LifecycleTests
     [Fact]
     public async Task SystemStatsDelay_UsesTimeProvider()
     {
-        var time = new ManualTime();
+        var time = new ManualTimeProvider();
         await using var sim = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { SystemStatsDelay = TimeSpan.FromMinutes(5), TimeProvider = time });
         using var http = new HttpClient { BaseAddress = sim.BaseAddress };
         var pending = http.GetAsync("system_stats");
@@ -170,10 +171,12 @@ public sealed class LifecycleTests
     [Fact]
     public async Task StepAndModelLoadDelays_PaidOnTimeProvider()
     {
-        var time = new ManualTime();
+        var time = new ManualTimeProvider();
         await using var sim = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions
         {
-            StepDelay = TimeSpan.FromSeconds(1), ModelLoadDelay = TimeSpan.FromSeconds(30), TimeProvider = time,
+            StepDelay = TimeSpan.FromSeconds(1),
+            ModelLoadDelay = TimeSpan.FromSeconds(30),
+            TimeProvider = time,
         });
         using var http = new HttpClient { BaseAddress = sim.BaseAddress };
         await using var ws = await WsProbe.ConnectAsync(sim.BaseAddress);

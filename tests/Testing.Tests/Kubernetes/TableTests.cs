@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ComfyOperator.Testing.Kubernetes;
+using ComfyOperator.Testing.Time;
 
 namespace ComfyOperator.Testing.Tests.Kubernetes;
 
@@ -37,7 +38,7 @@ public sealed class TableTests
     [Fact]
     public async Task List_TableAccept_PrinterColumnsTypedAndAged()
     {
-        var clock = new AdjustableTimeProvider(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var clock = new ManualTimeProvider(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
         await using var emu = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions { TimeProvider = clock });
         using var api = new ApiClient(emu.BaseAddress);
         await api.CreateCronTabCrdAsync();
@@ -69,14 +70,5 @@ public sealed class TableTests
         await api.PostAsync(TestCrds.CronTabsPath, TestCrds.CronTabObject("c1"));
         var r = await api.GetAsync(TestCrds.CronTabsPath + "/c1", TableAccept);
         Assert.Equal(["Name", "Age"], r.Json!["columnDefinitions"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()));
-    }
-
-    private sealed class AdjustableTimeProvider(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
     }
 }

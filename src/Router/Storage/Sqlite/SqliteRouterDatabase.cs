@@ -309,7 +309,7 @@ internal sealed partial class SqliteRouterDatabase : IRouterDatabase, IAsyncDisp
     private static Exception Wrap(Exception ex) =>
         ex is SqliteException sqlite ? new StorageException($"Writing the router database failed: {sqlite.Message}", sqlite) : ex;
 
-    [LoggerMessage(EventId = 1951, Level = LogLevel.Information, Message = "Applied schema migration {Version} ({Name}) to {Path}")]
+    [LoggerMessage(EventId = EventIds.SqliteRouterDatabaseMigrationApplied, Level = LogLevel.Information, Message = "Applied schema migration {Version} ({Name}) to {Path}")]
     private partial void LogMigrationApplied(int version, string name, string path);
 
     /// <summary>A write waiting for the writer.</summary>
