@@ -29,6 +29,9 @@ internal static class RouterServiceCollectionExtensions
 {
     private static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web);
 
+    /// <summary>How long a pooled connection to a worker is reused before a fresh one (and a fresh DNS lookup) replaces it.</summary>
+    private static readonly TimeSpan WorkerConnectionLifetime = TimeSpan.FromMinutes(5);
+
     public static IServiceCollection AddComfyRouter(this IServiceCollection services)
     {
         services.AddOptions<RouterOptions>()
@@ -63,7 +66,15 @@ internal static class RouterServiceCollectionExtensions
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder(RouterAuthentication.Scheme).RequireAuthenticatedUser().Build());
 
-        services.AddHttpClient(HealthProber.HttpClientName);
+        // Probes, model reads and worker sessions share one long-lived handler, so each worker has one
+        // connection pool for the life of the process; the factory's default (a new handler every
+        // two minutes) opened fresh connections to every worker on each swap while the old pools
+        // lived on. PooledConnectionLifetime still picks up DNS changes. The factory's per-request
+        // log scopes go too: at a thousand workers they cost more than the requests they describe.
+        services.AddHttpClient(HealthProber.HttpClientName)
+            .RemoveAllLoggers()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = WorkerConnectionLifetime })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         services.AddSingleton<StaticNodeSource>();
         services.AddSingleton<WorkerRegistry>();
         services.AddComfyWorkflows();

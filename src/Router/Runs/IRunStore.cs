@@ -31,5 +31,8 @@ internal interface IRunStore
     /// <summary>Deletes finished runs beyond the newest <paramref name="keep"/> or finished before <paramref name="finishedBefore"/>; returns their ids.</summary>
     Task<IReadOnlyList<string>> PruneAsync(int keep, DateTimeOffset? finishedBefore, CancellationToken cancellationToken);
 
+    /// <summary>How many finished runs the store holds (what <see cref="PruneAsync"/> counts against its limit).</summary>
+    Task<long> CountFinishedAsync(CancellationToken cancellationToken);
+
     Task<bool> PingAsync(CancellationToken cancellationToken);
 }

@@ -30,6 +30,12 @@ internal sealed partial class RunHistoryPruner(
     /// <summary>Runs already removed from the store whose outputs could not be deleted yet.</summary>
     private readonly ConcurrentDictionary<string, byte> _outputsLeft = new(StringComparer.Ordinal);
 
+    /// <summary>Finished runs the store held after the last full pass; -1 until one succeeded.</summary>
+    private long _finishedAfterPass = -1;
+
+    /// <summary>Runs finished (<see cref="Request"/> calls) since the last full pass began.</summary>
+    private long _finishedSincePass;
+
     /// <summary>How long the loop waits between passes: the setting, or less when HistoryMaxAge asks for finer steps.</summary>
     public TimeSpan Interval => _options.HistoryMaxAge > TimeSpan.Zero
         ? TimeSpan.FromTicks(Math.Min(_options.HistoryPruneInterval.Ticks, Math.Max(_options.HistoryMaxAge.Ticks / 10, MinimumAgeDerivedInterval.Ticks)))
@@ -38,6 +44,7 @@ internal sealed partial class RunHistoryPruner(
     /// <summary>Asks for a pass soon (a run finished); cheap and never blocks.</summary>
     public void Request()
     {
+        Interlocked.Increment(ref _finishedSincePass);
         if (_requested.CurrentCount == 0)
         {
             try
@@ -57,8 +64,12 @@ internal sealed partial class RunHistoryPruner(
         var ok = true;
         try
         {
+            // Taken before the store counts, so a run finishing meanwhile is counted twice (an early pass), never missed.
+            Interlocked.Exchange(ref _finishedSincePass, 0);
+            Interlocked.Exchange(ref _finishedAfterPass, -1);
             var before = _options.HistoryMaxAge > TimeSpan.Zero ? time.GetUtcNow() - _options.HistoryMaxAge : (DateTimeOffset?)null;
             var pruned = await store.PruneAsync(_options.HistoryLimit, before, cancellationToken);
+            Interlocked.Exchange(ref _finishedAfterPass, await store.CountFinishedAsync(cancellationToken));
             foreach (var id in pruned)
             {
                 _outputsLeft.TryAdd(id, 0);
@@ -97,10 +108,14 @@ internal sealed partial class RunHistoryPruner(
     {
         try
         {
+            var ok = await PruneOnceAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
-                await PruneOnceAsync(stoppingToken);
-                await WaitForNextPassAsync(stoppingToken);
+                var requested = await WaitForNextPassAsync(stoppingToken);
+                if (!requested || !ok || !CanSkipRequestedPass())
+                {
+                    ok = await PruneOnceAsync(stoppingToken);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -109,17 +124,32 @@ internal sealed partial class RunHistoryPruner(
         }
     }
 
-    private async Task WaitForNextPassAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// A finished run asked for a pass, but the store held fewer finished runs than the limit after
+    /// the last pass and too few have finished since to reach it, and no age bound applies: the pass
+    /// would remove nothing, so the store is not asked (with a large HistoryLimit, most finishes).
+    /// The timed pass still runs and counts again.
+    /// </summary>
+    private bool CanSkipRequestedPass() =>
+        _options.HistoryMaxAge <= TimeSpan.Zero
+        && _outputsLeft.IsEmpty
+        && Interlocked.Read(ref _finishedAfterPass) is >= 0 and var held
+        && held + Interlocked.Read(ref _finishedSincePass) <= _options.HistoryLimit;
+
+    /// <summary>Waits for a finished run or the interval; true when a finished run asked.</summary>
+    private async Task<bool> WaitForNextPassAsync(CancellationToken stoppingToken)
     {
         using var timer = new CancellationTokenSource(Interval, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timer.Token);
         try
         {
             await _requested.WaitAsync(linked.Token);
+            return true;
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
         {
             // The interval passed without a finished run: prune anyway (age-based retention, retries).
+            return false;
         }
     }
 

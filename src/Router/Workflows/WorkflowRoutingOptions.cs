@@ -26,8 +26,13 @@ internal sealed class WorkflowRoutingOptions
     /// <summary>ModelAffinity: what loading another checkpoint costs, in queued runs (0 = ignore, 1 = as much as waiting for one run).</summary>
     public double AffinityLoadCost { get; set; } = 1.0;
 
-    /// <summary>How often each worker's model lists are read again (they are also read on connect and when a run needs a model nobody has).</summary>
-    public TimeSpan ModelRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// How often each worker's model lists are read again. They are also read on connect, after a
+    /// restart, when a node's models change, when a run needs a model nobody has and before a run is
+    /// refused for missing models, so this periodic read only catches files copied in by hand; at a
+    /// thousand workers each minute of it cost five GETs per worker.
+    /// </summary>
+    public TimeSpan ModelRefreshInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Default for workflows without the queue-when-unavailable annotation (presets, plain files).</summary>
     public bool QueueWhenUnavailable { get; set; }

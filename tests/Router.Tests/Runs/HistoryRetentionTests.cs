@@ -125,6 +125,35 @@ public sealed class HistoryRetentionTests
     }
 
     [Fact]
+    public async Task Prune_FinishedRunsWithinLimit_StoreAskedOnlyWhenTheLimitIsPassed()
+    {
+        var store = new FaultyRunStore();
+        var pruneCalls = 0;
+        store.Fault = method =>
+        {
+            if (method == nameof(IRunStore.PruneAsync))
+            {
+                Interlocked.Increment(ref pruneCalls);
+            }
+
+            return null;
+        };
+        await using var router = await RouterWithWorkerAsync(new Dictionary<string, string?> { ["Router:HistoryLimit"] = "2", ["Router:HistoryPruneInterval"] = "01:00:00" }, store.Install);
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add(await RunsApiTests.SubmitAsync(router.Client));
+            await WaitForSucceededAsync(router.Client, ids[^1]);
+        }
+
+        await Wait.UntilAsync(async () => await StatusOfAsync(router.Client, ids[0]) == HttpStatusCode.NotFound, Timeout, "the run beyond the limit to be pruned");
+
+        // The pass at start, then one when the third run passed the limit; the first two finishes cost the store nothing.
+        Assert.Equal(2, Volatile.Read(ref pruneCalls));
+        Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(router.Client, ids[1]));
+    }
+
+    [Fact]
     public async Task Start_HistoryLimitLowered_PrunesAtStartWithoutWaitingForARun()
     {
         var ids = new List<string>();

@@ -186,4 +186,67 @@ public abstract class RunStoreContractTests : IAsyncLifetime
 
         Assert.Equal(["old"], pruned);
     }
+
+    [Fact]
+    public async Task PruneAsync_MoreThanOneBatchBeyondLimit_RemovesAllButTheNewest()
+    {
+        await using var storeSession = await _database.OpenAsync();
+        var store = storeSession.Runs;
+        const int total = 1_210;
+        for (var i = 0; i < total; i += 110)
+        {
+            await Task.WhenAll(Enumerable.Range(i, 110).Select(n => FinishedAsync(store, $"done-{n:0000}", DateTimeOffset.UnixEpoch.AddSeconds(n))));
+        }
+
+        var newest = (await store.ListAsync(null, 10, null, CancellationToken.None)).Runs.Select(r => r.Id).ToList();
+
+        var pruned = await store.PruneAsync(10, null, CancellationToken.None);
+
+        Assert.Equal(total - 10, pruned.Distinct().Count());
+        Assert.Equal(total - 10, pruned.Count);
+        Assert.Empty(pruned.Intersect(newest));
+        Assert.Equal(newest, (await store.ListAsync(null, 100, null, CancellationToken.None)).Runs.Select(r => r.Id));
+    }
+
+    [Fact]
+    public async Task PruneAsync_BeyondLimitAndOlderThanAge_RemovesEachOnce()
+    {
+        await using var storeSession = await _database.OpenAsync();
+        var store = storeSession.Runs;
+        for (var i = 0; i < 4; i++)
+        {
+            await FinishedAsync(store, $"done-{i}", DateTimeOffset.UnixEpoch.AddDays(i));
+        }
+
+        var pruned = await store.PruneAsync(2, DateTimeOffset.UnixEpoch.AddDays(2.5), CancellationToken.None);
+
+        Assert.Equal(["done-0", "done-1", "done-2"], pruned.Order());
+    }
+
+    [Fact]
+    public async Task CountFinishedAsync_MixedStatuses_CountsOnlyFinishedAndFollowsPruning()
+    {
+        await using var storeSession = await _database.OpenAsync();
+        var store = storeSession.Runs;
+        await InsertAsync(store, "waiting");
+        var running = await InsertAsync(store, "running");
+        await store.UpdateAsync(running with { Status = RunStatus.Running, LastEventSequence = 2 }, null, CancellationToken.None);
+        for (var i = 0; i < 3; i++)
+        {
+            await FinishedAsync(store, $"done-{i}", DateTimeOffset.UnixEpoch.AddSeconds(i));
+        }
+
+        var cancelled = await InsertAsync(store, "cancelled");
+        await store.UpdateAsync(cancelled with { Status = RunStatus.Cancelled, FinishedAt = DateTimeOffset.UnixEpoch, LastEventSequence = 2 }, null, CancellationToken.None);
+
+        Assert.Equal(4, await store.CountFinishedAsync(CancellationToken.None));
+        await store.PruneAsync(1, null, CancellationToken.None);
+        Assert.Equal(1, await store.CountFinishedAsync(CancellationToken.None));
+    }
+
+    private static async Task FinishedAsync(IRunStore store, string id, DateTimeOffset finishedAt)
+    {
+        var run = await InsertAsync(store, id);
+        await store.UpdateAsync(run with { Status = RunStatus.Succeeded, FinishedAt = finishedAt, LastEventSequence = 2 }, null, CancellationToken.None);
+    }
 }

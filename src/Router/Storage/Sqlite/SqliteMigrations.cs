@@ -74,6 +74,16 @@ internal static class SqliteMigrations
             give_up_at INTEGER NOT NULL);
         """);
 
+    /// <summary>
+    /// Partial indexes over finished runs, so history pruning finds its cutoff by stepping over the
+    /// newest HistoryLimit entries of one index instead of sorting every finished run, and finds runs
+    /// older than HistoryMaxAge by a range. The WHERE clause is the one the run store's queries use.
+    /// </summary>
+    public static readonly SchemaMigration FinishedRunIndexes = new(2, "partial indexes over finished runs for history pruning", """
+        CREATE INDEX IF NOT EXISTS runs_finished_seq ON runs (seq) WHERE status IN ('succeeded', 'failed', 'cancelled');
+        CREATE INDEX IF NOT EXISTS runs_finished_at ON runs (finished_at) WHERE status IN ('succeeded', 'failed', 'cancelled');
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, FinishedRunIndexes];
 }

@@ -43,13 +43,26 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
         WHERE id = $id;
         """;
 
-    private const string SelectPrunable = """
-        SELECT id FROM runs WHERE status IN ('succeeded', 'failed', 'cancelled') AND (
-            seq NOT IN (SELECT seq FROM runs WHERE status IN ('succeeded', 'failed', 'cancelled') ORDER BY seq DESC LIMIT $keep)
-            OR ($before IS NOT NULL AND finished_at < $before))
+    /// <summary>The WHERE of the partial indexes <c>runs_finished_seq</c> and <c>runs_finished_at</c>, word for word so they are used.</summary>
+    private const string Finished = "status IN ('succeeded', 'failed', 'cancelled')";
+
+    private const string CountFinished = $"SELECT COUNT(*) FROM runs WHERE {Finished}";
+
+    /// <summary>The newest finished run beyond the newest <c>$keep</c>: it and every older finished run go.</summary>
+    private const string SelectPruneCutoff = $"SELECT seq FROM runs WHERE {Finished} ORDER BY seq DESC LIMIT 1 OFFSET $keep";
+
+    private const string SelectPrunable = $"""
+        SELECT id FROM runs INDEXED BY runs_finished_seq WHERE {Finished} AND seq <= $cutoff ORDER BY seq LIMIT $batch;
+        """;
+
+    private const string SelectExpired = $"""
+        SELECT id FROM runs INDEXED BY runs_finished_at WHERE {Finished} AND finished_at < $before AND seq > $cutoff ORDER BY finished_at LIMIT $batch;
         """;
 
     private const string DeleteRun = "DELETE FROM run_events WHERE run_id = $id; DELETE FROM runs WHERE id = $id;";
+
+    /// <summary>Runs removed per write transaction, so a large prune (a lowered limit) never holds the write gate for long.</summary>
+    private const int PruneBatch = 500;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -113,32 +126,22 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
             },
             cancellationToken);
 
-    public Task<IReadOnlyList<string>> PruneAsync(int keep, DateTimeOffset? finishedBefore, CancellationToken cancellationToken) =>
-        database.WriteAsync<IReadOnlyList<string>>(
-            async (session, ct) =>
+    public Task<long> CountFinishedAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync(async (session, ct) => (long)(await session.Command(CountFinished).ExecuteScalarAsync(ct))!, cancellationToken);
+
+    public async Task<IReadOnlyList<string>> PruneAsync(int keep, DateTimeOffset? finishedBefore, CancellationToken cancellationToken)
+    {
+        var removed = new List<string>();
+        while (true)
+        {
+            var batch = await database.WriteAsync((session, ct) => PruneBatchAsync(session, keep, finishedBefore, ct), cancellationToken);
+            removed.AddRange(batch);
+            if (batch.Count < PruneBatch)
             {
-                var ids = new List<string>();
-                var select = session.Command(SelectPrunable);
-                select.Parameters.AddWithValue("$keep", keep);
-                select.Parameters.AddWithValue("$before", finishedBefore is null ? DBNull.Value : finishedBefore.Value.ToUnixTimeMilliseconds());
-                using (var reader = await select.ExecuteReaderAsync(ct))
-                {
-                    while (await reader.ReadAsync(ct))
-                    {
-                        ids.Add(reader.GetString(0));
-                    }
-                }
-
-                foreach (var id in ids)
-                {
-                    var delete = session.Command(DeleteRun);
-                    delete.Parameters.AddWithValue("$id", id);
-                    await delete.ExecuteNonQueryAsync(ct);
-                }
-
-                return ids;
-            },
-            cancellationToken);
+                return removed;
+            }
+        }
+    }
 
     public Task<bool> PingAsync(CancellationToken cancellationToken) => database.PingAsync(cancellationToken);
 
@@ -193,6 +196,51 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
         command.Parameters.AddWithValue("$data", runEvent.Data);
         command.Parameters.AddWithValue("$at", runEvent.At.ToUnixTimeMilliseconds());
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes up to <see cref="PruneBatch"/> runs beyond the limit, then as many older than the age bound; returns their ids.</summary>
+    private static async Task<List<string>> PruneBatchAsync(SqliteSession session, int keep, DateTimeOffset? finishedBefore, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        var cutoffQuery = session.Command(SelectPruneCutoff);
+        cutoffQuery.Parameters.AddWithValue("$keep", keep);
+
+        // Everything at or below the cutoff goes by the limit; the age bound then looks only above it.
+        var cutoff = await cutoffQuery.ExecuteScalarAsync(cancellationToken) as long? ?? 0;
+        if (cutoff > 0)
+        {
+            var select = session.Command(SelectPrunable);
+            select.Parameters.AddWithValue("$cutoff", cutoff);
+            select.Parameters.AddWithValue("$batch", PruneBatch);
+            await ReadIdsAsync(select, ids, cancellationToken);
+        }
+
+        if (finishedBefore is not null && ids.Count < PruneBatch)
+        {
+            var select = session.Command(SelectExpired);
+            select.Parameters.AddWithValue("$before", finishedBefore.Value.ToUnixTimeMilliseconds());
+            select.Parameters.AddWithValue("$cutoff", cutoff);
+            select.Parameters.AddWithValue("$batch", PruneBatch - ids.Count);
+            await ReadIdsAsync(select, ids, cancellationToken);
+        }
+
+        foreach (var id in ids)
+        {
+            var delete = session.Command(DeleteRun);
+            delete.Parameters.AddWithValue("$id", id);
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return ids;
+    }
+
+    private static async Task ReadIdsAsync(SqliteCommand command, List<string> ids, CancellationToken cancellationToken)
+    {
+        using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
     }
 
     private static RunRecord? FirstOrNull(List<RunRecord> runs) => runs.Count == 0 ? null : runs[0];
