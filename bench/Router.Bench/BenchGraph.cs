@@ -20,8 +20,16 @@ internal static class BenchGraph
         ["7"] = Node("CLIPTextEncode", new JsonObject { ["text"] = "blurry", ["clip"] = new JsonArray("4", 1) }),
         ["3"] = Node("KSampler", new JsonObject
         {
-            ["seed"] = seed, ["steps"] = steps, ["cfg"] = 7.5, ["sampler_name"] = "euler", ["scheduler"] = "normal", ["denoise"] = 1.0,
-            ["model"] = new JsonArray("4", 0), ["positive"] = new JsonArray("6", 0), ["negative"] = new JsonArray("7", 0), ["latent_image"] = new JsonArray("5", 0),
+            ["seed"] = seed,
+            ["steps"] = steps,
+            ["cfg"] = 7.5,
+            ["sampler_name"] = "euler",
+            ["scheduler"] = "normal",
+            ["denoise"] = 1.0,
+            ["model"] = new JsonArray("4", 0),
+            ["positive"] = new JsonArray("6", 0),
+            ["negative"] = new JsonArray("7", 0),
+            ["latent_image"] = new JsonArray("5", 0),
         }),
         ["8"] = Node("VAEDecode", new JsonObject { ["samples"] = new JsonArray("3", 0), ["vae"] = new JsonArray("4", 2) }),
         ["9"] = Node("SaveImage", new JsonObject { ["filename_prefix"] = "bench", ["images"] = new JsonArray("8", 0) }),

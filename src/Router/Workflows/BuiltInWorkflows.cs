@@ -151,17 +151,35 @@ internal static class BuiltInWorkflows
         graph["16"] = Node("CLIPTextEncode", "Refiner Negative", new JsonObject { ["text"] = graph["7"]!["inputs"]!["text"]!.DeepClone(), ["clip"] = Link("12", 1) });
         graph["10"] = Node("KSamplerAdvanced", "Base Sampler", new JsonObject
         {
-            ["add_noise"] = "enable", ["noise_seed"] = sampler["seed"]!.DeepClone(), ["steps"] = sampler["steps"]!.DeepClone(), ["cfg"] = sampler["cfg"]!.DeepClone(),
-            ["sampler_name"] = sampler["sampler_name"]!.DeepClone(), ["scheduler"] = sampler["scheduler"]!.DeepClone(),
-            ["start_at_step"] = 0, ["end_at_step"] = 20, ["return_with_leftover_noise"] = "enable",
-            ["model"] = Link("4", 0), ["positive"] = Link("6", 0), ["negative"] = Link("7", 0), ["latent_image"] = Link("5", 0),
+            ["add_noise"] = "enable",
+            ["noise_seed"] = sampler["seed"]!.DeepClone(),
+            ["steps"] = sampler["steps"]!.DeepClone(),
+            ["cfg"] = sampler["cfg"]!.DeepClone(),
+            ["sampler_name"] = sampler["sampler_name"]!.DeepClone(),
+            ["scheduler"] = sampler["scheduler"]!.DeepClone(),
+            ["start_at_step"] = 0,
+            ["end_at_step"] = 20,
+            ["return_with_leftover_noise"] = "enable",
+            ["model"] = Link("4", 0),
+            ["positive"] = Link("6", 0),
+            ["negative"] = Link("7", 0),
+            ["latent_image"] = Link("5", 0),
         });
         graph["11"] = Node("KSamplerAdvanced", "Refiner Sampler", new JsonObject
         {
-            ["add_noise"] = "disable", ["noise_seed"] = sampler["seed"]!.DeepClone(), ["steps"] = sampler["steps"]!.DeepClone(), ["cfg"] = sampler["cfg"]!.DeepClone(),
-            ["sampler_name"] = sampler["sampler_name"]!.DeepClone(), ["scheduler"] = sampler["scheduler"]!.DeepClone(),
-            ["start_at_step"] = 20, ["end_at_step"] = 10000, ["return_with_leftover_noise"] = "disable",
-            ["model"] = Link("12", 0), ["positive"] = Link("15", 0), ["negative"] = Link("16", 0), ["latent_image"] = Link("10", 0),
+            ["add_noise"] = "disable",
+            ["noise_seed"] = sampler["seed"]!.DeepClone(),
+            ["steps"] = sampler["steps"]!.DeepClone(),
+            ["cfg"] = sampler["cfg"]!.DeepClone(),
+            ["sampler_name"] = sampler["sampler_name"]!.DeepClone(),
+            ["scheduler"] = sampler["scheduler"]!.DeepClone(),
+            ["start_at_step"] = 20,
+            ["end_at_step"] = 10000,
+            ["return_with_leftover_noise"] = "disable",
+            ["model"] = Link("12", 0),
+            ["positive"] = Link("15", 0),
+            ["negative"] = Link("16", 0),
+            ["latent_image"] = Link("10", 0),
         });
         graph["8"]!["inputs"]!["samples"] = Link("11", 0);
         graph["8"]!["inputs"]!["vae"] = Link("12", 2);

@@ -68,12 +68,18 @@ internal static class WorkflowOpenApi
             ["parameters"] = new JsonArray(
                 new JsonObject
                 {
-                    ["name"] = "priority", ["in"] = "query", ["required"] = false, ["description"] = "Higher runs first (-1000 to 1000).",
+                    ["name"] = "priority",
+                    ["in"] = "query",
+                    ["required"] = false,
+                    ["description"] = "Higher runs first (-1000 to 1000).",
                     ["schema"] = new JsonObject { ["type"] = "integer", ["minimum"] = -1000, ["maximum"] = 1000, ["default"] = 0 },
                 },
                 new JsonObject
                 {
-                    ["name"] = "Idempotency-Key", ["in"] = "header", ["required"] = false, ["description"] = "The same key returns the original run.",
+                    ["name"] = "Idempotency-Key",
+                    ["in"] = "header",
+                    ["required"] = false,
+                    ["description"] = "The same key returns the original run.",
                     ["schema"] = new JsonObject { ["type"] = "string", ["maxLength"] = 200 },
                 }),
             ["requestBody"] = new JsonObject

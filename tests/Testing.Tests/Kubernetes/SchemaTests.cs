@@ -25,7 +25,7 @@ public sealed class SchemaTests : IAsyncLifetime
     [Fact]
     public async Task Create_UnknownFields_PrunedWithWarning()
     {
-        var r = await _api.PostAsync(Path, TestCrds.CronTabObject("c1", extraSpec: ",\"bogus\":1,\"extra\":{\"anything\":{\"goes\":true}}", extraMeta: ",\"selfLink\":\"x\"") .Replace("\"kind\":\"CronTab\",", "\"kind\":\"CronTab\",\"top\":1,", StringComparison.Ordinal));
+        var r = await _api.PostAsync(Path, TestCrds.CronTabObject("c1", extraSpec: ",\"bogus\":1,\"extra\":{\"anything\":{\"goes\":true}}", extraMeta: ",\"selfLink\":\"x\"").Replace("\"kind\":\"CronTab\",", "\"kind\":\"CronTab\",\"top\":1,", StringComparison.Ordinal));
         Assert.Equal(201, r.Code);
         Assert.Null(r.Json!["spec"]!["bogus"]);
         Assert.Null(r.Json!["top"]);

@@ -14,19 +14,19 @@ internal static class NodeKernels
         switch (classType)
         {
             case "CheckpointLoaderSimple":
-            {
-                var name = Str(inputs, "ckpt_name");
-                await ctx.LoadModelAsync(name, cancellationToken).ConfigureAwait(false);
-                var h = StableHash.Of("ckpt:" + name);
-                return Out(new SimValue("MODEL", h), new SimValue("CLIP", StableHash.Combine(h, 1)), new SimValue("VAE", StableHash.Combine(h, 2)));
-            }
+                {
+                    var name = Str(inputs, "ckpt_name");
+                    await ctx.LoadModelAsync(name, cancellationToken).ConfigureAwait(false);
+                    var h = StableHash.Of("ckpt:" + name);
+                    return Out(new SimValue("MODEL", h), new SimValue("CLIP", StableHash.Combine(h, 1)), new SimValue("VAE", StableHash.Combine(h, 2)));
+                }
 
             case "UNETLoader":
-            {
-                var name = Str(inputs, "unet_name");
-                await ctx.LoadModelAsync(name, cancellationToken).ConfigureAwait(false);
-                return Out(new SimValue("MODEL", StableHash.Of("unet:" + name + ":" + Str(inputs, "weight_dtype"))));
-            }
+                {
+                    var name = Str(inputs, "unet_name");
+                    await ctx.LoadModelAsync(name, cancellationToken).ConfigureAwait(false);
+                    return Out(new SimValue("MODEL", StableHash.Of("unet:" + name + ":" + Str(inputs, "weight_dtype"))));
+                }
 
             case "VAELoader":
                 return Out(new SimValue("VAE", StableHash.Of("vae:" + Str(inputs, "vae_name"))));
@@ -42,56 +42,56 @@ internal static class NodeKernels
             case "ConditioningZeroOut":
                 return Out(new SimValue("CONDITIONING", StableHash.Combine(Val(inputs, "conditioning").Hash, 0)));
             case "LoraLoader":
-            {
-                var lora = StableHash.Of($"lora:{Str(inputs, "lora_name")}:{Num(inputs, "strength_model")}:{Num(inputs, "strength_clip")}");
-                return Out(new SimValue("MODEL", StableHash.Combine(Val(inputs, "model").Hash, lora)), new SimValue("CLIP", StableHash.Combine(Val(inputs, "clip").Hash, lora)));
-            }
+                {
+                    var lora = StableHash.Of($"lora:{Str(inputs, "lora_name")}:{Num(inputs, "strength_model")}:{Num(inputs, "strength_clip")}");
+                    return Out(new SimValue("MODEL", StableHash.Combine(Val(inputs, "model").Hash, lora)), new SimValue("CLIP", StableHash.Combine(Val(inputs, "clip").Hash, lora)));
+                }
 
             case "EmptyLatentImage":
             case "EmptySD3LatentImage":
-            {
-                var (w, h, b) = (Int(inputs, "width"), Int(inputs, "height"), Int(inputs, "batch_size"));
-                return Out(new SimValue("LATENT", StableHash.Of($"latent:{w}x{h}x{b}"), w, h, b));
-            }
+                {
+                    var (w, h, b) = (Int(inputs, "width"), Int(inputs, "height"), Int(inputs, "batch_size"));
+                    return Out(new SimValue("LATENT", StableHash.Of($"latent:{w}x{h}x{b}"), w, h, b));
+                }
 
             case "VAEEncode":
-            {
-                var images = Images(inputs, "pixels");
-                var first = images.Count > 0 ? images[0] : new SimImage(8, 8, 3, new byte[8 * 8 * 3]);
-                var hash = StableHash.Combine(Val(inputs, "vae").Hash, StableHash.Of(Convert.ToHexString(SHA256.HashData(first.Pixels))));
-                return Out(new SimValue("LATENT", hash, first.Width, first.Height, Math.Max(1, images.Count)));
-            }
+                {
+                    var images = Images(inputs, "pixels");
+                    var first = images.Count > 0 ? images[0] : new SimImage(8, 8, 3, new byte[8 * 8 * 3]);
+                    var hash = StableHash.Combine(Val(inputs, "vae").Hash, StableHash.Of(Convert.ToHexString(SHA256.HashData(first.Pixels))));
+                    return Out(new SimValue("LATENT", hash, first.Width, first.Height, Math.Max(1, images.Count)));
+                }
 
             case "KSampler":
             case "KSamplerAdvanced":
                 return await SampleAsync(classType, inputs, ctx, cancellationToken).ConfigureAwait(false);
             case "VAEDecode":
-            {
-                var latent = Val(inputs, "samples");
-                var vae = Val(inputs, "vae");
-                var images = new List<SimImage>();
-                for (var i = 0; i < latent.Batch; i++)
                 {
-                    images.Add(ImageSynth.Render(StableHash.Combine(latent.Hash, vae.Hash, (ulong)i), latent.Width, latent.Height));
-                }
+                    var latent = Val(inputs, "samples");
+                    var vae = Val(inputs, "vae");
+                    var images = new List<SimImage>();
+                    for (var i = 0; i < latent.Batch; i++)
+                    {
+                        images.Add(ImageSynth.Render(StableHash.Combine(latent.Hash, vae.Hash, (ulong)i), latent.Width, latent.Height));
+                    }
 
-                return Out(images);
-            }
+                    return Out(images);
+                }
 
             case "SaveImage":
                 return Out(ui: SaveImages(Images(inputs, "images"), Str(inputs, "filename_prefix"), ctx, temp: false));
             case "PreviewImage":
                 return Out(ui: SaveImages(Images(inputs, "images"), "ComfyUI", ctx, temp: true));
             case "SaveImageWebsocket":
-            {
-                var images = Images(inputs, "images");
-                for (var i = 0; i < images.Count; i++)
                 {
-                    await ctx.ProgressAsync(i, images.Count, PngFile.Encode(images[i], null, CompressionLevel.Fastest), cancellationToken).ConfigureAwait(false);
-                }
+                    var images = Images(inputs, "images");
+                    for (var i = 0; i < images.Count; i++)
+                    {
+                        await ctx.ProgressAsync(i, images.Count, PngFile.Encode(images[i], null, CompressionLevel.Fastest), cancellationToken).ConfigureAwait(false);
+                    }
 
-                return Out(ui: null);
-            }
+                    return Out(ui: null);
+                }
 
             case "LoadImage":
                 return LoadImage(Str(inputs, "image"), ctx);
@@ -102,10 +102,10 @@ internal static class NodeKernels
             case "ImageInvert":
                 return Out(Images(inputs, "image").Select(ImageSynth.Invert).ToList());
             case "EmptyImage":
-            {
-                var image = ImageSynth.Solid(Int(inputs, "width"), Int(inputs, "height"), Int(inputs, "color"));
-                return Out(Enumerable.Repeat(image, Int(inputs, "batch_size")).ToList());
-            }
+                {
+                    var image = ImageSynth.Solid(Int(inputs, "width"), Int(inputs, "height"), Int(inputs, "color"));
+                    return Out(Enumerable.Repeat(image, Int(inputs, "batch_size")).ToList());
+                }
 
             default:
                 throw new PythonException("KeyError", PythonText.Repr(classType));

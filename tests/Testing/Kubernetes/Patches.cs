@@ -123,19 +123,19 @@ internal static class Patches
                     doc = Add(doc, path, op["value"]?.DeepClone());
                     break;
                 case "move":
-                {
-                    var from = MetadataRules.Str(op["from"]) ?? throw Bad("move operation is missing from");
-                    doc = Remove(doc, from, out var moved);
-                    doc = Add(doc, path, moved);
-                    break;
-                }
+                    {
+                        var from = MetadataRules.Str(op["from"]) ?? throw Bad("move operation is missing from");
+                        doc = Remove(doc, from, out var moved);
+                        doc = Add(doc, path, moved);
+                        break;
+                    }
 
                 case "copy":
-                {
-                    var from = MetadataRules.Str(op["from"]) ?? throw Bad("copy operation is missing from");
-                    doc = Add(doc, path, Get(doc, from)?.DeepClone());
-                    break;
-                }
+                    {
+                        var from = MetadataRules.Str(op["from"]) ?? throw Bad("copy operation is missing from");
+                        doc = Add(doc, path, Get(doc, from)?.DeepClone());
+                        break;
+                    }
 
                 case "test":
                     if (!JsonNode.DeepEquals(Get(doc, path), op["value"]))
