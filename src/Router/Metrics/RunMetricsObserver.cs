@@ -10,21 +10,21 @@ namespace ComfyOperator.Router.Metrics;
 /// </summary>
 internal sealed class RunMetricsObserver(RouterMetrics metrics) : IRunEventObserver
 {
-    /// <summary>Label for runs submitted as a raw graph; named workflows (WorkflowDeployment) will bring their own names.</summary>
+    /// <summary>Label for runs submitted as a raw graph; runs of a named workflow (WorkflowDeployment or preset) carry its name.</summary>
     public const string AdhocWorkflow = "adhoc";
 
     private readonly ConcurrentDictionary<string, Track> _runs = new(StringComparer.Ordinal);
 
-    void IRunEventObserver.OnEvent(RunRecord run, RunEvent runEvent) => OnEvent(runEvent);
+    void IRunEventObserver.OnEvent(RunRecord run, RunEvent runEvent) => OnEvent(runEvent, run.Deployment ?? AdhocWorkflow);
 
-    public void OnEvent(RunEvent runEvent)
+    public void OnEvent(RunEvent runEvent, string workflow = AdhocWorkflow)
     {
         ArgumentNullException.ThrowIfNull(runEvent);
         switch (runEvent.Type)
         {
             case RunEventTypes.Queued:
-                _runs[runEvent.RunId] = new Track(AdhocWorkflow, ReadInt(runEvent.Data, "priority"), runEvent.At);
-                metrics.RunSubmitted(AdhocWorkflow);
+                _runs[runEvent.RunId] = new Track(workflow, ReadInt(runEvent.Data, "priority"), runEvent.At);
+                metrics.RunSubmitted(workflow);
                 break;
             case RunEventTypes.Requeued:
                 {

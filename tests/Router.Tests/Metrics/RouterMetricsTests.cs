@@ -46,6 +46,25 @@ public sealed class RouterMetricsTests
     }
 
     [Fact]
+    public async Task Metrics_WorkflowRun_LabelledWithTheWorkflowName()
+    {
+        await using var factory = new RouterFactory(new Dictionary<string, string?> { ["Router:QueueWhenUnavailable"] = "true" });
+        using var client = factory.CreateAuthorizedClient();
+        using var submitted = await client.PostAsJsonAsync("/v1/workflows/sd15/runs?priority=3", new { prompt = "a red fox" });
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        var id = (await submitted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("id").GetString();
+
+        var queued = await ScrapeAsync(factory.CreateClient());
+        Assert.Equal(1, Sample(queued, "comfy_router_runs_submitted_total{workflow=\"sd15\"}"));
+        Assert.Equal(1, Sample(queued, "comfy_router_queue_depth{priority=\"3\",workflow=\"sd15\"}"));
+        Assert.DoesNotContain("comfy_router_runs_submitted_total{workflow=\"adhoc\"}", queued);
+
+        using var cancelled = await client.DeleteAsync(new Uri($"/v1/runs/{id}", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        Assert.Equal(1, Sample(await ScrapeAsync(factory.CreateClient()), "comfy_router_runs_finished_total{outcome=\"cancelled\",workflow=\"sd15\"}"));
+    }
+
+    [Fact]
     public async Task Metrics_WorkerKilled_ShowsOffline()
     {
         await using var simulator = await ComfyUiSimulator.StartAsync();
