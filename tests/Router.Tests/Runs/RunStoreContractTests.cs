@@ -5,24 +5,12 @@ using static ComfyOperator.Router.Tests.Support.StoreRecords;
 namespace ComfyOperator.Router.Tests.Runs;
 
 /// <summary>What every <see cref="IRunStore"/> must do; one subclass per implementation (SQLite, PostgreSQL).</summary>
-public abstract class RunStoreContractTests : IAsyncLifetime
+public abstract class RunStoreContractTests : StoreContractTests
 {
-    private IStoreTestDatabase _database = null!;
-
-    public Task InitializeAsync()
-    {
-        _database = CreateDatabase();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _database.DisposeAsync();
-
-    private protected abstract IStoreTestDatabase CreateDatabase();
-
     [Fact]
     public async Task ListAsync_Paging_WalksNewestFirstWithoutGapsOrRepeats()
     {
-        await using var storeSession = await _database.OpenAsync();
+        await using var storeSession = await Database.OpenAsync();
         var store = storeSession.Runs;
         for (var i = 0; i < 25; i++)
         {
@@ -45,7 +33,7 @@ public abstract class RunStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task ListAsync_StatusFilter_OnlyThatStatus()
     {
-        await using var storeSession = await _database.OpenAsync();
+        await using var storeSession = await Database.OpenAsync();
         var store = storeSession.Runs;
         var run = await InsertAsync(store, "a");
         await InsertAsync(store, "b");
@@ -60,7 +48,7 @@ public abstract class RunStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task InsertAsync_SameIdempotencyKey_ReturnsOriginal()
     {
-        await using var storeSession = await _database.OpenAsync();
+        await using var storeSession = await Database.OpenAsync();
         var store = storeSession.Runs;
         var first = await InsertAsync(store, "first", key: "order-7");
 
@@ -74,7 +62,7 @@ public abstract class RunStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task InsertAsync_SameKeyDifferentOwners_CreatesOneRunEach()
     {
-        await using var storeSession = await _database.OpenAsync();
+        await using var storeSession = await Database.OpenAsync();
         var store = storeSession.Runs;
         await InsertAsync(store, "a", key: "order-7", owner: "key-aaaaaaaa");
         await InsertAsync(store, "b", key: "order-7", owner: "key-bbbbbbbb");
@@ -96,7 +84,7 @@ public abstract class RunStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task InsertAsync_ConcurrentSameKeyFromTwoOwners_ExactlyOneRunPerOwner()
     {
-        await using var storeSession = await _database.OpenAsync();
+        await using var storeSession = await Database.OpenAsync();
         var store = storeSession.Runs;
         string[] owners = ["key-aaaaaaaa", "key-bbbbbbbb"];
 
@@ -118,7 +106,7 @@ public abstract class RunStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task Reopen_AfterRestart_KeepsRunsEventsAndState()
     {
-        await using (var storeSession = await _database.OpenAsync())
+        await using (var storeSession = await Database.OpenAsync())
         {
             var store = storeSession.Runs;
             var run = await InsertAsync(store, "keep");
@@ -136,7 +124,7 @@ public abstract class RunStoreContractTests : IAsyncLifetime
             await store.UpdateAsync(running, Event("keep", 2, RunEventTypes.Started), CancellationToken.None);
         }
 
-        await using var reopenedSession = await _database.OpenAsync();
+        await using var reopenedSession = await Database.OpenAsync();
         var reopened = reopenedSession.Runs;
         var loaded = await reopened.GetAsync("keep", CancellationToken.None);
         var unfinished = await reopened.ListUnfinishedAsync(CancellationToken.None);
@@ -155,7 +143,7 @@ public abstract class RunStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task PruneAsync_BeyondHistoryLimit_RemovesOldestFinishedOnly()
     {
-        await using var storeSession = await _database.OpenAsync();
+        await using var storeSession = await Database.OpenAsync();
         var store = storeSession.Runs;
         for (var i = 0; i < 5; i++)
         {
@@ -175,7 +163,7 @@ public abstract class RunStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task PruneAsync_OlderThanAge_RemovesThemEvenUnderLimit()
     {
-        await using var storeSession = await _database.OpenAsync();
+        await using var storeSession = await Database.OpenAsync();
         var store = storeSession.Runs;
         var old = await InsertAsync(store, "old");
         await store.UpdateAsync(old with { Status = RunStatus.Failed, FinishedAt = DateTimeOffset.UnixEpoch }, null, CancellationToken.None);
@@ -190,7 +178,7 @@ public abstract class RunStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task PruneAsync_MoreThanOneBatchBeyondLimit_RemovesAllButTheNewest()
     {
-        await using var storeSession = await _database.OpenAsync();
+        await using var storeSession = await Database.OpenAsync();
         var store = storeSession.Runs;
         const int total = 1_210;
         for (var i = 0; i < total; i += 110)
@@ -211,7 +199,7 @@ public abstract class RunStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task PruneAsync_BeyondLimitAndOlderThanAge_RemovesEachOnce()
     {
-        await using var storeSession = await _database.OpenAsync();
+        await using var storeSession = await Database.OpenAsync();
         var store = storeSession.Runs;
         for (var i = 0; i < 4; i++)
         {
@@ -226,7 +214,7 @@ public abstract class RunStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task CountFinishedAsync_MixedStatuses_CountsOnlyFinishedAndFollowsPruning()
     {
-        await using var storeSession = await _database.OpenAsync();
+        await using var storeSession = await Database.OpenAsync();
         var store = storeSession.Runs;
         await InsertAsync(store, "waiting");
         var running = await InsertAsync(store, "running");

@@ -4,24 +4,14 @@ using ComfyOperator.Router.Webhooks;
 namespace ComfyOperator.Router.Tests.Webhooks;
 
 /// <summary>What every <see cref="IWebhookStore"/> must do; one subclass per implementation.</summary>
-public abstract class WebhookStoreContractTests : IAsyncLifetime
+public abstract class WebhookStoreContractTests : StoreContractTests
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000);
-
-    private IStoreTestDatabase _database = null!;
-
-    public Task InitializeAsync()
-    {
-        _database = CreateDatabase();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _database.DisposeAsync();
 
     [Fact]
     public async Task EnqueueAsync_SameRunEventAndUrl_AddedOnce()
     {
-        await using var session = await _database.OpenAsync();
+        await using var session = await Database.OpenAsync();
         var store = session.Webhooks;
 
         Assert.True(await store.EnqueueAsync("msg_1", "run-1", WebhookEvents.Succeeded, "https://a.example/", "{}", Now, CancellationToken.None));
@@ -34,7 +24,7 @@ public abstract class WebhookStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task DueAsync_AfterAttempts_OnlyPendingDueOnesLongestDueFirst()
     {
-        await using var session = await _database.OpenAsync();
+        await using var session = await Database.OpenAsync();
         var store = session.Webhooks;
         await store.EnqueueAsync("delivered", "run-1", WebhookEvents.Succeeded, "https://a.example/", "{}", Now, CancellationToken.None);
         await store.EnqueueAsync("retry-later", "run-2", WebhookEvents.Failed, "https://a.example/", "{}", Now, CancellationToken.None);
@@ -56,7 +46,7 @@ public abstract class WebhookStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task Reopen_AfterAttempts_KeepsEveryDeliveryAndHowItWent()
     {
-        await using (var session = await _database.OpenAsync())
+        await using (var session = await Database.OpenAsync())
         {
             await session.Webhooks.EnqueueAsync("msg_1", "run-1", WebhookEvents.Succeeded, "https://a.example/", "{}", Now, CancellationToken.None);
             await session.Webhooks.EnqueueAsync("msg_2", "run-1", WebhookEvents.Failed, "https://a.example/", "{}", Now.AddSeconds(1), CancellationToken.None);
@@ -65,7 +55,7 @@ public abstract class WebhookStoreContractTests : IAsyncLifetime
             await session.Webhooks.RecordAttemptAsync("msg_2", false, Now.AddSeconds(3), null, null, "refused", CancellationToken.None);
         }
 
-        await using var reopened = await _database.OpenAsync();
+        await using var reopened = await Database.OpenAsync();
         var deliveries = await reopened.Webhooks.ListAsync("run-1", CancellationToken.None);
 
         Assert.Equal(
@@ -76,6 +66,4 @@ public abstract class WebhookStoreContractTests : IAsyncLifetime
             deliveries);
         Assert.Empty(await reopened.Webhooks.DueAsync(Now.AddDays(1), 10, CancellationToken.None));
     }
-
-    private protected abstract IStoreTestDatabase CreateDatabase();
 }

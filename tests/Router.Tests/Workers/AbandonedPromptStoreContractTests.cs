@@ -4,25 +4,15 @@ using ComfyOperator.Router.Workers;
 namespace ComfyOperator.Router.Tests.Workers;
 
 /// <summary>What every <see cref="IAbandonedPromptStore"/> must do; one subclass per implementation.</summary>
-public abstract class AbandonedPromptStoreContractTests : IAsyncLifetime
+public abstract class AbandonedPromptStoreContractTests : StoreContractTests
 {
     private static readonly DateTimeOffset GiveUpAt = DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000);
-
-    private IStoreTestDatabase _database = null!;
-
-    public Task InitializeAsync()
-    {
-        _database = CreateDatabase();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _database.DisposeAsync();
 
     [Fact]
     public async Task Reopen_AfterAddAndRemove_ListsWhatIsLeft()
     {
         var worker = new Uri("http://gpu1:8188/");
-        await using (var session = await _database.OpenAsync())
+        await using (var session = await Database.OpenAsync())
         {
             var store = session.AbandonedPrompts;
             await store.AddAsync(new AbandonedPrompt(worker, "p-1", "run-1", GiveUpAt), CancellationToken.None);
@@ -31,7 +21,7 @@ public abstract class AbandonedPromptStoreContractTests : IAsyncLifetime
             await store.RemoveAsync(["p-1"], CancellationToken.None);
         }
 
-        await using var reopened = await _database.OpenAsync();
+        await using var reopened = await Database.OpenAsync();
         var left = await reopened.AbandonedPrompts.ListAsync(CancellationToken.None);
 
         Assert.Equal([new AbandonedPrompt(worker, "p-2", "run-2", GiveUpAt.AddSeconds(1))], left);
@@ -40,7 +30,7 @@ public abstract class AbandonedPromptStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task ListAsync_SeveralPrompts_SoonestGiveUpFirst()
     {
-        await using var session = await _database.OpenAsync();
+        await using var session = await Database.OpenAsync();
         var store = session.AbandonedPrompts;
         await store.AddAsync(new AbandonedPrompt(new Uri("http://gpu2:8188/"), "late", "run-1", GiveUpAt.AddMinutes(5)), CancellationToken.None);
         await store.AddAsync(new AbandonedPrompt(new Uri("http://gpu1:8188/"), "soon", "run-2", GiveUpAt), CancellationToken.None);
@@ -48,6 +38,4 @@ public abstract class AbandonedPromptStoreContractTests : IAsyncLifetime
 
         Assert.Equal(["soon", "late"], (await store.ListAsync(CancellationToken.None)).Select(p => p.PromptId));
     }
-
-    private protected abstract IStoreTestDatabase CreateDatabase();
 }

@@ -35,13 +35,8 @@ internal static class SqliteMigrations
         client_id TEXT NULL
         """;
 
-    /// <summary>
-    /// The schema as routers wrote it before migrations were numbered. An idempotency key is unique
-    /// per owner (API key or user; null = auth off), so two callers that pick the same key get their
-    /// own runs: COALESCE because NULLs never collide in a unique index. Webhook deliveries are unique
-    /// per (run, event, url), so a restart that replays a run's end never sends a second success.
-    /// </summary>
-    public static readonly SchemaMigration Initial = new(1, "initial schema: runs, run_events, webhook_deliveries, abandoned_prompts", "CREATE TABLE IF NOT EXISTS runs (\n" + RunsColumnsV1 + ");\n" + """
+    /// <summary>The <c>run_events</c> table of migration 1 (also older routers' shape).</summary>
+    public const string RunEventsTableV1 = """
         CREATE TABLE IF NOT EXISTS run_events (
             run_id TEXT NOT NULL,
             seq INTEGER NOT NULL,
@@ -49,6 +44,16 @@ internal static class SqliteMigrations
             data TEXT NOT NULL,
             at INTEGER NOT NULL,
             PRIMARY KEY (run_id, seq));
+
+        """;
+
+    /// <summary>
+    /// The schema as routers wrote it before migrations were numbered. An idempotency key is unique
+    /// per owner (API key or user; null = auth off), so two callers that pick the same key get their
+    /// own runs: COALESCE because NULLs never collide in a unique index. Webhook deliveries are unique
+    /// per (run, event, url), so a restart that replays a run's end never sends a second success.
+    /// </summary>
+    public static readonly SchemaMigration Initial = new(1, "initial schema: runs, run_events, webhook_deliveries, abandoned_prompts", "CREATE TABLE IF NOT EXISTS runs (\n" + RunsColumnsV1 + ");\n" + RunEventsTableV1 + """
         CREATE INDEX IF NOT EXISTS runs_status_seq ON runs (status, seq);
         CREATE UNIQUE INDEX IF NOT EXISTS runs_owner_idempotency_key ON runs (COALESCE(owner, ''), idempotency_key) WHERE idempotency_key IS NOT NULL;
         CREATE TABLE IF NOT EXISTS webhook_deliveries (

@@ -28,15 +28,8 @@ public sealed class SqliteMigrationTests : IDisposable
 
     /// <summary>The runs table of routers from before idempotency keys were scoped per owner: migration 1's columns with the key unique for all callers.</summary>
     private static readonly string GlobalKeySchema =
-        "CREATE TABLE IF NOT EXISTS runs (" + SqliteMigrations.RunsColumnsV1.Replace("idempotency_key TEXT NULL,", "idempotency_key TEXT NULL UNIQUE,", StringComparison.Ordinal) + ");\n" + """
+        "CREATE TABLE IF NOT EXISTS runs (" + SqliteMigrations.RunsColumnsV1.Replace("idempotency_key TEXT NULL,", "idempotency_key TEXT NULL UNIQUE,", StringComparison.Ordinal) + ");\n" + SqliteMigrations.RunEventsTableV1 + """
         CREATE INDEX IF NOT EXISTS runs_status_seq ON runs (status, seq);
-        CREATE TABLE IF NOT EXISTS run_events (
-            run_id TEXT NOT NULL,
-            seq INTEGER NOT NULL,
-            type TEXT NOT NULL,
-            data TEXT NOT NULL,
-            at INTEGER NOT NULL,
-            PRIMARY KEY (run_id, seq));
         """;
 
     private readonly string _directory = Directory.CreateTempSubdirectory("router-migrations-").FullName;
