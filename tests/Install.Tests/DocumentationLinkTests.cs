@@ -91,6 +91,7 @@ public sealed partial class DocumentationLinkTests
         Assert.Single(ReferenceProblems("/// see docs/nonexistent.md"));
         Assert.Single(ReferenceProblems("/// (docs/comfyui-protocol.md §5.1, §42.7)"));
         Assert.Single(ReferenceProblems("/// per kubernetes-api.md §4"));
+        Assert.Single(ReferenceProblems("/// as the protocol doc §6 says"));
     }
 
     private static List<string> LinkProblems(MarkdownFile page)
@@ -140,6 +141,11 @@ public sealed partial class DocumentationLinkTests
     private static List<string> ReferenceProblems(string line)
     {
         var problems = new List<string>();
+        if (DocumentInWords().IsMatch(line))
+        {
+            problems.Add("a document named in words (\"the protocol doc\"): cite it by its path, docs/comfyui-protocol.md");
+        }
+
         var references = DocumentReference().Matches(line);
         for (var i = 0; i < references.Count; i++)
         {
@@ -193,6 +199,10 @@ public sealed partial class DocumentationLinkTests
     }
 
     private static string Relative(string path) => Path.GetRelativePath(RepoPaths.Root, path);
+
+    /// <summary>The way code cited the protocol document before it was in the repository.</summary>
+    [GeneratedRegex(@"\bprotocol doc\b", RegexOptions.IgnoreCase)]
+    private static partial Regex DocumentInWords();
 
     /// <summary>A path ending in <c>.md</c>: <c>docs/api.md</c>, <c>README.md</c>, or a bare name that is not at the root.</summary>
     [GeneratedRegex(@"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+(?:\.[\w-]+)*\.md)\b")]

@@ -11,9 +11,9 @@ namespace ComfyOperator.Router.Scheduling;
 
 /// <summary>
 /// Each attempt posts a copy of the run's graph where every <c>filename_prefix</c> is unique to the
-/// run and attempt, so workers sharing an output volume never race on file names (protocol doc
-/// §9.4) and a re-run never hits ComfyUI's cache of the save node with an old file name. The copy
-/// is made from the graph parsed at submit: nothing is parsed again.
+/// run and attempt, so workers sharing an output volume never race on file names
+/// (docs/comfyui-protocol.md §9.4) and a re-run never hits ComfyUI's cache of the save node with
+/// an old file name. The copy is made from the graph parsed at submit: nothing is parsed again.
 /// </summary>
 internal sealed class PromptPreparer(IRunInputResolver inputs, CheckpointTracker checkpoints, RouterMetrics metrics) : IPromptPreparer
 {

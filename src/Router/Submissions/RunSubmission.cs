@@ -124,7 +124,7 @@ internal sealed class RunSubmission(
 
     /// <summary>
     /// Parses a submitted graph once and checks it the way ComfyUI would before queueing it
-    /// (protocol doc §6): API format, node shape, links; a problem names the node and input.
+    /// (docs/comfyui-protocol.md §6): API format, node shape, links; a problem names the node and input.
     /// Graphs without a known output class pass: custom output nodes are only known to the worker.
     /// </summary>
     private static (WorkflowGraph? Graph, SubmitProblem? Problem) ParseGraph(string? text)
