@@ -52,7 +52,7 @@ internal static class DecisionCostBench
             inventory.Record(worker.BaseAddress, all);
         }
 
-        var scheduler = new RunScheduler(registry, source, inventory, catalog, routerOptions, routing, TimeProvider.System, _ => true);
+        var scheduler = new RunScheduler(registry, source, inventory, new WorkerNodeClasses(registry, prober, new NoHttp(), routerOptions, routing, TimeProvider.System, NullLogger<WorkerNodeClasses>.Instance), catalog, routerOptions, routing, TimeProvider.System, _ => true);
         var queue = new DispatchQueue(scheduler);
         string[] graphs = [ReferenceGraphs.Sd15, ReferenceGraphs.SdxlBase, ReferenceGraphs.FluxDev];
         var sequence = 0L;

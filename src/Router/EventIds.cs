@@ -47,6 +47,7 @@ internal static class EventIds
     public const int WorkflowDirectorySourceMissing = 2103;
     public const int WorkflowDirectorySourceHeldBack = 2104;
     public const int WorkerModelInventoryRefreshFailed = 2201;
+    public const int WorkerNodeClassesRefreshFailed = 2202;
     public const int KubernetesNodeSourceNodes = 2301;
     public const int KubernetesNodeSourceConfigMap = 2302;
     public const int RunInputResolverDownloaded = 2401;

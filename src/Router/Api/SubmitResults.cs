@@ -39,7 +39,7 @@ internal static class SubmitResults
     /// <summary>A problem with the request, as <c>POST /v1/runs</c> words it.</summary>
     public static ProblemHttpResult Problem(SubmitProblem problem) => problem.Kind switch
     {
-        SubmitProblemKind.Graph => Problems.Workflow(problem.Message, problem.Field, problem.NodeId),
+        SubmitProblemKind.Graph or SubmitProblemKind.UnknownNodeClass => Problems.Workflow(problem.Message, problem.Field, problem.NodeId),
         SubmitProblemKind.UiFormat => Problems.UiFormat(problem.Message),
         SubmitProblemKind.InputRefused => Problems.Input(problem.Message, problem.Field, problem.NodeId),
         _ => Problems.Invalid(problem.Message, problem.Field),

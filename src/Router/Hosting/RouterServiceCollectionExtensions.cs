@@ -86,10 +86,12 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<RunEventHub>();
         services.AddSingleton<ActiveAttempts>();
         services.AddSingleton<WorkerModelInventory>();
+        services.AddSingleton<WorkerNodeClasses>();
         services.AddSingleton(sp => new RunScheduler(
             sp.GetRequiredService<WorkerRegistry>(),
             sp.GetRequiredService<INodeSource>(),
             sp.GetRequiredService<WorkerModelInventory>(),
+            sp.GetRequiredService<WorkerNodeClasses>(),
             sp.GetRequiredService<WorkflowCatalog>(),
             sp.GetRequiredService<IOptions<RouterOptions>>(),
             sp.GetRequiredService<IOptions<WorkflowRoutingOptions>>(),
@@ -119,6 +121,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<IAbandonedPrompts>(sp => sp.GetRequiredService<AbandonedPrompts>());
         services.AddSingleton<IPromptPreparer, PromptPreparer>();
         services.AddSingleton<IRunOutputWriter, RunOutputWriter>();
+        services.AddSingleton<WorkerMessageFeed>();
         services.AddSingleton<RunAttemptFactory>();
         services.AddSingleton<RunSubmission>();
         services.AddSingleton<Dispatcher>();
@@ -128,6 +131,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddHostedService<RouterMetricsBinder>();
         services.AddHostedService<WorkflowStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerModelInventory>());
+        services.AddHostedService(sp => sp.GetRequiredService<WorkerNodeClasses>());
         return services;
     }
 }

@@ -11,6 +11,9 @@ internal sealed record NewRun(RunGraph Graph, string Workflow, int Priority, str
 
     public RunWebhook? Webhook { get; init; }
 
+    /// <summary>The id the front door chose for the run; null = a new time-ordered one.</summary>
+    public string? Id { get; init; }
+
     /// <summary>API key id or user; per-owner MaxPendingPerKey and fair share apply.</summary>
     public string? Owner { get; init; }
 

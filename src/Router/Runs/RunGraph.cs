@@ -7,7 +7,7 @@ namespace ComfyOperator.Router.Runs;
 /// <summary>
 /// A run's graph, parsed once (at submit, or when a stored run enters the queue again) and carried
 /// with the queued run to its attempt, with what scheduling needs of it worked out once: the
-/// models workers must already have. Each attempt posts a copy (<see cref="WorkflowGraph.ToPrompt"/>),
+/// models and node classes workers must already have. Each attempt posts a copy (<see cref="WorkflowGraph.ToPrompt"/>),
 /// so the graph itself never changes after it is queued.
 /// </summary>
 internal sealed class RunGraph
@@ -20,12 +20,16 @@ internal sealed class RunGraph
         Models = [.. graph.GetModelReferences()
             .Where(r => !RunInputResolver.IsProvided(r.FileName))
             .Select(r => new ModelRequirement(r.Folder, r.FileName)).Distinct()];
+        NodeClasses = [.. graph.Nodes.Select(n => n.ClassType).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
     }
 
     public WorkflowGraph Graph { get; }
 
     /// <summary>The model files the graph loads that workers must already have.</summary>
     public IReadOnlyList<ModelRequirement> Models { get; }
+
+    /// <summary>The node classes the graph uses, each once, in ordinal order: a worker must have them all.</summary>
+    public IReadOnlyList<string> NodeClasses { get; }
 
     /// <summary>Nodes in the graph (the denominator of a run's progress).</summary>
     public int NodeCount => Graph.Count;

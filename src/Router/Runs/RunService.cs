@@ -77,7 +77,7 @@ internal sealed partial class RunService(
             var now = time.GetUtcNow();
             var run = new RunRecord
             {
-                Id = Guid.CreateVersion7(now).ToString("D"),
+                Id = command.Id ?? Guid.CreateVersion7(now).ToString("D"),
                 Status = RunStatus.Queued,
                 Priority = command.Priority,
                 IdempotencyKey = command.IdempotencyKey,
@@ -177,6 +177,10 @@ internal sealed partial class RunService(
 
     public Task<RunPage> ListAsync(RunStatus? status, int limit, long? before, CancellationToken cancellationToken) =>
         store.ListAsync(status, limit, before, cancellationToken);
+
+    /// <summary>Runs not yet finished, oldest first.</summary>
+    public Task<IReadOnlyList<RunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken) =>
+        store.ListUnfinishedAsync(cancellationToken);
 
     public Task<IReadOnlyList<RunEvent>> GetEventsAsync(string id, long after, CancellationToken cancellationToken) =>
         store.GetEventsAsync(id, after, cancellationToken);

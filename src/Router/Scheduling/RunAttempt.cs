@@ -30,6 +30,7 @@ internal sealed partial class RunAttempt(
     IRunOutputWriter outputs,
     IAbandonedPrompts abandoned,
     IWorkerSessions sessions,
+    WorkerMessageFeed feed,
     RouterOptions options,
     TimeProvider time,
     ILogger logger)
@@ -287,6 +288,7 @@ internal sealed partial class RunAttempt(
                     liveConnection = follower.ConnectionCount;
                 }
 
+                feed.Publish(run.Id, next);
                 await OnEventAsync(next, progress, files, cancellationToken);
             }
             else if (completion.IsCompleted && !events.TryPeek(out _))

@@ -8,13 +8,14 @@ using Microsoft.Extensions.Options;
 
 namespace ComfyOperator.Router.Scheduling;
 
-/// <summary>Makes each <see cref="RunAttempt"/> with what attempts share: the run transitions, prompt preparation, output storage, abandoned prompts and worker sessions.</summary>
+/// <summary>Makes each <see cref="RunAttempt"/> with what attempts share: the run transitions, prompt preparation, output storage, abandoned prompts, worker sessions and the feed of worker messages.</summary>
 internal sealed class RunAttemptFactory(
     IRunTransitions runs,
     IPromptPreparer prompts,
     IRunOutputWriter outputs,
     IAbandonedPrompts abandoned,
     IWorkerSessions sessions,
+    WorkerMessageFeed feed,
     IOptions<RouterOptions> options,
     TimeProvider time,
     ILoggerFactory loggers)
@@ -22,5 +23,5 @@ internal sealed class RunAttemptFactory(
     private readonly ILogger _logger = loggers.CreateLogger<Dispatcher>();
 
     public RunAttempt Create(RunRecord run, RunGraph? graph, WorkerState worker, ComfySession session) =>
-        new(run, graph, worker, session, runs, prompts, outputs, abandoned, sessions, options.Value, time, _logger);
+        new(run, graph, worker, session, runs, prompts, outputs, abandoned, sessions, feed, options.Value, time, _logger);
 }

@@ -19,6 +19,7 @@ internal sealed class RunScheduler : IRunPlacer
     private readonly WorkerRegistry _registry;
     private readonly INodeSource _source;
     private readonly WorkerModelInventory _inventory;
+    private readonly WorkerNodeClasses _classes;
     private readonly WorkflowCatalog _catalog;
     private readonly RouterOptions _router;
     private readonly WorkflowRoutingOptions _options;
@@ -32,6 +33,7 @@ internal sealed class RunScheduler : IRunPlacer
         WorkerRegistry registry,
         INodeSource source,
         WorkerModelInventory inventory,
+        WorkerNodeClasses classes,
         WorkflowCatalog catalog,
         IOptions<RouterOptions> router,
         IOptions<WorkflowRoutingOptions> options,
@@ -41,6 +43,7 @@ internal sealed class RunScheduler : IRunPlacer
         _registry = registry;
         _source = source;
         _inventory = inventory;
+        _classes = classes;
         _catalog = catalog;
         _router = router.Value;
         _options = options.Value;
@@ -56,6 +59,7 @@ internal sealed class RunScheduler : IRunPlacer
         source.Changed += (_, _) => ReadEndpoints();
         registry.Changed += (_, _) => Changed?.Invoke(this, EventArgs.Empty);
         inventory.Changed += (_, _) => Changed?.Invoke(this, EventArgs.Empty);
+        classes.Changed += (_, _) => Changed?.Invoke(this, EventArgs.Empty);
         catalog.Changed += (_, _) =>
         {
             RequirementsChanged?.Invoke(this, EventArgs.Empty);
@@ -74,12 +78,15 @@ internal sealed class RunScheduler : IRunPlacer
     /// <summary>The checkpoint/unet the worker's last placed run loads, or null.</summary>
     public string? LastModel(WorkerState worker) => _lastModel.GetValueOrDefault(worker.BaseAddress);
 
-    public RunRequirements Resolve(QueuedRun run) =>
-        Build(run, run.Graph?.Models ?? (run.Workflow is null ? [] : RunGraph.TryParse(run.Workflow)?.Models ?? []));
+    public RunRequirements Resolve(QueuedRun run)
+    {
+        var graph = run.Graph ?? (run.Workflow is null ? null : RunGraph.TryParse(run.Workflow));
+        return Build(run, graph?.Models ?? [], graph?.NodeClasses ?? []);
+    }
 
-    public RunRequirements Refresh(QueuedRun run, RunRequirements previous) => Build(run, previous.Models);
+    public RunRequirements Refresh(QueuedRun run, RunRequirements previous) => Build(run, previous.Models, previous.NodeClasses);
 
-    private RunRequirements Build(QueuedRun run, IReadOnlyList<ModelRequirement> models)
+    private RunRequirements Build(QueuedRun run, IReadOnlyList<ModelRequirement> models, IReadOnlyList<string> classes)
     {
         var workflow = run.Deployment is null ? null : _catalog.Find(run.Deployment);
         foreach (var folder in models.Select(m => m.Folder).Distinct(StringComparer.Ordinal))
@@ -92,13 +99,15 @@ internal sealed class RunScheduler : IRunPlacer
         var key = string.Join('|',
             [run.Deployment ?? string.Empty, workflow?.PlacementPolicy ?? string.Empty,
              .. (selector ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"),
-             .. models.Select(m => m.ToString()).Order(StringComparer.Ordinal)]);
+             .. models.Select(m => m.ToString()).Order(StringComparer.Ordinal),
+             .. classes.Select(c => "class:" + c)]);
         return new RunRequirements
         {
             Key = key,
             Deployment = run.Deployment,
             Selector = selector,
             Models = models,
+            NodeClasses = classes,
             AffinityModel = affinity,
             PlacementPolicy = workflow?.PlacementPolicy,
         };
@@ -119,10 +128,10 @@ internal sealed class RunScheduler : IRunPlacer
         return new PlacementRound(eligible, IsCompatible, Choose, Commit, LastModel, UsesAffinity);
     }
 
-    /// <summary>Labels match and the worker has the models (asks for a model refresh when only models are missing).</summary>
+    /// <summary>Labels match, the worker has the node classes and the models (asks for a model refresh when only models are missing).</summary>
     public bool IsCompatible(WorkerState worker, RunRequirements requirements)
     {
-        if (!LabelsMatch(worker, requirements.Selector))
+        if (!LabelsMatch(worker, requirements.Selector) || !_classes.Has(worker, requirements.NodeClasses))
         {
             return false;
         }
@@ -155,10 +164,9 @@ internal sealed class RunScheduler : IRunPlacer
         return true;
     }
 
-    /// <summary>
-    /// Whether a workflow can run now: the healthy workers its selector matches and how many of them
-    /// have its models; with a reason when none can.
-    /// </summary>
+    /// <summary>The graph's node classes that no worker has (empty while some healthy worker's classes are not read yet).</summary>
+    public IReadOnlyList<string> UnknownNodeClasses(IReadOnlyList<string> classes) => _classes.MissingEverywhere(classes);
+
     /// <summary>
     /// <see cref="Readiness"/>, but when every matching worker's lists say the models are missing, the
     /// lists are read again first (a model may have been copied in since): only a fresh "missing" counts.

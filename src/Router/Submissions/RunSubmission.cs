@@ -1,6 +1,7 @@
 using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Inputs;
+using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Webhooks;
@@ -12,6 +13,7 @@ namespace ComfyOperator.Router.Submissions;
 /// <summary>
 /// The one submission path, whatever the front door. In order: the workflow (when one is named);
 /// the graph, parsed once (and checked like ComfyUI would, or bound from the workflow's inputs);
+/// its node classes (one that no worker has is refused);
 /// the request fields; the webhook; the readiness rule; the graph's input files and URLs (pinned
 /// in the cache); then <see cref="RunService.CreateAsync"/> (idempotency, pending limits, store,
 /// publish, queue). Everything the request gets wrong is answered before readiness is looked at.
@@ -54,11 +56,17 @@ internal sealed class RunSubmission(
         }
 
         var (graph, problem) = workflow is null ? ParseGraph(command.Graph) : BindGraph(workflow, command);
-        problem ??= CheckRequest(command);
+        var runGraph = graph is null ? null : RunGraph.Of(graph);
+        problem ??= CheckNodeClasses(runGraph!) ?? CheckRequest(command);
         RunWebhook? webhook = null;
         if (problem is null && (command.Webhook ?? DefaultWebhookOf(workflow)) is { } target)
         {
             (webhook, problem) = await CheckWebhookAsync(target, cancellationToken);
+        }
+
+        if (problem is null && command.RunId is { } id && (!OutputNames.IsSafe(id) || id.Length > SubmitRun.MaxRunIdLength || await runs.GetAsync(id, cancellationToken) is not null))
+        {
+            problem = new SubmitProblem(SubmitProblemKind.Request, $"The run id '{id}' is in use or not 1 to {SubmitRun.MaxRunIdLength} letters, digits, '-', '_' or '.'.", "id");
         }
 
         if (problem is not null)
@@ -66,8 +74,7 @@ internal sealed class RunSubmission(
             return new SubmitRunOutcome(SubmitStatus.Invalid) { Problem = problem, Workflow = workflow };
         }
 
-        var runGraph = RunGraph.Of(graph!);
-        var readiness = await scheduler.ReadinessAsync(workflow?.Selector, runGraph.Models, cancellationToken);
+        var readiness = await scheduler.ReadinessAsync(workflow?.Selector, runGraph!.Models, cancellationToken);
         if (!readiness.IsReady && !MayWait(workflow, readiness))
         {
             return new SubmitRunOutcome(SubmitStatus.Unavailable) { Readiness = readiness, Workflow = workflow };
@@ -100,6 +107,7 @@ internal sealed class RunSubmission(
                 Inputs = prepared,
                 Webhook = webhook,
                 Owner = command.Owner,
+                Id = command.RunId,
                 OwnerMaxPending = perKey,
                 Deployment = workflow?.Name,
                 DeploymentMaxPending = workflow?.MaxPending,
@@ -169,6 +177,25 @@ internal sealed class RunSubmission(
         return error is not null
             ? (null, new SubmitProblem(SubmitProblemKind.Input, error.Message, error.Input) { Rule = error.Rule })
             : (WorkflowGraph.ParseOwned(bound.Graph), null);
+    }
+
+    /// <summary>A node class that no worker has (by their <c>/object_info</c>) would only fail on the worker: refused here, naming it.</summary>
+    private SubmitProblem? CheckNodeClasses(RunGraph graph)
+    {
+        if (scheduler.UnknownNodeClasses(graph.NodeClasses) is not [var missing, ..])
+        {
+            return null;
+        }
+
+        var node = graph.Graph.Nodes.First(n => n.ClassType == missing);
+        return new SubmitProblem(
+            SubmitProblemKind.UnknownNodeClass,
+            $"Cannot execute because node {missing} does not exist: no worker has the node class '{missing}' (node {node.Id}).",
+            $"workflow.{node.Id}.class_type")
+        {
+            NodeId = node.Id,
+            NodeClass = missing,
+        };
     }
 
     private static SubmitProblem? CheckRequest(SubmitRun command)

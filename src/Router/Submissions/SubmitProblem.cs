@@ -8,4 +8,7 @@ internal sealed record SubmitProblem(SubmitProblemKind Kind, string Message, str
 
     /// <summary>For <see cref="SubmitProblemKind.Input"/>: the rule the value broke (<c>required</c>, <c>type</c>, <c>max</c>...).</summary>
     public string? Rule { get; init; }
+
+    /// <summary>For <see cref="SubmitProblemKind.UnknownNodeClass"/>: the class no worker has.</summary>
+    public string? NodeClass { get; init; }
 }

@@ -5,6 +5,9 @@ internal enum SubmitProblemKind
     /// <summary>The graph is not a valid API-format graph.</summary>
     Graph,
 
+    /// <summary>The graph uses a node class that no worker has.</summary>
+    UnknownNodeClass,
+
     /// <summary>The graph is in the editor's UI format, not the API format.</summary>
     UiFormat,
 

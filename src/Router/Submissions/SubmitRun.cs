@@ -15,6 +15,7 @@ internal sealed record SubmitRun
     public const int MaxPriority = 1000;
     public const int MaxIdempotencyKeyLength = 200;
     public const int MaxMetadataBytes = 16 * 1024;
+    public const int MaxRunIdLength = 100;
 
     /// <summary>An API-format graph as JSON text (a raw-graph front door); null with <see cref="Workflow"/>.</summary>
     public string? Graph { get; init; }
@@ -35,6 +36,12 @@ internal sealed record SubmitRun
 
     /// <summary>The run's own webhook; null = none, or the workflow's default.</summary>
     public WebhookTarget? Webhook { get; init; }
+
+    /// <summary>
+    /// The run's id when the front door chooses it (ComfyUI's <c>prompt_id</c>, which the client may
+    /// choose); null = a new one. Must be a safe name (<see cref="Outputs.OutputNames.IsSafe"/>) not in use.
+    /// </summary>
+    public string? RunId { get; init; }
 
     /// <summary>API key id or user: idempotency scope, fair share and MaxPendingPerKey.</summary>
     public string? Owner { get; init; }

@@ -19,6 +19,7 @@ public sealed class RunSchedulerTests
     private readonly WorkflowCatalog _catalog = new();
     private readonly WorkerRegistry _registry;
     private readonly WorkerModelInventory _inventory;
+    private readonly WorkerNodeClasses _classes;
     private readonly RunScheduler _scheduler;
     private readonly DispatchQueue _queue;
     private long _sequence;
@@ -35,9 +36,10 @@ public sealed class RunSchedulerTests
             worker.ReportProbeSuccess(DateTimeOffset.UnixEpoch, "test", []);
         }
 
+        _classes = new WorkerNodeClasses(_registry, prober, new NoHttp(), router, routing, TimeProvider.System, NullLogger<WorkerNodeClasses>.Instance);
         Record("a100", ReferenceGraphs.Sd15Checkpoint, ReferenceGraphs.SdxlBaseCheckpoint);
         Record("l4", ReferenceGraphs.Sd15Checkpoint);
-        _scheduler = new RunScheduler(_registry, _source, _inventory, _catalog, router, routing, TimeProvider.System, _ => true);
+        _scheduler = new RunScheduler(_registry, _source, _inventory, _classes, _catalog, router, routing, TimeProvider.System, _ => true);
         _queue = new DispatchQueue(_scheduler);
     }
 
