@@ -20,9 +20,18 @@ internal static class RunOwner
             return KeyId(key);
         }
 
-        return context.User.Identity?.IsAuthenticated == true && context.User.FindFirstValue(ClaimTypes.Name) is { } name
-            ? "user-" + name
-            : null;
+        if (context.User.Identity?.IsAuthenticated != true)
+        {
+            return null;
+        }
+
+        // An API key given as the `token` query parameter (ComfyUI's routes) is the same owner as the header.
+        if (context.User.FindFirstValue(ClaimTypes.AuthenticationMethod) == "ApiKey" && context.Request.Query["token"].ToString() is { Length: > 0 } token)
+        {
+            return KeyId(token);
+        }
+
+        return context.User.FindFirstValue(ClaimTypes.Name) is { } name ? "user-" + name : null;
     }
 
     /// <summary>The id of an API key as used in <c>Router:KeyWeights</c>: <c>printf %s KEY | sha256sum | cut -c1-8</c>.</summary>

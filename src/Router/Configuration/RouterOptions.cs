@@ -33,6 +33,12 @@ internal sealed class RouterOptions
     /// <summary>Whether <c>GET /v1/runs/{id}/preview</c> is served without credentials.</summary>
     public bool PublicPreviews { get; set; } = true;
 
+    /// <summary>
+    /// Whether ComfyUI's API (<c>/prompt</c>, <c>/ws</c>, <c>/history</c>...) is served without credentials,
+    /// for trusted networks; callers without credentials then share one history and queue.
+    /// </summary>
+    public bool ComfyApiAnonymous { get; set; }
+
     /// <summary>Runs waiting in the router's queue before new submissions get 429.</summary>
     public int PendingLimit { get; set; } = 25;
 

@@ -1,4 +1,5 @@
 using ComfyOperator.Router.Api;
+using ComfyOperator.Router.ComfyApi;
 using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Security;
 using Microsoft.AspNetCore.Authentication;
@@ -19,6 +20,7 @@ internal static class RouterEndpoints
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
+        app.UseWebSockets();
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -47,6 +49,7 @@ internal static class RouterEndpoints
         app.MapCacheApi();
         app.MapWebhooksApi();
         app.MapWorkflowsApi();
+        app.MapComfyApi();
         return app;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ComfyOperator.Router.Api;
+using ComfyOperator.Router.ComfyApi;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Metrics;
@@ -128,6 +129,9 @@ internal static class RouterServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         services.AddRouterMetrics();
         services.AddSingleton<IRunEventObserver>(sp => sp.GetRequiredService<RunMetricsObserver>());
+        services.AddSingleton<ComfyPrompts>();
+        services.AddSingleton<IRunEventObserver>(sp => sp.GetRequiredService<ComfyPrompts>());
+        services.AddSingleton<FleetDocuments>();
         services.AddHostedService<RouterMetricsBinder>();
         services.AddHostedService<WorkflowStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerModelInventory>());

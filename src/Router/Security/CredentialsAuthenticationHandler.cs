@@ -24,6 +24,13 @@ internal sealed class CredentialsAuthenticationHandler(
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header) && QueryToken(Context) is { } token)
+        {
+            return Task.FromResult(credentials.IsValidApiKey(token)
+                ? Success("api-key", "ApiKey")
+                : AuthenticateResult.Fail("Invalid API key."));
+        }
+
         if (string.IsNullOrEmpty(header) || !AuthenticationHeaderValue.TryParse(header, out var value) || value.Parameter is null)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
@@ -62,6 +69,13 @@ internal sealed class CredentialsAuthenticationHandler(
 
         return Task.FromResult(AuthenticateResult.NoResult());
     }
+
+    /// <summary>The <c>token</c> query parameter, on endpoints that accept one (<see cref="QueryTokenAllowed"/>).</summary>
+    internal static string? QueryToken(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<QueryTokenAllowed>() is not null
+        && context.Request.Query[QueryTokenAllowed.Parameter].ToString() is { Length: > 0 } token
+            ? token
+            : null;
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ComfyOperator.Router.Runs;
+
+namespace ComfyOperator.Router.ComfyApi;
+
+/// <summary>Runs in ComfyUI's shapes: <c>/queue</c> items and <c>/history</c> entries (docs/comfyui-protocol.md §4).</summary>
+internal static class ComfyHistory
+{
+    /// <summary><c>[number, prompt_id, prompt, extra_data, outputs_to_execute]</c>; the number is the run's place in submission order.</summary>
+    public static JsonArray QueueItem(RunRecord run, JsonObject? extraData)
+    {
+        var graph = RunGraph.TryParse(run.Workflow);
+        JsonNode? prompt;
+        try
+        {
+            prompt = JsonNode.Parse(run.Workflow);
+        }
+        catch (JsonException)
+        {
+            prompt = new JsonObject();
+        }
+
+        return
+        [
+            run.Sequence,
+            run.Id,
+            prompt,
+            extraData?.DeepClone() ?? new JsonObject(),
+            new JsonArray([.. (graph?.Graph.FindOutputNodes() ?? []).Select(n => (JsonNode)n.Id)]),
+        ];
+    }
+
+    /// <summary>A finished run as <c>/history/{prompt_id}</c> shows it: outputs under the names <c>/view</c> serves (subfolder = prompt id).</summary>
+    public static JsonObject Entry(RunRecord run)
+    {
+        var outputs = new JsonObject();
+        var meta = new JsonObject();
+        foreach (var group in run.Outputs.GroupBy(o => o.NodeId, StringComparer.Ordinal))
+        {
+            var byKind = new JsonObject();
+            foreach (var output in group)
+            {
+                var kind = output.ContentType.StartsWith("image/", StringComparison.Ordinal) ? "images"
+                    : output.ContentType.StartsWith("video/", StringComparison.Ordinal) ? "video"
+                    : output.ContentType.StartsWith("audio/", StringComparison.Ordinal) ? "audio"
+                    : "files";
+                if (byKind[kind] is not JsonArray list)
+                {
+                    byKind[kind] = list = [];
+                }
+
+                list.Add(new JsonObject { ["filename"] = output.Name, ["subfolder"] = run.Id, ["type"] = "output" });
+            }
+
+            outputs[group.Key] = byKind;
+            meta[group.Key] = new JsonObject { ["node_id"] = group.Key, ["display_node"] = group.Key, ["parent_node"] = null, ["real_node_id"] = group.Key };
+        }
+
+        var succeeded = run.Status == RunStatus.Succeeded;
+        var messages = new JsonArray();
+        if (run.StartedAt is { } started)
+        {
+            messages.Add(new JsonArray("execution_start", new JsonObject { ["prompt_id"] = run.Id, ["timestamp"] = started.ToUnixTimeMilliseconds() }));
+        }
+
+        var finished = (run.FinishedAt ?? run.QueuedAt).ToUnixTimeMilliseconds();
+        messages.Add(run.Status switch
+        {
+            RunStatus.Succeeded => new JsonArray("execution_success", new JsonObject { ["prompt_id"] = run.Id, ["timestamp"] = finished }),
+            RunStatus.Cancelled => new JsonArray("execution_interrupted", new JsonObject
+            {
+                ["prompt_id"] = run.Id,
+                ["node_id"] = null,
+                ["node_type"] = null,
+                ["executed"] = new JsonArray(),
+                ["timestamp"] = finished,
+            }),
+            _ => new JsonArray("execution_error", new JsonObject
+            {
+                ["prompt_id"] = run.Id,
+                ["node_id"] = run.Failure?.NodeId,
+                ["node_type"] = run.Failure?.NodeType,
+                ["executed"] = new JsonArray(),
+                ["exception_message"] = run.Failure?.Message ?? run.Reason,
+                ["exception_type"] = run.Failure?.ExceptionType ?? run.Failure?.Code,
+                ["traceback"] = new JsonArray(),
+                ["current_inputs"] = new JsonObject(),
+                ["current_outputs"] = new JsonArray(),
+                ["timestamp"] = finished,
+            }),
+        });
+
+        return new JsonObject
+        {
+            ["prompt"] = QueueItem(run, null),
+            ["outputs"] = outputs,
+            ["status"] = new JsonObject { ["status_str"] = succeeded ? "success" : "error", ["completed"] = succeeded, ["messages"] = messages },
+            ["meta"] = meta,
+        };
+    }
+}

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using ComfyOperator.Comfy.Client;
+using ComfyOperator.Comfy.Events;
+using ComfyOperator.Router.Outputs;
+
+namespace ComfyOperator.Router.ComfyApi;
+
+/// <summary>
+/// A run submitted through <c>POST /prompt</c> that has not finished: whose client gets its messages,
+/// the worker's end-of-prompt messages held until the router has stored the outputs, and the worker
+/// files its <c>executed</c> messages named (so <c>/view</c> can serve them before they are stored).
+/// </summary>
+internal sealed class ComfyPrompt(string runId, string? clientId, string? owner, JsonObject extraData)
+{
+    private readonly ConcurrentDictionary<string, ComfyFileRef> _files = new(StringComparer.Ordinal);
+    private readonly Lock _namesGate = new();
+
+    public string RunId => runId;
+
+    public string? ClientId => clientId;
+
+    public string? Owner => owner;
+
+    public JsonObject ExtraData => extraData;
+
+    /// <summary>The feed registration of the run's worker messages (disposed when the run ends).</summary>
+    public IDisposable? Listening { get; set; }
+
+    /// <summary>The worker's <c>execution_error</c> or <c>execution_interrupted</c>, sent once the run has ended in the router.</summary>
+    public ComfyEvent? HeldEnd { get; set; }
+
+    public bool Started { get; set; }
+
+    public ComfyFileRef? WorkerFile(string name) => _files.GetValueOrDefault(name);
+
+    /// <summary>
+    /// The <c>executed</c> output with each file named as the router names the run's outputs (subfolder =
+    /// the prompt id, the file name made safe as in the output store), so <c>/view</c> serves this run's file only.
+    /// </summary>
+    public JsonObject? Rewrite(JsonObject? output, string? nodeId)
+    {
+        if (output?.DeepClone() is not JsonObject copy)
+        {
+            return null;
+        }
+
+        foreach (var (_, value) in copy)
+        {
+            if (value is not JsonArray items)
+            {
+                continue;
+            }
+
+            foreach (var item in items.OfType<JsonObject>())
+            {
+                if (item["filename"]?.GetValueKind() != System.Text.Json.JsonValueKind.String)
+                {
+                    continue;
+                }
+
+                var original = new ComfyFileRef(
+                    item["filename"]!.GetValue<string>(),
+                    item["subfolder"]?.GetValueKind() == System.Text.Json.JsonValueKind.String ? item["subfolder"]!.GetValue<string>() : "",
+                    item["type"]?.GetValueKind() == System.Text.Json.JsonValueKind.String ? item["type"]!.GetValue<string>() : "output");
+                var name = NameOf(original, nodeId ?? "");
+                item["filename"] = name;
+                item["subfolder"] = runId;
+            }
+        }
+
+        return copy;
+    }
+
+    /// <summary>The output name the run's attempt gives this file (its sanitized name, or node id + name when that is taken).</summary>
+    private string NameOf(ComfyFileRef file, string nodeId)
+    {
+        lock (_namesGate)
+        {
+            var existing = _files.FirstOrDefault(p => p.Value == file).Key;
+            if (existing is not null)
+            {
+                return existing;
+            }
+
+            var name = OutputNames.Sanitize(file.Filename);
+            if (_files.ContainsKey(name))
+            {
+                name = OutputNames.Sanitize($"{nodeId}_{file.Filename}");
+            }
+
+            _files[name] = file;
+            return name;
+        }
+    }
+}
