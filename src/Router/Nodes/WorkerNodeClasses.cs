@@ -35,15 +35,21 @@ internal sealed partial class WorkerNodeClasses(
     public event EventHandler? Changed;
 
     /// <summary>
-    /// False only when the worker's classes are known and lack one of <paramref name="classes"/>. A
-    /// worker not read yet (or that does not answer <c>/object_info</c>) is not held back: it would
-    /// reject an unknown class itself, and runs must not wait on a slow document.
+    /// Whether the worker has every class of <paramref name="classes"/>. A worker whose classes are not
+    /// read yet waits for its read (a few hundred milliseconds after it turns healthy) while other
+    /// workers' are known, so a run needing a custom class never lands on it unread; when no worker's
+    /// classes are known (a fleet that does not answer <c>/object_info</c>), nothing is held back.
     /// </summary>
     public bool Has(WorkerState worker, IReadOnlyList<string> classes)
     {
-        if (classes.Count == 0 || !_sets.TryGetValue(worker.BaseAddress, out var set))
+        if (classes.Count == 0)
         {
             return true;
+        }
+
+        if (!_sets.TryGetValue(worker.BaseAddress, out var set))
+        {
+            return _sets.IsEmpty;
         }
 
         foreach (var name in classes)

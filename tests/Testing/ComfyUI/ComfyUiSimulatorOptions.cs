@@ -57,6 +57,12 @@ public sealed class ComfyUiSimulatorOptions
     /// <summary><c>--disable-metadata</c>: no prompt/workflow text chunks in saved PNGs.</summary>
     public bool DisableMetadata { get; set; }
 
+    /// <summary>
+    /// Node classes of the library this server lacks (a custom node pack it does not have installed):
+    /// left out of <c>/object_info</c> and refused at validation like any unknown class.
+    /// </summary>
+    public ISet<string> MissingNodeClasses { get; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>Time source for timestamps and delays.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

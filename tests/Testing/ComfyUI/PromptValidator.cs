@@ -10,7 +10,7 @@ namespace ComfyOperator.Testing.ComfyUI;
 /// converts literal INT/FLOAT/STRING/BOOLEAN inputs in place (the queued prompt holds the converted values).
 /// Throws <see cref="PythonException"/> where the real server raises outside its handlers (HTTP 500).
 /// </summary>
-internal sealed class PromptValidator(ModelFolders folders, string inputDirectory)
+internal sealed class PromptValidator(ModelFolders folders, string inputDirectory, Func<string, bool>? installed = null)
 {
     private sealed record Verdict(bool Valid, JsonArray Errors);
 
@@ -31,7 +31,7 @@ internal sealed class PromptValidator(ModelFolders folders, string inputDirector
             }
 
             var classType = PythonText.Str(classNode);
-            var definition = classNode is JsonValue v && v.GetValueKind() == JsonValueKind.String ? NodeLibrary.Find(classType) : null;
+            var definition = classNode is JsonValue v && v.GetValueKind() == JsonValueKind.String && installed?.Invoke(classType) != false ? NodeLibrary.Find(classType) : null;
             if (definition is null)
             {
                 return Fail(Error("invalid_prompt", $"Cannot execute because node {classType} does not exist.", $"Node ID '#{id}'"));

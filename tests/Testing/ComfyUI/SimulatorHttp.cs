@@ -183,7 +183,7 @@ internal sealed class SimulatorHttp(SimulatorState state)
         var result = new JsonObject();
         foreach (var definition in NodeLibrary.All)
         {
-            if (nodeClass is null || definition.Name == nodeClass)
+            if ((nodeClass is null || definition.Name == nodeClass) && !state.Options.MissingNodeClasses.Contains(definition.Name))
             {
                 result[definition.Name] = definition.ObjectInfo(state.Folders);
             }

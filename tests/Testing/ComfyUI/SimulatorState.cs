@@ -15,7 +15,7 @@ internal sealed class SimulatorState
         OutputDirectory = outputDirectory;
         TempDirectory = tempDirectory;
         Folders = new ModelFolders(modelsDirectory, inputDirectory);
-        Validator = new PromptValidator(Folders, inputDirectory);
+        Validator = new PromptValidator(Folders, inputDirectory, name => !options.MissingNodeClasses.Contains(name));
         Hub = new WebSocketHub();
         Queue = new PromptQueue(remaining => Hub.Send("status", StatusData(remaining), null));
         Executor = new PromptExecutor(this);

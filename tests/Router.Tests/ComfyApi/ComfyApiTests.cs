@@ -1,0 +1,382 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using ComfyOperator.Router.Tests.Support;
+
+namespace ComfyOperator.Router.Tests.ComfyApi;
+
+/// <summary>ComfyUI's own API served by the router, used the way ComfyUI scripts use it, against two simulated workers.</summary>
+public sealed class ComfyApiTests
+{
+    private const string OtherKey = "other-key-9876543210";
+
+    private static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G'];
+
+    private static Task<SimulatedCluster> StartAsync(Action<Testing.ComfyUI.ComfyUiSimulatorOptions>? configure = null) =>
+        SimulatedCluster.StartAsync(2, configure, new Dictionary<string, string?> { ["Router:ApiKeys:1"] = OtherKey });
+
+    private static async Task<string> QueuePromptAsync(HttpClient client, JsonObject graph, string clientId, string prefix = "", string? promptId = null)
+    {
+        var body = new JsonObject { ["prompt"] = graph, ["client_id"] = clientId };
+        if (promptId is not null)
+        {
+            body["prompt_id"] = promptId;
+        }
+
+        using var response = await client.PostAsJsonAsync($"{prefix}/prompt", body);
+        var answer = await response.Content.ReadFromJsonAsync<JsonObject>();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"POST /prompt answered {(int)response.StatusCode}: {answer}");
+        Assert.Empty(answer!["node_errors"]!.AsObject());
+        Assert.True(answer["number"]!.GetValue<long>() > 0);
+        return answer["prompt_id"]!.GetValue<string>();
+    }
+
+    private static async Task<byte[]> FirstImageAsync(HttpClient client, string promptId, string prefix = "")
+    {
+        var history = await client.GetFromJsonAsync<JsonObject>($"{prefix}/history/{promptId}");
+        var entry = history![promptId]!;
+        Assert.Equal("success", entry["status"]!["status_str"]!.GetValue<string>());
+        var image = entry["outputs"]!.AsObject().Select(o => o.Value!["images"]![0]!).First();
+        Assert.Equal(promptId, image["subfolder"]!.GetValue<string>());
+        var query = $"filename={Uri.EscapeDataString(image["filename"]!.GetValue<string>())}&subfolder={promptId}&type={image["type"]!.GetValue<string>()}";
+        return await client.GetByteArrayAsync($"{prefix}/view?{query}");
+    }
+
+    [Fact]
+    public async Task Prompt_SeveralClientsAtOnce_EachSeesOnlyItsOwnPromptsAndGetsItsImages()
+    {
+        await using var cluster = await StartAsync();
+        var clients = new List<ComfyWsClient>();
+        for (var i = 0; i < 3; i++)
+        {
+            clients.Add(await ComfyWsClient.ConnectAsync(cluster.Router, $"client-{i}"));
+        }
+
+        try
+        {
+            foreach (var ws in clients)
+            {
+                var status = await ws.WaitForAsync("status");
+                Assert.Equal(ws.ClientId, status.Data!["sid"]!.GetValue<string>());
+            }
+
+            var submitted = await Task.WhenAll(clients.Select(async (ws, i) =>
+                (Client: ws, Prompts: new[]
+                {
+                    await QueuePromptAsync(cluster.Client, Graphs.Sd15($"client {i} first", 2, seed: i), ws.ClientId),
+                    await QueuePromptAsync(cluster.Client, Graphs.Sd15($"client {i} second", 2, seed: 100 + i), ws.ClientId),
+                })));
+
+            foreach (var (ws, prompts) in submitted)
+            {
+                foreach (var promptId in prompts)
+                {
+                    await ws.WaitForDoneAsync(promptId);
+                    await ws.WaitForAsync("execution_success", d => d["prompt_id"]!.GetValue<string>() == promptId);
+                    await ws.WaitForAsync("executed", d => d["prompt_id"]!.GetValue<string>() == promptId);
+                    Assert.Equal(PngSignature, (await FirstImageAsync(cluster.Client, promptId))[..4]);
+                }
+
+                Assert.Equal(prompts.ToHashSet(), ws.PromptIds());
+            }
+
+            // Both workers took part: the fleet is one ComfyUI.
+            var workers = new HashSet<string>();
+            foreach (var promptId in submitted.SelectMany(s => s.Prompts))
+            {
+                workers.Add((await cluster.GetRunAsync(promptId)).GetProperty("worker").GetString()!);
+            }
+
+            Assert.Equal(2, workers.Count);
+        }
+        finally
+        {
+            foreach (var ws in clients)
+            {
+                await ws.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Prompt_UnderApiPrefixWithChosenPromptId_IsHonouredEverywhere()
+    {
+        await using var cluster = await StartAsync();
+        await using var ws = await ComfyWsClient.ConnectAsync(cluster.Router, "api-client", prefix: "/api");
+        var chosen = Guid.NewGuid().ToString("D");
+
+        var promptId = await QueuePromptAsync(cluster.Client, Graphs.Sd15("prefixed", 2), ws.ClientId, "/api", chosen);
+
+        Assert.Equal(chosen, promptId);
+        await ws.WaitForDoneAsync(chosen);
+        Assert.Equal(PngSignature, (await FirstImageAsync(cluster.Client, chosen, "/api"))[..4]);
+        var all = await cluster.Client.GetFromJsonAsync<JsonObject>("/api/history");
+        Assert.True(all!.ContainsKey(chosen));
+        using var again = await cluster.Client.PostAsJsonAsync("/api/prompt", new JsonObject { ["prompt"] = Graphs.Sd15(), ["prompt_id"] = chosen });
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task WebSocket_ReconnectWithSameClientId_PicksUpThePrompt()
+    {
+        await using var cluster = await StartAsync(o => o.StepDelay = TimeSpan.FromMilliseconds(150));
+        string promptId;
+        await using (var first = await ComfyWsClient.ConnectAsync(cluster.Router, "reconnecting"))
+        {
+            promptId = await QueuePromptAsync(cluster.Client, Graphs.Sd15("reconnect", 8), first.ClientId);
+            await first.WaitForAsync("execution_start", d => d["prompt_id"]!.GetValue<string>() == promptId);
+        }
+
+        await using var second = await ComfyWsClient.ConnectAsync(cluster.Router, "reconnecting");
+        var status = await second.WaitForAsync("status");
+        Assert.Equal(1, status.Data!["status"]!["exec_info"]!["queue_remaining"]!.GetValue<int>());
+        await second.WaitForAsync("progress", d => d["prompt_id"]!.GetValue<string>() == promptId);
+        await second.WaitForDoneAsync(promptId);
+        await second.WaitForAsync("status", d => d["status"]!["exec_info"]!["queue_remaining"]!.GetValue<int>() == 0);
+    }
+
+    [Fact]
+    public async Task WebSocket_Previews_CarryTheClientsPromptIdInTheFormatTheClientAnnounced()
+    {
+        await using var cluster = await StartAsync(o => o.PreviewMethod = "auto");
+        await using var modern = await ComfyWsClient.ConnectAsync(cluster.Router, "modern", previewMetadata: true);
+        await using var plain = await ComfyWsClient.ConnectAsync(cluster.Router, "plain");
+        await modern.WaitForAsync("feature_flags", d => d["supports_preview_metadata"]!.GetValue<bool>());
+
+        var modernPrompt = await QueuePromptAsync(cluster.Client, Graphs.Sd15("modern", 3), modern.ClientId);
+        var plainPrompt = await QueuePromptAsync(cluster.Client, Graphs.Sd15("plain", 3, seed: 7), plain.ClientId);
+        await modern.WaitForDoneAsync(modernPrompt);
+        await plain.WaitForDoneAsync(plainPrompt);
+
+        var typed = modern.Messages.Where(m => m.BinaryType == 4).ToList();
+        Assert.NotEmpty(typed);
+        Assert.All(typed, m => Assert.Equal(modernPrompt, m.PreviewPromptId));
+        Assert.DoesNotContain(modern.Messages, m => m.BinaryType == 1);
+        var untyped = plain.Messages.Where(m => m.BinaryType == 1).ToList();
+        Assert.NotEmpty(untyped);
+        Assert.All(untyped, m => Assert.Equal(2u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(m.Payload)));
+    }
+
+    [Fact]
+    public async Task WebSocket_SaveImageWebsocket_FramesReachTheClient()
+    {
+        await using var cluster = await StartAsync();
+        await using var ws = await ComfyWsClient.ConnectAsync(cluster.Router, "ws-save");
+        var graph = Graphs.Sd15("over the socket", 2);
+        graph["9"] = new JsonObject { ["class_type"] = "SaveImageWebsocket", ["inputs"] = new JsonObject { ["images"] = new JsonArray("8", 0) } };
+
+        var promptId = await QueuePromptAsync(cluster.Client, graph, ws.ClientId);
+
+        await ws.WaitForDoneAsync(promptId);
+        var frame = Assert.Single(ws.Messages, m => m.BinaryType is 1 or 4);
+        var png = frame.BinaryType == 1 ? frame.Payload![4..] : frame.Payload![(4 + (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame.Payload)) ..];
+        Assert.Equal(PngSignature, png[..4]);
+    }
+
+    [Fact]
+    public async Task Queue_DeleteAndInterrupt_CancelOnlyThoseRuns()
+    {
+        await using var cluster = await StartAsync(o => o.StepDelay = TimeSpan.FromMilliseconds(200));
+        await using var ws = await ComfyWsClient.ConnectAsync(cluster.Router, "canceller");
+        using var other = cluster.Router.CreateClient();
+        other.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", OtherKey);
+
+        var running = await QueuePromptAsync(cluster.Client, Graphs.Sd15("interrupt me", 50), ws.ClientId);
+        var deleted = await QueuePromptAsync(cluster.Client, Graphs.Sd15("delete me", 50, seed: 2), ws.ClientId);
+        var othersRun = await QueuePromptAsync(other, Graphs.Sd15("not yours", 50, seed: 3), "someone-else");
+        await ws.WaitForAsync("execution_start", d => d["prompt_id"]!.GetValue<string>() == running);
+
+        var queue = await cluster.Client.GetFromJsonAsync<JsonObject>("/queue");
+        var mine = queue!["queue_running"]!.AsArray().Concat(queue["queue_pending"]!.AsArray()).Select(i => i![1]!.GetValue<string>()).ToHashSet();
+        Assert.Equal(new HashSet<string> { running, deleted }, mine);
+
+        // Another caller's queue delete and interrupt do not touch this caller's runs.
+        using (var foreign = await other.PostAsJsonAsync("/queue", new JsonObject { ["delete"] = new JsonArray(deleted) }))
+        {
+            foreign.EnsureSuccessStatusCode();
+        }
+
+        using (var cancel = await cluster.Client.PostAsJsonAsync("/queue", new JsonObject { ["delete"] = new JsonArray(deleted) }))
+        {
+            cancel.EnsureSuccessStatusCode();
+        }
+
+        await cluster.WaitForStatusAsync(deleted, "cancelled");
+        using (var interrupt = await cluster.Client.PostAsJsonAsync("/interrupt", new JsonObject()))
+        {
+            interrupt.EnsureSuccessStatusCode();
+        }
+
+        await ws.WaitForAsync("execution_interrupted", d => d["prompt_id"]!.GetValue<string>() == running);
+        await ws.WaitForDoneAsync(running);
+        await cluster.WaitForStatusAsync(running, "cancelled");
+        var history = await cluster.Client.GetFromJsonAsync<JsonObject>($"/history/{running}");
+        Assert.Equal("error", history![running]!["status"]!["status_str"]!.GetValue<string>());
+        var theirs = (await cluster.GetRunAsync(othersRun)).GetProperty("status").GetString();
+        Assert.Contains(theirs, new[] { "queued", "dispatching", "running" });
+        using (var theirInterrupt = await other.PostAsJsonAsync("/interrupt", new JsonObject { ["prompt_id"] = othersRun }))
+        {
+            theirInterrupt.EnsureSuccessStatusCode();
+        }
+
+        await cluster.WaitForStatusAsync(othersRun, "cancelled");
+    }
+
+    [Fact]
+    public async Task History_AndView_AreScopedToTheCaller()
+    {
+        await using var cluster = await StartAsync();
+        await using var ws = await ComfyWsClient.ConnectAsync(cluster.Router, "owner");
+        var promptId = await QueuePromptAsync(cluster.Client, Graphs.Sd15("private", 2), ws.ClientId);
+        await ws.WaitForDoneAsync(promptId);
+        var image = await FirstImageAsync(cluster.Client, promptId);
+        Assert.Equal(PngSignature, image[..4]);
+
+        using var other = cluster.Router.CreateClient();
+        other.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", OtherKey);
+        Assert.Empty((await other.GetFromJsonAsync<JsonObject>($"/history/{promptId}"))!);
+        Assert.False((await other.GetFromJsonAsync<JsonObject>("/history"))!.ContainsKey(promptId));
+        var history = await cluster.Client.GetFromJsonAsync<JsonObject>($"/history/{promptId}");
+        var file = history![promptId]!["outputs"]!.AsObject().First().Value!["images"]![0]!["filename"]!.GetValue<string>();
+        using var foreign = await other.GetAsync($"/view?filename={file}&subfolder={promptId}&type=output");
+        Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+        using var traversal = await cluster.Client.GetAsync($"/view?filename=..%2F..%2Frouter.db&subfolder={promptId}&type=output");
+        Assert.Equal(HttpStatusCode.NotFound, traversal.StatusCode);
+
+        // The token query parameter is the same caller as the header (a browser's WebSocket and <img> cannot set headers).
+        using var anonymous = cluster.Router.CreateClient();
+        using (var refused = await anonymous.GetAsync($"/history/{promptId}"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        var byToken = await anonymous.GetByteArrayAsync($"/view?filename={file}&subfolder={promptId}&type=output&token={RouterFactory.ApiKey}");
+        Assert.Equal(image, byToken);
+    }
+
+    [Fact]
+    public async Task Upload_ThenPromptNamingIt_RunsOnWhicheverWorker()
+    {
+        await using var cluster = await StartAsync();
+        await using var ws = await ComfyWsClient.ConnectAsync(cluster.Router, "uploader");
+        using var form = new MultipartFormDataContent();
+        var png = new ByteArrayContent(TestPng.Create(32, 32, 5));
+        png.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        form.Add(png, "image", "my photo.png");
+        using var uploaded = await cluster.Client.PostAsync("/upload/image", form);
+        uploaded.EnsureSuccessStatusCode();
+        var name = (await uploaded.Content.ReadFromJsonAsync<JsonObject>())!["name"]!.GetValue<string>();
+
+        var prompts = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var graph = new JsonObject
+            {
+                ["1"] = new JsonObject { ["class_type"] = "LoadImage", ["inputs"] = new JsonObject { ["image"] = name } },
+                ["2"] = new JsonObject { ["class_type"] = "ImageInvert", ["inputs"] = new JsonObject { ["image"] = new JsonArray("1", 0) } },
+                ["3"] = new JsonObject { ["class_type"] = "SaveImage", ["inputs"] = new JsonObject { ["images"] = new JsonArray("2", 0), ["filename_prefix"] = $"inverted{i}" } },
+            };
+            prompts.Add(await QueuePromptAsync(cluster.Client, graph, ws.ClientId));
+        }
+
+        foreach (var promptId in prompts)
+        {
+            await ws.WaitForDoneAsync(promptId);
+            Assert.Equal(PngSignature, (await FirstImageAsync(cluster.Client, promptId))[..4]);
+        }
+
+        var view = await cluster.Client.GetByteArrayAsync($"/view?filename={name}&type=input");
+        Assert.Equal(TestPng.Create(32, 32, 5), view);
+    }
+
+    [Fact]
+    public async Task Prompt_BadGraph_AnswersComfyUisErrorShape()
+    {
+        await using var cluster = await StartAsync();
+        var graph = Graphs.Sd15();
+        graph["3"]!["inputs"]!["model"] = new JsonArray("404", 0);
+
+        using var response = await cluster.Client.PostAsJsonAsync("/prompt", new JsonObject { ["prompt"] = graph });
+        var body = await response.Content.ReadFromJsonAsync<JsonObject>();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("prompt_outputs_failed_validation", body!["error"]!["type"]!.GetValue<string>());
+        Assert.Equal("KSampler", body["node_errors"]!["3"]!["class_type"]!.GetValue<string>());
+        Assert.NotEmpty(body["node_errors"]!["3"]!["errors"]!.AsArray());
+        using var none = await cluster.Client.PostAsJsonAsync("/prompt", new JsonObject { ["client_id"] = "x" });
+        Assert.Equal("no_prompt", (await none.Content.ReadFromJsonAsync<JsonObject>())!["error"]!["type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task NodeClasses_OnlySomeWorkersHaveOne_RunsGoOnlyThereAndUnknownOnesAreRefused()
+    {
+        var index = 0;
+        await using var cluster = await StartAsync(o =>
+        {
+            if (index++ == 0)
+            {
+                o.MissingNodeClasses.Add("ImageInvert");
+            }
+        });
+        var lacking = cluster.Workers[0].BaseAddress.ToString();
+        await Wait.UntilAsync(
+            async () => (await cluster.Client.GetFromJsonAsync<JsonObject>("/object_info"))!.ContainsKey("ImageInvert"),
+            TimeSpan.FromSeconds(30),
+            "the fleet's classes");
+
+        var inverted = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            var graph = Graphs.Sd15($"inverted {i}", 2, seed: i);
+            graph["10"] = new JsonObject { ["class_type"] = "ImageInvert", ["inputs"] = new JsonObject { ["image"] = new JsonArray("8", 0) } };
+            graph["9"]!["inputs"]!["images"] = new JsonArray("10", 0);
+            inverted.Add(await QueuePromptAsync(cluster.Client, graph, "hetero"));
+        }
+
+        foreach (var id in inverted)
+        {
+            var run = await cluster.WaitForStatusAsync(id, "succeeded");
+            Assert.NotEqual(lacking, run.GetProperty("worker").GetString());
+        }
+
+        var made = Graphs.Sd15();
+        made["11"] = new JsonObject { ["class_type"] = "TotallyMadeUpNode", ["inputs"] = new JsonObject() };
+        using var comfy = await cluster.Client.PostAsJsonAsync("/prompt", new JsonObject { ["prompt"] = made });
+        var error = (await comfy.Content.ReadFromJsonAsync<JsonObject>())!["error"]!;
+        Assert.Equal(HttpStatusCode.BadRequest, comfy.StatusCode);
+        Assert.Equal("invalid_prompt", error["type"]!.GetValue<string>());
+        Assert.Contains("TotallyMadeUpNode", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        using var rest = await cluster.Client.PostAsJsonAsync("/v1/runs", Graphs.Body(made.DeepClone()));
+        Assert.Equal(HttpStatusCode.BadRequest, rest.StatusCode);
+        Assert.Contains("TotallyMadeUpNode", await rest.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FleetDocuments_AreMergedAcrossWorkers()
+    {
+        var index = 0;
+        await using var cluster = await StartAsync(o =>
+        {
+            if (index++ == 0)
+            {
+                o.MissingNodeClasses.Add("ImageInvert");
+            }
+        });
+        await Wait.UntilAsync(
+            async () => (await cluster.Client.GetFromJsonAsync<JsonObject>("/api/object_info/ImageInvert"))!.ContainsKey("ImageInvert"),
+            TimeSpan.FromSeconds(30),
+            "ImageInvert in the merged /object_info");
+
+        var stats = await cluster.Client.GetFromJsonAsync<JsonObject>("/system_stats");
+        Assert.Equal(2, stats!["devices"]!.AsArray().Count);
+        Assert.False(string.IsNullOrEmpty(stats["system"]!["comfyui_version"]!.GetValue<string>()));
+        var checkpoints = await cluster.Client.GetFromJsonAsync<JsonArray>("/models/checkpoints");
+        Assert.Contains("v1-5-pruned-emaonly.safetensors", checkpoints!.Select(c => c!.GetValue<string>()));
+        Assert.Contains("checkpoints", (await cluster.Client.GetFromJsonAsync<JsonArray>("/api/models"))!.Select(c => c!.GetValue<string>()));
+        var features = await cluster.Client.GetFromJsonAsync<JsonObject>("/features");
+        Assert.True(features!["supports_preview_metadata"]!.GetValue<bool>());
+        var queue = await cluster.Client.GetFromJsonAsync<JsonObject>("/prompt");
+        Assert.Equal(0, queue!["exec_info"]!["queue_remaining"]!.GetValue<int>());
+    }
+}
