@@ -15,10 +15,28 @@ internal sealed class RouterEnvironmentVariablesProvider(IDictionary? variables)
     // Sections other than ours that are worth setting from the same prefix.
     private static readonly HashSet<string> PassThroughSections = new(StringComparer.OrdinalIgnoreCase) { "Logging", "Kestrel" };
 
+    /// <summary>The URL-range load balancer's variable for its ComfyUI servers: one more <c>Router:Nodes</c> entry.</summary>
+    public const string LoadBalancerUrls = "DEV_SERVER_COMFYUI_URL";
+
+    /// <summary>The load balancer's servers file (<c>file:///...</c> or a path): <c>Router:ServersFile</c> unless that is set.</summary>
+    public const string LoadBalancerFile = "DEV_SERVER_COMFYUI_FILE";
+
     public override void Load()
     {
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var source = variables ?? Environment.GetEnvironmentVariables();
+
+        // Aliases first, so COMFY_ROUTER__SERVERS_FILE wins over the load balancer's name for the same setting.
+        if (source[LoadBalancerUrls] is string { Length: > 0 } urls)
+        {
+            data[RouterOptions.SectionName + ":Nodes:load-balancer"] = urls;
+        }
+
+        if (source[LoadBalancerFile] is string { Length: > 0 } file)
+        {
+            data[RouterOptions.SectionName + ":ServersFile"] = file;
+        }
+
         foreach (DictionaryEntry entry in source)
         {
             if (entry.Key is not string name || !name.StartsWith(RouterEnvironmentVariablesSource.Prefix, StringComparison.OrdinalIgnoreCase))

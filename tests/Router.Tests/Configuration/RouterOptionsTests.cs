@@ -80,6 +80,40 @@ public sealed class RouterOptionsTests
         Assert.Equal("Debug", configuration["Logging:LogLevel:Default"]);
     }
 
+    [Fact]
+    public void EnvironmentSource_LoadBalancerVariables_AreAliasesOfNodesAndServersFile()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Router:Nodes:0"] = "http://from-appsettings:8188" })
+            .Add(new RouterEnvironmentVariablesSource(new Hashtable
+            {
+                ["DEV_SERVER_COMFYUI_URL"] = "http://server[1-3]:8188; http://backup:8188",
+                ["DEV_SERVER_COMFYUI_FILE"] = "file:///etc/comfyui/servers.json",
+            }))
+            .Build();
+
+        var options = new RouterOptions();
+        configuration.GetSection(RouterOptions.SectionName).Bind(options);
+
+        Assert.Equal(["http://from-appsettings:8188", "http://server[1-3]:8188; http://backup:8188"], options.Nodes);
+        Assert.Equal("file:///etc/comfyui/servers.json", options.ServersFile);
+        Assert.Equal("/etc/comfyui/servers.json", ComfyOperator.Router.Nodes.NodeAddressParser.ToFilePath(options.ServersFile!));
+    }
+
+    [Fact]
+    public void EnvironmentSource_OwnServersFileSetting_WinsOverTheLoadBalancersName()
+    {
+        var configuration = new ConfigurationBuilder()
+            .Add(new RouterEnvironmentVariablesSource(new Hashtable
+            {
+                ["DEV_SERVER_COMFYUI_FILE"] = "file:///etc/comfyui/servers.json",
+                ["COMFY_ROUTER__SERVERS_FILE"] = "/config/servers.txt",
+            }))
+            .Build();
+
+        Assert.Equal("/config/servers.txt", configuration["Router:ServersFile"]);
+    }
+
     [Theory]
     [InlineData("PENDING_LIMIT", "Router:PendingLimit")]
     [InlineData("DOWNLOAD__CACHE_DIR", "Router:Download:CacheDir")]
