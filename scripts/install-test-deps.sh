@@ -15,6 +15,8 @@ need_apt=()
 command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 if $need_helm; then command -v unzip >/dev/null 2>&1 || need_apt+=(unzip); fi
+# The Python ComfyUI client test (tests/Router.Tests/ComfyApi) is written like ComfyUI's script examples.
+/usr/bin/python3 -c 'import websocket' >/dev/null 2>&1 || need_apt+=(python3-websocket)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|dispatch|all|mixed|decision|scheduling|io|store|lifecycle] [runs]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>.</summary>
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|dispatch|all|mixed|decision|scheduling|io|store|lifecycle|comfyui] [runs]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients]</c>.</summary>
 internal static class BenchProgram
 {
     public static async Task Main(string[] args)
@@ -43,6 +43,12 @@ internal static class BenchProgram
         if (what is "io")
         {
             await IoBench.RunAsync(CancellationToken.None);
+        }
+
+        // Issue 16: a ComfyUI client through the router against the same client straight to a simulator.
+        if (what is "comfyui")
+        {
+            await ComfyApiBench.RunAsync(args.Length > 1 ? runs : 200, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100);
         }
 
         // Issue 14 §8: router CPU and allocations per run over a run's whole life; idle cost of many workers.

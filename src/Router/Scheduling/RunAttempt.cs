@@ -288,8 +288,10 @@ internal sealed partial class RunAttempt(
                     liveConnection = follower.ConnectionCount;
                 }
 
-                feed.Publish(run.Id, next);
                 await OnEventAsync(next, progress, files, cancellationToken);
+
+                // After the run's own state took it in: a client told "execution_start" finds the run running.
+                feed.Publish(run.Id, next);
             }
             else if (completion.IsCompleted && !events.TryPeek(out _))
             {

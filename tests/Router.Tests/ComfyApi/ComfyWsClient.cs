@@ -102,9 +102,10 @@ public sealed class ComfyWsClient : IAsyncDisposable
         {
             try
             {
-                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                // Only the close frame: the receive loop is the one reader of this socket.
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
             }
-            catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException)
+            catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
             {
                 // The server went first.
             }

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using ComfyOperator.Testing.ComfyUI;
+
+namespace ComfyOperator.Router.Bench;
+
+/// <summary>
+/// Issue 16: a ComfyUI client's submit → <c>executing</c> with <c>node: null</c>, through the router
+/// (the shipped binary in its own process, one simulated worker) against the same client straight to
+/// that simulator; then 100 clients at once both ways. Prints p50/p99 per path.
+/// </summary>
+internal static class ComfyApiBench
+{
+    private const string ApiKey = "bench-key-0123456789";
+
+    public static async Task RunAsync(int prompts, int concurrentClients)
+    {
+        var data = Path.Combine(Path.GetTempPath(), "comfy-api-bench", Guid.NewGuid().ToString("N"));
+        await using var worker = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions());
+        using var router = await RouterProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Router:DataDirectory"] = data,
+            ["Router:Nodes:0"] = worker.BaseAddress.ToString(),
+            ["Router:ApiKeys:0"] = ApiKey,
+            ["Router:PendingLimit"] = "100000",
+            ["Router:HistoryLimit"] = "100000",
+            ["Router:ProbeInterval"] = "00:00:01",
+        });
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+        await WaitForWorkerAsync(http, router.BaseAddress);
+
+        Console.WriteLine($"ComfyUI client, submit -> executing(node: null), SD1.5 64x64 1 step, {prompts} prompts one after another (after 10 to warm up):");
+        var seed = 0;
+        foreach (var (name, address) in new[] { ("straight to one simulator", worker.BaseAddress), ("through the router", router.BaseAddress) })
+        {
+            await using var client = await ComfyScriptClient.ConnectAsync(http, address, "sequential-" + name.Replace(' ', '-'));
+            for (var i = 0; i < 10; i++)
+            {
+                await client.RunAsync(seed++);
+            }
+
+            var latencies = new List<double>();
+            for (var i = 0; i < prompts; i++)
+            {
+                latencies.Add(await client.RunAsync(seed++));
+            }
+
+            Print(name, latencies, null);
+        }
+
+        Console.WriteLine($"{concurrentClients} clients at once, one prompt each (each its own WebSocket and client id):");
+        foreach (var (name, address) in new[] { ("straight to one simulator", worker.BaseAddress), ("through the router", router.BaseAddress) })
+        {
+            var clients = await Task.WhenAll(Enumerable.Range(0, concurrentClients).Select(i => ComfyScriptClient.ConnectAsync(http, address, $"concurrent-{name.Replace(' ', '-')}-{i}")));
+            var wall = Stopwatch.StartNew();
+            var start = seed;
+            seed += concurrentClients;
+            var latencies = await Task.WhenAll(clients.Select((c, i) => c.RunAsync(start + i)));
+            wall.Stop();
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+
+            Print(name, [.. latencies], wall.Elapsed);
+        }
+
+        try
+        {
+            Directory.Delete(data, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the temp cleaner.
+        }
+    }
+
+    private static void Print(string name, List<double> latencies, TimeSpan? wall)
+    {
+        latencies.Sort();
+        var text = string.Create(CultureInfo.InvariantCulture, $"  {name,-26} p50 {Percentiles.Of(latencies, 50),7:0.0} ms   p99 {Percentiles.Of(latencies, 99),7:0.0} ms");
+        Console.WriteLine(wall is { } w ? text + string.Create(CultureInfo.InvariantCulture, $"   all done in {w.TotalMilliseconds:0} ms") : text);
+    }
+
+    private static async Task WaitForWorkerAsync(HttpClient http, Uri router)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!(await http.GetStringAsync(new Uri(router, "v1/nodes"))).Contains("\"eligible\":true", StringComparison.Ordinal))
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException("The router's worker did not become eligible within 60 s.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>A ComfyUI script: its WebSocket under its client id, <c>POST /prompt</c>, then read frames until its prompt's <c>executing</c> with <c>node: null</c>.</summary>
+    private sealed class ComfyScriptClient(HttpClient http, Uri address, string clientId, ClientWebSocket socket) : IAsyncDisposable
+    {
+        private readonly byte[] _buffer = new byte[64 * 1024];
+
+        public static async Task<ComfyScriptClient> ConnectAsync(HttpClient http, Uri address, string clientId)
+        {
+            var socket = new ClientWebSocket();
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + ApiKey);
+            await socket.ConnectAsync(new Uri($"ws://{address.Authority}/ws?clientId={clientId}"), CancellationToken.None);
+            return new ComfyScriptClient(http, address, clientId, socket);
+        }
+
+        /// <summary>Milliseconds from the POST to the prompt's end message.</summary>
+        public async Task<double> RunAsync(int seed)
+        {
+            var body = new JsonObject { ["prompt"] = BenchGraph.Sd15(seed), ["client_id"] = clientId };
+            var watch = Stopwatch.StartNew();
+            using var response = await http.PostAsync(new Uri(address, "prompt"), new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+            response.EnsureSuccessStatusCode();
+            var promptId = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["prompt_id"]!.GetValue<string>();
+            using var message = new MemoryStream();
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(_buffer, CancellationToken.None);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    throw new InvalidOperationException($"{address} closed the WebSocket of {clientId}.");
+                }
+
+                message.Write(_buffer, 0, result.Count);
+                if (!result.EndOfMessage)
+                {
+                    continue;
+                }
+
+                if (result.MessageType == WebSocketMessageType.Text
+                    && JsonNode.Parse(message.GetBuffer().AsSpan(0, (int)message.Length)) is JsonObject { } frame
+                    && frame["type"]?.GetValue<string>() == "executing"
+                    && frame["data"] is JsonObject { } data && data["node"] is null && data["prompt_id"]?.GetValue<string>() == promptId)
+                {
+                    return watch.Elapsed.TotalMilliseconds;
+                }
+
+                message.SetLength(0);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (socket.State == WebSocketState.Open)
+            {
+                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            }
+
+            socket.Dispose();
+        }
+    }
+}
