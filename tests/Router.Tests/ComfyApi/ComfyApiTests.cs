@@ -170,7 +170,7 @@ public sealed class ComfyApiTests
 
         await ws.WaitForDoneAsync(promptId);
         var frame = Assert.Single(ws.Messages, m => m.BinaryType is 1 or 4);
-        var png = frame.BinaryType == 1 ? frame.Payload![4..] : frame.Payload![(4 + (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame.Payload)) ..];
+        var png = frame.BinaryType == 1 ? frame.Payload![4..] : frame.Payload![(4 + (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame.Payload))..];
         Assert.Equal(PngSignature, png[..4]);
     }
 
