@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|dispatch|all|mixed|decision|scheduling|io|store|lifecycle|comfyui] [runs]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients]</c>.</summary>
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|dispatch|all|mixed|decision|scheduling|io|store|lifecycle|comfyui] [runs]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>.</summary>
 internal static class BenchProgram
 {
     public static async Task Main(string[] args)
@@ -48,7 +48,10 @@ internal static class BenchProgram
         // Issue 16: a ComfyUI client through the router against the same client straight to a simulator.
         if (what is "comfyui")
         {
-            await ComfyApiBench.RunAsync(args.Length > 1 ? runs : 200, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100);
+            await ComfyApiBench.RunAsync(
+                args.Length > 1 ? runs : 200,
+                args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100,
+                TimeSpan.FromMilliseconds(args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 0));
         }
 
         // Issue 14 §8: router CPU and allocations per run over a run's whole life; idle cost of many workers.

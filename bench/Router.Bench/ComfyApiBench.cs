@@ -11,16 +11,17 @@ namespace ComfyOperator.Router.Bench;
 /// <summary>
 /// Issue 16: a ComfyUI client's submit → <c>executing</c> with <c>node: null</c>, through the router
 /// (the shipped binary in its own process, one simulated worker) against the same client straight to
-/// that simulator; then 100 clients at once both ways. Prints p50/p99 per path.
+/// that simulator; then 100 clients at once both ways. Prints p50/p99 per path. The simulated sampler
+/// step takes <c>stepDelay</c> (0: the router's fixed cost per prompt is all there is to compare).
 /// </summary>
 internal static class ComfyApiBench
 {
     private const string ApiKey = "bench-key-0123456789";
 
-    public static async Task RunAsync(int prompts, int concurrentClients)
+    public static async Task RunAsync(int prompts, int concurrentClients, TimeSpan stepDelay)
     {
         var data = Path.Combine(Path.GetTempPath(), "comfy-api-bench", Guid.NewGuid().ToString("N"));
-        await using var worker = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions());
+        await using var worker = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = stepDelay });
         using var router = await RouterProcess.StartAsync(new Dictionary<string, string>
         {
             ["Router:DataDirectory"] = data,
@@ -34,7 +35,7 @@ internal static class ComfyApiBench
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
         await WaitForWorkerAsync(http, router.BaseAddress);
 
-        Console.WriteLine($"ComfyUI client, submit -> executing(node: null), SD1.5 64x64 1 step, {prompts} prompts one after another (after 10 to warm up):");
+        Console.WriteLine($"ComfyUI client, submit -> executing(node: null), SD1.5 64x64 1 step of {stepDelay.TotalMilliseconds:0} ms, {prompts} prompts one after another (after 10 to warm up):");
         var seed = 0;
         foreach (var (name, address) in new[] { ("straight to one simulator", worker.BaseAddress), ("through the router", router.BaseAddress) })
         {
