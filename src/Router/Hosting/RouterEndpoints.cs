@@ -47,6 +47,7 @@ internal static class RouterEndpoints
         app.MapCacheApi();
         app.MapWebhooksApi();
         app.MapWorkflowsApi();
+        app.MapKeysApi();
         return app;
     }
 }
