@@ -1,4 +1,5 @@
 using ComfyOperator.Router.Api;
+using ComfyOperator.Router.Console;
 using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Security;
 using Microsoft.AspNetCore.Authentication;
@@ -48,6 +49,7 @@ internal static class RouterEndpoints
         app.MapWebhooksApi();
         app.MapWorkflowsApi();
         app.MapKeysApi();
+        app.MapConsole();
         return app;
     }
 }
