@@ -22,13 +22,18 @@ internal static class ConsoleApi
     {
         app.MapGet("/", () => TypedResults.Redirect(Path)).AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/admin", () => TypedResults.Redirect(Path)).AllowAnonymous().ExcludeFromDescription();
-        app.MapGet("/console", () => TypedResults.Redirect(Path)).AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/console/{**file}", Serve).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 
-    internal static Results<FileContentHttpResult, NotFound> Serve(string? file, HttpResponse response)
+    internal static Results<FileContentHttpResult, RedirectHttpResult, NotFound> Serve(string? file, HttpRequest request, HttpResponse response)
     {
+        // "/console" matches this route too; relative asset paths need the trailing slash.
+        if (string.IsNullOrEmpty(file) && !request.Path.Value!.EndsWith('/'))
+        {
+            return TypedResults.Redirect(Path);
+        }
+
         if (ConsoleAssets.Find(string.IsNullOrEmpty(file) ? "index.html" : file) is not { } asset)
         {
             return TypedResults.NotFound();

@@ -90,7 +90,9 @@ internal sealed class CredentialsAuthenticationHandler(
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.Append("WWW-Authenticate", $"Bearer realm=\"{RouterAuthentication.Realm}\"");
-        if (credentials.BasicEnabled)
+        // A browser answers a Basic challenge to a script's request with its own password dialog;
+        // scripts that sign in themselves (the console) say so with X-Requested-With and get none.
+        if (credentials.BasicEnabled && !string.Equals(Request.Headers["X-Requested-With"], "XMLHttpRequest", StringComparison.OrdinalIgnoreCase))
         {
             Response.Headers.Append("WWW-Authenticate", $"Basic realm=\"{RouterAuthentication.Realm}\", charset=\"UTF-8\"");
         }

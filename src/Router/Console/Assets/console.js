@@ -32,13 +32,22 @@ function toast(message, error) {
   document.getElementById('toast').append(box);
   setTimeout(() => box.remove(), 6000);
 }
-function every(ms, fn) { fn(); timers.push(setInterval(fn, ms)); }
+// Polls fn; a failure is shown once (not every tick) and cleared when a poll succeeds again.
+function every(ms, fn) {
+  let failed = null;
+  const tick = () => Promise.resolve().then(fn).then(() => { failed = null; }, e => {
+    if (e.message !== 'unauthorized' && e.message !== failed) toast(e.message, true);
+    failed = e.message;
+  });
+  tick(); timers.push(setInterval(tick, ms));
+}
 function stopAll() { timers.forEach(clearInterval); timers = []; aborts.forEach(a => a.abort()); aborts = []; }
 
 // ---------- API ----------
 async function api(path, options = {}) {
   const headers = new Headers(options.headers || {});
   headers.set('Authorization', sessionStorage.getItem(AUTH) || '');
+  headers.set('X-Requested-With', 'XMLHttpRequest');
   if (options.json !== undefined) { headers.set('Content-Type', 'application/json'); options.body = JSON.stringify(options.json); }
   const response = await fetch(path, { ...options, headers });
   if (response.status === 401) { signOut('Your credentials were refused; sign in again.'); throw new Error('unauthorized'); }
@@ -102,7 +111,7 @@ function renderSignIn(message) {
     e.preventDefault();
     const header = key.value.trim() ? 'Bearer ' + key.value.trim()
       : 'Basic ' + btoa(unescape(encodeURIComponent(user.value + ':' + password.value)));
-    const probe = await fetch('/v1/nodes?limit=1', { headers: { Authorization: header } });
+    const probe = await fetch('/v1/nodes?limit=1', { headers: { Authorization: header, 'X-Requested-With': 'XMLHttpRequest' } });
     if (!probe.ok) { error.textContent = probe.status === 401 ? 'Wrong user name, password or API key.' : `The router answered HTTP ${probe.status}.`; return; }
     sessionStorage.setItem(AUTH, header);
     sessionStorage.setItem(WHO, key.value.trim() ? 'API key' : user.value);
@@ -150,18 +159,24 @@ async function renderOverview() {
   view.replaceChildren(h('h1', {}, 'Overview'), cards,
     h('h2', {}, 'Latest runs'), h('div', { class: 'table-wrap' }, h('table', {}, runHead(), latest)));
   every(2000, async () => {
-    const [nodes, runs, queued] = await Promise.all([
-      json('/v1/nodes'), json('/v1/runs?limit=200'), json('/v1/runs?status=queued&limit=200')]);
-    const phases = {};
-    for (const n of nodes) phases[n.phase] = (phases[n.phase] || 0) + 1;
-    const healthy = nodes.filter(n => n.activeHealth === 'Healthy').length;
+    // Counts per phase come from X-Total-Count with one row each, so a thousand workers cost no more.
+    const count = async phase => {
+      const response = await api('/v1/nodes?limit=1' + (phase ? '&phase=' + phase : ''));
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return +response.headers.get('X-Total-Count');
+    };
+    const names = ['Idle', 'Busy', 'Offline', 'Pending'];
+    const [total, counts, runs, queued] = await Promise.all([
+      count(''), Promise.all(names.map(count)), json('/v1/runs?limit=100'), json('/v1/runs?status=queued&limit=100')]);
+    const phases = Object.fromEntries(names.map((p, i) => [p, counts[i]]));
+    const healthy = phases.Idle + phases.Busy;
     const now = Date.now();
     const finishedLastHour = runs.runs.filter(r => r.finishedAt && now - new Date(r.finishedAt) < 3600e3);
     const lastMinute = runs.runs.filter(r => r.finishedAt && now - new Date(r.finishedAt) < 60e3).length;
     const failures = finishedLastHour.filter(r => r.status === 'failed').length;
     const card = (label, value, id) => h('div', { class: 'card', id }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value));
     cards.replaceChildren(
-      card('Workers', String(nodes.length), 'card-workers'),
+      card('Workers', String(total), 'card-workers'),
       ...['Idle', 'Busy', 'Offline', 'Pending'].map(p => card(p, String(phases[p] || 0), 'card-' + p.toLowerCase())),
       card('Queue depth', queued.runs.length + (queued.nextCursor ? '+' : ''), 'card-queue'),
       card('Runs / min', String(lastMinute), 'card-rate'),
