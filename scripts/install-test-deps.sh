@@ -14,6 +14,8 @@ need_helm=false
 need_apt=()
 command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+# chromium: the console's browser tests drive Debian's build through Playwright (no browser download).
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if $need_helm; then command -v unzip >/dev/null 2>&1 || need_apt+=(unzip); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
