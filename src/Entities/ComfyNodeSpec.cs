@@ -1,6 +1,6 @@
-using System.Diagnostics.CodeAnalysis;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
 using ComfyOperator.Kubernetes.Models;
 
 namespace ComfyOperator.Entities;

@@ -23,6 +23,12 @@ internal static class EventIds
     public const int StaticNodeSourceReloadFailed = 1302;
     public const int WorkerRegistryAdded = 1401;
     public const int WorkerRegistryRemoved = 1402;
+    public const int NodeAdministrationAdded = 1411;
+    public const int NodeAdministrationRemoved = 1412;
+    public const int NodeAdministrationDraining = 1413;
+    public const int NodeAdministrationCordoned = 1414;
+    public const int NodeAdministrationDrainFailed = 1415;
+    public const int NodeAdministrationLoaded = 1416;
     public const int HealthProberNoNodes = 1501;
     public const int HealthProberHealthy = 1502;
     public const int HealthProberUnhealthy = 1503;

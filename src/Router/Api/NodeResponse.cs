@@ -2,7 +2,7 @@ using ComfyOperator.Router.Nodes;
 
 namespace ComfyOperator.Router.Api;
 
-/// <summary>One worker as <c>GET /v1/nodes</c> shows it.</summary>
+/// <summary>One worker as <c>/v1/nodes</c> shows it.</summary>
 internal sealed record NodeResponse(
     string Address,
     string Source,
@@ -16,4 +16,34 @@ internal sealed record NodeResponse(
     string? ComfyVersion,
     IReadOnlyList<GpuDevice> Gpus,
     string? LastError,
-    DateTimeOffset? LastProbeAt);
+    DateTimeOffset? LastProbeAt,
+    string Id,
+    bool Cordoned,
+    bool Draining,
+    IReadOnlyDictionary<string, string> Labels,
+    int? MaxQueue,
+    bool ReadOnly,
+    string? Checkpoint)
+{
+    public static NodeResponse From(WorkerState w, DateTimeOffset now, int maxQueue, string? checkpoint) => new(
+        w.BaseAddress.ToString(),
+        w.Endpoint.Source,
+        w.Phase(now),
+        w.ActiveHealth.ToString(),
+        w.PassiveHealth(now).ToString(),
+        w.IsEligible(now, maxQueue),
+        w.Assigned,
+        w.QueueRemaining,
+        w.RunningRunId,
+        w.ComfyVersion,
+        w.Devices,
+        w.LastError,
+        w.LastProbeAt,
+        NodeIds.Of(w.BaseAddress),
+        w.Cordoned,
+        w.Draining,
+        w.Endpoint.Labels,
+        w.Endpoint.MaxQueue,
+        w.Endpoint.Source != NodeSources.Api,
+        checkpoint);
+}

@@ -37,6 +37,12 @@ internal static class Problems
     public const string WorkflowUnavailable = TypeBase + "workflow-unavailable";
     public const string InvalidInput = TypeBase + "invalid-input";
     public const string ModelUnavailable = TypeBase + "model-unavailable";
+    public const string NodeNotFound = TypeBase + "node-not-found";
+    public const string NodeExists = TypeBase + "node-exists";
+    public const string NodeReadOnly = TypeBase + "node-read-only";
+    public const string NodeNotComfyUi = TypeBase + "node-not-comfyui";
+    public const string KeyNotFound = TypeBase + "key-not-found";
+    public const string KeyReadOnly = TypeBase + "key-read-only";
 
     public static ProblemHttpResult Unauthorized(string detail) =>
         Create(StatusCodes.Status401Unauthorized, NotAuthenticated, "Authentication required", detail);
@@ -79,6 +85,26 @@ internal static class Problems
     public static ProblemHttpResult WorkflowLimit(string workflow, int limit) =>
         Create(StatusCodes.Status429TooManyRequests, WorkflowLimitReached, "Too many pending runs for this workflow",
             $"Workflow '{workflow}' already has {limit} runs waiting for a worker (spec.limits.maxPending). Retry later.", "name");
+
+    public static ProblemHttpResult UnknownNode(string id) =>
+        Create(StatusCodes.Status404NotFound, NodeNotFound, "Node not found", $"There is no worker with id '{id}'.", "id");
+
+    public static ProblemHttpResult NodeAlreadyThere(string url, string source) =>
+        Create(StatusCodes.Status409Conflict, NodeExists, "The worker is already known", $"{url} is already a worker (source '{source}').", "url");
+
+    public static ProblemHttpResult ReadOnlyNode(string url, string source, string how) =>
+        Create(StatusCodes.Status409Conflict, NodeReadOnly, "The worker is read-only through the API",
+            $"{url} comes from source '{source}'; {how}", "id");
+
+    public static ProblemHttpResult NotComfyUi(string detail) =>
+        Create(StatusCodes.Status400BadRequest, NodeNotComfyUi, "The address does not answer as a ComfyUI", detail + " Pass ?probe=false to add it anyway.", "url");
+
+    public static ProblemHttpResult UnknownKey(string id) =>
+        Create(StatusCodes.Status404NotFound, KeyNotFound, "API key not found", $"There is no API key '{id}' created through the API.", "id");
+
+    public static ProblemHttpResult ReadOnlyKey(string id, string source) =>
+        Create(StatusCodes.Status409Conflict, KeyReadOnly, "The API key is read-only through the API",
+            $"API key '{id}' comes from {(source == "file" ? "the keys file (Router:ApiKeysFile)" : "the configuration (Router:ApiKeys)")}; remove it there.", "id");
 
     public static ProblemDetails Details(int status, string type, string title, string? detail, string? field = null)
     {

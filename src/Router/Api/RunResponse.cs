@@ -23,6 +23,12 @@ internal sealed record RunResponse(
     IReadOnlyList<RunOutputResponse> Outputs,
     RunLinks Links)
 {
+    /// <summary>The workflow (WorkflowDeployment or preset) the run was submitted to; null for a raw graph.</summary>
+    public string? Workflow { get; init; }
+
+    /// <summary>Who submitted it: an API key id (<c>key-…</c>) or <c>user-NAME</c>; null when auth is off.</summary>
+    public string? Owner { get; init; }
+
     public static RunResponse From(RunRecord run, IPresignedOutputStore? presigner = null, DateTimeOffset now = default)
     {
         var self = $"/v1/runs/{run.Id}";
@@ -54,6 +60,10 @@ internal sealed record RunResponse(
                 DownloadUrl = presigner?.GetPresignedUrl(run.Id, o.StorePath).ToString(),
                 ExpiresAt = presigner is null ? null : now + presigner.PresignedUrlTtl,
             })],
-            new RunLinks(self, $"{self}/events", $"{self}/preview", self));
+            new RunLinks(self, $"{self}/events", $"{self}/preview", self))
+        {
+            Workflow = run.Deployment,
+            Owner = run.Owner,
+        };
     }
 }

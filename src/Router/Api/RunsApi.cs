@@ -46,6 +46,10 @@ internal static class RunsApi
             .WithName("CancelRun")
             .WithSummary("Cancel a run: leaves our queue, is deleted from the worker's queue, or is interrupted on its worker");
 
+        api.MapPost("/{id}/rerun", RerunAsync)
+            .WithName("RerunRun")
+            .WithSummary("Submit the run's graph again (same priority and metadata) as a new run owned by the caller");
+
         api.MapGet("/{id}/events", Events)
             .WithName("RunEvents")
             .WithSummary("Server-Sent Events of a run: the current state first, then queued/started/progress/preview/succeeded/failed/cancelled. Last-Event-ID resumes.");
@@ -101,6 +105,23 @@ internal static class RunsApi
             return TypedResults.Problem(Problems.Details(StatusCodes.Status503ServiceUnavailable, Problems.ModelUnavailable, "No worker has the models the workflow needs",
                 $"The run cannot be placed: {refused.Readiness!.Reason}.", "workflow"));
         });
+    }
+
+    internal static async Task<Results<Accepted<RunResponse>, Ok<RunResponse>, ProblemHttpResult>> RerunAsync(
+        string id, HttpContext context, RunService runs, RunSubmission submission, CancellationToken cancellationToken)
+    {
+        if (await runs.GetAsync(id, cancellationToken) is not { } run)
+        {
+            return Problems.UnknownRun(id);
+        }
+
+        // The stored graph has the inputs already bound, so it goes through the raw-graph path.
+        var command = new SubmitRun { Graph = run.Workflow, Priority = run.Priority, Metadata = run.Metadata, Owner = RunOwner.Of(context) };
+        var outcome = await submission.SubmitAsync(command, cancellationToken);
+        return SubmitResults.From(context, outcome, refused => refused.Problem is { } problem
+            ? SubmitResults.Problem(problem)
+            : TypedResults.Problem(Problems.Details(StatusCodes.Status503ServiceUnavailable, Problems.ModelUnavailable, "No worker has the models the workflow needs",
+                $"The run cannot be placed: {refused.Readiness?.Reason}.", "workflow")));
     }
 
     internal static async Task<Results<Ok<RunListResponse>, ProblemHttpResult>> ListAsync(

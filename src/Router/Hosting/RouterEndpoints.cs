@@ -1,5 +1,6 @@
 using ComfyOperator.Router.Api;
 using ComfyOperator.Router.ComfyApi;
+using ComfyOperator.Router.Console;
 using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Security;
 using Microsoft.AspNetCore.Authentication;
@@ -50,6 +51,8 @@ internal static class RouterEndpoints
         app.MapWebhooksApi();
         app.MapWorkflowsApi();
         app.MapComfyApi();
+        app.MapKeysApi();
+        app.MapConsole();
         return app;
     }
 }

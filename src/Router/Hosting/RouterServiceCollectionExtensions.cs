@@ -65,7 +65,11 @@ internal static class RouterServiceCollectionExtensions
         services.AddAuthentication(RouterAuthentication.Scheme)
             .AddScheme<AuthenticationSchemeOptions, CredentialsAuthenticationHandler>(RouterAuthentication.Scheme, null);
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder(RouterAuthentication.Scheme).RequireAuthenticatedUser().Build());
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder(RouterAuthentication.Scheme).RequireAuthenticatedUser().Build())
+            .AddPolicy(RouterAuthentication.AdminPolicy, policy => policy
+                .AddAuthenticationSchemes(RouterAuthentication.Scheme)
+                .RequireAuthenticatedUser()
+                .RequireClaim(RouterAuthentication.AdminClaim, "true"));
 
         // Probes, model reads and worker sessions share one long-lived handler, so each worker has one
         // connection pool for the life of the process; the factory's default (a new handler every
@@ -77,7 +81,9 @@ internal static class RouterServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = WorkerConnectionLifetime })
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         services.AddSingleton<StaticNodeSource>();
+        services.AddSingleton<ApiNodeSource>();
         services.AddSingleton<WorkerRegistry>();
+        services.AddSingleton<NodeAdministration>();
         services.AddComfyWorkflows();
 
         services.AddSqliteStorage();
@@ -109,6 +115,7 @@ internal static class RouterServiceCollectionExtensions
         // recovered before probing and dispatch start.
         services.AddHostedService(sp => sp.GetRequiredService<CredentialStore>());
         services.AddHostedService<RunStoreInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<NodeAdministration>());
         services.AddHostedService<WebhookRecovery>();
         services.AddHostedService(sp => sp.GetRequiredService<RunHistoryPruner>());
         services.AddSingleton<HealthProber>();

@@ -36,7 +36,7 @@ internal static class WorkflowServiceCollectionExtensions
         });
         services.AddSingleton<WorkflowDirectorySource>();
 
-        // The kubernetes source, when on, joins the static one.
+        // The workers added through the API join the static ones; the kubernetes source, when on, joins both.
         services.AddSingleton<IKubernetesClient>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<WorkflowRoutingOptions>>().Value.Kubernetes;
@@ -49,9 +49,10 @@ internal static class WorkflowServiceCollectionExtensions
         services.AddSingleton<INodeSource>(sp =>
         {
             var fixedNodes = sp.GetRequiredService<StaticNodeSource>();
+            var apiNodes = sp.GetRequiredService<ApiNodeSource>();
             return sp.GetRequiredService<IOptions<WorkflowRoutingOptions>>().Value.Kubernetes.Enabled
-                ? new CombinedNodeSource(fixedNodes, sp.GetRequiredService<KubernetesNodeSource>())
-                : fixedNodes;
+                ? new CombinedNodeSource(fixedNodes, apiNodes, sp.GetRequiredService<KubernetesNodeSource>())
+                : new CombinedNodeSource(fixedNodes, apiNodes);
         });
 
         services.Configure<OpenApiOptions>("v1", options => options.AddDocumentTransformer<WorkflowsDocumentTransformer>());

@@ -20,7 +20,7 @@ namespace ComfyOperator.Router.Nodes;
 /// </summary>
 internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService, IAsyncDisposable
 {
-    public const string SourceName = "kubernetes";
+    public const string SourceName = NodeSources.Kubernetes;
 
     private readonly IKubernetesClient _client;
     private readonly WorkflowCatalog _catalog;

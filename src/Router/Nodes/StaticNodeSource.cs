@@ -42,7 +42,7 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
     public StaticNodeSource(IOptions<RouterOptions> options, ILogger<StaticNodeSource> logger, TimeProvider time)
     {
         _logger = logger;
-        _configured = [.. NodeAddressParser.ParseEntries(options.Value.Nodes).Select(uri => new NodeEndpoint(uri, "config"))];
+        _configured = [.. NodeAddressParser.ParseEntries(options.Value.Nodes).Select(uri => new NodeEndpoint(uri, NodeSources.Config))];
         if (!string.IsNullOrEmpty(options.Value.ServersFile))
         {
             _filePath = Path.GetFullPath(NodeAddressParser.ToFilePath(options.Value.ServersFile));
@@ -162,7 +162,7 @@ internal sealed partial class StaticNodeSource : INodeSource, IDisposable
     }
 
     private static List<NodeEndpoint> Parse(string path, string text) =>
-        [.. NodeAddressParser.ParseFile(path, text).Select(uri => new NodeEndpoint(uri, "file"))];
+        [.. NodeAddressParser.ParseFile(path, text).Select(uri => new NodeEndpoint(uri, NodeSources.File))];
 
     private List<NodeEndpoint> Merge()
     {

@@ -29,6 +29,10 @@ internal sealed partial class WorkerRegistry : IDisposable
     public WorkerState? Find(string baseAddress) =>
         Uri.TryCreate(baseAddress, UriKind.Absolute, out var uri) && _workers.TryGetValue(uri, out var worker) ? worker : null;
 
+    /// <summary>The worker with this <see cref="NodeIds"/> id, or null.</summary>
+    public WorkerState? FindById(string id) =>
+        _snapshot.FirstOrDefault(w => string.Equals(NodeIds.Of(w.BaseAddress), id, StringComparison.Ordinal));
+
     public void Dispose() => _source.Changed -= OnSourceChanged;
 
     private void OnSourceChanged(object? sender, EventArgs e)

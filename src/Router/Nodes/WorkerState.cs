@@ -11,6 +11,8 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
     private readonly HashSet<string> _runs = new(StringComparer.Ordinal);
     private HealthState _active = HealthState.Unknown;
     private DateTimeOffset? _passiveUnhealthyUntil;
+    private bool _cordoned;
+    private bool _draining;
 
     public NodeEndpoint Endpoint { get; } = endpoint;
 
@@ -19,6 +21,32 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
     public string Name { get; } = endpoint.BaseAddress.GetLeftPart(UriPartial.Authority);
 
     public bool Removed { get; set; }
+
+    /// <summary>Takes no new runs and finishes what it has (<c>PATCH /v1/nodes/{id}</c>, or a drain).</summary>
+    public bool Cordoned
+    {
+        get => Volatile.Read(ref _cordoned);
+        set => Volatile.Write(ref _cordoned, value);
+    }
+
+    /// <summary>Cordoned and removed once it has no run left (<c>DELETE /v1/nodes/{id}</c> of a busy worker).</summary>
+    public bool Draining
+    {
+        get => Volatile.Read(ref _draining);
+        set => Volatile.Write(ref _draining, value);
+    }
+
+    /// <summary>None of our runs is placed on it (what a drain waits for).</summary>
+    public bool IsIdle
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _runs.Count == 0;
+            }
+        }
+    }
 
     public HealthState ActiveHealth
     {
@@ -83,6 +111,7 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
         lock (_gate)
         {
             return !Removed
+                && !_cordoned
                 && _active == HealthState.Healthy
                 && !PassivelyOut(now)
                 && _runs.Count < 1 + maxQueue;

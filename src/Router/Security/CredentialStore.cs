@@ -1,3 +1,4 @@
+using ComfyOperator.Router.Api;
 using ComfyOperator.Router.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,8 +20,10 @@ internal sealed partial class CredentialStore : IHostedService
     private readonly byte[]? _username;
     private readonly byte[]? _password;
     private readonly IReadOnlyList<byte[]> _configuredKeys;
+    private readonly IReadOnlyList<string> _configuredIds;
     private readonly Lock _gate = new();
     private IReadOnlyList<byte[]> _fileKeys = [];
+    private IReadOnlyList<string> _fileIds = [];
     private DateTime _fileStamp = DateTime.MinValue;
 
     public CredentialStore(IOptions<RouterOptions> options, ILogger<CredentialStore> logger)
@@ -37,7 +40,22 @@ internal sealed partial class CredentialStore : IHostedService
             }
         }
 
-        _configuredKeys = [.. _options.ApiKeys.SelectMany(SplitKeys).Select(SecretComparer.Hash)];
+        var keys = _options.ApiKeys.SelectMany(SplitKeys).ToList();
+        _configuredKeys = [.. keys.Select(SecretComparer.Hash)];
+        _configuredIds = [.. keys.Select(RunOwner.KeyId).Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>The ids (never the keys) of the keys from the configuration and the keys file, with where each came from.</summary>
+    public IReadOnlyList<(string Id, string Source)> KeyIds()
+    {
+        FileKeys();
+        IReadOnlyList<string> fileIds;
+        lock (_gate)
+        {
+            fileIds = _fileIds;
+        }
+
+        return [.. _configuredIds.Select(id => (id, "config")), .. fileIds.Select(id => (id, "file"))];
     }
 
     public bool BasicEnabled => _username is not null;
@@ -90,7 +108,9 @@ internal sealed partial class CredentialStore : IHostedService
             {
                 if (stamp != _fileStamp)
                 {
-                    _fileKeys = [.. File.ReadAllLines(path).SelectMany(SplitKeys).Select(SecretComparer.Hash)];
+                    var keys = File.ReadAllLines(path).SelectMany(SplitKeys).ToList();
+                    _fileKeys = [.. keys.Select(SecretComparer.Hash)];
+                    _fileIds = [.. keys.Select(RunOwner.KeyId).Distinct(StringComparer.Ordinal)];
                     _fileStamp = stamp;
                     LogKeysFileLoaded(_logger, path, _fileKeys.Count);
                 }

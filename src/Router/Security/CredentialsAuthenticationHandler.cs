@@ -3,6 +3,8 @@ using System.Security.Claims;
 using System.Text;
 using System.Text.Encodings.Web;
 using ComfyOperator.Router.Api;
+using ComfyOperator.Router.Keys;
+using ComfyOperator.Router.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -11,17 +13,20 @@ using Microsoft.Extensions.Options;
 namespace ComfyOperator.Router.Security;
 
 /// <summary>
-/// Accepts <c>Authorization: Bearer &lt;api key&gt;</c> and <c>Authorization: Basic</c>; a challenge
-/// answers 401 with <c>WWW-Authenticate</c> for both schemes and a ProblemDetails body.
+/// Accepts <c>Authorization: Bearer &lt;api key&gt;</c> (a key from the configuration or keys file, or
+/// one created through <c>/v1/keys</c> and not revoked) and <c>Authorization: Basic</c>; a challenge
+/// answers 401 with <c>WWW-Authenticate</c> for both schemes and a ProblemDetails body. Administrators
+/// get <see cref="RouterAuthentication.AdminClaim"/>.
 /// </summary>
 internal sealed class CredentialsAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    CredentialStore credentials)
+    CredentialStore credentials,
+    IApiKeyStore keys)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
         if (string.IsNullOrEmpty(header) && QueryToken(Context) is { } token)
@@ -33,14 +38,12 @@ internal sealed class CredentialsAuthenticationHandler(
 
         if (string.IsNullOrEmpty(header) || !AuthenticationHeaderValue.TryParse(header, out var value) || value.Parameter is null)
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return AuthenticateResult.NoResult();
         }
 
         if (string.Equals(value.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase))
         {
-            return Task.FromResult(credentials.IsValidApiKey(value.Parameter)
-                ? Success("api-key", "ApiKey")
-                : AuthenticateResult.Fail("Invalid API key."));
+            return await AuthenticateKeyAsync(value.Parameter);
         }
 
         if (string.Equals(value.Scheme, "Basic", StringComparison.OrdinalIgnoreCase))
@@ -52,22 +55,42 @@ internal sealed class CredentialsAuthenticationHandler(
             }
             catch (FormatException)
             {
-                return Task.FromResult(AuthenticateResult.Fail("Malformed Basic credentials."));
+                return AuthenticateResult.Fail("Malformed Basic credentials.");
             }
 
             var colon = decoded.IndexOf(':', StringComparison.Ordinal);
             if (colon < 0)
             {
-                return Task.FromResult(AuthenticateResult.Fail("Malformed Basic credentials."));
+                return AuthenticateResult.Fail("Malformed Basic credentials.");
             }
 
             var user = decoded[..colon];
-            return Task.FromResult(credentials.IsValidBasic(user, decoded[(colon + 1)..])
-                ? Success(user, "Basic")
-                : AuthenticateResult.Fail("Invalid user name or password."));
+            return credentials.IsValidBasic(user, decoded[(colon + 1)..])
+                ? Success(user, "Basic", admin: true)
+                : AuthenticateResult.Fail("Invalid user name or password.");
         }
 
-        return Task.FromResult(AuthenticateResult.NoResult());
+        return AuthenticateResult.NoResult();
+    }
+
+    private async Task<AuthenticateResult> AuthenticateKeyAsync(string key)
+    {
+        if (credentials.IsValidApiKey(key))
+        {
+            return Success(RunOwner.KeyId(key), "ApiKey", admin: true);
+        }
+
+        try
+        {
+            var stored = await keys.FindByHashAsync(Convert.ToHexStringLower(SecretComparer.Hash(key)), Context.RequestAborted);
+            return stored is { RevokedAt: null }
+                ? Success(stored.Id, "ApiKey", stored.Admin)
+                : AuthenticateResult.Fail(stored is null ? "Invalid API key." : "The API key has been revoked.");
+        }
+        catch (StorageException)
+        {
+            return AuthenticateResult.Fail("API keys cannot be checked now: the router database is unavailable.");
+        }
     }
 
     /// <summary>The <c>token</c> query parameter, on endpoints that accept one (<see cref="QueryTokenAllowed"/>).</summary>
@@ -81,7 +104,9 @@ internal sealed class CredentialsAuthenticationHandler(
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.Append("WWW-Authenticate", $"Bearer realm=\"{RouterAuthentication.Realm}\"");
-        if (credentials.BasicEnabled)
+        // A browser answers a Basic challenge to a script's request with its own password dialog;
+        // scripts that sign in themselves (the console) say so with X-Requested-With and get none.
+        if (credentials.BasicEnabled && !string.Equals(Request.Headers["X-Requested-With"], "XMLHttpRequest", StringComparison.OrdinalIgnoreCase))
         {
             Response.Headers.Append("WWW-Authenticate", $"Basic realm=\"{RouterAuthentication.Realm}\", charset=\"UTF-8\"");
         }
@@ -91,9 +116,15 @@ internal sealed class CredentialsAuthenticationHandler(
         await problem.ExecuteAsync(Context);
     }
 
-    private AuthenticateResult Success(string name, string method)
+    private AuthenticateResult Success(string name, string method, bool admin)
     {
-        var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.AuthenticationMethod, method)], Scheme.Name);
+        List<Claim> claims = [new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.AuthenticationMethod, method)];
+        if (admin)
+        {
+            claims.Add(new Claim(RouterAuthentication.AdminClaim, "true"));
+        }
+
+        var identity = new ClaimsIdentity(claims, Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
 }

@@ -6,4 +6,13 @@ internal static class RouterAuthentication
     public const string Scheme = "ComfyRouter";
 
     public const string Realm = "comfy-router";
+
+    /// <summary>The authorization policy of the routes that manage workers and keys.</summary>
+    public const string AdminPolicy = "comfy-admin";
+
+    /// <summary>
+    /// Claim the handler adds to administrators: the Basic user and the keys from the configuration or
+    /// the keys file (whoever deploys the router), and keys created with <c>admin: true</c>.
+    /// </summary>
+    public const string AdminClaim = "comfy.admin";
 }

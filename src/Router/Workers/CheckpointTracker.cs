@@ -12,6 +12,9 @@ internal sealed class CheckpointTracker
 {
     private readonly ConcurrentDictionary<Uri, string> _last = new();
 
+    /// <summary>The checkpoint <paramref name="worker"/> was last given (the model it most likely holds), or null.</summary>
+    public string? LastOn(Uri worker) => _last.GetValueOrDefault(worker);
+
     /// <summary>Records the graph's checkpoint for <paramref name="worker"/>; true when it differs from the last one there.</summary>
     public bool Switches(Uri worker, JsonObject graph)
     {

@@ -89,6 +89,29 @@ internal static class SqliteMigrations
         CREATE INDEX IF NOT EXISTS runs_finished_at ON runs (finished_at) WHERE status IN ('succeeded', 'failed', 'cancelled');
         """);
 
+    /// <summary>
+    /// Workers added through <c>POST /v1/nodes</c> (labels as a JSON object), API keys created through
+    /// <c>POST /v1/keys</c> (only the SHA-256 of the key, hex), and an index on the submission time for
+    /// the usage report over the last day or week.
+    /// </summary>
+    public static readonly SchemaMigration NodesAndKeys = new(3, "nodes and api_keys tables, runs by queued_at for usage", """
+        CREATE TABLE IF NOT EXISTS nodes (
+            url TEXT PRIMARY KEY,
+            labels TEXT NOT NULL,
+            max_queue INTEGER NULL,
+            cordoned INTEGER NOT NULL,
+            draining INTEGER NOT NULL,
+            added_at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS api_keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE,
+            admin INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER NULL);
+        CREATE INDEX IF NOT EXISTS runs_queued_at ON runs (queued_at);
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, FinishedRunIndexes];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, FinishedRunIndexes, NodesAndKeys];
 }

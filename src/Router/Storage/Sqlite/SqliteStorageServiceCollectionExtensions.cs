@@ -1,4 +1,6 @@
 using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Keys;
+using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Webhooks;
 using ComfyOperator.Router.Workers;
@@ -21,6 +23,9 @@ internal static class SqliteStorageServiceCollectionExtensions
         services.AddSingleton<IRunStore, SqliteRunStore>();
         services.AddSingleton<IWebhookStore, SqliteWebhookStore>();
         services.AddSingleton<IAbandonedPromptStore, SqliteAbandonedPromptStore>();
+        services.AddSingleton<INodeStore, SqliteNodeStore>();
+        services.AddSingleton<IApiKeyStore, SqliteApiKeyStore>();
+        services.AddSingleton<IUsageStore, SqliteUsageStore>();
         return services;
     }
 }

@@ -14,7 +14,14 @@ internal sealed class SqliteStoreTestDatabase : IStoreTestDatabase
     {
         var database = new SqliteRouterDatabase(Path);
         await database.OpenAsync(CancellationToken.None);
-        return new StoreSession(new SqliteRunStore(database), new SqliteWebhookStore(database), new SqliteAbandonedPromptStore(database), database);
+        return new StoreSession(
+            new SqliteRunStore(database),
+            new SqliteWebhookStore(database),
+            new SqliteAbandonedPromptStore(database),
+            new SqliteNodeStore(database),
+            new SqliteApiKeyStore(database),
+            new SqliteUsageStore(database),
+            database);
     }
 
     public ValueTask DisposeAsync()
