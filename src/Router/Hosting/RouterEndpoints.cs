@@ -1,6 +1,6 @@
 using ComfyOperator.Router.Api;
 using ComfyOperator.Router.ComfyApi;
-using ComfyOperator.Router.Console;
+using ComfyOperator.Router.WebConsole;
 using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Security;
 using Microsoft.AspNetCore.Authentication;

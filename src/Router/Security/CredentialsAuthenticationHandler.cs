@@ -31,9 +31,7 @@ internal sealed class CredentialsAuthenticationHandler(
         string? header = Request.Headers.Authorization;
         if (string.IsNullOrEmpty(header) && QueryToken(Context) is { } token)
         {
-            return Task.FromResult(credentials.IsValidApiKey(token)
-                ? Success("api-key", "ApiKey")
-                : AuthenticateResult.Fail("Invalid API key."));
+            return await AuthenticateKeyAsync(token);
         }
 
         if (string.IsNullOrEmpty(header) || !AuthenticationHeaderValue.TryParse(header, out var value) || value.Parameter is null)

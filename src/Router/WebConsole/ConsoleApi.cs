@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
-namespace ComfyOperator.Router.Console;
+namespace ComfyOperator.Router.WebConsole;
 
 /// <summary>
 /// The web console at <c>/console/</c> (<c>/</c> and <c>/admin</c> redirect there). Its files are

@@ -1,10 +1,10 @@
 using System.Collections.Frozen;
 using System.Reflection;
 
-namespace ComfyOperator.Router.Console;
+namespace ComfyOperator.Router.WebConsole;
 
 /// <summary>
-/// The console's static files, embedded in the router's assembly (<c>Console/Assets</c>), so the
+/// The console's static files, embedded in the router's assembly (<c>WebConsole/Assets</c>), so the
 /// image carries them and they never come from outside: no build step, no CDN.
 /// </summary>
 internal static class ConsoleAssets
