@@ -1,8 +1,9 @@
 using ComfyOperator.Entities;
 using ComfyOperator.Kubernetes.Events;
-using ComfyOperator.Kubernetes.Models;
-using ComfyOperator.Kubernetes.Serialization;
+using ComfyOperator.Kubernetes.Resources;
 using ComfyOperator.Operator.Health;
+using k8s;
+using k8s.Models;
 
 namespace ComfyOperator.Operator.Controllers;
 
