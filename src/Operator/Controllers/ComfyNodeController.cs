@@ -225,7 +225,7 @@ internal sealed partial class ComfyNodeController(
         try
         {
             var existing = await client.CoreV1.ReadNamespacedConfigMapAsync(desired.Metadata.Name!, ns, cancellationToken: cancellationToken);
-            if (KubernetesJson.Serialize(existing.Data) != KubernetesJson.Serialize(desired.Data))
+            if (JsonText.Of(existing.Data) != JsonText.Of(desired.Data))
             {
                 desired.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
                 await client.CoreV1.ReplaceNamespacedConfigMapAsync(desired, desired.Metadata.Name!, ns, fieldManager: EntityApi.OperatorName, cancellationToken: cancellationToken);

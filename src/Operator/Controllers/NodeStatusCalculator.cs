@@ -128,7 +128,7 @@ internal static class NodeStatusCalculator
 
     /// <summary>True when writing <paramref name="next"/> would change what readers see.</summary>
     public static bool Differs(ComfyNodeStatus previous, ComfyNodeStatus next) =>
-        KubernetesJson.Serialize(previous) != KubernetesJson.Serialize(next);
+        JsonText.Of(previous) != JsonText.Of(next);
 
     public static ComfyNodeStatus Clone(ComfyNodeStatus status) =>
         KubernetesJson.Deserialize<ComfyNodeStatus>(KubernetesJson.Serialize(status)) ?? new ComfyNodeStatus();

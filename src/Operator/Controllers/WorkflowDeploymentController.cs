@@ -93,8 +93,8 @@ internal sealed partial class WorkflowDeploymentController(
             status.Conditions.SetCondition(ConditionTypes.ModelsReady, modelsReady ? ConditionStatus.True : ConditionStatus.False, modelsReady ? ConditionReasons.ModelsSynced : ConditionReasons.ModelsSyncing, modelsReady ? "every worker has the models" : "not every worker has the models yet", generation, now);
             status.Conditions.SetCondition(ConditionTypes.Available, ready > 0 ? ConditionStatus.True : ConditionStatus.False, ready > 0 ? ConditionReasons.ReplicasReady : ConditionReasons.NoReplicasReady, $"{ready} of {desired} workers ready", generation, now);
 
-            var wasInvalidTheSame = KubernetesJson.Serialize(deployment.Status.ValidationErrors) == KubernetesJson.Serialize(status.ValidationErrors);
-            if (KubernetesJson.Serialize(deployment.Status) != KubernetesJson.Serialize(status))
+            var wasInvalidTheSame = JsonText.Of(deployment.Status.ValidationErrors) == JsonText.Of(status.ValidationErrors);
+            if (JsonText.Of(deployment.Status) != JsonText.Of(status))
             {
                 await WriteStatusAsync(deployment, status, cancellationToken);
             }
