@@ -2,13 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using ComfyOperator.Entities;
 using ComfyOperator.Kubernetes.Client;
-using ComfyOperator.Kubernetes.Configuration;
 using ComfyOperator.Kubernetes.Informers;
-using ComfyOperator.Kubernetes.Models;
 using ComfyOperator.Operator.Hosting;
 using ComfyOperator.Testing.ComfyUI;
 using ComfyOperator.Testing.Kubelet;
 using ComfyOperator.Testing.Kubernetes;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ComfyOperator.Operator.Bench;
@@ -64,8 +64,9 @@ internal static class BenchProgram
             simulators.Add(await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { Host = "127.0.0.1" }));
         }
 
-        using var client = new KubernetesClient(new KubernetesClientConfiguration { Host = emulator.BaseAddress, RequestTimeout = TimeSpan.FromMinutes(2) });
-        await client.CreateAsync(new Namespace { Metadata = new() { Name = Namespace } });
+        using var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = emulator.BaseAddress.ToString(), HttpClientTimeout = TimeSpan.FromMinutes(2) });
+        var comfyNodes = new CustomResourceClient<ComfyNode>(client);
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new() { Name = Namespace } });
         await using var watcher = new Informer<ComfyNode>(client, new InformerOptions { Namespace = Namespace });
         var allPhased = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var phased = new HashSet<string>(StringComparer.Ordinal);
@@ -115,10 +116,10 @@ internal static class BenchProgram
                 Metadata = new() { Name = $"node-{i:D5}" },
                 Spec = new ComfyNodeSpec { Url = simulators[i % simulators.Count].BaseAddress.ToString().TrimEnd('/') },
             };
-            await client.CreateNamespacedAsync(node, Namespace, cancellationToken: ct);
+            await comfyNodes.CreateAsync(node, Namespace, cancellationToken: ct);
         });
         await Parallel.ForEachAsync(Enumerable.Range(0, managed), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
-            await client.CreateNamespacedAsync(new ComfyNode { Metadata = new() { Name = $"managed-{i:D3}" }, Spec = new ComfyNodeSpec() }, Namespace, cancellationToken: ct));
+            await comfyNodes.CreateAsync(new ComfyNode { Metadata = new() { Name = $"managed-{i:D3}" }, Spec = new ComfyNodeSpec() }, Namespace, cancellationToken: ct));
         var created = clock.Elapsed;
         await allPhased.Task.WaitAsync(TimeSpan.FromMinutes(10));
         var reconciled = clock.Elapsed;

@@ -1,7 +1,8 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics.CodeAnalysis;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
+using k8s.Models;
 
 namespace ComfyOperator.Entities;
 
@@ -28,10 +29,10 @@ public sealed class ComfyNodeSpec
     public IDictionary<string, string>? NodeSelector { get; set; }
 
     [Description("Tolerations of the pod (GPU nodes are often tainted).")]
-    public IList<Toleration>? Tolerations { get; set; }
+    public IList<V1Toleration>? Tolerations { get; set; }
 
     [Description("Extra environment variables of the ComfyUI container.")]
-    public IList<EnvVar>? Env { get; set; }
+    public IList<V1EnvVar>? Env { get; set; }
 
     [Description("Extra ComfyUI command-line flags, appended after the ones the operator sets (e.g. --lowvram, --preview-method auto).")]
     public IList<string>? ExtraArgs { get; set; }

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
+using k8s.Models;
 
 namespace ComfyOperator.Entities;
 
@@ -47,5 +48,5 @@ public sealed class ComfyNodeStatus
     public long? ObservedGeneration { get; set; }
 
     [Description("Ready, ModelsReady and Healthy.")]
-    public IList<Condition>? Conditions { get; set; }
+    public IList<V1Condition>? Conditions { get; set; }
 }

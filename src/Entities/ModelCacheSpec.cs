@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
+using k8s.Models;
 
 namespace ComfyOperator.Entities;
 
@@ -27,7 +28,7 @@ public sealed class ModelCacheSpec
     public bool Create { get; set; }
 
     [Description("Size of a claim the operator creates.")]
-    public Quantity? Size { get; set; }
+    public ResourceQuantity? Size { get; set; }
 
     [Description("Storage class of a claim the operator creates; the cluster default when empty.")]
     public string? StorageClassName { get; set; }

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
+using k8s.Models;
 
 namespace ComfyOperator.Entities;
 
@@ -14,8 +15,8 @@ public sealed class NodeResources
     public int Gpu { get; set; } = 1;
 
     [Description("Resource requests (cpu, memory, ephemeral-storage...).")]
-    public IDictionary<string, Quantity>? Requests { get; set; }
+    public IDictionary<string, ResourceQuantity>? Requests { get; set; }
 
     [Description("Resource limits (cpu, memory...).")]
-    public IDictionary<string, Quantity>? Limits { get; set; }
+    public IDictionary<string, ResourceQuantity>? Limits { get; set; }
 }

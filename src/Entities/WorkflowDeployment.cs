@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using ComfyOperator.Entities.Schema;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
+using k8s.Models;
 
 namespace ComfyOperator.Entities;
 

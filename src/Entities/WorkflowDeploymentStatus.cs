@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
+using k8s.Models;
 
 namespace ComfyOperator.Entities;
 
@@ -36,5 +37,5 @@ public sealed class WorkflowDeploymentStatus
     public long? ObservedGeneration { get; set; }
 
     [Description("WorkflowValid, ModelsReady and Available.")]
-    public IList<Condition>? Conditions { get; set; }
+    public IList<V1Condition>? Conditions { get; set; }
 }

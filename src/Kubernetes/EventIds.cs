@@ -10,8 +10,6 @@ internal static class EventIds
     public const int RangeStart = 4000;
     public const int RangeEnd = 4999;
 
-    public const int KubernetesClientRetry = 4001;
-    public const int KubernetesClientTokenRefresh = 4002;
     public const int InformerListed = 4101;
     public const int InformerRelist = 4102;
     public const int InformerFailure = 4103;

@@ -2,8 +2,9 @@ using System.ComponentModel;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ComfyOperator.Kubernetes.Models;
-using ComfyOperator.Kubernetes.Serialization;
+using ComfyOperator.Kubernetes.Resources;
+using k8s;
+using k8s.Models;
 
 namespace ComfyOperator.Entities.Tests;
 
@@ -16,7 +17,8 @@ public sealed class EntitySerializationTests
 
         Assert.Equal("comfyoperator.io/v1alpha1", node.ApiVersion);
         Assert.Equal("ComfyNode", node.Kind);
-        Assert.Equal("/apis/comfyoperator.io/v1alpha1/namespaces/ns/comfynodes/a/status", ResourceType.Of<ComfyNode>().Path("ns", "a", "status"));
+        Assert.Equal(new ResourceType("comfyoperator.io", "v1alpha1", "ComfyNode", "comfynodes"), ResourceType.Of<ComfyNode>());
+        Assert.Equal("comfynodes.comfyoperator.io", ResourceType.Of<ComfyNode>().QualifiedResource);
         Assert.Equal("WorkflowDeployment", new WorkflowDeployment().Kind);
         Assert.Equal("workflowdeployments", ResourceType.Of<WorkflowDeployment>().Plural);
     }
@@ -49,17 +51,17 @@ public sealed class EntitySerializationTests
     {
         var node = new ComfyNode
         {
-            Metadata = new ObjectMeta { Name = "gpu-1", NamespaceProperty = "comfy", Labels = new Dictionary<string, string> { ["tier"] = "a100" } },
+            Metadata = new V1ObjectMeta { Name = "gpu-1", NamespaceProperty = "comfy", Labels = new Dictionary<string, string> { ["tier"] = "a100" } },
             Spec = new ComfyNodeSpec
             {
                 Image = "ghcr.io/comfy/comfyui:0.3.64",
-                Resources = new NodeResources { Gpu = 2, Requests = new Dictionary<string, Quantity> { ["memory"] = "32Gi" } },
+                Resources = new NodeResources { Gpu = 2, Requests = new Dictionary<string, ResourceQuantity> { ["memory"] = "32Gi" } },
                 ExtraArgs = ["--lowvram"],
                 ModelCache = new ModelCacheSpec { ClaimName = "models", Create = true, Size = "500Gi" },
                 Models = [new ModelFile { Url = "https://example.com/v1-5.safetensors", Folder = "checkpoints", Filename = "v1-5.safetensors", Sha256 = new string('a', 64) }],
                 Probe = new ProbeSpec { PeriodSeconds = 5 },
                 Service = new NodeServiceSpec { Enabled = true },
-                Tolerations = [new Toleration { Key = "nvidia.com/gpu", Operator = "Exists", Effect = "NoSchedule" }],
+                Tolerations = [new V1Toleration { Key = "nvidia.com/gpu", OperatorProperty = "Exists", Effect = "NoSchedule" }],
             },
             Status = new ComfyNodeStatus
             {
@@ -68,7 +70,7 @@ public sealed class EntitySerializationTests
                 QueueRemaining = 0,
                 Devices = [new DeviceStatus { Name = "cuda:0 NVIDIA H100", Type = "cuda", Index = 0, VramTotal = 84_000_000_000, VramFree = 83_000_000_000 }],
                 LastProbeTime = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero),
-                Conditions = [new Condition { Type = ConditionTypes.Ready, Status = ConditionStatus.True, Reason = "ProbeSucceeded", ObservedGeneration = 1 }],
+                Conditions = [new V1Condition { Type = ConditionTypes.Ready, Status = ConditionStatus.True, Reason = "ProbeSucceeded", ObservedGeneration = 1 }],
             },
         };
 

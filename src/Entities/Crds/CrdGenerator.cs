@@ -2,7 +2,8 @@ using System.ComponentModel;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using ComfyOperator.Entities.Schema;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
+using k8s.Models;
 
 namespace ComfyOperator.Entities.Crds;
 
@@ -65,7 +66,8 @@ public static class CrdGenerator
             {
                 ["group"] = resource.Group,
                 ["names"] = names,
-                ["scope"] = resource.Namespaced ? "Namespaced" : "Cluster",
+                // Both kinds live in a namespace (the package's KubernetesEntityAttribute carries no scope).
+                ["scope"] = "Namespaced",
                 ["versions"] = new JsonArray(version),
             },
         };

@@ -7,7 +7,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using ComfyOperator.Entities.Schema;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
+using k8s.Models;
 
 namespace ComfyOperator.Entities.Crds;
 
@@ -59,7 +60,7 @@ internal static class SchemaBuilder
             return new JsonObject { ["type"] = "string", ["format"] = "date-time" };
         }
 
-        if (underlying == typeof(Quantity) || underlying == typeof(IntOrString))
+        if (underlying == typeof(ResourceQuantity) || underlying == typeof(IntOrString))
         {
             return new JsonObject { ["x-kubernetes-int-or-string"] = true };
         }
@@ -69,7 +70,12 @@ internal static class SchemaBuilder
             return new JsonObject { ["x-kubernetes-preserve-unknown-fields"] = true };
         }
 
-        if (underlying == typeof(ObjectMeta))
+        if (PackageTypeSchemas.For(underlying) is { } packageSchema)
+        {
+            return packageSchema;
+        }
+
+        if (underlying == typeof(V1ObjectMeta))
         {
             return new JsonObject { ["type"] = "object" };
         }

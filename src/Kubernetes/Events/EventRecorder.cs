@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -37,13 +37,18 @@ public sealed partial class EventRecorder : IEventRecorder, IDisposable
 
     public void Dispose() => _writes.Dispose();
 
-    public async Task RecordAsync(Models.IKubernetesObject<ObjectMeta> involvedObject, string type, string reason, string message, CancellationToken cancellationToken = default)
+    public async Task RecordAsync(IKubernetesObject<V1ObjectMeta> involvedObject, string type, string reason, string message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(involvedObject);
         ArgumentException.ThrowIfNullOrEmpty(reason);
         var meta = involvedObject.Metadata;
+
+        // Objects from a list, or built in code, may carry no apiVersion/kind; their type does.
+        var objectType = ResourceType.Of(involvedObject.GetType());
+        var kind = string.IsNullOrEmpty(involvedObject.Kind) ? objectType.Kind : involvedObject.Kind;
+        var apiVersion = string.IsNullOrEmpty(involvedObject.ApiVersion) ? objectType.ApiVersion : involvedObject.ApiVersion;
         var eventNamespace = string.IsNullOrEmpty(meta.NamespaceProperty) ? "default" : meta.NamespaceProperty;
-        var key = new EventKey(eventNamespace, involvedObject.Kind ?? string.Empty, meta.Name ?? string.Empty, meta.Uid ?? string.Empty, type, reason, message);
+        var key = new EventKey(eventNamespace, kind, meta.Name ?? string.Empty, meta.Uid ?? string.Empty, type, reason, message);
 
         // One write at a time keeps "create, then patch the one we created" ordered for repeats.
         await _writes.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -84,8 +89,8 @@ public sealed partial class EventRecorder : IEventRecorder, IDisposable
                 Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = eventNamespace },
                 InvolvedObject = new V1ObjectReference
                 {
-                    ApiVersion = involvedObject.ApiVersion,
-                    Kind = involvedObject.Kind,
+                    ApiVersion = apiVersion,
+                    Kind = kind,
                     Name = meta.Name,
                     NamespaceProperty = meta.NamespaceProperty,
                     Uid = meta.Uid,

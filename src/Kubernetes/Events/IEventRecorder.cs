@@ -1,4 +1,5 @@
-using ComfyOperator.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace ComfyOperator.Kubernetes.Events;
 
@@ -10,5 +11,5 @@ public interface IEventRecorder
     /// aggregation window bump <c>count</c> and <c>lastTimestamp</c> of the existing Event. Failures
     /// are logged, not thrown: an event is never worth failing a reconcile for.
     /// </summary>
-    Task RecordAsync(IKubernetesObject<ObjectMeta> involvedObject, string type, string reason, string message, CancellationToken cancellationToken = default);
+    Task RecordAsync(IKubernetesObject<V1ObjectMeta> involvedObject, string type, string reason, string message, CancellationToken cancellationToken = default);
 }

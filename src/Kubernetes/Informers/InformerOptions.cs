@@ -7,8 +7,6 @@ public sealed record InformerOptions
 
     public string? LabelSelector { get; init; }
 
-    public string? FieldSelector { get; init; }
-
     /// <summary>LIST page size.</summary>
     public int PageSize { get; init; } = 500;
 

@@ -1,24 +1,26 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using ComfyOperator.Kubernetes.Client;
-using ComfyOperator.Kubernetes.Models;
-using ComfyOperator.Kubernetes.Watch;
+using ComfyOperator.Kubernetes.Resources;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ComfyOperator.Kubernetes.Informers;
 
 /// <summary>
-/// Keeps a local copy of every object of one type (namespace/name keyed) by LIST then WATCH, the
-/// way client-go's Reflector does: resumes from the last resourceVersion (bookmarks included), relists
+/// Keeps a local copy of every object of one type (namespace/name keyed) by LIST then WATCH on the
+/// official client (see <see cref="ListWatch"/>), the way client-go's Reflector does, which the package lacks: resumes from the last resourceVersion (bookmarks included), relists
 /// on 410 Gone, backs off exponentially with jitter on any other failure. Handlers run on the
 /// informer's loop, one at a time, in event order; a handler that throws is logged and skipped.
 /// Reads of the cache are thread-safe.
 /// </summary>
 public sealed partial class Informer<T> : IAsyncDisposable
-    where T : class, IKubernetesObject<ObjectMeta>
+    where T : class, IKubernetesObject<V1ObjectMeta>
 {
-    private readonly IKubernetesClient _client;
+    private readonly ListWatch<T> _listWatch;
     private readonly InformerOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
@@ -33,15 +35,26 @@ public sealed partial class Informer<T> : IAsyncDisposable
     private long _watchCount;
     private long _failureCount;
 
+    /// <summary>An informer over <see cref="ListWatch.For{T}"/> in the options' namespace and label selector.</summary>
     public Informer(
-        IKubernetesClient client,
+        IKubernetes client,
+        InformerOptions? options = null,
+        ILogger<Informer<T>>? logger = null,
+        TimeProvider? timeProvider = null,
+        Func<double>? random = null)
+        : this(ListWatch.For<T>(client, options?.Namespace, options?.LabelSelector), options, logger, timeProvider, random)
+    {
+    }
+
+    public Informer(
+        ListWatch<T> listWatch,
         InformerOptions? options = null,
         ILogger<Informer<T>>? logger = null,
         TimeProvider? timeProvider = null,
         Func<double>? random = null)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        _client = client;
+        ArgumentNullException.ThrowIfNull(listWatch);
+        _listWatch = listWatch;
         _options = options ?? new InformerOptions();
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -148,12 +161,12 @@ public sealed partial class Informer<T> : IAsyncDisposable
             {
                 break;
             }
-            catch (KubernetesException exception) when (exception.IsGone)
+            catch (Exception exception) when (exception is KubernetesException watchError && watchError.IsGone() || exception is HttpOperationException listError && listError.IsGone())
             {
                 LogRelist(_logger, typeof(T).Name, LastSyncResourceVersion, exception.Message);
                 needList = true;
             }
-            catch (Exception exception) when (exception is KubernetesException or HttpRequestException or IOException or TimeoutException or System.Text.Json.JsonException)
+            catch (Exception exception) when (exception is KubernetesException or HttpOperationException or HttpRequestException or IOException or TimeoutException or System.Text.Json.JsonException)
             {
                 Interlocked.Increment(ref _failureCount);
                 var delay = _backoff.Delay(failures++);
@@ -177,23 +190,14 @@ public sealed partial class Informer<T> : IAsyncDisposable
         string? resourceVersion = null;
         do
         {
-            var options = new ListOptions
-            {
-                LabelSelector = _options.LabelSelector,
-                FieldSelector = _options.FieldSelector,
-                Limit = _options.PageSize,
-                Continue = continueToken,
-            };
-            var page = _options.Namespace is null
-                ? await _client.ListAsync<T>(options, cancellationToken).ConfigureAwait(false)
-                : await _client.ListNamespacedAsync<T>(_options.Namespace, options, cancellationToken).ConfigureAwait(false);
+            var page = await _listWatch.ListAsync(_options.PageSize, continueToken, cancellationToken).ConfigureAwait(false);
             foreach (var item in page.Items)
             {
                 fresh[item.Metadata.Key()] = item;
             }
 
-            resourceVersion = page.Metadata.ResourceVersion;
-            continueToken = string.IsNullOrEmpty(page.Metadata.Continue) ? null : page.Metadata.Continue;
+            resourceVersion = page.ResourceVersion;
+            continueToken = page.Continue;
         }
         while (continueToken is not null);
 
@@ -233,33 +237,46 @@ public sealed partial class Informer<T> : IAsyncDisposable
     private async Task<int> WatchOnceAsync(CancellationToken cancellationToken)
     {
         var minSeconds = Math.Max(1, (int)_options.MinWatchTimeout.TotalSeconds);
-        var options = new WatchOptions
-        {
-            LabelSelector = _options.LabelSelector,
-            FieldSelector = _options.FieldSelector,
-            ResourceVersion = LastSyncResourceVersion,
-            AllowWatchBookmarks = true,
-            TimeoutSeconds = minSeconds + (int)(minSeconds * Math.Clamp(_random(), 0.0, 1.0)),
-        };
+        var timeoutSeconds = minSeconds + (int)(minSeconds * Math.Clamp(_random(), 0.0, 1.0));
         Interlocked.Increment(ref _watchCount);
-        var stream = _options.Namespace is null
-            ? _client.WatchAsync<T>(options, cancellationToken)
-            : _client.WatchNamespacedAsync<T>(_options.Namespace, options, cancellationToken);
+
+        // The package's watcher passes an ERROR event (410 Gone...) or an undecodable line to onError
+        // and reads on; the server closes the stream after an ERROR, and the first error is thrown
+        // here so the loop above relists or backs off.
+        Exception? error = null;
         var count = 0;
-        await foreach (var watchEvent in stream.ConfigureAwait(false))
+        try
         {
-            count++;
-            Apply(watchEvent);
+            await foreach (var (type, item) in _listWatch.WatchAsync(LastSyncResourceVersion, timeoutSeconds, e => error ??= e, cancellationToken).ConfigureAwait(false))
+            {
+                if (error is not null)
+                {
+                    break;
+                }
+
+                count++;
+                Apply(type, item);
+            }
+        }
+        catch (HttpRequestException exception) when (count == 0 && error is null && exception.InnerException is EndOfStreamException)
+        {
+            // The package's watch content waits for a first line; a watch the server ends at its
+            // timeoutSeconds without any event surfaces as this end-of-stream. It is a normal end
+            // (RunAsync still treats one that ends at once as a failure).
+        }
+
+        if (error is not null)
+        {
+            throw error;
         }
 
         return count;
     }
 
-    private void Apply(WatchEvent<T> watchEvent)
+    private void Apply(WatchEventType type, T item)
     {
-        var item = watchEvent.Object;
         var resourceVersion = item.Metadata.ResourceVersion;
-        switch (watchEvent.Type)
+        switch (type)
         {
             case WatchEventType.Added:
             case WatchEventType.Modified:
@@ -284,6 +301,7 @@ public sealed partial class Informer<T> : IAsyncDisposable
 
                 break;
             case WatchEventType.Bookmark:
+            case WatchEventType.Error:
                 break;
             default:
                 break;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using ComfyOperator.Entities;
-using ComfyOperator.Kubernetes.Serialization;
 using ComfyOperator.Operator.Models;
+using k8s;
 
 namespace ComfyOperator.Operator.Cli;
 
@@ -14,7 +14,7 @@ internal static class SyncModelsCommand
         try
         {
             await using var stream = manifest.OpenRead();
-            models = await JsonSerializer.DeserializeAsync<List<ModelFile>>(stream, KubernetesJson.Options, cancellationToken) ?? [];
+            models = KubernetesJson.Deserialize<List<ModelFile>>(stream) ?? [];
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {

@@ -2,11 +2,13 @@ using System.Collections.Concurrent;
 using ComfyOperator.Entities;
 using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Kubernetes.Events;
-using ComfyOperator.Kubernetes.Models;
-using ComfyOperator.Kubernetes.Serialization;
+using ComfyOperator.Kubernetes.Resources;
 using ComfyOperator.Operator.Health;
 using ComfyOperator.Operator.Manifests;
 using ComfyOperator.Operator.Reconciliation;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace ComfyOperator.Operator.Controllers;
@@ -18,9 +20,9 @@ namespace ComfyOperator.Operator.Controllers;
 /// asks to be run again after <c>probe.periodSeconds</c>.
 /// </summary>
 internal sealed partial class ComfyNodeController(
-    IKubernetesClient client,
+    IKubernetes client,
     ResourceCache<ComfyNode> nodes,
-    ResourceCache<Pod> pods,
+    ResourceCache<V1Pod> pods,
     NodeProber prober,
     IEventRecorder events,
     ManifestDefaults manifestDefaults,
@@ -93,9 +95,9 @@ internal sealed partial class ComfyNodeController(
 
             return ReconcileResult.Success(requeue);
         }
-        catch (KubernetesException e) when (e.IsConflict || e.IsAlreadyExists || e.IsNotFound || e.IsServerError || e.IsTooManyRequests)
+        catch (HttpOperationException e) when (e.IsConflict() || e.IsAlreadyExists() || e.IsNotFound() || e.IsServerError() || e.IsTooManyRequests())
         {
-            return ReconcileResult.Failure($"{e.Code} {e.Reason}: {e.Message}");
+            return ReconcileResult.Failure(e.Describe());
         }
         catch (HttpRequestException e)
         {
@@ -119,7 +121,7 @@ internal sealed partial class ComfyNodeController(
         var desired = PodBuilder.Build(node, manifestDefaults);
         var hash = desired.Metadata.Annotations![EntityAnnotations.TemplateHash];
         var owned = pods.List(ns).Where(p => p.Metadata.OwnerReferences?.Any(o => o.Uid == node.Metadata.Uid) == true).ToList();
-        Pod? current = null;
+        V1Pod? current = null;
         foreach (var pod in owned)
         {
             if ((pod.Metadata.Annotations?.TryGetValue(EntityAnnotations.TemplateHash, out var podHash) == true && podHash == hash))
@@ -146,11 +148,11 @@ internal sealed partial class ComfyNodeController(
         {
             try
             {
-                current = await client.CreateNamespacedAsync(desired, ns, EntityApi.OperatorName, cancellationToken: cancellationToken);
+                current = await client.CoreV1.CreateNamespacedPodAsync(desired, ns, fieldManager: EntityApi.OperatorName, cancellationToken: cancellationToken);
                 await events.RecordAsync(node, EventType.Normal, EventReasons.PodCreated, $"created pod {desired.Metadata.Name}", cancellationToken);
                 LogPodCreated(logger, key, desired.Metadata.Name!);
             }
-            catch (KubernetesException e) when (e.IsAlreadyExists)
+            catch (HttpOperationException e) when (e.IsAlreadyExists())
             {
                 // Made by an earlier run of this reconcile (or the previous leader); the cache will show it.
                 current = desired;
@@ -194,7 +196,7 @@ internal sealed partial class ComfyNodeController(
 
     private static TimeSpan Backoff(int restarts) => TimeSpan.FromSeconds(Math.Min(300, 2 * Math.Pow(2, restarts)));
 
-    private static (ModelsState State, string? Message) ModelsOf(ComfyNode node, Pod pod)
+    private static (ModelsState State, string? Message) ModelsOf(ComfyNode node, V1Pod pod)
     {
         if (node.Spec.Models is not { Count: > 0 })
         {
@@ -222,16 +224,16 @@ internal sealed partial class ComfyNodeController(
         var ns = node.Metadata.NamespaceProperty!;
         try
         {
-            var existing = await client.ReadNamespacedAsync<ConfigMap>(desired.Metadata.Name!, ns, cancellationToken);
-            if (KubernetesJson.Serialize(existing.Data) != KubernetesJson.Serialize(desired.Data))
+            var existing = await client.CoreV1.ReadNamespacedConfigMapAsync(desired.Metadata.Name!, ns, cancellationToken: cancellationToken);
+            if (JsonText.Of(existing.Data) != JsonText.Of(desired.Data))
             {
                 desired.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
-                await client.ReplaceNamespacedAsync(desired, desired.Metadata.Name!, ns, EntityApi.OperatorName, cancellationToken);
+                await client.CoreV1.ReplaceNamespacedConfigMapAsync(desired, desired.Metadata.Name!, ns, fieldManager: EntityApi.OperatorName, cancellationToken: cancellationToken);
             }
         }
-        catch (KubernetesException e) when (e.IsNotFound)
+        catch (HttpOperationException e) when (e.IsNotFound())
         {
-            await CreateIgnoringExistsAsync(desired, ns, cancellationToken);
+            await CreateIgnoringExistsAsync(() => client.CoreV1.CreateNamespacedConfigMapAsync(desired, ns, fieldManager: EntityApi.OperatorName, cancellationToken: cancellationToken));
         }
     }
 
@@ -245,19 +247,19 @@ internal sealed partial class ComfyNodeController(
         var ns = node.Metadata.NamespaceProperty!;
         try
         {
-            var existing = await client.ReadNamespacedAsync<PersistentVolumeClaim>(desired.Metadata.Name!, ns, cancellationToken);
+            var existing = await client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(desired.Metadata.Name!, ns, cancellationToken: cancellationToken);
             var managed = existing.Metadata.Labels?.TryGetValue(EntityLabels.ManagedBy, out var manager) == true && manager == EntityLabels.ManagedByValue;
             if (managed && existing.Metadata.OwnerReferences?.Any(o => o.Uid == node.Metadata.Uid) != true)
             {
                 // Another node sharing the claim: add ourselves as an owner so it outlives any single node.
                 existing.Metadata.OwnerReferences ??= [];
                 existing.Metadata.OwnerReferences.Add(ModelCacheClaimBuilder.OwnerReference(node));
-                await client.ReplaceNamespacedAsync(existing, existing.Metadata.Name!, ns, EntityApi.OperatorName, cancellationToken);
+                await client.CoreV1.ReplaceNamespacedPersistentVolumeClaimAsync(existing, existing.Metadata.Name!, ns, fieldManager: EntityApi.OperatorName, cancellationToken: cancellationToken);
             }
         }
-        catch (KubernetesException e) when (e.IsNotFound)
+        catch (HttpOperationException e) when (e.IsNotFound())
         {
-            await CreateIgnoringExistsAsync(desired, ns, cancellationToken);
+            await CreateIgnoringExistsAsync(() => client.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(desired, ns, fieldManager: EntityApi.OperatorName, cancellationToken: cancellationToken));
         }
     }
 
@@ -270,13 +272,13 @@ internal sealed partial class ComfyNodeController(
         {
             try
             {
-                var existing = await client.ReadNamespacedAsync<Service>(name, ns, cancellationToken);
+                var existing = await client.CoreV1.ReadNamespacedServiceAsync(name, ns, cancellationToken: cancellationToken);
                 if (existing.Metadata.OwnerReferences?.Any(o => o.Uid == node.Metadata.Uid && o.Controller == true) == true)
                 {
-                    await client.DeleteNamespacedAsync<Service>(name, ns, cancellationToken: cancellationToken);
+                    await client.CoreV1.DeleteNamespacedServiceAsync(name, ns, cancellationToken: cancellationToken);
                 }
             }
-            catch (KubernetesException e) when (e.IsNotFound)
+            catch (HttpOperationException e) when (e.IsNotFound())
             {
                 // Nothing to remove.
             }
@@ -286,22 +288,21 @@ internal sealed partial class ComfyNodeController(
 
         try
         {
-            await client.ReadNamespacedAsync<Service>(name, ns, cancellationToken);
+            await client.CoreV1.ReadNamespacedServiceAsync(name, ns, cancellationToken: cancellationToken);
         }
-        catch (KubernetesException e) when (e.IsNotFound)
+        catch (HttpOperationException e) when (e.IsNotFound())
         {
-            await CreateIgnoringExistsAsync(desired, ns, cancellationToken);
+            await CreateIgnoringExistsAsync(() => client.CoreV1.CreateNamespacedServiceAsync(desired, ns, fieldManager: EntityApi.OperatorName, cancellationToken: cancellationToken));
         }
     }
 
-    private async Task CreateIgnoringExistsAsync<T>(T body, string ns, CancellationToken cancellationToken)
-        where T : class, IKubernetesObject<ObjectMeta>
+    private static async Task CreateIgnoringExistsAsync<T>(Func<Task<T>> create)
     {
         try
         {
-            await client.CreateNamespacedAsync(body, ns, EntityApi.OperatorName, cancellationToken: cancellationToken);
+            await create();
         }
-        catch (KubernetesException e) when (e.IsAlreadyExists)
+        catch (HttpOperationException e) when (e.IsAlreadyExists())
         {
             // Created concurrently; level-triggered: the next reconcile compares it.
         }
@@ -311,9 +312,9 @@ internal sealed partial class ComfyNodeController(
     {
         try
         {
-            await client.DeleteNamespacedAsync<Pod>(name, ns, cancellationToken: cancellationToken);
+            await client.CoreV1.DeleteNamespacedPodAsync(name, ns, cancellationToken: cancellationToken);
         }
-        catch (KubernetesException e) when (e.IsNotFound)
+        catch (HttpOperationException e) when (e.IsNotFound())
         {
             // Already gone.
         }

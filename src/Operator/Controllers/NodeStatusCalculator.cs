@@ -1,8 +1,9 @@
 using ComfyOperator.Entities;
 using ComfyOperator.Kubernetes.Events;
-using ComfyOperator.Kubernetes.Models;
-using ComfyOperator.Kubernetes.Serialization;
+using ComfyOperator.Kubernetes.Resources;
 using ComfyOperator.Operator.Health;
+using k8s;
+using k8s.Models;
 
 namespace ComfyOperator.Operator.Controllers;
 
@@ -127,7 +128,7 @@ internal static class NodeStatusCalculator
 
     /// <summary>True when writing <paramref name="next"/> would change what readers see.</summary>
     public static bool Differs(ComfyNodeStatus previous, ComfyNodeStatus next) =>
-        KubernetesJson.Serialize(previous) != KubernetesJson.Serialize(next);
+        JsonText.Of(previous) != JsonText.Of(next);
 
     public static ComfyNodeStatus Clone(ComfyNodeStatus status) =>
         KubernetesJson.Deserialize<ComfyNodeStatus>(KubernetesJson.Serialize(status)) ?? new ComfyNodeStatus();

@@ -1,6 +1,6 @@
-using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Kubernetes.Informers;
-using ComfyOperator.Kubernetes.Models;
+using k8s;
+using k8s.Models;
 
 namespace ComfyOperator.Operator.Controllers;
 
@@ -9,11 +9,11 @@ namespace ComfyOperator.Operator.Controllers;
 /// one per listed namespace), read as one cache.
 /// </summary>
 internal sealed class ResourceCache<T> : IAsyncDisposable
-    where T : class, IKubernetesObject<ObjectMeta>
+    where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly IReadOnlyList<Informer<T>> _informers;
 
-    public ResourceCache(IKubernetesClient client, IReadOnlyList<string> namespaces, string? labelSelector, TimeProvider time)
+    public ResourceCache(IKubernetes client, IReadOnlyList<string> namespaces, string? labelSelector, TimeProvider time)
     {
         _informers = namespaces.Count == 0
             ? [new Informer<T>(client, new InformerOptions { LabelSelector = labelSelector }, timeProvider: time)]

@@ -1,7 +1,9 @@
 using ComfyOperator.Entities;
 using ComfyOperator.Kubernetes.Client;
-using ComfyOperator.Kubernetes.Models;
-using ComfyOperator.Kubernetes.Serialization;
+using ComfyOperator.Kubernetes.Resources;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 
 namespace ComfyOperator.Operator.Controllers;
 
@@ -15,7 +17,7 @@ internal static class StatusWriter
     /// The caller's object is never mutated: it may be a shared informer-cache instance.
     /// </summary>
     public static async Task WriteAsync<TEntity, TSpec, TStatus>(
-        IKubernetesClient client,
+        IKubernetes client,
         TEntity entity,
         TStatus status,
         Action<TStatus, long?> setObservedGeneration,
@@ -24,6 +26,7 @@ internal static class StatusWriter
         where TSpec : new()
         where TStatus : new()
     {
+        var resources = new CustomResourceClient<TEntity>(client);
         var name = entity.Metadata.Name!;
         var @namespace = entity.Metadata.NamespaceProperty!;
         var target = KubernetesJson.Deserialize<TEntity>(KubernetesJson.Serialize(entity))!;
@@ -32,12 +35,12 @@ internal static class StatusWriter
             target.Status = status;
             try
             {
-                await client.ReplaceNamespacedStatusAsync(target, name, @namespace, EntityApi.OperatorName, cancellationToken);
+                await resources.ReplaceStatusAsync(target, EntityApi.OperatorName, cancellationToken);
                 return;
             }
-            catch (KubernetesException e) when (e.IsConflict && attempt < MaxAttempts)
+            catch (HttpOperationException e) when (e.IsConflict() && attempt < MaxAttempts)
             {
-                target = await client.ReadNamespacedAsync<TEntity>(name, @namespace, cancellationToken);
+                target = await resources.ReadAsync(name, @namespace, cancellationToken);
                 setObservedGeneration(status, target.Metadata.Generation);
             }
         }

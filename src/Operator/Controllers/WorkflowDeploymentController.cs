@@ -3,11 +3,13 @@ using System.Text.Json;
 using ComfyOperator.Entities;
 using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Kubernetes.Events;
-using ComfyOperator.Kubernetes.Models;
-using ComfyOperator.Kubernetes.Serialization;
+using ComfyOperator.Kubernetes.Resources;
 using ComfyOperator.Operator.Manifests;
 using ComfyOperator.Operator.Reconciliation;
 using ComfyOperator.Operator.Workflows;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace ComfyOperator.Operator.Controllers;
@@ -18,13 +20,14 @@ namespace ComfyOperator.Operator.Controllers;
 /// <c>nodeSelector</c> picks), scales down idle nodes first, and writes the status when it changed.
 /// </summary>
 internal sealed partial class WorkflowDeploymentController(
-    IKubernetesClient client,
+    IKubernetes client,
     ResourceCache<WorkflowDeployment> workflows,
     ResourceCache<ComfyNode> nodes,
     IEventRecorder events,
     TimeProvider time,
     ILogger<WorkflowDeploymentController> logger)
 {
+    private readonly CustomResourceClient<ComfyNode> _nodes = new(client);
     private long _statusWrites;
 
     public long StatusWrites => Interlocked.Read(ref _statusWrites);
@@ -90,8 +93,8 @@ internal sealed partial class WorkflowDeploymentController(
             status.Conditions.SetCondition(ConditionTypes.ModelsReady, modelsReady ? ConditionStatus.True : ConditionStatus.False, modelsReady ? ConditionReasons.ModelsSynced : ConditionReasons.ModelsSyncing, modelsReady ? "every worker has the models" : "not every worker has the models yet", generation, now);
             status.Conditions.SetCondition(ConditionTypes.Available, ready > 0 ? ConditionStatus.True : ConditionStatus.False, ready > 0 ? ConditionReasons.ReplicasReady : ConditionReasons.NoReplicasReady, $"{ready} of {desired} workers ready", generation, now);
 
-            var wasInvalidTheSame = KubernetesJson.Serialize(deployment.Status.ValidationErrors) == KubernetesJson.Serialize(status.ValidationErrors);
-            if (KubernetesJson.Serialize(deployment.Status) != KubernetesJson.Serialize(status))
+            var wasInvalidTheSame = JsonText.Of(deployment.Status.ValidationErrors) == JsonText.Of(status.ValidationErrors);
+            if (JsonText.Of(deployment.Status) != JsonText.Of(status))
             {
                 await WriteStatusAsync(deployment, status, cancellationToken);
             }
@@ -104,9 +107,9 @@ internal sealed partial class WorkflowDeploymentController(
 
             return ReconcileResult.Success();
         }
-        catch (KubernetesException e) when (e.IsConflict || e.IsAlreadyExists || e.IsNotFound || e.IsServerError || e.IsTooManyRequests)
+        catch (HttpOperationException e) when (e.IsConflict() || e.IsAlreadyExists() || e.IsNotFound() || e.IsServerError() || e.IsTooManyRequests())
         {
-            return ReconcileResult.Failure($"{e.Code} {e.Reason}: {e.Message}");
+            return ReconcileResult.Failure(e.Describe());
         }
         catch (HttpRequestException e)
         {
@@ -139,7 +142,7 @@ internal sealed partial class WorkflowDeploymentController(
         {
             try
             {
-                var configMap = await client.ReadNamespacedAsync<ConfigMap>(reference.Name, deployment.Metadata.NamespaceProperty!, cancellationToken);
+                var configMap = await client.CoreV1.ReadNamespacedConfigMapAsync(reference.Name, deployment.Metadata.NamespaceProperty!, cancellationToken: cancellationToken);
                 if (configMap.Data?.TryGetValue(reference.Key, out var text) != true)
                 {
                     return [new WorkflowValidationError { Field = "spec.workflowRef.key", Message = $"config map {reference.Name} has no key '{reference.Key}'" }];
@@ -148,7 +151,7 @@ internal sealed partial class WorkflowDeploymentController(
                 using var document = JsonDocument.Parse(text!);
                 graph = document.RootElement.Clone();
             }
-            catch (KubernetesException e) when (e.IsNotFound)
+            catch (HttpOperationException e) when (e.IsNotFound())
             {
                 return [new WorkflowValidationError { Field = "spec.workflowRef.name", Message = $"config map {reference.Name} not found" }];
             }
@@ -193,9 +196,9 @@ internal sealed partial class WorkflowDeploymentController(
             {
                 try
                 {
-                    await client.DeleteNamespacedAsync<ComfyNode>(victim.Metadata.Name!, ns, cancellationToken: cancellationToken);
+                    await _nodes.DeleteAsync(victim.Metadata.Name!, ns, cancellationToken);
                 }
-                catch (KubernetesException e) when (e.IsNotFound)
+                catch (HttpOperationException e) when (e.IsNotFound())
                 {
                     // Already gone.
                 }
@@ -218,7 +221,7 @@ internal sealed partial class WorkflowDeploymentController(
             updated.Spec = KubernetesJson.Deserialize<ComfyNodeSpec>(KubernetesJson.Serialize(template))!;
             updated.Metadata.Annotations ??= new Dictionary<string, string>();
             updated.Metadata.Annotations[EntityAnnotations.WorkflowTemplateHash] = hash;
-            await client.ReplaceNamespacedAsync(updated, updated.Metadata.Name!, ns, EntityApi.OperatorName, cancellationToken);
+            await _nodes.ReplaceAsync(updated, EntityApi.OperatorName, cancellationToken);
         }
 
         var created = new List<string>();
@@ -233,7 +236,7 @@ internal sealed partial class WorkflowDeploymentController(
 
             var node = new ComfyNode
             {
-                Metadata = new ObjectMeta
+                Metadata = new V1ObjectMeta
                 {
                     Name = nodeName,
                     NamespaceProperty = ns,
@@ -249,9 +252,9 @@ internal sealed partial class WorkflowDeploymentController(
             node.Metadata.SetControllerReference(deployment);
             try
             {
-                await client.CreateNamespacedAsync(node, ns, EntityApi.OperatorName, cancellationToken: cancellationToken);
+                await _nodes.CreateAsync(node, ns, EntityApi.OperatorName, cancellationToken);
             }
-            catch (KubernetesException e) when (e.IsAlreadyExists)
+            catch (HttpOperationException e) when (e.IsAlreadyExists())
             {
                 // Exists but is not in our cache yet (made by an earlier pass whose watch event has not
                 // arrived), or belongs to someone else. Ours counts towards the replicas, so a stale
@@ -280,10 +283,10 @@ internal sealed partial class WorkflowDeploymentController(
     {
         try
         {
-            var node = await client.ReadNamespacedAsync<ComfyNode>(nodeName, ns, cancellationToken);
+            var node = await _nodes.ReadAsync(nodeName, ns, cancellationToken);
             return node.Metadata.DeletionTimestamp is null && node.Metadata.OwnerReferences?.Any(o => o.Uid == ownerUid && o.Controller == true) == true ? node : null;
         }
-        catch (KubernetesException e) when (e.IsNotFound)
+        catch (HttpOperationException e) when (e.IsNotFound())
         {
             // Deleted since the create was refused; the next pass makes it again.
             return null;

@@ -1,9 +1,9 @@
 using System.Globalization;
 using ComfyOperator.Kubernetes.Client;
-using ComfyOperator.Kubernetes.Configuration;
 using ComfyOperator.Observability.Logging;
 using ComfyOperator.Observability.Metrics;
 using ComfyOperator.Operator.Metrics;
+using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -24,17 +24,15 @@ namespace ComfyOperator.Operator.Hosting;
 internal sealed class OperatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly KubernetesClient _client;
-    private readonly k8s.Kubernetes _kubernetes;
+    private readonly k8s.Kubernetes _client;
     private readonly bool _listen;
     private bool _listening;
 
-    private OperatorHost(WebApplication app, bool listen, KubernetesClient client, k8s.Kubernetes kubernetes, OperatorRuntime runtime, OperatorMetrics metrics)
+    private OperatorHost(WebApplication app, bool listen, k8s.Kubernetes client, OperatorRuntime runtime, OperatorMetrics metrics)
     {
         _app = app;
         _listen = listen;
         _client = client;
-        _kubernetes = kubernetes;
         Runtime = runtime;
         Metrics = metrics;
     }
@@ -43,7 +41,8 @@ internal sealed class OperatorHost : IAsyncDisposable
 
     public OperatorMetrics Metrics { get; }
 
-    public IKubernetesClient Client => _client;
+    /// <summary>The official client the operator runs on (its requests are counted in the operator's metrics).</summary>
+    public IKubernetes Client => _client;
 
     /// <summary>The host's services (<see cref="KubernetesClientMetrics"/>, the metrics registry).</summary>
     public IServiceProvider Services => _app.Services;
@@ -83,21 +82,17 @@ internal sealed class OperatorHost : IAsyncDisposable
         var app = builder.Build();
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
         var metrics = app.Services.GetRequiredService<OperatorMetrics>();
+        // The official client, from --kubeconfig, or $KUBECONFIG / ~/.kube/config / the pod's service
+        // account; every request it sends is counted in the kubernetes_client_* series.
         var configuration = options.Kubeconfig is null
             ? KubernetesClientConfiguration.BuildDefaultConfig()
             : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
-        var client = new KubernetesClient(configuration, loggerFactory.CreateLogger<KubernetesClient>(), app.Services.GetRequiredService<KubernetesClientMetrics>());
-        // The official client, from the same kubeconfig (or the pod's service account); it holds the
-        // leader Lease and records its requests in the same kubernetes_client_* series.
-        var official = options.Kubeconfig is null
-            ? k8s.KubernetesClientConfiguration.BuildDefaultConfig()
-            : k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
-        var kubernetes = new k8s.Kubernetes(official, new KubernetesRequestMetricsHandler(app.Services.GetRequiredService<KubernetesClientMetrics>(), settings.Time));
-        var runtime = new OperatorRuntime(options, client, kubernetes, metrics, loggerFactory, settings.Time);
+        var client = new k8s.Kubernetes(configuration, new KubernetesRequestMetricsHandler(app.Services.GetRequiredService<KubernetesClientMetrics>(), settings.Time));
+        var runtime = new OperatorRuntime(options, client, configuration.Namespace ?? "default", metrics, loggerFactory, settings.Time);
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", () => !runtime.IsLeader || runtime.IsSynced ? Results.Text("ok") : Results.Text("syncing", statusCode: 503));
         app.MapComfyMetrics();
-        return new OperatorHost(app, options.MetricsPort != 0, client, kubernetes, runtime, metrics);
+        return new OperatorHost(app, options.MetricsPort != 0, client, runtime, metrics);
     }
 
     /// <summary>Starts the metrics/health listener (unless the port is 0), then runs the operator until cancelled.</summary>
@@ -129,7 +124,6 @@ internal sealed class OperatorHost : IAsyncDisposable
 
         await Runtime.DisposeAsync();
         _client.Dispose();
-        _kubernetes.Dispose();
         await _app.DisposeAsync();
     }
 }

@@ -1,13 +1,14 @@
 using ComfyOperator.Entities;
-using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Kubernetes.Events;
 using ComfyOperator.Kubernetes.LeaderElection;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
 using ComfyOperator.Operator.Controllers;
 using ComfyOperator.Operator.Health;
 using ComfyOperator.Operator.Manifests;
 using ComfyOperator.Operator.Metrics;
 using ComfyOperator.Operator.Reconciliation;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 
 namespace ComfyOperator.Operator.Hosting;
@@ -22,8 +23,8 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
     private const string ManagedSelector = EntityLabels.ManagedBy + "=" + EntityLabels.ManagedByValue;
 
     private readonly OperatorOptions _options;
-    private readonly IKubernetesClient _client;
-    private readonly k8s.IKubernetes _kubernetes;
+    private readonly IKubernetes _client;
+    private readonly string _defaultNamespace;
     private readonly ILoggerFactory _loggerFactory;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -37,12 +38,13 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
     private ComfyNodeController? _nodeController;
     private WorkflowDeploymentController? _workflowController;
 
-    public OperatorRuntime(OperatorOptions options, IKubernetesClient client, k8s.IKubernetes kubernetes, OperatorMetrics metrics, ILoggerFactory loggerFactory, TimeProvider time)
+    /// <param name="defaultNamespace">The kubeconfig context's (or the pod's) namespace: where the Lease lives unless --lease-namespace says otherwise.</param>
+    public OperatorRuntime(OperatorOptions options, IKubernetes client, string defaultNamespace, OperatorMetrics metrics, ILoggerFactory loggerFactory, TimeProvider time)
     {
         _options = options;
         _metrics = metrics;
         _client = client;
-        _kubernetes = kubernetes;
+        _defaultNamespace = defaultNamespace;
         _loggerFactory = loggerFactory;
         _time = time;
         _logger = loggerFactory.CreateLogger<OperatorRuntime>();
@@ -50,7 +52,7 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        _events = new EventRecorder(kubernetes, new EventRecorderOptions { Component = EntityApi.OperatorName, Instance = options.Identity }, loggerFactory.CreateLogger<EventRecorder>(), time);
+        _events = new EventRecorder(client, new EventRecorderOptions { Component = EntityApi.OperatorName, Instance = options.Identity }, loggerFactory.CreateLogger<EventRecorder>(), time);
     }
 
     /// <summary>True while this instance holds the Lease (always true without leader election, once started).</summary>
@@ -72,10 +74,10 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         }
 
         var election = new LeaseElection(
-            _kubernetes,
+            _client,
             new LeaderElectionConfig
             {
-                LockNamespace = _options.LeaseNamespace ?? _client.DefaultNamespace,
+                LockNamespace = _options.LeaseNamespace ?? _defaultNamespace,
                 LockName = _options.LeaseName,
                 Identity = _options.Identity,
                 LeaseDuration = _options.LeaseDuration,
@@ -98,9 +100,9 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         LogLeading(_logger, _options.Identity);
         await using var nodes = new ResourceCache<ComfyNode>(_client, _options.Namespaces, null, _time);
         await using var workflows = new ResourceCache<WorkflowDeployment>(_client, _options.Namespaces, null, _time);
-        await using var pods = new ResourceCache<Pod>(_client, _options.Namespaces, ManagedSelector, _time);
-        await using var configMaps = new ResourceCache<ConfigMap>(_client, _options.Namespaces, ManagedSelector, _time);
-        await using var services = new ResourceCache<Service>(_client, _options.Namespaces, ManagedSelector, _time);
+        await using var pods = new ResourceCache<V1Pod>(_client, _options.Namespaces, ManagedSelector, _time);
+        await using var configMaps = new ResourceCache<V1ConfigMap>(_client, _options.Namespaces, ManagedSelector, _time);
+        await using var services = new ResourceCache<V1Service>(_client, _options.Namespaces, ManagedSelector, _time);
         using var nodeQueue = new WorkQueue(_time);
         using var workflowQueue = new WorkQueue(_time);
         var manifestDefaults = new ManifestDefaults { ComfyImage = _options.DefaultImage, OperatorImage = _options.OperatorImage };
@@ -158,7 +160,7 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         // Owned objects that nobody but the operator should touch: a deletion or an edit by hand is
         // repaired at once rather than at the next periodic check.
         var nodeController = _nodeController;
-        void OwnedChanged(IKubernetesObject<ObjectMeta> owned)
+        void OwnedChanged(IKubernetesObject<V1ObjectMeta> owned)
         {
             if (owned.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "ComfyNode") is { } owner)
             {
@@ -244,7 +246,7 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         }
     }
 
-    private static void EnqueueOwner(Pod pod, WorkQueue nodeQueue)
+    private static void EnqueueOwner(V1Pod pod, WorkQueue nodeQueue)
     {
         var owner = pod.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "ComfyNode");
         if (owner is not null)

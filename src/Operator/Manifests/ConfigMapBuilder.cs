@@ -1,14 +1,15 @@
 using System.Text.Json;
 using ComfyOperator.Entities;
-using ComfyOperator.Kubernetes.Models;
-using ComfyOperator.Kubernetes.Serialization;
+using ComfyOperator.Kubernetes.Resources;
+using k8s;
+using k8s.Models;
 
 namespace ComfyOperator.Operator.Manifests;
 
 /// <summary>The per-node ConfigMap: ComfyUI's extra_model_paths.yaml and the model list for sync-models.</summary>
 internal static class ConfigMapBuilder
 {
-    public static ConfigMap Build(ComfyNode node, ManifestDefaults defaults)
+    public static V1ConfigMap Build(ComfyNode node, ManifestDefaults defaults)
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(defaults);
@@ -20,12 +21,12 @@ internal static class ConfigMapBuilder
         };
         if (models.Count > 0)
         {
-            data[ManifestNames.ModelsFile] = JsonSerializer.Serialize(models, KubernetesJson.Options);
+            data[ManifestNames.ModelsFile] = KubernetesJson.Serialize(models);
         }
 
-        var configMap = new ConfigMap
+        var configMap = new V1ConfigMap
         {
-            Metadata = new ObjectMeta
+            Metadata = new V1ObjectMeta
             {
                 Name = ManifestNames.ConfigMap(name),
                 NamespaceProperty = node.Metadata.NamespaceProperty,

@@ -1,5 +1,7 @@
 using ComfyOperator.Entities;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
+using k8s;
+using k8s.Models;
 
 namespace ComfyOperator.Operator.Manifests;
 
@@ -13,7 +15,7 @@ internal static class ModelCacheClaimBuilder
     public const string DefaultSize = "100Gi";
 
     /// <summary>The claim, or null when the node references an existing one (or none).</summary>
-    public static PersistentVolumeClaim? Build(ComfyNode node)
+    public static V1PersistentVolumeClaim? Build(ComfyNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
         if (node.IsExternal || node.Spec.ModelCache is not { Create: true } cache)
@@ -21,22 +23,22 @@ internal static class ModelCacheClaimBuilder
             return null;
         }
 
-        var claim = new PersistentVolumeClaim
+        var claim = new V1PersistentVolumeClaim
         {
-            Metadata = new ObjectMeta
+            Metadata = new V1ObjectMeta
             {
                 Name = cache.ClaimName,
                 NamespaceProperty = node.Metadata.NamespaceProperty,
                 Labels = new Dictionary<string, string>(StringComparer.Ordinal) { [EntityLabels.ManagedBy] = EntityLabels.ManagedByValue },
                 OwnerReferences = [OwnerReference(node)],
             },
-            Spec = new PersistentVolumeClaimSpec
+            Spec = new V1PersistentVolumeClaimSpec
             {
                 AccessModes = ["ReadWriteMany"],
                 StorageClassName = string.IsNullOrEmpty(cache.StorageClassName) ? null : cache.StorageClassName,
-                Resources = new VolumeResourceRequirements
+                Resources = new V1VolumeResourceRequirements
                 {
-                    Requests = new Dictionary<string, Quantity>(StringComparer.Ordinal) { ["storage"] = cache.Size ?? DefaultSize },
+                    Requests = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal) { ["storage"] = cache.Size ?? DefaultSize },
                 },
             },
         };
@@ -44,10 +46,10 @@ internal static class ModelCacheClaimBuilder
     }
 
     /// <summary>A shared-owner reference to <paramref name="node"/> (not the controller, does not block deletion).</summary>
-    public static OwnerReference OwnerReference(ComfyNode node)
+    public static V1OwnerReference OwnerReference(ComfyNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        return new OwnerReference
+        return new V1OwnerReference
         {
             ApiVersion = node.ApiVersion ?? EntityApi.ApiVersion,
             Kind = node.Kind ?? "ComfyNode",

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using ComfyOperator.Entities;
-using ComfyOperator.Kubernetes.Models;
-using ComfyOperator.Kubernetes.Serialization;
+using ComfyOperator.Kubernetes.Resources;
+using k8s;
+using k8s.Models;
 
 namespace ComfyOperator.Operator.Manifests;
 
@@ -17,7 +18,7 @@ internal static class PodBuilder
     private const string DataVolume = "comfy-data";
     private const string CacheVolume = "model-cache";
 
-    public static Pod Build(ComfyNode node, ManifestDefaults defaults)
+    public static V1Pod Build(ComfyNode node, ManifestDefaults defaults)
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(defaults);
@@ -25,12 +26,12 @@ internal static class PodBuilder
         var configMap = ConfigMapBuilder.Build(node, defaults);
         var podSpec = BuildSpec(node, defaults, configMap.Metadata.Name!);
         var hash = TemplateHash.Compute(
-            JsonSerializer.Serialize(podSpec, KubernetesJson.Options),
-            JsonSerializer.Serialize(configMap.Data, KubernetesJson.Options));
+            KubernetesJson.Serialize(podSpec),
+            KubernetesJson.Serialize(configMap.Data));
 
-        var pod = new Pod
+        var pod = new V1Pod
         {
-            Metadata = new ObjectMeta
+            Metadata = new V1ObjectMeta
             {
                 Name = ManifestNames.Pod(name, hash),
                 NamespaceProperty = node.Metadata.NamespaceProperty,
@@ -47,37 +48,37 @@ internal static class PodBuilder
     public static string CurrentHash(ComfyNode node, ManifestDefaults defaults) =>
         Build(node, defaults).Metadata.Annotations![EntityAnnotations.TemplateHash];
 
-    private static PodSpec BuildSpec(ComfyNode node, ManifestDefaults defaults, string configMapName)
+    private static V1PodSpec BuildSpec(ComfyNode node, ManifestDefaults defaults, string configMapName)
     {
         var spec = node.Spec;
         var models = spec.Models ?? [];
         var cachePath = ConfigMapBuilder.CachePath(node, defaults);
         var gpu = spec.Resources?.Gpu ?? 1;
 
-        var volumes = new List<Volume>
+        var volumes = new List<V1Volume>
         {
-            new() { Name = ConfigVolume, ConfigMap = new ConfigMapVolumeSource { Name = configMapName } },
-            new() { Name = DataVolume, EmptyDir = new EmptyDirVolumeSource() },
+            new() { Name = ConfigVolume, ConfigMap = new V1ConfigMapVolumeSource { Name = configMapName } },
+            new() { Name = DataVolume, EmptyDir = new V1EmptyDirVolumeSource() },
         };
         var hasCache = spec.ModelCache is not null || models.Count > 0;
         if (spec.ModelCache is { } cache)
         {
-            volumes.Add(new Volume { Name = CacheVolume, PersistentVolumeClaim = new PersistentVolumeClaimVolumeSource { ClaimName = cache.ClaimName } });
+            volumes.Add(new V1Volume { Name = CacheVolume, PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = cache.ClaimName } });
         }
         else if (models.Count > 0)
         {
             // Models but no shared cache: each pod keeps its own copy for its lifetime.
-            volumes.Add(new Volume { Name = CacheVolume, EmptyDir = new EmptyDirVolumeSource() });
+            volumes.Add(new V1Volume { Name = CacheVolume, EmptyDir = new V1EmptyDirVolumeSource() });
         }
 
-        var mounts = new List<VolumeMount>
+        var mounts = new List<V1VolumeMount>
         {
-            new() { Name = ConfigVolume, MountPath = ManifestNames.ConfigMountPath, ReadOnly = true },
+            new() { Name = ConfigVolume, MountPath = ManifestNames.ConfigMountPath, ReadOnlyProperty = true },
             new() { Name = DataVolume, MountPath = ManifestNames.DataMountPath },
         };
         if (hasCache)
         {
-            mounts.Add(new VolumeMount { Name = CacheVolume, MountPath = cachePath, ReadOnly = spec.ModelCache?.ReadOnly == true ? true : null });
+            mounts.Add(new V1VolumeMount { Name = CacheVolume, MountPath = cachePath, ReadOnlyProperty = spec.ModelCache?.ReadOnly == true ? true : null });
         }
 
         var args = new List<string>
@@ -96,37 +97,37 @@ internal static class PodBuilder
 
         args.AddRange(spec.ExtraArgs ?? []);
 
-        var container = new Container
+        var container = new V1Container
         {
             Name = ManifestNames.ContainerName,
             Image = string.IsNullOrWhiteSpace(spec.Image) ? defaults.ComfyImage : spec.Image,
             ImagePullPolicy = spec.ImagePullPolicy,
             Command = [.. defaults.ComfyCommand],
             Args = args,
-            Ports = [new ContainerPort { Name = ManifestNames.PortName, ContainerPortProperty = spec.Port, Protocol = "TCP" }],
+            Ports = [new V1ContainerPort { Name = ManifestNames.PortName, ContainerPort = spec.Port, Protocol = "TCP" }],
             Env = spec.Env is { Count: > 0 } env ? [.. env] : null,
             Resources = Resources(spec.Resources, gpu),
             VolumeMounts = mounts,
-            ReadinessProbe = new Probe
+            ReadinessProbe = new V1Probe
             {
-                HttpGet = new HttpGetAction { Path = "/system_stats", Port = ManifestNames.PortName },
+                HttpGet = new V1HTTPGetAction { Path = "/system_stats", Port = ManifestNames.PortName },
                 PeriodSeconds = 5,
                 TimeoutSeconds = 3,
                 FailureThreshold = 3,
             },
-            Lifecycle = new Lifecycle
+            Lifecycle = new V1Lifecycle
             {
-                PreStop = new LifecycleHandler { Exec = new ExecAction { Command = ["python", "-c", DrainScript(spec.Port, spec.TerminationGracePeriodSeconds)] } },
+                PreStop = new V1LifecycleHandler { Exec = new V1ExecAction { Command = ["python", "-c", DrainScript(spec.Port, spec.TerminationGracePeriodSeconds)] } },
             },
-            SecurityContext = new SecurityContext
+            SecurityContext = new V1SecurityContext
             {
                 AllowPrivilegeEscalation = false,
                 RunAsNonRoot = true,
-                Capabilities = new Capabilities { Drop = ["ALL"] },
+                Capabilities = new V1Capabilities { Drop = ["ALL"] },
             },
         };
 
-        var podSpec = new PodSpec
+        var podSpec = new V1PodSpec
         {
             Containers = [container],
             Volumes = volumes,
@@ -136,14 +137,14 @@ internal static class PodBuilder
 
             // The operator replaces a failed pod itself (new pod, fresh model check), like a ReplicaSet would.
             RestartPolicy = "Never",
-            SecurityContext = new PodSecurityContext
+            SecurityContext = new V1PodSecurityContext
             {
                 RunAsNonRoot = true,
                 RunAsUser = defaults.RunAsUser,
                 RunAsGroup = defaults.RunAsUser,
                 FsGroup = defaults.RunAsUser,
                 FsGroupChangePolicy = "OnRootMismatch",
-                SeccompProfile = JsonDocument.Parse("""{"type":"RuntimeDefault"}""").RootElement.Clone(),
+                SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
             },
         };
 
@@ -151,7 +152,7 @@ internal static class PodBuilder
         {
             podSpec.InitContainers =
             [
-                new Container
+                new V1Container
                 {
                     Name = ManifestNames.SyncContainerName,
                     Image = defaults.OperatorImage,
@@ -163,14 +164,14 @@ internal static class PodBuilder
                     ],
                     VolumeMounts =
                     [
-                        new VolumeMount { Name = ConfigVolume, MountPath = ManifestNames.ConfigMountPath, ReadOnly = true },
-                        new VolumeMount { Name = CacheVolume, MountPath = cachePath },
+                        new V1VolumeMount { Name = ConfigVolume, MountPath = ManifestNames.ConfigMountPath, ReadOnlyProperty = true },
+                        new V1VolumeMount { Name = CacheVolume, MountPath = cachePath },
                     ],
-                    SecurityContext = new SecurityContext
+                    SecurityContext = new V1SecurityContext
                     {
                         AllowPrivilegeEscalation = false,
                         RunAsNonRoot = true,
-                        Capabilities = new Capabilities { Drop = ["ALL"] },
+                        Capabilities = new V1Capabilities { Drop = ["ALL"] },
                     },
                 },
             ];
@@ -179,16 +180,16 @@ internal static class PodBuilder
         return podSpec;
     }
 
-    private static ResourceRequirements Resources(NodeResources? resources, int gpu)
+    private static V1ResourceRequirements Resources(NodeResources? resources, int gpu)
     {
-        var requests = new SortedDictionary<string, Quantity>(StringComparer.Ordinal);
-        var limits = new SortedDictionary<string, Quantity>(StringComparer.Ordinal);
-        foreach (var (key, value) in resources?.Requests ?? new Dictionary<string, Quantity>())
+        var requests = new SortedDictionary<string, ResourceQuantity>(StringComparer.Ordinal);
+        var limits = new SortedDictionary<string, ResourceQuantity>(StringComparer.Ordinal);
+        foreach (var (key, value) in resources?.Requests ?? new Dictionary<string, ResourceQuantity>())
         {
             requests[key] = value;
         }
 
-        foreach (var (key, value) in resources?.Limits ?? new Dictionary<string, Quantity>())
+        foreach (var (key, value) in resources?.Limits ?? new Dictionary<string, ResourceQuantity>())
         {
             limits[key] = value;
         }
@@ -201,7 +202,7 @@ internal static class PodBuilder
             requests[GpuResource] = count;
         }
 
-        return new ResourceRequirements
+        return new V1ResourceRequirements
         {
             Requests = requests.Count > 0 ? requests : null,
             Limits = limits.Count > 0 ? limits : null,

@@ -1,5 +1,7 @@
 using ComfyOperator.Entities;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
+using k8s;
+using k8s.Models;
 
 namespace ComfyOperator.Operator.Manifests;
 
@@ -7,7 +9,7 @@ namespace ComfyOperator.Operator.Manifests;
 internal static class ServiceBuilder
 {
     /// <summary>The Service, or null when the node does not ask for one.</summary>
-    public static Service? Build(ComfyNode node)
+    public static V1Service? Build(ComfyNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
         if (node.IsExternal || node.Spec.Service is not { Enabled: true } serviceSpec)
@@ -16,19 +18,19 @@ internal static class ServiceBuilder
         }
 
         var name = node.Metadata.Name ?? throw new ArgumentException("The node has no name.", nameof(node));
-        var service = new Service
+        var service = new V1Service
         {
-            Metadata = new ObjectMeta
+            Metadata = new V1ObjectMeta
             {
                 Name = ManifestNames.Service(name),
                 NamespaceProperty = node.Metadata.NamespaceProperty,
                 Labels = NodeLabels.For(name),
             },
-            Spec = new ServiceSpec
+            Spec = new V1ServiceSpec
             {
                 Type = serviceSpec.Type,
                 Selector = NodeLabels.Selector(name),
-                Ports = [new ServicePort { Name = ManifestNames.PortName, Port = node.Spec.Port, TargetPort = ManifestNames.PortName, Protocol = "TCP" }],
+                Ports = [new V1ServicePort { Name = ManifestNames.PortName, Port = node.Spec.Port, TargetPort = ManifestNames.PortName, Protocol = "TCP" }],
             },
         };
         service.Metadata.SetControllerReference(node);

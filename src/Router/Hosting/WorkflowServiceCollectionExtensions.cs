@@ -1,8 +1,7 @@
-using ComfyOperator.Kubernetes.Client;
-using ComfyOperator.Kubernetes.Configuration;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Workflows;
+using k8s;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -37,13 +36,13 @@ internal static class WorkflowServiceCollectionExtensions
         services.AddSingleton<WorkflowDirectorySource>();
 
         // The workers added through the API join the static ones; the kubernetes source, when on, joins both.
-        services.AddSingleton<IKubernetesClient>(sp =>
+        services.AddSingleton<IKubernetes>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<WorkflowRoutingOptions>>().Value.Kubernetes;
             var configuration = !string.IsNullOrWhiteSpace(options.Kubeconfig)
                 ? KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig)
                 : KubernetesClientConfiguration.BuildDefaultConfig();
-            return new KubernetesClient(configuration, sp.GetRequiredService<ILogger<KubernetesClient>>());
+            return new k8s.Kubernetes(configuration);
         });
         services.AddSingleton<KubernetesNodeSource>();
         services.AddSingleton<INodeSource>(sp =>

@@ -2,9 +2,10 @@ using System.Globalization;
 using ComfyOperator.Entities;
 using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Kubernetes.Informers;
-using ComfyOperator.Kubernetes.Models;
-using ComfyOperator.Kubernetes.Serialization;
+using ComfyOperator.Kubernetes.Resources;
 using ComfyOperator.Router.Workflows;
+using k8s;
+using k8s.Autorest;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,7 +23,7 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
 {
     public const string SourceName = NodeSources.Kubernetes;
 
-    private readonly IKubernetesClient _client;
+    private readonly IKubernetes _client;
     private readonly WorkflowCatalog _catalog;
     private readonly ILogger<KubernetesNodeSource> _logger;
     private readonly List<Informer<ComfyNode>> _nodes;
@@ -42,7 +43,7 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
     private int _configMapsVersionUsed = -1;
     private CancellationTokenSource? _stopping;
 
-    public KubernetesNodeSource(IKubernetesClient client, WorkflowCatalog catalog, IOptions<WorkflowRoutingOptions> options, TimeProvider time, ILoggerFactory loggers)
+    public KubernetesNodeSource(IKubernetes client, WorkflowCatalog catalog, IOptions<WorkflowRoutingOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
         _client = client;
         _catalog = catalog;
@@ -150,7 +151,7 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
             Labels = labels,
             MaxQueue = node.Spec?.MaxQueue,
             ResourceName = $"{node.Metadata.NamespaceProperty}/{node.Metadata.Name}",
-            ModelsVersion = string.Create(CultureInfo.InvariantCulture, $"{models?.Status}|{models?.LastTransitionTime?.ToUnixTimeMilliseconds()}|{modelFiles}"),
+            ModelsVersion = string.Create(CultureInfo.InvariantCulture, $"{models?.Status}|{models?.LastTransitionTime.Ticks}|{modelFiles}"),
         };
     }
 
@@ -240,17 +241,17 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
             string? text;
             try
             {
-                var map = await _client.ReadNamespacedAsync<ConfigMap>(reference.Name, ns, cancellationToken);
+                var map = await _client.CoreV1.ReadNamespacedConfigMapAsync(reference.Name, ns, cancellationToken: cancellationToken);
                 text = map.Data?.TryGetValue(reference.Key, out var value) == true ? value : null;
             }
-            catch (KubernetesException ex) when (ex.IsNotFound)
+            catch (HttpOperationException ex) when (ex.IsNotFound())
             {
                 text = null;
             }
-            catch (KubernetesException ex)
+            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException)
             {
                 // Unreadable for now (RBAC, API trouble): keep what was read before.
-                LogConfigMap(_logger, ns, reference.Name, ex.Message);
+                LogConfigMap(_logger, ns, reference.Name, ex is HttpOperationException api ? api.Describe() : ex.Message);
                 continue;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

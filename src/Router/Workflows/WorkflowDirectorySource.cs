@@ -1,5 +1,5 @@
 using ComfyOperator.Entities;
-using ComfyOperator.Kubernetes.Serialization;
+using k8s;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,4 @@
 using ComfyOperator.Entities;
-using ComfyOperator.Kubernetes.Models;
 
 namespace ComfyOperator.EndToEnd.Tests.Operator;
 

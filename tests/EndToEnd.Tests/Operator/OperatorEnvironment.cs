@@ -1,8 +1,8 @@
-using ComfyOperator.Kubernetes.Client;
-using ComfyOperator.Kubernetes.Configuration;
 using ComfyOperator.Operator.Hosting;
 using ComfyOperator.Testing.Kubelet;
 using ComfyOperator.Testing.Kubernetes;
+using k8s;
+using k8s.Models;
 
 namespace ComfyOperator.EndToEnd.Tests.Operator;
 
@@ -27,10 +27,8 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
 
     public string KubeconfigPath { get; private set; } = null!;
 
-    public KubernetesClient Client { get; private set; } = null!;
-
     /// <summary>The official client on the same kubeconfig.</summary>
-    public k8s.Kubernetes Kubernetes { get; private set; } = null!;
+    public k8s.Kubernetes Client { get; private set; } = null!;
 
     public static string RepositoryRoot { get; } = FindRoot();
 
@@ -41,8 +39,7 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
         Kubectl = new Kubectl(KubeconfigPath);
         var crds = await Kubectl.RunAsync(["apply", "-f", Path.Combine(RepositoryRoot, "config", "crds")]);
         Assert.True(crds.Succeeded, crds.ToString());
-        Client = new KubernetesClient(KubernetesClientConfiguration.BuildConfigFromConfigFile(KubeconfigPath));
-        Kubernetes = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(KubeconfigPath));
+        Client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(KubeconfigPath));
         Kubelet = KubeletSimulator.Start(new KubeletSimulatorOptions
         {
             Kubeconfig = KubeconfigPath,
@@ -108,7 +105,7 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
     {
         var name = $"{prefix}-{Guid.NewGuid().ToString("N")[..6]}";
         // `kubectl create namespace` sends protobuf, which the emulator does not decode (415); create it as JSON.
-        await Client.CreateAsync(new ComfyOperator.Kubernetes.Models.Namespace { Metadata = new() { Name = name } });
+        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new() { Name = name } });
         return name;
     }
 
@@ -161,7 +158,6 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
 
         await Kubelet.DisposeAsync();
         Client.Dispose();
-        Kubernetes.Dispose();
         Kubectl.Dispose();
         await Emulator.DisposeAsync();
         Directory.Delete(_dir, recursive: true);

@@ -1,12 +1,15 @@
 using ComfyOperator.Kubernetes.Client;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 
 namespace ComfyOperator.Kubernetes.Tests.Integration;
 
 public sealed class CustomResourceTests
 {
     private static Widget NewWidget(string name, string color = "red", int replicas = 1) =>
-        new() { Metadata = new ObjectMeta { Name = name }, Spec = new WidgetSpec { Color = color, Replicas = replicas } };
+        new() { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" }, Spec = new WidgetSpec { Color = color, Replicas = replicas } };
 
     [Fact]
     public async Task Create_CustomResource_GenerationOneAndStatusDropped()
@@ -16,7 +19,7 @@ public sealed class CustomResourceTests
         var widget = NewWidget("w1");
         widget.Status.Phase = "ShouldBeDropped";
 
-        var created = await ctx.Client.CreateNamespacedAsync(widget, "default");
+        var created = await new CustomResourceClient<Widget>(ctx.Client).CreateAsync(widget, "default");
 
         Assert.Equal("test.comfyoperator.io/v1", created.ApiVersion);
         Assert.Equal("Widget", created.Kind);
@@ -30,16 +33,18 @@ public sealed class CustomResourceTests
     {
         await using var ctx = await EmulatorContext.StartAsync();
         await ctx.InstallWidgetCrdAsync();
-        var created = await ctx.Client.CreateNamespacedAsync(NewWidget("w"), "default");
+        var widgets = new CustomResourceClient<Widget>(ctx.Client);
+        var created = await widgets.CreateAsync(NewWidget("w"), "default");
 
         created.Spec.Color = "blue";
         created.Status.Phase = "Ready";
         created.Status.ObservedGeneration = created.Metadata.Generation;
         created.Status.Conditions = [];
         created.Status.Conditions.SetCondition("Ready", ConditionStatus.True, "Running", "all good", created.Metadata.Generation, DateTimeOffset.UtcNow);
-        var afterStatus = await ctx.Client.ReplaceNamespacedStatusAsync(created, "w", "default");
-        var patched = await ctx.Client.PatchNamespacedStatusAsync<Widget>(KubernetesPatch.Merge(new { status = new { phase = "Busy" } }), "w", "default");
-        var readStatus = await ctx.Client.ReadNamespacedStatusAsync<Widget>("w", "default");
+        var afterStatus = await widgets.ReplaceStatusAsync(created);
+        var patched = CustomResourceJson.Typed<Widget>(await ctx.Client.CustomObjects.PatchNamespacedCustomObjectStatusAsync(
+            new V1Patch("""{"status":{"phase":"Busy"}}""", V1Patch.PatchType.MergePatch), "test.comfyoperator.io", "v1", "default", "widgets", "w"));
+        var readStatus = await widgets.ReadAsync("w", "default");
 
         Assert.Equal("red", afterStatus.Spec.Color);
         Assert.Equal("Ready", afterStatus.Status.Phase);
@@ -55,12 +60,13 @@ public sealed class CustomResourceTests
     {
         await using var ctx = await EmulatorContext.StartAsync();
         await ctx.InstallWidgetCrdAsync();
-        var created = await ctx.Client.CreateNamespacedAsync(NewWidget("w"), "default");
+        var widgets = new CustomResourceClient<Widget>(ctx.Client);
+        var created = await widgets.CreateAsync(NewWidget("w"), "default");
 
         created.Spec.Color = "green";
         created.Status.Phase = "Ignored";
-        var replaced = await ctx.Client.ReplaceNamespacedAsync(created, "w", "default");
-        var metadataOnly = await ctx.Client.PatchNamespacedAsync<Widget>(KubernetesPatch.Merge("""{"metadata":{"labels":{"a":"b"}}}"""), "w", "default");
+        var replaced = await widgets.ReplaceAsync(created);
+        var metadataOnly = await widgets.PatchAsync(new V1Patch("""{"metadata":{"labels":{"a":"b"}}}""", V1Patch.PatchType.MergePatch), "w", "default");
 
         Assert.Equal(2, replaced.Metadata.Generation);
         Assert.Equal("green", replaced.Spec.Color);
@@ -73,13 +79,15 @@ public sealed class CustomResourceTests
     {
         await using var ctx = await EmulatorContext.StartAsync();
         await ctx.InstallWidgetCrdAsync();
-        var created = await ctx.Client.CreateNamespacedAsync(NewWidget("w"), "default");
-        await ctx.Client.PatchNamespacedAsync<Widget>(KubernetesPatch.Merge("""{"spec":{"color":"blue"}}"""), "w", "default");
+        var widgets = new CustomResourceClient<Widget>(ctx.Client);
+        var created = await widgets.CreateAsync(NewWidget("w"), "default");
+        await widgets.PatchAsync(new V1Patch("""{"spec":{"color":"blue"}}""", V1Patch.PatchType.MergePatch), "w", "default");
 
         created.Status.Phase = "Stale";
-        var error = await Assert.ThrowsAsync<KubernetesException>(() => ctx.Client.ReplaceNamespacedStatusAsync(created, "w", "default"));
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => widgets.ReplaceStatusAsync(created));
 
-        Assert.True(error.IsConflict);
+        Assert.True(error.IsConflict());
+        Assert.False(error.IsAlreadyExists());
     }
 
     [Fact]
@@ -88,12 +96,13 @@ public sealed class CustomResourceTests
         await using var ctx = await EmulatorContext.StartAsync();
         await ctx.InstallWidgetCrdAsync();
 
-        var error = await Assert.ThrowsAsync<KubernetesException>(() => ctx.Client.CreateNamespacedAsync(NewWidget("bad", "purple", 15), "default"));
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => new CustomResourceClient<Widget>(ctx.Client).CreateAsync(NewWidget("bad", "purple", 15), "default"));
 
-        Assert.True(error.IsInvalid);
-        Assert.Equal("Invalid", error.Reason);
-        Assert.Contains(error.Causes, c => c.Field == "spec.color" && c.Reason == "FieldValueNotSupported");
-        Assert.Contains(error.Causes, c => c.Field == "spec.replicas");
+        Assert.True(error.IsInvalid());
+        Assert.Equal("Invalid", error.Reason());
+        var causes = error.Status()!.Details.Causes;
+        Assert.Contains(causes, c => c.Field == "spec.color" && c.Reason == "FieldValueNotSupported");
+        Assert.Contains(causes, c => c.Field == "spec.replicas");
     }
 
     [Fact]
@@ -101,11 +110,13 @@ public sealed class CustomResourceTests
     {
         await using var ctx = await EmulatorContext.StartAsync();
         await ctx.InstallWidgetCrdAsync();
-        await ctx.Client.CreateNamespacedAsync(NewWidget("s", replicas: 2), "default");
+        var widgets = new CustomResourceClient<Widget>(ctx.Client);
+        await widgets.CreateAsync(NewWidget("s", replicas: 2), "default");
 
-        var scale = await ctx.Client.ReadNamespacedScaleAsync<Widget>("s", "default");
-        var patched = await ctx.Client.PatchNamespacedScaleAsync<Widget>(KubernetesPatch.Merge(new { spec = new { replicas = 5 } }), "s", "default");
-        var widget = await ctx.Client.ReadNamespacedAsync<Widget>("s", "default");
+        var scale = CustomResourceJson.Typed<V1Scale>(await ctx.Client.CustomObjects.GetNamespacedCustomObjectScaleAsync("test.comfyoperator.io", "v1", "default", "widgets", "s"));
+        var patched = CustomResourceJson.Typed<V1Scale>(await ctx.Client.CustomObjects.PatchNamespacedCustomObjectScaleAsync(
+            new V1Patch("""{"spec":{"replicas":5}}""", V1Patch.PatchType.MergePatch), "test.comfyoperator.io", "v1", "default", "widgets", "s"));
+        var widget = await widgets.ReadAsync("s", "default");
 
         Assert.Equal("Scale", scale.Kind);
         Assert.Equal(2, scale.Spec.Replicas);
@@ -119,12 +130,15 @@ public sealed class CustomResourceTests
         await using var ctx = await EmulatorContext.StartAsync();
         await ctx.InstallWidgetCrdAsync();
 
-        var applied = await ctx.Client.PatchNamespacedAsync<Widget>(
-            KubernetesPatch.Apply(new { apiVersion = "test.comfyoperator.io/v1", kind = "Widget", metadata = new { name = "ap", @namespace = "default" }, spec = new { color = "green" } }),
-            "ap",
+        var applied = CustomResourceJson.Typed<Widget>(await ctx.Client.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new V1Patch("""{"apiVersion":"test.comfyoperator.io/v1","kind":"Widget","metadata":{"name":"ap","namespace":"default"},"spec":{"color":"green"}}""", V1Patch.PatchType.ApplyPatch),
+            "test.comfyoperator.io",
+            "v1",
             "default",
+            "widgets",
+            "ap",
             fieldManager: "comfy-operator",
-            force: true);
+            force: true));
 
         Assert.Equal("green", applied.Spec.Color);
         Assert.Equal(1, applied.Metadata.Generation);

@@ -1,8 +1,8 @@
 using ComfyOperator.Kubernetes.Events;
-using ComfyOperator.Kubernetes.Models;
 using ComfyOperator.Kubernetes.Tests.Support;
 using ComfyOperator.Testing.Time;
 using k8s;
+using k8s.Models;
 using OfficialConfiguration = k8s.KubernetesClientConfiguration;
 
 namespace ComfyOperator.Kubernetes.Tests.Integration;
@@ -16,7 +16,7 @@ public sealed class EventRecorderTests
     {
         await using var ctx = await EmulatorContext.StartAsync();
         using var client = Official(ctx);
-        var pod = await ctx.Client.CreateNamespacedAsync(new Pod { Metadata = new ObjectMeta { Name = "worker" }, Spec = new PodSpec { Containers = [new Container { Name = "c", Image = "i" }] } }, "default");
+        var pod = await ctx.Client.CoreV1.CreateNamespacedPodAsync(new V1Pod { Metadata = new V1ObjectMeta { Name = "worker" }, Spec = new V1PodSpec { Containers = [new V1Container { Name = "c", Image = "i" }] } }, "default");
         var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
         using var recorder = new EventRecorder(client, new EventRecorderOptions { Component = "comfy-operator", Instance = "op-0" }, timeProvider: time);
 
@@ -45,7 +45,7 @@ public sealed class EventRecorderTests
     {
         await using var ctx = await EmulatorContext.StartAsync();
         using var client = Official(ctx);
-        var map = await ctx.Client.CreateNamespacedAsync(new ConfigMap { Metadata = new ObjectMeta { Name = "cfg" } }, "default");
+        var map = await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "cfg" } }, "default");
         var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
         using var recorder = new EventRecorder(client, new EventRecorderOptions { Component = "c", AggregationWindow = TimeSpan.FromMinutes(1) }, timeProvider: time);
 
@@ -63,7 +63,7 @@ public sealed class EventRecorderTests
     {
         await using var ctx = await EmulatorContext.StartAsync();
         using var client = Official(ctx);
-        var map = await ctx.Client.CreateNamespacedAsync(new ConfigMap { Metadata = new ObjectMeta { Name = "cfg" } }, "default");
+        var map = await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "cfg" } }, "default");
         using var recorder = new EventRecorder(client, new EventRecorderOptions { Component = "c" });
         await recorder.RecordAsync(map, EventType.Normal, "Synced", "ok");
         var first = Assert.Single((await client.CoreV1.ListNamespacedEventAsync("default")).Items);

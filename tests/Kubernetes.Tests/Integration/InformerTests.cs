@@ -1,16 +1,16 @@
 using System.Collections.Concurrent;
-using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Kubernetes.Informers;
-using ComfyOperator.Kubernetes.Models;
 using ComfyOperator.Kubernetes.Tests.Support;
 using ComfyOperator.Testing.Kubernetes;
+using k8s;
+using k8s.Models;
 
 namespace ComfyOperator.Kubernetes.Tests.Integration;
 
 public sealed class InformerTests
 {
-    private static ConfigMap Map(string name, string value = "0") =>
-        new() { Metadata = new ObjectMeta { Name = name }, Data = new Dictionary<string, string> { ["v"] = value } };
+    private static V1ConfigMap Map(string name, string value = "0") =>
+        new() { Metadata = new V1ObjectMeta { Name = name }, Data = new Dictionary<string, string> { ["v"] = value } };
 
     private static InformerOptions FastOptions(string? ns = "default") => new()
     {
@@ -26,13 +26,13 @@ public sealed class InformerTests
         await using var ctx = await EmulatorContext.StartAsync();
         for (var i = 0; i < 10; i++)
         {
-            await ctx.Client.CreateNamespacedAsync(Map($"m{i}"), "default");
+            await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(Map($"m{i}"), "default");
         }
 
         var added = new ConcurrentBag<string>();
         var updated = new ConcurrentBag<(string Old, string New)>();
         var deleted = new ConcurrentBag<string>();
-        await using var informer = new Informer<ConfigMap>(ctx.Client, FastOptions(), random: () => 0.0);
+        await using var informer = new Informer<V1ConfigMap>(ctx.Client, FastOptions(), random: () => 0.0);
         informer.Added += m => added.Add(m.Metadata.Name!);
         informer.Updated += (o, n) => updated.Add((o.Data!["v"], n.Data!["v"]));
         informer.Deleted += m => deleted.Add(m.Metadata.Name!);
@@ -43,9 +43,9 @@ public sealed class InformerTests
         Assert.True(informer.HasSynced);
         Assert.Equal(10, informer.Count);
 
-        await ctx.Client.CreateNamespacedAsync(Map("new"), "default");
-        await ctx.Client.PatchNamespacedAsync<ConfigMap>(KubernetesPatch.Merge("""{"data":{"v":"1"}}"""), "m3", "default");
-        await ctx.Client.DeleteNamespacedAsync<ConfigMap>("m4", "default");
+        await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("new"), "default");
+        await ctx.Client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"data":{"v":"1"}}""", V1Patch.PatchType.MergePatch), "m3", "default");
+        await ctx.Client.CoreV1.DeleteNamespacedConfigMapAsync("m4", "default");
         await Eventually.TrueAsync(() => informer.Get("default", "m4") is null && informer.Get("default/new") is not null && informer.Get("default", "m3")?.Data!["v"] == "1", "changes reach the cache");
 
         Assert.Equal(11, added.Count);
@@ -59,24 +59,23 @@ public sealed class InformerTests
     public async Task Informer_WatchDropped_ResumesFromLastVersionWithoutRelist()
     {
         await using var ctx = await EmulatorContext.StartAsync();
-        await ctx.Client.CreateNamespacedAsync(Map("a"), "default");
-        await using var informer = new Informer<ConfigMap>(ctx.Client, FastOptions() with { PublishEvents = true }, random: () => 0.0);
+        await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("a"), "default");
+        await using var informer = new Informer<V1ConfigMap>(ctx.Client, FastOptions() with { PublishEvents = true }, random: () => 0.0);
         informer.Start();
         await informer.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(20));
         await Eventually.TrueAsync(() => ctx.Emulator.OpenWatchCount == 1, "watch open");
 
         ctx.Emulator.Faults.DropWatches();
-        await ctx.Client.CreateNamespacedAsync(Map("during-drop"), "default");
+        await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("during-drop"), "default");
         await Eventually.TrueAsync(() => informer.Get("default/during-drop") is not null, "change made while disconnected arrives");
-        await ctx.Client.CreateNamespacedAsync(Map("after"), "default");
+        await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("after"), "default");
         await Eventually.TrueAsync(() => informer.Get("default/after") is not null, "later change arrives");
 
-        // Reconnected without a relist. The new watch is either the informer's next one or, when the drop
-        // hit before the response headers arrived, the client's own retry of the same read: both resume
-        // from the last resourceVersion, which is what the events below prove.
+        // Reconnected without a relist: the informer's next watch resumes from the last resourceVersion,
+        // which is what the events below prove.
         Assert.Equal(1, informer.ListCount);
         Assert.Equal(1, ctx.Emulator.OpenWatchCount);
-        var published = new List<InformerEvent<ConfigMap>>();
+        var published = new List<InformerEvent<V1ConfigMap>>();
         while (informer.Events.TryRead(out var e))
         {
             published.Add(e);
@@ -91,14 +90,14 @@ public sealed class InformerTests
     public async Task Informer_VersionExpiredWhileDisconnected_RelistsAndReconciles()
     {
         await using var ctx = await EmulatorContext.StartAsync(new KubeApiEmulatorOptions { WatchHistoryCapacity = 5 });
-        await ctx.Client.CreateNamespacedAsync(Map("keep"), "default");
-        await ctx.Client.CreateNamespacedAsync(Map("doomed"), "default");
+        await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("keep"), "default");
+        await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("doomed"), "default");
         var deleted = new ConcurrentBag<string>();
 
         // A long first backoff keeps the informer away while the history window moves on (13 writes,
         // which a loaded machine may take seconds to make).
         var options = FastOptions() with { InitialBackoff = TimeSpan.FromSeconds(8), MaxBackoff = TimeSpan.FromSeconds(8) };
-        await using var informer = new Informer<ConfigMap>(ctx.Client, options, random: () => 0.0);
+        await using var informer = new Informer<V1ConfigMap>(ctx.Client, options, random: () => 0.0);
         informer.Deleted += m => deleted.Add(m.Metadata.Name!);
         informer.Start();
         await informer.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(20));
@@ -106,10 +105,10 @@ public sealed class InformerTests
         var watchesBefore = informer.WatchCount;
 
         ctx.Emulator.Faults.DropWatches();
-        await ctx.Client.DeleteNamespacedAsync<ConfigMap>("doomed", "default");
+        await ctx.Client.CoreV1.DeleteNamespacedConfigMapAsync("doomed", "default");
         for (var i = 0; i < 12; i++)
         {
-            await ctx.Client.CreateNamespacedAsync(Map($"burst{i}"), "default");
+            await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(Map($"burst{i}"), "default");
         }
 
         Assert.Equal(watchesBefore, informer.WatchCount);
@@ -118,7 +117,7 @@ public sealed class InformerTests
 
         Assert.Null(informer.Get("default/doomed"));
         Assert.Contains("doomed", deleted);
-        await ctx.Client.CreateNamespacedAsync(Map("after-relist"), "default");
+        await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("after-relist"), "default");
         await Eventually.TrueAsync(() => informer.Get("default/after-relist") is not null, "watch resumes after relist");
     }
 
@@ -126,12 +125,10 @@ public sealed class InformerTests
     public async Task Informer_ServerErrors_BacksOffAndRecovers()
     {
         await using var ctx = await EmulatorContext.StartAsync();
-        await ctx.Client.CreateNamespacedAsync(Map("a"), "default");
-        using var noRetryClient = new KubernetesClient(
-            new Kubernetes.Configuration.KubernetesClientConfiguration { Host = ctx.Emulator.BaseAddress, MaxRetries = 0 });
+        await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("a"), "default");
         ctx.Emulator.Faults.FailNext(3, 500);
 
-        await using var informer = new Informer<ConfigMap>(noRetryClient, FastOptions(), random: () => 0.0);
+        await using var informer = new Informer<V1ConfigMap>(ctx.Client, FastOptions(), random: () => 0.0);
         informer.Start();
         await informer.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(20));
 
@@ -140,31 +137,34 @@ public sealed class InformerTests
     }
 
     [Fact]
-    public async Task Informer_ClusterScopedType_CachesByName()
-    {
-        await using var ctx = await EmulatorContext.StartAsync();
-        await ctx.Client.CreateAsync(new Namespace { Metadata = new ObjectMeta { Name = "team-x" } });
-        await using var informer = new Informer<Namespace>(ctx.Client, FastOptions(ns: null), random: () => 0.0);
-
-        informer.Start();
-        await informer.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(20));
-
-        Assert.NotNull(informer.Get("team-x"));
-        Assert.NotNull(informer.Get("default"));
-    }
-
-    [Fact]
     public async Task Informer_HandlerThrows_KeepsRunning()
     {
         await using var ctx = await EmulatorContext.StartAsync();
-        await using var informer = new Informer<ConfigMap>(ctx.Client, FastOptions(), random: () => 0.0);
+        await using var informer = new Informer<V1ConfigMap>(ctx.Client, FastOptions(), random: () => 0.0);
         informer.Added += _ => throw new InvalidOperationException("handler bug");
         informer.Start();
         await informer.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(20));
 
-        await ctx.Client.CreateNamespacedAsync(Map("one"), "default");
-        await ctx.Client.CreateNamespacedAsync(Map("two"), "default");
+        await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("one"), "default");
+        await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("two"), "default");
 
         await Eventually.TrueAsync(() => informer.Get("default/two") is not null, "second object cached despite handler failures");
+    }
+
+    [Fact]
+    public async Task Informer_WatchEndsWithoutEvents_RewatchesWithoutFailureOrRelist()
+    {
+        await using var ctx = await EmulatorContext.StartAsync();
+        await using var informer = new Informer<V1ConfigMap>(ctx.Client, FastOptions() with { MinWatchTimeout = TimeSpan.FromSeconds(1) }, random: () => 0.0);
+        informer.Start();
+        await informer.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(20));
+
+        // Each watch is ended by the server after 1 s with nothing to say: the informer opens the next one.
+        await Eventually.TrueAsync(() => informer.WatchCount >= 3, "the informer re-watches after empty watches end", TimeSpan.FromSeconds(30));
+        await ctx.Client.CoreV1.CreateNamespacedConfigMapAsync(Map("late"), "default");
+        await Eventually.TrueAsync(() => informer.Get("default/late") is not null, "a change after empty watches arrives");
+
+        Assert.Equal(0, informer.FailureCount);
+        Assert.Equal(1, informer.ListCount);
     }
 }

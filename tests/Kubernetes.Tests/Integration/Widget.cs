@@ -1,4 +1,5 @@
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
+using k8s.Models;
 
 namespace ComfyOperator.Kubernetes.Tests.Integration;
 

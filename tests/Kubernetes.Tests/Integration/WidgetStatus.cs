@@ -1,4 +1,4 @@
-using ComfyOperator.Kubernetes.Models;
+using k8s.Models;
 
 namespace ComfyOperator.Kubernetes.Tests.Integration;
 
@@ -10,5 +10,5 @@ public sealed class WidgetStatus
 
     public long? ObservedGeneration { get; set; }
 
-    public IList<Condition>? Conditions { get; set; }
+    public IList<V1Condition>? Conditions { get; set; }
 }

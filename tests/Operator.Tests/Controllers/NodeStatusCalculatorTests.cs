@@ -1,7 +1,8 @@
 using ComfyOperator.Entities;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
 using ComfyOperator.Operator.Controllers;
 using ComfyOperator.Operator.Health;
+using k8s.Models;
 
 namespace ComfyOperator.Operator.Tests.Controllers;
 
@@ -13,7 +14,7 @@ public sealed class NodeStatusCalculatorTests
 
     private static ComfyNode Node(ComfyNodeStatus? status = null) => new()
     {
-        Metadata = new ObjectMeta { Name = "n", NamespaceProperty = "ns", Generation = 3 },
+        Metadata = new V1ObjectMeta { Name = "n", NamespaceProperty = "ns", Generation = 3 },
         Status = status ?? new ComfyNodeStatus(),
     };
 

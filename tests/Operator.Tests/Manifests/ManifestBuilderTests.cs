@@ -1,6 +1,7 @@
 using ComfyOperator.Entities;
-using ComfyOperator.Kubernetes.Models;
+using ComfyOperator.Kubernetes.Resources;
 using ComfyOperator.Operator.Manifests;
+using k8s.Models;
 using YamlDotNet.RepresentationModel;
 
 namespace ComfyOperator.Operator.Tests.Manifests;
@@ -13,7 +14,7 @@ public sealed class ManifestBuilderTests
     {
         var node = new ComfyNode
         {
-            Metadata = new ObjectMeta { Name = "gpu-1", NamespaceProperty = "comfy", Uid = "uid-1", Generation = 1 },
+            Metadata = new V1ObjectMeta { Name = "gpu-1", NamespaceProperty = "comfy", Uid = "uid-1", Generation = 1 },
             Spec = new ComfyNodeSpec { Image = "comfy:1" },
         };
         configure?.Invoke(node.Spec);
@@ -33,7 +34,7 @@ public sealed class ManifestBuilderTests
         Assert.Contains("--input-directory /comfy-data/input", args, StringComparison.Ordinal);
         Assert.Contains("--output-directory /comfy-data/output", args, StringComparison.Ordinal);
         Assert.Contains("--extra-model-paths-config /etc/comfy-operator/extra_model_paths.yaml", args, StringComparison.Ordinal);
-        Assert.Equal(8190, container.Ports!.Single().ContainerPortProperty);
+        Assert.Equal(8190, container.Ports!.Single().ContainerPort);
         Assert.Equal("/system_stats", container.ReadinessProbe!.HttpGet!.Path);
         Assert.Equal("gpu-1-comfy", pod.Spec.Volumes!.Single(v => v.ConfigMap is not null).ConfigMap!.Name);
     }
@@ -49,12 +50,12 @@ public sealed class ManifestBuilderTests
     [Fact]
     public void Build_Gpus_RequestsAndLimitsNvidiaGpu()
     {
-        var pod = PodBuilder.Build(Node(s => s.Resources = new NodeResources { Gpu = 2, Limits = new Dictionary<string, Quantity> { ["memory"] = "32Gi" } }), Defaults);
+        var pod = PodBuilder.Build(Node(s => s.Resources = new NodeResources { Gpu = 2, Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = "32Gi" } }), Defaults);
 
         var resources = pod.Spec.Containers[0].Resources!;
-        Assert.Equal("2", resources.Limits!["nvidia.com/gpu"].Value);
-        Assert.Equal("2", resources.Requests!["nvidia.com/gpu"].Value);
-        Assert.Equal("32Gi", resources.Limits["memory"].Value);
+        Assert.Equal("2", resources.Limits!["nvidia.com/gpu"].ToString());
+        Assert.Equal("2", resources.Requests!["nvidia.com/gpu"].ToString());
+        Assert.Equal("32Gi", resources.Limits["memory"].ToString());
         Assert.DoesNotContain("--cpu", pod.Spec.Containers[0].Args!);
     }
 
@@ -166,8 +167,8 @@ public sealed class ManifestBuilderTests
         var init = Assert.Single(pod.Spec.InitContainers!);
         Assert.Equal("operator:1", init.Image);
         Assert.Equal(["sync-models", "--manifest", "/etc/comfy-operator/models.json", "--cache", "/cache"], init.Args);
-        Assert.Contains(init.VolumeMounts!, m => m.MountPath == "/cache" && m.ReadOnly != true);
-        Assert.Contains(pod.Spec.Containers[0].VolumeMounts!, m => m.MountPath == "/cache" && m.ReadOnly == true);
+        Assert.Contains(init.VolumeMounts!, m => m.MountPath == "/cache" && m.ReadOnlyProperty != true);
+        Assert.Contains(pod.Spec.Containers[0].VolumeMounts!, m => m.MountPath == "/cache" && m.ReadOnlyProperty == true);
         Assert.Equal("models", pod.Spec.Volumes!.Single(v => v.PersistentVolumeClaim is not null).PersistentVolumeClaim!.ClaimName);
     }
 
@@ -228,7 +229,7 @@ public sealed class ManifestBuilderTests
 
         Assert.Equal("models", claim.Metadata.Name);
         Assert.Equal(["ReadWriteMany"], claim.Spec.AccessModes);
-        Assert.Equal("1Ti", claim.Spec.Resources!.Requests!["storage"].Value);
+        Assert.Equal("1Ti", claim.Spec.Resources!.Requests!["storage"].ToString());
         Assert.Equal("nfs", claim.Spec.StorageClassName);
         var owner = Assert.Single(claim.Metadata.OwnerReferences!);
         Assert.Equal("uid-1", owner.Uid);

@@ -1,6 +1,6 @@
 using ComfyOperator.Entities;
-using ComfyOperator.Kubernetes.Models;
 using ComfyOperator.Router.Nodes;
+using k8s.Models;
 
 namespace ComfyOperator.Router.Tests.Nodes;
 
@@ -10,13 +10,13 @@ public sealed class KubernetesNodeSourceTests
     {
         var node = new ComfyNode
         {
-            Metadata = new ObjectMeta { Name = "gpu-a", NamespaceProperty = "ml", Labels = new Dictionary<string, string> { ["pool"] = "a100", ["gpu"] = "meta" } },
+            Metadata = new V1ObjectMeta { Name = "gpu-a", NamespaceProperty = "ml", Labels = new Dictionary<string, string> { ["pool"] = "a100", ["gpu"] = "meta" } },
             Spec = new ComfyNodeSpec { MaxQueue = 3, Labels = new Dictionary<string, string> { ["gpu"] = "h100" } },
             Status = new ComfyNodeStatus
             {
                 Phase = phase,
                 Endpoint = endpoint,
-                Conditions = [new Condition { Type = ConditionTypes.Ready, Status = ready }],
+                Conditions = [new V1Condition { Type = ConditionTypes.Ready, Status = ready }],
             },
         };
         return node;
@@ -50,7 +50,7 @@ public sealed class KubernetesNodeSourceTests
     public void ToEndpoint_Deleting_IsNoWorker()
     {
         var node = Node();
-        node.Metadata.DeletionTimestamp = DateTimeOffset.UnixEpoch;
+        node.Metadata.DeletionTimestamp = DateTime.UnixEpoch;
 
         Assert.Null(KubernetesNodeSource.ToEndpoint(node));
     }

@@ -1,6 +1,6 @@
 using ComfyOperator.Entities;
-using ComfyOperator.Kubernetes.Models;
 using ComfyOperator.Router.Workflows;
+using k8s.Models;
 
 namespace ComfyOperator.Router.Tests.Workflows;
 
@@ -8,7 +8,7 @@ public sealed class WorkflowNameClashesTests
 {
     private static WorkflowDefinition Deployment(string name, string ns, string preset = "sd15") =>
         WorkflowDefinitionFactory.Create(
-            new WorkflowDeployment { Metadata = new ObjectMeta { Name = name, NamespaceProperty = ns }, Spec = new WorkflowDeploymentSpec { Preset = preset } },
+            new WorkflowDeployment { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns }, Spec = new WorkflowDeploymentSpec { Preset = preset } },
             WorkflowSourceNames.Kubernetes);
 
     [Fact]

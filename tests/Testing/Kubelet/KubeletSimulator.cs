@@ -2,10 +2,11 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.Channels;
 using ComfyOperator.Kubernetes.Client;
-using ComfyOperator.Kubernetes.Configuration;
-using ComfyOperator.Kubernetes.Models;
-using ComfyOperator.Kubernetes.Watch;
+using ComfyOperator.Kubernetes.Resources;
 using ComfyOperator.Testing.ComfyUI;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
 
 namespace ComfyOperator.Testing.Kubelet;
 
@@ -18,10 +19,10 @@ namespace ComfyOperator.Testing.Kubelet;
 public sealed class KubeletSimulator : IAsyncDisposable
 {
     private readonly KubeletSimulatorOptions _options;
-    private readonly KubernetesClient _client;
+    private readonly k8s.Kubernetes _client;
     private readonly ConcurrentDictionary<string, RunningPod> _pods = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<int> _freeAddresses = new(Enumerable.Range(2, 253));
-    private readonly Channel<WatchEvent<Pod>> _events = Channel.CreateUnbounded<WatchEvent<Pod>>();
+    private readonly Channel<(WatchEventType Type, V1Pod Pod)> _events = Channel.CreateUnbounded<(WatchEventType Type, V1Pod Pod)>();
     private readonly CancellationTokenSource _stop = new();
     private Task? _watch;
     private Task? _work;
@@ -29,7 +30,7 @@ public sealed class KubeletSimulator : IAsyncDisposable
     private KubeletSimulator(KubeletSimulatorOptions options)
     {
         _options = options;
-        _client = new KubernetesClient(KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig));
+        _client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig));
     }
 
     /// <summary>Pods started so far (including ones since deleted).</summary>
@@ -64,18 +65,18 @@ public sealed class KubeletSimulator : IAsyncDisposable
             _freeAddresses.Enqueue(running.Address);
         }
 
-        var pod = await _client.ReadNamespacedAsync<Pod>(podName, @namespace, cancellationToken);
-        pod.Status ??= new PodStatus();
+        var pod = await _client.CoreV1.ReadNamespacedPodAsync(podName, @namespace, cancellationToken: cancellationToken);
+        pod.Status ??= new V1PodStatus();
         pod.Status.Phase = "Failed";
         pod.Status.Reason = "Error";
         pod.Status.Message = "container comfyui exited with code 137";
-        pod.Status.ContainerStatuses = [.. pod.Spec.Containers.Select(c => new ContainerStatus
+        pod.Status.ContainerStatuses = [.. pod.Spec.Containers.Select(c => new V1ContainerStatus
         {
             Name = c.Name,
             Ready = false,
-            State = new ContainerState { Terminated = new ContainerStateTerminated { ExitCode = 137, Reason = "Error" } },
+            State = new V1ContainerState { Terminated = new V1ContainerStateTerminated { ExitCode = 137, Reason = "Error" } },
         })];
-        await _client.ReplaceNamespacedStatusAsync(pod, podName, @namespace, "kubelet-simulator", cancellationToken);
+        await _client.CoreV1.ReplaceNamespacedPodStatusAsync(pod, podName, @namespace, fieldManager: "kubelet-simulator", cancellationToken: cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -109,33 +110,39 @@ public sealed class KubeletSimulator : IAsyncDisposable
             {
                 if (resourceVersion is null)
                 {
-                    var list = await _client.ListAsync<Pod>(cancellationToken: cancellationToken);
+                    var list = await _client.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: cancellationToken);
                     foreach (var pod in list.Items)
                     {
-                        await _events.Writer.WriteAsync(new WatchEvent<Pod>(WatchEventType.Added, pod), cancellationToken);
+                        await _events.Writer.WriteAsync((WatchEventType.Added, pod), cancellationToken);
                     }
 
                     resourceVersion = list.Metadata.ResourceVersion;
                 }
 
-                await foreach (var change in _client.WatchAsync<Pod>(new WatchOptions { ResourceVersion = resourceVersion, AllowWatchBookmarks = true, TimeoutSeconds = 300 }, cancellationToken))
+                Exception? error = null;
+                await foreach (var (type, pod) in _client.CoreV1.WatchListPodForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: resourceVersion, timeoutSeconds: 300, onError: e => error ??= e, cancellationToken: cancellationToken))
                 {
-                    if (change.Object?.Metadata.ResourceVersion is { } rv)
+                    if (pod?.Metadata?.ResourceVersion is { } rv)
                     {
                         resourceVersion = rv;
                     }
 
-                    if (change.Type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted)
+                    if (type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted)
                     {
-                        await _events.Writer.WriteAsync(change, cancellationToken);
+                        await _events.Writer.WriteAsync((type, pod!), cancellationToken);
                     }
+                }
+
+                if (error is not null)
+                {
+                    throw error;
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (KubernetesException e) when (e.IsGone)
+            catch (KubernetesException e) when (e.IsGone())
             {
                 resourceVersion = null;
             }
@@ -152,7 +159,7 @@ public sealed class KubeletSimulator : IAsyncDisposable
     {
         while (true)
         {
-            WatchEvent<Pod> change;
+            (WatchEventType Type, V1Pod Pod) change;
             try
             {
                 change = await _events.Reader.ReadAsync(cancellationToken);
@@ -162,7 +169,7 @@ public sealed class KubeletSimulator : IAsyncDisposable
                 return;
             }
 
-            var pod = change.Object!;
+            var pod = change.Pod;
             var key = pod.Metadata.Key();
             try
             {
@@ -201,19 +208,19 @@ public sealed class KubeletSimulator : IAsyncDisposable
         }
     }
 
-    private async Task StartPodAsync(Pod pod, CancellationToken cancellationToken)
+    private async Task StartPodAsync(V1Pod pod, CancellationToken cancellationToken)
     {
         var key = pod.Metadata.Key();
-        var status = new PodStatus { Phase = "Pending", HostIP = "127.0.0.1", StartTime = TimeProvider.System.GetUtcNow() };
-        var initStatuses = new List<ContainerStatus>();
+        var status = new V1PodStatus { Phase = "Pending", HostIP = "127.0.0.1", StartTime = TimeProvider.System.GetUtcNow().UtcDateTime };
+        var initStatuses = new List<V1ContainerStatus>();
         foreach (var init in pod.Spec.InitContainers ?? [])
         {
             var exit = _options.InitContainerExitCode?.Invoke(pod, init) ?? 0;
-            initStatuses.Add(new ContainerStatus
+            initStatuses.Add(new V1ContainerStatus
             {
                 Name = init.Name,
                 Ready = exit == 0,
-                State = new ContainerState { Terminated = new ContainerStateTerminated { ExitCode = exit, Reason = exit == 0 ? "Completed" : "Error", Message = exit == 0 ? null : $"{init.Name} exited with code {exit}" } },
+                State = new V1ContainerState { Terminated = new V1ContainerStateTerminated { ExitCode = exit, Reason = exit == 0 ? "Completed" : "Error", Message = exit == 0 ? null : $"{init.Name} exited with code {exit}" } },
             });
             if (exit != 0)
             {
@@ -236,7 +243,7 @@ public sealed class KubeletSimulator : IAsyncDisposable
         var comfy = pod.Spec.Containers.FirstOrDefault(c => c.Name == _options.ComfyContainerName);
         if (comfy is not null)
         {
-            var simulatorOptions = new ComfyUiSimulatorOptions { Host = address, Port = comfy.Ports?.FirstOrDefault()?.ContainerPortProperty ?? 8188 };
+            var simulatorOptions = new ComfyUiSimulatorOptions { Host = address, Port = comfy.Ports?.FirstOrDefault()?.ContainerPort ?? 8188 };
             _options.ConfigureComfyUi?.Invoke(pod, simulatorOptions);
             simulator = await ComfyUiSimulator.StartAsync(simulatorOptions, cancellationToken);
         }
@@ -245,25 +252,25 @@ public sealed class KubeletSimulator : IAsyncDisposable
         PodsStarted++;
         status.Phase = "Running";
         status.PodIP = address;
-        status.PodIPs = [new PodIP { Ip = address }];
+        status.PodIPs = [new V1PodIP { Ip = address }];
         status.InitContainerStatuses = initStatuses.Count > 0 ? initStatuses : null;
-        status.ContainerStatuses = [.. pod.Spec.Containers.Select(c => new ContainerStatus
+        status.ContainerStatuses = [.. pod.Spec.Containers.Select(c => new V1ContainerStatus
         {
             Name = c.Name,
             Ready = true,
             Started = true,
             Image = c.Image,
-            State = new ContainerState { Running = new ContainerStateRunning { StartedAt = TimeProvider.System.GetUtcNow() } },
+            State = new V1ContainerState { Running = new V1ContainerStateRunning { StartedAt = TimeProvider.System.GetUtcNow().UtcDateTime } },
         })];
-        status.Conditions = [new PodCondition { Type = "Ready", Status = "True" }];
+        status.Conditions = [new V1PodCondition { Type = "Ready", Status = "True" }];
         await WriteStatusAsync(pod, status, cancellationToken);
     }
 
-    private async Task WriteStatusAsync(Pod pod, PodStatus status, CancellationToken cancellationToken)
+    private async Task WriteStatusAsync(V1Pod pod, V1PodStatus status, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var current = await _client.ReadNamespacedAsync<Pod>(pod.Metadata.Name!, pod.Metadata.NamespaceProperty!, cancellationToken);
+            var current = await _client.CoreV1.ReadNamespacedPodAsync(pod.Metadata.Name!, pod.Metadata.NamespaceProperty!, cancellationToken: cancellationToken);
             if (current.Metadata.Uid != pod.Metadata.Uid)
             {
                 return;
@@ -272,10 +279,10 @@ public sealed class KubeletSimulator : IAsyncDisposable
             current.Status = status;
             try
             {
-                await _client.ReplaceNamespacedStatusAsync(current, current.Metadata.Name!, current.Metadata.NamespaceProperty!, "kubelet-simulator", cancellationToken);
+                await _client.CoreV1.ReplaceNamespacedPodStatusAsync(current, current.Metadata.Name!, current.Metadata.NamespaceProperty!, fieldManager: "kubelet-simulator", cancellationToken: cancellationToken);
                 return;
             }
-            catch (KubernetesException e) when (e.IsConflict)
+            catch (HttpOperationException e) when (e.IsConflict())
             {
                 // Changed meanwhile; read again.
             }

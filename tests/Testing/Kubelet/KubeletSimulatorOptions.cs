@@ -1,4 +1,4 @@
-using ComfyOperator.Kubernetes.Models;
+using k8s.Models;
 
 namespace ComfyOperator.Testing.Kubelet;
 
@@ -15,10 +15,10 @@ public sealed class KubeletSimulatorOptions
     /// Decides how an init container ends: null or 0 = success, anything else = that exit code
     /// (the pod then fails, like a real kubelet with restartPolicy Never).
     /// </summary>
-    public Func<Pod, Container, int?>? InitContainerExitCode { get; init; }
+    public Func<V1Pod, V1Container, int?>? InitContainerExitCode { get; init; }
 
     /// <summary>Options for each pod's ComfyUI simulator (host and port are set per pod).</summary>
-    public Action<Pod, ComfyUI.ComfyUiSimulatorOptions>? ConfigureComfyUi { get; init; }
+    public Action<V1Pod, ComfyUI.ComfyUiSimulatorOptions>? ConfigureComfyUi { get; init; }
 
     /// <summary>Start a ComfyUI simulator for pods that have a container named this.</summary>
     public string ComfyContainerName { get; init; } = "comfyui";

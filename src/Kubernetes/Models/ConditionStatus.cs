@@ -1,9 +1,0 @@
-namespace ComfyOperator.Kubernetes.Models;
-
-/// <summary>The three values a condition's status takes.</summary>
-public static class ConditionStatus
-{
-    public const string True = "True";
-    public const string False = "False";
-    public const string Unknown = "Unknown";
-}

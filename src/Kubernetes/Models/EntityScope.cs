@@ -1,7 +1,0 @@
-namespace ComfyOperator.Kubernetes.Models;
-
-public enum EntityScope
-{
-    Namespaced,
-    Cluster,
-}
