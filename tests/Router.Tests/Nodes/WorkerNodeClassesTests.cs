@@ -1,0 +1,98 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Workflows;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Tests.Nodes;
+
+/// <summary>Each worker's node classes (its <c>/object_info</c>): eligibility and the fleet's merged document.</summary>
+public sealed class WorkerNodeClassesTests
+{
+    private readonly WorkerRegistry _registry;
+    private readonly WorkerNodeClasses _classes;
+
+    public WorkerNodeClassesTests()
+    {
+        _registry = new WorkerRegistry(
+            new FixedSource([new NodeEndpoint(new Uri("http://a:8188/"), "test"), new NodeEndpoint(new Uri("http://b:8188/"), "test")]),
+            NullLogger<WorkerRegistry>.Instance);
+        var router = Options.Create(new RouterOptions());
+        var prober = new HealthProber(_registry, new NoHttp(), router, TimeProvider.System, NullLogger<HealthProber>.Instance);
+        _classes = new WorkerNodeClasses(_registry, prober, new NoHttp(), router, Options.Create(new WorkflowRoutingOptions()), TimeProvider.System, NullLogger<WorkerNodeClasses>.Instance);
+        foreach (var worker in _registry.Workers)
+        {
+            worker.ReportProbeSuccess(DateTimeOffset.UnixEpoch, "test", []);
+        }
+    }
+
+    private WorkerState Worker(string host) => _registry.Workers.Single(w => w.BaseAddress.Host == host);
+
+    private static byte[] ObjectInfo(params (string Class, string[] Checkpoints)[] classes)
+    {
+        var document = new JsonObject();
+        foreach (var (name, checkpoints) in classes)
+        {
+            document[name] = new JsonObject
+            {
+                ["input"] = new JsonObject
+                {
+                    ["required"] = new JsonObject { ["ckpt_name"] = new JsonArray(new JsonArray([.. checkpoints.Select(c => (JsonNode)c)]), new JsonObject()) },
+                },
+            };
+        }
+
+        return Encoding.UTF8.GetBytes(document.ToJsonString());
+    }
+
+    [Fact]
+    public void Has_NoWorkerRead_HoldsNothingBack()
+    {
+        Assert.True(_classes.Has(Worker("a"), ["AnyCustomNode"]));
+        Assert.Empty(_classes.MissingEverywhere(["AnyCustomNode"]));
+    }
+
+    [Fact]
+    public void Has_ClassOnOneWorkerOnly_OnlyThatWorkerAndUnreadWorkersWait()
+    {
+        _classes.Record(new Uri("http://a:8188/"), ObjectInfo(("CheckpointLoaderSimple", ["a.safetensors"]), ("CustomNode", [])));
+
+        Assert.True(_classes.Has(Worker("a"), ["CheckpointLoaderSimple", "CustomNode"]));
+        Assert.False(_classes.Has(Worker("b"), ["CheckpointLoaderSimple"]));
+        Assert.Empty(_classes.MissingEverywhere(["Unheard"]));
+
+        _classes.Record(new Uri("http://b:8188/"), ObjectInfo(("CheckpointLoaderSimple", ["b.safetensors"])));
+
+        Assert.True(_classes.Has(Worker("b"), ["CheckpointLoaderSimple"]));
+        Assert.False(_classes.Has(Worker("b"), ["CheckpointLoaderSimple", "CustomNode"]));
+        Assert.Equal(["Unheard"], _classes.MissingEverywhere(["CustomNode", "Unheard"]));
+    }
+
+    [Fact]
+    public void Merged_TwoWorkers_UnionOfClassesAndComboChoices()
+    {
+        _classes.Record(new Uri("http://a:8188/"), ObjectInfo(("CheckpointLoaderSimple", ["a.safetensors", "shared.safetensors"]), ("CustomNode", [])));
+        _classes.Record(new Uri("http://b:8188/"), ObjectInfo(("CheckpointLoaderSimple", ["shared.safetensors", "b.safetensors"])));
+
+        var merged = JsonNode.Parse(_classes.Merged().Json)!;
+
+        Assert.NotNull(merged["CustomNode"]);
+        var choices = merged["CheckpointLoaderSimple"]!["input"]!["required"]!["ckpt_name"]![0]!.AsArray().Select(c => c!.GetValue<string>());
+        Assert.Equal(["a.safetensors", "shared.safetensors", "b.safetensors"], choices);
+        Assert.True(_classes.Merged().Classes.ContainsKey("CustomNode"));
+    }
+
+    private sealed class FixedSource(IReadOnlyList<NodeEndpoint> nodes) : INodeSource
+    {
+        public IReadOnlyList<NodeEndpoint> Current => nodes;
+
+        public event EventHandler? Changed { add { } remove { } }
+    }
+
+    private sealed class NoHttp : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => throw new HttpRequestException("no HTTP here");
+    }
+}
