@@ -122,9 +122,24 @@ public sealed class ConsoleTests(ConsoleFixture fixture)
     [Fact]
     public async Task Pages_EveryPage_RendersInLightAndDarkAndIsScreenshotted()
     {
-        var directory = Environment.GetEnvironmentVariable("CONSOLE_SCREENSHOTS") is { Length: > 0 } configured
-            ? configured
-            : Directory.CreateTempSubdirectory("console-screenshots-").FullName;
+        // scripts/console-screenshots.sh sets CONSOLE_SCREENSHOTS to docs/images; otherwise they go to a temporary folder.
+        var configured = Environment.GetEnvironmentVariable("CONSOLE_SCREENSHOTS");
+        var directory = string.IsNullOrEmpty(configured) ? Directory.CreateTempSubdirectory("console-screenshots-").FullName : configured;
+        try
+        {
+            await ScreenshotEveryPageAsync(directory);
+        }
+        finally
+        {
+            if (string.IsNullOrEmpty(configured))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    private async Task ScreenshotEveryPageAsync(string directory)
+    {
         using var client = fixture.Router.CreateAuthorizedHttpClient();
         using var submitted = await client.PostAsJsonAsync("/v1/workflows/sd15/runs", new { prompt = "a lighthouse at dusk", steps = 6 });
         var id = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();

@@ -25,8 +25,6 @@ public sealed class ConsoleFixture : IAsyncLifetime
         // Steps take a moment, so a long run can be watched and cancelled.
         Worker = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = TimeSpan.FromMilliseconds(40), PreviewMethod = "auto" });
         Router = new ConsoleRouter([Worker.BaseAddress]);
-        Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
-
         // Deadlines for conditions, not sleeps: generous because the machine may be busy.
         Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
