@@ -14,6 +14,8 @@ need_helm=false
 need_apt=()
 command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+# PostgreSQL (the PostgreSQL store and replica tests start a server from its binaries).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 if $need_helm; then command -v unzip >/dev/null 2>&1 || need_apt+=(unzip); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

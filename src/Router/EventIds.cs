@@ -42,6 +42,7 @@ internal static class EventIds
     public const int WebhookDispatcherFailed = 1902;
     public const int WebhookDispatcherLoopFailed = 1903;
     public const int SqliteRouterDatabaseMigrationApplied = 1951;
+    public const int PostgresRouterDatabaseMigrationApplied = 1952;
     public const int WorkflowDirectorySourceLoaded = 2101;
     public const int WorkflowDirectorySourceBadFile = 2102;
     public const int WorkflowDirectorySourceMissing = 2103;

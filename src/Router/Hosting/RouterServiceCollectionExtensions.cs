@@ -8,7 +8,7 @@ using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Security;
-using ComfyOperator.Router.Storage.Sqlite;
+using ComfyOperator.Router.Storage;
 using ComfyOperator.Router.Submissions;
 using ComfyOperator.Router.Webhooks;
 using ComfyOperator.Router.Workers;
@@ -79,7 +79,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<WorkerRegistry>();
         services.AddComfyWorkflows();
 
-        services.AddSqliteStorage();
+        services.AddRouterStorage();
         services.AddComfyInputs();
         services.AddComfyOutputStore();
         services.AddComfyWebhooks(run => JsonSerializer.SerializeToNode(RunResponse.From(run), PayloadJson));
