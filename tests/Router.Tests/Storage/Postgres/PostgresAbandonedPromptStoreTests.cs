@@ -1,5 +1,5 @@
-using ComfyOperator.Router.Tests.Workers;
 using ComfyOperator.Router.Tests.Support;
+using ComfyOperator.Router.Tests.Workers;
 
 namespace ComfyOperator.Router.Tests.Storage.Postgres;
 

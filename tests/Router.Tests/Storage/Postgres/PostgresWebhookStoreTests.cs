@@ -1,5 +1,5 @@
-using ComfyOperator.Router.Tests.Webhooks;
 using ComfyOperator.Router.Tests.Support;
+using ComfyOperator.Router.Tests.Webhooks;
 
 namespace ComfyOperator.Router.Tests.Storage.Postgres;
 
