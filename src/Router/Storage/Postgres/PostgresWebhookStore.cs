@@ -15,9 +15,19 @@ internal sealed class PostgresWebhookStore(PostgresRouterDatabase database) : IW
         ON CONFLICT DO NOTHING
         """;
 
-    private const string SelectDue = """
-        SELECT id, run_id, event, url, body, attempts, created_at FROM webhook_deliveries
-        WHERE status = 'pending' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @limit
+    /// <summary>
+    /// Due rows locked and pushed to the lease's end in one statement; SKIP LOCKED makes a concurrent
+    /// claim (another router) pass over rows this one is claiming instead of claiming them too.
+    /// </summary>
+    private const string ClaimDue = """
+        WITH due AS (
+            SELECT id, next_attempt_at FROM webhook_deliveries
+            WHERE status = 'pending' AND next_attempt_at <= @now ORDER BY next_attempt_at, id LIMIT @limit
+            FOR UPDATE SKIP LOCKED),
+        claimed AS (
+            UPDATE webhook_deliveries w SET next_attempt_at = @until FROM due WHERE w.id = due.id
+            RETURNING w.id, w.run_id, w.event, w.url, w.body, w.attempts, w.created_at, due.next_attempt_at AS due_at)
+        SELECT id, run_id, event, url, body, attempts, created_at FROM claimed ORDER BY due_at, id
         """;
 
     private const string UpdateAttempt = """
@@ -43,12 +53,13 @@ internal sealed class PostgresWebhookStore(PostgresRouterDatabase database) : IW
             },
             cancellationToken);
 
-    public Task<IReadOnlyList<PendingWebhook>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<PendingWebhook>> ClaimDueAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken) =>
         database.RunAsync<IReadOnlyList<PendingWebhook>>(
             async (connection, ct) =>
             {
-                await using var command = database.Command(connection, SelectDue);
+                await using var command = database.Command(connection, ClaimDue);
                 Add(command, "now", NpgsqlDbType.Bigint, now.ToUnixTimeMilliseconds());
+                Add(command, "until", NpgsqlDbType.Bigint, (now + lease).ToUnixTimeMilliseconds());
                 Add(command, "limit", NpgsqlDbType.Integer, limit);
                 var due = new List<PendingWebhook>();
                 await using var reader = await command.ExecuteReaderAsync(ct);
