@@ -43,6 +43,9 @@ internal static class StorageServiceCollectionExtensions
         services.AddSingleton<IAbandonedPromptStore>(sp => IsPostgres(sp)
             ? new PostgresAbandonedPromptStore(sp.GetRequiredService<PostgresRouterDatabase>())
             : new SqliteAbandonedPromptStore(sp.GetRequiredService<SqliteRouterDatabase>()));
+        services.AddSingleton<IActiveReplicaLease>(sp => IsPostgres(sp)
+            ? ActivatorUtilities.CreateInstance<PostgresActiveReplicaLease>(sp)
+            : new SqliteActiveReplicaLease());
         return services;
     }
 

@@ -128,6 +128,20 @@ internal sealed partial class PostgresRouterDatabase : IRouterDatabase, IAsyncDi
         }
     }
 
+    /// <summary>A connection for the active-replica lease, kept by the caller for the router's life (one pool slot).</summary>
+    public async Task<NpgsqlConnection> OpenLeaseConnectionAsync(CancellationToken cancellationToken)
+    {
+        await OpenAsync(cancellationToken);
+        try
+        {
+            return await _dataSource.OpenConnectionAsync(cancellationToken);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw new StorageException($"The router database on PostgreSQL failed: {ex.Message}", ex);
+        }
+    }
+
     /// <summary>A command on <paramref name="connection"/>, counted as one round trip.</summary>
     public NpgsqlCommand Command(NpgsqlConnection connection, string sql, NpgsqlTransaction? transaction = null)
     {
