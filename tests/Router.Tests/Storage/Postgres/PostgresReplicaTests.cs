@@ -1,7 +1,10 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ComfyOperator.Router.Storage.Postgres;
 using ComfyOperator.Router.Tests.Support;
+using ComfyOperator.Testing.ComfyUI;
+using Xunit.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
@@ -12,7 +15,7 @@ namespace ComfyOperator.Router.Tests.Storage.Postgres;
 /// Several router replicas on one PostgreSQL database: one is active (recovers runs, drives workers,
 /// dispatches), the others stand by and take over when it is gone, following its runs to their end.
 /// </summary>
-public sealed class PostgresReplicaTests : IAsyncLifetime
+public sealed class PostgresReplicaTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
@@ -53,6 +56,50 @@ public sealed class PostgresReplicaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ActiveReplicaKilled_StandbyTakesOverWithinSeconds_NothingLostNothingRunTwice()
+    {
+        var worker = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = TimeSpan.FromMilliseconds(20) });
+        await using var _ = worker;
+        var settings = new Dictionary<string, string?>(Settings())
+        {
+            ["Router:Nodes:0"] = worker.BaseAddress.ToString(),
+            ["Router:PendingLimit"] = "1000",
+            ["Router:ProbeInterval"] = "00:00:00.200",
+            ["Router:WorkerLostGrace"] = "00:00:01",
+        };
+        using var first = RouterReplicaProcess.Start(WithData(settings, "a"));
+        await Wait.UntilAsync(first.IsServingAsync, Deadline, "the first replica to serve");
+        var ids = new List<string> { await SubmitAsync(first.Client, steps: 100, seed: 1) };
+        await Wait.UntilAsync(async () => await StatusAsync(first.Client, ids[0]) == "running", Deadline, "the long run to be running");
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add(await SubmitAsync(first.Client, steps: 2, seed: 10 + i));
+        }
+
+        using var second = RouterReplicaProcess.Start(WithData(settings, "b"));
+        await Wait.UntilAsync(async () => await ScalarAsync("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") == 1, Deadline, "the second replica to stand by");
+        Assert.False(await second.IsServingAsync());
+
+        await first.KillAsync();
+        var killed = Stopwatch.StartNew();
+        await Wait.UntilAsync(second.IsServingAsync, Deadline, "the second replica to take over");
+        var serving = killed.Elapsed;
+        var after = await SubmitAsync(second.Client, steps: 2, seed: 99);
+        await Wait.UntilAsync(async () => await StatusAsync(second.Client, after) == "succeeded", Deadline, "a run submitted after the takeover to succeed");
+        var takingRuns = killed.Elapsed;
+        ids.Add(after);
+
+        foreach (var id in ids)
+        {
+            await Wait.UntilAsync(async () => await StatusAsync(second.Client, id) == "succeeded", Deadline, $"run {id} to succeed");
+        }
+
+        Assert.Equal(ids.Count, worker.PromptsExecuted);
+        Assert.True(takingRuns < TimeSpan.FromSeconds(20), $"the standby took {takingRuns.TotalSeconds:0.0} s to run a new run");
+        output.WriteLine($"SIGKILL to the standby serving: {serving.TotalSeconds:0.00} s; to a new run succeeded on it: {takingRuns.TotalSeconds:0.00} s");
+    }
+
+    [Fact]
     public async Task ActiveReplica_LeaseSessionEnds_StopsItself()
     {
         await using var router = new RouterFactory(Settings());
@@ -65,6 +112,21 @@ public sealed class PostgresReplicaTests : IAsyncLifetime
 
         await stopping.Task.WaitAsync(Deadline);
     }
+
+    private static Dictionary<string, string?> WithData(Dictionary<string, string?> settings, string name) => new(settings)
+    {
+        ["Router:DataDirectory"] = Path.Combine(Path.GetTempPath(), "router-tests", Guid.NewGuid().ToString("N"), name),
+    };
+
+    private static async Task<string> SubmitAsync(HttpClient client, int steps, int seed)
+    {
+        using var response = await client.PostAsJsonAsync("/v1/runs", Graphs.Body(Graphs.Sd15("a lighthouse", steps, seed)));
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
+
+    private static async Task<string?> StatusAsync(HttpClient client, string id) =>
+        (await client.GetFromJsonAsync<JsonElement>($"/v1/runs/{id}")).GetProperty("status").GetString();
 
     private Dictionary<string, string?> Settings() => new()
     {
