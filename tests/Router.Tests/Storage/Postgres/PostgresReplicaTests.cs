@@ -4,10 +4,10 @@ using System.Text.Json;
 using ComfyOperator.Router.Storage.Postgres;
 using ComfyOperator.Router.Tests.Support;
 using ComfyOperator.Testing.ComfyUI;
-using Xunit.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace ComfyOperator.Router.Tests.Storage.Postgres;
 
