@@ -16,6 +16,8 @@ command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 # chromium: the console's browser tests drive Debian's build through Playwright (no browser download).
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# PostgreSQL (the PostgreSQL store and replica tests start a server from its binaries).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 if $need_helm; then command -v unzip >/dev/null 2>&1 || need_apt+=(unzip); fi
 # The Python ComfyUI client test (tests/Router.Tests/ComfyApi) is written like ComfyUI's script examples.
 /usr/bin/python3 -c 'import websocket' >/dev/null 2>&1 || need_apt+=(python3-websocket)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using ComfyOperator.Testing.Postgres;
 
 namespace ComfyOperator.Router.Bench;
 
@@ -21,18 +22,24 @@ internal static class AcceptBench
     private static readonly TimeSpan MinWarmUp = TimeSpan.FromSeconds(20);
     private const int MeasuredRounds = 3;
 
-    public static async Task RunAsync(int total, int concurrency)
+    /// <param name="postgres">On a PostgreSQL server of its own (fsync on) instead of the SQLite file.</param>
+    public static async Task RunAsync(int total, int concurrency, bool postgres = false)
     {
+        await using var server = postgres ? await PostgresServer.StartAsync(fsync: true) : null;
+        var store = server is null
+            ? new Dictionary<string, string>()
+            : new Dictionary<string, string> { ["Router:Store:Kind"] = "postgres", ["Router:Store:ConnectionString"] = await server.CreateDatabaseAsync() };
         var data = Directory.CreateTempSubdirectory("router-bench-").FullName;
         try
         {
-            using var router = await RouterProcess.StartAsync(new Dictionary<string, string>
+            var settings = new Dictionary<string, string>(store)
             {
                 ["Router:DataDirectory"] = data,
                 ["Router:PendingLimit"] = "1000000",
                 ["Router:HistoryLimit"] = "1000000",
                 ["Router:ApiKeys:0"] = RouterHost.ApiKey,
-            });
+            };
+            using var router = await RouterProcess.StartAsync(settings);
             using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
             using var client = new HttpClient(handler) { BaseAddress = router.BaseAddress };
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RouterHost.ApiKey);
@@ -41,6 +48,7 @@ internal static class AcceptBench
             string[] Bodies(int count) => [.. Enumerable.Range(Interlocked.Add(ref seed, count) - count, count)
                 .Select(i => new JsonObject { ["workflow"] = BenchGraph.Sd15(i) }.ToJsonString())];
             var sample = Bodies(1)[0];
+            Console.WriteLine($"accept: store {(server is null ? "SQLite" : "PostgreSQL (a local server, fsync on)")}");
             Console.WriteLine($"accept: graph body {sample.Length} bytes, {MeasuredRounds} rounds of {total} runs, {concurrency} concurrent clients, HTTP/1.1 on loopback");
             Console.WriteLine($"accept: router = the comfy-router binary ({(RouterProcess.ServerGc ? "server" : "workstation")} GC) in its own process; load generator = this process, on the same {Environment.ProcessorCount} cores");
 

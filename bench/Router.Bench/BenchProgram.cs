@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|dispatch|all|mixed|decision|scheduling|io|store|lifecycle|comfyui] [runs]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>.</summary>
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|dispatch|all|mixed|decision|scheduling|io|store|store-postgres|lifecycle|comfyui] [runs]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>.</summary>
 internal static class BenchProgram
 {
     public static async Task Main(string[] args)
@@ -14,6 +14,11 @@ internal static class BenchProgram
         if (what is "accept" or "all")
         {
             await AcceptBench.RunAsync(runs, concurrency: 32);
+        }
+
+        if (what is "accept-postgres")
+        {
+            await AcceptBench.RunAsync(runs, concurrency: 32, postgres: true);
         }
 
         if (what is "dispatch" or "all")
@@ -37,6 +42,11 @@ internal static class BenchProgram
         if (what is "store")
         {
             await StoreBench.RunAsync(runs);
+        }
+
+        if (what is "store-postgres")
+        {
+            await StoreBench.RunPostgresAsync(runs);
         }
 
         // Issue 7 §5: input-cache download and hit cost, S3 upload throughput.

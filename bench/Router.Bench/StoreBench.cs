@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Storage.Postgres;
 using ComfyOperator.Router.Storage.Sqlite;
+using ComfyOperator.Testing.Postgres;
 
 namespace ComfyOperator.Router.Bench;
 
@@ -9,7 +11,8 @@ namespace ComfyOperator.Router.Bench;
 /// run that succeeds on its first attempt (insert with its queued event; dispatching; started;
 /// <c>progress</c> progress events; succeeded), <c>concurrency</c> runs at a time, on a router.db in a
 /// temporary folder. Prints wall time and this process's CPU per run, and writes and commits per run
-/// (concurrent writes share a commit).
+/// (concurrent writes share a commit). <c>store-postgres</c> does the same on a PostgreSQL server of its
+/// own (Debian's binaries, fsync on, on this machine) and prints round trips to the server per run.
 /// </summary>
 internal static class StoreBench
 {
@@ -41,6 +44,28 @@ internal static class StoreBench
         finally
         {
             Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    public static async Task RunPostgresAsync(int total)
+    {
+        await using var server = await PostgresServer.StartAsync(fsync: true);
+        var connectionString = await server.CreateDatabaseAsync();
+        await using var database = new PostgresRouterDatabase(connectionString);
+        await database.OpenAsync(CancellationToken.None);
+        var store = new PostgresRunStore(database);
+        await RoundAsync(store, 2000, "warm-up");
+        for (var round = 1; round <= 3; round++)
+        {
+            var roundTrips = database.RoundTrips;
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var wall = Stopwatch.StartNew();
+            await RoundAsync(store, total, "round-" + round);
+            wall.Stop();
+            var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            Console.WriteLine(
+                $"store-postgres: round {round}: {total} runs, {Concurrency} at a time: {total / wall.Elapsed.TotalSeconds:0} runs/s, {wall.Elapsed.TotalMilliseconds * 1000 / total:0} µs wall and {used.TotalMilliseconds * 1000 / total:0} µs client CPU per run; "
+                + $"{(double)(database.RoundTrips - roundTrips) / total:0.0} round trips per run");
         }
     }
 

@@ -48,6 +48,10 @@ internal static class EventIds
     public const int WebhookDispatcherFailed = 1902;
     public const int WebhookDispatcherLoopFailed = 1903;
     public const int SqliteRouterDatabaseMigrationApplied = 1951;
+    public const int PostgresRouterDatabaseMigrationApplied = 1952;
+    public const int PostgresActiveReplicaLeaseStandingBy = 1953;
+    public const int PostgresActiveReplicaLeaseActive = 1954;
+    public const int PostgresActiveReplicaLeaseLost = 1955;
     public const int WorkflowDirectorySourceLoaded = 2101;
     public const int WorkflowDirectorySourceBadFile = 2102;
     public const int WorkflowDirectorySourceMissing = 2103;

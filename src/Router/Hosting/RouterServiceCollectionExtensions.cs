@@ -9,7 +9,7 @@ using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Security;
-using ComfyOperator.Router.Storage.Sqlite;
+using ComfyOperator.Router.Storage;
 using ComfyOperator.Router.Submissions;
 using ComfyOperator.Router.Webhooks;
 using ComfyOperator.Router.Workers;
@@ -86,7 +86,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<NodeAdministration>();
         services.AddComfyWorkflows();
 
-        services.AddSqliteStorage();
+        services.AddRouterStorage();
         services.AddComfyInputs();
         services.AddComfyOutputStore();
         services.AddComfyWebhooks(run => JsonSerializer.SerializeToNode(RunResponse.From(run), PayloadJson));

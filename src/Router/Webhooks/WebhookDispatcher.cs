@@ -12,6 +12,9 @@ namespace ComfyOperator.Router.Webhooks;
 /// Sends signed webhooks (Standard Webhooks) from the persisted queue: due deliveries are POSTed
 /// through the SSRF-guarded client; failures are retried with exponential backoff until the retry
 /// window closes. Pending deliveries survive a restart because they live in the router database.
+/// Deliveries are claimed a few at a time for as long as sending all of them may take (plus a margin
+/// for clocks that differ between routers), so several routers on one database send each attempt
+/// once; a claim left by a router that died is due again when it ends.
 /// </summary>
 internal sealed partial class WebhookDispatcher : BackgroundService
 {
@@ -22,6 +25,12 @@ internal sealed partial class WebhookDispatcher : BackgroundService
     private readonly ILogger<WebhookDispatcher> _logger;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Metrics.RouterMetrics? _metrics;
+
+    /// <summary>Deliveries claimed at a time; each may take up to RequestTimeout.</summary>
+    private const int ClaimBatch = 8;
+
+    /// <summary>Slack on every claim for routers whose clocks disagree by less than this.</summary>
+    private static readonly TimeSpan ClaimMargin = TimeSpan.FromSeconds(30);
 
     public WebhookDispatcher(IWebhookStore store, SafeHttpDownloader http, WebhookOptions options, TimeProvider time, ILogger<WebhookDispatcher> logger, Metrics.RouterMetrics? metrics = null)
     {
@@ -73,13 +82,24 @@ internal sealed partial class WebhookDispatcher : BackgroundService
     /// <summary>Sends every delivery that is due now; returns how many were attempted.</summary>
     public async Task<int> DeliverDueAsync(CancellationToken cancellationToken)
     {
-        var due = await _store.DueAsync(_time.GetUtcNow(), 32, cancellationToken);
+        var claimedAt = _time.GetUtcNow();
+        var claimedUntil = claimedAt + (_options.RequestTimeout * ClaimBatch) + ClaimMargin;
+        var due = await _store.ClaimDueAsync(claimedAt, claimedUntil - claimedAt, ClaimBatch, cancellationToken);
+        var attempted = 0;
         foreach (var delivery in due)
         {
+            // Never send on a claim that may end before the request does: another router may have it then.
+            // What is left stays claimed and becomes due when the claim ends.
+            if (_time.GetUtcNow() + _options.RequestTimeout > claimedUntil - ClaimMargin)
+            {
+                break;
+            }
+
             await DeliverAsync(delivery, cancellationToken);
+            attempted++;
         }
 
-        return due.Count;
+        return attempted;
     }
 
     public override void Dispose()
@@ -94,7 +114,10 @@ internal sealed partial class WebhookDispatcher : BackgroundService
         {
             try
             {
-                await DeliverDueAsync(stoppingToken);
+                // A full claim may have left more due: claim again at once.
+                while (await DeliverDueAsync(stoppingToken) == ClaimBatch)
+                {
+                }
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

@@ -24,6 +24,9 @@ public sealed class RouterOptionsTests
     [InlineData("Router:Outputs:Kind", "s3", "Router:Outputs:S3:Bucket (COMFY_ROUTER__OUTPUTS__S3__BUCKET) is required")]
     [InlineData("Router:Webhooks:Secret", "whsec_not base64!", "Router:Webhooks:Secret (COMFY_ROUTER__WEBHOOKS__SECRET) must be 'whsec_' followed by base64")]
     [InlineData("Router:Webhooks:PollInterval", "00:00:00", "Router:Webhooks:RetryWindow, InitialRetryDelay, RequestTimeout and PollInterval")]
+    [InlineData("Router:Store:Kind", "mysql", "Router:Store:Kind (COMFY_ROUTER__STORE__KIND) 'mysql' is unknown; use one of sqlite, postgres")]
+    [InlineData("Router:Store:Kind", "postgres", "Router:Store:ConnectionString (COMFY_ROUTER__STORE__CONNECTION_STRING) is required")]
+    [InlineData("Router:Store:ConnectionString", "Host=db", "Router:Store:ConnectionString (COMFY_ROUTER__STORE__CONNECTION_STRING) is set, but Router:Store:Kind (COMFY_ROUTER__STORE__KIND) is 'sqlite'")]
     public void Start_BadSetting_FailsNamingTheSetting(string key, string value, string expected)
     {
         using var factory = new RouterFactory(new Dictionary<string, string?> { [key] = value });
@@ -42,6 +45,21 @@ public sealed class RouterOptionsTests
         var ex = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
 
         Assert.Contains("Router:HistoryLimit", Flatten(ex), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_UnparsablePostgresConnectionString_FailsNamingTheSettingWithoutThePassword()
+    {
+        using var factory = new RouterFactory(new Dictionary<string, string?>
+        {
+            ["Router:Store:Kind"] = "postgres",
+            ["Router:Store:ConnectionString"] = "Host=db;Password=hunter2-secret;Frobnicate=yes",
+        });
+
+        var text = Flatten(Assert.ThrowsAny<Exception>(() => factory.CreateClient()));
+
+        Assert.Contains("Router:Store:ConnectionString (COMFY_ROUTER__STORE__CONNECTION_STRING) is not a valid Npgsql connection string", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-secret", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -115,6 +133,7 @@ public sealed class RouterOptionsTests
     }
 
     [Theory]
+    [InlineData("STORE__CONNECTION_STRING", "Router:Store:ConnectionString")]
     [InlineData("PENDING_LIMIT", "Router:PendingLimit")]
     [InlineData("DOWNLOAD__CACHE_DIR", "Router:Download:CacheDir")]
     [InlineData("Router__PendingLimit", "Router:PendingLimit")]

@@ -17,7 +17,9 @@ internal sealed class FaultyRunStore
     {
         var original = services.Last(d => d.ServiceType == typeof(IRunStore));
         services.Remove(original);
-        services.AddSingleton(sp => Wrap((IRunStore)ActivatorUtilities.CreateInstance(sp, original.ImplementationType!)));
+        services.AddSingleton(sp => Wrap(original.ImplementationFactory is { } factory
+            ? (IRunStore)factory(sp)
+            : (IRunStore)ActivatorUtilities.CreateInstance(sp, original.ImplementationType!)));
     }
 
     private IRunStore Wrap(IRunStore inner)

@@ -8,6 +8,8 @@ public abstract class WebhookStoreContractTests : StoreContractTests
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeMilliseconds(1_800_000_000_000);
 
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+
     [Fact]
     public async Task EnqueueAsync_SameRunEventAndUrl_AddedOnce()
     {
@@ -22,7 +24,7 @@ public abstract class WebhookStoreContractTests : StoreContractTests
     }
 
     [Fact]
-    public async Task DueAsync_AfterAttempts_OnlyPendingDueOnesLongestDueFirst()
+    public async Task ClaimDueAsync_AfterAttempts_OnlyPendingDueOnesLongestDueFirst()
     {
         await using var session = await Database.OpenAsync();
         var store = session.Webhooks;
@@ -36,11 +38,43 @@ public abstract class WebhookStoreContractTests : StoreContractTests
         await store.RecordAttemptAsync("retry-later", false, Now, Now.AddMinutes(1), 503, "HTTP 503", CancellationToken.None);
         await store.RecordAttemptAsync("gave-up", false, Now, null, null, "timed out", CancellationToken.None);
 
-        var due = await store.DueAsync(Now.AddSeconds(2), 10, CancellationToken.None);
-        Assert.Equal(["due-first", "due-now"], due.Select(d => d.Id));
-        Assert.Equal(new PendingWebhook("due-now", "run-4", WebhookEvents.Succeeded, "https://a.example/", "{\"n\":4}", 0, Now.AddSeconds(1)), due[1]);
-        Assert.Equal(["due-first"], (await store.DueAsync(Now.AddSeconds(2), 1, CancellationToken.None)).Select(d => d.Id));
-        Assert.Contains("retry-later", (await store.DueAsync(Now.AddMinutes(1), 10, CancellationToken.None)).Select(d => d.Id));
+        Assert.Equal(["due-first"], (await store.ClaimDueAsync(Now.AddSeconds(2), Lease, 1, CancellationToken.None)).Select(d => d.Id));
+        var due = await store.ClaimDueAsync(Now.AddSeconds(2), Lease, 10, CancellationToken.None);
+        Assert.Equal(new PendingWebhook("due-now", "run-4", WebhookEvents.Succeeded, "https://a.example/", "{\"n\":4}", 0, Now.AddSeconds(1)), Assert.Single(due));
+        Assert.Equal(["due-first", "due-now", "retry-later"], (await store.ClaimDueAsync(Now.AddMinutes(1), Lease, 10, CancellationToken.None)).Select(d => d.Id));
+    }
+
+    [Fact]
+    public async Task ClaimDueAsync_ClaimedAndNotRecorded_DueAgainOnlyWhenTheLeaseEnds()
+    {
+        await using var session = await Database.OpenAsync();
+        var store = session.Webhooks;
+        await store.EnqueueAsync("msg_1", "run-1", WebhookEvents.Succeeded, "https://a.example/", "{}", Now, CancellationToken.None);
+        await store.EnqueueAsync("msg_2", "run-2", WebhookEvents.Succeeded, "https://a.example/", "{}", Now, CancellationToken.None);
+        Assert.Equal(2, (await store.ClaimDueAsync(Now, Lease, 10, CancellationToken.None)).Count);
+
+        await store.RecordAttemptAsync("msg_2", false, Now.AddSeconds(1), Now.AddSeconds(5), 500, "HTTP 500", CancellationToken.None);
+
+        Assert.Empty(await store.ClaimDueAsync(Now.AddSeconds(4), Lease, 10, CancellationToken.None));
+        Assert.Equal(["msg_2"], (await store.ClaimDueAsync(Now.AddSeconds(5), Lease, 10, CancellationToken.None)).Select(d => d.Id));
+        Assert.Equal(["msg_1"], (await store.ClaimDueAsync(Now + Lease, Lease, 10, CancellationToken.None)).Select(d => d.Id));
+    }
+
+    [Fact]
+    public async Task ClaimDueAsync_ManyClaimsAtOnce_EachDeliveryClaimedOnce()
+    {
+        await using var session = await Database.OpenAsync();
+        var store = session.Webhooks;
+        for (var i = 0; i < 60; i++)
+        {
+            await store.EnqueueAsync($"msg_{i:00}", $"run-{i}", WebhookEvents.Succeeded, "https://a.example/", "{}", Now, CancellationToken.None);
+        }
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => store.ClaimDueAsync(Now, Lease, 10, CancellationToken.None))));
+
+        var claimed = claims.SelectMany(c => c).Select(d => d.Id).ToList();
+        Assert.Equal(claimed.Distinct().Count(), claimed.Count);
+        Assert.Equal(60, claimed.Count);
     }
 
     [Fact]
@@ -64,6 +98,6 @@ public abstract class WebhookStoreContractTests : StoreContractTests
                 new WebhookDelivery("msg_2", "run-1", WebhookEvents.Failed, "https://a.example/", WebhookDelivery.Failed, 1, Now.AddSeconds(1), Now.AddSeconds(3), Now.AddSeconds(3), null, "refused", null),
             ],
             deliveries);
-        Assert.Empty(await reopened.Webhooks.DueAsync(Now.AddDays(1), 10, CancellationToken.None));
+        Assert.Empty(await reopened.Webhooks.ClaimDueAsync(Now.AddDays(1), Lease, 10, CancellationToken.None));
     }
 }

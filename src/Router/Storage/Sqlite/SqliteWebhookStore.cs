@@ -14,8 +14,10 @@ internal sealed class SqliteWebhookStore(SqliteRouterDatabase database) : IWebho
 
     private const string SelectDue = """
         SELECT id, run_id, event, url, body, attempts, created_at FROM webhook_deliveries
-        WHERE status = 'pending' AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT $limit
+        WHERE status = 'pending' AND next_attempt_at <= $now ORDER BY next_attempt_at, id LIMIT $limit
         """;
+
+    private const string Claim = "UPDATE webhook_deliveries SET next_attempt_at = $until WHERE id = $id";
 
     private const string UpdateAttempt = """
         UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = $now, last_status_code = $code, last_error = $error,
@@ -40,8 +42,9 @@ internal sealed class SqliteWebhookStore(SqliteRouterDatabase database) : IWebho
             },
             cancellationToken);
 
-    public Task<IReadOnlyList<PendingWebhook>> DueAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
-        database.ReadAsync<IReadOnlyList<PendingWebhook>>(
+    /// <summary>Read and claimed in one write transaction: the write gate makes concurrent claims take turns.</summary>
+    public Task<IReadOnlyList<PendingWebhook>> ClaimDueAsync(DateTimeOffset now, TimeSpan lease, int limit, CancellationToken cancellationToken) =>
+        database.WriteAsync<IReadOnlyList<PendingWebhook>>(
             async (session, ct) =>
             {
                 var command = session.Command(SelectDue);
@@ -54,6 +57,15 @@ internal sealed class SqliteWebhookStore(SqliteRouterDatabase database) : IWebho
                     due.Add(new PendingWebhook(
                         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
                         reader.GetInt32(5), Time(reader.GetInt64(6))));
+                }
+
+                reader.Close();
+                foreach (var delivery in due)
+                {
+                    var claim = session.Command(Claim);
+                    claim.Parameters.AddWithValue("$id", delivery.Id);
+                    claim.Parameters.AddWithValue("$until", (now + lease).ToUnixTimeMilliseconds());
+                    await claim.ExecuteNonQueryAsync(ct);
                 }
 
                 return due;

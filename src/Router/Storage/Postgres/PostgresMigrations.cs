@@ -1,0 +1,101 @@
+namespace ComfyOperator.Router.Storage.Postgres;
+
+/// <summary>
+/// The router database's schema on PostgreSQL, as numbered migrations (applied in order by
+/// <see cref="PostgresMigrator"/>). The same tables and indexes as on SQLite; times are Unix
+/// milliseconds in <c>bigint</c>, JSON is kept as text (the store reads and writes it whole). Add a
+/// migration at the end to change the schema; never edit one that has shipped.
+/// </summary>
+internal static class PostgresMigrations
+{
+    /// <summary>
+    /// An idempotency key is unique per owner (API key or user; null = auth off): COALESCE because
+    /// NULLs never collide in a unique index. Webhook deliveries are unique per (run, event, url), so
+    /// a replayed run end never sends a second success. The partial indexes over finished runs let
+    /// history pruning step over the newest HistoryLimit entries instead of sorting every finished run.
+    /// </summary>
+    public static readonly SchemaMigration Initial = new(1, "initial schema: runs, run_events, webhook_deliveries, abandoned_prompts", """
+        CREATE TABLE runs (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            id text NOT NULL UNIQUE,
+            status text NOT NULL,
+            priority integer NOT NULL,
+            idempotency_key text NULL,
+            workflow text NOT NULL,
+            metadata text NULL,
+            attempts integer NOT NULL,
+            worker text NULL,
+            prompt_id text NULL,
+            reason text NULL,
+            failure text NULL,
+            outputs text NULL,
+            cancel_requested boolean NOT NULL,
+            queued_at bigint NOT NULL,
+            dispatched_at bigint NULL,
+            started_at bigint NULL,
+            finished_at bigint NULL,
+            last_event_seq bigint NOT NULL,
+            inputs text NULL,
+            webhook text NULL,
+            deployment text NULL,
+            owner text NULL,
+            client_id text NULL);
+        CREATE INDEX runs_status_seq ON runs (status, seq);
+        CREATE UNIQUE INDEX runs_owner_idempotency_key ON runs ((COALESCE(owner, '')), idempotency_key) WHERE idempotency_key IS NOT NULL;
+        CREATE INDEX runs_finished_seq ON runs (seq) WHERE status IN ('succeeded', 'failed', 'cancelled');
+        CREATE INDEX runs_finished_at ON runs (finished_at) WHERE status IN ('succeeded', 'failed', 'cancelled');
+        CREATE TABLE run_events (
+            run_id text NOT NULL,
+            seq bigint NOT NULL,
+            type text NOT NULL,
+            data text NOT NULL,
+            at bigint NOT NULL,
+            PRIMARY KEY (run_id, seq));
+        CREATE TABLE webhook_deliveries (
+            id text PRIMARY KEY,
+            run_id text NOT NULL,
+            event text NOT NULL,
+            url text NOT NULL,
+            body text NOT NULL,
+            status text NOT NULL,
+            attempts integer NOT NULL,
+            created_at bigint NOT NULL,
+            next_attempt_at bigint NOT NULL,
+            last_attempt_at bigint NULL,
+            last_status_code integer NULL,
+            last_error text NULL,
+            delivered_at bigint NULL,
+            UNIQUE (run_id, event, url));
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+        CREATE TABLE abandoned_prompts (
+            prompt_id text PRIMARY KEY,
+            run_id text NOT NULL,
+            worker text NOT NULL,
+            give_up_at bigint NOT NULL);
+        """);
+
+    /// <summary>
+    /// Workers added through <c>POST /v1/nodes</c> (labels as a JSON object), API keys created through
+    /// <c>POST /v1/keys</c> (only their SHA-256), and runs by submission time for the usage report.
+    /// </summary>
+    public static readonly SchemaMigration NodesAndKeys = new(2, "nodes and api_keys tables, runs by queued_at for usage", """
+        CREATE TABLE nodes (
+            url text PRIMARY KEY,
+            labels text NOT NULL,
+            max_queue integer NULL,
+            cordoned boolean NOT NULL,
+            draining boolean NOT NULL,
+            added_at bigint NOT NULL);
+        CREATE TABLE api_keys (
+            id text PRIMARY KEY,
+            name text NOT NULL,
+            hash text NOT NULL UNIQUE,
+            admin boolean NOT NULL,
+            created_at bigint NOT NULL,
+            revoked_at bigint NULL);
+        CREATE INDEX runs_queued_at ON runs (queued_at);
+        """);
+
+    /// <summary>Every migration, in order.</summary>
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys];
+}

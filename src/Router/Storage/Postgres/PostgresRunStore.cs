@@ -1,0 +1,320 @@
+using System.Text.Json;
+using ComfyOperator.Router.Inputs;
+using ComfyOperator.Router.Runs;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ComfyOperator.Router.Storage.Postgres;
+
+/// <summary>
+/// <see cref="IRunStore"/> on PostgreSQL. Each call is one round trip: an insert stores the run and
+/// its first event in one statement, an update writes the run and its event in one batch (one
+/// implicit transaction); only a repeated idempotency key takes a second trip to read the run stored
+/// first. Several routers may share the database: the unique index on (owner, key) decides which of
+/// two concurrent submissions with the same key creates the run, whichever replica they reached.
+/// </summary>
+internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunStore
+{
+    private const string Columns =
+        "seq, id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure, outputs, " +
+        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, client_id";
+
+    /// <summary>Matches <c>runs_owner_idempotency_key</c> term for term, so the lookup uses that index.</summary>
+    private const string ByOwnerAndKey = "COALESCE(owner, '') = COALESCE(@owner, '') AND idempotency_key = @key";
+
+    private const string SelectById = $"SELECT {Columns} FROM runs WHERE id = @id";
+    private const string SelectByKey = $"SELECT {Columns} FROM runs WHERE {ByOwnerAndKey}";
+    private const string SelectPage = $"SELECT {Columns} FROM runs WHERE (@status IS NULL OR status = @status) AND (@before IS NULL OR seq < @before) ORDER BY seq DESC LIMIT @limit";
+    private const string SelectUnfinished = $"SELECT {Columns} FROM runs WHERE status IN ('queued', 'dispatching', 'running') ORDER BY seq";
+    private const string SelectEvents = "SELECT seq, type, data, at FROM run_events WHERE run_id = @id AND seq > @after ORDER BY seq";
+
+    /// <summary>
+    /// The run and its first event in one statement. A key the same owner already used makes the
+    /// insert do nothing (after waiting for a concurrent insert of that key to commit), so neither
+    /// the run nor the event is written and no sequence is returned.
+    /// </summary>
+    private const string InsertRun = """
+        WITH inserted AS (
+            INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
+                              outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner)
+            VALUES (@id, @status, @priority, @key, @workflow, @metadata, @attempts, @worker, @prompt, @reason, @failure,
+                    @outputs, @cancel, @queued, @dispatched, @started, @finished, @last, @inputs, @webhook, @deployment, @owner)
+            ON CONFLICT ((COALESCE(owner, '')), idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING seq, id),
+        first_event AS (
+            INSERT INTO run_events (run_id, seq, type, data, at) SELECT id, @event_seq, @event_type, @event_data, @event_at FROM inserted)
+        SELECT seq FROM inserted
+        """;
+
+    private const string InsertEvent = "INSERT INTO run_events (run_id, seq, type, data, at) VALUES (@id, @seq, @type, @data, @at)";
+
+    private const string UpdateRun = """
+        UPDATE runs SET status = @status, attempts = @attempts, worker = @worker, prompt_id = @prompt, reason = @reason,
+            failure = @failure, outputs = @outputs, cancel_requested = @cancel, dispatched_at = @dispatched,
+            started_at = @started, finished_at = @finished, last_event_seq = @last, inputs = @inputs, client_id = @client
+        WHERE id = @id
+        """;
+
+    /// <summary>The WHERE of the partial indexes <c>runs_finished_seq</c> and <c>runs_finished_at</c>, word for word so they are used.</summary>
+    private const string Finished = "status IN ('succeeded', 'failed', 'cancelled')";
+
+    private const string CountFinished = $"SELECT COUNT(*) FROM runs WHERE {Finished}";
+
+    /// <summary>
+    /// One batch of pruning in one statement: the newest finished run beyond the newest <c>@keep</c> is
+    /// the cutoff; it, every older finished run and those finished before <c>@before</c> go, with their events.
+    /// </summary>
+    private const string PruneBatchSql = $"""
+        WITH cutoff AS (
+            SELECT COALESCE((SELECT seq FROM runs WHERE {Finished} ORDER BY seq DESC LIMIT 1 OFFSET @keep), 0) AS seq),
+        doomed AS (
+            SELECT runs.id FROM runs, cutoff
+            WHERE {Finished} AND (runs.seq <= cutoff.seq OR runs.finished_at < @before)
+            ORDER BY runs.seq LIMIT @batch),
+        events AS (
+            DELETE FROM run_events WHERE run_id IN (SELECT id FROM doomed))
+        DELETE FROM runs WHERE id IN (SELECT id FROM doomed) RETURNING id
+        """;
+
+    /// <summary>Runs removed per statement, so a large prune (a lowered limit) never holds its locks for long.</summary>
+    private const int PruneBatch = 500;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public Task<(RunRecord Run, bool Created)> InsertAsync(RunRecord run, RunEvent firstEvent, CancellationToken cancellationToken) =>
+        database.RunAsync(
+            async (connection, ct) =>
+            {
+                await using (var insert = database.Command(connection, InsertRun))
+                {
+                    BindRun(insert, run);
+                    Add(insert, "priority", NpgsqlDbType.Integer, run.Priority);
+                    Add(insert, "key", NpgsqlDbType.Text, run.IdempotencyKey);
+                    Add(insert, "workflow", NpgsqlDbType.Text, run.Workflow);
+                    Add(insert, "metadata", NpgsqlDbType.Text, run.Metadata);
+                    Add(insert, "queued", NpgsqlDbType.Bigint, run.QueuedAt.ToUnixTimeMilliseconds());
+                    Add(insert, "webhook", NpgsqlDbType.Text, run.Webhook is null ? null : JsonSerializer.Serialize(run.Webhook, Json));
+                    Add(insert, "deployment", NpgsqlDbType.Text, run.Deployment);
+                    Add(insert, "owner", NpgsqlDbType.Text, run.Owner);
+                    Add(insert, "event_seq", NpgsqlDbType.Bigint, firstEvent.Sequence);
+                    Add(insert, "event_type", NpgsqlDbType.Text, firstEvent.Type);
+                    Add(insert, "event_data", NpgsqlDbType.Text, firstEvent.Data);
+                    Add(insert, "event_at", NpgsqlDbType.Bigint, firstEvent.At.ToUnixTimeMilliseconds());
+                    if (await insert.ExecuteScalarAsync(ct) is long sequence)
+                    {
+                        return (run with { Sequence = sequence }, true);
+                    }
+                }
+
+                // Only a key the same owner used before makes the insert do nothing.
+                await using var select = database.Command(connection, SelectByKey);
+                BindOwnerAndKey(select, run.Owner, run.IdempotencyKey);
+                var existing = FirstOrNull(await ReadRunsAsync(select, ct))
+                    ?? throw new StorageException($"Run {run.Id} was neither inserted nor found under its idempotency key.");
+                return (existing, false);
+            },
+            cancellationToken);
+
+    public Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
+        database.RunAsync(
+            async (connection, ct) =>
+            {
+                await using var command = database.Command(connection, SelectById);
+                Add(command, "id", NpgsqlDbType.Text, id);
+                return FirstOrNull(await ReadRunsAsync(command, ct));
+            },
+            cancellationToken);
+
+    public Task<RunRecord?> GetByIdempotencyKeyAsync(string? owner, string key, CancellationToken cancellationToken) =>
+        database.RunAsync(
+            async (connection, ct) =>
+            {
+                await using var command = database.Command(connection, SelectByKey);
+                BindOwnerAndKey(command, owner, key);
+                return FirstOrNull(await ReadRunsAsync(command, ct));
+            },
+            cancellationToken);
+
+    public Task<RunPage> ListAsync(RunStatus? status, int limit, long? before, CancellationToken cancellationToken) =>
+        database.RunAsync(
+            async (connection, ct) =>
+            {
+                await using var command = database.Command(connection, SelectPage);
+                Add(command, "status", NpgsqlDbType.Text, status?.ToWire());
+                Add(command, "before", NpgsqlDbType.Bigint, before);
+                Add(command, "limit", NpgsqlDbType.Integer, limit + 1);
+                var runs = await ReadRunsAsync(command, ct);
+                return runs.Count > limit ? new RunPage(runs[..limit], runs[limit - 1].Sequence) : new RunPage(runs, null);
+            },
+            cancellationToken);
+
+    public Task<IReadOnlyList<RunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken) =>
+        database.RunAsync<IReadOnlyList<RunRecord>>(
+            async (connection, ct) =>
+            {
+                await using var command = database.Command(connection, SelectUnfinished);
+                return await ReadRunsAsync(command, ct);
+            },
+            cancellationToken);
+
+    public Task UpdateAsync(RunRecord run, RunEvent? runEvent, CancellationToken cancellationToken) =>
+        database.RunAsync(
+            async (connection, ct) =>
+            {
+                await using var batch = database.Batch(connection);
+                var update = new NpgsqlBatchCommand(UpdateRun);
+                BindRun(update.Parameters, run);
+                Add(update.Parameters, "client", NpgsqlDbType.Text, run.ClientId);
+                batch.BatchCommands.Add(update);
+                if (runEvent is not null)
+                {
+                    var insert = new NpgsqlBatchCommand(InsertEvent);
+                    Add(insert.Parameters, "id", NpgsqlDbType.Text, runEvent.RunId);
+                    Add(insert.Parameters, "seq", NpgsqlDbType.Bigint, runEvent.Sequence);
+                    Add(insert.Parameters, "type", NpgsqlDbType.Text, runEvent.Type);
+                    Add(insert.Parameters, "data", NpgsqlDbType.Text, runEvent.Data);
+                    Add(insert.Parameters, "at", NpgsqlDbType.Bigint, runEvent.At.ToUnixTimeMilliseconds());
+                    batch.BatchCommands.Add(insert);
+                }
+
+                return await batch.ExecuteNonQueryAsync(ct);
+            },
+            cancellationToken);
+
+    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(string runId, long afterSequence, CancellationToken cancellationToken) =>
+        database.RunAsync<IReadOnlyList<RunEvent>>(
+            async (connection, ct) =>
+            {
+                await using var command = database.Command(connection, SelectEvents);
+                Add(command, "id", NpgsqlDbType.Text, runId);
+                Add(command, "after", NpgsqlDbType.Bigint, afterSequence);
+                var events = new List<RunEvent>();
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    events.Add(new RunEvent(runId, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))));
+                }
+
+                return events;
+            },
+            cancellationToken);
+
+    public Task<long> CountFinishedAsync(CancellationToken cancellationToken) =>
+        database.RunAsync(
+            async (connection, ct) =>
+            {
+                await using var command = database.Command(connection, CountFinished);
+                return (long)(await command.ExecuteScalarAsync(ct))!;
+            },
+            cancellationToken);
+
+    public async Task<IReadOnlyList<string>> PruneAsync(int keep, DateTimeOffset? finishedBefore, CancellationToken cancellationToken)
+    {
+        var removed = new List<string>();
+        while (true)
+        {
+            var batch = await database.RunAsync(
+                async (connection, ct) =>
+                {
+                    await using var command = database.Command(connection, PruneBatchSql);
+                    Add(command, "keep", NpgsqlDbType.Integer, keep);
+                    Add(command, "before", NpgsqlDbType.Bigint, finishedBefore?.ToUnixTimeMilliseconds());
+                    Add(command, "batch", NpgsqlDbType.Integer, PruneBatch);
+                    var ids = new List<string>();
+                    await using var reader = await command.ExecuteReaderAsync(ct);
+                    while (await reader.ReadAsync(ct))
+                    {
+                        ids.Add(reader.GetString(0));
+                    }
+
+                    return ids;
+                },
+                cancellationToken);
+            removed.AddRange(batch);
+            if (batch.Count < PruneBatch)
+            {
+                return removed;
+            }
+        }
+    }
+
+    public Task<bool> PingAsync(CancellationToken cancellationToken) => database.PingAsync(cancellationToken);
+
+    private static RunRecord? FirstOrNull(List<RunRecord> runs) => runs.Count == 0 ? null : runs[0];
+
+    private static void BindRun(NpgsqlCommand command, RunRecord run) => BindRun(command.Parameters, run);
+
+    private static void BindRun(NpgsqlParameterCollection parameters, RunRecord run)
+    {
+        Add(parameters, "id", NpgsqlDbType.Text, run.Id);
+        Add(parameters, "status", NpgsqlDbType.Text, run.Status.ToWire());
+        Add(parameters, "attempts", NpgsqlDbType.Integer, run.Attempts);
+        Add(parameters, "worker", NpgsqlDbType.Text, run.Worker);
+        Add(parameters, "prompt", NpgsqlDbType.Text, run.PromptId);
+        Add(parameters, "reason", NpgsqlDbType.Text, run.Reason);
+        Add(parameters, "failure", NpgsqlDbType.Text, run.Failure is null ? null : JsonSerializer.Serialize(run.Failure, Json));
+        Add(parameters, "outputs", NpgsqlDbType.Text, run.Outputs.Count == 0 ? null : JsonSerializer.Serialize(run.Outputs, Json));
+        Add(parameters, "cancel", NpgsqlDbType.Boolean, run.CancelRequested);
+        Add(parameters, "dispatched", NpgsqlDbType.Bigint, run.DispatchedAt?.ToUnixTimeMilliseconds());
+        Add(parameters, "started", NpgsqlDbType.Bigint, run.StartedAt?.ToUnixTimeMilliseconds());
+        Add(parameters, "finished", NpgsqlDbType.Bigint, run.FinishedAt?.ToUnixTimeMilliseconds());
+        Add(parameters, "last", NpgsqlDbType.Bigint, run.LastEventSequence);
+        Add(parameters, "inputs", NpgsqlDbType.Text, run.Inputs.Count == 0 ? null : JsonSerializer.Serialize(run.Inputs, Json));
+    }
+
+    private static void BindOwnerAndKey(NpgsqlCommand command, string? owner, string? key)
+    {
+        Add(command, "owner", NpgsqlDbType.Text, owner);
+        Add(command, "key", NpgsqlDbType.Text, key);
+    }
+
+    private static void Add(NpgsqlCommand command, string name, NpgsqlDbType type, object? value) => PostgresParameters.Add(command.Parameters, name, type, value);
+
+    private static void Add(NpgsqlParameterCollection parameters, string name, NpgsqlDbType type, object? value) => PostgresParameters.Add(parameters, name, type, value);
+
+    private static async Task<List<RunRecord>> ReadRunsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var runs = new List<RunRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (!RunStatusExtensions.TryParseWire(reader.GetString(2), out var status))
+            {
+                throw new InvalidDataException($"Run {reader.GetString(1)} has an unknown status '{reader.GetString(2)}'.");
+            }
+
+            runs.Add(new RunRecord
+            {
+                Sequence = reader.GetInt64(0),
+                Id = reader.GetString(1),
+                Status = status,
+                Priority = reader.GetInt32(3),
+                IdempotencyKey = reader.IsDBNull(4) ? null : reader.GetString(4),
+                Workflow = reader.GetString(5),
+                Metadata = reader.IsDBNull(6) ? null : reader.GetString(6),
+                Attempts = reader.GetInt32(7),
+                Worker = reader.IsDBNull(8) ? null : reader.GetString(8),
+                PromptId = reader.IsDBNull(9) ? null : reader.GetString(9),
+                Reason = reader.IsDBNull(10) ? null : reader.GetString(10),
+                Failure = reader.IsDBNull(11) ? null : JsonSerializer.Deserialize<RunFailure>(reader.GetString(11), Json),
+                Outputs = reader.IsDBNull(12) ? [] : JsonSerializer.Deserialize<List<RunOutput>>(reader.GetString(12), Json) ?? [],
+                CancelRequested = reader.GetBoolean(13),
+                QueuedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(14)),
+                DispatchedAt = ReadTime(reader, 15),
+                StartedAt = ReadTime(reader, 16),
+                FinishedAt = ReadTime(reader, 17),
+                LastEventSequence = reader.GetInt64(18),
+                Inputs = reader.IsDBNull(19) ? [] : JsonSerializer.Deserialize<List<RunInput>>(reader.GetString(19), Json) ?? [],
+                Webhook = reader.IsDBNull(20) ? null : JsonSerializer.Deserialize<RunWebhook>(reader.GetString(20), Json),
+                Deployment = reader.IsDBNull(21) ? null : reader.GetString(21),
+                Owner = reader.IsDBNull(22) ? null : reader.GetString(22),
+                ClientId = reader.IsDBNull(23) ? null : reader.GetString(23),
+            });
+        }
+
+        return runs;
+    }
+
+    private static DateTimeOffset? ReadTime(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
+}

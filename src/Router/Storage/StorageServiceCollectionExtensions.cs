@@ -1,0 +1,65 @@
+using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Keys;
+using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Storage.Postgres;
+using ComfyOperator.Router.Storage.Sqlite;
+using ComfyOperator.Router.Webhooks;
+using ComfyOperator.Router.Workers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Storage;
+
+/// <summary>
+/// Registers the router database and its stores on the kind <c>Router:Store:Kind</c> names: SQLite
+/// (<c>Router:DataDirectory</c>/router.db, the default) or PostgreSQL (<c>Router:Store:ConnectionString</c>).
+/// Only the chosen database is ever created.
+/// </summary>
+internal static class StorageServiceCollectionExtensions
+{
+    public static IServiceCollection AddRouterStorage(this IServiceCollection services)
+    {
+        services.AddOptions<StoreOptions>().BindConfiguration(StoreOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>();
+
+        services.AddSingleton(sp => new SqliteRouterDatabase(
+            sp.GetRequiredService<IOptions<RouterOptions>>().Value.ResolvedDatabasePath,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<SqliteRouterDatabase>>()));
+        services.AddSingleton(sp => new PostgresRouterDatabase(
+            sp.GetRequiredService<IOptions<StoreOptions>>().Value.ConnectionString!,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<PostgresRouterDatabase>>()));
+
+        services.AddSingleton<IRouterDatabase>(sp => IsPostgres(sp)
+            ? sp.GetRequiredService<PostgresRouterDatabase>()
+            : sp.GetRequiredService<SqliteRouterDatabase>());
+        services.AddSingleton<IRunStore>(sp => IsPostgres(sp)
+            ? new PostgresRunStore(sp.GetRequiredService<PostgresRouterDatabase>())
+            : new SqliteRunStore(sp.GetRequiredService<SqliteRouterDatabase>()));
+        services.AddSingleton<IWebhookStore>(sp => IsPostgres(sp)
+            ? new PostgresWebhookStore(sp.GetRequiredService<PostgresRouterDatabase>())
+            : new SqliteWebhookStore(sp.GetRequiredService<SqliteRouterDatabase>()));
+        services.AddSingleton<IAbandonedPromptStore>(sp => IsPostgres(sp)
+            ? new PostgresAbandonedPromptStore(sp.GetRequiredService<PostgresRouterDatabase>())
+            : new SqliteAbandonedPromptStore(sp.GetRequiredService<SqliteRouterDatabase>()));
+        services.AddSingleton<INodeStore>(sp => IsPostgres(sp)
+            ? new PostgresNodeStore(sp.GetRequiredService<PostgresRouterDatabase>())
+            : new SqliteNodeStore(sp.GetRequiredService<SqliteRouterDatabase>()));
+        services.AddSingleton<IApiKeyStore>(sp => IsPostgres(sp)
+            ? new PostgresApiKeyStore(sp.GetRequiredService<PostgresRouterDatabase>())
+            : new SqliteApiKeyStore(sp.GetRequiredService<SqliteRouterDatabase>()));
+        services.AddSingleton<IUsageStore>(sp => IsPostgres(sp)
+            ? new PostgresUsageStore(sp.GetRequiredService<PostgresRouterDatabase>())
+            : new SqliteUsageStore(sp.GetRequiredService<SqliteRouterDatabase>()));
+        services.AddSingleton<IActiveReplicaLease>(sp => IsPostgres(sp)
+            ? ActivatorUtilities.CreateInstance<PostgresActiveReplicaLease>(sp)
+            : new SqliteActiveReplicaLease());
+        return services;
+    }
+
+    private static bool IsPostgres(IServiceProvider services) =>
+        string.Equals(services.GetRequiredService<IOptions<StoreOptions>>().Value.Kind, StoreKinds.Postgres, StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,9 @@
+using ComfyOperator.Router.Tests.Keys;
+using ComfyOperator.Router.Tests.Support;
+
+namespace ComfyOperator.Router.Tests.Storage.Postgres;
+
+public sealed class PostgresUsageStoreTests : UsageStoreContractTests
+{
+    private protected override IStoreTestDatabase CreateDatabase() => new PostgresStoreTestDatabase();
+}
