@@ -1,5 +1,6 @@
 using System.Globalization;
 using ComfyOperator.Kubernetes.Client;
+using ComfyOperator.Observability.Hosting;
 using ComfyOperator.Observability.Logging;
 using ComfyOperator.Observability.Metrics;
 using ComfyOperator.Operator.Metrics;
@@ -9,6 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ComfyOperator.Operator.Hosting;
@@ -74,6 +76,8 @@ internal sealed class OperatorHost : IAsyncDisposable
         }
 
         builder.Services.AddOperatorMetrics();
+        // The command line owns SIGTERM and Ctrl-C (they cancel RunAsync); this web host only serves the port.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
         if (options.MetricsPort != 0)
         {
             builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://{settings.ListenHost}:{options.MetricsPort}"));

@@ -1,8 +1,8 @@
 using ComfyOperator.Router.Api;
 using ComfyOperator.Router.ComfyApi;
-using ComfyOperator.Router.WebConsole;
 using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Security;
+using ComfyOperator.Router.WebConsole;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

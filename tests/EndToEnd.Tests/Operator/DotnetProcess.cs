@@ -56,6 +56,26 @@ internal sealed class DotnetProcess : IDisposable
         return new DotnetProcess(Process.Start(start) ?? throw new InvalidOperationException($"dotnet {dll} did not start"));
     }
 
+    /// <summary>Sends SIGTERM (what Kubernetes sends a pod's process) and waits up to <paramref name="within"/>; true when it exited.</summary>
+    public async Task<bool> TerminateAsync(TimeSpan within)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var deadline = new CancellationTokenSource(within);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     public void Dispose()
     {
         try

@@ -58,6 +58,10 @@ public sealed class NewcomerFlowEndToEndTests : IDisposable
             Timeout,
             "Idle nodes in the operator's /metrics");
         Assert.Contains("comfy_operator_leader 1", metrics, StringComparison.Ordinal);
+
+        // A pod's stop: SIGTERM ends the operator well inside Kubernetes' 30 s grace period, its
+        // separate metrics listener included (that listener once swallowed the signal).
+        Assert.True(await op.TerminateAsync(TimeSpan.FromSeconds(20)), $"the operator did not exit on SIGTERM:\n{op.Output}");
     }
 
     public void Dispose()
