@@ -91,7 +91,7 @@ internal static class MixedWorkloadBench
         List<RunRecord> finished;
         while (true)
         {
-            finished = [.. (await store.ListAsync(null, 1000, null, CancellationToken.None)).Runs.Where(r => r.FinishedAt is not null)];
+            finished = [.. (await store.ListAsync(RunQuery.All, 1000, null, CancellationToken.None)).Runs.Where(r => r.FinishedAt is not null)];
             if (finished.Count >= ids.Count)
             {
                 break;

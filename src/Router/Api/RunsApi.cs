@@ -36,7 +36,7 @@ internal static class RunsApi
 
         api.MapGet("/", ListAsync)
             .WithName("ListRuns")
-            .WithSummary("List runs, newest first, optionally by status");
+            .WithSummary("List runs, newest first, optionally by status, workflow and owner (key)");
 
         api.MapGet("/{id}", GetAsync)
             .WithName("GetRun")
@@ -125,7 +125,7 @@ internal static class RunsApi
     }
 
     internal static async Task<Results<Ok<RunListResponse>, ProblemHttpResult>> ListAsync(
-        RunService runs, string? status, int? limit, string? cursor, CancellationToken cancellationToken)
+        RunService runs, string? status, string? workflow, string? key, int? limit, string? cursor, CancellationToken cancellationToken)
     {
         RunStatus? filter = null;
         if (!string.IsNullOrEmpty(status))
@@ -155,11 +155,15 @@ internal static class RunsApi
             before = bound;
         }
 
-        var page = await runs.ListAsync(filter, size, before, cancellationToken);
+        var query = new RunQuery(filter, string.IsNullOrEmpty(workflow) ? null : workflow, string.IsNullOrEmpty(key) ? null : key);
+        var page = await runs.ListAsync(query, size, before, cancellationToken);
         var next = page.NextBefore is { } n ? RunCursor.Encode(n) : null;
         var link = next is null
             ? null
-            : $"/v1/runs?limit={size.ToString(CultureInfo.InvariantCulture)}&cursor={next}" + (filter is null ? "" : $"&status={filter.Value.ToWire()}");
+            : $"/v1/runs?limit={size.ToString(CultureInfo.InvariantCulture)}&cursor={next}"
+                + (filter is null ? "" : $"&status={filter.Value.ToWire()}")
+                + (query.Workflow is null ? "" : $"&workflow={Uri.EscapeDataString(query.Workflow)}")
+                + (query.Owner is null ? "" : $"&key={Uri.EscapeDataString(query.Owner)}");
         return TypedResults.Ok(new RunListResponse([.. page.Runs.Select(r => RunResponse.From(r))], next, link));
     }
 

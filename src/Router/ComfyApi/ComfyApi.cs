@@ -204,7 +204,7 @@ internal static class ComfyApi
         long? before = null;
         do
         {
-            var page = await runs.ListAsync(null, 100, before, cancellationToken);
+            var page = await runs.ListAsync(new RunQuery(Owner: owner), 100, before, cancellationToken);
             found.AddRange(page.Runs.Where(r => r.Owner == owner && r.Status.IsTerminal()).Take(limit - found.Count));
             before = page.NextBefore;
         }

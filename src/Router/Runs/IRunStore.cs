@@ -18,7 +18,7 @@ internal interface IRunStore
     Task<RunRecord?> GetByIdempotencyKeyAsync(string? owner, string key, CancellationToken cancellationToken);
 
     /// <summary>Newest first; <paramref name="before"/> is an exclusive sequence bound from the previous page.</summary>
-    Task<RunPage> ListAsync(RunStatus? status, int limit, long? before, CancellationToken cancellationToken);
+    Task<RunPage> ListAsync(RunQuery query, int limit, long? before, CancellationToken cancellationToken);
 
     /// <summary>Runs not yet finished, oldest first (for restart recovery).</summary>
     Task<IReadOnlyList<RunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken);

@@ -175,8 +175,8 @@ internal sealed partial class RunService(
     public async Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
         _active.TryGetValue(id, out var run) ? run : await store.GetAsync(id, cancellationToken);
 
-    public Task<RunPage> ListAsync(RunStatus? status, int limit, long? before, CancellationToken cancellationToken) =>
-        store.ListAsync(status, limit, before, cancellationToken);
+    public Task<RunPage> ListAsync(RunQuery query, int limit, long? before, CancellationToken cancellationToken) =>
+        store.ListAsync(query, limit, before, cancellationToken);
 
     /// <summary>Runs not yet finished, oldest first.</summary>
     public Task<IReadOnlyList<RunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken) =>

@@ -21,7 +21,7 @@ internal sealed class WebhookRecovery(IRunStore store, RunWebhookNotifier webhoo
                 long? before = null;
                 do
                 {
-                    var page = await store.ListAsync(status, 500, before, stoppingToken);
+                    var page = await store.ListAsync(new RunQuery(status), 500, before, stoppingToken);
                     foreach (var run in page.Runs.Where(r => r.Webhook is not null && r.FinishedAt >= since))
                     {
                         webhooks.Notify(run, type);

@@ -111,7 +111,7 @@ public sealed class IdempotencyScopeTests : IClassFixture<IdempotencyScopeTests.
 
     private async Task<List<RunRecord>> StoredWithKeyAsync(string key)
     {
-        var page = await _fixture.Factory.Services.GetRequiredService<IRunStore>().ListAsync(null, 1000, null, CancellationToken.None);
+        var page = await _fixture.Factory.Services.GetRequiredService<IRunStore>().ListAsync(RunQuery.All, 1000, null, CancellationToken.None);
         Assert.Null(page.NextBefore);
         return [.. page.Runs.Where(r => r.IdempotencyKey == key)];
     }

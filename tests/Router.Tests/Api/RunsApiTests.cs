@@ -150,6 +150,19 @@ public sealed class RunsApiTests : IClassFixture<RunsApiTests.Fixture>
     }
 
     [Fact]
+    public async Task List_WorkflowAndKeyFilters_AreAppliedByTheServer()
+    {
+        var id = await SubmitAsync(_client);
+        var owner = (await _client.GetFromJsonAsync<JsonElement>($"/v1/runs/{id}")).GetProperty("owner").GetString();
+        async Task<List<string?>> Ids(string query) =>
+            [.. (await _client.GetFromJsonAsync<JsonElement>("/v1/runs?limit=100&" + query)).GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("id").GetString())];
+
+        Assert.Contains(id, await Ids("key=" + Uri.EscapeDataString(owner!)));
+        Assert.DoesNotContain(id, await Ids("key=user-nobody"));
+        Assert.DoesNotContain(id, await Ids("workflow=sd15"));
+    }
+
+    [Fact]
     public async Task Delete_QueuedRun_CancelsItAndSecondDeleteConflicts()
     {
         var id = await SubmitAsync(_client);

@@ -21,7 +21,7 @@ public abstract class RunStoreContractTests : StoreContractTests
         long? before = null;
         do
         {
-            var page = await store.ListAsync(null, 10, before, CancellationToken.None);
+            var page = await store.ListAsync(RunQuery.All, 10, before, CancellationToken.None);
             seen.AddRange(page.Runs.Select(r => r.Id));
             before = page.NextBefore;
         }
@@ -39,10 +39,30 @@ public abstract class RunStoreContractTests : StoreContractTests
         await InsertAsync(store, "b");
         await store.UpdateAsync(run with { Status = RunStatus.Failed, LastEventSequence = 2 }, Event("a", 2, RunEventTypes.Failed), CancellationToken.None);
 
-        var page = await store.ListAsync(RunStatus.Failed, 10, null, CancellationToken.None);
+        var page = await store.ListAsync(new RunQuery(RunStatus.Failed), 10, null, CancellationToken.None);
 
         Assert.Equal(["a"], page.Runs.Select(r => r.Id));
         Assert.Null(page.NextBefore);
+    }
+
+    [Fact]
+    public async Task ListAsync_WorkflowAndOwnerFilters_OnlyRunsMatchingEveryFilter()
+    {
+        await using var storeSession = await Database.OpenAsync();
+        var store = storeSession.Runs;
+        foreach (var (id, workflow, owner) in new[] { ("a", "sd15", "key-1"), ("b", "sd15", "key-2"), ("c", "flux", "key-1"), ("d", (string?)null, "key-1") })
+        {
+            var (_, created) = await store.InsertAsync(NewRun(id, key: null, owner) with { Deployment = workflow }, Event(id, 1, RunEventTypes.Queued), CancellationToken.None);
+            Assert.True(created);
+        }
+
+        async Task<string[]> Ids(RunQuery query) => [.. (await store.ListAsync(query, 10, null, CancellationToken.None)).Runs.Select(r => r.Id)];
+
+        Assert.Equal(["b", "a"], await Ids(new RunQuery(Workflow: "sd15")));
+        Assert.Equal(["d", "c", "a"], await Ids(new RunQuery(Owner: "key-1")));
+        Assert.Equal(["c"], await Ids(new RunQuery(Workflow: "flux", Owner: "key-1")));
+        Assert.Empty(await Ids(new RunQuery(RunStatus.Failed, "sd15")));
+        Assert.Equal(["d", "c", "b", "a"], await Ids(RunQuery.All));
     }
 
     [Fact]
@@ -99,7 +119,7 @@ public abstract class RunStoreContractTests : StoreContractTests
             Assert.Single(theirs.Select(r => r.Run.Id).Distinct());
         }
 
-        var stored = await store.ListAsync(null, 100, null, CancellationToken.None);
+        var stored = await store.ListAsync(RunQuery.All, 100, null, CancellationToken.None);
         Assert.Equal(owners, stored.Runs.Select(r => r.Owner).Order());
     }
 
@@ -186,14 +206,14 @@ public abstract class RunStoreContractTests : StoreContractTests
             await Task.WhenAll(Enumerable.Range(i, 110).Select(n => FinishedAsync(store, $"done-{n:0000}", DateTimeOffset.UnixEpoch.AddSeconds(n))));
         }
 
-        var newest = (await store.ListAsync(null, 10, null, CancellationToken.None)).Runs.Select(r => r.Id).ToList();
+        var newest = (await store.ListAsync(RunQuery.All, 10, null, CancellationToken.None)).Runs.Select(r => r.Id).ToList();
 
         var pruned = await store.PruneAsync(10, null, CancellationToken.None);
 
         Assert.Equal(total - 10, pruned.Distinct().Count());
         Assert.Equal(total - 10, pruned.Count);
         Assert.Empty(pruned.Intersect(newest));
-        Assert.Equal(newest, (await store.ListAsync(null, 100, null, CancellationToken.None)).Runs.Select(r => r.Id));
+        Assert.Equal(newest, (await store.ListAsync(RunQuery.All, 100, null, CancellationToken.None)).Runs.Select(r => r.Id));
     }
 
     [Fact]

@@ -154,7 +154,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
         long? before = null;
         do
         {
-            var page = await store.ListAsync(null, 500, before, CancellationToken.None);
+            var page = await store.ListAsync(RunQuery.All, 500, before, CancellationToken.None);
             all.AddRange(page.Runs);
             before = page.NextBefore;
         }

@@ -24,7 +24,7 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
 
     private const string SelectById = $"SELECT {Columns} FROM runs WHERE id = @id";
     private const string SelectByKey = $"SELECT {Columns} FROM runs WHERE {ByOwnerAndKey}";
-    private const string SelectPage = $"SELECT {Columns} FROM runs WHERE (@status IS NULL OR status = @status) AND (@before IS NULL OR seq < @before) ORDER BY seq DESC LIMIT @limit";
+    private const string SelectPage = $"SELECT {Columns} FROM runs WHERE (@status IS NULL OR status = @status) AND (@deployment IS NULL OR deployment = @deployment) AND (@owner IS NULL OR owner = @owner) AND (@before IS NULL OR seq < @before) ORDER BY seq DESC LIMIT @limit";
     private const string SelectUnfinished = $"SELECT {Columns} FROM runs WHERE status IN ('queued', 'dispatching', 'running') ORDER BY seq";
     private const string SelectEvents = "SELECT seq, type, data, at FROM run_events WHERE run_id = @id AND seq > @after ORDER BY seq";
 
@@ -135,12 +135,14 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
             },
             cancellationToken);
 
-    public Task<RunPage> ListAsync(RunStatus? status, int limit, long? before, CancellationToken cancellationToken) =>
+    public Task<RunPage> ListAsync(RunQuery query, int limit, long? before, CancellationToken cancellationToken) =>
         database.RunAsync(
             async (connection, ct) =>
             {
                 await using var command = database.Command(connection, SelectPage);
-                Add(command, "status", NpgsqlDbType.Text, status?.ToWire());
+                Add(command, "status", NpgsqlDbType.Text, query.Status?.ToWire());
+                Add(command, "deployment", NpgsqlDbType.Text, query.Workflow);
+                Add(command, "owner", NpgsqlDbType.Text, query.Owner);
                 Add(command, "before", NpgsqlDbType.Bigint, before);
                 Add(command, "limit", NpgsqlDbType.Integer, limit + 1);
                 var runs = await ReadRunsAsync(command, ct);

@@ -22,7 +22,7 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
 
     private const string SelectById = $"SELECT {Columns} FROM runs WHERE id = $id";
     private const string SelectByKey = $"SELECT {Columns} FROM runs WHERE {ByOwnerAndKey}";
-    private const string SelectPage = $"SELECT {Columns} FROM runs WHERE ($status IS NULL OR status = $status) AND ($before IS NULL OR seq < $before) ORDER BY seq DESC LIMIT $limit";
+    private const string SelectPage = $"SELECT {Columns} FROM runs WHERE ($status IS NULL OR status = $status) AND ($deployment IS NULL OR deployment = $deployment) AND ($owner IS NULL OR owner = $owner) AND ($before IS NULL OR seq < $before) ORDER BY seq DESC LIMIT $limit";
     private const string SelectUnfinished = $"SELECT {Columns} FROM runs WHERE status IN ('queued', 'dispatching', 'running') ORDER BY seq";
     private const string SelectEvents = "SELECT seq, type, data, at FROM run_events WHERE run_id = $id AND seq > $after ORDER BY seq";
 
@@ -89,12 +89,14 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
             },
             cancellationToken);
 
-    public Task<RunPage> ListAsync(RunStatus? status, int limit, long? before, CancellationToken cancellationToken) =>
+    public Task<RunPage> ListAsync(RunQuery query, int limit, long? before, CancellationToken cancellationToken) =>
         database.ReadAsync(
             async (session, ct) =>
             {
                 var command = session.Command(SelectPage);
-                command.Parameters.AddWithValue("$status", status is null ? DBNull.Value : status.Value.ToWire());
+                command.Parameters.AddWithValue("$status", query.Status is { } status ? status.ToWire() : DBNull.Value);
+                command.Parameters.AddWithValue("$deployment", (object?)query.Workflow ?? DBNull.Value);
+                command.Parameters.AddWithValue("$owner", (object?)query.Owner ?? DBNull.Value);
                 command.Parameters.AddWithValue("$before", before is null ? DBNull.Value : before.Value);
                 command.Parameters.AddWithValue("$limit", limit + 1);
                 var runs = await ReadRunsAsync(command, ct);

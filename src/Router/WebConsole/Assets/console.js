@@ -443,24 +443,22 @@ async function outputFigure(o) {
 
 // ---------- runs ----------
 async function renderRuns(_, query) {
-  const status = h('select', { id: 'runs-status' }, ['', 'queued', 'dispatched', 'running', 'succeeded', 'failed', 'cancelled'].map(s => h('option', { value: s, selected: s === (query.get('status') || '') }, s || 'any')));
+  const status = h('select', { id: 'runs-status' }, ['', 'queued', 'dispatching', 'running', 'succeeded', 'failed', 'cancelled'].map(s => h('option', { value: s, selected: s === (query.get('status') || '') }, s || 'any')));
   const workflow = h('input', { id: 'runs-workflow', value: query.get('workflow') || '', placeholder: 'name' });
   const key = h('input', { id: 'runs-key', value: query.get('key') || '', placeholder: 'key-… or user-…' });
   const body = h('tbody');
   const more = h('button', { type: 'button' }, 'More');
-  const note = h('p', { class: 'muted' });
   let cursor = null;
   const load = async append => {
     const params = new URLSearchParams({ limit: 50 });
     if (status.value) params.set('status', status.value);
+    if (workflow.value) params.set('workflow', workflow.value);
+    if (key.value) params.set('key', key.value);
     if (append && cursor) params.set('cursor', cursor);
     const page = await json('/v1/runs?' + params);
     cursor = page.nextCursor;
-    // Workflow and key narrow the page the server returned (the run list pages by status).
-    const rows = page.runs.filter(r => (!workflow.value || (r.workflow || '') === workflow.value) && (!key.value || (r.owner || '') === key.value));
-    if (append) body.append(...rows.map(runRow)); else body.replaceChildren(...rows.map(runRow));
+    if (append) body.append(...page.runs.map(runRow)); else body.replaceChildren(...page.runs.map(runRow));
     more.disabled = !cursor;
-    note.textContent = workflow.value || key.value ? 'Workflow and key filter the pages loaded so far.' : '';
   };
   const apply = () => {
     history.replaceState(null, '', '#/runs?' + new URLSearchParams(Object.entries({ status: status.value, workflow: workflow.value, key: key.value }).filter(([, v]) => v)));
@@ -473,7 +471,7 @@ async function renderRuns(_, query) {
     h('div', { class: 'toolbar', role: 'search' },
       h('label', { for: 'runs-status' }, 'Status', status), h('label', { for: 'runs-workflow' }, 'Workflow', workflow), h('label', { for: 'runs-key' }, 'Key', key),
       h('button', { type: 'button', onclick: apply }, 'Filter')),
-    note, h('div', { class: 'table-wrap' }, h('table', {}, runHead(), body)), h('div', { class: 'pager' }, more));
+    h('div', { class: 'table-wrap' }, h('table', {}, runHead(), body)), h('div', { class: 'pager' }, more));
   await load(false);
 }
 

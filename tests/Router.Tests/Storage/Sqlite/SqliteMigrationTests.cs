@@ -62,7 +62,7 @@ public sealed class SqliteMigrationTests : IDisposable
         await using var database = await OpenAsync(_path);
         var runs = new SqliteRunStore(database);
 
-        var all = (await runs.ListAsync(null, 100, null, CancellationToken.None)).Runs;
+        var all = (await runs.ListAsync(RunQuery.All, 100, null, CancellationToken.None)).Runs;
         Assert.Equal(
             [("8", RunStatus.Queued), ("7", RunStatus.Queued), ("6", RunStatus.Dispatching), ("5", RunStatus.Running), ("4", RunStatus.Cancelled), ("3", RunStatus.Failed), ("2", RunStatus.Succeeded)],
             all.Select(r => (r.Id[^1..], r.Status)));
@@ -88,9 +88,9 @@ public sealed class SqliteMigrationTests : IDisposable
         var queued = (await runs.GetAsync(Queued, CancellationToken.None))!;
         await runs.UpdateAsync(queued with { Status = RunStatus.Cancelled, LastEventSequence = 2 }, Event(Queued, 2, RunEventTypes.Cancelled), CancellationToken.None);
         Assert.Equal([1L, 2L], (await runs.GetEventsAsync(Queued, 0, CancellationToken.None)).Select(e => e.Sequence));
-        var first = await runs.ListAsync(null, 2, null, CancellationToken.None);
+        var first = await runs.ListAsync(RunQuery.All, 2, null, CancellationToken.None);
         Assert.Equal(["new", "00000000-0000-7000-8000-000000000008"], first.Runs.Select(r => r.Id));
-        Assert.Equal(["7"], (await runs.ListAsync(null, 1, first.NextBefore, CancellationToken.None)).Runs.Select(r => r.Id[^1..]));
+        Assert.Equal(["7"], (await runs.ListAsync(RunQuery.All, 1, first.NextBefore, CancellationToken.None)).Runs.Select(r => r.Id[^1..]));
     }
 
     [Fact]
@@ -217,7 +217,7 @@ public sealed class SqliteMigrationTests : IDisposable
             var (same, created) = await store.InsertAsync(NewRun("same-owner", "order-1", "key-aaaaaaaa"), Event("same-owner", 1, RunEventTypes.Queued), CancellationToken.None);
             Assert.False(created);
             Assert.Equal("done", same.Id);
-            var page = await store.ListAsync(null, 10, null, CancellationToken.None);
+            var page = await store.ListAsync(RunQuery.All, 10, null, CancellationToken.None);
             Assert.Equal(["other-owner", "waiting", "done"], page.Runs.Select(r => r.Id));
         }
 
