@@ -386,9 +386,15 @@ public sealed class ChartRenderTests
         Assert.Contains("$ROUTER/v1/runs", notes, StringComparison.Ordinal);
         Assert.Contains("\"class_type\":\"EmptyImage\"", notes, StringComparison.Ordinal);
         Assert.Contains("comfy-comfy-router-auth", notes, StringComparison.Ordinal);
+        Assert.DoesNotContain("PostgreSQL", notes, StringComparison.Ordinal);
 
         var kind = await Helm.NotesAsync([RepoPaths.KindValues]);
         Assert.Contains("jsonpath='{.spec.ports[0].nodePort}'", kind, StringComparison.Ordinal);
+
+        var full = await Helm.NotesAsync([RepoPaths.FullValues]);
+        Assert.Contains("the in-chart server comfy-comfy-router-postgresql", full, StringComparison.Ordinal);
+        Assert.Contains("2 router replicas: one is active and Ready, the others stand by", full, StringComparison.Ordinal);
+        Assert.Contains("-l app.kubernetes.io/instance=comfy,app.kubernetes.io/component=router", full, StringComparison.Ordinal);
     }
 
     private static Dictionary<string, object?> EnvOf(Manifest deployment) =>
