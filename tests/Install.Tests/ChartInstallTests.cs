@@ -85,6 +85,36 @@ public sealed class ChartInstallTests(ClusterFixture cluster) : IClassFixture<Cl
     }
 
     [Fact]
+    public async Task Install_InChartPostgresql_UpgradeKeepsGeneratedPasswordAndUninstallRemovesIt()
+    {
+        await cluster.HelmAsync("install", "pg", RepoPaths.Chart, "--namespace", "postgres", "--create-namespace",
+            "--set", "router.store.kind=postgres", "--set", "postgresql.enabled=true");
+        var (manifests, path) = await cluster.ReleaseManifestAsync("pg", "postgres");
+        await cluster.AssertAllExistAsync(manifests, path);
+        var password = await SecretValueAsync("password");
+        Assert.Equal(24, password.Length);
+        Assert.EndsWith(";Password=" + password, await SecretValueAsync("connection-string"), StringComparison.Ordinal);
+        var connectionRef = await cluster.KubectlAsync(["get", "deployment", "pg-comfy-router", "-n", "postgres", "-o",
+            "jsonpath={.spec.template.spec.containers[0].env[?(@.name==\"COMFY_ROUTER__STORE__CONNECTION_STRING\")].valueFrom.secretKeyRef.name}"]);
+        Assert.Equal("pg-comfy-router-postgresql", connectionRef.StdOut);
+
+        await cluster.HelmAsync("upgrade", "pg", RepoPaths.Chart, "--namespace", "postgres", "--reuse-values", "--set", "router.settings.pendingLimit=7");
+
+        Assert.Equal(password, await SecretValueAsync("password"));
+        Assert.EndsWith(";Password=" + password, await SecretValueAsync("connection-string"), StringComparison.Ordinal);
+
+        await cluster.HelmAsync("uninstall", "pg", "--namespace", "postgres");
+        var left = await cluster.TryKubectlAsync(["get", "-f", path, "-o", "name", "--ignore-not-found"]);
+        Assert.Equal("persistentvolumeclaim/pg-comfy-router-cache", left.StdOut.Trim());
+
+        async Task<string> SecretValueAsync(string key)
+        {
+            var data = await cluster.KubectlAsync(["get", "secret", "pg-comfy-router-postgresql", "-n", "postgres", "-o", $"jsonpath={{.data.{key}}}"]);
+            return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(data.StdOut));
+        }
+    }
+
+    [Fact]
     public async Task Install_ServiceMonitorWithoutItsCrd_FailsNamingTheMissingKindAndCreatesNothing()
     {
         var result = await Helm.RunAsync(

@@ -28,6 +28,6 @@ public sealed class ChartLintTests
 
         Assert.False(result.Succeeded, result.ToString());
         Assert.Contains("1 chart(s) failed", result.StdErr + result.StdOut, StringComparison.Ordinal);
-        Assert.Contains("at '/router/replicas': maximum: got 2, want 1", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("at '/router/store/kind': value must be 'postgres'", result.StdOut, StringComparison.Ordinal);
     }
 }

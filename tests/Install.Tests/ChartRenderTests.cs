@@ -27,7 +27,11 @@ public sealed class ChartRenderTests
         Assert.Equal("true", Tree.Get(container, "securityContext.readOnlyRootFilesystem"));
         Assert.Equal("65532", Tree.Get(router.Root, "spec.template.spec.securityContext.runAsUser"));
         Assert.Equal("Recreate", router.Get("spec.strategy.type"));
+        Assert.Equal("1", router.Get("spec.replicas"));
         Assert.Equal("/healthz", Tree.Get(container, "livenessProbe.httpGet.path"));
+        Assert.DoesNotContain("COMFY_ROUTER__STORE__CONNECTION_STRING", EnvOf(router).Keys);
+        Assert.DoesNotContain("COMFY_ROUTER__STORE__KIND", Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data").Keys);
+        Assert.Equal("1", manifests.Single("PodDisruptionBudget", "comfy-comfy-router").Get("spec.maxUnavailable"));
         Assert.Equal("/readyz", Tree.Get(container, "readinessProbe.httpGet.path"));
         var mounts = Tree.List(container, "volumeMounts").ToDictionary(m => (string)Tree.Get(m, "name")!, m => (string)Tree.Get(m, "mountPath")!);
         Assert.Equal("/cache", mounts["cache"]);
@@ -58,6 +62,7 @@ public sealed class ChartRenderTests
         Assert.Empty(manifests.OfKind("Ingress"));
         Assert.Empty(manifests.OfKind("ServiceMonitor"));
         Assert.DoesNotContain(manifests.Items, m => m.Name.Contains("minio", StringComparison.Ordinal));
+        Assert.DoesNotContain(manifests.Items, m => m.Name.Contains("postgresql", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -127,7 +132,32 @@ public sealed class ChartRenderTests
         var settings = Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data");
         Assert.Equal("http://comfy-comfy-router-minio.comfy-system.svc:9000", settings["COMFY_ROUTER__OUTPUTS__S3__SERVICE_URL"]);
         Assert.Equal("RoundRobin", settings["COMFY_ROUTER__PLACEMENT_POLICY"]);
+        Assert.Equal("postgres", settings["COMFY_ROUTER__STORE__KIND"]);
         Assert.Empty(manifests.OfKind("ClusterRole"));
+
+        // Two routers on the in-chart PostgreSQL, its connection string from its Secret.
+        var router = manifests.Single("Deployment", "comfy-comfy-router");
+        Assert.Equal("2", router.Get("spec.replicas"));
+        Assert.Equal("RollingUpdate", router.Get("spec.strategy.type"));
+        var connection = EnvOf(router)["COMFY_ROUTER__STORE__CONNECTION_STRING"];
+        Assert.Equal("comfy-comfy-router-postgresql", Tree.Get(connection, "valueFrom.secretKeyRef.name"));
+        Assert.Equal("connection-string", Tree.Get(connection, "valueFrom.secretKeyRef.key"));
+        var postgresSecret = Tree.Map(manifests.Single("Secret", "comfy-comfy-router-postgresql").Root, "data");
+        Assert.Equal(
+            "Host=comfy-comfy-router-postgresql;Port=5432;Database=comfy_router;Username=comfy;Password=a-postgres-password",
+            Encoding.UTF8.GetString(Convert.FromBase64String((string)postgresSecret["connection-string"]!)));
+        Assert.Equal("a-postgres-password", Encoding.UTF8.GetString(Convert.FromBase64String((string)postgresSecret["password"]!)));
+        var postgres = manifests.Single("Deployment", "comfy-comfy-router-postgresql");
+        Assert.Equal("postgres:17", postgres.Get("spec.template.spec.containers.0.image"));
+        var postgresEnv = EnvOf(postgres);
+        Assert.Equal("comfy_router", Tree.Get(postgresEnv["POSTGRES_DB"], "value"));
+        Assert.Equal("comfy", Tree.Get(postgresEnv["POSTGRES_USER"], "value"));
+        Assert.Equal("password", Tree.Get(postgresEnv["POSTGRES_PASSWORD"], "valueFrom.secretKeyRef.key"));
+        Assert.Equal("comfy-comfy-router-postgresql", postgres.Get("spec.template.spec.volumes.0.persistentVolumeClaim.claimName"));
+        var postgresClaim = manifests.Single("PersistentVolumeClaim", "comfy-comfy-router-postgresql");
+        Assert.Equal("fast", postgresClaim.Get("spec.storageClassName"));
+        Assert.Equal("20Gi", postgresClaim.Get("spec.resources.requests.storage"));
+        Assert.Equal("5432", manifests.Single("Service", "comfy-comfy-router-postgresql").Get("spec.ports.0.port"));
         Assert.Equal(["team-a", "team-b"], manifests.OfKind("Role").Where(r => r.Name == "comfy-comfy-router-router").Select(r => r.Namespace!).Order());
     }
 
@@ -233,6 +263,62 @@ public sealed class ChartRenderTests
     }
 
     [Fact]
+    public async Task Render_TwoReplicasOnExistingPostgresSecret_RollingUpdatePdbAndSecretKeyRef()
+    {
+        var result = await Helm.TemplateWithValuesAsync("""
+            router:
+              replicas: 2
+              store: {kind: postgres, existingSecret: router-db, existingSecretKey: url}
+              persistence: {accessMode: ReadWriteMany}
+            """);
+        Assert.True(result.Succeeded, result.ToString());
+        var manifests = ManifestSet.Parse(result.StdOut);
+        var router = manifests.Single("Deployment", "comfy-comfy-router");
+        Assert.Equal("2", router.Get("spec.replicas"));
+        Assert.Equal("RollingUpdate", router.Get("spec.strategy.type"));
+        Assert.Equal("100%", router.Get("spec.strategy.rollingUpdate.maxUnavailable"));
+        var container = Tree.Get(router.Root, "spec.template.spec.containers.0");
+        Assert.Null(Tree.Get(container, "livenessProbe"));
+        Assert.Equal("/readyz", Tree.Get(container, "readinessProbe.httpGet.path"));
+        var connection = EnvOf(router)["COMFY_ROUTER__STORE__CONNECTION_STRING"];
+        Assert.Equal("router-db", Tree.Get(connection, "valueFrom.secretKeyRef.name"));
+        Assert.Equal("url", Tree.Get(connection, "valueFrom.secretKeyRef.key"));
+        Assert.Null(Tree.Get(connection, "value"));
+        Assert.Equal("postgres", Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data")["COMFY_ROUTER__STORE__KIND"]);
+        var budget = manifests.Single("PodDisruptionBudget", "comfy-comfy-router");
+        Assert.Equal("1", budget.Get("spec.minAvailable"));
+        Assert.Null(budget.Get("spec.maxUnavailable"));
+        Assert.Equal("AlwaysAllow", budget.Get("spec.unhealthyPodEvictionPolicy"));
+        Assert.DoesNotContain(manifests.Items, m => m.Name.Contains("postgresql", StringComparison.Ordinal));
+        Assert.DoesNotContain(manifests.OfKind("Secret"), s => s.Name == "comfy-comfy-router-store");
+    }
+
+    [Fact]
+    public async Task Render_PostgresConnectionStringValue_StoredInSecretNeverInPlainEnv()
+    {
+        const string ConnectionString = "Host=db.example.com;Database=router;Username=router;Password=pg-s3cret";
+        var result = await Helm.TemplateWithValuesAsync($$"""
+            router:
+              store:
+                kind: postgres
+                connectionString: "{{ConnectionString}}"
+            """);
+        Assert.True(result.Succeeded, result.ToString());
+        var manifests = ManifestSet.Parse(result.StdOut);
+        var secret = Tree.Map(manifests.Single("Secret", "comfy-comfy-router-store").Root, "data");
+        Assert.Equal(ConnectionString, Encoding.UTF8.GetString(Convert.FromBase64String((string)secret["connection-string"]!)));
+        var router = manifests.Single("Deployment", "comfy-comfy-router");
+        var connection = EnvOf(router)["COMFY_ROUTER__STORE__CONNECTION_STRING"];
+        Assert.Equal("comfy-comfy-router-store", Tree.Get(connection, "valueFrom.secretKeyRef.name"));
+        Assert.Equal("connection-string", Tree.Get(connection, "valueFrom.secretKeyRef.key"));
+        Assert.DoesNotContain("pg-s3cret", result.StdOut, StringComparison.Ordinal);
+
+        // One router on PostgreSQL rolls too: the new pod waits as a standby until the old one stops.
+        Assert.Equal("RollingUpdate", router.Get("spec.strategy.type"));
+        Assert.Equal("1", manifests.Single("PodDisruptionBudget", "comfy-comfy-router").Get("spec.maxUnavailable"));
+    }
+
+    [Fact]
     public async Task Render_ApiKeysAndPassword_StoredInSecretAsKeysFile()
     {
         var result = await Helm.TemplateWithValuesAsync("""
@@ -300,9 +386,15 @@ public sealed class ChartRenderTests
         Assert.Contains("$ROUTER/v1/runs", notes, StringComparison.Ordinal);
         Assert.Contains("\"class_type\":\"EmptyImage\"", notes, StringComparison.Ordinal);
         Assert.Contains("comfy-comfy-router-auth", notes, StringComparison.Ordinal);
+        Assert.DoesNotContain("PostgreSQL", notes, StringComparison.Ordinal);
 
         var kind = await Helm.NotesAsync([RepoPaths.KindValues]);
         Assert.Contains("jsonpath='{.spec.ports[0].nodePort}'", kind, StringComparison.Ordinal);
+
+        var full = await Helm.NotesAsync([RepoPaths.FullValues]);
+        Assert.Contains("the in-chart server comfy-comfy-router-postgresql", full, StringComparison.Ordinal);
+        Assert.Contains("2 router replicas: one is active and Ready, the others stand by", full, StringComparison.Ordinal);
+        Assert.Contains("-l app.kubernetes.io/instance=comfy,app.kubernetes.io/component=router", full, StringComparison.Ordinal);
     }
 
     private static Dictionary<string, object?> EnvOf(Manifest deployment) =>

@@ -4,7 +4,13 @@ namespace ComfyOperator.Install.Tests;
 public sealed class ValuesSchemaTests
 {
     [Theory]
-    [InlineData("router: {replicas: 2}", "at '/router/replicas': maximum: got 2, want 1")]
+    [InlineData("router: {replicas: 2}", "at '/router/store/kind': value must be 'postgres'")]
+    [InlineData("router: {replicas: 2, store: {kind: sqlite}}", "at '/router/store/kind': value must be 'postgres'")]
+    [InlineData("router: {replicas: 6, store: {kind: postgres, existingSecret: db}, persistence: {accessMode: ReadWriteMany}}", "at '/router/replicas': maximum: got 6, want 5")]
+    [InlineData("router: {store: {kind: postgres}}", "at '/router/store/existingSecret': minLength: got 0, want 1")]
+    [InlineData("router: {store: {kind: mysql}}", "at '/router/store/kind': value must be one of 'sqlite', 'postgres'")]
+    [InlineData("router: {replicas: 2, store: {kind: postgres, existingSecret: db}}", "at '/router/persistence/accessMode': value must be 'ReadWriteMany'")]
+    [InlineData("postgresql: {enabled: true, database: Router-DB}", "at '/postgresql/database': 'Router-DB' does not match pattern")]
     [InlineData("router: {image: {pullPolicy: Sometimes}}", "at '/router/image/pullPolicy': value must be one of 'Always', 'IfNotPresent', 'Never'")]
     [InlineData("routr: {replicas: 1}", "at '': additional properties 'routr' not allowed")]
     [InlineData("router: {service: {port: \"eighty\"}}", "at '/router/service/port': got string, want integer")]

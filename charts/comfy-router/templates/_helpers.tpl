@@ -188,3 +188,18 @@ imagePullSecrets:
 {{- . -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The Secret and key the router's PostgreSQL connection string is read from. */}}
+{{- define "comfy.router.storeSecretName" -}}
+{{- $store := .Values.router.store }}
+{{- if $store.existingSecret }}{{ $store.existingSecret }}
+{{- else if $store.connectionString }}{{ include "comfy.router.fullname" . }}-store
+{{- else }}{{ include "comfy.fullname" . }}-postgresql
+{{- end }}
+{{- end }}
+
+{{- define "comfy.router.storeSecretKey" -}}
+{{- if .Values.router.store.existingSecret }}{{ .Values.router.store.existingSecretKey }}
+{{- else }}connection-string
+{{- end }}
+{{- end }}
