@@ -49,6 +49,7 @@ internal static class ComfyApi
             group.MapPost("/interrupt", InterruptAsync);
             group.MapGet("/history", GetHistoryAsync);
             group.MapGet("/history/{promptId}", GetHistoryEntryAsync);
+            group.MapPost("/history", PostHistoryAsync);
             group.MapGet("/view", ViewAsync);
             group.MapPost("/upload/image", UploadImageAsync);
             group.MapGet("/ws", WebSocketAsync);
@@ -225,6 +226,28 @@ internal static class ComfyApi
         return run is not null && run.Owner == RunOwner.Of(context) && run.Status.IsTerminal()
             ? Json(new JsonObject { [run.Id] = ComfyHistory.Entry(run) }.ToJsonString())
             : Json("{}");
+    }
+
+    /// <summary>
+    /// <c>{"clear": true}</c> deletes the caller's finished runs, <c>{"delete": [ids]}</c> those of them named; runs not
+    /// finished stay (ComfyUI's history holds only finished prompts). Unlike ComfyUI, the runs' stored outputs go too:
+    /// <c>/view</c> finds a file through its run, so nothing could reach them any more.
+    /// </summary>
+    internal static async Task<IResult> PostHistoryAsync(HttpRequest request, RunService runs, CancellationToken cancellationToken)
+    {
+        var body = await ReadObjectAsync(request, cancellationToken);
+        var owner = RunOwner.Of(request.HttpContext);
+        if (body?["clear"]?.GetValueKind() == JsonValueKind.True)
+        {
+            await runs.DeleteFinishedAsync(owner, null, cancellationToken);
+        }
+
+        if (body?["delete"] is JsonArray delete && delete.Select(StringOf).OfType<string>().ToList() is { Count: > 0 } ids)
+        {
+            await runs.DeleteFinishedAsync(owner, ids, cancellationToken);
+        }
+
+        return TypedResults.Ok();
     }
 
     /// <summary>

@@ -255,6 +255,59 @@ public sealed class ComfyApiTests
     }
 
     [Fact]
+    public async Task PostHistory_DeleteAndClear_RemoveOnlyTheCallersFinishedRunsAndTheirOutputs()
+    {
+        await using var cluster = await StartAsync(o => o.StepDelay = TimeSpan.FromMilliseconds(20));
+        await using var ws = await ComfyWsClient.ConnectAsync(cluster.Router, "forgetful");
+        using var other = cluster.Router.CreateClient();
+        other.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", OtherKey);
+        var deleted = await QueuePromptAsync(cluster.Client, Graphs.Sd15("delete me", 1), ws.ClientId);
+        var cleared = await QueuePromptAsync(cluster.Client, Graphs.Sd15("clear me", 1, seed: 2), ws.ClientId);
+        var theirs = await QueuePromptAsync(other, Graphs.Sd15("not yours", 1, seed: 3), "someone-else");
+        foreach (var id in (string[])[deleted, cleared, theirs])
+        {
+            await cluster.WaitForStatusAsync(id, "succeeded");
+        }
+
+        var running = await QueuePromptAsync(cluster.Client, Graphs.Sd15("still running", 500, seed: 4), ws.ClientId);
+        await cluster.WaitForStatusAsync(running, "running");
+        var deletedOutputs = Path.Combine(cluster.DataDirectory, "outputs", deleted);
+        Assert.True(Directory.Exists(deletedOutputs));
+
+        using (var delete = await cluster.Client.PostAsJsonAsync("/history", new JsonObject { ["delete"] = new JsonArray(deleted, theirs, running) }))
+        {
+            Assert.Equal(HttpStatusCode.OK, delete.StatusCode);
+        }
+
+        Assert.Empty((await cluster.Client.GetFromJsonAsync<JsonObject>($"/history/{deleted}"))!);
+        using (var gone = await cluster.Client.GetAsync($"/v1/runs/{deleted}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        await Wait.UntilAsync(() => !Directory.Exists(deletedOutputs), TimeSpan.FromSeconds(30), $"the deleted run's outputs at {deletedOutputs} to be deleted");
+        Assert.Equal([cleared], (await cluster.Client.GetFromJsonAsync<JsonObject>("/history"))!.Select(e => e.Key));
+        Assert.Equal("running", (await cluster.GetRunAsync(running)).GetProperty("status").GetString());
+
+        using (var clear = await cluster.Client.PostAsJsonAsync("/api/history", new JsonObject { ["clear"] = true }))
+        {
+            Assert.Equal(HttpStatusCode.OK, clear.StatusCode);
+        }
+
+        Assert.Empty((await cluster.Client.GetFromJsonAsync<JsonObject>("/history"))!);
+        Assert.Equal("running", (await cluster.GetRunAsync(running)).GetProperty("status").GetString());
+        Assert.True((await other.GetFromJsonAsync<JsonObject>("/history"))!.ContainsKey(theirs));
+        Assert.Equal(PngSignature, (await FirstImageAsync(other, theirs))[..4]);
+
+        using (var interrupt = await cluster.Client.PostAsJsonAsync("/interrupt", new JsonObject { ["prompt_id"] = running }))
+        {
+            interrupt.EnsureSuccessStatusCode();
+        }
+
+        await cluster.WaitForStatusAsync(running, "cancelled");
+    }
+
+    [Fact]
     public async Task Upload_ThenPromptNamingIt_RunsOnWhicheverWorker()
     {
         await using var cluster = await StartAsync();
