@@ -49,8 +49,10 @@ internal static class ComfyApi
             group.MapPost("/interrupt", InterruptAsync);
             group.MapGet("/history", GetHistoryAsync);
             group.MapGet("/history/{promptId}", GetHistoryEntryAsync);
+            group.MapPost("/history", PostHistoryAsync);
             group.MapGet("/view", ViewAsync);
             group.MapPost("/upload/image", UploadImageAsync);
+            group.MapPost("/upload/mask", UploadMaskAsync);
             group.MapGet("/ws", WebSocketAsync);
             group.MapGet("/object_info", (WorkerNodeClasses classes) => Json(classes.Merged().Json));
             group.MapGet("/object_info/{nodeClass}", (string nodeClass, WorkerNodeClasses classes) =>
@@ -228,6 +230,28 @@ internal static class ComfyApi
     }
 
     /// <summary>
+    /// <c>{"clear": true}</c> deletes the caller's finished runs, <c>{"delete": [ids]}</c> those of them named; runs not
+    /// finished stay (ComfyUI's history holds only finished prompts). Unlike ComfyUI, the runs' stored outputs go too:
+    /// <c>/view</c> finds a file through its run, so nothing could reach them any more.
+    /// </summary>
+    internal static async Task<IResult> PostHistoryAsync(HttpRequest request, RunService runs, CancellationToken cancellationToken)
+    {
+        var body = await ReadObjectAsync(request, cancellationToken);
+        var owner = RunOwner.Of(request.HttpContext);
+        if (body?["clear"]?.GetValueKind() == JsonValueKind.True)
+        {
+            await runs.DeleteFinishedAsync(owner, null, cancellationToken);
+        }
+
+        if (body?["delete"] is JsonArray delete && delete.Select(StringOf).OfType<string>().ToList() is { Count: > 0 } ids)
+        {
+            await runs.DeleteFinishedAsync(owner, ids, cancellationToken);
+        }
+
+        return TypedResults.Ok();
+    }
+
+    /// <summary>
     /// A file <c>/history</c> or an <c>executed</c> message named: <c>type=input</c> from the input cache;
     /// otherwise the subfolder is the prompt id and the file one of that run's outputs (from the output
     /// store, or from its worker while the run has not stored it yet). Names are checked against a safe
@@ -312,6 +336,58 @@ internal static class ComfyApi
         return Json(new JsonObject { ["name"] = cached.FileName, ["subfolder"] = "", ["type"] = "input" }.ToJsonString());
     }
 
+    /// <summary>
+    /// ComfyUI's mask editor: the <c>image</c> field's alpha channel replaces that of the image <c>original_ref</c>
+    /// (<c>{filename, subfolder, type}</c>) names, an upload (<c>type=input</c>) or one of the caller's outputs
+    /// (<c>subfolder</c> = the prompt id). The result, RGBA with the original's text chunks, goes into the input
+    /// cache like <c>/upload/image</c>. Only 8-bit, non-interlaced PNGs are read; anything else is a 400 saying so.
+    /// </summary>
+    internal static async Task<IResult> UploadMaskAsync(
+        HttpRequest request, InputCache cache, RunService runs, IOutputStore outputs, CancellationToken cancellationToken)
+    {
+        if (!request.HasFormContentType)
+        {
+            return TypedResults.Text("400: Bad Request", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var form = await request.ReadFormAsync(cancellationToken);
+        if (form.Files["image"] is not { } image || ParseReference(form["original_ref"].ToString()) is not { } reference)
+        {
+            return TypedResults.Text("400: Bad Request", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var original = await ReadOriginalAsync(request.HttpContext, reference, cache, runs, outputs, cancellationToken);
+        if (original is null)
+        {
+            return TypedResults.Text($"400: original image '{reference.Filename}' not found", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        byte[] composed;
+        try
+        {
+            using var maskBytes = new MemoryStream();
+            await image.CopyToAsync(maskBytes, cancellationToken);
+            composed = PngImage.Decode(original).WithAlphaOf(PngImage.Decode(maskBytes.ToArray())).Encode();
+        }
+        catch (InvalidDataException ex)
+        {
+            return TypedResults.Text($"400: {ex.Message}", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        CachedInput cached;
+        try
+        {
+            using var stream = new MemoryStream(composed);
+            cached = await cache.PutAsync("image", stream, ".png", null, false, cancellationToken);
+        }
+        catch (InputRefusedException refused)
+        {
+            return TypedResults.Text(refused.Message, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        return Json(new JsonObject { ["name"] = cached.FileName, ["subfolder"] = "", ["type"] = "input" }.ToJsonString());
+    }
+
     internal static async Task WebSocketAsync(HttpContext context, ComfyPrompts prompts, IOptions<RouterOptions> options)
     {
         if (!context.WebSockets.IsWebSocketRequest)
@@ -351,6 +427,50 @@ internal static class ComfyApi
                 inputs["image"] = RunInputResolver.CachePrefix + name;
             }
         }
+    }
+
+    private sealed record ImageReference(string Filename, string Subfolder, string Type);
+
+    private static ImageReference? ParseReference(string json)
+    {
+        try
+        {
+            return JsonNode.Parse(json) is JsonObject o && StringOf(o["filename"]) is { } filename && OutputNames.IsSafe(filename)
+                ? new ImageReference(filename, StringOf(o["subfolder"]) ?? "", StringOf(o["type"]) ?? "output")
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The bytes of an upload or of one of the caller's stored outputs, as <c>/view</c> would serve them; null when there is none.</summary>
+    private static async Task<byte[]?> ReadOriginalAsync(
+        HttpContext context, ImageReference reference, InputCache cache, RunService runs, IOutputStore outputs, CancellationToken cancellationToken)
+    {
+        if (reference.Type == "input")
+        {
+            return reference.Subfolder.Length == 0 && cache.PathOf(reference.Filename) is { } path
+                ? await File.ReadAllBytesAsync(path, cancellationToken)
+                : null;
+        }
+
+        if (!OutputNames.IsSafe(reference.Subfolder) || await runs.GetAsync(reference.Subfolder, cancellationToken) is not { } run
+            || run.Owner != RunOwner.Of(context) || run.Outputs.FirstOrDefault(o => o.Name == reference.Filename) is not { } output)
+        {
+            return null;
+        }
+
+        await using var stream = await outputs.OpenAsync(run.Id, output.StorePath, cancellationToken);
+        if (stream is null)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, cancellationToken);
+        return buffer.ToArray();
     }
 
     /// <summary>A refused submission in ComfyUI's shape: <c>{"error": {...}, "node_errors": {...}}</c>.</summary>

@@ -31,6 +31,13 @@ internal interface IRunStore
     /// <summary>Deletes finished runs beyond the newest <paramref name="keep"/> or finished before <paramref name="finishedBefore"/>; returns their ids.</summary>
     Task<IReadOnlyList<string>> PruneAsync(int keep, DateTimeOffset? finishedBefore, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Deletes finished runs of <paramref name="owner"/> (null = auth off, its own scope) with their events, in
+    /// one transaction: those named in <paramref name="ids"/>, or every one of the owner's when it is null.
+    /// Other owners' runs and runs not finished are untouched; returns the ids deleted.
+    /// </summary>
+    Task<IReadOnlyList<string>> DeleteFinishedAsync(string? owner, IReadOnlyCollection<string>? ids, CancellationToken cancellationToken);
+
     /// <summary>How many finished runs the store holds (what <see cref="PruneAsync"/> counts against its limit).</summary>
     Task<long> CountFinishedAsync(CancellationToken cancellationToken);
 

@@ -45,6 +45,26 @@ internal sealed partial class RunHistoryPruner(
     public void Request()
     {
         Interlocked.Increment(ref _finishedSincePass);
+        Signal();
+    }
+
+    /// <summary>Runs deleted from the store elsewhere (<c>POST /history</c>): their outputs go on the next pass, retried like pruned runs'.</summary>
+    public void DeleteOutputs(IEnumerable<string> runIds)
+    {
+        var any = false;
+        foreach (var id in runIds)
+        {
+            any |= _outputsLeft.TryAdd(id, 0);
+        }
+
+        if (any)
+        {
+            Signal();
+        }
+    }
+
+    private void Signal()
+    {
         if (_requested.CurrentCount == 0)
         {
             try

@@ -185,6 +185,17 @@ internal sealed partial class RunService(
     public Task<IReadOnlyList<RunEvent>> GetEventsAsync(string id, long after, CancellationToken cancellationToken) =>
         store.GetEventsAsync(id, after, cancellationToken);
 
+    /// <summary>
+    /// Deletes <paramref name="owner"/>'s finished runs (those in <paramref name="ids"/>, or all when null) and
+    /// then their stored outputs: with the run gone nothing could name them any more. Unfinished runs are untouched.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> DeleteFinishedAsync(string? owner, IReadOnlyCollection<string>? ids, CancellationToken cancellationToken)
+    {
+        var deleted = await store.DeleteFinishedAsync(owner, ids, cancellationToken);
+        pruner.DeleteOutputs(deleted);
+        return deleted;
+    }
+
     public PreviewImage? GetPreview(string id) => _previews.TryGetValue(id, out var preview) ? preview : null;
 
     public Task<bool> IsStoreReachableAsync(CancellationToken cancellationToken) => store.PingAsync(cancellationToken);

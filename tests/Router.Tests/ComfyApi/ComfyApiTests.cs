@@ -255,6 +255,59 @@ public sealed class ComfyApiTests
     }
 
     [Fact]
+    public async Task PostHistory_DeleteAndClear_RemoveOnlyTheCallersFinishedRunsAndTheirOutputs()
+    {
+        await using var cluster = await StartAsync(o => o.StepDelay = TimeSpan.FromMilliseconds(20));
+        await using var ws = await ComfyWsClient.ConnectAsync(cluster.Router, "forgetful");
+        using var other = cluster.Router.CreateClient();
+        other.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", OtherKey);
+        var deleted = await QueuePromptAsync(cluster.Client, Graphs.Sd15("delete me", 1), ws.ClientId);
+        var cleared = await QueuePromptAsync(cluster.Client, Graphs.Sd15("clear me", 1, seed: 2), ws.ClientId);
+        var theirs = await QueuePromptAsync(other, Graphs.Sd15("not yours", 1, seed: 3), "someone-else");
+        foreach (var id in (string[])[deleted, cleared, theirs])
+        {
+            await cluster.WaitForStatusAsync(id, "succeeded");
+        }
+
+        var running = await QueuePromptAsync(cluster.Client, Graphs.Sd15("still running", 500, seed: 4), ws.ClientId);
+        await cluster.WaitForStatusAsync(running, "running");
+        var deletedOutputs = Path.Combine(cluster.DataDirectory, "outputs", deleted);
+        Assert.True(Directory.Exists(deletedOutputs));
+
+        using (var delete = await cluster.Client.PostAsJsonAsync("/history", new JsonObject { ["delete"] = new JsonArray(deleted, theirs, running) }))
+        {
+            Assert.Equal(HttpStatusCode.OK, delete.StatusCode);
+        }
+
+        Assert.Empty((await cluster.Client.GetFromJsonAsync<JsonObject>($"/history/{deleted}"))!);
+        using (var gone = await cluster.Client.GetAsync($"/v1/runs/{deleted}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        await Wait.UntilAsync(() => !Directory.Exists(deletedOutputs), TimeSpan.FromSeconds(30), $"the deleted run's outputs at {deletedOutputs} to be deleted");
+        Assert.Equal([cleared], (await cluster.Client.GetFromJsonAsync<JsonObject>("/history"))!.Select(e => e.Key));
+        Assert.Equal("running", (await cluster.GetRunAsync(running)).GetProperty("status").GetString());
+
+        using (var clear = await cluster.Client.PostAsJsonAsync("/api/history", new JsonObject { ["clear"] = true }))
+        {
+            Assert.Equal(HttpStatusCode.OK, clear.StatusCode);
+        }
+
+        Assert.Empty((await cluster.Client.GetFromJsonAsync<JsonObject>("/history"))!);
+        Assert.Equal("running", (await cluster.GetRunAsync(running)).GetProperty("status").GetString());
+        Assert.True((await other.GetFromJsonAsync<JsonObject>("/history"))!.ContainsKey(theirs));
+        Assert.Equal(PngSignature, (await FirstImageAsync(other, theirs))[..4]);
+
+        using (var interrupt = await cluster.Client.PostAsJsonAsync("/interrupt", new JsonObject { ["prompt_id"] = running }))
+        {
+            interrupt.EnsureSuccessStatusCode();
+        }
+
+        await cluster.WaitForStatusAsync(running, "cancelled");
+    }
+
+    [Fact]
     public async Task Upload_ThenPromptNamingIt_RunsOnWhicheverWorker()
     {
         await using var cluster = await StartAsync();
@@ -287,6 +340,87 @@ public sealed class ComfyApiTests
 
         var view = await cluster.Client.GetByteArrayAsync($"/view?filename={name}&type=input");
         Assert.Equal(TestPng.Create(32, 32, 5), view);
+    }
+
+    [Fact]
+    public async Task UploadMask_OnAnUpload_PutsTheMaskIntoItsAlphaAndAWorkerLoadsTheResult()
+    {
+        await using var cluster = await StartAsync();
+        await using var ws = await ComfyWsClient.ConnectAsync(cluster.Router, "masker");
+        var originalPng = TestPng.Create(16, 8, 7);
+        var name = await UploadAsync(cluster.Client, "/upload/image", originalPng, "photo.png");
+        var maskRgba = new byte[16 * 8 * 4];
+        for (var i = 0; i < 16 * 8; i++)
+        {
+            maskRgba[(i * 4) + 3] = (byte)(i * 2);
+        }
+
+        var mask = new Router.ComfyApi.PngImage(16, 8, maskRgba, []).Encode();
+        var reference = new JsonObject { ["filename"] = name, ["subfolder"] = "", ["type"] = "input" }.ToJsonString();
+
+        var masked = await UploadAsync(cluster.Client, "/api/upload/mask", mask, "clipspace-mask.png", reference);
+
+        var original = Router.ComfyApi.PngImage.Decode(originalPng);
+        var result = Router.ComfyApi.PngImage.Decode(await cluster.Client.GetByteArrayAsync($"/view?filename={masked}&type=input"));
+        Assert.Equal((16, 8), (result.Width, result.Height));
+        for (var i = 0; i < 16 * 8; i++)
+        {
+            Assert.Equal(original.Rgba.AsSpan(i * 4, 3).ToArray(), result.Rgba.AsSpan(i * 4, 3).ToArray());
+            Assert.Equal((byte)(i * 2), result.Rgba[(i * 4) + 3]);
+        }
+
+        var graph = new JsonObject
+        {
+            ["1"] = new JsonObject { ["class_type"] = "LoadImage", ["inputs"] = new JsonObject { ["image"] = masked } },
+            ["2"] = new JsonObject { ["class_type"] = "SaveImage", ["inputs"] = new JsonObject { ["images"] = new JsonArray("1", 0), ["filename_prefix"] = "masked" } },
+        };
+        var promptId = await QueuePromptAsync(cluster.Client, graph, ws.ClientId);
+        await ws.WaitForDoneAsync(promptId);
+        Assert.Equal(PngSignature, (await FirstImageAsync(cluster.Client, promptId))[..4]);
+    }
+
+    [Fact]
+    public async Task UploadMask_NotAPngOrNoOriginal_IsRefusedWithTheReason()
+    {
+        await using var cluster = await StartAsync();
+        var name = await UploadAsync(cluster.Client, "/upload/image", TestPng.Create(4, 4, 1), "photo.png");
+        var reference = new JsonObject { ["filename"] = name, ["subfolder"] = "", ["type"] = "input" }.ToJsonString();
+
+        using var jpeg = await PostFormAsync(cluster.Client, "/upload/mask", [0xFF, 0xD8, 0xFF, 0xE0, 0, 16], "mask.jpg", reference);
+        Assert.Equal(HttpStatusCode.BadRequest, jpeg.StatusCode);
+        Assert.Contains("only PNG", await jpeg.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var missing = new JsonObject { ["filename"] = "nothing.png", ["type"] = "input" }.ToJsonString();
+        using var orphan = await PostFormAsync(cluster.Client, "/upload/mask", TestPng.Create(4, 4, 2), "mask.png", missing);
+        Assert.Equal(HttpStatusCode.BadRequest, orphan.StatusCode);
+        Assert.Contains("not found", await orphan.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var smaller = await PostFormAsync(cluster.Client, "/upload/mask", TestPng.Create(2, 2, 3), "mask.png", reference);
+        Assert.Equal(HttpStatusCode.BadRequest, smaller.StatusCode);
+    }
+
+    private static async Task<string> UploadAsync(HttpClient client, string path, byte[] file, string fileName, string? originalRef = null)
+    {
+        using var response = await PostFormAsync(client, path, file, fileName, originalRef);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{path} answered {(int)response.StatusCode}: {body}");
+        var answer = JsonNode.Parse(body)!;
+        Assert.Equal("input", answer["type"]!.GetValue<string>());
+        return answer["name"]!.GetValue<string>();
+    }
+
+    private static async Task<HttpResponseMessage> PostFormAsync(HttpClient client, string path, byte[] file, string fileName, string? originalRef)
+    {
+        using var form = new MultipartFormDataContent();
+        var content = new ByteArrayContent(file);
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        form.Add(content, "image", fileName);
+        if (originalRef is not null)
+        {
+            form.Add(new StringContent(originalRef), "original_ref");
+        }
+
+        return await client.PostAsync(path, form);
     }
 
     [Fact]

@@ -252,6 +252,57 @@ public abstract class RunStoreContractTests : StoreContractTests
         Assert.Equal(1, await store.CountFinishedAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task DeleteFinishedAsync_NamedIds_DeletesOnlyTheOwnersFinishedRunsWithTheirEvents()
+    {
+        await using var storeSession = await Database.OpenAsync();
+        var store = storeSession.Runs;
+        var mine = await FinishedAsync(store, "mine", DateTimeOffset.UnixEpoch, "alice");
+        await store.UpdateAsync(mine with { LastEventSequence = 3 }, Event("mine", 3, RunEventTypes.Succeeded), CancellationToken.None);
+        await FinishedAsync(store, "kept", DateTimeOffset.UnixEpoch, "alice");
+        await FinishedAsync(store, "theirs", DateTimeOffset.UnixEpoch, "bob");
+        await InsertAsync(store, "waiting", owner: "alice");
+
+        var deleted = await store.DeleteFinishedAsync("alice", ["mine", "theirs", "waiting", "unknown"], CancellationToken.None);
+
+        Assert.Equal(["mine"], deleted);
+        Assert.Null(await store.GetAsync("mine", CancellationToken.None));
+        Assert.Empty(await store.GetEventsAsync("mine", 0, CancellationToken.None));
+        Assert.NotNull(await store.GetAsync("kept", CancellationToken.None));
+        Assert.NotNull(await store.GetAsync("theirs", CancellationToken.None));
+        Assert.Equal(RunStatus.Queued, (await store.GetAsync("waiting", CancellationToken.None))!.Status);
+        Assert.Single(await store.GetEventsAsync("waiting", 0, CancellationToken.None));
+        Assert.Equal(2, await store.CountFinishedAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task DeleteFinishedAsync_AllOfAnOwner_ClearsOnlyThatOwnersFinishedRuns()
+    {
+        await using var storeSession = await Database.OpenAsync();
+        var store = storeSession.Runs;
+        await FinishedAsync(store, "a1", DateTimeOffset.UnixEpoch, "alice");
+        await FinishedAsync(store, "a2", DateTimeOffset.UnixEpoch.AddSeconds(1), "alice");
+        await FinishedAsync(store, "b1", DateTimeOffset.UnixEpoch, "bob");
+        await FinishedAsync(store, "anonymous", DateTimeOffset.UnixEpoch, null);
+        var running = await InsertAsync(store, "running", owner: "alice");
+        await store.UpdateAsync(running with { Status = RunStatus.Running, LastEventSequence = 2 }, null, CancellationToken.None);
+
+        var alices = await store.DeleteFinishedAsync("alice", null, CancellationToken.None);
+        var anonymous = await store.DeleteFinishedAsync(null, null, CancellationToken.None);
+
+        Assert.Equal(["a1", "a2"], alices.Order());
+        Assert.Equal(["anonymous"], anonymous);
+        Assert.Equal(["b1", "running"], (await store.ListAsync(null, 10, null, CancellationToken.None)).Runs.Select(r => r.Id).Order());
+        Assert.Empty(await store.DeleteFinishedAsync("alice", null, CancellationToken.None));
+    }
+
+    private static async Task<RunRecord> FinishedAsync(IRunStore store, string id, DateTimeOffset finishedAt, string? owner)
+    {
+        var run = await InsertAsync(store, id, owner: owner) with { Status = RunStatus.Succeeded, FinishedAt = finishedAt, LastEventSequence = 2 };
+        await store.UpdateAsync(run, null, CancellationToken.None);
+        return run;
+    }
+
     private static async Task FinishedAsync(IRunStore store, string id, DateTimeOffset finishedAt)
     {
         var run = await InsertAsync(store, id);

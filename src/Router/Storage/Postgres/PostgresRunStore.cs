@@ -76,6 +76,15 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
         DELETE FROM runs WHERE id IN (SELECT id FROM doomed) RETURNING id
         """;
 
+    /// <summary>An owner's finished runs, all of them (<c>@all</c>) or those in <c>@ids</c>, with their events, in one statement.</summary>
+    private const string DeleteOwnersFinished = $"""
+        WITH doomed AS (
+            SELECT id FROM runs WHERE {Finished} AND COALESCE(owner, '') = COALESCE(@owner, '') AND (@all OR id = ANY(@ids))),
+        events AS (
+            DELETE FROM run_events WHERE run_id IN (SELECT id FROM doomed))
+        DELETE FROM runs WHERE id IN (SELECT id FROM doomed) RETURNING id
+        """;
+
     /// <summary>Runs removed per statement, so a large prune (a lowered limit) never holds its locks for long.</summary>
     private const int PruneBatch = 500;
 
@@ -239,6 +248,25 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
             }
         }
     }
+
+    public Task<IReadOnlyList<string>> DeleteFinishedAsync(string? owner, IReadOnlyCollection<string>? ids, CancellationToken cancellationToken) =>
+        database.RunAsync<IReadOnlyList<string>>(
+            async (connection, ct) =>
+            {
+                await using var command = database.Command(connection, DeleteOwnersFinished);
+                Add(command, "owner", NpgsqlDbType.Text, owner);
+                Add(command, "all", NpgsqlDbType.Boolean, ids is null);
+                Add(command, "ids", NpgsqlDbType.Array | NpgsqlDbType.Text, (ids ?? []).ToArray());
+                var deleted = new List<string>();
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    deleted.Add(reader.GetString(0));
+                }
+
+                return deleted;
+            },
+            cancellationToken);
 
     public Task<bool> PingAsync(CancellationToken cancellationToken) => database.PingAsync(cancellationToken);
 

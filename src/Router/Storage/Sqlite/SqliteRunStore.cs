@@ -59,6 +59,12 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
         SELECT id FROM runs INDEXED BY runs_finished_at WHERE {Finished} AND finished_at < $before AND seq > $cutoff ORDER BY finished_at LIMIT $batch;
         """;
 
+    /// <summary>An owner's finished runs, all of them (<c>$all</c>) or those in the JSON array <c>$ids</c>.</summary>
+    private const string SelectOwnersFinished = $"""
+        SELECT id FROM runs WHERE {Finished} AND COALESCE(owner, '') = COALESCE($owner, '')
+            AND ($all OR id IN (SELECT value FROM json_each($ids)));
+        """;
+
     private const string DeleteRun = "DELETE FROM run_events WHERE run_id = $id; DELETE FROM runs WHERE id = $id;";
 
     /// <summary>Runs removed per write transaction, so a large prune (a lowered limit) never holds the write gate for long.</summary>
@@ -144,6 +150,27 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
             }
         }
     }
+
+    public Task<IReadOnlyList<string>> DeleteFinishedAsync(string? owner, IReadOnlyCollection<string>? ids, CancellationToken cancellationToken) =>
+        database.WriteAsync<IReadOnlyList<string>>(
+            async (session, ct) =>
+            {
+                var select = session.Command(SelectOwnersFinished);
+                select.Parameters.AddWithValue("$owner", (object?)owner ?? DBNull.Value);
+                select.Parameters.AddWithValue("$all", ids is null);
+                select.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids ?? []));
+                var doomed = new List<string>();
+                await ReadIdsAsync(select, doomed, ct);
+                foreach (var id in doomed)
+                {
+                    var delete = session.Command(DeleteRun);
+                    delete.Parameters.AddWithValue("$id", id);
+                    await delete.ExecuteNonQueryAsync(ct);
+                }
+
+                return doomed;
+            },
+            cancellationToken);
 
     public Task<bool> PingAsync(CancellationToken cancellationToken) => database.PingAsync(cancellationToken);
 
