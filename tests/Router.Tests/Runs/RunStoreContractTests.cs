@@ -292,7 +292,7 @@ public abstract class RunStoreContractTests : StoreContractTests
 
         Assert.Equal(["a1", "a2"], alices.Order());
         Assert.Equal(["anonymous"], anonymous);
-        Assert.Equal(["b1", "running"], (await store.ListAsync(null, 10, null, CancellationToken.None)).Runs.Select(r => r.Id).Order());
+        Assert.Equal(["b1", "running"], (await store.ListAsync(RunQuery.All, 10, null, CancellationToken.None)).Runs.Select(r => r.Id).Order());
         Assert.Empty(await store.DeleteFinishedAsync("alice", null, CancellationToken.None));
     }
 
