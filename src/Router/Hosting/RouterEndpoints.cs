@@ -1,5 +1,6 @@
 using ComfyOperator.Router.Api;
 using ComfyOperator.Router.ComfyApi;
+using ComfyOperator.Router.ComfyRouterApi;
 using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Security;
 using ComfyOperator.Router.WebConsole;
@@ -51,6 +52,7 @@ internal static class RouterEndpoints
         app.MapWebhooksApi();
         app.MapWorkflowsApi();
         app.MapComfyApi();
+        app.MapComfyRouterApi();
         app.MapKeysApi();
         app.MapConsole();
         return app;
