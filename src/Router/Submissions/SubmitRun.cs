@@ -3,8 +3,8 @@ using System.Text.Json.Nodes;
 namespace ComfyOperator.Router.Submissions;
 
 /// <summary>
-/// One submission, as every front door binds it (REST today; ComfyUI's <c>POST /prompt</c>, the
-/// console and Comfy Router's routes next): either an API-format graph (<see cref="Graph"/>) or a
+/// One submission, as every front door binds it (the REST API, which the console uses, ComfyUI's
+/// <c>POST /prompt</c> and Comfy Router's <c>POST /workflow</c>): either an API-format graph (<see cref="Graph"/>) or a
 /// workflow and its input values (<see cref="Workflow"/>, <see cref="Values"/>), and how the run is
 /// scheduled and reported. Everything else — parsing, checks, readiness, inputs, limits, storing —
 /// is <see cref="RunSubmission"/>'s.
