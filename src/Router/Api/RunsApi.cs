@@ -48,7 +48,7 @@ internal static class RunsApi
 
         api.MapPost("/{id}/rerun", RerunAsync)
             .WithName("RerunRun")
-            .WithSummary("Submit the run's graph again (same priority and metadata) as a new run owned by the caller");
+            .WithSummary("Submit the run's graph again (same priority and metadata; a workflow run stays a run of its workflow) as a new run owned by the caller");
 
         api.MapGet("/{id}/events", Events)
             .WithName("RunEvents")
@@ -115,13 +115,15 @@ internal static class RunsApi
             return Problems.UnknownRun(id);
         }
 
-        // The stored graph has the inputs already bound, so it goes through the raw-graph path.
-        var command = new SubmitRun { Graph = run.Workflow, Priority = run.Priority, Metadata = run.Metadata, Owner = RunOwner.Of(context) };
+        // The stored graph has the inputs already bound; a workflow run's rerun is a run of the same workflow with those inputs.
+        var command = new SubmitRun { Graph = run.Workflow, Workflow = run.Deployment, Priority = run.Priority, Metadata = run.Metadata, Owner = RunOwner.Of(context) };
         var outcome = await submission.SubmitAsync(command, cancellationToken);
-        return SubmitResults.From(context, outcome, refused => refused.Problem is { } problem
-            ? SubmitResults.Problem(problem)
-            : TypedResults.Problem(Problems.Details(StatusCodes.Status503ServiceUnavailable, Problems.ModelUnavailable, "No worker has the models the workflow needs",
-                $"The run cannot be placed: {refused.Readiness?.Reason}.", "workflow")));
+        return SubmitResults.From(context, outcome, refused => run.Deployment is { } workflow
+            ? WorkflowsApi.Refused(context, workflow, refused)
+            : refused.Problem is { } problem
+                ? SubmitResults.Problem(problem)
+                : TypedResults.Problem(Problems.Details(StatusCodes.Status503ServiceUnavailable, Problems.ModelUnavailable, "No worker has the models the workflow needs",
+                    $"The run cannot be placed: {refused.Readiness?.Reason}.", "workflow")));
     }
 
     internal static async Task<Results<Ok<RunListResponse>, ProblemHttpResult>> ListAsync(

@@ -116,7 +116,7 @@ internal static class WorkflowsApi
     }
 
     /// <summary>A workflow run that was not accepted, in this front door's words.</summary>
-    private static ProblemHttpResult Refused(HttpContext context, string name, SubmitRunOutcome outcome)
+    internal static ProblemHttpResult Refused(HttpContext context, string name, SubmitRunOutcome outcome)
     {
         switch (outcome.Status)
         {

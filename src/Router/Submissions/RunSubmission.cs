@@ -55,7 +55,8 @@ internal sealed class RunSubmission(
             }
         }
 
-        var (graph, problem) = workflow is null ? ParseGraph(command.Graph) : BindGraph(workflow, command);
+        // A graph that comes with its workflow was bound before (a rerun): it is checked like any graph, and belongs to the workflow.
+        var (graph, problem) = workflow is null || command.Graph is not null ? ParseGraph(command.Graph) : BindGraph(workflow, command);
         var runGraph = graph is null ? null : RunGraph.Of(graph);
         problem ??= CheckNodeClasses(runGraph!) ?? CheckRequest(command);
         RunWebhook? webhook = null;
@@ -99,7 +100,7 @@ internal sealed class RunSubmission(
         }
 
         // Serialized once for the store; a raw graph nothing was rewritten in is stored as it came.
-        var text = workflow is null && prepared.Count == 0 ? command.Graph! : graph!.ToJson();
+        var text = command.Graph is { } submitted && prepared.Count == 0 ? submitted : graph!.ToJson();
         var perKey = routing.Value.MaxPendingPerKey;
         var result = await runs.CreateAsync(
             new NewRun(runGraph, text, command.Priority, command.IdempotencyKey, command.Metadata)

@@ -17,10 +17,14 @@ internal sealed record SubmitRun
     public const int MaxMetadataBytes = 16 * 1024;
     public const int MaxRunIdLength = 100;
 
-    /// <summary>An API-format graph as JSON text (a raw-graph front door); null with <see cref="Workflow"/>.</summary>
+    /// <summary>An API-format graph as JSON text (a raw-graph front door, or a graph already bound from <see cref="Workflow"/>); null when <see cref="Workflow"/>'s values are to be bound.</summary>
     public string? Graph { get; init; }
 
-    /// <summary>The workflow to run by name (a workflow front door); its <see cref="Values"/> are bound into its graph.</summary>
+    /// <summary>
+    /// The workflow to run by name (a workflow front door): its <see cref="Values"/> are bound into its
+    /// graph; or, with <see cref="Graph"/>, the workflow that graph was already bound from (a rerun of a
+    /// workflow run), which the run then belongs to as if its inputs had been bound again.
+    /// </summary>
     public string? Workflow { get; init; }
 
     public IReadOnlyDictionary<string, JsonNode?> Values { get; init; } = new Dictionary<string, JsonNode?>();

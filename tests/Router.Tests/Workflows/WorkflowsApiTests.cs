@@ -63,6 +63,30 @@ public sealed class WorkflowsApiTests
     }
 
     [Fact]
+    public async Task Rerun_WorkflowRun_IsARunOfTheSameWorkflowWithTheSameInputs()
+    {
+        await using var cluster = await WorkflowCluster.StartAsync();
+        var first = await SubmitAsync(cluster.Client, "portrait", new { prompt = "a sailor", steps = 2 });
+        await cluster.WaitForStatusAsync(first, "succeeded");
+
+        using var rerun = await cluster.Client.PostAsync($"/v1/runs/{first}/rerun", null);
+        var accepted = await rerun.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.Accepted, rerun.StatusCode);
+        Assert.Equal("portrait", accepted.GetProperty("workflow").GetString());
+        var second = accepted.GetProperty("id").GetString()!;
+        var run = await cluster.WaitForStatusAsync(second, "succeeded");
+
+        // Named the way the workflow names its outputs, and listed under the workflow with the first run.
+        Assert.Equal("image", Assert.Single(run.GetProperty("outputs").EnumerateArray()).GetProperty("output").GetString());
+        var listed = await cluster.Client.GetFromJsonAsync<JsonElement>("/v1/runs?workflow=portrait");
+        Assert.Equal([second, first], listed.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("id").GetString()));
+        var stored = (await cluster.AllRunsAsync()).Where(r => r.Id == first || r.Id == second).ToList();
+        Assert.All(stored, r => Assert.Equal("portrait", r.Deployment));
+        Assert.Equal(stored[0].Workflow, stored[1].Workflow);
+        Assert.Contains("a sailor", stored[1].Workflow, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SubmitAsync_EveryPreset_ProducesImages()
     {
         await using var cluster = await WorkflowCluster.StartAsync();
