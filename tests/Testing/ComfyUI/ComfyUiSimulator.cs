@@ -58,6 +58,9 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
     /// <summary>POST /interrupt requests received so far, whether or not they hit the running prompt.</summary>
     public int InterruptRequests => _state.InterruptRequests;
 
+    /// <summary>Files deleted through ComfyOperator's cleanup route.</summary>
+    public int CleanedFiles => _state.CleanedFiles;
+
     /// <summary>Connected WebSocket client ids (sockets the server would send to).</summary>
     public int ConnectedClients => _state.Hub.Count;
 

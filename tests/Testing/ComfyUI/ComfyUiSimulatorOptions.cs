@@ -63,6 +63,12 @@ public sealed class ComfyUiSimulatorOptions
     /// </summary>
     public ISet<string> MissingNodeClasses { get; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// ComfyOperator's cleanup custom node: null = not installed (its route is unknown, 404); "" = installed
+    /// without <c>COMFYOPERATOR_CLEANUP_TOKEN</c> (403); otherwise the token requests must carry.
+    /// </summary>
+    public string? CleanupToken { get; set; }
+
     /// <summary>Time source for timestamps and delays.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

@@ -111,6 +111,8 @@ internal sealed class SimulatorHttp(SimulatorState state)
                 return get ? Json(context, ObjectInfo(null)) : MethodNotAllowed(context);
             case "/models":
                 return get ? Json(context, new JsonArray([.. ModelFolders.Keys.Select(k => (JsonNode)k.Key)])) : MethodNotAllowed(context);
+            case "/comfyoperator/cleanup" when state.Options.CleanupToken is { } token:
+                return post ? CleanupAsync(context, token) : MethodNotAllowed(context);
             case "/embeddings":
                 return get
                     ? Json(context, new JsonArray([.. state.Folders.List("embeddings").Select(e => (JsonNode)Path.ChangeExtension(e, null))]))
@@ -375,6 +377,123 @@ internal sealed class SimulatorHttp(SimulatorState state)
         var fullRoot = Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar);
         var full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
         return full == fullRoot || full.StartsWith(fullRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The cleanup route of ComfyOperator's custom node (deploy/comfyui/custom_nodes/comfyoperator_cleanup),
+    /// with its rules: a token, and only named files inside the input, output and temp folders.
+    /// </summary>
+    private async Task CleanupAsync(HttpContext context, string token)
+    {
+        if (token.Length == 0)
+        {
+            await Json(context, new JsonObject { ["error"] = "COMFYOPERATOR_CLEANUP_TOKEN is not set: cleanup is off" }, 403).ConfigureAwait(false);
+            return;
+        }
+
+        var given = context.Request.Headers["X-ComfyOperator-Token"].ToString();
+        if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(token)))
+        {
+            await Json(context, new JsonObject { ["error"] = "missing or wrong X-ComfyOperator-Token" }, 401).ConfigureAwait(false);
+            return;
+        }
+
+        JsonNode? body;
+        try
+        {
+            body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            body = null;
+        }
+
+        if ((body as JsonObject)?["files"] is not JsonArray { Count: <= 1000 } files)
+        {
+            await Json(context, new JsonObject { ["error"] = "the body must be {\"files\": [...]}" }, 400).ConfigureAwait(false);
+            return;
+        }
+
+        JsonArray deleted = [], missing = [], refused = [];
+        foreach (var entry in files)
+        {
+            var type = (entry as JsonObject)?["type"] is JsonValue t && t.TryGetValue<string>(out var ts) ? ts : null;
+            var subfolder = (entry as JsonObject)?["subfolder"] is JsonValue s && s.TryGetValue<string>(out var ss) ? ss : "";
+            var filename = (entry as JsonObject)?["filename"] is JsonValue f && f.TryGetValue<string>(out var fs) ? fs : null;
+            var answer = new JsonObject { ["type"] = type, ["subfolder"] = subfolder, ["filename"] = filename };
+            var (path, reason) = ResolveForCleanup(type, subfolder, filename);
+            if (path is null)
+            {
+                answer["reason"] = reason;
+                refused.Add(answer);
+            }
+            else if (!File.Exists(path) && new FileInfo(path).LinkTarget is null)
+            {
+                missing.Add(answer);
+            }
+            else
+            {
+                File.Delete(path);
+                deleted.Add(answer);
+                state.CountCleanedFile();
+            }
+        }
+
+        await Json(context, new JsonObject { ["deleted"] = deleted, ["missing"] = missing, ["refused"] = refused }).ConfigureAwait(false);
+    }
+
+    /// <summary>cleanup.py's resolve(): the file's path inside its folder, or why it is refused.</summary>
+    private (string? Path, string? Reason) ResolveForCleanup(string? type, string subfolder, string? filename)
+    {
+        if (DirectoryByType(type) is not { } directory)
+        {
+            return (null, "unknown folder type");
+        }
+
+        if (filename is null or "" or "." or ".." || filename.IndexOfAny(['/', '\\', '\0']) >= 0)
+        {
+            return (null, "not a plain file name");
+        }
+
+        if (subfolder.IndexOfAny(['\\', '\0']) >= 0 || subfolder.StartsWith('/') || subfolder.Split('/').Contains(".."))
+        {
+            return (null, "not a relative folder");
+        }
+
+        var root = RealPath(directory);
+        var folder = RealPath(Path.Combine(root, subfolder));
+        if (!Inside(root, folder))
+        {
+            return (null, "outside the folder");
+        }
+
+        var path = Path.Combine(folder, filename);
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null)
+        {
+            return Inside(root, RealPath(path)) ? (path, null) : (null, "a symlink out of the folder");
+        }
+
+        return Directory.Exists(path) ? (null, "not a file") : (path, null);
+    }
+
+    /// <summary>os.path.realpath: every symlink on the way resolved, a missing tail kept as written.</summary>
+    private static string RealPath(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var resolved = Path.GetPathRoot(full)!;
+        foreach (var part in full[resolved.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var next = Path.Combine(resolved, part);
+            for (var hops = 0; hops < 40 && new FileInfo(next).LinkTarget is { } target; hops++)
+            {
+                next = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(next)!, target));
+            }
+
+            resolved = next;
+        }
+
+        return resolved;
     }
 
     private static (string Name, string? Type) Annotated(string name)

@@ -6,6 +6,7 @@ namespace ComfyOperator.Testing.ComfyUI;
 internal sealed class SimulatorState
 {
     private int _interruptRequests;
+    private int _cleanedFiles;
 
     public SimulatorState(ComfyUiSimulatorOptions options, string modelsDirectory, string inputDirectory, string outputDirectory, string tempDirectory)
     {
@@ -45,6 +46,11 @@ internal sealed class SimulatorState
     public int InterruptRequests => Volatile.Read(ref _interruptRequests);
 
     public void CountInterruptRequest() => Interlocked.Increment(ref _interruptRequests);
+
+    /// <summary>Files deleted through the cleanup route.</summary>
+    public int CleanedFiles => Volatile.Read(ref _cleanedFiles);
+
+    public void CountCleanedFile() => Interlocked.Increment(ref _cleanedFiles);
 
     public static JsonObject StatusData(int remaining) => new()
     {

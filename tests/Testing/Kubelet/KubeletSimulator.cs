@@ -243,7 +243,13 @@ public sealed class KubeletSimulator : IAsyncDisposable
         var comfy = pod.Spec.Containers.FirstOrDefault(c => c.Name == _options.ComfyContainerName);
         if (comfy is not null)
         {
-            var simulatorOptions = new ComfyUiSimulatorOptions { Host = address, Port = comfy.Ports?.FirstOrDefault()?.ContainerPort ?? 8188 };
+            // Our ComfyUI image has the cleanup route; its token comes from the pod's environment, as in the image.
+            var simulatorOptions = new ComfyUiSimulatorOptions
+            {
+                Host = address,
+                Port = comfy.Ports?.FirstOrDefault()?.ContainerPort ?? 8188,
+                CleanupToken = comfy.Env?.FirstOrDefault(e => e.Name == "COMFYOPERATOR_CLEANUP_TOKEN")?.Value ?? "",
+            };
             _options.ConfigureComfyUi?.Invoke(pod, simulatorOptions);
             simulator = await ComfyUiSimulator.StartAsync(simulatorOptions, cancellationToken);
         }
