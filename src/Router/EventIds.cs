@@ -68,4 +68,11 @@ internal static class EventIds
     public const int InputCacheIndexRebuilt = 2406;
     public const int InputCacheIndexFlushFailed = 2407;
     public const int S3OutputStoreRetry = 2501;
+    public const int WorkerDiskCleanerDeleted = 2601;
+    public const int WorkerDiskCleanerFailed = 2602;
+    public const int WorkerDiskCleanerRefused = 2603;
+    public const int WorkerDiskCleanerFileRefused = 2604;
+    public const int WorkerDiskCleanerGaveUp = 2605;
+    public const int WorkerDiskCleanerRecovered = 2606;
+    public const int WorkerDiskCleanerRecoveryFailed = 2607;
 }

@@ -12,6 +12,7 @@ using ComfyOperator.Router.Security;
 using ComfyOperator.Router.Storage;
 using ComfyOperator.Router.Submissions;
 using ComfyOperator.Router.Webhooks;
+using ComfyOperator.Router.WorkerDisks;
 using ComfyOperator.Router.Workers;
 using ComfyOperator.Router.Workflows;
 using Microsoft.AspNetCore.Authentication;
@@ -138,6 +139,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<IRunEventObserver>(sp => sp.GetRequiredService<RunMetricsObserver>());
         services.AddSingleton<ComfyPrompts>();
         services.AddSingleton<IRunEventObserver>(sp => sp.GetRequiredService<ComfyPrompts>());
+        services.AddWorkerDiskCleanup();
         services.AddSingleton<FleetDocuments>();
         services.AddHostedService<RouterMetricsBinder>();
         services.AddHostedService<WorkflowStartup>();

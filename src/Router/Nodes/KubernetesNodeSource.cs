@@ -150,6 +150,7 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
         {
             Labels = labels,
             MaxQueue = node.Spec?.MaxQueue,
+            Managed = string.IsNullOrWhiteSpace(node.Spec?.Url),
             ResourceName = $"{node.Metadata.NamespaceProperty}/{node.Metadata.Name}",
             ModelsVersion = string.Create(CultureInfo.InvariantCulture, $"{models?.Status}|{models?.LastTransitionTime.Ticks}|{modelFiles}"),
         };

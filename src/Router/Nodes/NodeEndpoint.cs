@@ -11,6 +11,9 @@ internal sealed record NodeEndpoint(Uri BaseAddress, string Source)
     /// <summary>The node's own queue allowance (ComfyNode spec.maxQueue); null = the router's MaxQueuePerWorker.</summary>
     public int? MaxQueue { get; init; }
 
+    /// <summary>A ComfyNode the operator runs a pod for (no <c>spec.url</c>); such workers run our image and its cleanup route.</summary>
+    public bool Managed { get; init; }
+
     /// <summary>namespace/name of the ComfyNode, for the Kubernetes source.</summary>
     public string? ResourceName { get; init; }
 

@@ -12,5 +12,8 @@ internal sealed record RunOutput(string Name, string NodeId, string ContentType,
     /// <summary>The workflow's name for the output (its deployment's <c>outputs[].name</c>); null for raw graphs.</summary>
     public string? Output { get; init; }
 
+    /// <summary>The file on the worker it was copied from (what disk cleanup deletes there); null for runs stored before this existed.</summary>
+    public WorkerDisks.WorkerFile? Source { get; init; }
+
     public string StorePath => StoredAs ?? Name;
 }

@@ -5,6 +5,7 @@ using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.WorkerDisks;
 using ComfyOperator.Router.Workers;
 
 namespace ComfyOperator.Router.Scheduling;
@@ -15,13 +16,25 @@ namespace ComfyOperator.Router.Scheduling;
 /// (docs/comfyui-protocol.md §9.4) and a re-run never hits ComfyUI's cache of the save node with
 /// an old file name. The copy is made from the graph parsed at submit: nothing is parsed again.
 /// </summary>
-internal sealed class PromptPreparer(IRunInputResolver inputs, CheckpointTracker checkpoints, RouterMetrics metrics) : IPromptPreparer
+internal sealed class PromptPreparer(IRunInputResolver inputs, WorkerDiskCleaner disks, CheckpointTracker checkpoints, RouterMetrics metrics) : IPromptPreparer
 {
     public const string PrefixRoot = "comfy-router";
 
+    /// <summary>
+    /// The folder the attempt's output nodes write under. No other prompt names files in it, not even
+    /// a cached re-run (ComfyUI reuses an earlier run's files for a node whose inputs did not change),
+    /// so its files are the attempt's own to delete once stored.
+    /// </summary>
+    public static string OutputFolderOf(RunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return $"{PrefixRoot}/{run.Id}-{run.Attempts}";
+    }
+
     public async Task<JsonObject> PrepareAsync(RunRecord run, RunGraph graph, WorkerState worker, ComfyClient client, CancellationToken cancellationToken)
     {
-        var prompt = graph.Graph.ToPrompt($"{PrefixRoot}/{run.Id}-{run.Attempts}", OutputNames.Sanitize);
+        var prompt = graph.Graph.ToPrompt(OutputFolderOf(run), OutputNames.Sanitize);
+        await disks.PlacingInputsAsync(run, worker, cancellationToken);
         await inputs.ApplyAsync(prompt, run.Inputs, client, cancellationToken);
         if (checkpoints.Switches(worker.BaseAddress, prompt))
         {

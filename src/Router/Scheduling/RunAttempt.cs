@@ -8,6 +8,7 @@ using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.WorkerDisks;
 using ComfyOperator.Router.Workers;
 using Microsoft.Extensions.Logging;
 
@@ -497,6 +498,7 @@ internal sealed partial class RunAttempt(
     private async Task CollectAsync(List<(string NodeId, ComfyFileRef File)> files, CancellationToken cancellationToken)
     {
         var produced = new List<RunOutput>();
+        var ownFolder = PromptPreparer.OutputFolderOf(run);
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (nodeId, file) in files.DistinctBy(f => f.File))
         {
@@ -523,7 +525,9 @@ internal sealed partial class RunAttempt(
                 try
                 {
                     // The store retries with backoff (S3 down); the run stays Running meanwhile.
-                    produced.Add(await outputs.SaveAsync(run, nodeId, name, file.Filename, content.Content, cancellationToken));
+                    // Only files under the attempt's own prefix are recorded for deletion: a preview or a cached node's file may be another run's too.
+                    var own = file.Subfolder == ownFolder || file.Subfolder.StartsWith(ownFolder + "/", StringComparison.Ordinal);
+                    produced.Add(await outputs.SaveAsync(run, nodeId, name, file.Filename, content.Content, cancellationToken) with { Source = own ? WorkerFile.Of(file) : null });
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
                 {

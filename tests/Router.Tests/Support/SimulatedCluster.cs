@@ -9,12 +9,15 @@ namespace ComfyOperator.Router.Tests.Support;
 /// <summary>Some ComfyUI simulators and a router pointed at them.</summary>
 public sealed class SimulatedCluster : IAsyncDisposable
 {
-    private SimulatedCluster(List<ComfyUiSimulator> workers, Dictionary<string, string?> settings, string dataDirectory)
+    private readonly Action<IServiceCollection>? _services;
+
+    private SimulatedCluster(List<ComfyUiSimulator> workers, Dictionary<string, string?> settings, string dataDirectory, Action<IServiceCollection>? services)
     {
         Workers = workers;
         Settings = settings;
         DataDirectory = dataDirectory;
-        Router = new RouterFactory(settings, dataDirectory);
+        _services = services;
+        Router = new RouterFactory(settings, dataDirectory, services);
         Client = Router.CreateAuthorizedClient();
     }
 
@@ -28,7 +31,8 @@ public sealed class SimulatedCluster : IAsyncDisposable
 
     public HttpClient Client { get; private set; }
 
-    public static async Task<SimulatedCluster> StartAsync(int workers, Action<ComfyUiSimulatorOptions>? configure = null, IDictionary<string, string?>? settings = null)
+    /// <param name="services">Replaces router services (e.g. a clock), in this router and the ones a restart starts.</param>
+    public static async Task<SimulatedCluster> StartAsync(int workers, Action<ComfyUiSimulatorOptions>? configure = null, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var simulators = new List<ComfyUiSimulator>();
         for (var i = 0; i < workers; i++)
@@ -51,7 +55,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
             all[key] = value;
         }
 
-        var cluster = new SimulatedCluster(simulators, all, Path.Combine(Path.GetTempPath(), "router-tests", Guid.NewGuid().ToString("N")));
+        var cluster = new SimulatedCluster(simulators, all, Path.Combine(Path.GetTempPath(), "router-tests", Guid.NewGuid().ToString("N")), services);
         await cluster.WaitForHealthyWorkersAsync(workers);
         return cluster;
     }
@@ -62,7 +66,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
         Client.Dispose();
         await Router.DisposeAsync();
         whileStopped?.Invoke();
-        Router = new RouterFactory(Settings, DataDirectory);
+        Router = new RouterFactory(Settings, DataDirectory, _services);
         Client = Router.CreateAuthorizedClient();
     }
 
@@ -91,7 +95,11 @@ public sealed class SimulatedCluster : IAsyncDisposable
     public async Task<string> SubmitAsync(int steps = 3, int seed = 42, string text = "a lighthouse")
     {
         using var response = await Client.PostAsJsonAsync("/v1/runs", Graphs.Body(Graphs.Sd15(text, steps, seed)));
-        response.EnsureSuccessStatusCode();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"POST /v1/runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}", null, response.StatusCode);
+        }
+
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
     }
 
