@@ -239,6 +239,21 @@ public sealed class ChartRenderTests
     }
 
     [Fact]
+    public async Task Render_Defaults_WorkerCleanupSecretSharedByRouterAndOperatorAndScratchLimited()
+    {
+        var manifests = await Helm.TemplateManifestsAsync();
+
+        var secret = manifests.Single("Secret", "comfy-comfy-router-worker-cleanup");
+        Assert.True(((string)Tree.Get(secret.Root, "data.token")!).Length >= 16);
+        var router = EnvOf(manifests.Single("Deployment", "comfy-comfy-router"));
+        var operatorDeployment = manifests.Items.Single(m => m.Kind == "Deployment" && m.Name.EndsWith("operator", StringComparison.Ordinal));
+        var operatorEnv = EnvOf(operatorDeployment);
+        Assert.Equal(secret.Name, Tree.Get(router["COMFY_ROUTER__DISK_CLEANUP__TOKEN"], "valueFrom.secretKeyRef.name"));
+        Assert.Equal(secret.Name, Tree.Get(operatorEnv["COMFY_OPERATOR_WORKER_CLEANUP_TOKEN"], "valueFrom.secretKeyRef.name"));
+        Assert.Contains("--scratch-size-limit=50Gi", Tree.List(operatorDeployment.Root, "spec.template.spec.containers.0.args").Cast<string>());
+    }
+
+    [Fact]
     public async Task Render_ExistingSecrets_CreatesNoSecretsAndReferencesThem()
     {
         var result = await Helm.TemplateWithValuesAsync("""
@@ -247,6 +262,7 @@ public sealed class ChartRenderTests
               outputs:
                 store: S3
                 s3: {endpoint: "https://r2.example.com", bucket: out, useChunkEncoding: false, existingSecret: my-s3, accessKeyIdKey: id, secretAccessKeyKey: key}
+            workerCleanup: {existingSecret: my-cleanup}
             """);
         Assert.True(result.Succeeded, result.ToString());
         var manifests = ManifestSet.Parse(result.StdOut);
@@ -257,6 +273,7 @@ public sealed class ChartRenderTests
         Assert.Equal("my-s3", Tree.Get(env["AWS_ACCESS_KEY_ID"], "valueFrom.secretKeyRef.name"));
         Assert.Equal("id", Tree.Get(env["AWS_ACCESS_KEY_ID"], "valueFrom.secretKeyRef.key"));
         Assert.Equal("key", Tree.Get(env["AWS_SECRET_ACCESS_KEY"], "valueFrom.secretKeyRef.key"));
+        Assert.Equal("my-cleanup", Tree.Get(env["COMFY_ROUTER__DISK_CLEANUP__TOKEN"], "valueFrom.secretKeyRef.name"));
         Assert.Contains(Tree.List(router.Root, "spec.template.spec.volumes"), v => Tree.Get(v, "secret.secretName") as string == "my-auth");
         var settings = Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data");
         Assert.Equal("false", settings["COMFY_ROUTER__OUTPUTS__S3__USE_CHUNK_ENCODING"]);

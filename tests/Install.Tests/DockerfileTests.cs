@@ -44,8 +44,6 @@ public sealed partial class DockerfileTests
         Assert.Contains("runAsUser: 65532", values, StringComparison.Ordinal);
 
         Assert.DoesNotContain(file.Instructions, i => i.Keyword == "HEALTHCHECK");
-        Assert.Contains(file.Instructions, i => i.Keyword == "COPY" && i.Arguments == "custom_nodes/comfyoperator_cleanup /opt/ComfyUI/custom_nodes/comfyoperator_cleanup");
-        Assert.True(File.Exists(RepoPaths.Combine("deploy/comfyui/custom_nodes/comfyoperator_cleanup/__init__.py")));
         Assert.Contains(final, i => i.Keyword == "ENV" && i.Arguments.Contains("DOTNET_EnableDiagnostics=0", StringComparison.Ordinal));
         var labels = string.Join(' ', final.Where(i => i.Keyword == "LABEL").Select(i => i.Arguments));
         foreach (var label in new[] { "title", "description", "source", "version", "revision", "licenses" })
@@ -96,6 +94,8 @@ public sealed partial class DockerfileTests
         Assert.Contains(file.Instructions, i => i.Keyword == "ENV" && i.Arguments.Contains("PATH=/opt/venv/bin:$PATH", StringComparison.Ordinal));
         Assert.Contains(file.Instructions, i => i.Keyword == "EXPOSE" && i.Arguments == "8188");
         Assert.DoesNotContain(file.Instructions, i => i.Keyword == "HEALTHCHECK");
+        Assert.Contains(file.Instructions, i => i.Keyword == "COPY" && i.Arguments == "custom_nodes/comfyoperator_cleanup /opt/ComfyUI/custom_nodes/comfyoperator_cleanup");
+        Assert.True(File.Exists(RepoPaths.Combine("deploy/comfyui/custom_nodes/comfyoperator_cleanup/__init__.py")));
         Assert.Contains(file.Instructions, i => i.Keyword == "COPY" && i.Arguments == "custom_nodes/comfyoperator_cleanup /opt/ComfyUI/custom_nodes/comfyoperator_cleanup");
         Assert.True(File.Exists(RepoPaths.Combine("deploy/comfyui/custom_nodes/comfyoperator_cleanup/__init__.py")));
         Assert.Matches(cpu ? "whl/cpu" : "whl/cu\\d+", string.Join('\n', args));

@@ -90,6 +90,11 @@ imagePullSecrets:
 {{- default (printf "%s-auth" (include "comfy.router.fullname" .)) .Values.router.auth.existingSecret -}}
 {{- end -}}
 
+{{/* Name of the Secret holding the worker cleanup secret (key `token`), shared by the router and the operator. */}}
+{{- define "comfy.workerCleanup.secretName" -}}
+{{- default (printf "%s-worker-cleanup" (include "comfy.fullname" .)) .Values.workerCleanup.existingSecret -}}
+{{- end -}}
+
 {{/* Name of the Secret holding the S3 credentials (empty when none is configured). */}}
 {{- define "comfy.s3.secretName" -}}
 {{- $s3 := .Values.router.outputs.s3 -}}

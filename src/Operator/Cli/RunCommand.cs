@@ -21,7 +21,8 @@ internal static class RunCommand
         var operatorImage = new Option<string>("--operator-image") { Description = "Image with comfy-operator, for the sync-models init container.", DefaultValueFactory = _ => new OperatorOptions().OperatorImage };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Port of /metrics, /healthz and /readyz (0: off).", DefaultValueFactory = _ => OperatorOptions.DefaultMetricsPort };
         var workers = new Option<int>("--workers") { Description = "Reconciles in parallel.", DefaultValueFactory = _ => 16 };
-        foreach (var option in new Option[] { kubeconfig, namespaces, leaderElection, leaseNamespace, leaseName, identity, probePeriod, probeTimeout, probeThreshold, defaultImage, operatorImage, metricsPort, workers })
+        var scratchSizeLimit = new Option<string?>("--scratch-size-limit") { Description = "Size limit of each managed pod's scratch volume (ComfyUI's input, output and temp folders), e.g. 50Gi. Default: none." };
+        foreach (var option in new Option[] { kubeconfig, namespaces, leaderElection, leaseNamespace, leaseName, identity, probePeriod, probeTimeout, probeThreshold, defaultImage, operatorImage, metricsPort, workers, scratchSizeLimit })
         {
             command.Options.Add(option);
         }
@@ -43,6 +44,8 @@ internal static class RunCommand
                 OperatorImage = parse.GetValue(operatorImage)!,
                 MetricsPort = parse.GetValue(metricsPort),
                 Workers = parse.GetValue(workers),
+                ScratchSizeLimit = parse.GetValue(scratchSizeLimit),
+                WorkerCleanupSecret = Environment.GetEnvironmentVariable(OperatorOptions.WorkerCleanupSecretVariable) is { Length: > 0 } secret ? secret : null,
             };
             return await RunAsync(options, parse.InvocationConfiguration.Error, cancellationToken);
         });

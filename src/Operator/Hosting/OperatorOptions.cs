@@ -43,6 +43,15 @@ internal sealed partial record OperatorOptions
     /// <summary>Port of /metrics, /healthz and /readyz; 0 turns the endpoint off.</summary>
     public int MetricsPort { get; init; } = DefaultMetricsPort;
 
+    /// <summary>The environment variable the worker cleanup secret comes from (a Secret in the chart; never a flag, which <c>ps</c> would show).</summary>
+    public const string WorkerCleanupSecretVariable = "COMFY_OPERATOR_WORKER_CLEANUP_TOKEN";
+
+    /// <summary>Size limit of each managed pod's scratch emptyDir (a Kubernetes quantity such as <c>50Gi</c>); null = none.</summary>
+    public string? ScratchSizeLimit { get; init; }
+
+    /// <summary>The secret shared with the router's <c>Router:DiskCleanup:Token</c>; null = managed pods get no cleanup token.</summary>
+    public string? WorkerCleanupSecret { get; init; }
+
     /// <summary>Reconciles that run at once (probes are I/O bound, so more than cores).</summary>
     public int Workers { get; init; } = 16;
 
@@ -113,12 +122,34 @@ internal sealed partial record OperatorOptions
             errors.Add($"--workers: {Workers} is out of range 1..1024");
         }
 
+        if (ScratchSizeLimit is not null && !IsQuantity(ScratchSizeLimit))
+        {
+            errors.Add($"--scratch-size-limit: '{ScratchSizeLimit}' is not a Kubernetes quantity (such as 50Gi)");
+        }
+
+        if (WorkerCleanupSecret is { Length: > 0 and < 16 })
+        {
+            errors.Add($"{WorkerCleanupSecretVariable}: must have at least 16 characters");
+        }
+
         if (Kubeconfig is not null && !File.Exists(Kubeconfig))
         {
             errors.Add($"--kubeconfig: file '{Kubeconfig}' does not exist");
         }
 
         return errors;
+    }
+
+    private static bool IsQuantity(string text)
+    {
+        try
+        {
+            return new k8s.Models.ResourceQuantity(text).ToDecimal() > 0;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]

@@ -105,7 +105,13 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         await using var services = new ResourceCache<V1Service>(_client, _options.Namespaces, ManagedSelector, _time);
         using var nodeQueue = new WorkQueue(_time);
         using var workflowQueue = new WorkQueue(_time);
-        var manifestDefaults = new ManifestDefaults { ComfyImage = _options.DefaultImage, OperatorImage = _options.OperatorImage };
+        var manifestDefaults = new ManifestDefaults
+        {
+            ComfyImage = _options.DefaultImage,
+            OperatorImage = _options.OperatorImage,
+            ScratchSizeLimit = _options.ScratchSizeLimit,
+            WorkerCleanupSecret = _options.WorkerCleanupSecret,
+        };
         var probeDefaults = new ProbeDefaults(_options.ProbePeriodSeconds, _options.ProbeTimeoutSeconds, _options.ProbeFailureThreshold);
         _nodeController = new ComfyNodeController(_client, nodes, pods, new NodeProber(_probeHttp, _metrics, _time), _events, manifestDefaults, probeDefaults, _time, _loggerFactory.CreateLogger<ComfyNodeController>());
         _workflowController = new WorkflowDeploymentController(_client, workflows, nodes, _events, _time, _loggerFactory.CreateLogger<WorkflowDeploymentController>());

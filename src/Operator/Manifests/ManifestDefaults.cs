@@ -15,6 +15,15 @@ internal sealed record ManifestDefaults
     /// <summary>Non-root user (and group) the pod runs as.</summary>
     public long RunAsUser { get; init; } = 1000;
 
+    /// <summary>Size limit of the pod's scratch volume (ComfyUI's input, output and temp folders); null = none.</summary>
+    public string? ScratchSizeLimit { get; init; }
+
+    /// <summary>
+    /// The secret shared with the router for worker disk cleanup; null = off. Each pod gets its own
+    /// token derived from it (<see cref="Entities.WorkerCleanup.TokenFor"/>), not the secret.
+    /// </summary>
+    public string? WorkerCleanupSecret { get; init; }
+
     /// <summary>Cache mount path for models when the node declares models but no shared cache.</summary>
     public string ScratchModelPath { get; init; } = "/models-cache";
 }

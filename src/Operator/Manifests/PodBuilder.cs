@@ -58,7 +58,13 @@ internal static class PodBuilder
         var volumes = new List<V1Volume>
         {
             new() { Name = ConfigVolume, ConfigMap = new V1ConfigMapVolumeSource { Name = configMapName } },
-            new() { Name = DataVolume, EmptyDir = new V1EmptyDirVolumeSource() },
+            new()
+            {
+                Name = DataVolume,
+
+                // Past the limit the kubelet evicts the pod: a bound on what a worker's disk can fill with.
+                EmptyDir = new V1EmptyDirVolumeSource { SizeLimit = defaults.ScratchSizeLimit is { } limit ? new ResourceQuantity(limit) : null },
+            },
         };
         var hasCache = spec.ModelCache is not null || models.Count > 0;
         if (spec.ModelCache is { } cache)
@@ -105,7 +111,7 @@ internal static class PodBuilder
             Command = [.. defaults.ComfyCommand],
             Args = args,
             Ports = [new V1ContainerPort { Name = ManifestNames.PortName, ContainerPort = spec.Port, Protocol = "TCP" }],
-            Env = spec.Env is { Count: > 0 } env ? [.. env] : null,
+            Env = Env(node, defaults),
             Resources = Resources(spec.Resources, gpu),
             VolumeMounts = mounts,
             ReadinessProbe = new V1Probe
@@ -178,6 +184,18 @@ internal static class PodBuilder
         }
 
         return podSpec;
+    }
+
+    /// <summary>The node's own variables, then the cleanup route's token (ours wins over one set by hand).</summary>
+    private static List<V1EnvVar>? Env(ComfyNode node, ManifestDefaults defaults)
+    {
+        var env = new List<V1EnvVar>(node.Spec.Env ?? []);
+        if (defaults.WorkerCleanupSecret is { Length: > 0 } secret)
+        {
+            env.Add(new V1EnvVar { Name = WorkerCleanup.TokenVariable, Value = WorkerCleanup.TokenFor(secret, node.Metadata.NamespaceProperty ?? "default", node.Metadata.Name!) });
+        }
+
+        return env.Count > 0 ? env : null;
     }
 
     private static V1ResourceRequirements Resources(NodeResources? resources, int gpu)

@@ -40,6 +40,26 @@ public sealed class ManifestBuilderTests
     }
 
     [Fact]
+    public void Build_CleanupSecretAndScratchLimit_PodGetsItsOwnTokenAndABoundedScratchVolume()
+    {
+        const string secret = "cleanup-secret-0123456789";
+        var defaults = Defaults with { ScratchSizeLimit = "20Gi", WorkerCleanupSecret = secret };
+        var other = Node();
+        other.Metadata.Name = "gpu-2";
+
+        var pod = PodBuilder.Build(Node(), defaults);
+        var plain = PodBuilder.Build(Node(), Defaults);
+
+        var token = pod.Spec.Containers[0].Env.Single(e => e.Name == WorkerCleanup.TokenVariable).Value;
+        Assert.Equal(WorkerCleanup.TokenFor(secret, "comfy", "gpu-1"), token);
+        Assert.DoesNotContain(secret, token, StringComparison.Ordinal);
+        Assert.NotEqual(token, PodBuilder.Build(other, defaults).Spec.Containers[0].Env.Single(e => e.Name == WorkerCleanup.TokenVariable).Value);
+        Assert.Equal("20Gi", pod.Spec.Volumes.Single(v => v.Name == "comfy-data").EmptyDir.SizeLimit.ToString());
+        Assert.Null(plain.Spec.Containers[0].Env);
+        Assert.Null(plain.Spec.Volumes.Single(v => v.Name == "comfy-data").EmptyDir.SizeLimit);
+    }
+
+    [Fact]
     public void Build_NoImage_UsesTheOperatorDefault()
     {
         var pod = PodBuilder.Build(Node(s => s.Image = null), Defaults);
