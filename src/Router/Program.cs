@@ -10,7 +10,14 @@ builder.Services.AddComfyRouter();
 
 var app = builder.Build();
 app.UseComfyRouter();
-app.Run();
+
+// Not app.Run(), which disposes the host when the start fails (a bad setting): undisposed, the failure
+// ends the process all the same, and a host running this entry point on another thread
+// (WebApplicationFactory, whose start reads the host's services) reports it instead of an
+// ObjectDisposedException when this thread gets there first.
+await app.StartAsync();
+await app.WaitForShutdownAsync();
+await app.DisposeAsync();
 
 /// <summary>Entry point type, public so tests can host the router with WebApplicationFactory.</summary>
 public partial class Program;
