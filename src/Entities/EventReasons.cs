@@ -14,4 +14,7 @@ public static class EventReasons
     public const string WorkflowValid = "WorkflowValid";
     public const string ScaledUp = "ScaledUp";
     public const string ScaledDown = "ScaledDown";
+    public const string Draining = "Draining";
+    public const string Drained = "Drained";
+    public const string DrainTimedOut = "DrainTimedOut";
 }

@@ -21,7 +21,9 @@ internal static class RunCommand
         var operatorImage = new Option<string>("--operator-image") { Description = "Image with comfy-operator, for the sync-models init container.", DefaultValueFactory = _ => new OperatorOptions().OperatorImage };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Port of /metrics, /healthz and /readyz (0: off).", DefaultValueFactory = _ => OperatorOptions.DefaultMetricsPort };
         var workers = new Option<int>("--workers") { Description = "Reconciles in parallel.", DefaultValueFactory = _ => 16 };
-        foreach (var option in new Option[] { kubeconfig, namespaces, leaderElection, leaseNamespace, leaseName, identity, probePeriod, probeTimeout, probeThreshold, defaultImage, operatorImage, metricsPort, workers })
+        var routerUrl = new Option<string?>("--router-url") { Description = $"Base URL of the router, asked which cordoned workers are drained (API key from {OperatorOptions.RouterApiKeyVariable}). Default: none, the operator's probe decides." };
+        var routerTimeout = new Option<int>("--router-timeout") { Description = "Seconds one request to the router may take.", DefaultValueFactory = _ => 5 };
+        foreach (var option in new Option[] { kubeconfig, namespaces, leaderElection, leaseNamespace, leaseName, identity, probePeriod, probeTimeout, probeThreshold, defaultImage, operatorImage, metricsPort, workers, routerUrl, routerTimeout })
         {
             command.Options.Add(option);
         }
@@ -43,10 +45,19 @@ internal static class RunCommand
                 OperatorImage = parse.GetValue(operatorImage)!,
                 MetricsPort = parse.GetValue(metricsPort),
                 Workers = parse.GetValue(workers),
+                RouterUrl = RouterUrl(parse.GetValue(routerUrl)),
+                RouterApiKey = Environment.GetEnvironmentVariable(OperatorOptions.RouterApiKeyVariable),
+                RouterTimeoutSeconds = parse.GetValue(routerTimeout),
             };
             return await RunAsync(options, parse.InvocationConfiguration.Error, cancellationToken);
         });
     }
+
+    /// <summary>The URL as given (a trailing slash added so relative paths keep its path); a relative one is kept for <see cref="OperatorOptions.Validate"/> to name.</summary>
+    private static Uri? RouterUrl(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? null
+        : Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.RelativeOrAbsolute, out var uri) ? uri
+        : new Uri("invalid", UriKind.Relative);
 
     public static async Task<int> RunAsync(OperatorOptions options, TextWriter error, CancellationToken cancellationToken)
     {
