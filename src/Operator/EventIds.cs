@@ -21,4 +21,5 @@ internal static class EventIds
     public const int ComfyNodeControllerDraining = 5202;
     public const int ComfyNodeControllerDrainFinished = 5203;
     public const int WorkflowDeploymentControllerInvalid = 5300;
+    public const int WorkflowDeploymentControllerScaled = 5301;
 }

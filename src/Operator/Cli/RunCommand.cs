@@ -23,7 +23,8 @@ internal static class RunCommand
         var workers = new Option<int>("--workers") { Description = "Reconciles in parallel.", DefaultValueFactory = _ => 16 };
         var routerUrl = new Option<string?>("--router-url") { Description = $"Base URL of the router, asked which cordoned workers are drained (API key from {OperatorOptions.RouterApiKeyVariable}). Default: none, the operator's probe decides." };
         var routerTimeout = new Option<int>("--router-timeout") { Description = "Seconds one request to the router may take.", DefaultValueFactory = _ => 5 };
-        foreach (var option in new Option[] { kubeconfig, namespaces, leaderElection, leaseNamespace, leaseName, identity, probePeriod, probeTimeout, probeThreshold, defaultImage, operatorImage, metricsPort, workers, routerUrl, routerTimeout })
+        var autoscaleInterval = new Option<int>("--autoscale-interval") { Description = "Seconds between looks at an autoscaled WorkflowDeployment's demand.", DefaultValueFactory = _ => 5 };
+        foreach (var option in new Option[] { kubeconfig, namespaces, leaderElection, leaseNamespace, leaseName, identity, probePeriod, probeTimeout, probeThreshold, defaultImage, operatorImage, metricsPort, workers, routerUrl, routerTimeout, autoscaleInterval })
         {
             command.Options.Add(option);
         }
@@ -48,6 +49,7 @@ internal static class RunCommand
                 RouterUrl = RouterUrl(parse.GetValue(routerUrl)),
                 RouterApiKey = Environment.GetEnvironmentVariable(OperatorOptions.RouterApiKeyVariable),
                 RouterTimeoutSeconds = parse.GetValue(routerTimeout),
+                AutoscaleIntervalSeconds = parse.GetValue(autoscaleInterval),
             };
             return await RunAsync(options, parse.InvocationConfiguration.Error, cancellationToken);
         });

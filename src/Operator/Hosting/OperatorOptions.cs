@@ -58,6 +58,9 @@ internal sealed partial record OperatorOptions
     /// <summary>API key sent to the router (from <see cref="RouterApiKeyVariable"/>); never logged.</summary>
     public string? RouterApiKey { get; init; }
 
+    /// <summary>Seconds between looks at an autoscaled WorkflowDeployment's demand.</summary>
+    public int AutoscaleIntervalSeconds { get; init; } = 5;
+
     /// <summary>Seconds one request to the router may take.</summary>
     public int RouterTimeoutSeconds { get; init; } = 5;
 
@@ -131,6 +134,11 @@ internal sealed partial record OperatorOptions
         if (RouterUrl is not null && (!RouterUrl.IsAbsoluteUri || (RouterUrl.Scheme != Uri.UriSchemeHttp && RouterUrl.Scheme != Uri.UriSchemeHttps)))
         {
             errors.Add($"--router-url: '{RouterUrl}' is not an http(s) URL");
+        }
+
+        if (AutoscaleIntervalSeconds is < 1 or > 3600)
+        {
+            errors.Add($"--autoscale-interval: {AutoscaleIntervalSeconds} is out of range 1..3600 seconds");
         }
 
         if (RouterTimeoutSeconds is < 1 or > 300)

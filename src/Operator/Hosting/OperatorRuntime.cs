@@ -114,7 +114,7 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         var probeDefaults = new ProbeDefaults(_options.ProbePeriodSeconds, _options.ProbeTimeoutSeconds, _options.ProbeFailureThreshold);
         var prober = new NodeProber(_probeHttp, _metrics, _time);
         _nodeController = new ComfyNodeController(_client, nodes, pods, prober, new NodeDrainer(_router, prober, _time), _events, manifestDefaults, probeDefaults, _time, _loggerFactory.CreateLogger<ComfyNodeController>());
-        _workflowController = new WorkflowDeploymentController(_client, workflows, nodes, _events, _time, _loggerFactory.CreateLogger<WorkflowDeploymentController>());
+        _workflowController = new WorkflowDeploymentController(_client, workflows, nodes, _events, _router, TimeSpan.FromSeconds(_options.AutoscaleIntervalSeconds), _time, _loggerFactory.CreateLogger<WorkflowDeploymentController>());
         _nodeRunner = new ControllerRunner(ResourceKinds.ComfyNode, nodeQueue, _nodeController.ReconcileAsync, _options.Workers, _metrics, _time, _loggerFactory.CreateLogger<ControllerRunner>());
         _workflowRunner = new ControllerRunner(ResourceKinds.WorkflowDeployment, workflowQueue, _workflowController.ReconcileAsync, Math.Max(1, _options.Workers / 4), _metrics, _time, _loggerFactory.CreateLogger<ControllerRunner>());
         _metrics.ObserveQueue(ResourceKinds.ComfyNode, () => nodeQueue.Length);
