@@ -85,6 +85,16 @@ imagePullSecrets:
 {{- end }}
 {{- end -}}
 
+{{/* Name of the Secret holding the API key the operator sends to the router. */}}
+{{- define "comfy.operator.routerKeySecretName" -}}
+{{- default (printf "%s-router-key" (include "comfy.operator.fullname" .)) .Values.operator.router.existingSecret -}}
+{{- end -}}
+
+{{/* The router URL the operator asks (--router-url). */}}
+{{- define "comfy.operator.routerUrl" -}}
+{{- default (printf "http://%s.%s.svc:%v" (include "comfy.router.fullname" .) .Release.Namespace .Values.router.service.port) .Values.operator.router.url -}}
+{{- end -}}
+
 {{/* Name of the Secret holding the router's password and API keys. */}}
 {{- define "comfy.router.secretName" -}}
 {{- default (printf "%s-auth" (include "comfy.router.fullname" .)) .Values.router.auth.existingSecret -}}
