@@ -17,9 +17,10 @@ namespace ComfyOperator.Entities;
 [PrinterColumn("Endpoint", ".status.endpoint", "string", Order = 1, Description = "Base URL of the ComfyUI API.")]
 [PrinterColumn("Queue", ".status.queueRemaining", "integer", Order = 2, Description = "Prompts running or waiting on the node.")]
 [PrinterColumn("GPU", ".status.gpu", "string", Order = 3, Description = "The first device ComfyUI reports.")]
-[PrinterColumn("Age", ".metadata.creationTimestamp", "date", Order = 4)]
-[PrinterColumn("Version", ".status.comfyVersion", "string", Order = 5, Priority = 1, Description = "ComfyUI version.")]
-[PrinterColumn("Pod", ".status.podName", "string", Order = 6, Priority = 1, Description = "The pod of a managed node.")]
+[PrinterColumn("Unschedulable", ".spec.unschedulable", "boolean", Order = 4, Description = "Cordoned: the router sends it nothing new.")]
+[PrinterColumn("Age", ".metadata.creationTimestamp", "date", Order = 5)]
+[PrinterColumn("Version", ".status.comfyVersion", "string", Order = 6, Priority = 1, Description = "ComfyUI version.")]
+[PrinterColumn("Pod", ".status.podName", "string", Order = 7, Priority = 1, Description = "The pod of a managed node.")]
 public sealed class ComfyNode : CustomResource<ComfyNodeSpec, ComfyNodeStatus>
 {
     /// <summary>True when the node points at a ComfyUI the operator does not run.</summary>

@@ -6,7 +6,7 @@ using k8s.Models;
 
 namespace ComfyOperator.Entities;
 
-/// <summary>What a ComfyNode should be. Everything but <see cref="Url"/>, <see cref="MaxQueue"/>, <see cref="Labels"/> and <see cref="Probe"/> applies to managed nodes only.</summary>
+/// <summary>What a ComfyNode should be. Everything but <see cref="Url"/>, <see cref="MaxQueue"/>, <see cref="Labels"/>, <see cref="Probe"/> and <see cref="Unschedulable"/> applies to managed nodes only.</summary>
 [Description("Desired state of a ComfyUI worker.")]
 public sealed class ComfyNodeSpec
 {
@@ -66,4 +66,7 @@ public sealed class ComfyNodeSpec
     [Range(0, 86400)]
     [DefaultValue(300)]
     public int TerminationGracePeriodSeconds { get; set; } = 300;
+
+    [Description("Cordon: the router sends the node nothing new and lets it finish what it has (like a Node's spec.unschedulable). Set by hand; a deleted node is cordoned the same way while its finalizer waits for it to drain.")]
+    public bool Unschedulable { get; set; }
 }

@@ -19,4 +19,10 @@ public static class ConditionReasons
     public const string Invalid = "Invalid";
     public const string ReplicasReady = "ReplicasReady";
     public const string NoReplicasReady = "NoReplicasReady";
+    public const string ScalingUp = "ScalingUp";
+    public const string ScalingDown = "ScalingDown";
+    public const string ScaledToZero = "ScaledToZero";
+    public const string Stable = "Stable";
+    public const string RouterUnavailable = "RouterUnavailable";
+    public const string NoRouter = "NoRouter";
 }

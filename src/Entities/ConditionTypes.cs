@@ -17,4 +17,7 @@ public static class ConditionTypes
 
     /// <summary>WorkflowDeployment: at least one worker is ready to serve the workflow.</summary>
     public const string Available = "Available";
+
+    /// <summary>WorkflowDeployment with autoscaling: True while the operator can scale it (it reads the demand), with the last decision as reason.</summary>
+    public const string Scaling = "Scaling";
 }

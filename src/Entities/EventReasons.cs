@@ -14,4 +14,10 @@ public static class EventReasons
     public const string WorkflowValid = "WorkflowValid";
     public const string ScaledUp = "ScaledUp";
     public const string ScaledDown = "ScaledDown";
+    public const string ScalingUp = "ScalingUp";
+    public const string ScalingDown = "ScalingDown";
+    public const string ScaledToZero = "ScaledToZero";
+    public const string Draining = "Draining";
+    public const string Drained = "Drained";
+    public const string DrainTimedOut = "DrainTimedOut";
 }

@@ -38,6 +38,9 @@ public sealed class WorkflowDeploymentSpec
     [DefaultValue(1)]
     public int Replicas { get; set; } = 1;
 
+    [Description("Scale replicas on the router's demand (template only). With it set the operator owns spec.replicas.")]
+    public AutoscalingSpec? Autoscaling { get; set; }
+
     [Description("The ComfyNode spec stamped out replicas times as owned nodes.")]
     public ComfyNodeSpec? Template { get; set; }
 

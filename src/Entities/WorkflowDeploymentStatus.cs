@@ -24,6 +24,12 @@ public sealed class WorkflowDeploymentStatus
     [Description("readyReplicas/desired, e.g. 2/3 (for kubectl get).")]
     public string? ReadyText { get; set; }
 
+    [Description("Autoscaling: runs pending plus running the router reported at the last look.")]
+    public int? Demand { get; set; }
+
+    [Description("Autoscaling: why replicas are what they are (ScalingUp, ScalingDown, ScaledToZero, Stable, RouterUnavailable, NoRouter); the Scaling condition says more.")]
+    public string? Scaling { get; set; }
+
     [Description("Label selector of the workers, as a string (for the scale subresource).")]
     public string? Selector { get; set; }
 

@@ -18,5 +18,8 @@ internal static class EventIds
     public const int ControllerRunnerReconcileCrashed = 5101;
     public const int ComfyNodeControllerPodCreated = 5200;
     public const int ComfyNodeControllerPodReplaced = 5201;
+    public const int ComfyNodeControllerDraining = 5202;
+    public const int ComfyNodeControllerDrainFinished = 5203;
     public const int WorkflowDeploymentControllerInvalid = 5300;
+    public const int WorkflowDeploymentControllerScaled = 5301;
 }

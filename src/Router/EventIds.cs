@@ -23,6 +23,7 @@ internal static class EventIds
     public const int StaticNodeSourceReloadFailed = 1302;
     public const int WorkerRegistryAdded = 1401;
     public const int WorkerRegistryRemoved = 1402;
+    public const int WorkerRegistrySourceCordon = 1403;
     public const int NodeAdministrationAdded = 1411;
     public const int NodeAdministrationRemoved = 1412;
     public const int NodeAdministrationDraining = 1413;

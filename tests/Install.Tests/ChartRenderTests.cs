@@ -351,6 +351,42 @@ public sealed class ChartRenderTests
     }
 
     [Fact]
+    public async Task Render_Default_OperatorAsksTheRoutersServiceWithAKeyTheRouterAccepts()
+    {
+        var result = await Helm.TemplateWithValuesAsync("{}");
+        Assert.True(result.Succeeded, result.ToString());
+        var manifests = ManifestSet.Parse(result.StdOut);
+        var operatorDeployment = manifests.Single("Deployment", "comfy-comfy-router-operator");
+        var routerDeployment = manifests.Single("Deployment", "comfy-comfy-router");
+        var service = manifests.Single("Service", "comfy-comfy-router");
+        var args = Tree.List(operatorDeployment.Root, "spec.template.spec.containers.0.args").Cast<string>().ToList();
+
+        var url = new Uri(Assert.Single(args, a => a.StartsWith("--router-url=", StringComparison.Ordinal))["--router-url=".Length..]);
+        Assert.Equal($"comfy-comfy-router.{service.Namespace ?? "default"}.svc", url.Host);
+        Assert.Equal(Tree.Get(service.Root, "spec.ports.0.port")?.ToString(), url.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var operatorKey = EnvOf(operatorDeployment)["COMFY_OPERATOR_ROUTER_API_KEY"];
+        var routerKey = EnvOf(routerDeployment)["COMFY_ROUTER__API_KEYS__100"];
+        Assert.Equal(Tree.Get(operatorKey, "valueFrom.secretKeyRef.name"), Tree.Get(routerKey, "valueFrom.secretKeyRef.name"));
+        Assert.Equal(Tree.Get(operatorKey, "valueFrom.secretKeyRef.key"), Tree.Get(routerKey, "valueFrom.secretKeyRef.key"));
+        var secret = manifests.Single("Secret", (string)Tree.Get(operatorKey, "valueFrom.secretKeyRef.name")!);
+        var key = Encoding.UTF8.GetString(Convert.FromBase64String((string)Tree.Map(secret.Root, "data")[(string)Tree.Get(operatorKey, "valueFrom.secretKeyRef.key")!]!));
+        Assert.True(key.Length >= 32, key);
+    }
+
+    [Fact]
+    public async Task Render_RouterAuthExistingSecretWithoutOperatorKey_OperatorRunsWithoutTheRouter()
+    {
+        var result = await Helm.TemplateWithValuesAsync("router: {auth: {existingSecret: my-auth}}");
+        Assert.True(result.Succeeded, result.ToString());
+        var manifests = ManifestSet.Parse(result.StdOut);
+        var operatorDeployment = manifests.Single("Deployment", "comfy-comfy-router-operator");
+
+        Assert.DoesNotContain(Tree.List(operatorDeployment.Root, "spec.template.spec.containers.0.args").Cast<string>(), a => a.StartsWith("--router-url", StringComparison.Ordinal));
+        Assert.DoesNotContain("COMFY_OPERATOR_ROUTER_API_KEY", EnvOf(operatorDeployment).Keys);
+        Assert.DoesNotContain("COMFY_ROUTER__API_KEYS__100", EnvOf(manifests.Single("Deployment", "comfy-comfy-router")).Keys);
+    }
+
+    [Fact]
     public async Task Render_OperatorReplicasWithoutLeaderElection_Fails()
     {
         var result = await Helm.TemplateWithValuesAsync("operator: {replicas: 2, leaderElection: {enabled: false}}");

@@ -11,7 +11,7 @@ public sealed class OperatorSettingsTests
     /// <summary>What the operator reads from its environment besides flags: the pod identity and the Logging section.</summary>
     private static readonly HashSet<string> KnownEnvironment = new(StringComparer.Ordinal)
     {
-        "POD_NAME", "POD_NAMESPACE", "Logging__LogLevel__Default", "Logging__Format", "COMFY_OPERATOR_WORKER_CLEANUP_TOKEN",
+        "POD_NAME", "POD_NAMESPACE", "Logging__LogLevel__Default", "Logging__Format", "COMFY_OPERATOR_WORKER_CLEANUP_TOKEN", "COMFY_OPERATOR_ROUTER_API_KEY",
     };
 
     public static TheoryData<string> ValueSets => new()

@@ -85,6 +85,24 @@ imagePullSecrets:
 {{- end }}
 {{- end -}}
 
+{{/* Name of the Secret holding the API key the operator sends to the router. */}}
+{{- define "comfy.operator.routerKeySecretName" -}}
+{{- default (printf "%s-router-key" (include "comfy.operator.fullname" .)) .Values.operator.router.existingSecret -}}
+{{- end -}}
+
+{{/*
+"true" when the operator talks to the router: asked for, and a key exists: operator.router.existingSecret,
+or one the chart makes (not with router.auth.existingSecret: the user manages the router's keys then).
+*/}}
+{{- define "comfy.operator.usesRouter" -}}
+{{- if and .Values.operator.enabled .Values.operator.router.enabled (or .Values.operator.router.existingSecret (not .Values.router.auth.existingSecret)) }}true{{ end -}}
+{{- end -}}
+
+{{/* The router URL the operator asks (--router-url). */}}
+{{- define "comfy.operator.routerUrl" -}}
+{{- default (printf "http://%s.%s.svc:%v" (include "comfy.router.fullname" .) .Release.Namespace .Values.router.service.port) .Values.operator.router.url -}}
+{{- end -}}
+
 {{/* Name of the Secret holding the router's password and API keys. */}}
 {{- define "comfy.router.secretName" -}}
 {{- default (printf "%s-auth" (include "comfy.router.fullname" .)) .Values.router.auth.existingSecret -}}

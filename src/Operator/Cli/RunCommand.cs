@@ -22,7 +22,10 @@ internal static class RunCommand
         var metricsPort = new Option<int>("--metrics-port") { Description = "Port of /metrics, /healthz and /readyz (0: off).", DefaultValueFactory = _ => OperatorOptions.DefaultMetricsPort };
         var workers = new Option<int>("--workers") { Description = "Reconciles in parallel.", DefaultValueFactory = _ => 16 };
         var scratchSizeLimit = new Option<string?>("--scratch-size-limit") { Description = "Size limit of each managed pod's scratch volume (ComfyUI's input, output and temp folders), e.g. 50Gi. Default: none." };
-        foreach (var option in new Option[] { kubeconfig, namespaces, leaderElection, leaseNamespace, leaseName, identity, probePeriod, probeTimeout, probeThreshold, defaultImage, operatorImage, metricsPort, workers, scratchSizeLimit })
+        var routerUrl = new Option<string?>("--router-url") { Description = $"Base URL of the router, asked which cordoned workers are drained (API key from {OperatorOptions.RouterApiKeyVariable}). Default: none, the operator's probe decides." };
+        var routerTimeout = new Option<int>("--router-timeout") { Description = "Seconds one request to the router may take.", DefaultValueFactory = _ => 5 };
+        var autoscaleInterval = new Option<int>("--autoscale-interval") { Description = "Seconds between looks at an autoscaled WorkflowDeployment's demand.", DefaultValueFactory = _ => 5 };
+        foreach (var option in new Option[] { kubeconfig, namespaces, leaderElection, leaseNamespace, leaseName, identity, probePeriod, probeTimeout, probeThreshold, defaultImage, operatorImage, metricsPort, workers, routerUrl, routerTimeout, autoscaleInterval, scratchSizeLimit })
         {
             command.Options.Add(option);
         }
@@ -46,10 +49,20 @@ internal static class RunCommand
                 Workers = parse.GetValue(workers),
                 ScratchSizeLimit = parse.GetValue(scratchSizeLimit),
                 WorkerCleanupSecret = Environment.GetEnvironmentVariable(OperatorOptions.WorkerCleanupSecretVariable) is { Length: > 0 } secret ? secret : null,
+                RouterUrl = RouterUrl(parse.GetValue(routerUrl)),
+                RouterApiKey = Environment.GetEnvironmentVariable(OperatorOptions.RouterApiKeyVariable),
+                RouterTimeoutSeconds = parse.GetValue(routerTimeout),
+                AutoscaleIntervalSeconds = parse.GetValue(autoscaleInterval),
             };
             return await RunAsync(options, parse.InvocationConfiguration.Error, cancellationToken);
         });
     }
+
+    /// <summary>The URL as given (a trailing slash added so relative paths keep its path); a relative one is kept for <see cref="OperatorOptions.Validate"/> to name.</summary>
+    private static Uri? RouterUrl(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? null
+        : Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.RelativeOrAbsolute, out var uri) ? uri
+        : new Uri("invalid", UriKind.Relative);
 
     public static async Task<int> RunAsync(OperatorOptions options, TextWriter error, CancellationToken cancellationToken)
     {

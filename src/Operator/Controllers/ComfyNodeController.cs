@@ -17,13 +17,17 @@ namespace ComfyOperator.Operator.Controllers;
 /// Reconciles one ComfyNode: makes the pod, config map, service and cache claim of a managed node
 /// match its spec (replacing the pod when the template hash changes), probes the endpoint, and
 /// writes the status when, and only when, it changed. It is also the probe timer: every reconcile
-/// asks to be run again after <c>probe.periodSeconds</c>.
+/// asks to be run again after <c>probe.periodSeconds</c>. Every node carries the
+/// <see cref="EntityFinalizers.Drain"/> finalizer: a deleted node (cordoned for the router by its
+/// deletion) is let go once <see cref="NodeDrainer"/> finds it drained, or when its
+/// <c>terminationGracePeriodSeconds</c> have passed since the deletion.
 /// </summary>
 internal sealed partial class ComfyNodeController(
     IKubernetes client,
     ResourceCache<ComfyNode> nodes,
     ResourceCache<V1Pod> pods,
     NodeProber prober,
+    NodeDrainer drainer,
     IEventRecorder events,
     ManifestDefaults manifestDefaults,
     ProbeDefaults probeDefaults,
@@ -31,6 +35,9 @@ internal sealed partial class ComfyNodeController(
     ILogger<ComfyNodeController> logger)
 {
     private static readonly TimeSpan PendingRecheck = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often a draining node is looked at again.</summary>
+    internal static readonly TimeSpan DrainRecheck = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// How often the config map, cache claim and service of an unchanged node are read back and
@@ -42,6 +49,8 @@ internal sealed partial class ComfyNodeController(
 
     private readonly ConcurrentDictionary<string, (int Restarts, DateTimeOffset NotBefore)> _restarts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string? Uid, long? Generation, DateTimeOffset At)> _ensured = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string?> _drainAnnounced = new(StringComparer.Ordinal);
+    private readonly CustomResourceClient<ComfyNode> _nodeClient = new(client);
     private long _statusWrites;
 
     /// <summary>Status writes made (each is one PUT to /status).</summary>
@@ -56,12 +65,21 @@ internal sealed partial class ComfyNodeController(
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
     {
         var node = nodes.Get(key);
-        if (node is null || node.Metadata.DeletionTimestamp is not null)
+        if (node is null)
         {
-            // Owner references let the garbage collector remove the pod, config map and service.
             _restarts.TryRemove(key, out _);
             _ensured.TryRemove(key, out _);
+            _drainAnnounced.TryRemove(key, out _);
             return ReconcileResult.Success();
+        }
+
+        if (node.Metadata.DeletionTimestamp is not null)
+        {
+            // Owner references let the garbage collector remove the pod, config map and service once
+            // the node is gone; until then it drains.
+            _restarts.TryRemove(key, out _);
+            _ensured.TryRemove(key, out _);
+            return await DrainDeletedAsync(key, node, cancellationToken);
         }
 
         var period = TimeSpan.FromSeconds(node.Spec.Probe?.PeriodSeconds ?? probeDefaults.PeriodSeconds);
@@ -69,6 +87,11 @@ internal sealed partial class ComfyNodeController(
         var threshold = node.Spec.Probe?.FailureThreshold ?? probeDefaults.FailureThreshold;
         try
         {
+            if (node.Metadata.Finalizers?.Contains(EntityFinalizers.Drain) != true)
+            {
+                await SetFinalizersAsync(node, [.. node.Metadata.Finalizers ?? [], EntityFinalizers.Drain], cancellationToken);
+            }
+
             NodeObservation observed;
             TimeSpan requeue = period;
             if (node.IsExternal)
@@ -103,6 +126,69 @@ internal sealed partial class ComfyNodeController(
         {
             return ReconcileResult.Failure("API unreachable: " + e.Message);
         }
+    }
+
+    /// <summary>
+    /// A deleted node held by our finalizer: the router has cordoned it (it reads the deletion), so
+    /// it is let go when drained or when its grace period since the deletion has passed.
+    /// </summary>
+    private async Task<ReconcileResult> DrainDeletedAsync(string key, ComfyNode node, CancellationToken cancellationToken)
+    {
+        if (node.Metadata.Finalizers?.Contains(EntityFinalizers.Drain) != true)
+        {
+            _drainAnnounced.TryRemove(key, out _);
+            return ReconcileResult.Success();
+        }
+
+        try
+        {
+            var deletedAt = new DateTimeOffset(DateTime.SpecifyKind(node.Metadata.DeletionTimestamp!.Value, DateTimeKind.Utc));
+            var grace = TimeSpan.FromSeconds(node.Spec.TerminationGracePeriodSeconds);
+            var timeout = TimeSpan.FromSeconds(node.Spec.Probe?.TimeoutSeconds ?? probeDefaults.TimeoutSeconds);
+            var check = await drainer.CheckAsync(node, deletedAt, timeout, cancellationToken);
+            var now = time.GetUtcNow();
+            if (check == DrainCheck.Drained || now >= deletedAt + grace)
+            {
+                if (check == DrainCheck.Drained)
+                {
+                    await events.RecordAsync(node, EventType.Normal, EventReasons.Drained, "the worker is idle: removing the node", cancellationToken);
+                }
+                else
+                {
+                    await events.RecordAsync(node, EventType.Warning, EventReasons.DrainTimedOut, $"the worker was still busy (or the router did not answer) after the grace period of {grace.TotalSeconds:0}s: removing the node", cancellationToken);
+                }
+
+                LogDrainFinished(logger, key, check == DrainCheck.Drained);
+                await SetFinalizersAsync(node, [.. node.Metadata.Finalizers.Where(f => f != EntityFinalizers.Drain)], cancellationToken);
+                _drainAnnounced.TryRemove(key, out _);
+                return ReconcileResult.Success();
+            }
+
+            if (!_drainAnnounced.TryGetValue(key, out var uid) || uid != node.Metadata.Uid)
+            {
+                _drainAnnounced[key] = node.Metadata.Uid;
+                await events.RecordAsync(node, EventType.Normal, EventReasons.Draining, $"deleted: waiting up to {grace.TotalSeconds:0}s for the worker's prompts to finish", cancellationToken);
+                LogDraining(logger, key);
+            }
+
+            var left = deletedAt + grace - now;
+            return ReconcileResult.Success(left < DrainRecheck ? left : DrainRecheck);
+        }
+        catch (HttpOperationException e) when (e.IsConflict() || e.IsNotFound() || e.IsServerError() || e.IsTooManyRequests())
+        {
+            return ReconcileResult.Failure(e.Describe());
+        }
+        catch (HttpRequestException e)
+        {
+            return ReconcileResult.Failure("API unreachable: " + e.Message);
+        }
+    }
+
+    /// <summary>Writes the node's finalizers, on the resourceVersion read (a 409 retries the reconcile).</summary>
+    private async Task SetFinalizersAsync(ComfyNode node, IReadOnlyList<string> finalizers, CancellationToken cancellationToken)
+    {
+        var patch = new { metadata = new { finalizers, resourceVersion = node.Metadata.ResourceVersion } };
+        await _nodeClient.PatchAsync(new V1Patch(KubernetesJson.Serialize(patch), V1Patch.PatchType.MergePatch), node.Metadata.Name!, node.Metadata.NamespaceProperty!, EntityApi.OperatorName, cancellationToken);
     }
 
     private async Task<(NodeObservation Observed, TimeSpan Requeue)> ReconcileManagedAsync(
@@ -332,4 +418,10 @@ internal sealed partial class ComfyNodeController(
 
     [LoggerMessage(EventId = EventIds.ComfyNodeControllerPodReplaced, Level = LogLevel.Information, Message = "{Node}: replacing pod {OldPod} with {NewPod} (spec changed)")]
     private static partial void LogPodReplaced(ILogger logger, string node, string oldPod, string newPod);
+
+    [LoggerMessage(EventId = EventIds.ComfyNodeControllerDraining, Level = LogLevel.Information, Message = "{Node}: deleted, draining")]
+    private static partial void LogDraining(ILogger logger, string node);
+
+    [LoggerMessage(EventId = EventIds.ComfyNodeControllerDrainFinished, Level = LogLevel.Information, Message = "{Node}: drain finished (idle: {Idle}), finalizer removed")]
+    private static partial void LogDrainFinished(ILogger logger, string node, bool idle);
 }

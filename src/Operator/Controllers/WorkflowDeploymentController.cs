@@ -1,11 +1,14 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using ComfyOperator.Entities;
 using ComfyOperator.Kubernetes.Client;
 using ComfyOperator.Kubernetes.Events;
 using ComfyOperator.Kubernetes.Resources;
+using ComfyOperator.Operator.Autoscaling;
 using ComfyOperator.Operator.Manifests;
 using ComfyOperator.Operator.Reconciliation;
+using ComfyOperator.Operator.Routing;
 using ComfyOperator.Operator.Workflows;
 using k8s;
 using k8s.Autorest;
@@ -17,17 +20,23 @@ namespace ComfyOperator.Operator.Controllers;
 /// <summary>
 /// Reconciles one WorkflowDeployment: validates the graph, stamps out <c>replicas</c> owned
 /// ComfyNodes named <c>&lt;name&gt;-&lt;ordinal&gt;</c> from the template (or counts the nodes its
-/// <c>nodeSelector</c> picks), scales down idle nodes first, and writes the status when it changed.
+/// <c>nodeSelector</c> picks), scales down idle nodes first (each deleted node drains through its
+/// finalizer), and writes the status when it changed. With <c>spec.autoscaling</c> it first reads the
+/// workflow's demand from the router and sets <c>spec.replicas</c> through <c>/scale</c>
+/// (<see cref="ScaleDecider"/>), and looks again every <c>--autoscale-interval</c>.
 /// </summary>
 internal sealed partial class WorkflowDeploymentController(
     IKubernetes client,
     ResourceCache<WorkflowDeployment> workflows,
     ResourceCache<ComfyNode> nodes,
     IEventRecorder events,
+    RouterClient? router,
+    TimeSpan autoscaleInterval,
     TimeProvider time,
     ILogger<WorkflowDeploymentController> logger)
 {
     private readonly CustomResourceClient<ComfyNode> _nodes = new(client);
+    private readonly ConcurrentDictionary<string, (string? Uid, ScaleState State)> _scaling = new(StringComparer.Ordinal);
     private long _statusWrites;
 
     public long StatusWrites => Interlocked.Read(ref _statusWrites);
@@ -37,6 +46,7 @@ internal sealed partial class WorkflowDeploymentController(
         var deployment = workflows.Get(key);
         if (deployment is null || deployment.Metadata.DeletionTimestamp is not null)
         {
+            _scaling.TryRemove(key, out _);
             return ReconcileResult.Success();
         }
 
@@ -47,6 +57,7 @@ internal sealed partial class WorkflowDeploymentController(
             var name = deployment.Metadata.Name!;
             List<ComfyNode> serving;
             int desired;
+            (int Replicas, int? Demand, string Reason, string Message, bool Active)? scaling = null;
             if (deployment.Spec.NodeSelector is { Count: > 0 } selector)
             {
                 serving = [.. nodes.List(ns).Where(n => selector.All(kv => n.Metadata.Labels?.TryGetValue(kv.Key, out var v) == true && v == kv.Value))];
@@ -54,8 +65,18 @@ internal sealed partial class WorkflowDeploymentController(
             }
             else if (deployment.Spec.Template is not null)
             {
-                desired = deployment.Spec.Replicas;
-                serving = await ScaleAsync(deployment, cancellationToken);
+                if (deployment.Spec.Autoscaling is { } autoscaling)
+                {
+                    var decided = await AutoscaleAsync(key, deployment, autoscaling, cancellationToken);
+                    scaling = decided;
+                    desired = decided.Replicas;
+                }
+                else
+                {
+                    desired = deployment.Spec.Replicas;
+                }
+
+                serving = await ScaleAsync(deployment, desired, cancellationToken);
             }
             else
             {
@@ -78,8 +99,10 @@ internal sealed partial class WorkflowDeploymentController(
                 : $"{EntityLabels.WorkflowDeployment}={ManifestNames.LabelValue(name)}";
             status.Endpoint = $"/v1/workflows/{name}/runs";
             status.ValidationErrors = errors.Count > 0 ? [.. errors] : null;
+            status.Demand = scaling?.Demand;
+            status.Scaling = scaling?.Reason;
             status.Phase = errors.Count > 0 ? WorkflowDeploymentPhase.Invalid
-                : ready >= desired && desired > 0 ? WorkflowDeploymentPhase.Ready
+                : ready >= desired && (desired > 0 || scaling is not null) ? WorkflowDeploymentPhase.Ready
                 : ready > 0 ? WorkflowDeploymentPhase.Degraded
                 : WorkflowDeploymentPhase.Pending;
             status.Conditions.SetCondition(
@@ -93,6 +116,15 @@ internal sealed partial class WorkflowDeploymentController(
             status.Conditions.SetCondition(ConditionTypes.ModelsReady, modelsReady ? ConditionStatus.True : ConditionStatus.False, modelsReady ? ConditionReasons.ModelsSynced : ConditionReasons.ModelsSyncing, modelsReady ? "every worker has the models" : "not every worker has the models yet", generation, now);
             status.Conditions.SetCondition(ConditionTypes.Available, ready > 0 ? ConditionStatus.True : ConditionStatus.False, ready > 0 ? ConditionReasons.ReplicasReady : ConditionReasons.NoReplicasReady, $"{ready} of {desired} workers ready", generation, now);
 
+            if (scaling is { } scaled)
+            {
+                status.Conditions.SetCondition(ConditionTypes.Scaling, scaled.Active ? ConditionStatus.True : ConditionStatus.False, scaled.Reason, scaled.Message, generation, now);
+            }
+            else
+            {
+                status.Conditions = [.. status.Conditions.Where(c => c.Type != ConditionTypes.Scaling)];
+            }
+
             var wasInvalidTheSame = JsonText.Of(deployment.Status.ValidationErrors) == JsonText.Of(status.ValidationErrors);
             if (JsonText.Of(deployment.Status) != JsonText.Of(status))
             {
@@ -105,7 +137,7 @@ internal sealed partial class WorkflowDeploymentController(
                 LogInvalid(logger, key, errors.Count);
             }
 
-            return ReconcileResult.Success();
+            return scaling is null ? ReconcileResult.Success() : ReconcileResult.Success(autoscaleInterval);
         }
         catch (HttpOperationException e) when (e.IsConflict() || e.IsAlreadyExists() || e.IsNotFound() || e.IsServerError() || e.IsTooManyRequests())
         {
@@ -168,7 +200,49 @@ internal sealed partial class WorkflowDeploymentController(
         return WorkflowValidator.Validate(graph, spec);
     }
 
-    private async Task<List<ComfyNode>> ScaleAsync(WorkflowDeployment deployment, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the demand, decides (<see cref="ScaleDecider"/>) and writes <c>spec.replicas</c> through
+    /// <c>/scale</c> when it changes. Without a router, or when it does not answer, the replicas stay.
+    /// </summary>
+    private async Task<(int Replicas, int? Demand, string Reason, string Message, bool Active)> AutoscaleAsync(
+        string key, WorkflowDeployment deployment, AutoscalingSpec autoscaling, CancellationToken cancellationToken)
+    {
+        var current = deployment.Spec.Replicas;
+        if (router is null)
+        {
+            return (current, null, ConditionReasons.NoRouter, "autoscaling needs the router's demand: start the operator with --router-url", false);
+        }
+
+        var name = deployment.Metadata.Name!;
+        var demand = await router.GetDemandAsync(name, cancellationToken);
+        if (demand is null)
+        {
+            return (current, null, ConditionReasons.RouterUnavailable, $"the router at {router.BaseAddress} did not report the demand of '{name}'; replicas stay at {current}", false);
+        }
+
+        var remembered = _scaling.TryGetValue(key, out var kept) && kept.Uid == deployment.Metadata.Uid ? kept.State : ScaleState.Empty;
+        var ready = nodes.List(deployment.Metadata.NamespaceProperty)
+            .Count(n => n.Metadata.DeletionTimestamp is null && n.Metadata.OwnerReferences?.Any(o => o.Uid == deployment.Metadata.Uid) == true && n.Status.Conditions.IsConditionTrue(ConditionTypes.Ready));
+        var decision = ScaleDecider.Decide(autoscaling, current, ready, demand.Total, remembered, time.GetUtcNow());
+        _scaling[key] = (deployment.Metadata.Uid, decision.State);
+        if (decision.Changed)
+        {
+            var patch = new V1Patch(KubernetesJson.Serialize(new { spec = new { replicas = decision.Replicas } }), V1Patch.PatchType.MergePatch);
+            await client.CustomObjects.PatchNamespacedCustomObjectScaleAsync(patch, EntityApi.Group, EntityApi.Version, deployment.Metadata.NamespaceProperty, "workflowdeployments", name, fieldManager: EntityApi.OperatorName, cancellationToken: cancellationToken);
+            var reason = decision.Reason switch
+            {
+                ConditionReasons.ScalingUp => EventReasons.ScalingUp,
+                ConditionReasons.ScaledToZero => EventReasons.ScaledToZero,
+                _ => EventReasons.ScalingDown,
+            };
+            await events.RecordAsync(deployment, EventType.Normal, reason, decision.Message, cancellationToken);
+            LogScaled(logger, key, current, decision.Replicas, demand.Total);
+        }
+
+        return (decision.Replicas, demand.Total, decision.Reason, decision.Message, true);
+    }
+
+    private async Task<List<ComfyNode>> ScaleAsync(WorkflowDeployment deployment, int desired, CancellationToken cancellationToken)
     {
         var ns = deployment.Metadata.NamespaceProperty!;
         var name = deployment.Metadata.Name!;
@@ -182,7 +256,6 @@ internal sealed partial class WorkflowDeploymentController(
         var owned = nodes.List(ns)
             .Where(n => n.Metadata.OwnerReferences?.Any(o => o.Uid == deployment.Metadata.Uid) == true && n.Metadata.DeletionTimestamp is null)
             .ToList();
-        var desired = deployment.Spec.Replicas;
 
         // Scale down: idle (or not working) nodes go first, then the highest ordinals.
         if (owned.Count > desired)
@@ -305,4 +378,7 @@ internal sealed partial class WorkflowDeploymentController(
 
     [LoggerMessage(EventId = EventIds.WorkflowDeploymentControllerInvalid, Level = LogLevel.Warning, Message = "{Deployment}: workflow invalid ({Count} errors)")]
     private static partial void LogInvalid(ILogger logger, string deployment, int count);
+
+    [LoggerMessage(EventId = EventIds.WorkflowDeploymentControllerScaled, Level = LogLevel.Information, Message = "{Deployment}: demand {Demand}, replicas {From} -> {To}")]
+    private static partial void LogScaled(ILogger logger, string deployment, int from, int to, int demand);
 }

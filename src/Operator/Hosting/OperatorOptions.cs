@@ -55,6 +55,24 @@ internal sealed partial record OperatorOptions
     /// <summary>Reconciles that run at once (probes are I/O bound, so more than cores).</summary>
     public int Workers { get; init; } = 16;
 
+    /// <summary>Environment variable holding the router's API key (the chart fills it from a Secret).</summary>
+    public const string RouterApiKeyVariable = "COMFY_OPERATOR_ROUTER_API_KEY";
+
+    /// <summary>
+    /// Base URL of the router (<c>--router-url</c>): the operator asks it which cordoned workers are
+    /// drained before it deletes them. Null = the operator's own probe decides (see <c>NodeDrainer</c>).
+    /// </summary>
+    public Uri? RouterUrl { get; init; }
+
+    /// <summary>API key sent to the router (from <see cref="RouterApiKeyVariable"/>); never logged.</summary>
+    public string? RouterApiKey { get; init; }
+
+    /// <summary>Seconds between looks at an autoscaled WorkflowDeployment's demand.</summary>
+    public int AutoscaleIntervalSeconds { get; init; } = 5;
+
+    /// <summary>Seconds one request to the router may take.</summary>
+    public int RouterTimeoutSeconds { get; init; } = 5;
+
     /// <summary>Every problem, each naming the setting (the command-line flag).</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -130,6 +148,21 @@ internal sealed partial record OperatorOptions
         if (WorkerCleanupSecret is { Length: > 0 and < 16 })
         {
             errors.Add($"{WorkerCleanupSecretVariable}: must have at least 16 characters");
+        }
+
+        if (RouterUrl is not null && (!RouterUrl.IsAbsoluteUri || (RouterUrl.Scheme != Uri.UriSchemeHttp && RouterUrl.Scheme != Uri.UriSchemeHttps)))
+        {
+            errors.Add($"--router-url: '{RouterUrl}' is not an http(s) URL");
+        }
+
+        if (AutoscaleIntervalSeconds is < 1 or > 3600)
+        {
+            errors.Add($"--autoscale-interval: {AutoscaleIntervalSeconds} is out of range 1..3600 seconds");
+        }
+
+        if (RouterTimeoutSeconds is < 1 or > 300)
+        {
+            errors.Add($"--router-timeout: {RouterTimeoutSeconds} is out of range 1..300 seconds");
         }
 
         if (Kubeconfig is not null && !File.Exists(Kubeconfig))

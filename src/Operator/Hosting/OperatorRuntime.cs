@@ -7,6 +7,7 @@ using ComfyOperator.Operator.Health;
 using ComfyOperator.Operator.Manifests;
 using ComfyOperator.Operator.Metrics;
 using ComfyOperator.Operator.Reconciliation;
+using ComfyOperator.Operator.Routing;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,7 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly HttpClient _probeHttp;
+    private readonly RouterClient? _router;
     private readonly EventRecorder _events;
     private readonly OperatorMetrics _metrics;
     private volatile bool _leading;
@@ -52,6 +54,9 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
+        _router = options.RouterUrl is { } routerUrl
+            ? new RouterClient(_probeHttp, routerUrl, options.RouterApiKey, TimeSpan.FromSeconds(options.RouterTimeoutSeconds))
+            : null;
         _events = new EventRecorder(client, new EventRecorderOptions { Component = EntityApi.OperatorName, Instance = options.Identity }, loggerFactory.CreateLogger<EventRecorder>(), time);
     }
 
@@ -113,8 +118,9 @@ internal sealed partial class OperatorRuntime : IAsyncDisposable
             WorkerCleanupSecret = _options.WorkerCleanupSecret,
         };
         var probeDefaults = new ProbeDefaults(_options.ProbePeriodSeconds, _options.ProbeTimeoutSeconds, _options.ProbeFailureThreshold);
-        _nodeController = new ComfyNodeController(_client, nodes, pods, new NodeProber(_probeHttp, _metrics, _time), _events, manifestDefaults, probeDefaults, _time, _loggerFactory.CreateLogger<ComfyNodeController>());
-        _workflowController = new WorkflowDeploymentController(_client, workflows, nodes, _events, _time, _loggerFactory.CreateLogger<WorkflowDeploymentController>());
+        var prober = new NodeProber(_probeHttp, _metrics, _time);
+        _nodeController = new ComfyNodeController(_client, nodes, pods, prober, new NodeDrainer(_router, prober, _time), _events, manifestDefaults, probeDefaults, _time, _loggerFactory.CreateLogger<ComfyNodeController>());
+        _workflowController = new WorkflowDeploymentController(_client, workflows, nodes, _events, _router, TimeSpan.FromSeconds(_options.AutoscaleIntervalSeconds), _time, _loggerFactory.CreateLogger<WorkflowDeploymentController>());
         _nodeRunner = new ControllerRunner(ResourceKinds.ComfyNode, nodeQueue, _nodeController.ReconcileAsync, _options.Workers, _metrics, _time, _loggerFactory.CreateLogger<ControllerRunner>());
         _workflowRunner = new ControllerRunner(ResourceKinds.WorkflowDeployment, workflowQueue, _workflowController.ReconcileAsync, Math.Max(1, _options.Workers / 4), _metrics, _time, _loggerFactory.CreateLogger<ControllerRunner>());
         _metrics.ObserveQueue(ResourceKinds.ComfyNode, () => nodeQueue.Length);

@@ -2,7 +2,11 @@ using ComfyOperator.Router.Nodes;
 
 namespace ComfyOperator.Router.Api;
 
-/// <summary>One worker as <c>/v1/nodes</c> shows it.</summary>
+/// <summary>
+/// One worker as <c>/v1/nodes</c> shows it. <c>Cordoned</c> is the API's cordon or the source's (a
+/// ComfyNode's <c>spec.unschedulable</c> or deletion); <c>Drained</c> says it is cordoned and idle,
+/// which stays so until it is uncordoned; <c>Resource</c> is the ComfyNode (namespace/name).
+/// </summary>
 internal sealed record NodeResponse(
     string Address,
     string Source,
@@ -23,7 +27,9 @@ internal sealed record NodeResponse(
     IReadOnlyDictionary<string, string> Labels,
     int? MaxQueue,
     bool ReadOnly,
-    string? Checkpoint)
+    string? Checkpoint,
+    bool Drained,
+    string? Resource)
 {
     public static NodeResponse From(WorkerState w, DateTimeOffset now, int maxQueue, string? checkpoint) => new(
         w.BaseAddress.ToString(),
@@ -40,10 +46,12 @@ internal sealed record NodeResponse(
         w.LastError,
         w.LastProbeAt,
         NodeIds.Of(w.BaseAddress),
-        w.Cordoned,
+        w.Cordoned || w.CordonedBySource,
         w.Draining,
         w.Endpoint.Labels,
         w.Endpoint.MaxQueue,
         w.Endpoint.Source != NodeSources.Api,
-        checkpoint);
+        checkpoint,
+        w.Drained,
+        w.Endpoint.ResourceName);
 }

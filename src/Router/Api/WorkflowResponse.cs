@@ -1,10 +1,14 @@
 using ComfyOperator.Entities;
+using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Workflows;
 
 namespace ComfyOperator.Router.Api;
 
-/// <summary>A workflow as <c>GET /v1/workflows[/{name}]</c> shows it: contract, models, where it may run and whether it can now.</summary>
+/// <summary>
+/// A workflow as <c>GET /v1/workflows[/{name}]</c> shows it: contract, models, where it may run,
+/// whether it can now, and its demand (runs pending and running, from the run store).
+/// </summary>
 internal sealed record WorkflowResponse(
     string Name,
     string? Namespace,
@@ -21,9 +25,10 @@ internal sealed record WorkflowResponse(
     bool QueueWhenUnavailable,
     int? MaxPending,
     WorkflowReadiness Readiness,
-    IReadOnlyDictionary<string, string> Links)
+    IReadOnlyDictionary<string, string> Links,
+    WorkflowDemand Demand)
 {
-    public static WorkflowResponse From(WorkflowDefinition workflow, WorkflowReadiness readiness) => new(
+    public static WorkflowResponse From(WorkflowDefinition workflow, WorkflowReadiness readiness, WorkflowDemand demand) => new(
         workflow.Name,
         workflow.Namespace,
         workflow.Source,
@@ -44,5 +49,6 @@ internal sealed record WorkflowResponse(
             ["self"] = $"/v1/workflows/{Uri.EscapeDataString(workflow.Name)}",
             ["runs"] = WorkflowOpenApi.RunsPath(workflow.Name),
             ["openapi"] = $"/v1/workflows/{Uri.EscapeDataString(workflow.Name)}/openapi.json",
-        });
+        },
+        demand);
 }

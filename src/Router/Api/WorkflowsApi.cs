@@ -29,7 +29,7 @@ internal static class WorkflowsApi
 
         api.MapGet("/{name}", Get)
             .WithName("GetWorkflow")
-            .WithSummary("One workflow: inputs, outputs, models, readiness");
+            .WithSummary("One workflow: inputs, outputs, models, readiness, demand (runs pending and running)");
 
         api.MapGet("/{name}/openapi.json", OpenApi)
             .WithName("WorkflowOpenApi")
@@ -45,11 +45,16 @@ internal static class WorkflowsApi
         return app;
     }
 
-    internal static Ok<WorkflowResponse[]> List(WorkflowCatalog catalog, RunScheduler scheduler) =>
-        TypedResults.Ok(catalog.All.Select(w => WorkflowResponse.From(w, ReadinessOf(w, scheduler))).ToArray());
+    internal static async Task<Ok<WorkflowResponse[]>> List(WorkflowCatalog catalog, RunScheduler scheduler, RunDemand demand, CancellationToken cancellationToken)
+    {
+        var counts = await demand.CurrentAsync(cancellationToken);
+        return TypedResults.Ok(catalog.All.Select(w => WorkflowResponse.From(w, ReadinessOf(w, scheduler), counts.TryGetValue(w.Name, out var d) ? d : WorkflowDemand.None)).ToArray());
+    }
 
-    internal static Results<Ok<WorkflowResponse>, ProblemHttpResult> Get(string name, WorkflowCatalog catalog, RunScheduler scheduler) =>
-        catalog.Find(name) is { } workflow ? TypedResults.Ok(WorkflowResponse.From(workflow, ReadinessOf(workflow, scheduler))) : UnknownWorkflow(name);
+    internal static async Task<Results<Ok<WorkflowResponse>, ProblemHttpResult>> Get(string name, WorkflowCatalog catalog, RunScheduler scheduler, RunDemand demand, CancellationToken cancellationToken) =>
+        catalog.Find(name) is { } workflow
+            ? TypedResults.Ok(WorkflowResponse.From(workflow, ReadinessOf(workflow, scheduler), await demand.OfAsync(workflow.Name, cancellationToken)))
+            : UnknownWorkflow(name);
 
     internal static IResult OpenApi(string name, WorkflowCatalog catalog) =>
         catalog.Find(name) is { } workflow

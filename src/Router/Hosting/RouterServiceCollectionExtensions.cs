@@ -110,6 +110,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<IRunQueue>(sp => sp.GetRequiredService<DispatchQueue>());
         services.AddSingleton<RunHistoryPruner>();
         services.AddSingleton<RunService>();
+        services.AddSingleton<RunDemand>();
         services.AddSingleton<RunRecovery>();
 
         // Order matters: credentials first (their warnings), then the store is open and runs are

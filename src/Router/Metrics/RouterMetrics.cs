@@ -1,5 +1,6 @@
 using System.Globalization;
 using ComfyOperator.Observability.Metrics;
+using ComfyOperator.Router.Runs;
 using Prometheus;
 
 namespace ComfyOperator.Router.Metrics;
@@ -22,6 +23,7 @@ internal sealed class RouterMetrics
     private readonly CappedMetric<Histogram.Child> _timeToFirstProgress;
     private readonly CappedMetric<Gauge.Child> _queueDepth;
     private readonly CappedMetric<Gauge.Child> _workerState;
+    private readonly CappedMetric<Gauge.Child> _workflowRuns;
     private readonly CappedMetric<Counter.Child> _dispatches;
     private readonly CappedMetric<Counter.Child> _retries;
     private readonly CappedMetric<Counter.Child> _checkpointSwitches;
@@ -40,6 +42,7 @@ internal sealed class RouterMetrics
     private Func<IEnumerable<(string Worker, string State)>> _workers = static () => [];
     private Func<IEnumerable<(string Workflow, int Priority, int Count)>> _queue = static () => [];
     private Func<long> _cacheBytes = static () => 0;
+    private Func<CancellationToken, Task<IEnumerable<(string Workflow, WorkflowDemand Demand)>>> _demand = static _ => Task.FromResult(Enumerable.Empty<(string, WorkflowDemand)>());
 
     public RouterMetrics(CappedMetricFactory factory)
     {
@@ -50,6 +53,7 @@ internal sealed class RouterMetrics
         _runDuration = factory.CreateHistogram("comfy_router_run_duration_seconds", "Time from dispatch to the final state, by workflow and outcome.", ["outcome", "workflow"]);
         _timeToFirstProgress = factory.CreateHistogram("comfy_router_time_to_first_progress_seconds", "Time from dispatch to the first progress event, by workflow.", ["workflow"]);
         _queueDepth = factory.CreateGauge("comfy_router_queue_depth", "Runs waiting in the router's queue, by workflow and priority.", "priority", "workflow");
+        _workflowRuns = factory.CreateGauge("comfy_router_workflow_runs", "Runs of each workflow pending (queued) or running (dispatching or running), from the run store: the same on every router replica. What autoscaling reads.", "state", "workflow");
         _workerState = factory.CreateGauge("comfy_router_worker_state", "1 for the state each worker is in (Idle, Busy, Offline, Draining, Pending), 0 for the others.", "state", "worker");
         _dispatches = factory.CreateCounter("comfy_router_dispatches_total", "Prompts sent to workers, by worker.", "worker");
         _retries = factory.CreateCounter("comfy_router_retries_total", "Runs put back in the queue after their worker was lost, by workflow.", "workflow");
@@ -66,11 +70,15 @@ internal sealed class RouterMetrics
         _httpRequests = factory.CreateCounter("comfy_router_http_requests_total", "HTTP requests served, by route template, method and status code.", "method", "route", "status");
         _httpDuration = factory.CreateHistogram("comfy_router_http_request_duration_seconds", "HTTP request latency, by route template and method.", ["method", "route"]);
         factory.Registry.AddBeforeCollectCallback(ReadCurrentState);
+        factory.Registry.AddBeforeCollectCallback(ReadDemandAsync);
     }
 
     public void ObserveWorkers(Func<IEnumerable<(string Worker, string State)>> source) => _workers = source;
 
     public void ObserveQueue(Func<IEnumerable<(string Workflow, int Priority, int Count)>> source) => _queue = source;
+
+    /// <summary>Demand per workflow, read before each scrape (every known workflow, zeros included).</summary>
+    public void ObserveDemand(Func<CancellationToken, Task<IEnumerable<(string Workflow, WorkflowDemand Demand)>>> source) => _demand = source;
 
     public void ObserveInputCacheBytes(Func<long> source) => _cacheBytes = source;
 
@@ -147,6 +155,14 @@ internal sealed class RouterMetrics
             _queue().Select(static q => (new[] { q.Priority.ToString(CultureInfo.InvariantCulture), q.Workflow }, (double)q.Count)),
             static (gauge, value) => gauge.Set(value));
         _cacheBytesGauge.Set(_cacheBytes());
+    }
+
+    private async Task ReadDemandAsync(CancellationToken cancellationToken)
+    {
+        var demand = await _demand(cancellationToken);
+        _workflowRuns.Replace(
+            demand.SelectMany(static d => new[] { (new[] { "pending", d.Workflow }, (double)d.Demand.Pending), (new[] { "running", d.Workflow }, (double)d.Demand.Running) }),
+            static (gauge, value) => gauge.Set(value));
     }
 
     private IEnumerable<(string[] Labels, double Value)> WorkerSeries()

@@ -15,7 +15,9 @@ namespace ComfyOperator.Router.Nodes;
 /// <summary>
 /// Workers and workflows from the cluster: informers on ComfyNode and WorkflowDeployment in the
 /// configured namespaces (or all). A ComfyNode is a worker while it is Ready with an endpoint and
-/// not Offline/Failed; it leaves when deleted or Offline. Its labels (metadata.labels plus
+/// not Offline/Failed; it leaves when gone or Offline. One with <c>spec.unschedulable</c> or a
+/// deletion timestamp (its finalizer holds it while it drains) stays a worker, cordoned: it finishes
+/// what it has and takes nothing new. Its labels (metadata.labels plus
 /// spec.labels) are what workflows select on. WorkflowDeployments go into the workflow catalog.
 /// The router's own WebSocket and probes still decide moment-to-moment health.
 /// </summary>
@@ -132,7 +134,6 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
         if (status is null || string.IsNullOrWhiteSpace(status.Endpoint)
             || status.Phase is ComfyNodePhase.Offline or ComfyNodePhase.Failed
             || !status.Conditions.IsConditionTrue(ConditionTypes.Ready)
-            || node.Metadata.DeletionTimestamp is not null
             || !Uri.TryCreate(status.Endpoint.EndsWith('/') ? status.Endpoint : status.Endpoint + "/", UriKind.Absolute, out var uri))
         {
             return null;
@@ -153,6 +154,7 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
             Managed = string.IsNullOrWhiteSpace(node.Spec?.Url),
             ResourceName = $"{node.Metadata.NamespaceProperty}/{node.Metadata.Name}",
             ModelsVersion = string.Create(CultureInfo.InvariantCulture, $"{models?.Status}|{models?.LastTransitionTime.Ticks}|{modelFiles}"),
+            Cordoned = node.Spec?.Unschedulable == true || node.Metadata.DeletionTimestamp is not null,
         };
     }
 
@@ -323,7 +325,7 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
         public static EndpointComparer Instance { get; } = new();
 
         public bool Equals(NodeEndpoint? x, NodeEndpoint? y) =>
-            x is not null && y is not null && x.BaseAddress == y.BaseAddress && x.MaxQueue == y.MaxQueue
+            x is not null && y is not null && x.BaseAddress == y.BaseAddress && x.MaxQueue == y.MaxQueue && x.Cordoned == y.Cordoned
             && string.Equals(x.ModelsVersion, y.ModelsVersion, StringComparison.Ordinal)
             && x.Labels.Count == y.Labels.Count && x.Labels.All(p => y.Labels.TryGetValue(p.Key, out var v) && v == p.Value);
 

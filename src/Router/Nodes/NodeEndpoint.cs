@@ -19,4 +19,7 @@ internal sealed record NodeEndpoint(Uri BaseAddress, string Source)
 
     /// <summary>Changes when the node's model set may have changed (e.g. its spec.models or ModelsReady condition).</summary>
     public string? ModelsVersion { get; init; }
+
+    /// <summary>Cordoned by its source: a ComfyNode with <c>spec.unschedulable</c> or being deleted. It takes nothing new and finishes what it has.</summary>
+    public bool Cordoned { get; init; }
 }

@@ -58,9 +58,18 @@ internal sealed partial class WorkerRegistry : IDisposable
 
             foreach (var (uri, node) in wanted)
             {
-                if (_workers.TryAdd(uri, new WorkerState(node)))
+                if (!_workers.TryGetValue(uri, out var worker))
                 {
+                    worker = new WorkerState(node);
+                    _workers[uri] = worker;
                     LogAdded(_logger, uri, node.Source);
+                }
+
+                // The source's cordon follows the source (a ComfyNode's spec.unschedulable or deletion).
+                if (worker.CordonedBySource != node.Cordoned)
+                {
+                    worker.CordonedBySource = node.Cordoned;
+                    LogSourceCordon(_logger, worker.Name, node.Cordoned);
                 }
             }
 
@@ -70,6 +79,9 @@ internal sealed partial class WorkerRegistry : IDisposable
 
     [LoggerMessage(EventId = EventIds.WorkerRegistryAdded, Level = LogLevel.Information, Message = "Worker {Address} added (from {Source})")]
     private static partial void LogAdded(ILogger logger, Uri address, string source);
+
+    [LoggerMessage(EventId = EventIds.WorkerRegistrySourceCordon, Level = LogLevel.Information, Message = "Worker {Worker} cordoned by its source: {Cordoned}")]
+    private static partial void LogSourceCordon(ILogger logger, string worker, bool cordoned);
 
     [LoggerMessage(EventId = EventIds.WorkerRegistryRemoved, Level = LogLevel.Information, Message = "Worker {Worker} removed")]
     private static partial void LogRemoved(ILogger logger, string worker);

@@ -12,6 +12,7 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
     private HealthState _active = HealthState.Unknown;
     private DateTimeOffset? _passiveUnhealthyUntil;
     private bool _cordoned;
+    private bool _sourceCordoned;
     private bool _draining;
 
     public NodeEndpoint Endpoint { get; } = endpoint;
@@ -25,8 +26,61 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
     /// <summary>Takes no new runs and finishes what it has (<c>PATCH /v1/nodes/{id}</c>, or a drain).</summary>
     public bool Cordoned
     {
-        get => Volatile.Read(ref _cordoned);
-        set => Volatile.Write(ref _cordoned, value);
+        get
+        {
+            lock (_gate)
+            {
+                return _cordoned;
+            }
+        }
+
+        set
+        {
+            lock (_gate)
+            {
+                _cordoned = value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Cordoned by the worker's source (a ComfyNode's <c>spec.unschedulable</c> or its deletion), kept
+    /// apart from <see cref="Cordoned"/> so that the API's cordon and the cluster's do not undo each other.
+    /// </summary>
+    public bool CordonedBySource
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sourceCordoned;
+            }
+        }
+
+        set
+        {
+            lock (_gate)
+            {
+                _sourceCordoned = value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Cordoned (by the API or the source) and none of our runs on it, nor any prompt in the queue the
+    /// worker reports. Since a cordoned worker is assigned nothing (<see cref="TryAssign"/> refuses), a
+    /// worker that is drained stays drained until it is uncordoned: what the operator waits for before
+    /// it deletes the worker's pod.
+    /// </summary>
+    public bool Drained
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (_cordoned || _sourceCordoned) && _runs.Count == 0 && QueueRemaining is not > 0;
+            }
+        }
     }
 
     /// <summary>Cordoned and removed once it has no run left (<c>DELETE /v1/nodes/{id}</c> of a busy worker).</summary>
@@ -112,18 +166,24 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
         {
             return !Removed
                 && !_cordoned
+                && !_sourceCordoned
                 && _active == HealthState.Healthy
                 && !PassivelyOut(now)
                 && _runs.Count < 1 + maxQueue;
         }
     }
 
-    /// <summary>Reserves a slot for a run; false if the worker filled up meanwhile.</summary>
+    /// <summary>Reserves a slot for a run; false if the worker filled up or was cordoned meanwhile.</summary>
     public bool TryAssign(string runId, int maxQueue)
     {
         lock (_gate)
         {
-            if (_runs.Count >= 1 + maxQueue && !_runs.Contains(runId))
+            if (_runs.Contains(runId))
+            {
+                return true;
+            }
+
+            if (_runs.Count >= 1 + maxQueue || _cordoned || _sourceCordoned)
             {
                 return false;
             }

@@ -25,8 +25,9 @@ namespace ComfyOperator.Router.Submissions;
 /// run may wait for. A raw graph may wait for workers (to start, connect, become healthy), but not
 /// for models: when every matching worker's model lists, read again, lack a model, it is refused.
 /// A workflow run waits for anything when its workflow is marked queue-when-unavailable (the
-/// annotation, or <c>Router:QueueWhenUnavailable</c> for workflows without it), and is refused
-/// whenever no worker is ready otherwise.
+/// annotation, or <c>Router:QueueWhenUnavailable</c> for workflows without it) or autoscaled (a
+/// WorkflowDeployment with <c>spec.autoscaling</c>: the operator adds a replica for it, scale from
+/// zero), and is refused whenever no worker is ready otherwise.
 /// </remarks>
 internal sealed class RunSubmission(
     RunService runs,
@@ -126,7 +127,7 @@ internal sealed class RunSubmission(
 
     /// <summary>The readiness rule's one choice: what a run that no worker can take now may wait for (see the remarks).</summary>
     private bool MayWait(WorkflowDefinition? workflow, WorkflowReadiness readiness) =>
-        workflow is null ? !readiness.ModelsMissing : workflow.QueueWhenUnavailable || routing.Value.QueueWhenUnavailable;
+        workflow is null ? !readiness.ModelsMissing : workflow.QueueWhenUnavailable || workflow.Autoscaled || routing.Value.QueueWhenUnavailable;
 
     private static WebhookTarget? DefaultWebhookOf(WorkflowDefinition? workflow) =>
         workflow?.DefaultWebhook is { } fallback ? new WebhookTarget(fallback.Url, [.. fallback.Events]) : null;

@@ -43,6 +43,12 @@ internal sealed record WorkflowDefinition
     /// <summary>Runs wait for a worker instead of getting 503 when none is ready.</summary>
     public bool QueueWhenUnavailable { get; init; }
 
+    /// <summary>
+    /// A WorkflowDeployment with <c>spec.autoscaling</c>: the operator adds replicas when runs wait, so a
+    /// run waits (scale from zero) instead of getting 503 when no replica is ready.
+    /// </summary>
+    public bool Autoscaled { get; init; }
+
     /// <summary>Webhook for runs that do not name their own; null = none. The SSRF check happens at submit.</summary>
     public RunWebhook? DefaultWebhook { get; init; }
 

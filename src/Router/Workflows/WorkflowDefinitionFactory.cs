@@ -88,6 +88,7 @@ internal static class WorkflowDefinitionFactory
             Selector = selector,
             PlacementPolicy = policy,
             QueueWhenUnavailable = queueWhenUnavailable,
+            Autoscaled = spec.Template is not null && spec.NodeSelector is not { Count: > 0 } && spec.Autoscaling is { MaxReplicas: > 0 },
             DefaultWebhook = webhook,
             MaxPending = spec.Limits?.MaxPending,
         };

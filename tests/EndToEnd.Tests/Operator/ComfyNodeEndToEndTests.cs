@@ -28,7 +28,7 @@ public sealed class ComfyNodeEndToEndTests : IAsyncLifetime
 
         var table = await _env.KubectlOkAsync("get", "cn", "-n", ns);
         var header = table.Split('\n')[0];
-        Assert.Matches("NAME +PHASE +ENDPOINT +QUEUE +GPU +AGE", header);
+        Assert.Matches("NAME +PHASE +ENDPOINT +QUEUE +GPU +UNSCHEDULABLE +AGE", header);
         Assert.Matches(@"gpu-worker-1 +Idle +http://127\.0\.\d+\.\d+:8188 +0 +NVIDIA", table);
         var pods = await _env.KubectlOkAsync("get", "pods", "-n", ns, "-l", $"{EntityLabels.Node}=gpu-worker-1", "-o", "name");
         Assert.Single(pods.Split('\n', StringSplitOptions.RemoveEmptyEntries));

@@ -16,6 +16,9 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("comfy-e2e-").FullName;
     private readonly List<(OperatorRuntime Runtime, CancellationTokenSource Stop, Task Run, OperatorHost Host)> _operators = [];
 
+    /// <summary>Changes the ComfyUI simulator of a pod before it starts (e.g. slow steps).</summary>
+    public Action<V1Pod, ComfyOperator.Testing.ComfyUI.ComfyUiSimulatorOptions>? ConfigureComfyUi { get; init; }
+
     /// <summary>Watch history kept by the emulator; small values force 410 Gone on resume.</summary>
     public int WatchHistoryCapacity { get; init; } = 1000;
 
@@ -45,6 +48,7 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
             Kubeconfig = KubeconfigPath,
             AddressBlock = Interlocked.Increment(ref s_block),
             InitContainerExitCode = (pod, _) => pod.Metadata.Labels?.ContainsKey("test.fail-init") == true ? 1 : 0,
+            ConfigureComfyUi = ConfigureComfyUi,
         });
     }
 
@@ -56,7 +60,7 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
     /// Starts an operator in-process, as <c>comfy-operator run</c> puts it together; with
     /// <paramref name="metricsPort"/> its /metrics, /healthz and /readyz listen on 127.0.0.1.
     /// </summary>
-    public OperatorHost StartOperatorHost(string identity = "op-1", bool leaderElection = false, int metricsPort = 0)
+    public OperatorHost StartOperatorHost(string identity = "op-1", bool leaderElection = false, int metricsPort = 0, Func<OperatorOptions, OperatorOptions>? configure = null)
     {
         var options = new OperatorOptions
         {
@@ -74,6 +78,7 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
             MetricsPort = metricsPort,
             Workers = 8,
         };
+        options = configure?.Invoke(options) ?? options;
         Assert.Empty(options.Validate());
         var host = OperatorHost.Create(options, new OperatorHostSettings { ConsoleLogging = false, ListenHost = "127.0.0.1" });
         var stop = new CancellationTokenSource();

@@ -83,7 +83,7 @@ public sealed class WorkflowDeploymentControllerTests : IAsyncLifetime
         // Never started: the cache has not seen any node yet, as right after an earlier pass made them.
         await using var staleNodes = new ResourceCache<ComfyNode>(_env.Client, [ns], null, TimeProvider.System);
         using var events = new EventRecorder(_env.Client, new EventRecorderOptions { Component = EntityApi.OperatorName });
-        var controller = new WorkflowDeploymentController(_env.Client, workflows, staleNodes, events, TimeProvider.System, NullLogger<WorkflowDeploymentController>.Instance);
+        var controller = new WorkflowDeploymentController(_env.Client, workflows, staleNodes, events, null, TimeSpan.FromSeconds(5), TimeProvider.System, NullLogger<WorkflowDeploymentController>.Instance);
         return await controller.ReconcileAsync($"{ns}/w", cancellationToken);
     }
 

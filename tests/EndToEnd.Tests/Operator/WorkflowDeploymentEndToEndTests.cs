@@ -26,8 +26,8 @@ public sealed class WorkflowDeploymentEndToEndTests : IAsyncLifetime
         await OperatorEnvironment.WaitForAsync(() => _env.JsonPathAsync(ns, "wfd/sd15-txt2img", "{.status.phase}"), p => p == WorkflowDeploymentPhase.Ready, Timeout, "sd15 Ready");
 
         var table = await _env.KubectlOkAsync("get", "wfd", "-n", ns);
-        Assert.Matches("NAME +PHASE +READY +ENDPOINT +AGE", table.Split('\n')[0]);
-        Assert.Matches(@"sd15-txt2img +Ready +2/2 +/v1/workflows/sd15-txt2img/runs", table);
+        Assert.Matches("NAME +PHASE +READY +DESIRED +SCALING +ENDPOINT +AGE", table.Split('\n')[0]);
+        Assert.Matches(@"sd15-txt2img +Ready +2/2 +2 +(\S+ +)?/v1/workflows/sd15-txt2img/runs", table);
         var nodes = await _env.KubectlOkAsync("get", "cn", "-n", ns, "-o", "jsonpath={.items[*].metadata.name}");
         Assert.Equal(["sd15-txt2img-0", "sd15-txt2img-1"], nodes.Split(' ', StringSplitOptions.RemoveEmptyEntries).Order());
     }

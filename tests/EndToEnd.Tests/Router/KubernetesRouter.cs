@@ -1,7 +1,10 @@
 using System.Net.Http.Headers;
 using ComfyOperator.EndToEnd.Tests.Operator;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComfyOperator.EndToEnd.Tests.Router;
 
@@ -23,6 +26,24 @@ internal static class KubernetesRouter
                 builder.UseSetting(key, value);
             }
         });
+
+    /// <summary>
+    /// The router of <see cref="Create"/> on a real loopback socket (for an operator's <c>--router-url</c>);
+    /// returns the factory and the router's base address.
+    /// </summary>
+    public static (WebApplicationFactory<Program> Router, Uri Address) CreateListening(OperatorEnvironment env, string ns, IReadOnlyDictionary<string, string> settings)
+    {
+        var port = OperatorEnvironment.FreePort();
+        var router = Create(env, ns, new Dictionary<string, string>(settings)
+        {
+            ["Router:Host"] = "127.0.0.1",
+            ["Router:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        router.UseKestrel();
+        router.StartServer();
+        var address = router.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (router, new Uri(address.TrimEnd('/') + "/"));
+    }
 
     public static HttpClient CreateClient(WebApplicationFactory<Program> router)
     {

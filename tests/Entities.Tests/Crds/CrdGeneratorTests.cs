@@ -43,7 +43,7 @@ public sealed class CrdGeneratorTests
     }
 
     [Fact]
-    public void Build_ComfyNode_PrinterColumnsArePhaseEndpointQueueGpuAge()
+    public void Build_ComfyNode_PrinterColumnsArePhaseEndpointQueueGpuUnschedulableAge()
     {
         var version = CrdGenerator.Build(typeof(ComfyNode))["spec"]!["versions"]![0]!;
         var columns = version["additionalPrinterColumns"]!.AsArray()
@@ -57,13 +57,14 @@ public sealed class CrdGeneratorTests
                 ("Endpoint", ".status.endpoint", "string"),
                 ("Queue", ".status.queueRemaining", "integer"),
                 ("GPU", ".status.gpu", "string"),
+                ("Unschedulable", ".spec.unschedulable", "boolean"),
                 ("Age", ".metadata.creationTimestamp", "date"),
             ],
             columns);
     }
 
     [Fact]
-    public void Build_WorkflowDeployment_HasScaleSubresourceAndReadyColumn()
+    public void Build_WorkflowDeployment_HasScaleSubresourceAndReadyDesiredScalingColumns()
     {
         var crd = CrdGenerator.Build(typeof(WorkflowDeployment));
         var spec = crd["spec"]!;
@@ -74,7 +75,7 @@ public sealed class CrdGeneratorTests
         Assert.Equal(".status.replicas", (string?)scale["statusReplicasPath"]);
         Assert.Equal(".status.selector", (string?)scale["labelSelectorPath"]);
         var columns = version["additionalPrinterColumns"]!.AsArray().Where(c => c!["priority"] is null).Select(c => (string?)c!["name"]);
-        Assert.Equal(["Phase", "Ready", "Endpoint", "Age"], columns);
+        Assert.Equal(["Phase", "Ready", "Desired", "Scaling", "Endpoint", "Age"], columns);
         var ready = version["additionalPrinterColumns"]!.AsArray().Single(c => (string?)c!["name"] == "Ready")!;
         Assert.Equal(".status.readyText", (string?)ready["jsonPath"]);
     }

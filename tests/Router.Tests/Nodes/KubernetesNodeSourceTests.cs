@@ -46,12 +46,29 @@ public sealed class KubernetesNodeSourceTests
         Assert.Null(KubernetesNodeSource.ToEndpoint(Node(phase, ready, endpoint)));
     }
 
+    /// <summary>
+    /// A deleted node stays a worker while its finalizer holds it (so a prompt running on it is followed
+    /// to the end), cordoned: it takes nothing new. Before the drain finalizer it left at once.
+    /// </summary>
     [Fact]
-    public void ToEndpoint_Deleting_IsNoWorker()
+    public void ToEndpoint_Deleting_IsCordonedWorker()
     {
         var node = Node();
         node.Metadata.DeletionTimestamp = DateTime.UnixEpoch;
 
-        Assert.Null(KubernetesNodeSource.ToEndpoint(node));
+        var endpoint = KubernetesNodeSource.ToEndpoint(node);
+
+        Assert.NotNull(endpoint);
+        Assert.True(endpoint.Cordoned);
+    }
+
+    [Fact]
+    public void ToEndpoint_Unschedulable_IsCordonedWorker()
+    {
+        var node = Node();
+        Assert.False(KubernetesNodeSource.ToEndpoint(node)!.Cordoned);
+        node.Spec.Unschedulable = true;
+
+        Assert.True(KubernetesNodeSource.ToEndpoint(node)!.Cordoned);
     }
 }
