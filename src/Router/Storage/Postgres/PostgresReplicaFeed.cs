@@ -35,7 +35,7 @@ internal sealed partial class PostgresReplicaFeed(
 
     internal const string CancelsChannel = "comfy_run_cancels";
 
-    internal static readonly TimeSpan ResyncInterval = TimeSpan.FromSeconds(5);
+    internal static readonly TimeSpan ResyncInterval = TimeSpan.FromSeconds(30);
 
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
 
