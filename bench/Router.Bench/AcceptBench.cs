@@ -139,7 +139,7 @@ internal static class AcceptBench
     }
 
     /// <summary>Sends every body (null = GET /healthz) with <paramref name="concurrency"/> clients.</summary>
-    private static async Task<Round> MeasureAsync(Replicas router, IReadOnlyList<HttpClient> clients, string?[] bodies, int concurrency, HttpStatusCode expected)
+    private static async Task<Round> MeasureAsync(Replicas router, List<HttpClient> clients, string?[] bodies, int concurrency, HttpStatusCode expected)
     {
         var self = Process.GetCurrentProcess();
         var routerBefore = router.CpuTime;
