@@ -58,6 +58,7 @@ internal static class EventIds
     public const int PostgresWorkerLeasesRenewFailed = 1958;
     public const int PostgresReplicaFeedFailed = 1959;
     public const int PostgresReplicaFeedListening = 1960;
+    public const int PostgresReplicaNotifierFailed = 1961;
     public const int WorkflowDirectorySourceLoaded = 2101;
     public const int WorkflowDirectorySourceBadFile = 2102;
     public const int WorkflowDirectorySourceMissing = 2103;

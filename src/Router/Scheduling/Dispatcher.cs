@@ -160,34 +160,49 @@ internal sealed partial class Dispatcher(
     /// </summary>
     private async Task FollowTakenOverAsync(Uri uri, CancellationToken cancellationToken)
     {
-        try
+        queue.Signal();
+        var worker = registry.Find(uri.ToString());
+        if (worker is null)
         {
-            queue.Signal();
-            var worker = registry.Find(uri.ToString());
-            if (worker is null)
+            return;
+        }
+
+        // Nobody else follows these runs: keep trying while this replica holds the worker.
+        while (!cancellationToken.IsCancellationRequested && leases.Holds(uri))
+        {
+            try
+            {
+                var left = (await store.ListUnfinishedAsync(cancellationToken))
+                    .Where(r => r.Status != RunStatus.Queued && string.Equals(r.Worker, worker.BaseAddress.ToString(), StringComparison.Ordinal))
+                    .ToList();
+                foreach (var run in left)
+                {
+                    if (_following.TryAdd(run.Id, 0))
+                    {
+                        worker.ForceAssign(run.Id);
+                        Track(ResumeAsync(run, worker, cancellationToken));
+                    }
+                }
+
+                return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
             }
-
-            var left = (await store.ListUnfinishedAsync(cancellationToken))
-                .Where(r => r.Status != RunStatus.Queued && string.Equals(r.Worker, worker.BaseAddress.ToString(), StringComparison.Ordinal))
-                .ToList();
-            foreach (var run in left)
+            catch (Exception ex)
             {
-                if (_following.TryAdd(run.Id, 0))
-                {
-                    worker.ForceAssign(run.Id);
-                    Track(ResumeAsync(run, worker, cancellationToken));
-                }
+                LogFollowFailed(_logger, uri.ToString(), ex);
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Shutting down.
-        }
-        catch (Exception ex)
-        {
-            LogFollowFailed(_logger, uri.ToString(), ex);
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
     }
 

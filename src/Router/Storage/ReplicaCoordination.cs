@@ -6,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace ComfyOperator.Router.Storage;
 
 /// <summary>
-/// With active/active replicas (<see cref="StoreOptions.IsActiveActive"/>), runs the worker leases and the
-/// feed of the other replicas' writes for the router's life; with one router, nothing (they are never created).
+/// With active/active replicas (<see cref="StoreOptions.IsActiveActive"/>), runs the worker leases, the
+/// feed of the other replicas' writes and the notifier of this one's for the router's life; with one router, nothing (they are never created).
 /// </summary>
 internal sealed class ReplicaCoordination(IServiceProvider services, IOptions<StoreOptions> options) : IHostedService
 {
@@ -20,7 +20,7 @@ internal sealed class ReplicaCoordination(IServiceProvider services, IOptions<St
             return;
         }
 
-        foreach (var service in new IHostedService[] { services.GetRequiredService<PostgresReplicaFeed>(), services.GetRequiredService<PostgresWorkerLeases>() })
+        foreach (var service in new IHostedService[] { services.GetRequiredService<PostgresReplicaNotifier>(), services.GetRequiredService<PostgresReplicaFeed>(), services.GetRequiredService<PostgresWorkerLeases>() })
         {
             await service.StartAsync(cancellationToken);
             _started.Add(service);
@@ -29,7 +29,7 @@ internal sealed class ReplicaCoordination(IServiceProvider services, IOptions<St
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Leases first: the other replicas take this one's workers while the feed still runs.
+        // Leases first: the other replicas take this one's workers while the feed and the notifier still run.
         foreach (var service in Enumerable.Reverse(_started))
         {
             await service.StopAsync(cancellationToken);

@@ -59,6 +59,8 @@ internal static class StorageServiceCollectionExtensions
             : new HeldActiveReplicaLease());
         services.AddSingleton<PostgresWorkerLeases>();
         services.AddSingleton<PostgresReplicaFeed>();
+        services.AddSingleton<PostgresReplicaNotifier>();
+        services.AddSingleton<IRunEventObserver, ReplicaEventRelay>();
         services.AddSingleton<IWorkerLeases>(sp => IsActiveActive(sp)
             ? sp.GetRequiredService<PostgresWorkerLeases>()
             : new LocalWorkerLeases());

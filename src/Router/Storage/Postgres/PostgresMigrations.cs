@@ -99,12 +99,13 @@ internal static class PostgresMigrations
     /// <summary>
     /// Active/active replicas: a lease per worker (<c>worker_leases</c>, times from the server's clock so
     /// replicas' clocks do not matter), the replicas alive (<c>router_replicas</c>, for each one's share of
-    /// the workers), and notifications from triggers, so every write of a run reaches every replica without a
-    /// round trip of its own: each run event on <c>comfy_run_events</c> and each stored cancel request on
-    /// <c>comfy_run_cancels</c>, both prefixed with the writer's <c>application_name</c> (the replica's id)
-    /// so a replica can skip its own. Payloads are space-separated; run ids and event types hold no spaces.
+    /// the workers), and a trigger that notifies <c>comfy_run_cancels</c> when a cancel request is stored,
+    /// prefixed with the writer's <c>application_name</c> (the replica's id) so a replica can skip its own.
+    /// Run events are not notified by a trigger: a notifying transaction holds a database-wide lock from its
+    /// notification to the end of its commit, WAL flush included, which would serialise every run write
+    /// (<see cref="PostgresReplicaNotifier"/> notifies them after they commit instead).
     /// </summary>
-    public static readonly SchemaMigration ReplicaCoordination = new(3, "worker_leases, router_replicas, run event and cancel notifications", """
+    public static readonly SchemaMigration ReplicaCoordination = new(3, "worker_leases, router_replicas, cancel notifications", """
         CREATE TABLE worker_leases (
             worker text PRIMARY KEY,
             holder text NOT NULL,
@@ -112,12 +113,6 @@ internal static class PostgresMigrations
         CREATE TABLE router_replicas (
             id text PRIMARY KEY,
             expires_at timestamptz NOT NULL);
-        CREATE FUNCTION comfy_notify_run_event() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            PERFORM pg_notify('comfy_run_events', current_setting('application_name') || ' ' || NEW.run_id || ' ' || NEW.seq || ' ' || NEW.type);
-            RETURN NULL;
-        END $$;
-        CREATE TRIGGER run_events_notify AFTER INSERT ON run_events FOR EACH ROW EXECUTE FUNCTION comfy_notify_run_event();
         CREATE FUNCTION comfy_notify_run_cancel() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             PERFORM pg_notify('comfy_run_cancels', current_setting('application_name') || ' ' || NEW.id);

@@ -8,8 +8,9 @@ using Npgsql;
 namespace ComfyOperator.Router.Storage.Postgres;
 
 /// <summary>
-/// What the other active/active replicas write, heard on one connection that <c>LISTEN</c>s to the
-/// notifications the schema's triggers send (<see cref="PostgresMigrations.ReplicaCoordination"/>):
+/// What the other active/active replicas write, heard on one connection that <c>LISTEN</c>s to their
+/// run events (<see cref="PostgresReplicaNotifier"/>) and to the cancel requests a trigger announces
+/// (<see cref="PostgresMigrations.ReplicaCoordination"/>):
 /// <list type="bullet">
 /// <item>a run queued or requeued elsewhere enters this replica's dispatch queue, one claimed, cancelled or
 /// finished elsewhere leaves it (the claim itself is the store's compare-and-set, so a stale queue entry
@@ -18,8 +19,10 @@ namespace ComfyOperator.Router.Storage.Postgres;
 /// someone here follows the run);</item>
 /// <item>a cancel request stored elsewhere reaches the attempt here that has the run on a worker.</item>
 /// </list>
-/// Notifications are lost while the connection is down, so after every (re)connect, and every
-/// <see cref="ResyncInterval"/> as well, the queue is reconciled with the queued runs as stored.
+/// Notifications are lost while the connection is down (and with a replica that died between its write
+/// and its notification), so after every (re)connect, and every <see cref="ResyncInterval"/> as well, the
+/// queue is reconciled with the queued runs as stored and this replica's subscribers are handed the
+/// stored events of the runs they follow (they skip those they have).
 /// </summary>
 internal sealed partial class PostgresReplicaFeed(
     PostgresRouterDatabase database,
@@ -190,6 +193,14 @@ internal sealed partial class PostgresReplicaFeed(
             if (run.Status == RunStatus.Queued)
             {
                 runs.OfferQueued(run);
+            }
+        }
+
+        foreach (var id in hub.SubscribedRunIds())
+        {
+            foreach (var runEvent in await store.GetEventsAsync(id, 0, cancellationToken))
+            {
+                hub.Forward(runEvent);
             }
         }
 
