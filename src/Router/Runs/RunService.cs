@@ -356,7 +356,7 @@ internal sealed partial class RunService(
         return onWorkers;
     }
 
-    private RunRecord Fresh(RunRecord stored) => _active.TryGetValue(stored.Id, out var live) ? live : stored;
+    private RunRecord Fresh(RunRecord stored) => !_shared && _active.TryGetValue(stored.Id, out var live) ? live : stored;
 
     private async Task<RunRecord?> FinishAsync(string id, string? promptId, Func<RunRecord, Change> change, CancellationToken cancellationToken)
     {

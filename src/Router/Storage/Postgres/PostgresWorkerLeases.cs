@@ -56,6 +56,9 @@ internal sealed partial class PostgresWorkerLeases(
     private readonly Lock _gate = new();
     private volatile IReadOnlyDictionary<string, Uri> _held = new Dictionary<string, Uri>(StringComparer.Ordinal);
     private EventHandler<Uri>? _acquired;
+
+    /// <summary>Workers over this replica's share that it stopped placing runs on in the last round, to be handed back in the next.</summary>
+    private List<string> _releasing = [];
     private long _validUntilTicks;
 
     /// <summary>
@@ -176,13 +179,15 @@ internal sealed partial class PostgresWorkerLeases(
             taken = await TakeAsync(free.Take(share - mine.Count).ToArray(), timeout.Token);
         }
 
-        var released = new List<string>();
-        if (mine.Count > share)
-        {
-            released = mine.Where(n => workers[n].Assigned == 0).Take(mine.Count - share).ToList();
-        }
-
-        var held = mine.Concat(taken).Except(released).ToDictionary(n => n, n => workers[n].BaseAddress, StringComparer.Ordinal);
+        // Handing a worker back takes two rounds: this one stops placing runs on it (it leaves the held set
+        // but its lease is renewed), the next deletes the lease if no run of this replica is on it by then.
+        // A run placed in the instant before is on it (Assigned) long before the next round, so the replica
+        // that takes the worker never finds a run whose prompt this one is still posting.
+        var released = _releasing.Where(n => mine.Contains(n) && workers.TryGetValue(n, out var w) && w.Assigned == 0).ToList();
+        _releasing = mine.Count - released.Count > share
+            ? [.. mine.Where(n => !released.Contains(n) && workers[n].Assigned == 0).Take(mine.Count - released.Count - share)]
+            : [];
+        var held = mine.Concat(taken).Except(released).Except(_releasing).ToDictionary(n => n, n => workers[n].BaseAddress, StringComparer.Ordinal);
         lock (_gate)
         {
             var previous = _held;
