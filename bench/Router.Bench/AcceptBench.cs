@@ -29,35 +29,68 @@ internal static class AcceptBench
         var store = server is null
             ? new Dictionary<string, string>()
             : new Dictionary<string, string> { ["Router:Store:Kind"] = "postgres", ["Router:Store:ConnectionString"] = await server.CreateDatabaseAsync() };
+        await RunAsync(total, concurrency, store, replicas: 1, server is null ? "SQLite" : "PostgreSQL (a local server, fsync on)");
+    }
+
+    /// <summary>
+    /// Active/active replicas (issue 18), one run of the machine: SQLite, then PostgreSQL with one active
+    /// replica and with two (the clients alternate between them), each on a fresh database of one server.
+    /// </summary>
+    public static async Task RunReplicasAsync(int total, int concurrency)
+    {
+        await RunAsync(total, concurrency, new Dictionary<string, string>(), replicas: 1, "SQLite");
+        await using var server = await PostgresServer.StartAsync(fsync: true);
+        foreach (var replicas in new[] { 1, 2 })
+        {
+            var store = new Dictionary<string, string>
+            {
+                ["Router:Store:Kind"] = "postgres",
+                ["Router:Store:ConnectionString"] = await server.CreateDatabaseAsync(),
+                ["Router:Store:ReplicaMode"] = "active",
+            };
+            await RunAsync(total, concurrency, store, replicas, $"PostgreSQL (a local server, fsync on), {replicas} active replica{(replicas == 1 ? "" : "s")}");
+        }
+    }
+
+    private static async Task RunAsync(int total, int concurrency, Dictionary<string, string> store, int replicas, string label)
+    {
         var data = Directory.CreateTempSubdirectory("router-bench-").FullName;
+        var routers = new List<RouterProcess>();
+        var clients = new List<HttpClient>();
         try
         {
-            var settings = new Dictionary<string, string>(store)
+            for (var i = 0; i < replicas; i++)
             {
-                ["Router:DataDirectory"] = data,
-                ["Router:PendingLimit"] = "1000000",
-                ["Router:HistoryLimit"] = "1000000",
-                ["Router:ApiKeys:0"] = RouterHost.ApiKey,
-            };
-            using var router = await RouterProcess.StartAsync(settings);
-            using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
-            using var client = new HttpClient(handler) { BaseAddress = router.BaseAddress };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RouterHost.ApiKey);
+                var settings = new Dictionary<string, string>(store)
+                {
+                    ["Router:DataDirectory"] = Path.Combine(data, i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    ["Router:PendingLimit"] = "1000000",
+                    ["Router:HistoryLimit"] = "1000000",
+                    ["Router:ApiKeys:0"] = RouterHost.ApiKey,
+                };
+                routers.Add(await RouterProcess.StartAsync(settings));
+                var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+                var replicaClient = new HttpClient(handler, disposeHandler: true) { BaseAddress = routers[i].BaseAddress };
+                replicaClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RouterHost.ApiKey);
+                clients.Add(replicaClient);
+            }
+
+            var router = new Replicas(routers);
 
             var seed = 0;
             string[] Bodies(int count) => [.. Enumerable.Range(Interlocked.Add(ref seed, count) - count, count)
                 .Select(i => new JsonObject { ["workflow"] = BenchGraph.Sd15(i) }.ToJsonString())];
             var sample = Bodies(1)[0];
-            Console.WriteLine($"accept: store {(server is null ? "SQLite" : "PostgreSQL (a local server, fsync on)")}");
+            Console.WriteLine($"accept: store {label}");
             Console.WriteLine($"accept: graph body {sample.Length} bytes, {MeasuredRounds} rounds of {total} runs, {concurrency} concurrent clients, HTTP/1.1 on loopback");
-            Console.WriteLine($"accept: router = the comfy-router binary ({(RouterProcess.ServerGc ? "server" : "workstation")} GC) in its own process; load generator = this process, on the same {Environment.ProcessorCount} cores");
+            Console.WriteLine($"accept: router = the comfy-router binary ({(RouterProcess.ServerGc ? "server" : "workstation")} GC), {replicas} process{(replicas == 1 ? "" : "es")} (requests alternate between them); load generator = this process, on the same {Environment.ProcessorCount} cores");
 
             // Warm up until the rate settles: a cold router runs tier-0 code and reads a cold database.
             var previous = 0.0;
             var warmUp = Stopwatch.StartNew();
             for (var round = 1; round <= MaxWarmUpRounds; round++)
             {
-                var rate = (await MeasureAsync(router, client, Bodies(WarmUpRound), concurrency, HttpStatusCode.Accepted)).Rate;
+                var rate = (await MeasureAsync(router, clients, Bodies(WarmUpRound), concurrency, HttpStatusCode.Accepted)).Rate;
                 Console.WriteLine($"accept: warm-up round {round} (at {warmUp.Elapsed.TotalSeconds:0.0} s): {rate:0} runs/s");
                 if (warmUp.Elapsed >= MinWarmUp && Math.Abs(rate - previous) <= 0.1 * Math.Max(rate, previous))
                 {
@@ -68,17 +101,17 @@ internal static class AcceptBench
             }
 
             // Calibration: what the same clients get from the cheapest endpoint and from a refused submit.
-            var healthz = await MeasureAsync(router, client, [.. Enumerable.Repeat<string?>(null, total)], concurrency, HttpStatusCode.OK);
+            var healthz = await MeasureAsync(router, clients, [.. Enumerable.Repeat<string?>(null, total)], concurrency, HttpStatusCode.OK);
             Console.WriteLine($"accept: baseline GET /healthz {healthz.Rate:0} requests/s, router CPU {healthz.RouterCpuMicroseconds:0} µs per request");
 
             // The same bodies with a bad priority: read, authenticated, parsed and the graph validated, then refused before the store.
-            var refused = await MeasureAsync(router, client, [.. Bodies(total).Select(b => b[..^1] + ",\"priority\":\"high\"}")], concurrency, HttpStatusCode.BadRequest);
+            var refused = await MeasureAsync(router, clients, [.. Bodies(total).Select(b => b[..^1] + ",\"priority\":\"high\"}")], concurrency, HttpStatusCode.BadRequest);
             Console.WriteLine($"accept: baseline POST /v1/runs refused after validation (nothing stored) {refused.Rate:0} requests/s, router CPU {refused.RouterCpuMicroseconds:0} µs per request");
 
             var rounds = new List<Round>();
             for (var round = 1; round <= MeasuredRounds; round++)
             {
-                var measured = await MeasureAsync(router, client, Bodies(total), concurrency, HttpStatusCode.Accepted);
+                var measured = await MeasureAsync(router, clients, Bodies(total), concurrency, HttpStatusCode.Accepted);
                 rounds.Add(measured);
                 Console.WriteLine($"accept: round {round}: {measured.Rate:0} runs/s ({measured.Elapsed.TotalMilliseconds:0} ms for {total}, {measured.Failures} failures), "
                     + $"router CPU {measured.RouterCpuMicroseconds:0} µs per run, load generator CPU {measured.ClientCpuMicroseconds:0} µs per run");
@@ -91,12 +124,22 @@ internal static class AcceptBench
         }
         finally
         {
+            foreach (var replicaClient in clients)
+            {
+                replicaClient.Dispose();
+            }
+
+            foreach (var replica in routers)
+            {
+                replica.Dispose();
+            }
+
             Directory.Delete(data, recursive: true);
         }
     }
 
     /// <summary>Sends every body (null = GET /healthz) with <paramref name="concurrency"/> clients.</summary>
-    private static async Task<Round> MeasureAsync(RouterProcess router, HttpClient client, string?[] bodies, int concurrency, HttpStatusCode expected)
+    private static async Task<Round> MeasureAsync(Replicas router, List<HttpClient> clients, string?[] bodies, int concurrency, HttpStatusCode expected)
     {
         var self = Process.GetCurrentProcess();
         var routerBefore = router.CpuTime;
@@ -109,6 +152,7 @@ internal static class AcceptBench
             int index;
             while ((index = Interlocked.Increment(ref next)) < bodies.Length)
             {
+                var client = clients[index % clients.Count];
                 using var response = bodies[index] is { } body
                     ? await PostAsync(client, body)
                     : await client.GetAsync(new Uri("/healthz", UriKind.Relative));
@@ -131,6 +175,12 @@ internal static class AcceptBench
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    /// <summary>The router processes of one measurement; their CPU time is the sum of theirs.</summary>
+    private sealed class Replicas(IReadOnlyList<RouterProcess> processes)
+    {
+        public TimeSpan CpuTime => processes.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.CpuTime);
+    }
 
     private sealed record Round(int Count, TimeSpan Elapsed, int Failures, TimeSpan RouterCpu, TimeSpan ClientCpu)
     {

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|dispatch|all|mixed|decision|scheduling|io|store|store-postgres|lifecycle|comfyui] [runs]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>.</summary>
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|accept-replicas|dispatch|all|mixed|decision|scheduling|io|store|store-postgres|lifecycle|comfyui] [runs]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>.</summary>
 internal static class BenchProgram
 {
     public static async Task Main(string[] args)
@@ -19,6 +19,12 @@ internal static class BenchProgram
         if (what is "accept-postgres")
         {
             await AcceptBench.RunAsync(runs, concurrency: 32, postgres: true);
+        }
+
+        // Issue 18: accepted runs/s on SQLite, and on PostgreSQL with one and two active replicas, in one run.
+        if (what is "accept-replicas")
+        {
+            await AcceptBench.RunReplicasAsync(runs, concurrency: 32);
         }
 
         if (what is "dispatch" or "all")

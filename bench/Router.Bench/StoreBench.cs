@@ -82,6 +82,15 @@ internal static class StoreBench
         })));
     }
 
+    /// <summary>A run's change as the run service writes it: a compare-and-set from the sequence before its event.</summary>
+    private static async Task WriteAsync(IRunStore store, RunRecord run, RunEvent runEvent)
+    {
+        if (!await store.TryUpdateAsync(run, runEvent, runEvent.Sequence - 1, CancellationToken.None))
+        {
+            throw new InvalidOperationException($"Run {run.Id} moved under the bench.");
+        }
+    }
+
     private static async Task OneRunAsync(IRunStore store, string id, int seed)
     {
         var now = TimeProvider.System.GetUtcNow();
@@ -89,16 +98,16 @@ internal static class StoreBench
         var (run, _) = await store.InsertAsync(fresh, new RunEvent(id, 1, RunEventTypes.Queued, "{\"status\":\"queued\",\"priority\":0}", now), CancellationToken.None);
         var sequence = 1L;
         run = run with { Status = RunStatus.Dispatching, Worker = "http://gpu1:8188/", PromptId = "p", ClientId = "c", Attempts = 1, DispatchedAt = now, LastEventSequence = ++sequence };
-        await store.UpdateAsync(run, new RunEvent(id, sequence, RunEventTypes.Dispatching, "{\"worker\":\"http://gpu1:8188/\",\"promptId\":\"p\",\"attempt\":1}", now), CancellationToken.None);
+        await WriteAsync(store, run, new RunEvent(id, sequence, RunEventTypes.Dispatching, "{\"worker\":\"http://gpu1:8188/\",\"promptId\":\"p\",\"attempt\":1}", now));
         run = run with { Status = RunStatus.Running, StartedAt = now, LastEventSequence = ++sequence };
-        await store.UpdateAsync(run, new RunEvent(id, sequence, RunEventTypes.Started, "{}", now), CancellationToken.None);
+        await WriteAsync(store, run, new RunEvent(id, sequence, RunEventTypes.Started, "{}", now));
         for (var p = 0; p < Progress; p++)
         {
             run = run with { LastEventSequence = ++sequence };
-            await store.UpdateAsync(run, new RunEvent(id, sequence, RunEventTypes.Progress, "{\"node\":\"3\",\"value\":1,\"max\":2,\"fraction\":0.5}", now), CancellationToken.None);
+            await WriteAsync(store, run, new RunEvent(id, sequence, RunEventTypes.Progress, "{\"node\":\"3\",\"value\":1,\"max\":2,\"fraction\":0.5}", now));
         }
 
         run = run with { Status = RunStatus.Succeeded, FinishedAt = now, LastEventSequence = ++sequence, Outputs = [new RunOutput("a.png", "9", "image/png", 1234)] };
-        await store.UpdateAsync(run, new RunEvent(id, sequence, RunEventTypes.Succeeded, "{\"outputs\":[]}", now), CancellationToken.None);
+        await WriteAsync(store, run, new RunEvent(id, sequence, RunEventTypes.Succeeded, "{\"outputs\":[]}", now));
     }
 }

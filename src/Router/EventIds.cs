@@ -45,6 +45,7 @@ internal static class EventIds
     public const int RunAttemptTimedOut = 1703;
     public const int RunAttemptLost = 1704;
     public const int DispatcherAttemptFailed = 1801;
+    public const int DispatcherFollowFailed = 1802;
     public const int RunWebhookNotifierEnqueueFailed = 1901;
     public const int WebhookDispatcherFailed = 1902;
     public const int WebhookDispatcherLoopFailed = 1903;
@@ -53,6 +54,12 @@ internal static class EventIds
     public const int PostgresActiveReplicaLeaseStandingBy = 1953;
     public const int PostgresActiveReplicaLeaseActive = 1954;
     public const int PostgresActiveReplicaLeaseLost = 1955;
+    public const int PostgresWorkerLeasesAcquired = 1956;
+    public const int PostgresWorkerLeasesReleased = 1957;
+    public const int PostgresWorkerLeasesRenewFailed = 1958;
+    public const int PostgresReplicaFeedFailed = 1959;
+    public const int PostgresReplicaFeedListening = 1960;
+    public const int PostgresReplicaNotifierFailed = 1961;
     public const int WorkflowDirectorySourceLoaded = 2101;
     public const int WorkflowDirectorySourceBadFile = 2102;
     public const int WorkflowDirectorySourceMissing = 2103;

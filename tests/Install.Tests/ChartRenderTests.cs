@@ -133,6 +133,7 @@ public sealed class ChartRenderTests
         Assert.Equal("http://comfy-comfy-router-minio.comfy-system.svc:9000", settings["COMFY_ROUTER__OUTPUTS__S3__SERVICE_URL"]);
         Assert.Equal("RoundRobin", settings["COMFY_ROUTER__PLACEMENT_POLICY"]);
         Assert.Equal("postgres", settings["COMFY_ROUTER__STORE__KIND"]);
+        Assert.Equal("active", settings["COMFY_ROUTER__STORE__REPLICA_MODE"]);
         Assert.Empty(manifests.OfKind("ClusterRole"));
 
         // Two routers on the in-chart PostgreSQL, its connection string from its Secret.
@@ -333,6 +334,24 @@ public sealed class ChartRenderTests
         // One router on PostgreSQL rolls too: the new pod waits as a standby until the old one stops.
         Assert.Equal("RollingUpdate", router.Get("spec.strategy.type"));
         Assert.Equal("1", manifests.Single("PodDisruptionBudget", "comfy-comfy-router").Get("spec.maxUnavailable"));
+    }
+
+    [Fact]
+    public async Task Render_PostgresActiveReplicas_EveryPodProbedAndRolledOneByOne()
+    {
+        var result = await Helm.TemplateWithValuesAsync("""
+            router:
+              replicas: 3
+              store: {kind: postgres, existingSecret: router-db, replicaMode: active}
+              persistence: {enabled: false}
+            """);
+        Assert.True(result.Succeeded, result.ToString());
+        var manifests = ManifestSet.Parse(result.StdOut);
+        var router = manifests.Single("Deployment", "comfy-comfy-router");
+        Assert.Equal("active", Tree.Map(manifests.Single("ConfigMap", "comfy-comfy-router-settings").Root, "data")["COMFY_ROUTER__STORE__REPLICA_MODE"]);
+        Assert.Equal("RollingUpdate", router.Get("spec.strategy.type"));
+        Assert.Null(router.Get("spec.strategy.rollingUpdate.maxUnavailable"));
+        Assert.Equal("/healthz", Tree.Get(Tree.Get(router.Root, "spec.template.spec.containers.0"), "livenessProbe.httpGet.path"));
     }
 
     [Fact]

@@ -9,6 +9,7 @@ public sealed class ValuesSchemaTests
     [InlineData("router: {replicas: 6, store: {kind: postgres, existingSecret: db}, persistence: {accessMode: ReadWriteMany}}", "at '/router/replicas': maximum: got 6, want 5")]
     [InlineData("router: {store: {kind: postgres}}", "at '/router/store/existingSecret': minLength: got 0, want 1")]
     [InlineData("router: {store: {kind: mysql}}", "at '/router/store/kind': value must be one of 'sqlite', 'postgres'")]
+    [InlineData("router: {store: {kind: postgres, existingSecret: db, replicaMode: both}}", "at '/router/store/replicaMode': value must be one of 'standby', 'active'")]
     [InlineData("router: {replicas: 2, store: {kind: postgres, existingSecret: db}}", "at '/router/persistence/accessMode': value must be 'ReadWriteMany'")]
     [InlineData("postgresql: {enabled: true, database: Router-DB}", "at '/postgresql/database': 'Router-DB' does not match pattern")]
     [InlineData("router: {image: {pullPolicy: Sometimes}}", "at '/router/image/pullPolicy': value must be one of 'Always', 'IfNotPresent', 'Never'")]

@@ -104,7 +104,7 @@ internal static class RouterServiceCollectionExtensions
             sp.GetRequiredService<IOptions<RouterOptions>>(),
             sp.GetRequiredService<IOptions<WorkflowRoutingOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            worker => sp.GetRequiredService<WorkerConnections>().IsConnected(worker)));
+            worker => sp.GetRequiredService<WorkerConnections>().IsConnected(worker) && sp.GetRequiredService<IWorkerLeases>().Holds(worker.BaseAddress)));
         services.AddSingleton<IRunPlacer>(sp => sp.GetRequiredService<RunScheduler>());
         services.AddSingleton<DispatchQueue>();
         services.AddSingleton<IRunQueue>(sp => sp.GetRequiredService<DispatchQueue>());
@@ -135,6 +135,9 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<RunAttemptFactory>();
         services.AddSingleton<RunSubmission>();
         services.AddSingleton<Dispatcher>();
+
+        // Before the dispatcher, so it stops after it: a replica hands its workers back only once it drives none.
+        services.AddReplicaCoordination();
         services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
         services.AddRouterMetrics();
         services.AddSingleton<IRunEventObserver>(sp => sp.GetRequiredService<RunMetricsObserver>());

@@ -13,4 +13,7 @@ internal interface IRunQueue
     void Enqueue(RunRecord run, RunGraph? graph);
 
     bool TryRemove(string runId);
+
+    /// <summary>The ids of the runs in the queue now.</summary>
+    IReadOnlyList<string> QueuedIds();
 }

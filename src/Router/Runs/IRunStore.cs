@@ -26,6 +26,15 @@ internal interface IRunStore
     /// <summary>Writes the new state of a run and, in the same transaction, its event.</summary>
     Task UpdateAsync(RunRecord run, RunEvent? runEvent, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Writes the run's new state and its event as <see cref="UpdateAsync"/> does, but only while the stored run
+    /// is still at event sequence <paramref name="expectedSequence"/>, the state the change was decided from;
+    /// false, and nothing written, when another writer (another router replica) changed it first. A stored
+    /// cancel request is kept: a write never clears <see cref="RunRecord.CancelRequested"/>, since the writer
+    /// may not have seen the request that another replica stored meanwhile without an event.
+    /// </summary>
+    Task<bool> TryUpdateAsync(RunRecord run, RunEvent? runEvent, long expectedSequence, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<RunEvent>> GetEventsAsync(string runId, long afterSequence, CancellationToken cancellationToken);
 
     /// <summary>Deletes finished runs beyond the newest <paramref name="keep"/> or finished before <paramref name="finishedBefore"/>; returns their ids.</summary>

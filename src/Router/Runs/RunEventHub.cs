@@ -41,6 +41,28 @@ internal sealed class RunEventHub(IEnumerable<IRunEventObserver> observers)
         }
     }
 
+    /// <summary>Someone on this router follows <paramref name="runId"/> live.</summary>
+    public bool HasSubscribers(string runId) => _subscribers.ContainsKey(runId);
+
+    /// <summary>The runs someone on this router follows live now.</summary>
+    public IReadOnlyList<string> SubscribedRunIds() => [.. _subscribers.Keys];
+
+    /// <summary>
+    /// An event another replica wrote (<see cref="Storage.Postgres.PostgresReplicaFeed"/>), for this router's subscribers only:
+    /// the observers (metrics, webhooks) saw it on the replica that wrote it, so counting or sending it here
+    /// would do it twice. Subscribers skip events they already have.
+    /// </summary>
+    public void Forward(RunEvent runEvent)
+    {
+        if (_subscribers.TryGetValue(runEvent.RunId, out var subscribers))
+        {
+            foreach (var channel in subscribers.Channels)
+            {
+                channel.Writer.TryWrite(runEvent);
+            }
+        }
+    }
+
     private void Remove(string runId, Channel<RunEvent> channel)
     {
         while (_subscribers.TryGetValue(runId, out var existing))

@@ -20,6 +20,7 @@ internal sealed partial class RunService(
     ActiveAttempts attempts,
     RunHistoryPruner pruner,
     IOptions<RouterOptions> options,
+    IOptions<Storage.StoreOptions> storeOptions,
     TimeProvider time,
     ILogger<RunService> logger) : IRunTransitions, IDisposable
 {
@@ -30,6 +31,7 @@ internal sealed partial class RunService(
     private readonly ConcurrentDictionary<string, RunRecord> _active = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PreviewImage> _previews = new(StringComparer.Ordinal);
     private readonly RouterOptions _options = options.Value;
+    private readonly bool _shared = storeOptions.Value.IsActiveActive;
     private readonly CancellationTokenSource _stopping = new();
     private int _submitting;
     private int _disposed;
@@ -172,8 +174,34 @@ internal sealed partial class RunService(
         queue.Enqueue(run, graph);
     }
 
+    /// <summary>
+    /// The run as it is now. With one router the runs it drives are answered from memory; with active/active
+    /// replicas another replica may have changed any run, so the store answers.
+    /// </summary>
     public async Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
-        _active.TryGetValue(id, out var run) ? run : await store.GetAsync(id, cancellationToken);
+        !_shared && _active.TryGetValue(id, out var run) ? run : await store.GetAsync(id, cancellationToken);
+
+    /// <summary>
+    /// Another replica changed run <paramref name="id"/> (<see cref="Storage.Postgres.PostgresReplicaFeed"/>): what this one
+    /// remembers of it is stale, so its next change starts from the store.
+    /// </summary>
+    public void ChangedElsewhere(string id) => _active.TryRemove(id, out _);
+
+    /// <summary>
+    /// A run another replica stored or requeued: into this replica's dispatch queue while it is queued with
+    /// its inputs in the cache, out of it otherwise (claimed, cancelled or finished elsewhere).
+    /// </summary>
+    public void OfferQueued(RunRecord run)
+    {
+        if (run.Status == RunStatus.Queued && !run.CancelRequested && run.Inputs.All(i => i.FileName is not null))
+        {
+            queue.Enqueue(run, null);
+        }
+        else
+        {
+            queue.TryRemove(run.Id);
+        }
+    }
 
     public Task<RunPage> ListAsync(RunQuery query, int limit, long? before, CancellationToken cancellationToken) =>
         store.ListAsync(query, limit, before, cancellationToken);
@@ -328,7 +356,7 @@ internal sealed partial class RunService(
         return onWorkers;
     }
 
-    private RunRecord Fresh(RunRecord stored) => _active.TryGetValue(stored.Id, out var live) ? live : stored;
+    private RunRecord Fresh(RunRecord stored) => !_shared && _active.TryGetValue(stored.Id, out var live) ? live : stored;
 
     private async Task<RunRecord?> FinishAsync(string id, string? promptId, Func<RunRecord, Change> change, CancellationToken cancellationToken)
     {
@@ -352,25 +380,38 @@ internal sealed partial class RunService(
         try
         {
             var current = _active.TryGetValue(id, out var live) ? live : await store.GetAsync(id, cancellationToken);
-            if (current is null)
+            while (true)
             {
-                return null;
+                if (current is null)
+                {
+                    return null;
+                }
+
+                var change = decide(current);
+                if (change is null)
+                {
+                    return null;
+                }
+
+                result = change.Run;
+                published = null;
+                if (change.EventType is not null)
+                {
+                    result = result with { LastEventSequence = current.LastEventSequence + 1 };
+                    published = new RunEvent(id, result.LastEventSequence, change.EventType, Serialize(change.Data), time.GetUtcNow());
+                }
+
+                if (await store.TryUpdateAsync(result, published, current.LastEventSequence, cancellationToken))
+                {
+                    break;
+                }
+
+                // Another router replica changed the run since this one read it (claimed it for its worker,
+                // cancelled it): decide again on the run as stored now.
+                _active.TryRemove(id, out _);
+                current = await store.GetAsync(id, cancellationToken);
             }
 
-            var change = decide(current);
-            if (change is null)
-            {
-                return null;
-            }
-
-            result = change.Run;
-            if (change.EventType is not null)
-            {
-                result = result with { LastEventSequence = current.LastEventSequence + 1 };
-                published = new RunEvent(id, result.LastEventSequence, change.EventType, Serialize(change.Data), time.GetUtcNow());
-            }
-
-            await store.UpdateAsync(result, published, cancellationToken);
             if (result.Status.IsTerminal())
             {
                 _active.TryRemove(id, out _);

@@ -184,6 +184,14 @@ internal sealed class DispatchQueue : IRunQueue
         }
     }
 
+    public IReadOnlyList<string> QueuedIds()
+    {
+        lock (_gate)
+        {
+            return [.. _byId.Keys];
+        }
+    }
+
     public bool Contains(string runId)
     {
         lock (_gate)

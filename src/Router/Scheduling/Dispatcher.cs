@@ -13,7 +13,8 @@ namespace ComfyOperator.Router.Scheduling;
 /// Takes each run from the queue together with the worker the scheduler placed it on (one
 /// decision: healthy, connected, under its queue allowance, labels, models, policy) and runs each
 /// attempt as its own task. Also
-/// resumes the runs that were on workers when the router last stopped.
+/// resumes the runs that were on workers when the router last stopped, and, with active/active
+/// replicas, the runs on each worker whose lease this replica takes from one that stopped renewing it.
 /// </summary>
 internal sealed partial class Dispatcher(
     DispatchQueue queue,
@@ -25,6 +26,8 @@ internal sealed partial class Dispatcher(
     HealthProber prober,
     RunRecovery recovery,
     IAbandonedPrompts abandoned,
+    IWorkerLeases leases,
+    IRunStore store,
     IOptions<RouterOptions> options,
     TimeProvider time,
     ILogger<Dispatcher> logger) : BackgroundService
@@ -33,6 +36,9 @@ internal sealed partial class Dispatcher(
     private readonly ILogger _logger = logger;
     private readonly ConcurrentDictionary<string, RunAttempt> _attempts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, byte> _running = new();
+
+    /// <summary>Runs this replica dispatches or follows now (an attempt runs for each), so a takeover never follows one twice.</summary>
+    private readonly ConcurrentDictionary<string, byte> _following = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -47,17 +53,26 @@ internal sealed partial class Dispatcher(
         };
         connections.Start();
 
-        // Recovered runs hold their worker slot before anything new is placed.
+        // Recovered runs hold their worker slot before anything new is placed. A worker another replica
+        // holds is that replica's to follow; this one follows its runs if it takes the worker over.
         var resumed = new List<(RunRecord Run, WorkerState? Worker)>();
         foreach (var run in recovery.OnWorkers)
         {
             var worker = run.Worker is null ? null : registry.Find(run.Worker);
+            if (worker is not null && !leases.Holds(worker.BaseAddress))
+            {
+                continue;
+            }
+
             worker?.ForceAssign(run.Id);
             resumed.Add((run, worker));
         }
 
+        leases.Acquired += (_, worker) => Track(FollowTakenOverAsync(worker, stoppingToken));
+
         foreach (var (run, worker) in resumed)
         {
+            _following[run.Id] = 0;
             Track(ResumeAsync(run, worker, stoppingToken));
         }
 
@@ -100,6 +115,7 @@ internal sealed partial class Dispatcher(
 
     private async Task DispatchAsync(QueuedRun next, WorkerState worker, CancellationToken cancellationToken)
     {
+        _following[next.RunId] = 0;
         try
         {
             var session = connections.Get(worker);
@@ -132,8 +148,61 @@ internal sealed partial class Dispatcher(
         }
         finally
         {
+            _following.TryRemove(next.RunId, out _);
             worker.Release(next.RunId);
             queue.Signal();
+        }
+    }
+
+    /// <summary>
+    /// This replica took <paramref name="uri"/>'s lease: the runs stored as on it and not followed here were
+    /// left by the replica that held it before, and are followed to their end as after a restart.
+    /// </summary>
+    private async Task FollowTakenOverAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        queue.Signal();
+        var worker = registry.Find(uri.ToString());
+        if (worker is null)
+        {
+            return;
+        }
+
+        // Nobody else follows these runs: keep trying while this replica holds the worker.
+        while (!cancellationToken.IsCancellationRequested && leases.Holds(uri))
+        {
+            try
+            {
+                var left = (await store.ListUnfinishedAsync(cancellationToken))
+                    .Where(r => r.Status != RunStatus.Queued && string.Equals(r.Worker, worker.BaseAddress.ToString(), StringComparison.Ordinal))
+                    .ToList();
+                foreach (var run in left)
+                {
+                    if (_following.TryAdd(run.Id, 0))
+                    {
+                        worker.ForceAssign(run.Id);
+                        Track(ResumeAsync(run, worker, cancellationToken));
+                    }
+                }
+
+                return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogFollowFailed(_logger, uri.ToString(), ex);
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
     }
 
@@ -181,6 +250,7 @@ internal sealed partial class Dispatcher(
         }
         finally
         {
+            _following.TryRemove(run.Id, out _);
             worker?.Release(run.Id);
             queue.Signal();
         }
@@ -227,6 +297,9 @@ internal sealed partial class Dispatcher(
     {
         public void Dispose() => release();
     }
+
+    [LoggerMessage(EventId = EventIds.DispatcherFollowFailed, Level = LogLevel.Error, Message = "Following the runs left on worker {Worker} after taking it over failed")]
+    private static partial void LogFollowFailed(ILogger logger, string worker, Exception exception);
 
     [LoggerMessage(EventId = EventIds.DispatcherAttemptFailed, Level = LogLevel.Error, Message = "Dispatching run {RunId} failed unexpectedly")]
     private static partial void LogAttemptFailed(ILogger logger, string runId, Exception exception);

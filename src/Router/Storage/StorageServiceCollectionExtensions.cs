@@ -54,11 +54,31 @@ internal static class StorageServiceCollectionExtensions
         services.AddSingleton<IUsageStore>(sp => IsPostgres(sp)
             ? new PostgresUsageStore(sp.GetRequiredService<PostgresRouterDatabase>())
             : new SqliteUsageStore(sp.GetRequiredService<SqliteRouterDatabase>()));
-        services.AddSingleton<IActiveReplicaLease>(sp => IsPostgres(sp)
+        services.AddSingleton<IActiveReplicaLease>(sp => IsPostgres(sp) && !IsActiveActive(sp)
             ? ActivatorUtilities.CreateInstance<PostgresActiveReplicaLease>(sp)
-            : new SqliteActiveReplicaLease());
+            : new HeldActiveReplicaLease());
+        services.AddSingleton<PostgresWorkerLeases>();
+        services.AddSingleton<PostgresReplicaFeed>();
+        services.AddSingleton<PostgresReplicaNotifier>();
+        services.AddSingleton<IRunEventObserver, ReplicaEventRelay>();
+        services.AddSingleton<IWorkerLeases>(sp => IsActiveActive(sp)
+            ? sp.GetRequiredService<PostgresWorkerLeases>()
+            : new LocalWorkerLeases());
         return services;
     }
+
+    /// <summary>
+    /// Starts what active/active replicas share the work with (worker leases, the feed of the other
+    /// replicas' writes); nothing with one router. Register it after the dispatcher, which must hear of
+    /// the first worker leases taken.
+    /// </summary>
+    public static IServiceCollection AddReplicaCoordination(this IServiceCollection services)
+    {
+        services.AddHostedService<ReplicaCoordination>();
+        return services;
+    }
+
+    private static bool IsActiveActive(IServiceProvider services) => services.GetRequiredService<IOptions<StoreOptions>>().Value.IsActiveActive;
 
     private static bool IsPostgres(IServiceProvider services) =>
         string.Equals(services.GetRequiredService<IOptions<StoreOptions>>().Value.Kind, StoreKinds.Postgres, StringComparison.OrdinalIgnoreCase);

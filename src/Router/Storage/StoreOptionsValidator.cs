@@ -13,8 +13,15 @@ internal sealed class StoreOptionsValidator : IValidateOptions<StoreOptions>
 
     public const string ConnectionStringSetting = "Router:Store:ConnectionString (COMFY_ROUTER__STORE__CONNECTION_STRING)";
 
+    public const string ReplicaModeSetting = "Router:Store:ReplicaMode (COMFY_ROUTER__STORE__REPLICA_MODE)";
+
     public ValidateOptionsResult Validate(string? name, StoreOptions options)
     {
+        if (!ReplicaModes.All.Contains(options.ReplicaMode, StringComparer.OrdinalIgnoreCase))
+        {
+            return ValidateOptionsResult.Fail($"{ReplicaModeSetting} '{options.ReplicaMode}' is unknown; use one of {string.Join(", ", ReplicaModes.All)}.");
+        }
+
         if (!StoreKinds.All.Contains(options.Kind, StringComparer.OrdinalIgnoreCase))
         {
             return ValidateOptionsResult.Fail($"{KindSetting} '{options.Kind}' is unknown; use one of {string.Join(", ", StoreKinds.All)}.");
@@ -22,6 +29,11 @@ internal sealed class StoreOptionsValidator : IValidateOptions<StoreOptions>
 
         if (string.Equals(options.Kind, StoreKinds.Sqlite, StringComparison.OrdinalIgnoreCase))
         {
+            if (string.Equals(options.ReplicaMode, ReplicaModes.Active, StringComparison.OrdinalIgnoreCase))
+            {
+                return ValidateOptionsResult.Fail($"{ReplicaModeSetting} '{ReplicaModes.Active}' needs several routers on one database, but {KindSetting} is '{StoreKinds.Sqlite}', a file of one router; set the kind to '{StoreKinds.Postgres}'.");
+            }
+
             return string.IsNullOrEmpty(options.ConnectionString)
                 ? ValidateOptionsResult.Success
                 : ValidateOptionsResult.Fail($"{ConnectionStringSetting} is set, but {KindSetting} is '{StoreKinds.Sqlite}', which keeps its file at Router:DatabasePath; set the kind to '{StoreKinds.Postgres}' or remove the connection string.");

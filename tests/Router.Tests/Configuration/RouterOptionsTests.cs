@@ -27,6 +27,8 @@ public sealed class RouterOptionsTests
     [InlineData("Router:Store:Kind", "mysql", "Router:Store:Kind (COMFY_ROUTER__STORE__KIND) 'mysql' is unknown; use one of sqlite, postgres")]
     [InlineData("Router:Store:Kind", "postgres", "Router:Store:ConnectionString (COMFY_ROUTER__STORE__CONNECTION_STRING) is required")]
     [InlineData("Router:Store:ConnectionString", "Host=db", "Router:Store:ConnectionString (COMFY_ROUTER__STORE__CONNECTION_STRING) is set, but Router:Store:Kind (COMFY_ROUTER__STORE__KIND) is 'sqlite'")]
+    [InlineData("Router:Store:ReplicaMode", "active", "Router:Store:ReplicaMode (COMFY_ROUTER__STORE__REPLICA_MODE) 'active' needs several routers on one database, but Router:Store:Kind (COMFY_ROUTER__STORE__KIND) is 'sqlite'")]
+    [InlineData("Router:Store:ReplicaMode", "both", "Router:Store:ReplicaMode (COMFY_ROUTER__STORE__REPLICA_MODE) 'both' is unknown; use one of standby, active")]
     public void Start_BadSetting_FailsNamingTheSetting(string key, string value, string expected)
     {
         using var factory = new RouterFactory(new Dictionary<string, string?> { [key] = value });
@@ -134,6 +136,7 @@ public sealed class RouterOptionsTests
 
     [Theory]
     [InlineData("STORE__CONNECTION_STRING", "Router:Store:ConnectionString")]
+    [InlineData("STORE__REPLICA_MODE", "Router:Store:ReplicaMode")]
     [InlineData("PENDING_LIMIT", "Router:PendingLimit")]
     [InlineData("DOWNLOAD__CACHE_DIR", "Router:Download:CacheDir")]
     [InlineData("Router__PendingLimit", "Router:PendingLimit")]

@@ -46,6 +46,40 @@ public abstract class RunStoreContractTests : StoreContractTests
     }
 
     [Fact]
+    public async Task TryUpdateAsync_TwoWritersFromOneState_OnlyTheFirstIsStored()
+    {
+        await using var storeSession = await Database.OpenAsync();
+        var store = storeSession.Runs;
+        var queued = await InsertAsync(store, "a");
+
+        // Two replicas claim the same queued run for their workers: one claim wins, the other writes nothing.
+        var first = queued with { Status = RunStatus.Dispatching, Worker = "http://gpu1:8188/", PromptId = "p1", LastEventSequence = 2 };
+        var second = queued with { Status = RunStatus.Dispatching, Worker = "http://gpu2:8188/", PromptId = "p2", LastEventSequence = 2 };
+        Assert.True(await store.TryUpdateAsync(first, Event("a", 2, RunEventTypes.Dispatching), 1, CancellationToken.None));
+        Assert.False(await store.TryUpdateAsync(second, Event("a", 2, RunEventTypes.Dispatching), 1, CancellationToken.None));
+        Assert.False(await store.TryUpdateAsync(second with { LastEventSequence = 1 }, null, 1, CancellationToken.None));
+
+        var stored = await store.GetAsync("a", CancellationToken.None);
+        Assert.Equal(("http://gpu1:8188/", "p1", 2L), (stored!.Worker, stored.PromptId, stored.LastEventSequence));
+        Assert.Equal([1L, 2L], (await store.GetEventsAsync("a", 0, CancellationToken.None)).Select(e => e.Sequence));
+    }
+
+    [Fact]
+    public async Task TryUpdateAsync_CancelRequestedMeanwhile_IsKept()
+    {
+        await using var storeSession = await Database.OpenAsync();
+        var store = storeSession.Runs;
+        var running = (await InsertAsync(store, "a")) with { Status = RunStatus.Running, LastEventSequence = 2 };
+        Assert.True(await store.TryUpdateAsync(running, Event("a", 2, RunEventTypes.Started), 1, CancellationToken.None));
+
+        // A replica stores a cancel request (no event); the replica driving the run then writes progress from its older copy.
+        Assert.True(await store.TryUpdateAsync(running with { CancelRequested = true }, null, 2, CancellationToken.None));
+        Assert.True(await store.TryUpdateAsync(running with { LastEventSequence = 3 }, Event("a", 3, RunEventTypes.Progress), 2, CancellationToken.None));
+
+        Assert.True((await store.GetAsync("a", CancellationToken.None))!.CancelRequested);
+    }
+
+    [Fact]
     public async Task ListAsync_WorkflowAndOwnerFilters_OnlyRunsMatchingEveryFilter()
     {
         await using var storeSession = await Database.OpenAsync();

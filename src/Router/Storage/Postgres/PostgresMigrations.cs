@@ -96,6 +96,32 @@ internal static class PostgresMigrations
         CREATE INDEX runs_queued_at ON runs (queued_at);
         """);
 
+    /// <summary>
+    /// Active/active replicas: a lease per worker (<c>worker_leases</c>, times from the server's clock so
+    /// replicas' clocks do not matter), the replicas alive (<c>router_replicas</c>, for each one's share of
+    /// the workers), and a trigger that notifies <c>comfy_run_cancels</c> when a cancel request is stored,
+    /// prefixed with the writer's <c>application_name</c> (the replica's id) so a replica can skip its own.
+    /// Run events are not notified by a trigger: a notifying transaction holds a database-wide lock from its
+    /// notification to the end of its commit, WAL flush included, which would serialise every run write
+    /// (<see cref="PostgresReplicaNotifier"/> notifies them after they commit instead).
+    /// </summary>
+    public static readonly SchemaMigration ReplicaCoordination = new(3, "worker_leases, router_replicas, cancel notifications", """
+        CREATE TABLE worker_leases (
+            worker text PRIMARY KEY,
+            holder text NOT NULL,
+            expires_at timestamptz NOT NULL);
+        CREATE TABLE router_replicas (
+            id text PRIMARY KEY,
+            expires_at timestamptz NOT NULL);
+        CREATE FUNCTION comfy_notify_run_cancel() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('comfy_run_cancels', current_setting('application_name') || ' ' || NEW.id);
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER runs_cancel_notify AFTER UPDATE OF cancel_requested ON runs
+            FOR EACH ROW WHEN (NEW.cancel_requested AND NOT OLD.cancel_requested) EXECUTE FUNCTION comfy_notify_run_cancel();
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, ReplicaCoordination];
 }

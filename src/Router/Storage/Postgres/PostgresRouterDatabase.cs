@@ -38,6 +38,9 @@ internal sealed partial class PostgresRouterDatabase : IRouterDatabase, IAsyncDi
     internal PostgresRouterDatabase(string connectionString, IReadOnlyList<SchemaMigration> migrations, TimeProvider time, ILogger<PostgresRouterDatabase> logger)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
+
+        // Every session of this process carries its replica id: run notifications name their writer with it.
+        builder.ConnectionStringBuilder.ApplicationName = ReplicaId;
         if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = AutoPrepared;
@@ -48,6 +51,12 @@ internal sealed partial class PostgresRouterDatabase : IRouterDatabase, IAsyncDi
         _time = time;
         _logger = logger;
     }
+
+    /// <summary>
+    /// This process among the replicas on the database: its sessions' <c>application_name</c>, the holder in
+    /// its worker leases. New at each start, so a restarted router never mistakes an old lease for its own.
+    /// </summary>
+    public string ReplicaId { get; } = $"comfy-router/{Guid.NewGuid():N}";
 
     /// <summary>Round trips to the server made by the stores (for benchmarks: round trips per run).</summary>
     public long RoundTrips => Interlocked.Read(ref _roundTrips);

@@ -55,6 +55,20 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
         WHERE id = @id
         """;
 
+    /// <summary>The compare-and-set of <see cref="TryUpdateAsync"/>: the row moves only from the sequence the change was decided from.</summary>
+    private const string TryUpdateRun = """
+        UPDATE runs SET status = @status, attempts = @attempts, worker = @worker, prompt_id = @prompt, reason = @reason,
+            failure = @failure, outputs = @outputs, cancel_requested = runs.cancel_requested OR @cancel, dispatched_at = @dispatched,
+            started_at = @started, finished_at = @finished, last_event_seq = @last, inputs = @inputs, client_id = @client
+        WHERE id = @id AND last_event_seq = @expected
+        """;
+
+    /// <summary><see cref="TryUpdateRun"/> and its event in one statement: the event is written only when the run moved.</summary>
+    private const string TryUpdateRunWithEvent = $"""
+        WITH updated AS ({TryUpdateRun} RETURNING id)
+        INSERT INTO run_events (run_id, seq, type, data, at) SELECT id, @seq, @type, @data, @at FROM updated
+        """;
+
     /// <summary>The WHERE of the partial indexes <c>runs_finished_seq</c> and <c>runs_finished_at</c>, word for word so they are used.</summary>
     private const string Finished = "status IN ('succeeded', 'failed', 'cancelled')";
 
@@ -189,6 +203,26 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
                 }
 
                 return await batch.ExecuteNonQueryAsync(ct);
+            },
+            cancellationToken);
+
+    public Task<bool> TryUpdateAsync(RunRecord run, RunEvent? runEvent, long expectedSequence, CancellationToken cancellationToken) =>
+        database.RunAsync(
+            async (connection, ct) =>
+            {
+                await using var command = database.Command(connection, runEvent is null ? TryUpdateRun : TryUpdateRunWithEvent);
+                BindRun(command, run);
+                Add(command, "client", NpgsqlDbType.Text, run.ClientId);
+                Add(command, "expected", NpgsqlDbType.Bigint, expectedSequence);
+                if (runEvent is not null)
+                {
+                    Add(command, "seq", NpgsqlDbType.Bigint, runEvent.Sequence);
+                    Add(command, "type", NpgsqlDbType.Text, runEvent.Type);
+                    Add(command, "data", NpgsqlDbType.Text, runEvent.Data);
+                    Add(command, "at", NpgsqlDbType.Bigint, runEvent.At.ToUnixTimeMilliseconds());
+                }
+
+                return await command.ExecuteNonQueryAsync(ct) == 1;
             },
             cancellationToken);
 

@@ -43,6 +43,14 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
         WHERE id = $id;
         """;
 
+    /// <summary>The compare-and-set of <see cref="TryUpdateAsync"/>: the row moves only from the sequence the change was decided from.</summary>
+    private const string TryUpdateRun = """
+        UPDATE runs SET status = $status, attempts = $attempts, worker = $worker, prompt_id = $prompt, reason = $reason,
+            failure = $failure, outputs = $outputs, cancel_requested = (cancel_requested OR $cancel), dispatched_at = $dispatched,
+            started_at = $started, finished_at = $finished, last_event_seq = $last, inputs = $inputs, client_id = $client
+        WHERE id = $id AND last_event_seq = $expected;
+        """;
+
     /// <summary>The WHERE of the partial indexes <c>runs_finished_seq</c> and <c>runs_finished_at</c>, word for word so they are used.</summary>
     private const string Finished = "status IN ('succeeded', 'failed', 'cancelled')";
 
@@ -115,6 +123,28 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
 
     public Task UpdateAsync(RunRecord run, RunEvent? runEvent, CancellationToken cancellationToken) =>
         database.WriteAsync((session, ct) => UpdateInTransactionAsync(session, run, runEvent, ct), cancellationToken);
+
+    public Task<bool> TryUpdateAsync(RunRecord run, RunEvent? runEvent, long expectedSequence, CancellationToken cancellationToken) =>
+        database.WriteAsync(
+            async (session, ct) =>
+            {
+                var update = session.Command(TryUpdateRun);
+                BindRun(update, run);
+                update.Parameters.AddWithValue("$client", (object?)run.ClientId ?? DBNull.Value);
+                update.Parameters.AddWithValue("$expected", expectedSequence);
+                if (await update.ExecuteNonQueryAsync(ct) != 1)
+                {
+                    return false;
+                }
+
+                if (runEvent is not null)
+                {
+                    await InsertEventAsync(session, runEvent, ct);
+                }
+
+                return true;
+            },
+            cancellationToken);
 
     public Task<IReadOnlyList<RunEvent>> GetEventsAsync(string runId, long afterSequence, CancellationToken cancellationToken) =>
         database.ReadAsync<IReadOnlyList<RunEvent>>(
