@@ -68,4 +68,5 @@ internal static class EventIds
     public const int InputCacheIndexRebuilt = 2406;
     public const int InputCacheIndexFlushFailed = 2407;
     public const int S3OutputStoreRetry = 2501;
+    public const int FrontEndProxyWorkerFailed = 2601;
 }

@@ -32,7 +32,7 @@ internal static class ComfyApi
         var options = app.ServiceProvider.GetRequiredService<IOptions<RouterOptions>>().Value;
         foreach (var prefix in (string[])["", "/api"])
         {
-            var group = app.MapGroup(prefix).WithTags("ComfyUI").ExcludeFromDescription().WithMetadata(new QueryTokenAllowed());
+            var group = app.MapGroup(prefix).WithTags("ComfyUI").ExcludeFromDescription().WithMetadata(new QueryTokenAllowed(), new BrowserSessionAllowed());
             if (options.ComfyApiAnonymous)
             {
                 group.AllowAnonymous();

@@ -4,6 +4,7 @@ using ComfyOperator.Router.ComfyRouterApi;
 using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Security;
 using ComfyOperator.Router.WebConsole;
+using ComfyOperator.Router.WebUi;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -55,6 +56,7 @@ internal static class RouterEndpoints
         app.MapComfyRouterApi();
         app.MapKeysApi();
         app.MapConsole();
+        app.MapWebUi();
         return app;
     }
 }

@@ -13,7 +13,12 @@ using ComfyOperator.Router.Storage;
 using ComfyOperator.Router.Submissions;
 using ComfyOperator.Router.Webhooks;
 using ComfyOperator.Router.Workers;
+using ComfyOperator.Router.WebUi;
 using ComfyOperator.Router.Workflows;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -62,6 +67,14 @@ internal static class RouterServiceCollectionExtensions
         services.AddOpenApi();
 
         services.AddSingleton<CredentialStore>();
+        services.AddSingleton<CredentialsAuthenticator>();
+        services.AddSingleton<BrowserSession>();
+
+        // The web UI's session cookies are encrypted with keys kept beside the database, so they survive
+        // a restart and every replica (on the shared data volume) reads the others' cookies.
+        services.AddDataProtection().SetApplicationName("comfy-router");
+        services.AddOptions<KeyManagementOptions>().Configure<IOptions<RouterOptions>, ILoggerFactory>((keys, router, logs) =>
+            keys.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(router.Value.DataDirectory, "keys")), logs));
         services.AddAuthentication(RouterAuthentication.Scheme)
             .AddScheme<AuthenticationSchemeOptions, CredentialsAuthenticationHandler>(RouterAuthentication.Scheme, null);
         services.AddAuthorizationBuilder()
@@ -139,6 +152,8 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<ComfyPrompts>();
         services.AddSingleton<IRunEventObserver>(sp => sp.GetRequiredService<ComfyPrompts>());
         services.AddSingleton<FleetDocuments>();
+        services.AddSingleton<FrontEndWorkers>();
+        services.AddSingleton<FrontEndProxy>();
         services.AddHostedService<RouterMetricsBinder>();
         services.AddHostedService<WorkflowStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerModelInventory>());
