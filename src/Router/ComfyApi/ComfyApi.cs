@@ -27,21 +27,24 @@ namespace ComfyOperator.Router.ComfyApi;
 /// </summary>
 internal static class ComfyApi
 {
-    public static IEndpointRouteBuilder MapComfyApi(this IEndpointRouteBuilder app)
+    /// <summary>
+    /// ComfyUI's two roots (<c>/</c> and <c>/api/</c>), each with the ComfyUI routes' credentials: a header,
+    /// the <c>token</c> query parameter or the web UI's session, or none with <c>Router:ComfyApiAnonymous</c>.
+    /// </summary>
+    internal static IEnumerable<RouteGroupBuilder> MapComfyGroups(IEndpointRouteBuilder app)
     {
         var options = app.ServiceProvider.GetRequiredService<IOptions<RouterOptions>>().Value;
         foreach (var prefix in (string[])["", "/api"])
         {
             var group = app.MapGroup(prefix).WithTags("ComfyUI").ExcludeFromDescription().WithMetadata(new QueryTokenAllowed(), new BrowserSessionAllowed());
-            if (options.ComfyApiAnonymous)
-            {
-                group.AllowAnonymous();
-            }
-            else
-            {
-                group.RequireAuthorization();
-            }
+            yield return options.ComfyApiAnonymous ? group.AllowAnonymous() : group.RequireAuthorization();
+        }
+    }
 
+    public static IEndpointRouteBuilder MapComfyApi(this IEndpointRouteBuilder app)
+    {
+        foreach (var group in MapComfyGroups(app))
+        {
             group.MapPost("/prompt", PostPromptAsync);
             group.MapGet("/prompt", GetPromptAsync);
             group.MapGet("/queue", GetQueueAsync);

@@ -3,6 +3,7 @@ using ComfyOperator.Router.ComfyApi;
 using ComfyOperator.Router.ComfyRouterApi;
 using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Security;
+using ComfyOperator.Router.UserData;
 using ComfyOperator.Router.WebConsole;
 using ComfyOperator.Router.WebUi;
 using Microsoft.AspNetCore.Authentication;
@@ -53,6 +54,7 @@ internal static class RouterEndpoints
         app.MapWebhooksApi();
         app.MapWorkflowsApi();
         app.MapComfyApi();
+        app.MapUserDataApi();
         app.MapComfyRouterApi();
         app.MapKeysApi();
         app.MapConsole();

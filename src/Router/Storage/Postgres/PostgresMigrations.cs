@@ -96,6 +96,17 @@ internal static class PostgresMigrations
         CREATE INDEX runs_queued_at ON runs (queued_at);
         """);
 
+    /// <summary>The web UI's user files (saved workflows, settings), per caller; content as written.</summary>
+    public static readonly SchemaMigration UserFiles = new(3, "user_files table for the web UI's user state", """
+        CREATE TABLE user_files (
+            owner text NOT NULL,
+            path text NOT NULL,
+            content bytea NOT NULL,
+            size bigint NOT NULL,
+            modified_at bigint NOT NULL,
+            PRIMARY KEY (owner, path));
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, UserFiles];
 }
