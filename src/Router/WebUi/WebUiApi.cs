@@ -129,7 +129,8 @@ internal static class WebUiApi
         response.Headers.CacheControl = "no-store";
         response.Headers.ContentSecurityPolicy = ConsoleApi.ContentSecurityPolicy;
         response.Headers.XContentTypeOptions = "nosniff";
-        response.Headers["Referrer-Policy"] = "no-referrer";
+        // Not no-referrer: with it a browser sends "Origin: null" on the form's POST, and the sign-in refuses requests from elsewhere.
+        response.Headers["Referrer-Policy"] = "same-origin";
         return TypedResults.Content(page, "text/html; charset=utf-8", statusCode: status);
     }
 }
