@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONSOLE_SCREENSHOTS="$PWD/docs/images" dotnet test tests/Console.Tests -nologo \
-  --filter "FullyQualifiedName~Pages_EveryPage_RendersInLightAndDarkAndIsScreenshotted"
-ls docs/images/console-*.png
+  --filter "FullyQualifiedName~Pages_EveryPage_RendersInLightAndDarkAndIsScreenshotted|FullyQualifiedName~WebUiTests"
+ls docs/images/console-*.png docs/images/webui.png

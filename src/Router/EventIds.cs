@@ -83,4 +83,5 @@ internal static class EventIds
     public const int WorkerDiskCleanerGaveUp = 2605;
     public const int WorkerDiskCleanerRecovered = 2606;
     public const int WorkerDiskCleanerRecoveryFailed = 2607;
+    public const int FrontEndProxyWorkerFailed = 2651;
 }

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using ComfyOperator.Router.Security;
 using Microsoft.AspNetCore.Http;
 
 namespace ComfyOperator.Router.Api;
@@ -23,6 +24,11 @@ internal static class RunOwner
         if (context.User.Identity?.IsAuthenticated != true)
         {
             return null;
+        }
+
+        if (context.User.FindFirstValue(RouterAuthentication.OwnerClaim) is { } owner)
+        {
+            return owner;
         }
 
         // An API key given as the `token` query parameter (ComfyUI's routes) is the same owner as the header.

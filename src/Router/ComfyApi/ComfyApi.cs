@@ -27,26 +27,30 @@ namespace ComfyOperator.Router.ComfyApi;
 /// </summary>
 internal static class ComfyApi
 {
-    public static IEndpointRouteBuilder MapComfyApi(this IEndpointRouteBuilder app)
+    /// <summary>
+    /// ComfyUI's two roots (<c>/</c> and <c>/api/</c>), each with the ComfyUI routes' credentials: a header,
+    /// the <c>token</c> query parameter or the web UI's session, or none with <c>Router:ComfyApiAnonymous</c>.
+    /// </summary>
+    internal static IEnumerable<RouteGroupBuilder> MapComfyGroups(IEndpointRouteBuilder app)
     {
         var options = app.ServiceProvider.GetRequiredService<IOptions<RouterOptions>>().Value;
         foreach (var prefix in (string[])["", "/api"])
         {
-            var group = app.MapGroup(prefix).WithTags("ComfyUI").ExcludeFromDescription().WithMetadata(new QueryTokenAllowed());
-            if (options.ComfyApiAnonymous)
-            {
-                group.AllowAnonymous();
-            }
-            else
-            {
-                group.RequireAuthorization();
-            }
+            var group = app.MapGroup(prefix).WithTags("ComfyUI").ExcludeFromDescription().WithMetadata(new QueryTokenAllowed(), new BrowserSessionAllowed());
+            yield return options.ComfyApiAnonymous ? group.AllowAnonymous() : group.RequireAuthorization();
+        }
+    }
 
+    public static IEndpointRouteBuilder MapComfyApi(this IEndpointRouteBuilder app)
+    {
+        foreach (var group in MapComfyGroups(app))
+        {
             group.MapPost("/prompt", PostPromptAsync);
             group.MapGet("/prompt", GetPromptAsync);
             group.MapGet("/queue", GetQueueAsync);
             group.MapPost("/queue", PostQueueAsync);
             group.MapPost("/interrupt", InterruptAsync);
+            group.MapPost("/free", FreeAsync);
             group.MapGet("/history", GetHistoryAsync);
             group.MapGet("/history/{promptId}", GetHistoryEntryAsync);
             group.MapPost("/history", PostHistoryAsync);
@@ -194,6 +198,44 @@ internal static class ComfyApi
             await runs.CancelAsync(run.Id, "interrupted (POST /interrupt)", cancellationToken);
         }
 
+        return TypedResults.Ok();
+    }
+
+    /// <summary>
+    /// <c>{"unload_models": bool, "free_memory": bool}</c> to every healthy worker at once (the editor's "unload models"
+    /// button): the fleet is shared, so only administrators (or anyone, with <c>Router:ComfyApiAnonymous</c>) may; others
+    /// get 403. A worker that does not answer is skipped: freeing memory is advice, not a state.
+    /// </summary>
+    internal static async Task<IResult> FreeAsync(
+        HttpRequest request, WorkerRegistry registry, IHttpClientFactory httpClients, IOptions<RouterOptions> options, CancellationToken cancellationToken)
+    {
+        var context = request.HttpContext;
+        if (!options.Value.ComfyApiAnonymous && !context.User.HasClaim(RouterAuthentication.AdminClaim, "true"))
+        {
+            return Json(new JsonObject { ["error"] = "Freeing memory acts on every worker of the fleet: it needs an administrator's credentials." }.ToJsonString(), StatusCodes.Status403Forbidden);
+        }
+
+        var body = await ReadObjectAsync(request, cancellationToken);
+        var unload = body?["unload_models"]?.GetValueKind() == JsonValueKind.True;
+        var free = body?["free_memory"]?.GetValueKind() == JsonValueKind.True;
+        if (!unload && !free)
+        {
+            return TypedResults.Ok();
+        }
+
+        var healthy = registry.Workers.Where(w => !w.Removed && w.ActiveHealth == HealthState.Healthy).ToList();
+        await Task.WhenAll(healthy.Select(async worker =>
+        {
+            var client = new ComfyClient(httpClients.CreateClient(HealthProber.HttpClientName), worker.BaseAddress, new ComfyClientOptions { RequestTimeout = options.Value.WorkerRequestTimeout });
+            try
+            {
+                await client.FreeAsync(unload, free, cancellationToken);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or ComfyHttpException or TimeoutException)
+            {
+                // The next call tries again; the worker's health is the prober's to judge.
+            }
+        }));
         return TypedResults.Ok();
     }
 

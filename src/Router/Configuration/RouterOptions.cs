@@ -39,6 +39,9 @@ internal sealed class RouterOptions
     /// </summary>
     public bool ComfyApiAnonymous { get; set; }
 
+    /// <summary>How long a browser's sign-in to the web UI (its session cookie) lasts.</summary>
+    public TimeSpan WebUiSessionLifetime { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Runs waiting in the router's queue before new submissions get 429.</summary>
     public int PendingLimit { get; set; } = 25;
 

@@ -3,7 +3,9 @@ using ComfyOperator.Router.ComfyApi;
 using ComfyOperator.Router.ComfyRouterApi;
 using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Security;
+using ComfyOperator.Router.UserData;
 using ComfyOperator.Router.WebConsole;
+using ComfyOperator.Router.WebUi;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -52,9 +54,11 @@ internal static class RouterEndpoints
         app.MapWebhooksApi();
         app.MapWorkflowsApi();
         app.MapComfyApi();
+        app.MapUserDataApi();
         app.MapComfyRouterApi();
         app.MapKeysApi();
         app.MapConsole();
+        app.MapWebUi();
         return app;
     }
 }

@@ -47,6 +47,7 @@ internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
         Positive(errors, nameof(options.PassiveHealthReactivation), options.PassiveHealthReactivation);
         Positive(errors, nameof(options.AbandonedPromptWindow), options.AbandonedPromptWindow);
         Positive(errors, nameof(options.AbandonedPromptRetryInterval), options.AbandonedPromptRetryInterval);
+        Positive(errors, nameof(options.WebUiSessionLifetime), options.WebUiSessionLifetime);
 
         if (!PlacementPolicyNames.All.Contains(options.PlacementPolicy, StringComparer.OrdinalIgnoreCase))
         {

@@ -12,13 +12,18 @@ using ComfyOperator.Router.Security;
 using ComfyOperator.Router.Storage;
 using ComfyOperator.Router.Submissions;
 using ComfyOperator.Router.Webhooks;
+using ComfyOperator.Router.WebUi;
 using ComfyOperator.Router.WorkerDisks;
 using ComfyOperator.Router.Workers;
 using ComfyOperator.Router.Workflows;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace ComfyOperator.Router.Hosting;
@@ -63,6 +68,14 @@ internal static class RouterServiceCollectionExtensions
         services.AddOpenApi();
 
         services.AddSingleton<CredentialStore>();
+        services.AddSingleton<CredentialsAuthenticator>();
+        services.AddSingleton<BrowserSession>();
+
+        // The web UI's session cookies are encrypted with keys kept beside the database, so they survive
+        // a restart and every replica (on the shared data volume) reads the others' cookies.
+        services.AddDataProtection().SetApplicationName("comfy-router");
+        services.AddOptions<KeyManagementOptions>().Configure<IOptions<RouterOptions>, ILoggerFactory>((keys, router, logs) =>
+            keys.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(router.Value.DataDirectory, "keys")), logs));
         services.AddAuthentication(RouterAuthentication.Scheme)
             .AddScheme<AuthenticationSchemeOptions, CredentialsAuthenticationHandler>(RouterAuthentication.Scheme, null);
         services.AddAuthorizationBuilder()
@@ -145,6 +158,8 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<IRunEventObserver>(sp => sp.GetRequiredService<ComfyPrompts>());
         services.AddWorkerDiskCleanup();
         services.AddSingleton<FleetDocuments>();
+        services.AddSingleton<FrontEndWorkers>();
+        services.AddSingleton<FrontEndProxy>();
         services.AddHostedService<RouterMetricsBinder>();
         services.AddHostedService<WorkflowStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerModelInventory>());

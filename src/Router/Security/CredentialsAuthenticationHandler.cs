@@ -1,10 +1,5 @@
-using System.Net.Http.Headers;
-using System.Security.Claims;
-using System.Text;
 using System.Text.Encodings.Web;
 using ComfyOperator.Router.Api;
-using ComfyOperator.Router.Keys;
-using ComfyOperator.Router.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -14,81 +9,41 @@ namespace ComfyOperator.Router.Security;
 
 /// <summary>
 /// Accepts <c>Authorization: Bearer &lt;api key&gt;</c> (a key from the configuration or keys file, or
-/// one created through <c>/v1/keys</c> and not revoked) and <c>Authorization: Basic</c>; a challenge
-/// answers 401 with <c>WWW-Authenticate</c> for both schemes and a ProblemDetails body. Administrators
-/// get <see cref="RouterAuthentication.AdminClaim"/>.
+/// one created through <c>/v1/keys</c> and not revoked) and <c>Authorization: Basic</c>; on the routes
+/// that allow them, also the <c>token</c> query parameter and the web UI's session cookie
+/// (<see cref="BrowserSession"/>). A challenge answers 401 with <c>WWW-Authenticate</c> for both
+/// schemes and a ProblemDetails body. Administrators get <see cref="RouterAuthentication.AdminClaim"/>.
 /// </summary>
 internal sealed class CredentialsAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
     CredentialStore credentials,
-    IApiKeyStore keys)
+    CredentialsAuthenticator authenticator,
+    BrowserSession session)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(header) && QueryToken(Context) is { } token)
+        if (!string.IsNullOrEmpty(header))
         {
-            return await AuthenticateKeyAsync(token);
+            return await authenticator.AuthenticateAsync(header, Scheme.Name, Context.RequestAborted);
         }
 
-        if (string.IsNullOrEmpty(header) || !AuthenticationHeaderValue.TryParse(header, out var value) || value.Parameter is null)
+        if (QueryToken(Context) is { } token)
         {
-            return AuthenticateResult.NoResult();
+            return await authenticator.AuthenticateAsync(CredentialsAuthenticator.Bearer(token), Scheme.Name, Context.RequestAborted);
         }
 
-        if (string.Equals(value.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase))
+        if (Context.GetEndpoint()?.Metadata.GetMetadata<BrowserSessionAllowed>() is not null && session.Read(Request) is { } stored)
         {
-            return await AuthenticateKeyAsync(value.Parameter);
-        }
-
-        if (string.Equals(value.Scheme, "Basic", StringComparison.OrdinalIgnoreCase))
-        {
-            string decoded;
-            try
-            {
-                decoded = Encoding.UTF8.GetString(Convert.FromBase64String(value.Parameter));
-            }
-            catch (FormatException)
-            {
-                return AuthenticateResult.Fail("Malformed Basic credentials.");
-            }
-
-            var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            if (colon < 0)
-            {
-                return AuthenticateResult.Fail("Malformed Basic credentials.");
-            }
-
-            var user = decoded[..colon];
-            return credentials.IsValidBasic(user, decoded[(colon + 1)..])
-                ? Success(user, "Basic", admin: true)
-                : AuthenticateResult.Fail("Invalid user name or password.");
+            return BrowserSession.FromSameOrigin(Request)
+                ? await authenticator.AuthenticateAsync(stored, Scheme.Name, Context.RequestAborted)
+                : AuthenticateResult.Fail("A request from another site may not use the web UI's session.");
         }
 
         return AuthenticateResult.NoResult();
-    }
-
-    private async Task<AuthenticateResult> AuthenticateKeyAsync(string key)
-    {
-        if (credentials.IsValidApiKey(key))
-        {
-            return Success(RunOwner.KeyId(key), "ApiKey", admin: true);
-        }
-
-        try
-        {
-            var stored = await keys.FindByHashAsync(Convert.ToHexStringLower(SecretComparer.Hash(key)), Context.RequestAborted);
-            return stored is { RevokedAt: null }
-                ? Success(stored.Id, "ApiKey", stored.Admin)
-                : AuthenticateResult.Fail(stored is null ? "Invalid API key." : "The API key has been revoked.");
-        }
-        catch (StorageException)
-        {
-            return AuthenticateResult.Fail("API keys cannot be checked now: the router database is unavailable.");
-        }
     }
 
     /// <summary>The <c>token</c> query parameter, on endpoints that accept one (<see cref="QueryTokenAllowed"/>).</summary>
@@ -112,17 +67,5 @@ internal sealed class CredentialsAuthenticationHandler(
         var failure = (await HandleAuthenticateOnceSafeAsync()).Failure?.Message;
         var problem = Problems.Unauthorized(failure ?? "Credentials are required: an API key as a Bearer token, or Basic auth.");
         await problem.ExecuteAsync(Context);
-    }
-
-    private AuthenticateResult Success(string name, string method, bool admin)
-    {
-        List<Claim> claims = [new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.AuthenticationMethod, method)];
-        if (admin)
-        {
-            claims.Add(new Claim(RouterAuthentication.AdminClaim, "true"));
-        }
-
-        var identity = new ClaimsIdentity(claims, Scheme.Name);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
 }

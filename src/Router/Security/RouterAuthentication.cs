@@ -15,4 +15,7 @@ internal static class RouterAuthentication
     /// the keys file (whoever deploys the router), and keys created with <c>admin: true</c>.
     /// </summary>
     public const string AdminClaim = "comfy.admin";
+
+    /// <summary>Who the caller's runs belong to (<c>RunOwner</c>): the key's id, or <c>user-NAME</c> for Basic.</summary>
+    public const string OwnerClaim = "comfy.owner";
 }

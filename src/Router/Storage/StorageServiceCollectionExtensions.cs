@@ -4,6 +4,7 @@ using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Storage.Postgres;
 using ComfyOperator.Router.Storage.Sqlite;
+using ComfyOperator.Router.UserData;
 using ComfyOperator.Router.Webhooks;
 using ComfyOperator.Router.Workers;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,6 +55,9 @@ internal static class StorageServiceCollectionExtensions
         services.AddSingleton<IUsageStore>(sp => IsPostgres(sp)
             ? new PostgresUsageStore(sp.GetRequiredService<PostgresRouterDatabase>())
             : new SqliteUsageStore(sp.GetRequiredService<SqliteRouterDatabase>()));
+        services.AddSingleton<IUserFileStore>(sp => IsPostgres(sp)
+            ? new PostgresUserFileStore(sp.GetRequiredService<PostgresRouterDatabase>())
+            : new SqliteUserFileStore(sp.GetRequiredService<SqliteRouterDatabase>()));
         services.AddSingleton<IActiveReplicaLease>(sp => IsPostgres(sp) && !IsActiveActive(sp)
             ? ActivatorUtilities.CreateInstance<PostgresActiveReplicaLease>(sp)
             : new HeldActiveReplicaLease());

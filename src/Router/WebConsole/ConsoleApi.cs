@@ -6,7 +6,8 @@ using Microsoft.AspNetCore.Routing;
 namespace ComfyOperator.Router.WebConsole;
 
 /// <summary>
-/// The web console at <c>/console/</c> (<c>/</c> and <c>/admin</c> redirect there). Its files are
+/// The web console at <c>/console/</c> (<c>/admin</c> redirects there, and so does <c>/</c> when no
+/// worker serves ComfyUI's front end: WebUi/WebUiApi). Its files are
 /// public and hold no data; everything it shows comes from <c>/v1</c> with the credentials the user
 /// signs in with, sent as an Authorization header (no cookie, so no CSRF).
 /// </summary>
@@ -15,12 +16,11 @@ internal static class ConsoleApi
     public const string Path = "/console/";
 
     /// <summary>Only the router itself: no outside script, style, font or image (air-gapped clusters); no framing.</summary>
-    private const string ContentSecurityPolicy =
+    internal const string ContentSecurityPolicy =
         "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; style-src 'self'; script-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
     public static IEndpointRouteBuilder MapConsole(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/", () => TypedResults.Redirect(Path)).AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/admin", () => TypedResults.Redirect(Path)).AllowAnonymous().ExcludeFromDescription();
         app.MapGet("/console/{**file}", Serve).AllowAnonymous().ExcludeFromDescription();
         return app;
@@ -34,7 +34,7 @@ internal static class ConsoleApi
             return TypedResults.Redirect(Path);
         }
 
-        if (ConsoleAssets.Find(string.IsNullOrEmpty(file) ? "index.html" : file) is not { } asset)
+        if (EmbeddedAssets.Find("console/", string.IsNullOrEmpty(file) ? "index.html" : file) is not { } asset)
         {
             return TypedResults.NotFound();
         }

@@ -1,6 +1,7 @@
 using ComfyOperator.Router.Keys;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.UserData;
 using ComfyOperator.Router.Webhooks;
 using ComfyOperator.Router.Workers;
 
@@ -14,6 +15,7 @@ internal sealed class StoreSession(
     INodeStore nodes,
     IApiKeyStore apiKeys,
     IUsageStore usage,
+    IUserFileStore userFiles,
     IAsyncDisposable database) : IAsyncDisposable
 {
     public IRunStore Runs { get; } = runs;
@@ -27,6 +29,8 @@ internal sealed class StoreSession(
     public IApiKeyStore ApiKeys { get; } = apiKeys;
 
     public IUsageStore Usage { get; } = usage;
+
+    public IUserFileStore UserFiles { get; } = userFiles;
 
     public ValueTask DisposeAsync() => database.DisposeAsync();
 }

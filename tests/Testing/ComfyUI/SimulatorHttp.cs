@@ -113,12 +113,19 @@ internal sealed class SimulatorHttp(SimulatorState state)
                 return get ? Json(context, new JsonArray([.. ModelFolders.Keys.Select(k => (JsonNode)k.Key)])) : MethodNotAllowed(context);
             case "/comfyoperator/cleanup" when state.Options.CleanupToken is { } token:
                 return post ? CleanupAsync(context, token) : MethodNotAllowed(context);
+            case "/extensions":
+                return get ? Json(context, new JsonArray([.. SimulatorFrontEnd.Extensions.Select(e => (JsonNode)e)])) : MethodNotAllowed(context);
             case "/embeddings":
                 return get
                     ? Json(context, new JsonArray([.. state.Folders.List("embeddings").Select(e => (JsonNode)Path.ChangeExtension(e, null))]))
                     : MethodNotAllowed(context);
             default:
                 break;
+        }
+
+        if (SimulatorFrontEnd.Serves(path))
+        {
+            return get ? SimulatorFrontEnd.ServeAsync(context, path, state.Options.Version) : MethodNotAllowed(context);
         }
 
         if (TryTail(path, "/history/", out var promptId))

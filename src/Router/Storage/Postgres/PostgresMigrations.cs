@@ -122,6 +122,17 @@ internal static class PostgresMigrations
             FOR EACH ROW WHEN (NEW.cancel_requested AND NOT OLD.cancel_requested) EXECUTE FUNCTION comfy_notify_run_cancel();
         """);
 
+    /// <summary>The web UI's user files (saved workflows, settings), per caller; content as written.</summary>
+    public static readonly SchemaMigration UserFiles = new(4, "user_files table for the web UI's user state", """
+        CREATE TABLE user_files (
+            owner text NOT NULL,
+            path text NOT NULL,
+            content bytea NOT NULL,
+            size bigint NOT NULL,
+            modified_at bigint NOT NULL,
+            PRIMARY KEY (owner, path));
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, ReplicaCoordination];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, ReplicaCoordination, UserFiles];
 }

@@ -112,6 +112,17 @@ internal static class SqliteMigrations
         CREATE INDEX IF NOT EXISTS runs_queued_at ON runs (queued_at);
         """);
 
+    /// <summary>The web UI's user files (saved workflows, settings), per caller; content as written.</summary>
+    public static readonly SchemaMigration UserFiles = new(4, "user_files table for the web UI's user state", """
+        CREATE TABLE IF NOT EXISTS user_files (
+            owner TEXT NOT NULL,
+            path TEXT NOT NULL,
+            content BLOB NOT NULL,
+            size INTEGER NOT NULL,
+            modified_at INTEGER NOT NULL,
+            PRIMARY KEY (owner, path));
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, FinishedRunIndexes, NodesAndKeys];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, FinishedRunIndexes, NodesAndKeys, UserFiles];
 }

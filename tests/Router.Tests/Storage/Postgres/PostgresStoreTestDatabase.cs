@@ -23,6 +23,7 @@ internal sealed class PostgresStoreTestDatabase : IStoreTestDatabase
             new PostgresNodeStore(database),
             new PostgresApiKeyStore(database),
             new PostgresUsageStore(database),
+            new PostgresUserFileStore(database),
             database);
     }
 

@@ -21,6 +21,7 @@ internal sealed class SqliteStoreTestDatabase : IStoreTestDatabase
             new SqliteNodeStore(database),
             new SqliteApiKeyStore(database),
             new SqliteUsageStore(database),
+            new SqliteUserFileStore(database),
             database);
     }
 

@@ -1,0 +1,99 @@
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Text;
+using ComfyOperator.Router.Api;
+using ComfyOperator.Router.Keys;
+using ComfyOperator.Router.Storage;
+using Microsoft.AspNetCore.Authentication;
+
+namespace ComfyOperator.Router.Security;
+
+/// <summary>
+/// Checks one credential, written as an <c>Authorization</c> header value (<c>Bearer &lt;api key&gt;</c> or
+/// <c>Basic ...</c>): the header, the <c>token</c> query parameter and the web UI's session cookie all
+/// end here, so a key revoked or a password changed stops working everywhere at once.
+/// </summary>
+internal sealed class CredentialsAuthenticator(CredentialStore credentials, IApiKeyStore keys)
+{
+    /// <summary>A success, a failure with its reason, or no result for a scheme the router does not know.</summary>
+    public async Task<AuthenticateResult> AuthenticateAsync(string authorization, string scheme, CancellationToken cancellationToken)
+    {
+        if (!AuthenticationHeaderValue.TryParse(authorization, out var value) || value.Parameter is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (string.Equals(value.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase))
+        {
+            return await AuthenticateKeyAsync(value.Parameter, scheme, cancellationToken);
+        }
+
+        if (!string.Equals(value.Scheme, "Basic", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        string decoded;
+        try
+        {
+            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(value.Parameter));
+        }
+        catch (FormatException)
+        {
+            return AuthenticateResult.Fail("Malformed Basic credentials.");
+        }
+
+        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+        {
+            return AuthenticateResult.Fail("Malformed Basic credentials.");
+        }
+
+        var user = decoded[..colon];
+        return credentials.IsValidBasic(user, decoded[(colon + 1)..])
+            ? Success(user, "user-" + user, "Basic", admin: true, scheme)
+            : AuthenticateResult.Fail("Invalid user name or password.");
+    }
+
+    public static string Bearer(string key) => "Bearer " + key;
+
+    public static string Basic(string user, string password) =>
+        "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password));
+
+    private async Task<AuthenticateResult> AuthenticateKeyAsync(string key, string scheme, CancellationToken cancellationToken)
+    {
+        if (credentials.IsValidApiKey(key))
+        {
+            return Success(RunOwner.KeyId(key), RunOwner.KeyId(key), "ApiKey", admin: true, scheme);
+        }
+
+        try
+        {
+            var stored = await keys.FindByHashAsync(Convert.ToHexStringLower(SecretComparer.Hash(key)), cancellationToken);
+            return stored is { RevokedAt: null }
+                ? Success(stored.Id, RunOwner.KeyId(key), "ApiKey", stored.Admin, scheme)
+                : AuthenticateResult.Fail(stored is null ? "Invalid API key." : "The API key has been revoked.");
+        }
+        catch (StorageException)
+        {
+            return AuthenticateResult.Fail("API keys cannot be checked now: the router database is unavailable.");
+        }
+    }
+
+    private static AuthenticateResult Success(string name, string owner, string method, bool admin, string scheme)
+    {
+        List<Claim> claims =
+        [
+            new Claim(ClaimTypes.Name, name),
+            new Claim(ClaimTypes.AuthenticationMethod, method),
+            new Claim(RouterAuthentication.OwnerClaim, owner),
+        ];
+        if (admin)
+        {
+            claims.Add(new Claim(RouterAuthentication.AdminClaim, "true"));
+        }
+
+        var identity = new ClaimsIdentity(claims, scheme);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), scheme));
+    }
+}
