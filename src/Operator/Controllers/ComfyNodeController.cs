@@ -149,6 +149,9 @@ internal sealed partial class ComfyNodeController(
             var now = time.GetUtcNow();
             if (check == DrainCheck.Drained || now >= deletedAt + grace)
             {
+                // The finalizer goes first: when that write loses a race (409), the retry decides again, and
+                // only the decision that let the node go is recorded.
+                await SetFinalizersAsync(node, [.. node.Metadata.Finalizers.Where(f => f != EntityFinalizers.Drain)], cancellationToken);
                 if (check == DrainCheck.Drained)
                 {
                     await events.RecordAsync(node, EventType.Normal, EventReasons.Drained, "the worker is idle: removing the node", cancellationToken);
@@ -159,7 +162,6 @@ internal sealed partial class ComfyNodeController(
                 }
 
                 LogDrainFinished(logger, key, check == DrainCheck.Drained);
-                await SetFinalizersAsync(node, [.. node.Metadata.Finalizers.Where(f => f != EntityFinalizers.Drain)], cancellationToken);
                 _drainAnnounced.TryRemove(key, out _);
                 return ReconcileResult.Success();
             }
