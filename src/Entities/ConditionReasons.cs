@@ -25,4 +25,8 @@ public static class ConditionReasons
     public const string Stable = "Stable";
     public const string RouterUnavailable = "RouterUnavailable";
     public const string NoRouter = "NoRouter";
+    public const string PodOutdated = "PodOutdated";
+    public const string PodCurrent = "PodCurrent";
+    public const string RollingOut = "RollingOut";
+    public const string RolledOut = "RolledOut";
 }

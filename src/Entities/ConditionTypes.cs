@@ -20,4 +20,10 @@ public static class ConditionTypes
 
     /// <summary>WorkflowDeployment with autoscaling: True while the operator can scale it (it reads the demand), with the last decision as reason.</summary>
     public const string Scaling = "Scaling";
+
+    /// <summary>ComfyNode: True while its outdated pod is drained before it is replaced (the router sends it nothing new).</summary>
+    public const string Draining = "Draining";
+
+    /// <summary>WorkflowDeployment: True while a template change rolls through its nodes, with how many are updated.</summary>
+    public const string RollingUpdate = "RollingUpdate";
 }

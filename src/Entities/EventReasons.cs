@@ -20,4 +20,6 @@ public static class EventReasons
     public const string Draining = "Draining";
     public const string Drained = "Drained";
     public const string DrainTimedOut = "DrainTimedOut";
+    public const string RollingUpdate = "RollingUpdate";
+    public const string RolledOut = "RolledOut";
 }

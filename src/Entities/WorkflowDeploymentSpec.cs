@@ -38,6 +38,11 @@ public sealed class WorkflowDeploymentSpec
     [DefaultValue(1)]
     public int Replicas { get; set; } = 1;
 
+    [Description("During a template change, how many owned nodes may be draining or not ready at once; each is drained before its pod is replaced.")]
+    [Range(1, 1000)]
+    [DefaultValue(1)]
+    public int MaxUnavailable { get; set; } = 1;
+
     [Description("Scale replicas on the router's demand (template only). With it set the operator owns spec.replicas.")]
     public AutoscalingSpec? Autoscaling { get; set; }
 

@@ -20,6 +20,9 @@ internal static class EventIds
     public const int ComfyNodeControllerPodReplaced = 5201;
     public const int ComfyNodeControllerDraining = 5202;
     public const int ComfyNodeControllerDrainFinished = 5203;
+    public const int ComfyNodeControllerDrainingForReplacement = 5204;
+    public const int ComfyNodeControllerReplacementDrained = 5205;
     public const int WorkflowDeploymentControllerInvalid = 5300;
     public const int WorkflowDeploymentControllerScaled = 5301;
+    public const int WorkflowDeploymentControllerRolling = 5302;
 }

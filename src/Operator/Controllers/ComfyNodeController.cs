@@ -50,6 +50,7 @@ internal sealed partial class ComfyNodeController(
     private readonly ConcurrentDictionary<string, (int Restarts, DateTimeOffset NotBefore)> _restarts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string? Uid, long? Generation, DateTimeOffset At)> _ensured = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string?> _drainAnnounced = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HashSet<string>> _deletedPods = new(StringComparer.Ordinal);
     private readonly CustomResourceClient<ComfyNode> _nodeClient = new(client);
     private long _statusWrites;
 
@@ -70,6 +71,7 @@ internal sealed partial class ComfyNodeController(
             _restarts.TryRemove(key, out _);
             _ensured.TryRemove(key, out _);
             _drainAnnounced.TryRemove(key, out _);
+            _deletedPods.TryRemove(key, out _);
             return ReconcileResult.Success();
         }
 
@@ -186,6 +188,42 @@ internal sealed partial class ComfyNodeController(
         }
     }
 
+    /// <summary>
+    /// Whether the node's outdated pod may be replaced now. The first call only starts the drain (the
+    /// status write that follows carries the Draining condition, which the router reads as a cordon);
+    /// later calls ask <see cref="NodeDrainer"/>, counting from the condition's transition time, and
+    /// give up waiting after the node's termination grace period.
+    /// </summary>
+    private async Task<bool> DrainedForReplacementAsync(string key, ComfyNode node, TimeSpan probeTimeout, CancellationToken cancellationToken)
+    {
+        var condition = node.Status.Conditions.FindCondition(ConditionTypes.Draining);
+        if (condition?.Status != ConditionStatus.True)
+        {
+            await events.RecordAsync(node, EventType.Normal, EventReasons.Draining, $"the pod spec changed: waiting up to {node.Spec.TerminationGracePeriodSeconds}s for the worker's prompts to finish before replacing pod {node.Status.PodName}", cancellationToken);
+            LogDrainingForReplacement(logger, key);
+            return false;
+        }
+
+        var since = new DateTimeOffset(DateTime.SpecifyKind(condition.LastTransitionTime, DateTimeKind.Utc));
+        var grace = TimeSpan.FromSeconds(node.Spec.TerminationGracePeriodSeconds);
+        var check = await drainer.CheckAsync(node, since, probeTimeout, cancellationToken);
+        if (check == DrainCheck.Drained)
+        {
+            await events.RecordAsync(node, EventType.Normal, EventReasons.Drained, "the worker is idle: replacing its pod", cancellationToken);
+        }
+        else if (time.GetUtcNow() >= since + grace)
+        {
+            await events.RecordAsync(node, EventType.Warning, EventReasons.DrainTimedOut, $"the worker was still busy (or the router did not answer) after the grace period of {grace.TotalSeconds:0}s: replacing its pod", cancellationToken);
+        }
+        else
+        {
+            return false;
+        }
+
+        LogReplacementDrained(logger, key, check == DrainCheck.Drained);
+        return true;
+    }
+
     /// <summary>Writes the node's finalizers, on the resourceVersion read (a 409 retries the reconcile).</summary>
     private async Task SetFinalizersAsync(ComfyNode node, IReadOnlyList<string> finalizers, CancellationToken cancellationToken)
     {
@@ -209,21 +247,38 @@ internal sealed partial class ComfyNodeController(
         var desired = PodBuilder.Build(node, manifestDefaults);
         var hash = desired.Metadata.Annotations![EntityAnnotations.TemplateHash];
         var owned = pods.List(ns).Where(p => p.Metadata.OwnerReferences?.Any(o => o.Uid == node.Metadata.Uid) == true).ToList();
-        V1Pod? current = null;
-        foreach (var pod in owned)
-        {
-            if ((pod.Metadata.Annotations?.TryGetValue(EntityAnnotations.TemplateHash, out var podHash) == true && podHash == hash))
-            {
-                current = pod;
-                continue;
-            }
 
-            if (pod.Metadata.DeletionTimestamp is null)
+        // A pod this controller deleted may still be in the cache without its deletion for a moment;
+        // taken for a live outdated pod it would be drained a second time.
+        if (_deletedPods.TryGetValue(key, out var deleted))
+        {
+            deleted.RemoveWhere(uid => !owned.Any(p => p.Metadata.Uid == uid));
+            owned.RemoveAll(p => deleted.Contains(p.Metadata.Uid));
+        }
+
+        var current = owned.FirstOrDefault(p => p.Metadata.Annotations?.TryGetValue(EntityAnnotations.TemplateHash, out var podHash) == true && podHash == hash);
+        var outdated = owned.Where(p => p != current && p.Metadata.DeletionTimestamp is null).ToList();
+        var draining = false;
+        if (outdated.Count > 0)
+        {
+            // Spec changed. A running outdated pod is drained first: the node is cordoned (the
+            // Draining condition) until the router finds its worker idle, or the grace period ends.
+            var serving = current is null ? outdated.FirstOrDefault(p => p.Status?.Phase == "Running" && !string.IsNullOrEmpty(p.Status?.PodIP)) : null;
+            if (serving is not null && !await DrainedForReplacementAsync(key, node, timeout, cancellationToken))
             {
-                // Spec changed: the old pod goes (its preStop lets a running prompt finish).
-                await DeleteIgnoringNotFoundAsync(pod.Metadata.Name!, ns, cancellationToken);
-                await events.RecordAsync(node, EventType.Normal, EventReasons.PodReplaced, $"pod {pod.Metadata.Name} replaced by {desired.Metadata.Name}: the spec changed", cancellationToken);
-                LogPodReplaced(logger, key, pod.Metadata.Name!, desired.Metadata.Name!);
+                current = serving;
+                draining = true;
+            }
+            else
+            {
+                foreach (var pod in outdated)
+                {
+                    // The old pod goes (its preStop still lets a running prompt finish).
+                    await DeleteIgnoringNotFoundAsync(pod.Metadata.Name!, ns, cancellationToken);
+                    _deletedPods.GetOrAdd(key, _ => []).Add(pod.Metadata.Uid);
+                    await events.RecordAsync(node, EventType.Normal, EventReasons.PodReplaced, $"pod {pod.Metadata.Name} replaced by {desired.Metadata.Name}: the spec changed", cancellationToken);
+                    LogPodReplaced(logger, key, pod.Metadata.Name!, desired.Metadata.Name!);
+                }
             }
         }
 
@@ -279,7 +334,7 @@ internal sealed partial class ComfyNodeController(
             _restarts.TryRemove(key, out _);
         }
 
-        return (new NodeObservation { Endpoint = endpoint, PodName = current.Metadata.Name, Pod = PodState.Running, Models = models == ModelsState.Syncing ? ModelsState.Synced : models, ModelsMessage = modelsMessage, Probe = probe, FailureThreshold = threshold }, period);
+        return (new NodeObservation { Endpoint = endpoint, PodName = current.Metadata.Name, Pod = PodState.Running, Models = models == ModelsState.Syncing ? ModelsState.Synced : models, ModelsMessage = modelsMessage, Probe = probe, FailureThreshold = threshold, Draining = draining }, draining && DrainRecheck < period ? DrainRecheck : period);
     }
 
     private static TimeSpan Backoff(int restarts) => TimeSpan.FromSeconds(Math.Min(300, 2 * Math.Pow(2, restarts)));
@@ -406,6 +461,11 @@ internal sealed partial class ComfyNodeController(
         {
             // Already gone.
         }
+        catch (System.Text.Json.JsonException)
+        {
+            // A delete that finished at once is answered with a v1 Status, not the Pod the typed
+            // client expects: the pod is gone all the same (throwing here lost the reconcile's events).
+        }
     }
 
     private async Task WriteStatusAsync(ComfyNode node, ComfyNodeStatus status, CancellationToken cancellationToken)
@@ -423,6 +483,12 @@ internal sealed partial class ComfyNodeController(
 
     [LoggerMessage(EventId = EventIds.ComfyNodeControllerDraining, Level = LogLevel.Information, Message = "{Node}: deleted, draining")]
     private static partial void LogDraining(ILogger logger, string node);
+
+    [LoggerMessage(EventId = EventIds.ComfyNodeControllerDrainingForReplacement, Level = LogLevel.Information, Message = "{Node}: pod spec changed, draining before the pod is replaced")]
+    private static partial void LogDrainingForReplacement(ILogger logger, string node);
+
+    [LoggerMessage(EventId = EventIds.ComfyNodeControllerReplacementDrained, Level = LogLevel.Information, Message = "{Node}: drain finished (idle: {Idle}), replacing the pod")]
+    private static partial void LogReplacementDrained(ILogger logger, string node, bool idle);
 
     [LoggerMessage(EventId = EventIds.ComfyNodeControllerDrainFinished, Level = LogLevel.Information, Message = "{Node}: drain finished (idle: {Idle}), finalizer removed")]
     private static partial void LogDrainFinished(ILogger logger, string node, bool idle);

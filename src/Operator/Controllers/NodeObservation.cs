@@ -23,4 +23,7 @@ internal sealed record NodeObservation
     public ProbeResult? Probe { get; init; }
 
     public int FailureThreshold { get; init; } = 3;
+
+    /// <summary>The pod is outdated and being drained before it is replaced (the node is cordoned meanwhile).</summary>
+    public bool Draining { get; init; }
 }

@@ -113,6 +113,17 @@ internal static class NodeStatusCalculator
             }
         }
 
+        // Draining an outdated pod: the router reads the condition as a cordon; its transition time
+        // is when the cordon began. A node that is not draining carries no such condition.
+        if (observed.Draining)
+        {
+            status.Conditions.SetCondition(ConditionTypes.Draining, ConditionStatus.True, ConditionReasons.PodOutdated, "the pod spec changed: the worker finishes its prompts before the pod is replaced", generation, now);
+        }
+        else
+        {
+            status.Conditions.RemoveCondition(ConditionTypes.Draining);
+        }
+
         status.Phase = phase;
         status.Message = message;
         var ready = phase is ComfyNodePhase.Idle or ComfyNodePhase.Busy && modelsStatus == ConditionStatus.True;

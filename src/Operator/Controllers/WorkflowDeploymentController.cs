@@ -37,6 +37,7 @@ internal sealed partial class WorkflowDeploymentController(
 {
     private readonly CustomResourceClient<ComfyNode> _nodes = new(client);
     private readonly ConcurrentDictionary<string, (string? Uid, ScaleState State)> _scaling = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string? Uid, long Generation)> _rolled = new(StringComparer.Ordinal);
     private long _statusWrites;
 
     public long StatusWrites => Interlocked.Read(ref _statusWrites);
@@ -56,6 +57,7 @@ internal sealed partial class WorkflowDeploymentController(
             var ns = deployment.Metadata.NamespaceProperty!;
             var name = deployment.Metadata.Name!;
             List<ComfyNode> serving;
+            RolloutProgress? rollout = null;
             int desired;
             (int Replicas, int? Demand, string Reason, string Message, bool Active)? scaling = null;
             if (deployment.Spec.NodeSelector is { Count: > 0 } selector)
@@ -76,7 +78,8 @@ internal sealed partial class WorkflowDeploymentController(
                     desired = deployment.Spec.Replicas;
                 }
 
-                serving = await ScaleAsync(deployment, desired, cancellationToken);
+                (serving, var progress) = await ScaleAsync(deployment, desired, cancellationToken);
+                rollout = progress;
             }
             else
             {
@@ -125,10 +128,25 @@ internal sealed partial class WorkflowDeploymentController(
                 status.Conditions = [.. status.Conditions.Where(c => c.Type != ConditionTypes.Scaling)];
             }
 
+            var wasRolling = deployment.Status.Conditions.IsConditionTrue(ConditionTypes.RollingUpdate);
+            if (rollout is { Rolling: true } rolling)
+            {
+                status.Conditions.SetCondition(ConditionTypes.RollingUpdate, ConditionStatus.True, ConditionReasons.RollingOut, $"{rolling.Updated} of {rolling.Total} nodes run the current template; at most {Math.Max(1, deployment.Spec.MaxUnavailable)} unavailable at once", generation, now);
+            }
+            else if (status.Conditions.FindCondition(ConditionTypes.RollingUpdate) is not null && rollout is { } done)
+            {
+                status.Conditions.SetCondition(ConditionTypes.RollingUpdate, ConditionStatus.False, ConditionReasons.RolledOut, $"all {done.Total} nodes run the current template", generation, now);
+            }
+
             var wasInvalidTheSame = JsonText.Of(deployment.Status.ValidationErrors) == JsonText.Of(status.ValidationErrors);
             if (JsonText.Of(deployment.Status) != JsonText.Of(status))
             {
                 await WriteStatusAsync(deployment, status, cancellationToken);
+            }
+
+            if (wasRolling && rollout is { Rolling: false } finished)
+            {
+                await events.RecordAsync(deployment, EventType.Normal, EventReasons.RolledOut, $"all {finished.Total} nodes run the current template", cancellationToken);
             }
 
             if (errors.Count > 0 && !wasInvalidTheSame)
@@ -242,7 +260,7 @@ internal sealed partial class WorkflowDeploymentController(
         return (decision.Replicas, demand.Total, decision.Reason, decision.Message, true);
     }
 
-    private async Task<List<ComfyNode>> ScaleAsync(WorkflowDeployment deployment, int desired, CancellationToken cancellationToken)
+    private async Task<(List<ComfyNode> Serving, RolloutProgress Rollout)> ScaleAsync(WorkflowDeployment deployment, int desired, CancellationToken cancellationToken)
     {
         var ns = deployment.Metadata.NamespaceProperty!;
         var name = deployment.Metadata.Name!;
@@ -282,21 +300,7 @@ internal sealed partial class WorkflowDeploymentController(
             await events.RecordAsync(deployment, EventType.Normal, EventReasons.ScaledDown, $"scaled down to {desired}: removed {string.Join(", ", victims.Select(v => v.Metadata.Name))}", cancellationToken);
         }
 
-        // Template changes roll to every owned node (each node then replaces its pod).
-        foreach (var node in owned)
-        {
-            if (node.Metadata.Annotations?.TryGetValue(EntityAnnotations.WorkflowTemplateHash, out var nodeHash) == true && nodeHash == hash)
-            {
-                continue;
-            }
-
-            var updated = KubernetesJson.Deserialize<ComfyNode>(KubernetesJson.Serialize(node))!;
-            updated.Spec = KubernetesJson.Deserialize<ComfyNodeSpec>(KubernetesJson.Serialize(template))!;
-            updated.Metadata.Annotations ??= new Dictionary<string, string>();
-            updated.Metadata.Annotations[EntityAnnotations.WorkflowTemplateHash] = hash;
-            await _nodes.ReplaceAsync(updated, EntityApi.OperatorName, cancellationToken);
-        }
-
+        var rollout = await RollAsync(deployment, owned, template, hash, cancellationToken);
         var created = new List<string>();
         var taken = owned.Select(n => n.Metadata.Name!).ToHashSet(StringComparer.Ordinal);
         for (var ordinal = 0; owned.Count + created.Count < desired; ordinal++)
@@ -349,8 +353,78 @@ internal sealed partial class WorkflowDeploymentController(
             await events.RecordAsync(deployment, EventType.Normal, EventReasons.ScaledUp, $"scaled up to {desired}: created {string.Join(", ", created)}", cancellationToken);
         }
 
-        return owned;
+        return (owned, rollout);
     }
+
+    /// <summary>
+    /// Rolls a template change through the owned nodes, at most <c>spec.maxUnavailable</c> unavailable
+    /// at once: a node that is not available (not ready, draining, or not yet caught up with its
+    /// spec) gets the new template at no cost; an available one only while the budget allows. Each
+    /// updated node then drains its worker before its pod is replaced (<see cref="ComfyNodeController"/>).
+    /// </summary>
+    private async Task<RolloutProgress> RollAsync(WorkflowDeployment deployment, List<ComfyNode> owned, ComfyNodeSpec template, string hash, CancellationToken cancellationToken)
+    {
+        var ns = deployment.Metadata.NamespaceProperty!;
+        var name = deployment.Metadata.Name!;
+        var maxUnavailable = Math.Max(1, deployment.Spec.MaxUnavailable);
+        var unavailable = owned.Count(n => !IsAvailable(n));
+        var outdated = owned
+            .Where(n => !IsCurrent(n, hash))
+            .OrderBy(n => IsAvailable(n) ? 1 : 0)
+            .ThenBy(n => n.Status.Phase == ComfyNodePhase.Busy ? 1 : 0)
+            .ThenBy(n => Ordinal(n.Metadata.Name!, name))
+            .ToList();
+        var rolled = new List<string>();
+        foreach (var node in outdated)
+        {
+            var available = IsAvailable(node);
+            if (available && unavailable >= maxUnavailable)
+            {
+                break;
+            }
+
+            var updated = KubernetesJson.Deserialize<ComfyNode>(KubernetesJson.Serialize(node))!;
+            updated.Spec = KubernetesJson.Deserialize<ComfyNodeSpec>(KubernetesJson.Serialize(template))!;
+            updated.Metadata.Annotations ??= new Dictionary<string, string>();
+            updated.Metadata.Annotations[EntityAnnotations.WorkflowTemplateHash] = hash;
+            var written = await _nodes.ReplaceAsync(updated, EntityApi.OperatorName, cancellationToken);
+            _rolled[$"{ns}/{node.Metadata.Name}"] = (written.Metadata.Uid, written.Metadata.Generation ?? 0);
+            unavailable += available ? 1 : 0;
+            rolled.Add(node.Metadata.Name!);
+        }
+
+        var current = owned.Count - outdated.Count + rolled.Count;
+        if (rolled.Count > 0)
+        {
+            var message = $"template {hash}: updating {string.Join(", ", rolled)} ({current} of {owned.Count} nodes updated, at most {maxUnavailable} unavailable)";
+            await events.RecordAsync(deployment, EventType.Normal, EventReasons.RollingUpdate, message, cancellationToken);
+            LogRolling(logger, name, rolled.Count, current, owned.Count);
+        }
+
+        // Still rolling while a node is outdated, just updated, or draining its old pod.
+        var rolling = outdated.Count > rolled.Count
+            || owned.Any(n => rolled.Contains(n.Metadata.Name!) || IsBehindOurUpdate(n) || n.Status.Conditions.IsConditionTrue(ConditionTypes.Draining));
+        return new RolloutProgress(current, owned.Count, rolling);
+    }
+
+    /// <summary>The node carries the template's hash (or the cache has not seen our update of it yet).</summary>
+    private bool IsCurrent(ComfyNode node, string hash) =>
+        (node.Metadata.Annotations?.TryGetValue(EntityAnnotations.WorkflowTemplateHash, out var nodeHash) == true && nodeHash == hash)
+        || IsBehindOurUpdate(node);
+
+    /// <summary>Ready, not draining, and its status written for its current spec.</summary>
+    private bool IsAvailable(ComfyNode node) =>
+        !IsBehindOurUpdate(node)
+        && node.Status.ObservedGeneration == node.Metadata.Generation
+        && node.Status.Conditions.IsConditionTrue(ConditionTypes.Ready)
+        && !node.Status.Conditions.IsConditionTrue(ConditionTypes.Draining);
+
+    // The cache may lag the update we just wrote; counting such a node as updated and unavailable
+    // keeps a quick second pass from rolling more nodes than maxUnavailable allows.
+    private bool IsBehindOurUpdate(ComfyNode node) =>
+        _rolled.TryGetValue($"{node.Metadata.NamespaceProperty}/{node.Metadata.Name}", out var written)
+        && written.Uid == node.Metadata.Uid
+        && (node.Metadata.Generation ?? 0) < written.Generation;
 
     private async Task<ComfyNode?> ReadOwnedAsync(string nodeName, string ns, string? ownerUid, CancellationToken cancellationToken)
     {
@@ -378,6 +452,9 @@ internal sealed partial class WorkflowDeploymentController(
 
     [LoggerMessage(EventId = EventIds.WorkflowDeploymentControllerInvalid, Level = LogLevel.Warning, Message = "{Deployment}: workflow invalid ({Count} errors)")]
     private static partial void LogInvalid(ILogger logger, string deployment, int count);
+
+    [LoggerMessage(EventId = EventIds.WorkflowDeploymentControllerRolling, Level = LogLevel.Information, Message = "{Deployment}: rolling the template to {Count} more node(s) ({Updated} of {Total} updated)")]
+    private static partial void LogRolling(ILogger logger, string deployment, int count, int updated, int total);
 
     [LoggerMessage(EventId = EventIds.WorkflowDeploymentControllerScaled, Level = LogLevel.Information, Message = "{Deployment}: demand {Demand}, replicas {From} -> {To}")]
     private static partial void LogScaled(ILogger logger, string deployment, int from, int to, int demand);

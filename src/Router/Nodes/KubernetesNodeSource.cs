@@ -154,7 +154,7 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
             Managed = string.IsNullOrWhiteSpace(node.Spec?.Url),
             ResourceName = $"{node.Metadata.NamespaceProperty}/{node.Metadata.Name}",
             ModelsVersion = string.Create(CultureInfo.InvariantCulture, $"{models?.Status}|{models?.LastTransitionTime.Ticks}|{modelFiles}"),
-            Cordoned = node.Spec?.Unschedulable == true || node.Metadata.DeletionTimestamp is not null,
+            Cordoned = node.Spec?.Unschedulable == true || node.Metadata.DeletionTimestamp is not null || status.Conditions.IsConditionTrue(ConditionTypes.Draining),
         };
     }
 

@@ -36,6 +36,19 @@ public sealed class NodeStatusCalculatorTests
     }
 
     [Fact]
+    public void Compute_DrainingOutdatedPod_DrainingConditionSinceTheStart_StillReady_GoneAfterwards()
+    {
+        var (draining, _) = NodeStatusCalculator.Compute(Node(), Running(Healthy) with { Draining = true }, Now);
+        var (later, _) = NodeStatusCalculator.Compute(Node(draining), Running(Healthy with { QueueRemaining = 1 }) with { Draining = true }, Now.AddSeconds(30));
+        var (replaced, _) = NodeStatusCalculator.Compute(Node(later), Running(Healthy), Now.AddSeconds(40));
+
+        Assert.True(draining.Conditions.IsConditionTrue(ConditionTypes.Draining));
+        Assert.True(draining.Conditions.IsConditionTrue(ConditionTypes.Ready));
+        Assert.Equal(Now.UtcDateTime, later.Conditions.FindCondition(ConditionTypes.Draining)!.LastTransitionTime);
+        Assert.Null(replaced.Conditions.FindCondition(ConditionTypes.Draining));
+    }
+
+    [Fact]
     public void Compute_QueuedPrompts_Busy()
     {
         var (status, _) = NodeStatusCalculator.Compute(Node(), Running(Healthy with { QueueRemaining = 2 }), Now);

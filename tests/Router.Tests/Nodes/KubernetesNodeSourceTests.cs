@@ -71,4 +71,16 @@ public sealed class KubernetesNodeSourceTests
 
         Assert.True(KubernetesNodeSource.ToEndpoint(node)!.Cordoned);
     }
+
+    /// <summary>The operator drains a node whose pod spec changed before replacing the pod: its worker takes nothing new meanwhile.</summary>
+    [Fact]
+    public void ToEndpoint_DrainingForPodReplacement_IsCordonedWorker()
+    {
+        var node = Node();
+        node.Status.Conditions!.Add(new V1Condition { Type = ConditionTypes.Draining, Status = "False" });
+        Assert.False(KubernetesNodeSource.ToEndpoint(node)!.Cordoned);
+        node.Status.Conditions[1].Status = "True";
+
+        Assert.True(KubernetesNodeSource.ToEndpoint(node)!.Cordoned);
+    }
 }
