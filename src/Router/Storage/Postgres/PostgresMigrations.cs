@@ -133,6 +133,18 @@ internal static class PostgresMigrations
             PRIMARY KEY (owner, path));
         """);
 
+    /// <summary>
+    /// The data-protection key ring that encrypts the web UI's session cookies, one XML element per row
+    /// (keys and revocations), so every replica reads the keys the others made.
+    /// </summary>
+    public static readonly SchemaMigration DataProtectionKeys = new(5, "data_protection_keys table for the session cookies' key ring", """
+        CREATE TABLE data_protection_keys (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            name text NOT NULL UNIQUE,
+            xml text NOT NULL,
+            created_at bigint NOT NULL);
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, ReplicaCoordination, UserFiles];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, ReplicaCoordination, UserFiles, DataProtectionKeys];
 }

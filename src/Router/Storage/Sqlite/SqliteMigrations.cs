@@ -123,6 +123,18 @@ internal static class SqliteMigrations
             PRIMARY KEY (owner, path));
         """);
 
+    /// <summary>
+    /// The data-protection key ring that encrypts the web UI's session cookies, one XML element per row
+    /// (keys and revocations), so it survives restarts with the database instead of beside it.
+    /// </summary>
+    public static readonly SchemaMigration DataProtectionKeys = new(5, "data_protection_keys table for the session cookies' key ring", """
+        CREATE TABLE IF NOT EXISTS data_protection_keys (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            xml TEXT NOT NULL,
+            created_at INTEGER NOT NULL);
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, FinishedRunIndexes, NodesAndKeys, UserFiles];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, FinishedRunIndexes, NodesAndKeys, UserFiles, DataProtectionKeys];
 }
