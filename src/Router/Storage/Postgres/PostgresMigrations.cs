@@ -145,6 +145,11 @@ internal static class PostgresMigrations
             created_at bigint NOT NULL);
         """);
 
+    /// <summary>ComfyUI's <c>extra_data</c> of a run from <c>POST /prompt</c>, posted with the prompt at every dispatch.</summary>
+    public static readonly SchemaMigration RunExtraData = new(6, "runs.extra_data for ComfyUI's extra_data", """
+        ALTER TABLE runs ADD COLUMN extra_data text NULL;
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, ReplicaCoordination, UserFiles, DataProtectionKeys];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, ReplicaCoordination, UserFiles, DataProtectionKeys, RunExtraData];
 }
