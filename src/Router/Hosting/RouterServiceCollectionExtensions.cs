@@ -20,7 +20,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -71,11 +71,19 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<CredentialsAuthenticator>();
         services.AddSingleton<BrowserSession>();
 
-        // The web UI's session cookies are encrypted with keys kept beside the database, so they survive
-        // a restart and every replica (on the shared data volume) reads the others' cookies.
+        // The web UI's session cookies are encrypted with a key ring kept in the router's database, so they
+        // survive a restart and every replica reads the others' cookies without sharing a volume. The keys
+        // are stored as plain XML on purpose: whoever reads the database already holds every API key hash,
+        // run and user file, so the key ring is exactly as sensitive as the database it lives in, and an
+        // encryptor would need a secret of its own that every replica shares. Saying so (the null encryptor)
+        // keeps data protection from warning about it at every key it makes.
         services.AddDataProtection().SetApplicationName("comfy-router");
-        services.AddOptions<KeyManagementOptions>().Configure<IOptions<RouterOptions>, ILoggerFactory>((keys, router, logs) =>
-            keys.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(router.Value.DataDirectory, "keys")), logs));
+        services.AddSingleton<DatabaseXmlRepository>();
+        services.AddOptions<KeyManagementOptions>().Configure<DatabaseXmlRepository>((keys, repository) =>
+        {
+            keys.XmlRepository = repository;
+            keys.XmlEncryptor = new NullXmlEncryptor();
+        });
         services.AddAuthentication(RouterAuthentication.Scheme)
             .AddScheme<AuthenticationSchemeOptions, CredentialsAuthenticationHandler>(RouterAuthentication.Scheme, null);
         services.AddAuthorizationBuilder()

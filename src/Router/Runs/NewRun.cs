@@ -9,6 +9,9 @@ internal sealed record NewRun(RunGraph Graph, string Workflow, int Priority, str
     /// <summary>Inputs found at submit; those with a file name are already pinned.</summary>
     public IReadOnlyList<Inputs.RunInput> Inputs { get; init; } = [];
 
+    /// <summary>ComfyUI's <c>extra_data</c> (e.g. <c>extra_pnginfo</c>) as a JSON object, posted to the worker with the prompt.</summary>
+    public string? ExtraData { get; init; }
+
     public RunWebhook? Webhook { get; init; }
 
     /// <summary>The id the front door chose for the run; null = a new time-ordered one.</summary>

@@ -36,6 +36,12 @@ internal sealed record RunRecord
     /// </summary>
     public string? ClientId { get; init; }
 
+    /// <summary>
+    /// ComfyUI's <c>extra_data</c> from <c>POST /prompt</c> (a JSON object, e.g. <c>extra_pnginfo</c>, which
+    /// ComfyUI writes into saved PNGs), posted with the prompt by whichever replica dispatches the run.
+    /// </summary>
+    public string? ExtraData { get; init; }
+
     /// <summary>Why the run ended up in its state (cancel reason, requeue reason, failure summary).</summary>
     public string? Reason { get; init; }
 

@@ -91,6 +91,7 @@ internal sealed partial class RunService(
                 LastEventSequence = 1,
                 Inputs = command.Inputs,
                 Webhook = command.Webhook,
+                ExtraData = command.ExtraData,
             };
             var queued = new RunEvent(run.Id, 1, RunEventTypes.Queued, Serialize(new { status = "queued", priority = run.Priority }), now);
             var (inserted, created) = await store.InsertAsync(run, queued, cancellationToken);

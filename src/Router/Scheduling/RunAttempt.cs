@@ -115,6 +115,7 @@ internal sealed partial class RunAttempt(
             new ComfyRunOptions
             {
                 PromptId = _promptId,
+                ExtraData = run.ExtraData is { } extraData ? JsonNode.Parse(extraData) as JsonObject : null,
                 OnEvent = ev => events.Writer.TryWrite(ev),
                 CancelOnWorker = false,
 

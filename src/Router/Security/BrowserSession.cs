@@ -9,8 +9,8 @@ namespace ComfyOperator.Router.Security;
 /// The web UI's sign-in: ComfyUI's front end calls <c>fetch</c> and opens its WebSocket without
 /// credentials of its own, so a browser signs in once (an API key, or the Basic user) and gets an
 /// HttpOnly, SameSite=Strict cookie holding that credential, encrypted and time-limited with the
-/// router's data-protection keys (<c>Router:DataDirectory</c>/keys, shared by replicas on the shared
-/// volume). Every request checks the credential again, so revoking the key ends the session.
+/// router's data-protection key ring (kept in the router's database by <see cref="DatabaseXmlRepository"/>,
+/// so every replica and every restart accepts it). Every request checks the credential again, so revoking the key ends the session.
 /// Cross-site request forgery: the browser does not send a SameSite=Strict cookie with another site's
 /// requests, and a request that changes something (any method but GET/HEAD, and every WebSocket) is
 /// refused when its <c>Origin</c> is not the router's own.

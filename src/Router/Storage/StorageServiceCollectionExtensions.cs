@@ -2,6 +2,7 @@ using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Keys;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Security;
 using ComfyOperator.Router.Storage.Postgres;
 using ComfyOperator.Router.Storage.Sqlite;
 using ComfyOperator.Router.UserData;
@@ -58,6 +59,9 @@ internal static class StorageServiceCollectionExtensions
         services.AddSingleton<IUserFileStore>(sp => IsPostgres(sp)
             ? new PostgresUserFileStore(sp.GetRequiredService<PostgresRouterDatabase>())
             : new SqliteUserFileStore(sp.GetRequiredService<SqliteRouterDatabase>()));
+        services.AddSingleton<IDataProtectionKeyStore>(sp => IsPostgres(sp)
+            ? new PostgresDataProtectionKeyStore(sp.GetRequiredService<PostgresRouterDatabase>())
+            : new SqliteDataProtectionKeyStore(sp.GetRequiredService<SqliteRouterDatabase>()));
         services.AddSingleton<IActiveReplicaLease>(sp => IsPostgres(sp) && !IsActiveActive(sp)
             ? ActivatorUtilities.CreateInstance<PostgresActiveReplicaLease>(sp)
             : new HeldActiveReplicaLease());

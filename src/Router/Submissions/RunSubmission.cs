@@ -108,6 +108,7 @@ internal sealed class RunSubmission(
             {
                 Inputs = prepared,
                 Webhook = webhook,
+                ExtraData = command.ExtraData,
                 Owner = command.Owner,
                 Id = command.RunId,
                 OwnerMaxPending = perKey,

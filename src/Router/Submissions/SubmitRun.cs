@@ -49,4 +49,7 @@ internal sealed record SubmitRun
 
     /// <summary>API key id or user: idempotency scope, fair share and MaxPendingPerKey.</summary>
     public string? Owner { get; init; }
+
+    /// <summary>ComfyUI's <c>extra_data</c> (a JSON object without <c>client_id</c>), posted to the worker with the prompt.</summary>
+    public string? ExtraData { get; init; }
 }

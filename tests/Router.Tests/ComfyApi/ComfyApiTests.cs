@@ -44,6 +44,33 @@ public sealed class ComfyApiTests
     }
 
     [Fact]
+    public async Task Prompt_ExtraPngInfo_PassedToTheWorkerAndWrittenIntoTheSavedPng()
+    {
+        await using var cluster = await StartAsync();
+        var workflow = new JsonObject { ["last_node_id"] = 9, ["nodes"] = new JsonArray(), ["note"] = "from the editor" };
+        var body = new JsonObject
+        {
+            ["prompt"] = Graphs.Sd15(steps: 1),
+            ["client_id"] = "editor",
+            ["extra_data"] = new JsonObject { ["extra_pnginfo"] = new JsonObject { ["workflow"] = workflow } },
+        };
+
+        using var response = await cluster.Client.PostAsJsonAsync("/prompt", body);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var promptId = (await response.Content.ReadFromJsonAsync<JsonObject>())!["prompt_id"]!.GetValue<string>();
+        await cluster.WaitForStatusAsync(promptId, "succeeded");
+        var png = await FirstImageAsync(cluster.Client, promptId);
+
+        // ComfyUI's SaveImage writes each extra_pnginfo entry as a tEXt chunk: keyword, NUL, JSON.
+        var chunk = System.Text.Encoding.Latin1.GetBytes("tEXtworkflow\0" + workflow.ToJsonString());
+        Assert.True(png.AsSpan().IndexOf(chunk) > 0, "the saved PNG holds the editor's workflow");
+        var workerPromptId = (await cluster.GetRunAsync(promptId)).GetProperty("promptId").GetString()!;
+        var received = cluster.Workers.Select(w => w.ExtraDataReceived(workerPromptId)).Single(e => e is not null)!;
+        Assert.True(JsonNode.DeepEquals(workflow, received["extra_pnginfo"]?["workflow"]), $"the worker got {received}");
+        Assert.NotEqual("editor", received["client_id"]?.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Prompt_SeveralClientsAtOnce_EachSeesOnlyItsOwnPromptsAndGetsItsImages()
     {
         await using var cluster = await StartAsync();

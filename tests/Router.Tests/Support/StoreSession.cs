@@ -1,6 +1,7 @@
 using ComfyOperator.Router.Keys;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Security;
 using ComfyOperator.Router.UserData;
 using ComfyOperator.Router.Webhooks;
 using ComfyOperator.Router.Workers;
@@ -16,6 +17,7 @@ internal sealed class StoreSession(
     IApiKeyStore apiKeys,
     IUsageStore usage,
     IUserFileStore userFiles,
+    IDataProtectionKeyStore dataProtectionKeys,
     IAsyncDisposable database) : IAsyncDisposable
 {
     public IRunStore Runs { get; } = runs;
@@ -31,6 +33,8 @@ internal sealed class StoreSession(
     public IUsageStore Usage { get; } = usage;
 
     public IUserFileStore UserFiles { get; } = userFiles;
+
+    public IDataProtectionKeyStore DataProtectionKeys { get; } = dataProtectionKeys;
 
     public ValueTask DisposeAsync() => database.DisposeAsync();
 }

@@ -1,8 +1,11 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using ComfyOperator.Router.Security;
 using ComfyOperator.Router.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ComfyOperator.Router.Tests.WebUi;
 
@@ -25,6 +28,32 @@ public sealed partial class WebUiApiTests
         using var response = await browser.SendAsync(request);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("/", response.Headers.Location?.OriginalString);
+    }
+
+    /// <summary>Signs in on <paramref name="router"/> and returns the session cookie (name=value) it set.</summary>
+    internal static async Task<string> SessionCookieAsync(RouterFactory router)
+    {
+        using var browser = router.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["key"] = RouterFactory.ApiKey, ["return"] = "/" });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/signin") { Content = form };
+        request.Headers.Add("Origin", Origin);
+        using var response = await browser.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(BrowserSession.CookieName + "=", StringComparison.Ordinal)).Split(';')[0];
+    }
+
+    /// <summary>The status of a GET on <paramref name="router"/> carrying only <paramref name="cookie"/> (or nothing) as credentials.</summary>
+    internal static async Task<HttpStatusCode> GetWithCookieAsync(RouterFactory router, string path, string? cookie)
+    {
+        using var browser = router.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (cookie is not null)
+        {
+            request.Headers.Add("Cookie", cookie);
+        }
+
+        using var response = await browser.SendAsync(request);
+        return response.StatusCode;
     }
 
     private static async Task<string> ServedByAsync(HttpClient browser)
@@ -89,6 +118,24 @@ public sealed partial class WebUiApiTests
         Assert.Equal("/", exchange.Headers.Location?.OriginalString);
         Assert.Contains(exchange.Headers.GetValues("Set-Cookie"), c => c.Contains("httponly", StringComparison.OrdinalIgnoreCase) && c.Contains("samesite=strict", StringComparison.OrdinalIgnoreCase));
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+    }
+
+    [Fact]
+    public async Task Session_RouterRestarts_CookieStillAcceptedKeyRingInTheDatabaseNotOnDisk()
+    {
+        var logs = new CapturedLogs();
+        await using var cluster = await SimulatedCluster.StartAsync(1, services: s => s.AddSingleton<ILoggerProvider>(logs));
+        var cookie = await SessionCookieAsync(cluster.Router);
+        Assert.Equal(HttpStatusCode.OK, await GetWithCookieAsync(cluster.Router, "/api/settings", cookie));
+
+        await cluster.RestartRouterAsync();
+
+        Assert.Equal(HttpStatusCode.OK, await GetWithCookieAsync(cluster.Router, "/api/settings", cookie));
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetWithCookieAsync(cluster.Router, "/api/settings", null));
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetWithCookieAsync(cluster.Router, "/api/settings", cookie[..^4] + "AAAA"));
+        Assert.False(Directory.Exists(Path.Combine(cluster.DataDirectory, "keys")), "no key ring beside the database");
+        Assert.Contains(logs.Entries, e => e.Category.StartsWith("ComfyOperator.Router", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("XML encryptor", StringComparison.Ordinal));
     }
 
     [Fact]

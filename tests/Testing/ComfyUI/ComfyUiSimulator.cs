@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -57,6 +58,9 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
 
     /// <summary>POST /interrupt requests received so far, whether or not they hit the running prompt.</summary>
     public int InterruptRequests => _state.InterruptRequests;
+
+    /// <summary>The <c>extra_data</c> the prompt <paramref name="promptId"/> was posted with, or null when no such prompt was accepted.</summary>
+    public JsonObject? ExtraDataReceived(string promptId) => _state.ReceivedExtraData.TryGetValue(promptId, out var extra) ? (JsonObject)extra.DeepClone() : null;
 
     /// <summary>Files deleted through ComfyOperator's cleanup route.</summary>
     public int CleanedFiles => _state.CleanedFiles;

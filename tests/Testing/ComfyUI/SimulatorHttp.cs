@@ -274,6 +274,7 @@ internal sealed class SimulatorHttp(SimulatorState state)
         body.Remove("prompt");
         body.Remove("extra_data");
         var item = new QueueItem(numberValue, number.ToJsonString(), promptId, prompt, extraData, result.GoodOutputs);
+        state.ReceivedExtraData[promptId] = (JsonObject)extraData.DeepClone();
         state.Queue.Put(item);
         await Json(context, new JsonObject { ["prompt_id"] = promptId, ["number"] = number, ["node_errors"] = result.NodeErrors }).ConfigureAwait(false);
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 
 namespace ComfyOperator.Testing.ComfyUI;
@@ -46,6 +47,9 @@ internal sealed class SimulatorState
     public int InterruptRequests => Volatile.Read(ref _interruptRequests);
 
     public void CountInterruptRequest() => Interlocked.Increment(ref _interruptRequests);
+
+    /// <summary>The <c>extra_data</c> each accepted prompt was posted with (client_id included), by prompt id.</summary>
+    public ConcurrentDictionary<string, JsonObject> ReceivedExtraData { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Files deleted through the cleanup route.</summary>
     public int CleanedFiles => Volatile.Read(ref _cleanedFiles);

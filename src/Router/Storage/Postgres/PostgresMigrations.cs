@@ -133,6 +133,23 @@ internal static class PostgresMigrations
             PRIMARY KEY (owner, path));
         """);
 
+    /// <summary>
+    /// The data-protection key ring that encrypts the web UI's session cookies, one XML element per row
+    /// (keys and revocations), so every replica reads the keys the others made.
+    /// </summary>
+    public static readonly SchemaMigration DataProtectionKeys = new(5, "data_protection_keys table for the session cookies' key ring", """
+        CREATE TABLE data_protection_keys (
+            seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            name text NOT NULL UNIQUE,
+            xml text NOT NULL,
+            created_at bigint NOT NULL);
+        """);
+
+    /// <summary>ComfyUI's <c>extra_data</c> of a run from <c>POST /prompt</c>, posted with the prompt at every dispatch.</summary>
+    public static readonly SchemaMigration RunExtraData = new(6, "runs.extra_data for ComfyUI's extra_data", """
+        ALTER TABLE runs ADD COLUMN extra_data text NULL;
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, ReplicaCoordination, UserFiles];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, ReplicaCoordination, UserFiles, DataProtectionKeys, RunExtraData];
 }

@@ -17,7 +17,7 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
 {
     private const string Columns =
         "seq, id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure, outputs, " +
-        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, client_id";
+        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, client_id, extra_data";
 
     /// <summary>Matches <c>runs_owner_idempotency_key</c> term for term, so the lookup uses that index.</summary>
     private const string ByOwnerAndKey = "COALESCE(owner, '') = COALESCE(@owner, '') AND idempotency_key = @key";
@@ -36,9 +36,9 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
     private const string InsertRun = """
         WITH inserted AS (
             INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
-                              outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner)
+                              outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, extra_data)
             VALUES (@id, @status, @priority, @key, @workflow, @metadata, @attempts, @worker, @prompt, @reason, @failure,
-                    @outputs, @cancel, @queued, @dispatched, @started, @finished, @last, @inputs, @webhook, @deployment, @owner)
+                    @outputs, @cancel, @queued, @dispatched, @started, @finished, @last, @inputs, @webhook, @deployment, @owner, @extra)
             ON CONFLICT ((COALESCE(owner, '')), idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING seq, id),
         first_event AS (
@@ -119,6 +119,7 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
                     Add(insert, "webhook", NpgsqlDbType.Text, run.Webhook is null ? null : JsonSerializer.Serialize(run.Webhook, Json));
                     Add(insert, "deployment", NpgsqlDbType.Text, run.Deployment);
                     Add(insert, "owner", NpgsqlDbType.Text, run.Owner);
+                    Add(insert, "extra", NpgsqlDbType.Text, run.ExtraData);
                     Add(insert, "event_seq", NpgsqlDbType.Bigint, firstEvent.Sequence);
                     Add(insert, "event_type", NpgsqlDbType.Text, firstEvent.Type);
                     Add(insert, "event_data", NpgsqlDbType.Text, firstEvent.Data);
@@ -373,6 +374,7 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
                 Deployment = reader.IsDBNull(21) ? null : reader.GetString(21),
                 Owner = reader.IsDBNull(22) ? null : reader.GetString(22),
                 ClientId = reader.IsDBNull(23) ? null : reader.GetString(23),
+                ExtraData = reader.IsDBNull(24) ? null : reader.GetString(24),
             });
         }
 

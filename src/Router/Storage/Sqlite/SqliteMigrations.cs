@@ -123,6 +123,23 @@ internal static class SqliteMigrations
             PRIMARY KEY (owner, path));
         """);
 
+    /// <summary>
+    /// The data-protection key ring that encrypts the web UI's session cookies, one XML element per row
+    /// (keys and revocations), so it survives restarts with the database instead of beside it.
+    /// </summary>
+    public static readonly SchemaMigration DataProtectionKeys = new(5, "data_protection_keys table for the session cookies' key ring", """
+        CREATE TABLE IF NOT EXISTS data_protection_keys (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            xml TEXT NOT NULL,
+            created_at INTEGER NOT NULL);
+        """);
+
+    /// <summary>ComfyUI's <c>extra_data</c> of a run from <c>POST /prompt</c>, posted with the prompt at every dispatch.</summary>
+    public static readonly SchemaMigration RunExtraData = new(6, "runs.extra_data for ComfyUI's extra_data", """
+        ALTER TABLE runs ADD COLUMN extra_data TEXT NULL;
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, FinishedRunIndexes, NodesAndKeys, UserFiles];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, FinishedRunIndexes, NodesAndKeys, UserFiles, DataProtectionKeys, RunExtraData];
 }

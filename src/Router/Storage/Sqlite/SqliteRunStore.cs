@@ -15,7 +15,7 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
 {
     private const string Columns =
         "seq, id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure, outputs, " +
-        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, client_id";
+        "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, client_id, extra_data";
 
     /// <summary>Matches <c>runs_owner_idempotency_key</c> term for term, so the lookup uses that index.</summary>
     private const string ByOwnerAndKey = "COALESCE(owner, '') = COALESCE($owner, '') AND idempotency_key = $key";
@@ -28,9 +28,9 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
 
     private const string InsertRun = """
         INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
-                          outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner)
+                          outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, extra_data)
         VALUES ($id, $status, $priority, $key, $workflow, $metadata, $attempts, $worker, $prompt, $reason, $failure,
-                $outputs, $cancel, $queued, $dispatched, $started, $finished, $last, $inputs, $webhook, $deployment, $owner)
+                $outputs, $cancel, $queued, $dispatched, $started, $finished, $last, $inputs, $webhook, $deployment, $owner, $extra)
         RETURNING seq;
         """;
 
@@ -227,6 +227,7 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
         insert.Parameters.AddWithValue("$webhook", run.Webhook is null ? DBNull.Value : JsonSerializer.Serialize(run.Webhook, Json));
         insert.Parameters.AddWithValue("$deployment", (object?)run.Deployment ?? DBNull.Value);
         insert.Parameters.AddWithValue("$owner", (object?)run.Owner ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$extra", (object?)run.ExtraData ?? DBNull.Value);
         var sequence = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
         await InsertEventAsync(session, firstEvent, cancellationToken);
         return (run with { Sequence = sequence }, true);
@@ -367,6 +368,7 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
                 Deployment = reader.IsDBNull(21) ? null : reader.GetString(21),
                 Owner = reader.IsDBNull(22) ? null : reader.GetString(22),
                 ClientId = reader.IsDBNull(23) ? null : reader.GetString(23),
+                ExtraData = reader.IsDBNull(24) ? null : reader.GetString(24),
             });
         }
 

@@ -1,8 +1,11 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ComfyOperator.Router.Security;
 using ComfyOperator.Router.Storage.Postgres;
 using ComfyOperator.Router.Tests.Support;
+using ComfyOperator.Router.Tests.WebUi;
 using ComfyOperator.Testing.ComfyUI;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -63,6 +66,23 @@ public sealed class PostgresActiveReplicaTests(ITestOutputHelper output) : IAsyn
         {
             Assert.Equal(1, (await cluster.Client.GetFromJsonAsync<JsonElement>($"/v1/runs/{id}")).GetProperty("attempts").GetInt32());
         }
+    }
+
+    [Fact]
+    public async Task WebUiSession_SignedInOnOneReplica_AcceptedOnTheOtherWithItsOwnDataDirectory()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, settings: Settings());
+        await using var other = new RouterFactory(cluster.Settings);
+        Assert.NotEqual(cluster.DataDirectory, other.DataDirectory);
+
+        // Each replica has already used its key ring (a refused cookie) before the other signs in.
+        Assert.Equal(HttpStatusCode.Unauthorized, await WebUiApiTests.GetWithCookieAsync(other, "/api/settings", BrowserSession.CookieName + "=x"));
+        var cookie = await WebUiApiTests.SessionCookieAsync(cluster.Router);
+        var otherCookie = await WebUiApiTests.SessionCookieAsync(other);
+
+        Assert.Equal(HttpStatusCode.OK, await WebUiApiTests.GetWithCookieAsync(other, "/api/settings", cookie));
+        Assert.Equal(HttpStatusCode.OK, await WebUiApiTests.GetWithCookieAsync(cluster.Router, "/api/settings", otherCookie));
+        Assert.Equal(HttpStatusCode.Unauthorized, await WebUiApiTests.GetWithCookieAsync(other, "/api/settings", null));
     }
 
     [Fact]

@@ -24,6 +24,7 @@ internal sealed class PostgresStoreTestDatabase : IStoreTestDatabase
             new PostgresApiKeyStore(database),
             new PostgresUsageStore(database),
             new PostgresUserFileStore(database),
+            new PostgresDataProtectionKeyStore(database),
             database);
     }
 

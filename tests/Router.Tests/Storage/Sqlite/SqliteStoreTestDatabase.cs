@@ -22,6 +22,7 @@ internal sealed class SqliteStoreTestDatabase : IStoreTestDatabase
             new SqliteApiKeyStore(database),
             new SqliteUsageStore(database),
             new SqliteUserFileStore(database),
+            new SqliteDataProtectionKeyStore(database),
             database);
     }
 
