@@ -36,7 +36,8 @@ public sealed class WorkerDiskCleanupTests
         await CordonAsync(cluster, optedOut, true);
         var (cleanedRun, cleanedInput) = await RunAsync(cluster, seed: 2);
 
-        await Wait.UntilAsync(() => FilesOf(optedIn, cleanedRun, cleanedInput).Count == 0, Deadline, "the opted-in worker's run files to be deleted");
+        // The simulator counts a file just after deleting it: wait for both, not for the files alone.
+        await Wait.UntilAsync(() => FilesOf(optedIn, cleanedRun, cleanedInput).Count == 0 && optedIn.CleanedFiles >= 2, Deadline, "the opted-in worker's run files to be deleted");
         Assert.Equal(2, optedIn.CleanedFiles);
         Assert.True(File.Exists(unrelated));
         Assert.Equal(2, FilesOf(optedOut, keptRun, keptInput).Count);
@@ -75,7 +76,7 @@ public sealed class WorkerDiskCleanupTests
 
         clock.Advance(TimeSpan.FromMinutes(11));
 
-        await Wait.UntilAsync(() => FilesOf(worker, id, input).Count == 0, Deadline, "the files to be deleted once due");
+        await Wait.UntilAsync(() => FilesOf(worker, id, input).Count == 0 && worker.CleanedFiles >= 2, Deadline, "the files to be deleted once due");
         Assert.Equal(2, worker.CleanedFiles);
     }
 
