@@ -253,7 +253,6 @@ public sealed class SqliteMigrationTests : IDisposable
         return connection;
     }
 
-    /// <summary>Every row of the stores' tables, read straight from the file.</summary>
     /// <summary>Columns later migrations add to <c>runs</c> (after the old columns, empty on old rows).</summary>
     private const string RunColumnsAddedLater = ", extra_data=null";
 
@@ -261,6 +260,7 @@ public sealed class SqliteMigrationTests : IDisposable
     private static List<string> WithoutRunColumnsAddedLater(IEnumerable<string> rows) =>
         [.. rows.Select(r => r.EndsWith(RunColumnsAddedLater, StringComparison.Ordinal) ? r[..^RunColumnsAddedLater.Length] : r)];
 
+    /// <summary>Every row of the stores' tables, read straight from the file.</summary>
     private static async Task<List<string>> ReadTablesAsync(string path)
     {
         var rows = new List<string>();
