@@ -469,7 +469,7 @@ public sealed class ChartRenderTests
         Assert.Contains("-l app.kubernetes.io/instance=comfy,app.kubernetes.io/component=router", full, StringComparison.Ordinal);
     }
 
-    private static Dictionary<string, object?> EnvOf(Manifest deployment) =>
+    internal static Dictionary<string, object?> EnvOf(Manifest deployment) =>
         Tree.List(deployment.Root, "spec.template.spec.containers.0.env").ToDictionary(e => (string)Tree.Get(e, "name")!, e => e);
 
     private static async Task<string> WriteTempAsync(DirectoryInfo dir, string yaml)
