@@ -74,28 +74,9 @@ public sealed class NodeDrainEndToEndTests : IAsyncLifetime
     public async Task Delete_BusyNode_WaitsForItsRunningPromptThenGoes()
     {
         var ns = await _env.CreateNamespaceAsync("drain");
-        var (router, address) = KubernetesRouter.CreateListening(_env, ns, new Dictionary<string, string> { ["Router:ProbeInterval"] = "00:00:00.200" });
+        var (router, client, id) = await DeleteBusyNodeAsync(ns, gracePeriodSeconds: 120, steps: 60, seed: 1);
         await using var _ = router;
-        using var client = KubernetesRouter.CreateClient(router);
-        _env.StartOperatorHost(configure: o => o with { RouterUrl = address, RouterApiKey = KubernetesRouter.ApiKey });
-        await ApplyAsync(ns, """
-            apiVersion: comfyoperator.io/v1alpha1
-            kind: ComfyNode
-            metadata: {name: gpu-a, labels: {pool: e2e}}
-            spec: {image: comfyui:test, terminationGracePeriodSeconds: 120}
-            ---
-            apiVersion: comfyoperator.io/v1alpha1
-            kind: WorkflowDeployment
-            metadata: {name: painter}
-            spec: {preset: sd15, nodeSelector: {pool: e2e}}
-            """);
-        await WaitReadyAsync(ns, "gpu-a");
-        await OperatorEnvironment.WaitForAsync(() => ReadyAsync(client), r => r == 1, Timeout, "painter served by its worker");
-        await OperatorEnvironment.WaitForAsync(() => _env.JsonPathAsync(ns, "cn/gpu-a", "{.metadata.finalizers}"), f => f.Contains("comfyoperator.io/drain", StringComparison.Ordinal), Timeout, "the drain finalizer on gpu-a");
-
-        var id = await SubmitAsync(client, steps: 60, seed: 1);
-        await OperatorEnvironment.WaitForAsync(() => StatusAsync(client, id), s => s == "running", Timeout, "the long run to start");
-        await _env.KubectlOkAsync("delete", "cn/gpu-a", "-n", ns, "--wait=false");
+        using var __ = client;
 
         await OperatorEnvironment.WaitForAsync(() => NodeAsync(client, $"{ns}/gpu-a"), n => n?.GetProperty("cordoned").GetBoolean() == true, Timeout, "the router to see the deleted node cordoned");
         Assert.Equal("running", await StatusAsync(client, id));
@@ -114,33 +95,53 @@ public sealed class NodeDrainEndToEndTests : IAsyncLifetime
     public async Task Delete_BusyNode_GoesWhenItsGracePeriodEnds()
     {
         var ns = await _env.CreateNamespaceAsync("grace");
-        var (router, address) = KubernetesRouter.CreateListening(_env, ns, new Dictionary<string, string> { ["Router:ProbeInterval"] = "00:00:00.200" });
-        await using var _ = router;
-        using var client = KubernetesRouter.CreateClient(router);
-        _env.StartOperatorHost(configure: o => o with { RouterUrl = address, RouterApiKey = KubernetesRouter.ApiKey });
-        await ApplyAsync(ns, """
-            apiVersion: comfyoperator.io/v1alpha1
-            kind: ComfyNode
-            metadata: {name: gpu-a, labels: {pool: e2e}}
-            spec: {image: comfyui:test, terminationGracePeriodSeconds: 2}
-            ---
-            apiVersion: comfyoperator.io/v1alpha1
-            kind: WorkflowDeployment
-            metadata: {name: painter}
-            spec: {preset: sd15, nodeSelector: {pool: e2e}}
-            """);
-        await WaitReadyAsync(ns, "gpu-a");
-        await OperatorEnvironment.WaitForAsync(() => ReadyAsync(client), r => r == 1, Timeout, "painter served by its worker");
-        await OperatorEnvironment.WaitForAsync(() => _env.JsonPathAsync(ns, "cn/gpu-a", "{.metadata.finalizers}"), f => f.Contains("comfyoperator.io/drain", StringComparison.Ordinal), Timeout, "the drain finalizer on gpu-a");
-
         // 600 steps of 100 ms: far longer than the 2 s grace period.
-        var id = await SubmitAsync(client, steps: 600, seed: 2);
-        await OperatorEnvironment.WaitForAsync(() => StatusAsync(client, id), s => s == "running", Timeout, "the long run to start");
-        await _env.KubectlOkAsync("delete", "cn/gpu-a", "-n", ns, "--wait=false");
+        var (router, client, id) = await DeleteBusyNodeAsync(ns, gracePeriodSeconds: 2, steps: 600, seed: 2);
+        await using var _ = router;
+        using var __ = client;
         await OperatorEnvironment.WaitForAsync(() => _env.Kubectl.RunAsync(["get", "cn/gpu-a", "-n", ns]), r => !r.Succeeded && r.StdErr.Contains("NotFound", StringComparison.Ordinal), Timeout, "gpu-a to go after its grace period");
         var events = await _env.KubectlOkAsync("get", "events", "-n", ns, "--field-selector", "involvedObject.name=gpu-a", "-o", "jsonpath={.items[*].reason}");
         Assert.Contains("DrainTimedOut", events.Split(' '));
         Assert.DoesNotContain("Drained", events.Split(' '));
+    }
+
+    /// <summary>
+    /// A router and the operator (asking that router) over one ComfyNode gpu-a serving painter; a run of
+    /// <paramref name="steps"/> started on it, then gpu-a deleted without waiting.
+    /// </summary>
+    private async Task<(IAsyncDisposable Router, HttpClient Client, string RunId)> DeleteBusyNodeAsync(string ns, int gracePeriodSeconds, int steps, int seed)
+    {
+        var (router, address) = KubernetesRouter.CreateListening(_env, ns, new Dictionary<string, string> { ["Router:ProbeInterval"] = "00:00:00.200" });
+        var client = KubernetesRouter.CreateClient(router);
+        try
+        {
+            _env.StartOperatorHost(configure: o => o with { RouterUrl = address, RouterApiKey = KubernetesRouter.ApiKey });
+            await ApplyAsync(ns, $$$"""
+                apiVersion: comfyoperator.io/v1alpha1
+                kind: ComfyNode
+                metadata: {name: gpu-a, labels: {pool: e2e}}
+                spec: {image: comfyui:test, terminationGracePeriodSeconds: {{{gracePeriodSeconds}}}}
+                ---
+                apiVersion: comfyoperator.io/v1alpha1
+                kind: WorkflowDeployment
+                metadata: {name: painter}
+                spec: {preset: sd15, nodeSelector: {pool: e2e}}
+                """);
+            await WaitReadyAsync(ns, "gpu-a");
+            await OperatorEnvironment.WaitForAsync(() => ReadyAsync(client), r => r == 1, Timeout, "painter served by its worker");
+            await OperatorEnvironment.WaitForAsync(() => _env.JsonPathAsync(ns, "cn/gpu-a", "{.metadata.finalizers}"), f => f.Contains("comfyoperator.io/drain", StringComparison.Ordinal), Timeout, "the drain finalizer on gpu-a");
+
+            var id = await SubmitAsync(client, steps: steps, seed: seed);
+            await OperatorEnvironment.WaitForAsync(() => StatusAsync(client, id), s => s == "running", Timeout, "the long run to start");
+            await _env.KubectlOkAsync("delete", "cn/gpu-a", "-n", ns, "--wait=false");
+            return (router, client, id);
+        }
+        catch
+        {
+            client.Dispose();
+            await router.DisposeAsync();
+            throw;
+        }
     }
 
     private async Task ApplyAsync(string ns, string yaml)
