@@ -114,7 +114,7 @@ internal sealed partial class InputCache : IDisposable
             await using (file.ConfigureAwait(false))
             {
                 using var hashing = new HashingStream(file);
-                size = await CopyBoundedAsync(inputName, content, hashing, MaxFileBytes, cancellationToken);
+                size = await BoundedCopy.CopyAsync(inputName, "the file", content, hashing, MaxFileBytes, cancellationToken);
                 digest = hashing.HexDigest();
             }
 
@@ -592,25 +592,6 @@ internal sealed partial class InputCache : IDisposable
 
         var text = extension.TrimStart('.').ToLowerInvariant();
         return text.Length is > 0 and <= 16 && text.All(char.IsAsciiLetterOrDigit) ? "." + text : ".bin";
-    }
-
-    private static async Task<long> CopyBoundedAsync(string inputName, Stream source, Stream destination, long maxBytes, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[81920];
-        long total = 0;
-        int read;
-        while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            total += read;
-            if (total > maxBytes)
-            {
-                throw new InputRefusedException(inputName, $"the file exceeds the limit of {maxBytes} bytes");
-            }
-
-            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-        }
-
-        return total;
     }
 
     private static void TryDelete(string path)

@@ -92,7 +92,7 @@ internal sealed class SafeHttpDownloader : IDisposable
                 var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
                 await using (stream.ConfigureAwait(false))
                 {
-                    var total = await CopyBoundedAsync(inputName, stream, destination, maxBytes, timeout.Token);
+                    var total = await BoundedCopy.CopyAsync(inputName, "the download", stream, destination, maxBytes, timeout.Token);
                     return new DownloadResult(total, mediaType, current);
                 }
             }
@@ -162,25 +162,6 @@ internal sealed class SafeHttpDownloader : IDisposable
         {
             throw new InputRefusedException(inputName, "URLs with credentials in them are not allowed");
         }
-    }
-
-    private static async Task<long> CopyBoundedAsync(string inputName, Stream source, Stream destination, long maxBytes, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[81920];
-        long total = 0;
-        int read;
-        while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            total += read;
-            if (total > maxBytes)
-            {
-                throw new InputRefusedException(inputName, $"the download exceeds the limit of {maxBytes} bytes");
-            }
-
-            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-        }
-
-        return total;
     }
 
     private async Task<IPAddress[]> ResolveVettedAsync(string inputName, string host, CancellationToken cancellationToken)
