@@ -14,6 +14,9 @@ internal interface IRunQueue
 
     bool TryRemove(string runId);
 
+    /// <summary>Another router replica claimed the run (owned by <paramref name="owner"/>) for its worker: out of the queue, counted in fair share.</summary>
+    void ClaimedElsewhere(string runId, string? owner);
+
     /// <summary>The ids of the runs in the queue now.</summary>
     IReadOnlyList<string> QueuedIds();
 }
