@@ -5,10 +5,6 @@ internal interface IRunQueue
 {
     int Count { get; }
 
-    int CountForOwner(string owner);
-
-    int CountForDeployment(string deployment);
-
     /// <summary>Queues a stored Queued run with its parsed graph (null: parsed from the stored workflow).</summary>
     void Enqueue(RunRecord run, RunGraph? graph);
 

@@ -19,7 +19,6 @@ internal sealed class DispatchQueue : IRunQueue
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Entry> _byId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OwnerQueue> _owners = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _byDeployment = new(StringComparer.Ordinal);
     private readonly List<Entry> _candidates = [];
 
     /// <summary>Runs taken here whose claim is not settled yet, by owner: counted once, whoever wins the claim.</summary>
@@ -43,22 +42,6 @@ internal sealed class DispatchQueue : IRunQueue
             {
                 return _byId.Count;
             }
-        }
-    }
-
-    public int CountForOwner(string owner)
-    {
-        lock (_gate)
-        {
-            return _owners.TryGetValue(owner, out var queue) ? queue.Count : 0;
-        }
-    }
-
-    public int CountForDeployment(string deployment)
-    {
-        lock (_gate)
-        {
-            return _byDeployment.GetValueOrDefault(deployment);
         }
     }
 
@@ -100,10 +83,6 @@ internal sealed class DispatchQueue : IRunQueue
             var entry = new Entry(run, requirements, ownerName);
             owner.Add(entry);
             _byId[run.RunId] = entry;
-            if (run.Deployment is { } deployment)
-            {
-                _byDeployment[deployment] = _byDeployment.GetValueOrDefault(deployment) + 1;
-            }
         }
 
         Signal();
@@ -376,17 +355,6 @@ internal sealed class DispatchQueue : IRunQueue
     {
         _byId.Remove(entry.Run.RunId);
         _owners[entry.Owner].Remove(entry);
-        if (entry.Run.Deployment is { } deployment && _byDeployment.TryGetValue(deployment, out var count))
-        {
-            if (count <= 1)
-            {
-                _byDeployment.Remove(deployment);
-            }
-            else
-            {
-                _byDeployment[deployment] = count - 1;
-            }
-        }
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -109,19 +109,6 @@ public sealed class DispatchQueueFairnessTests
     }
 
     [Fact]
-    public void Counts_PerOwnerAndPerDeployment_TrackEnqueueAndRemove()
-    {
-        var queue = new DispatchQueue(new FakePlacer());
-        queue.TryEnqueue(Run("1", 1, "k1", deployment: "sd15"));
-        queue.TryEnqueue(Run("2", 2, "k1", deployment: "flux"));
-        queue.TryEnqueue(Run("3", 3, "k2", deployment: "sd15"));
-
-        Assert.Equal((2, 1, 2, 1), (queue.CountForOwner("k1"), queue.CountForOwner("k2"), queue.CountForDeployment("sd15"), queue.CountForDeployment("flux")));
-        queue.TryRemove("1");
-        Assert.Equal((1, 1), (queue.CountForOwner("k1"), queue.CountForDeployment("sd15")));
-    }
-
-    [Fact]
     public void TryDequeue_RunNoWorkerCanTake_DoesNotHoldUpOthers()
     {
         var placer = new FakePlacer(placeAll: false);

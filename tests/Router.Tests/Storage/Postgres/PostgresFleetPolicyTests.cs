@@ -99,6 +99,40 @@ public sealed class PostgresFleetPolicyTests(ITestOutputHelper output) : IAsyncL
         }
     }
 
+    /// <summary>
+    /// One key with <c>Router:MaxPendingPerKey=5</c> sends 40 submissions at once, half to each replica (no
+    /// worker, so nothing leaves the queue): the database decides each in the insert's transaction, so exactly
+    /// five are queued and the rest get the answer one router gives, 429 with the key's limit.
+    /// </summary>
+    [Fact]
+    public async Task PendingLimitPerKey_ConcurrentSubmitsSplitOverTwoReplicas_ExactlyTheLimitAccepted()
+    {
+        var settings = new Dictionary<string, string?>(Settings([])) { ["Router:MaxPendingPerKey"] = "5" };
+        await using var first = new RouterFactory(settings);
+        await using var second = new RouterFactory(settings);
+        using var firstClient = first.CreateAuthorizedClient();
+        using var secondClient = second.CreateAuthorizedClient();
+        HttpClient[] clients = [firstClient, secondClient];
+        await Task.WhenAll(clients.Select(c => c.GetAsync("/healthz")));
+
+        using var start = new SemaphoreSlim(0);
+        var submits = Enumerable.Range(0, 40).Select(async i =>
+        {
+            await start.WaitAsync();
+            using var response = await clients[i % 2].PostAsJsonAsync("/v1/runs", Graphs.Body(Graphs.Sd15("a lighthouse", 4, i)));
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            return (response.StatusCode, RetryAfter: response.Headers.RetryAfter?.Delta, Type: body.TryGetProperty("type", out var type) ? type.GetString() : null);
+        }).ToList();
+        start.Release(submits.Count);
+        var answers = await Task.WhenAll(submits);
+
+        Assert.Equal(5, answers.Count(a => a.StatusCode == HttpStatusCode.Accepted));
+        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Accepted), a => Assert.Equal(
+            (HttpStatusCode.TooManyRequests, (TimeSpan?)TimeSpan.FromSeconds(5), Problems.KeyLimitReached),
+            (a.StatusCode, a.RetryAfter, a.Type)));
+        Assert.Equal(5, await ScalarAsync("SELECT COUNT(*) FROM runs WHERE status = 'queued'"));
+    }
+
     private static JsonObject WithCheckpoint(JsonObject graph, string checkpoint)
     {
         graph["4"]!["inputs"]!["ckpt_name"] = checkpoint;
