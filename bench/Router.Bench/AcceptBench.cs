@@ -36,19 +36,27 @@ internal static class AcceptBench
     /// Active/active replicas (issue 18), one run of the machine: SQLite, then PostgreSQL with one active
     /// replica and with two (the clients alternate between them), each on a fresh database of one server.
     /// </summary>
-    public static async Task RunReplicasAsync(int total, int concurrency)
+    /// <param name="maxPendingPerKey">
+    /// <c>Router:MaxPendingPerKey</c> (0 = off): with a limit every accept counts the key's queued runs (all of
+    /// the bench's, up to the limit) in the insert's transaction, under the key's lock.
+    /// </param>
+    public static async Task RunReplicasAsync(int total, int concurrency, int maxPendingPerKey = 0)
     {
-        await RunAsync(total, concurrency, new Dictionary<string, string>(), replicas: 1, "SQLite");
+        var limit = maxPendingPerKey > 0
+            ? new Dictionary<string, string> { ["Router:MaxPendingPerKey"] = maxPendingPerKey.ToString(System.Globalization.CultureInfo.InvariantCulture) }
+            : [];
+        var described = maxPendingPerKey > 0 ? $", Router:MaxPendingPerKey {maxPendingPerKey}" : "";
+        await RunAsync(total, concurrency, new Dictionary<string, string>(limit), replicas: 1, "SQLite" + described);
         await using var server = await PostgresServer.StartAsync(fsync: true);
         foreach (var replicas in new[] { 1, 2 })
         {
-            var store = new Dictionary<string, string>
+            var store = new Dictionary<string, string>(limit)
             {
                 ["Router:Store:Kind"] = "postgres",
                 ["Router:Store:ConnectionString"] = await server.CreateDatabaseAsync(),
                 ["Router:Store:ReplicaMode"] = "active",
             };
-            await RunAsync(total, concurrency, store, replicas, $"PostgreSQL (a local server, fsync on), {replicas} active replica{(replicas == 1 ? "" : "s")}");
+            await RunAsync(total, concurrency, store, replicas, $"PostgreSQL (a local server, fsync on), {replicas} active replica{(replicas == 1 ? "" : "s")}{described}");
         }
     }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|accept-replicas|dispatch|all|mixed|decision|scheduling|io|store|store-postgres|lifecycle|comfyui] [runs]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>.</summary>
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|accept-replicas|dispatch|all|mixed|decision|scheduling|io|store|store-postgres|lifecycle|comfyui] [runs]</c>; <c>accept-replicas [runs] [max pending per key]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>.</summary>
 internal static class BenchProgram
 {
     public static async Task Main(string[] args)
@@ -24,7 +24,7 @@ internal static class BenchProgram
         // Issue 18: accepted runs/s on SQLite, and on PostgreSQL with one and two active replicas, in one run.
         if (what is "accept-replicas")
         {
-            await AcceptBench.RunReplicasAsync(runs, concurrency: 32);
+            await AcceptBench.RunReplicasAsync(runs, concurrency: 32, args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0);
         }
 
         if (what is "dispatch" or "all")

@@ -5,14 +5,13 @@ internal interface IRunQueue
 {
     int Count { get; }
 
-    int CountForOwner(string owner);
-
-    int CountForDeployment(string deployment);
-
     /// <summary>Queues a stored Queued run with its parsed graph (null: parsed from the stored workflow).</summary>
     void Enqueue(RunRecord run, RunGraph? graph);
 
     bool TryRemove(string runId);
+
+    /// <summary>Another router replica claimed the run (owned by <paramref name="owner"/>) for its worker: out of the queue, counted in fair share.</summary>
+    void ClaimedElsewhere(string runId, string? owner);
 
     /// <summary>The ids of the runs in the queue now.</summary>
     IReadOnlyList<string> QueuedIds();

@@ -66,16 +66,6 @@ internal sealed partial class RunService(
                 return new SubmitResult(SubmitOutcome.PendingLimitReached, null);
             }
 
-            if (command.Owner is not null && command.OwnerMaxPending > 0 && queue.CountForOwner(command.Owner) >= command.OwnerMaxPending)
-            {
-                return new SubmitResult(SubmitOutcome.OwnerLimitReached, null);
-            }
-
-            if (command.Deployment is not null && command.DeploymentMaxPending is { } perDeployment && queue.CountForDeployment(command.Deployment) >= perDeployment)
-            {
-                return new SubmitResult(SubmitOutcome.DeploymentLimitReached, null);
-            }
-
             var now = time.GetUtcNow();
             var run = new RunRecord
             {
@@ -94,10 +84,13 @@ internal sealed partial class RunService(
                 ExtraData = command.ExtraData,
             };
             var queued = new RunEvent(run.Id, 1, RunEventTypes.Queued, Serialize(new { status = "queued", priority = run.Priority }), now);
-            var (inserted, created) = await store.InsertAsync(run, queued, cancellationToken);
-            if (!created)
+            // The per-owner and per-workflow limits are decided by the store in the insert's own transaction, so
+            // submissions that race (on one router, or on several replicas of one database) never pass them.
+            var limits = new PendingLimits(command.OwnerMaxPending > 0 ? command.OwnerMaxPending : null, command.DeploymentMaxPending);
+            var insert = await store.InsertWithinLimitsAsync(run, queued, limits, cancellationToken);
+            if (insert is not { Outcome: SubmitOutcome.Created, Run: { } inserted })
             {
-                return new SubmitResult(SubmitOutcome.Replayed, Fresh(inserted));
+                return insert.Run is { } existing ? new SubmitResult(insert.Outcome, Fresh(existing)) : insert;
             }
 
             stored = true;

@@ -10,14 +10,19 @@ namespace ComfyOperator.Router.Scheduling;
 /// models), so a run waiting for a model nobody has does not hold up the others. Runs are kept per
 /// owner and per class of requirements: a decision looks at one head per (owner, class).
 /// In memory only; the run store is the durable copy and refills it on start.
+/// With active/active replicas the fair-share clock counts every replica's claims: a run taken here counts
+/// when it is taken (and is given back if the claim fails), a run another replica claimed counts when its
+/// claim is heard (<see cref="ClaimedElsewhere"/>), so the keys share the whole fleet, not each replica's part.
 /// </summary>
 internal sealed class DispatchQueue : IRunQueue
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Entry> _byId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OwnerQueue> _owners = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _byDeployment = new(StringComparer.Ordinal);
     private readonly List<Entry> _candidates = [];
+
+    /// <summary>Runs taken here whose claim is not settled yet, by owner: counted once, whoever wins the claim.</summary>
+    private readonly Dictionary<string, string> _claiming = new(StringComparer.Ordinal);
     private TaskCompletionSource _changed = NewSignal();
 
     public DispatchQueue(IRunPlacer placer)
@@ -37,22 +42,6 @@ internal sealed class DispatchQueue : IRunQueue
             {
                 return _byId.Count;
             }
-        }
-    }
-
-    public int CountForOwner(string owner)
-    {
-        lock (_gate)
-        {
-            return _owners.TryGetValue(owner, out var queue) ? queue.Count : 0;
-        }
-    }
-
-    public int CountForDeployment(string deployment)
-    {
-        lock (_gate)
-        {
-            return _byDeployment.GetValueOrDefault(deployment);
         }
     }
 
@@ -82,11 +71,7 @@ internal sealed class DispatchQueue : IRunQueue
             }
 
             var ownerName = run.Owner ?? string.Empty;
-            if (!_owners.TryGetValue(ownerName, out var owner))
-            {
-                owner = new OwnerQueue(Math.Max(1, Placer.WeightOf(ownerName)));
-                _owners[ownerName] = owner;
-            }
+            var owner = Owner(ownerName);
 
             if (owner.Count == 0)
             {
@@ -98,10 +83,6 @@ internal sealed class DispatchQueue : IRunQueue
             var entry = new Entry(run, requirements, ownerName);
             owner.Add(entry);
             _byId[run.RunId] = entry;
-            if (run.Deployment is { } deployment)
-            {
-                _byDeployment[deployment] = _byDeployment.GetValueOrDefault(deployment) + 1;
-            }
         }
 
         Signal();
@@ -181,6 +162,43 @@ internal sealed class DispatchQueue : IRunQueue
             }
 
             return false;
+        }
+    }
+
+    /// <summary>
+    /// The claim of a run this queue handed out (<see cref="TryDequeue"/>) is settled: a claim that failed
+    /// (another replica won it, it was cancelled, no worker took it) gives its count back, unless the winner's
+    /// claim was heard first and took over the count.
+    /// </summary>
+    public void ClaimSettled(string runId, bool claimed)
+    {
+        lock (_gate)
+        {
+            if (_claiming.Remove(runId, out var ownerName) && !claimed && _owners.TryGetValue(ownerName, out var owner))
+            {
+                owner.Served -= 1.0 / owner.Weight;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Another replica claimed the run for its worker: it leaves this queue, and its owner's clock moves as
+    /// for a run taken here, except when this replica took it too and counted it already.
+    /// </summary>
+    public void ClaimedElsewhere(string runId, string? owner)
+    {
+        lock (_gate)
+        {
+            if (_byId.TryGetValue(runId, out var entry))
+            {
+                RemoveLocked(entry);
+            }
+
+            if (!_claiming.Remove(runId))
+            {
+                var counted = Owner(entry?.Owner ?? owner ?? string.Empty);
+                counted.Served += 1.0 / counted.Weight;
+            }
         }
     }
 
@@ -317,25 +335,26 @@ internal sealed class DispatchQueue : IRunQueue
     {
         var owner = _owners[entry.Owner];
         owner.Served += 1.0 / owner.Weight;
+        _claiming[entry.Run.RunId] = entry.Owner;
         RemoveLocked(entry);
         return entry.Run;
+    }
+
+    private OwnerQueue Owner(string name)
+    {
+        if (!_owners.TryGetValue(name, out var owner))
+        {
+            owner = new OwnerQueue(Math.Max(1, Placer.WeightOf(name)));
+            _owners[name] = owner;
+        }
+
+        return owner;
     }
 
     private void RemoveLocked(Entry entry)
     {
         _byId.Remove(entry.Run.RunId);
         _owners[entry.Owner].Remove(entry);
-        if (entry.Run.Deployment is { } deployment && _byDeployment.TryGetValue(deployment, out var count))
-        {
-            if (count <= 1)
-            {
-                _byDeployment.Remove(deployment);
-            }
-            else
-            {
-                _byDeployment[deployment] = count - 1;
-            }
-        }
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -105,6 +105,7 @@ internal sealed partial class Dispatcher(
             if (!worker.TryAssign(next.RunId, _options.MaxQueuePerWorker))
             {
                 // Filled up since the decision (a recovered run took the slot): wait for the next change.
+                queue.ClaimSettled(next.RunId, claimed: false);
                 queue.TryEnqueue(next);
                 return;
             }
@@ -116,12 +117,15 @@ internal sealed partial class Dispatcher(
     private async Task DispatchAsync(QueuedRun next, WorkerState worker, CancellationToken cancellationToken)
     {
         _following[next.RunId] = 0;
+        var claimed = false;
         try
         {
             var session = connections.Get(worker);
             var run = session is null
                 ? null
                 : await runs.BeginDispatchAsync(next.RunId, worker.BaseAddress.ToString(), Guid.NewGuid().ToString("D"), session.ClientId is { Length: > 0 } clientId ? clientId : null, cancellationToken);
+            claimed = run is not null;
+            queue.ClaimSettled(next.RunId, claimed);
             if (run is null)
             {
                 if (session is null)
@@ -148,6 +152,12 @@ internal sealed partial class Dispatcher(
         }
         finally
         {
+            if (!claimed)
+            {
+                // The claim never completed (stopping, a store failure): its count goes back.
+                queue.ClaimSettled(next.RunId, claimed: false);
+            }
+
             _following.TryRemove(next.RunId, out _);
             worker.Release(next.RunId);
             queue.Signal();

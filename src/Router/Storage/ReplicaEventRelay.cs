@@ -13,5 +13,5 @@ internal sealed class ReplicaEventRelay(IServiceProvider services, IOptions<Stor
 {
     private readonly PostgresReplicaNotifier? _notifier = options.Value.IsActiveActive ? services.GetRequiredService<PostgresReplicaNotifier>() : null;
 
-    public void OnEvent(RunRecord run, RunEvent runEvent) => _notifier?.Enqueue(runEvent);
+    public void OnEvent(RunRecord run, RunEvent runEvent) => _notifier?.Enqueue(run, runEvent);
 }

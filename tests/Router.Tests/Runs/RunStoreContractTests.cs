@@ -100,6 +100,74 @@ public abstract class RunStoreContractTests : StoreContractTests
     }
 
     [Fact]
+    public async Task InsertWithinLimitsAsync_OwnerAtItsLimit_RefusedUntilOneOfItsRunsLeavesTheQueue()
+    {
+        await using var storeSession = await Database.OpenAsync();
+        var store = storeSession.Runs;
+        var limits = new PendingLimits(PerOwner: 2, PerDeployment: null);
+        var first = await InsertWithinAsync(store, "a1", "key-a", null, limits);
+        await InsertWithinAsync(store, "a2", "key-a", null, limits);
+
+        Assert.Equal(SubmitOutcome.OwnerLimitReached, (await InsertWithinAsync(store, "a3", "key-a", null, limits, expectCreated: false)).Outcome);
+        Assert.Null(await store.GetAsync("a3", CancellationToken.None));
+        await InsertWithinAsync(store, "b1", "key-b", null, limits);
+
+        // Claimed for a worker: no longer pending, so the owner may queue another.
+        Assert.True(await store.TryUpdateAsync(first.Run! with { Status = RunStatus.Dispatching, LastEventSequence = 2 }, Event("a1", 2, RunEventTypes.Dispatching), 1, CancellationToken.None));
+        await InsertWithinAsync(store, "a3", "key-a", null, limits);
+    }
+
+    [Fact]
+    public async Task InsertWithinLimitsAsync_WorkflowAtItsLimit_RefusedForThatWorkflowOnly()
+    {
+        await using var storeSession = await Database.OpenAsync();
+        var store = storeSession.Runs;
+        var limits = new PendingLimits(PerOwner: 10, PerDeployment: 1);
+        await InsertWithinAsync(store, "s1", "key-a", "sd15", limits);
+
+        var refused = await InsertWithinAsync(store, "s2", "key-b", "sd15", limits, expectCreated: false);
+
+        Assert.Equal((SubmitOutcome.DeploymentLimitReached, (RunRecord?)null), (refused.Outcome, refused.Run));
+        await InsertWithinAsync(store, "f1", "key-a", "flux", limits);
+        await InsertWithinAsync(store, "raw", "key-a", null, limits);
+    }
+
+    [Fact]
+    public async Task InsertWithinLimitsAsync_KeyUsedBeforeAtTheLimit_ReplaysTheRun()
+    {
+        await using var storeSession = await Database.OpenAsync();
+        var store = storeSession.Runs;
+        var limits = new PendingLimits(PerOwner: 1, PerDeployment: null);
+        await store.InsertWithinLimitsAsync(NewRun("a1", "order-1", "key-a"), Event("a1", 1, RunEventTypes.Queued), limits, CancellationToken.None);
+
+        var again = await store.InsertWithinLimitsAsync(NewRun("a2", "order-1", "key-a"), Event("a2", 1, RunEventTypes.Queued), limits, CancellationToken.None);
+
+        Assert.Equal((SubmitOutcome.Replayed, "a1"), (again.Outcome, again.Run?.Id));
+    }
+
+    [Fact]
+    public async Task InsertWithinLimitsAsync_ManyAtOnceForOneOwner_ExactlyTheLimitStored()
+    {
+        await using var storeSession = await Database.OpenAsync();
+        var store = storeSession.Runs;
+        var limits = new PendingLimits(PerOwner: 5, PerDeployment: 8);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(() =>
+            store.InsertWithinLimitsAsync(NewRun($"r{i}", null, "key-a") with { Deployment = "sd15" }, Event($"r{i}", 1, RunEventTypes.Queued), limits, CancellationToken.None))));
+
+        Assert.Equal(5, results.Count(r => r.Outcome == SubmitOutcome.Created));
+        Assert.Equal(35, results.Count(r => r.Outcome == SubmitOutcome.OwnerLimitReached));
+        Assert.Equal(5, (await store.ListAsync(new RunQuery(RunStatus.Queued, Owner: "key-a"), 100, null, CancellationToken.None)).Runs.Count);
+    }
+
+    private static async Task<SubmitResult> InsertWithinAsync(IRunStore store, string id, string owner, string? workflow, PendingLimits limits, bool expectCreated = true)
+    {
+        var result = await store.InsertWithinLimitsAsync(NewRun(id, null, owner) with { Deployment = workflow }, Event(id, 1, RunEventTypes.Queued), limits, CancellationToken.None);
+        Assert.Equal(expectCreated, result.Outcome == SubmitOutcome.Created);
+        return result;
+    }
+
+    [Fact]
     public async Task InsertAsync_SameIdempotencyKey_ReturnsOriginal()
     {
         await using var storeSession = await Database.OpenAsync();

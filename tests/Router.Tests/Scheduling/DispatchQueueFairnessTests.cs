@@ -109,19 +109,6 @@ public sealed class DispatchQueueFairnessTests
     }
 
     [Fact]
-    public void Counts_PerOwnerAndPerDeployment_TrackEnqueueAndRemove()
-    {
-        var queue = new DispatchQueue(new FakePlacer());
-        queue.TryEnqueue(Run("1", 1, "k1", deployment: "sd15"));
-        queue.TryEnqueue(Run("2", 2, "k1", deployment: "flux"));
-        queue.TryEnqueue(Run("3", 3, "k2", deployment: "sd15"));
-
-        Assert.Equal((2, 1, 2, 1), (queue.CountForOwner("k1"), queue.CountForOwner("k2"), queue.CountForDeployment("sd15"), queue.CountForDeployment("flux")));
-        queue.TryRemove("1");
-        Assert.Equal((1, 1), (queue.CountForOwner("k1"), queue.CountForDeployment("sd15")));
-    }
-
-    [Fact]
     public void TryDequeue_RunNoWorkerCanTake_DoesNotHoldUpOthers()
     {
         var placer = new FakePlacer(placeAll: false);
@@ -156,5 +143,62 @@ public sealed class DispatchQueueFairnessTests
             worker.ReportProbeSuccess(DateTimeOffset.UnixEpoch, "0.3", []);
             return worker;
         }
+    }
+
+    [Fact]
+    public void ClaimedElsewhere_RunsOfOneKeyTakenByAnotherReplica_OtherKeyGoesNextHere()
+    {
+        var queue = new DispatchQueue(new FakePlacer());
+        var sequence = 0L;
+        for (var i = 0; i < 10; i++)
+        {
+            queue.TryEnqueue(Run($"a-{i}", ++sequence, "key-a"));
+            queue.TryEnqueue(Run($"b-{i}", ++sequence, "key-b"));
+        }
+
+        // Another replica's workers took four of key-a's runs: here key-b has four turns to catch up.
+        for (var i = 0; i < 4; i++)
+        {
+            queue.ClaimedElsewhere($"a-{i}", "key-a");
+        }
+
+        Assert.Equal(["b-0", "b-1", "b-2", "b-3", "a-4", "b-4"], Drain(queue, 6).Select(r => r.RunId));
+    }
+
+    [Fact]
+    public void ClaimSettled_ClaimLostToAnotherReplica_CountedOnce()
+    {
+        var queue = new DispatchQueue(new FakePlacer());
+        queue.TryEnqueue(Run("a-0", 1, "key-a"));
+        queue.TryEnqueue(Run("a-1", 2, "key-a"));
+        queue.TryEnqueue(Run("b-0", 3, "key-b"));
+        queue.TryEnqueue(Run("b-1", 4, "key-b"));
+
+        // Both replicas took a-0; the other's claim is heard first, then this one's claim fails.
+        Assert.Equal("a-0", Drain(queue, 1).Single().RunId);
+        queue.ClaimedElsewhere("a-0", "key-a");
+        queue.ClaimSettled("a-0", claimed: false);
+
+        // A failed claim heard before the winner's: given back, then counted once as the winner's.
+        Assert.Equal("b-0", Drain(queue, 1).Single().RunId);
+        queue.ClaimSettled("b-0", claimed: false);
+        queue.ClaimedElsewhere("b-0", "key-b");
+
+        // key-a and key-b one run each: level, so the older head goes next.
+        Assert.Equal(["a-1", "b-1"], Drain(queue).Select(r => r.RunId));
+    }
+
+    [Fact]
+    public void ClaimSettled_ClaimWonHere_CountedOnceNotGivenBack()
+    {
+        var queue = new DispatchQueue(new FakePlacer());
+        queue.TryEnqueue(Run("a-0", 1, "key-a"));
+        queue.TryEnqueue(Run("a-1", 2, "key-a"));
+        queue.TryEnqueue(Run("b-0", 3, "key-b"));
+
+        Assert.Equal("a-0", Drain(queue, 1).Single().RunId);
+        queue.ClaimSettled("a-0", claimed: true);
+
+        Assert.Equal(["b-0", "a-1"], Drain(queue).Select(r => r.RunId));
     }
 }

@@ -150,6 +150,12 @@ internal static class PostgresMigrations
         ALTER TABLE runs ADD COLUMN extra_data text NULL;
         """);
 
+    /// <summary>Queued runs by owner and by workflow, for the pending limits decided at insert (<see cref="PostgresRunStore"/>).</summary>
+    public static readonly SchemaMigration QueuedRunIndexes = new(7, "queued runs by owner and by workflow, for pending limits", """
+        CREATE INDEX runs_queued_owner ON runs (owner) WHERE status = 'queued';
+        CREATE INDEX runs_queued_deployment ON runs (deployment) WHERE status = 'queued';
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, ReplicaCoordination, UserFiles, DataProtectionKeys, RunExtraData];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, ReplicaCoordination, UserFiles, DataProtectionKeys, RunExtraData, QueuedRunIndexes];
 }

@@ -14,7 +14,8 @@ namespace ComfyOperator.Router.Storage.Postgres;
 /// <list type="bullet">
 /// <item>a run queued or requeued elsewhere enters this replica's dispatch queue, one claimed, cancelled or
 /// finished elsewhere leaves it (the claim itself is the store's compare-and-set, so a stale queue entry
-/// costs a failed claim, never a second dispatch);</item>
+/// costs a failed claim, never a second dispatch); a claim elsewhere also moves its owner's fair-share clock
+/// here (<see cref="IRunQueue.ClaimedElsewhere"/>);</item>
 /// <item>a run event reaches this replica's SSE subscribers of that run (read from the store, only when
 /// someone here follows the run);</item>
 /// <item>a cancel request stored elsewhere reaches the attempt here that has the run on a worker.</item>
@@ -122,7 +123,8 @@ internal sealed partial class PostgresReplicaFeed(
 
     private async Task HandleAsync(string channel, string payload, CancellationToken cancellationToken)
     {
-        var parts = payload.Split(' ');
+        // The owner, last, may hold spaces (a Basic user's name).
+        var parts = payload.Split(' ', 5);
         if (parts.Length < 2 || string.Equals(parts[0], database.ReplicaId, StringComparison.Ordinal))
         {
             // This replica's own write: it published it itself.
@@ -150,7 +152,11 @@ internal sealed partial class PostgresReplicaFeed(
                 runs.OfferQueued(run);
             }
         }
-        else if (type == RunEventTypes.Dispatching || RunEventTypes.IsTerminal(type))
+        else if (type == RunEventTypes.Dispatching)
+        {
+            queue.ClaimedElsewhere(runId, parts.Length > 4 ? parts[4] : null);
+        }
+        else if (RunEventTypes.IsTerminal(type))
         {
             queue.TryRemove(runId);
         }

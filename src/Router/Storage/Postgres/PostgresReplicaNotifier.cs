@@ -8,7 +8,7 @@ namespace ComfyOperator.Router.Storage.Postgres;
 
 /// <summary>
 /// Tells the other active/active replicas about each run event this one wrote, on <c>comfy_run_events</c>
-/// (payload: replica id, run id, sequence, type; <see cref="PostgresReplicaFeed"/> hears them). Sent after
+/// (payload: replica id, run id, sequence, type, and for a claim the run's owner; <see cref="PostgresReplicaFeed"/> hears them). Sent after
 /// the write committed, in batches of whatever has gathered, each one statement in a transaction of its
 /// own that writes nothing: a notifying transaction holds a database-wide lock until it has committed, so
 /// notifying inside the run writes would put every write's WAL flush under that lock, one at a time (the
@@ -30,9 +30,14 @@ internal sealed partial class PostgresReplicaNotifier(PostgresRouterDatabase dat
 
     private readonly Channel<string> _pending = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
 
-    /// <summary>Queues the notification of <paramref name="runEvent"/>; quick, never throws.</summary>
-    public void Enqueue(RunEvent runEvent) =>
-        _pending.Writer.TryWrite($"{database.ReplicaId} {runEvent.RunId} {runEvent.Sequence} {runEvent.Type}");
+    /// <summary>
+    /// Queues the notification of <paramref name="runEvent"/>; quick, never throws. A claim (<c>dispatching</c>)
+    /// also names the run's owner, last, for the other replicas' fair-share clocks.
+    /// </summary>
+    public void Enqueue(RunRecord run, RunEvent runEvent) =>
+        _pending.Writer.TryWrite(runEvent.Type == RunEventTypes.Dispatching && run.Owner is { } owner
+            ? $"{database.ReplicaId} {runEvent.RunId} {runEvent.Sequence} {runEvent.Type} {owner}"
+            : $"{database.ReplicaId} {runEvent.RunId} {runEvent.Sequence} {runEvent.Type}");
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -29,22 +29,39 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
     private const string SelectEvents = "SELECT seq, type, data, at FROM run_events WHERE run_id = @id AND seq > @after ORDER BY seq";
 
     /// <summary>
-    /// The run and its first event in one statement. A key the same owner already used makes the
-    /// insert do nothing (after waiting for a concurrent insert of that key to commit), so neither
-    /// the run nor the event is written and no sequence is returned.
+    /// The run and its first event in one statement, unless the queued runs of the run's owner or workflow
+    /// have reached a limit given (<c>@owner_limit</c>, <c>@deployment_limit</c>; null = none, and then
+    /// nothing is counted). A key the same owner already used makes the insert do nothing (after waiting
+    /// for a concurrent insert of that key to commit), so neither the run nor the event is written and no
+    /// sequence is returned; the counts say whether a limit stopped it.
     /// </summary>
     private const string InsertRun = """
-        WITH inserted AS (
+        WITH pending AS (
+            SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM runs WHERE @owner_limit::integer IS NOT NULL AND status = 'queued' AND owner = @owner LIMIT @owner_limit) o) AS by_owner,
+                   (SELECT COUNT(*) FROM (SELECT 1 FROM runs WHERE @deployment_limit::integer IS NOT NULL AND status = 'queued' AND deployment = @deployment LIMIT @deployment_limit) d) AS by_deployment),
+        inserted AS (
             INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
                               outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, extra_data)
-            VALUES (@id, @status, @priority, @key, @workflow, @metadata, @attempts, @worker, @prompt, @reason, @failure,
-                    @outputs, @cancel, @queued, @dispatched, @started, @finished, @last, @inputs, @webhook, @deployment, @owner, @extra)
+            SELECT @id, @status, @priority, @key, @workflow, @metadata, @attempts, @worker, @prompt, @reason, @failure,
+                   @outputs, @cancel, @queued, @dispatched, @started, @finished, @last, @inputs, @webhook, @deployment, @owner, @extra
+            FROM pending WHERE (@owner_limit IS NULL OR by_owner < @owner_limit) AND (@deployment_limit IS NULL OR by_deployment < @deployment_limit)
             ON CONFLICT ((COALESCE(owner, '')), idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING seq, id),
         first_event AS (
             INSERT INTO run_events (run_id, seq, type, data, at) SELECT id, @event_seq, @event_type, @event_data, @event_at FROM inserted)
-        SELECT seq FROM inserted
+        SELECT (SELECT seq FROM inserted), by_owner, by_deployment FROM pending
         """;
+
+    /// <summary>
+    /// The advisory locks (held to the end of the insert's transaction) that make racing inserts of one owner,
+    /// or one workflow, count one after the other: taken in a statement before the insert, so the insert's
+    /// snapshot is taken after the lock and sees every run inserted under it before. Owner before workflow,
+    /// always, so two inserts never wait for each other in a circle. The keys' first halves ("cmpo", "cmpd"
+    /// in ASCII) keep them apart from other advisory locks.
+    /// </summary>
+    private const string LockOwner = "SELECT pg_advisory_xact_lock(1668116591, hashtext(@owner))";
+
+    private const string LockDeployment = "SELECT pg_advisory_xact_lock(1668116580, hashtext(@deployment))";
 
     private const string InsertEvent = "INSERT INTO run_events (run_id, seq, type, data, at) VALUES (@id, @seq, @type, @data, @at)";
 
@@ -104,38 +121,83 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public Task<(RunRecord Run, bool Created)> InsertAsync(RunRecord run, RunEvent firstEvent, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// One round trip: the insert, after the advisory locks of the limits that apply (one batch, so one
+    /// implicit transaction that holds the locks until the run is committed). Only a repeated idempotency
+    /// key takes a second trip.
+    /// </summary>
+    public Task<SubmitResult> InsertWithinLimitsAsync(RunRecord run, RunEvent firstEvent, PendingLimits limits, CancellationToken cancellationToken) =>
         database.RunAsync(
             async (connection, ct) =>
             {
-                await using (var insert = database.Command(connection, InsertRun))
+                var ownerLimit = run.Owner is null ? null : limits.PerOwner;
+                var deploymentLimit = run.Deployment is null ? null : limits.PerDeployment;
+                SubmitOutcome? reached;
+                await using (var batch = database.Batch(connection))
                 {
-                    BindRun(insert, run);
-                    Add(insert, "priority", NpgsqlDbType.Integer, run.Priority);
-                    Add(insert, "key", NpgsqlDbType.Text, run.IdempotencyKey);
-                    Add(insert, "workflow", NpgsqlDbType.Text, run.Workflow);
-                    Add(insert, "metadata", NpgsqlDbType.Text, run.Metadata);
-                    Add(insert, "queued", NpgsqlDbType.Bigint, run.QueuedAt.ToUnixTimeMilliseconds());
-                    Add(insert, "webhook", NpgsqlDbType.Text, run.Webhook is null ? null : JsonSerializer.Serialize(run.Webhook, Json));
-                    Add(insert, "deployment", NpgsqlDbType.Text, run.Deployment);
-                    Add(insert, "owner", NpgsqlDbType.Text, run.Owner);
-                    Add(insert, "extra", NpgsqlDbType.Text, run.ExtraData);
-                    Add(insert, "event_seq", NpgsqlDbType.Bigint, firstEvent.Sequence);
-                    Add(insert, "event_type", NpgsqlDbType.Text, firstEvent.Type);
-                    Add(insert, "event_data", NpgsqlDbType.Text, firstEvent.Data);
-                    Add(insert, "event_at", NpgsqlDbType.Bigint, firstEvent.At.ToUnixTimeMilliseconds());
-                    if (await insert.ExecuteScalarAsync(ct) is long sequence)
+                    if (ownerLimit is not null)
                     {
-                        return (run with { Sequence = sequence }, true);
+                        batch.BatchCommands.Add(Lock(LockOwner, "owner", run.Owner));
+                    }
+
+                    if (deploymentLimit is not null)
+                    {
+                        batch.BatchCommands.Add(Lock(LockDeployment, "deployment", run.Deployment));
+                    }
+
+                    var insert = new NpgsqlBatchCommand(InsertRun);
+                    BindRun(insert.Parameters, run);
+                    Add(insert.Parameters, "priority", NpgsqlDbType.Integer, run.Priority);
+                    Add(insert.Parameters, "key", NpgsqlDbType.Text, run.IdempotencyKey);
+                    Add(insert.Parameters, "workflow", NpgsqlDbType.Text, run.Workflow);
+                    Add(insert.Parameters, "metadata", NpgsqlDbType.Text, run.Metadata);
+                    Add(insert.Parameters, "queued", NpgsqlDbType.Bigint, run.QueuedAt.ToUnixTimeMilliseconds());
+                    Add(insert.Parameters, "webhook", NpgsqlDbType.Text, run.Webhook is null ? null : JsonSerializer.Serialize(run.Webhook, Json));
+                    Add(insert.Parameters, "deployment", NpgsqlDbType.Text, run.Deployment);
+                    Add(insert.Parameters, "owner", NpgsqlDbType.Text, run.Owner);
+                    Add(insert.Parameters, "extra", NpgsqlDbType.Text, run.ExtraData);
+                    Add(insert.Parameters, "owner_limit", NpgsqlDbType.Integer, ownerLimit);
+                    Add(insert.Parameters, "deployment_limit", NpgsqlDbType.Integer, deploymentLimit);
+                    Add(insert.Parameters, "event_seq", NpgsqlDbType.Bigint, firstEvent.Sequence);
+                    Add(insert.Parameters, "event_type", NpgsqlDbType.Text, firstEvent.Type);
+                    Add(insert.Parameters, "event_data", NpgsqlDbType.Text, firstEvent.Data);
+                    Add(insert.Parameters, "event_at", NpgsqlDbType.Bigint, firstEvent.At.ToUnixTimeMilliseconds());
+                    batch.BatchCommands.Add(insert);
+
+                    await using (var reader = await batch.ExecuteReaderAsync(ct))
+                    {
+                        // The locks' results come first.
+                        for (var skip = batch.BatchCommands.Count - 1; skip > 0; skip--)
+                        {
+                            await reader.NextResultAsync(ct);
+                        }
+
+                        await reader.ReadAsync(ct);
+                        if (!reader.IsDBNull(0))
+                        {
+                            return new SubmitResult(SubmitOutcome.Created, run with { Sequence = reader.GetInt64(0) });
+                        }
+
+                        reached = ownerLimit is { } perOwner && reader.GetInt64(1) >= perOwner ? SubmitOutcome.OwnerLimitReached
+                            : deploymentLimit is { } perDeployment && reader.GetInt64(2) >= perDeployment ? SubmitOutcome.DeploymentLimitReached
+                            : null;
                     }
                 }
 
-                // Only a key the same owner used before makes the insert do nothing.
-                await using var select = database.Command(connection, SelectByKey);
-                BindOwnerAndKey(select, run.Owner, run.IdempotencyKey);
-                var existing = FirstOrNull(await ReadRunsAsync(select, ct))
-                    ?? throw new StorageException($"Run {run.Id} was neither inserted nor found under its idempotency key.");
-                return (existing, false);
+                // A key the same owner used before is answered as a replay, as on one router, even at a limit.
+                if (run.IdempotencyKey is not null)
+                {
+                    await using var select = database.Command(connection, SelectByKey);
+                    BindOwnerAndKey(select, run.Owner, run.IdempotencyKey);
+                    if (FirstOrNull(await ReadRunsAsync(select, ct)) is { } existing)
+                    {
+                        return new SubmitResult(SubmitOutcome.Replayed, existing);
+                    }
+                }
+
+                return reached is { } outcome
+                    ? new SubmitResult(outcome, null)
+                    : throw new StorageException($"Run {run.Id} was neither inserted nor found under its idempotency key.");
             },
             cancellationToken);
 
@@ -306,6 +368,13 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
     public Task<bool> PingAsync(CancellationToken cancellationToken) => database.PingAsync(cancellationToken);
 
     private static RunRecord? FirstOrNull(List<RunRecord> runs) => runs.Count == 0 ? null : runs[0];
+
+    private static NpgsqlBatchCommand Lock(string sql, string name, string? scope)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        Add(command.Parameters, name, NpgsqlDbType.Text, scope);
+        return command;
+    }
 
     private static void BindRun(NpgsqlCommand command, RunRecord run) => BindRun(command.Parameters, run);
 

@@ -140,6 +140,12 @@ internal static class SqliteMigrations
         ALTER TABLE runs ADD COLUMN extra_data TEXT NULL;
         """);
 
+    /// <summary>Queued runs by owner and by workflow, for the pending limits decided at insert.</summary>
+    public static readonly SchemaMigration QueuedRunIndexes = new(7, "queued runs by owner and by workflow, for pending limits", """
+        CREATE INDEX IF NOT EXISTS runs_queued_owner ON runs (owner) WHERE status = 'queued';
+        CREATE INDEX IF NOT EXISTS runs_queued_deployment ON runs (deployment) WHERE status = 'queued';
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, FinishedRunIndexes, NodesAndKeys, UserFiles, DataProtectionKeys, RunExtraData];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, FinishedRunIndexes, NodesAndKeys, UserFiles, DataProtectionKeys, RunExtraData, QueuedRunIndexes];
 }

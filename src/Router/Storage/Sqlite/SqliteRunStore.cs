@@ -34,6 +34,11 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
         RETURNING seq;
         """;
 
+    /// <summary>Queued runs of one owner, or of one workflow, up to the limit (the partial indexes of migration 7).</summary>
+    private const string CountQueuedOfOwner = "SELECT COUNT(*) FROM (SELECT 1 FROM runs WHERE status = 'queued' AND owner = $scope LIMIT $limit)";
+
+    private const string CountQueuedOfDeployment = "SELECT COUNT(*) FROM (SELECT 1 FROM runs WHERE status = 'queued' AND deployment = $scope LIMIT $limit)";
+
     private const string InsertEvent = "INSERT INTO run_events (run_id, seq, type, data, at) VALUES ($id, $seq, $type, $data, $at)";
 
     private const string UpdateRun = """
@@ -80,8 +85,9 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public Task<(RunRecord Run, bool Created)> InsertAsync(RunRecord run, RunEvent firstEvent, CancellationToken cancellationToken) =>
-        database.WriteAsync((session, ct) => InsertInTransactionAsync(session, run, firstEvent, ct), cancellationToken);
+    /// <summary>The write gate runs one write at a time, so the counts see every run stored before this insert.</summary>
+    public Task<SubmitResult> InsertWithinLimitsAsync(RunRecord run, RunEvent firstEvent, PendingLimits limits, CancellationToken cancellationToken) =>
+        database.WriteAsync((session, ct) => InsertInTransactionAsync(session, run, firstEvent, limits, ct), cancellationToken);
 
     public Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
         database.ReadAsync(
@@ -204,7 +210,7 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
 
     public Task<bool> PingAsync(CancellationToken cancellationToken) => database.PingAsync(cancellationToken);
 
-    private static async Task<(RunRecord Run, bool Created)> InsertInTransactionAsync(SqliteSession session, RunRecord run, RunEvent firstEvent, CancellationToken cancellationToken)
+    private static async Task<SubmitResult> InsertInTransactionAsync(SqliteSession session, RunRecord run, RunEvent firstEvent, PendingLimits limits, CancellationToken cancellationToken)
     {
         if (run.IdempotencyKey is not null)
         {
@@ -213,8 +219,18 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
             var existing = await ReadRunsAsync(select, cancellationToken);
             if (existing.Count > 0)
             {
-                return (existing[0], false);
+                return new SubmitResult(SubmitOutcome.Replayed, existing[0]);
             }
+        }
+
+        if (run.Owner is not null && limits.PerOwner is { } perOwner && await CountQueuedAsync(session, CountQueuedOfOwner, run.Owner, perOwner, cancellationToken) >= perOwner)
+        {
+            return new SubmitResult(SubmitOutcome.OwnerLimitReached, null);
+        }
+
+        if (run.Deployment is not null && limits.PerDeployment is { } perDeployment && await CountQueuedAsync(session, CountQueuedOfDeployment, run.Deployment, perDeployment, cancellationToken) >= perDeployment)
+        {
+            return new SubmitResult(SubmitOutcome.DeploymentLimitReached, null);
         }
 
         var insert = session.Command(InsertRun);
@@ -230,7 +246,16 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
         insert.Parameters.AddWithValue("$extra", (object?)run.ExtraData ?? DBNull.Value);
         var sequence = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
         await InsertEventAsync(session, firstEvent, cancellationToken);
-        return (run with { Sequence = sequence }, true);
+        return new SubmitResult(SubmitOutcome.Created, run with { Sequence = sequence });
+    }
+
+    /// <summary>Counts at most <paramref name="limit"/> queued runs: whether the limit is reached is all the caller asks.</summary>
+    private static async Task<long> CountQueuedAsync(SqliteSession session, string sql, string scope, int limit, CancellationToken cancellationToken)
+    {
+        var command = session.Command(sql);
+        command.Parameters.AddWithValue("$scope", scope);
+        command.Parameters.AddWithValue("$limit", limit);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private static async Task<bool> UpdateInTransactionAsync(SqliteSession session, RunRecord run, RunEvent? runEvent, CancellationToken cancellationToken)

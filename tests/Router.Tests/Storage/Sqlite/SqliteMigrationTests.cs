@@ -205,7 +205,7 @@ public sealed class SqliteMigrationTests : IDisposable
 
         await using (var database = await OpenAsync(_path))
         {
-            var store = new SqliteRunStore(database);
+            IRunStore store = new SqliteRunStore(database);
             Assert.Equal(runsBefore, WithoutRunColumnsAddedLater(await ReadRowsAsync(_path, "SELECT * FROM runs ORDER BY seq")));
             Assert.Equal(eventsBefore, await ReadRowsAsync(_path, "SELECT * FROM run_events ORDER BY run_id, seq"));
             var done = await store.GetAsync("done", CancellationToken.None);
