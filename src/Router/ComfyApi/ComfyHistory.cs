@@ -31,12 +31,14 @@ internal static class ComfyHistory
         ];
     }
 
-    /// <summary>A finished run as <c>/history/{prompt_id}</c> shows it: outputs under the names <c>/view</c> serves (subfolder = prompt id).</summary>
-    public static JsonObject Entry(RunRecord run)
+    /// <summary>
+    /// The stored outputs of run <paramref name="runId"/> by node, each node's as ComfyUI's UI dict
+    /// (<c>{"images": [{filename, subfolder, type}]}</c>) under the names <c>/view</c> serves: a history entry's
+    /// <c>outputs</c> and the <c>executed</c> messages of a prompt another replica drove.
+    /// </summary>
+    public static IEnumerable<(string NodeId, JsonObject Output)> Outputs(string runId, IEnumerable<RunOutput> produced)
     {
-        var outputs = new JsonObject();
-        var meta = new JsonObject();
-        foreach (var group in run.Outputs.GroupBy(o => o.NodeId, StringComparer.Ordinal))
+        foreach (var group in produced.GroupBy(o => o.NodeId, StringComparer.Ordinal))
         {
             var byKind = new JsonObject();
             foreach (var output in group)
@@ -50,11 +52,22 @@ internal static class ComfyHistory
                     byKind[kind] = list = [];
                 }
 
-                list.Add(new JsonObject { ["filename"] = output.Name, ["subfolder"] = run.Id, ["type"] = "output" });
+                list.Add(new JsonObject { ["filename"] = output.Name, ["subfolder"] = runId, ["type"] = "output" });
             }
 
-            outputs[group.Key] = byKind;
-            meta[group.Key] = new JsonObject { ["node_id"] = group.Key, ["display_node"] = group.Key, ["parent_node"] = null, ["real_node_id"] = group.Key };
+            yield return (group.Key, byKind);
+        }
+    }
+
+    /// <summary>A finished run as <c>/history/{prompt_id}</c> shows it: outputs under the names <c>/view</c> serves (subfolder = prompt id).</summary>
+    public static JsonObject Entry(RunRecord run)
+    {
+        var outputs = new JsonObject();
+        var meta = new JsonObject();
+        foreach (var (nodeId, output) in Outputs(run.Id, run.Outputs))
+        {
+            outputs[nodeId] = output;
+            meta[nodeId] = new JsonObject { ["node_id"] = nodeId, ["display_node"] = nodeId, ["parent_node"] = null, ["real_node_id"] = nodeId };
         }
 
         var succeeded = run.Status == RunStatus.Succeeded;

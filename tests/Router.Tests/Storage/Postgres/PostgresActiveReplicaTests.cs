@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ComfyOperator.Router.Security;
 using ComfyOperator.Router.Storage.Postgres;
+using ComfyOperator.Router.Tests.ComfyApi;
 using ComfyOperator.Router.Tests.Support;
 using ComfyOperator.Router.Tests.WebUi;
 using ComfyOperator.Testing.ComfyUI;
@@ -193,6 +195,97 @@ public sealed class PostgresActiveReplicaTests(ITestOutputHelper output) : IAsyn
             }
         }
     }
+
+    [Fact]
+    public async Task ComfyWebSocket_OnTheReplicaWithoutWorkers_CarriesItsPromptsRunByTheOtherOnlyToItsClient()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(20), WithSharedOutputs(Settings()));
+        await using var other = new RouterFactory(cluster.Settings);
+        using var otherClient = other.CreateAuthorizedClient();
+        var (holder, follower) = await HolderAndOtherAsync((cluster.Router, cluster.Client), (other, otherClient));
+        await using var script = await ComfyWsClient.ConnectAsync(follower.Router, "script");
+        await using var bystander = await ComfyWsClient.ConnectAsync(follower.Router, "bystander");
+        await script.WaitForAsync("status");
+        await bystander.WaitForAsync("status");
+
+        // Submitted through the replica the client is on, and through the other: only the other drives the worker.
+        string[] prompts = [await QueuePromptAsync(follower.Client, "script", 6, 1), await QueuePromptAsync(holder.Client, "script", 6, 2)];
+
+        foreach (var promptId in prompts)
+        {
+            await script.WaitForDoneAsync(promptId, Deadline);
+            var messages = script.Messages.Where(m => m.Data?["prompt_id"]?.GetValue<string>() == promptId).ToList();
+            output.WriteLine(string.Join(" ", messages.Select(m => m.Type + (m.Data!["node"] is { } node ? ":" + node : ""))));
+            var types = messages.Select(m => m.Type).ToList();
+            Assert.Equal(1, types.Count(t => t == "execution_start"));
+            Assert.Equal(1, types.Count(t => t == "execution_success"));
+            Assert.Equal(1, messages.Count(m => m.Type == "executing" && m.Data!["node"] is null));
+            Assert.Equal("executing", types[^1]);
+            Assert.True(types.IndexOf("execution_start") < types.IndexOf("progress"), "execution_start comes first");
+            Assert.True(types.Count(t => t == "progress") >= 3, "the sampler's steps arrive live");
+            Assert.Contains(messages, m => m.Type == "executing" && m.Data!["node"]?.GetValue<string>() == "3");
+            Assert.Contains(messages, m => m.Type == "progress_state" && m.Data!["nodes"]!["3"]!["state"]!.GetValue<string>() == "running");
+            Assert.All(messages.Where(m => m.Type == "progress"), m => Assert.Equal("3", m.Data!["node"]!.GetValue<string>()));
+
+            // The image the executed message names is the one /history and /view serve on this replica.
+            var executed = Assert.Single(messages, m => m.Type == "executed");
+            var image = executed.Data!["output"]!["images"]![0]!;
+            var history = await follower.Client.GetFromJsonAsync<JsonObject>($"/history/{promptId}");
+            var listed = history![promptId]!["outputs"]![executed.Data["node"]!.GetValue<string>()]!["images"]![0]!;
+            Assert.True(JsonNode.DeepEquals(listed, image), $"executed names {image}, /history lists {listed}");
+            var png = await follower.Client.GetByteArrayAsync($"/view?filename={Uri.EscapeDataString(image["filename"]!.GetValue<string>())}&subfolder={promptId}&type=output");
+            Assert.Equal("PNG"u8.ToArray(), png[1..4]);
+        }
+
+        await script.WaitForAsync("status", d => d["status"]!["exec_info"]!["queue_remaining"]!.GetValue<int>() == 0);
+        Assert.Equal(prompts.ToHashSet(), script.PromptIds());
+        Assert.Empty(bystander.PromptIds());
+        Assert.All(bystander.Messages, m => Assert.Equal("status", m.Type));
+        Assert.Equal(2, cluster.Workers[0].PromptsExecuted);
+    }
+
+    [Fact]
+    public async Task ComfyWebSocket_ReconnectedToTheOtherReplica_PicksUpThePromptOnceWithoutDuplicates()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50), WithSharedOutputs(Settings()));
+        await using var other = new RouterFactory(cluster.Settings);
+        using var otherClient = other.CreateAuthorizedClient();
+        var (holder, follower) = await HolderAndOtherAsync((cluster.Router, cluster.Client), (other, otherClient));
+
+        // On the replica that drives the worker, for a prompt submitted through the other: its messages once, not also the relayed copies.
+        string promptId;
+        await using (var first = await ComfyWsClient.ConnectAsync(holder.Router, "moving"))
+        {
+            promptId = await QueuePromptAsync(follower.Client, "moving", 40, 1);
+            await first.WaitForAsync("progress", d => d["prompt_id"]!.GetValue<string>() == promptId && d["value"]!.GetValue<double>() >= 3, Deadline);
+            var progress = first.Messages.Where(m => m.Type == "progress").Select(m => m.Data!["value"]!.GetValue<double>()).ToList();
+            Assert.Equal(progress.Distinct().Count(), progress.Count);
+            Assert.Equal(1, first.Messages.Count(m => m.Type == "execution_start"));
+        }
+
+        await using var second = await ComfyWsClient.ConnectAsync(follower.Router, "moving");
+        var status = await second.WaitForAsync("status");
+        Assert.Equal(1, status.Data!["status"]!["exec_info"]!["queue_remaining"]!.GetValue<int>());
+        await second.WaitForDoneAsync(promptId, Deadline);
+        var messages = second.Messages.Where(m => m.Data?["prompt_id"]?.GetValue<string>() == promptId).ToList();
+        Assert.Contains(messages, m => m.Type == "progress");
+        Assert.Single(messages, m => m.Type == "executed");
+        Assert.Single(messages, m => m.Type == "execution_success");
+        Assert.Single(messages, m => m.Type == "executing" && m.Data!["node"] is null);
+    }
+
+    private static async Task<string> QueuePromptAsync(HttpClient client, string clientId, int steps, int seed)
+    {
+        using var response = await client.PostAsJsonAsync("/prompt", new JsonObject { ["prompt"] = Graphs.Sd15("a lighthouse", steps, seed), ["client_id"] = clientId });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["prompt_id"]!.GetValue<string>();
+    }
+
+    /// <summary>One output directory for every replica, as on a ReadWriteMany volume.</summary>
+    private static Dictionary<string, string?> WithSharedOutputs(Dictionary<string, string?> settings) => new(settings)
+    {
+        ["Router:OutputDirectory"] = Path.Combine(Path.GetTempPath(), "router-tests", Guid.NewGuid().ToString("N"), "outputs"),
+    };
 
     /// <summary>Waits for one of the two replicas to hold the (only) worker; returns it first.</summary>
     private async Task<((RouterFactory Router, HttpClient Client) Holder, (RouterFactory Router, HttpClient Client) Other)> HolderAndOtherAsync(
