@@ -110,7 +110,7 @@ internal static class ComfyApi
 
         UseUploads(prompt, cache);
         var owner = RunOwner.Of(request.HttpContext);
-        prompts.Track(runId, clientId, owner, (JsonObject)extraData.DeepClone());
+        prompts.Track(runId, clientId, owner);
         var outcome = await submission.SubmitAsync(
             new SubmitRun
             {
@@ -142,14 +142,14 @@ internal static class ComfyApi
         return Json(new JsonObject { ["exec_info"] = new JsonObject { ["queue_remaining"] = mine } }.ToJsonString());
     }
 
-    internal static async Task<IResult> GetQueueAsync(HttpContext context, RunService runs, ComfyPrompts prompts, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetQueueAsync(HttpContext context, RunService runs, CancellationToken cancellationToken)
     {
         var owner = RunOwner.Of(context);
         var running = new JsonArray();
         var pending = new JsonArray();
         foreach (var run in (await runs.ListUnfinishedAsync(cancellationToken)).Where(r => r.Owner == owner))
         {
-            (run.Status == RunStatus.Running ? running : pending).Add(ComfyHistory.QueueItem(run, prompts.Find(run.Id)?.ExtraData));
+            (run.Status == RunStatus.Running ? running : pending).Add(ComfyHistory.QueueItem(run, withExtraData: true));
         }
 
         return Json(new JsonObject { ["queue_running"] = running, ["queue_pending"] = pending }.ToJsonString());

@@ -7,8 +7,11 @@ namespace ComfyOperator.Router.ComfyApi;
 /// <summary>Runs in ComfyUI's shapes: <c>/queue</c> items and <c>/history</c> entries (docs/comfyui-protocol.md §4).</summary>
 internal static class ComfyHistory
 {
-    /// <summary><c>[number, prompt_id, prompt, extra_data, outputs_to_execute]</c>; the number is the run's place in submission order.</summary>
-    public static JsonArray QueueItem(RunRecord run, JsonObject? extraData)
+    /// <summary>
+    /// <c>[number, prompt_id, prompt, extra_data, outputs_to_execute]</c>; the number is the run's place in submission
+    /// order; <c>extra_data</c> is the stored one (with the client id) when <paramref name="withExtraData"/>, else empty.
+    /// </summary>
+    public static JsonArray QueueItem(RunRecord run, bool withExtraData)
     {
         var graph = RunGraph.TryParse(run.Workflow);
         JsonNode? prompt;
@@ -26,9 +29,27 @@ internal static class ComfyHistory
             run.Sequence,
             run.Id,
             prompt,
-            extraData?.DeepClone() ?? new JsonObject(),
+            (withExtraData ? ExtraData(run) : null) ?? new JsonObject(),
             new JsonArray([.. (graph?.Graph.FindOutputNodes() ?? []).Select(n => (JsonNode)n.Id)]),
         ];
+    }
+
+    /// <summary>The <c>extra_data</c> the run was submitted with (its client id included), or null.</summary>
+    public static JsonObject? ExtraData(RunRecord run)
+    {
+        if (run.ExtraData is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonNode.Parse(run.ExtraData) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -106,7 +127,7 @@ internal static class ComfyHistory
 
         return new JsonObject
         {
-            ["prompt"] = QueueItem(run, null),
+            ["prompt"] = QueueItem(run, withExtraData: false),
             ["outputs"] = outputs,
             ["status"] = new JsonObject { ["status_str"] = succeeded ? "success" : "error", ["completed"] = succeeded, ["messages"] = messages },
             ["meta"] = meta,

@@ -11,7 +11,7 @@ namespace ComfyOperator.Router.ComfyApi;
 /// the worker's end-of-prompt messages held until the router has stored the outputs, and the worker
 /// files its <c>executed</c> messages named (so <c>/view</c> can serve them before they are stored).
 /// </summary>
-internal sealed class ComfyPrompt(string runId, string? clientId, string? owner, JsonObject extraData)
+internal sealed class ComfyPrompt(string runId, string? clientId, string? owner)
 {
     private readonly ConcurrentDictionary<string, ComfyFileRef> _files = new(StringComparer.Ordinal);
     private readonly Lock _namesGate = new();
@@ -24,8 +24,6 @@ internal sealed class ComfyPrompt(string runId, string? clientId, string? owner,
     public string? ClientId => clientId;
 
     public string? Owner => owner;
-
-    public JsonObject ExtraData => extraData;
 
     /// <summary>The feed registration of the run's worker messages (disposed when the run ends).</summary>
     public IDisposable? Listening { get; set; }

@@ -34,9 +34,9 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
     /// Follows run <paramref name="runId"/> for <paramref name="clientId"/>; called before the run is
     /// submitted, so no message of it can come first. <see cref="Forget"/> undoes it when the submission is refused.
     /// </summary>
-    public ComfyPrompt Track(string runId, string? clientId, string? owner, JsonObject extraData)
+    public ComfyPrompt Track(string runId, string? clientId, string? owner)
     {
-        var prompt = new ComfyPrompt(runId, clientId, owner, extraData);
+        var prompt = new ComfyPrompt(runId, clientId, owner);
         _prompts[runId] = prompt;
         Listen(prompt);
         return prompt;
@@ -76,6 +76,9 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
                 // Only the replica that has the attempt on a worker writes these: its worker's messages reach this one.
                 prompt.DrivenHere = true;
                 break;
+            case RunEventTypes.Requeued:
+                prompt.DrivenHere = false;
+                break;
         }
 
         OnRunEvent(prompt, runEvent, run.Failure, run.Reason);
@@ -89,13 +92,12 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
     public void OnStoredRun(RunRecord run, long handledThrough)
     {
         if (run.Status.IsTerminal() || run.ExtraData is null || _prompts.ContainsKey(run.Id) || _ended.Contains(run.Id)
-            || ExtraDataOf(run.ExtraData) is not { } extraData
-            || extraData["client_id"]?.GetValueKind() != JsonValueKind.String)
+            || ComfyHistory.ExtraData(run)?["client_id"] is not { } clientId || clientId.GetValueKind() != JsonValueKind.String)
         {
             return;
         }
 
-        var prompt = new ComfyPrompt(run.Id, extraData["client_id"]!.GetValue<string>(), run.Owner, extraData) { Started = run.StartedAt is not null };
+        var prompt = new ComfyPrompt(run.Id, clientId.GetValue<string>(), run.Owner) { Started = run.StartedAt is not null };
         prompt.Advance(handledThrough);
         if (_prompts.TryAdd(run.Id, prompt))
         {
@@ -122,9 +124,13 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
 
         if (!prompt.DrivenHere)
         {
-            foreach (var message in prompt.Relayed.From(runEvent, prompt.RunId))
+            // The feed's notifications and its reconciliation hand events from two tasks.
+            lock (prompt.Relayed)
             {
-                OnWorkerMessage(prompt, message, static output => output);
+                foreach (var message in prompt.Relayed.From(runEvent, prompt.RunId))
+                {
+                    OnWorkerMessage(prompt, message, static output => output);
+                }
             }
         }
 
@@ -230,16 +236,4 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
 
     /// <summary>The client's prompts that have not finished.</summary>
     private int QueueOf(string? owner, string clientId) => _prompts.Values.Count(p => p.ClientId == clientId && p.Owner == owner);
-
-    private static JsonObject? ExtraDataOf(string extraData)
-    {
-        try
-        {
-            return JsonNode.Parse(extraData) as JsonObject;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
 }

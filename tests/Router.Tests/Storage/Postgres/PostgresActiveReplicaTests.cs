@@ -261,6 +261,12 @@ public sealed class PostgresActiveReplicaTests(ITestOutputHelper output) : IAsyn
             var progress = first.Messages.Where(m => m.Type == "progress").Select(m => m.Data!["value"]!.GetValue<double>()).ToList();
             Assert.Equal(progress.Distinct().Count(), progress.Count);
             Assert.Equal(1, first.Messages.Count(m => m.Type == "execution_start"));
+
+            // ComfyUI's /queue on the replica that did not accept it shows the prompt with its client id.
+            var queue = await holder.Client.GetFromJsonAsync<JsonObject>("/queue");
+            var item = Assert.Single(queue!["queue_running"]!.AsArray())!;
+            Assert.Equal(promptId, item[1]!.GetValue<string>());
+            Assert.Equal("moving", item[3]!["client_id"]!.GetValue<string>());
         }
 
         await using var second = await ComfyWsClient.ConnectAsync(follower.Router, "moving");
@@ -272,6 +278,27 @@ public sealed class PostgresActiveReplicaTests(ITestOutputHelper output) : IAsyn
         Assert.Single(messages, m => m.Type == "executed");
         Assert.Single(messages, m => m.Type == "execution_success");
         Assert.Single(messages, m => m.Type == "executing" && m.Data!["node"] is null);
+    }
+
+    [Fact]
+    public async Task ComfyWebSocket_PromptInterruptedThroughTheReplicaWithoutWorkers_EndsWithExecutionInterrupted()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50), Settings());
+        await using var other = new RouterFactory(cluster.Settings);
+        using var otherClient = other.CreateAuthorizedClient();
+        var (_, follower) = await HolderAndOtherAsync((cluster.Router, cluster.Client), (other, otherClient));
+        await using var script = await ComfyWsClient.ConnectAsync(follower.Router, "interrupting");
+
+        var promptId = await QueuePromptAsync(follower.Client, "interrupting", 400, 1);
+        await script.WaitForAsync("progress", d => d["prompt_id"]!.GetValue<string>() == promptId, Deadline);
+        using var interrupt = await follower.Client.PostAsJsonAsync("/interrupt", new JsonObject { ["prompt_id"] = promptId });
+        interrupt.EnsureSuccessStatusCode();
+
+        await script.WaitForDoneAsync(promptId, Deadline);
+        var ends = script.Messages.Where(m => m.Type is "execution_interrupted" or "execution_success" or "execution_error").ToList();
+        Assert.Equal(promptId, Assert.Single(ends, m => m.Type == "execution_interrupted").Data!["prompt_id"]!.GetValue<string>());
+        Assert.Single(ends);
+        Assert.True(cluster.Workers[0].InterruptRequests >= 1, "the holder interrupted the prompt on the worker");
     }
 
     private static async Task<string> QueuePromptAsync(HttpClient client, string clientId, int steps, int seed)
