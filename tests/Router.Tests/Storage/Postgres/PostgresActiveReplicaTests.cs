@@ -199,10 +199,8 @@ public sealed class PostgresActiveReplicaTests(ITestOutputHelper output) : IAsyn
     [Fact]
     public async Task ComfyWebSocket_OnTheReplicaWithoutWorkers_CarriesItsPromptsRunByTheOtherOnlyToItsClient()
     {
-        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(20), WithSharedOutputs(Settings()));
-        await using var other = new RouterFactory(cluster.Settings);
-        using var otherClient = other.CreateAuthorizedClient();
-        var (holder, follower) = await HolderAndOtherAsync((cluster.Router, cluster.Client), (other, otherClient));
+        await using var replicas = await TwoReplicasAsync(TimeSpan.FromMilliseconds(20));
+        var (cluster, holder, follower) = (replicas.Cluster, replicas.Holder, replicas.Follower);
         await using var script = await ComfyWsClient.ConnectAsync(follower.Router, "script");
         await using var bystander = await ComfyWsClient.ConnectAsync(follower.Router, "bystander");
         await script.WaitForAsync("status");
@@ -247,10 +245,8 @@ public sealed class PostgresActiveReplicaTests(ITestOutputHelper output) : IAsyn
     [Fact]
     public async Task ComfyWebSocket_ReconnectedToTheOtherReplica_PicksUpThePromptOnceWithoutDuplicates()
     {
-        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50), WithSharedOutputs(Settings()));
-        await using var other = new RouterFactory(cluster.Settings);
-        using var otherClient = other.CreateAuthorizedClient();
-        var (holder, follower) = await HolderAndOtherAsync((cluster.Router, cluster.Client), (other, otherClient));
+        await using var replicas = await TwoReplicasAsync(TimeSpan.FromMilliseconds(50));
+        var (holder, follower) = (replicas.Holder, replicas.Follower);
 
         // On the replica that drives the worker, for a prompt submitted through the other: its messages once, not also the relayed copies.
         string promptId;
@@ -283,10 +279,8 @@ public sealed class PostgresActiveReplicaTests(ITestOutputHelper output) : IAsyn
     [Fact]
     public async Task ComfyWebSocket_PromptInterruptedThroughTheReplicaWithoutWorkers_EndsWithExecutionInterrupted()
     {
-        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50), Settings());
-        await using var other = new RouterFactory(cluster.Settings);
-        using var otherClient = other.CreateAuthorizedClient();
-        var (_, follower) = await HolderAndOtherAsync((cluster.Router, cluster.Client), (other, otherClient));
+        await using var replicas = await TwoReplicasAsync(TimeSpan.FromMilliseconds(50));
+        var (cluster, follower) = (replicas.Cluster, replicas.Follower);
         await using var script = await ComfyWsClient.ConnectAsync(follower.Router, "interrupting");
 
         var promptId = await QueuePromptAsync(follower.Client, "interrupting", 400, 1);
@@ -308,11 +302,22 @@ public sealed class PostgresActiveReplicaTests(ITestOutputHelper output) : IAsyn
         return (await response.Content.ReadFromJsonAsync<JsonObject>())!["prompt_id"]!.GetValue<string>();
     }
 
-    /// <summary>One output directory for every replica, as on a ReadWriteMany volume.</summary>
-    private static Dictionary<string, string?> WithSharedOutputs(Dictionary<string, string?> settings) => new(settings)
+    /// <summary>
+    /// One simulated worker and two replicas sharing one output directory (as on a ReadWriteMany volume); returns once
+    /// one of them holds the worker.
+    /// </summary>
+    private async Task<TwoReplicas> TwoReplicasAsync(TimeSpan stepDelay)
     {
-        ["Router:OutputDirectory"] = Path.Combine(Path.GetTempPath(), "router-tests", Guid.NewGuid().ToString("N"), "outputs"),
-    };
+        var settings = new Dictionary<string, string?>(Settings())
+        {
+            ["Router:OutputDirectory"] = Path.Combine(Path.GetTempPath(), "router-tests", Guid.NewGuid().ToString("N"), "outputs"),
+        };
+        var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = stepDelay, settings);
+        var other = new RouterFactory(cluster.Settings);
+        var otherClient = other.CreateAuthorizedClient();
+        var (holder, follower) = await HolderAndOtherAsync((cluster.Router, cluster.Client), (other, otherClient));
+        return new TwoReplicas(cluster, other, otherClient, holder, follower);
+    }
 
     /// <summary>Waits for one of the two replicas to hold the (only) worker; returns it first.</summary>
     private async Task<((RouterFactory Router, HttpClient Client) Holder, (RouterFactory Router, HttpClient Client) Other)> HolderAndOtherAsync(
@@ -359,5 +364,20 @@ public sealed class PostgresActiveReplicaTests(ITestOutputHelper output) : IAsyn
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return await command.ExecuteScalarAsync() as string;
+    }
+
+    private sealed record TwoReplicas(
+        SimulatedCluster Cluster,
+        RouterFactory Other,
+        HttpClient OtherClient,
+        (RouterFactory Router, HttpClient Client) Holder,
+        (RouterFactory Router, HttpClient Client) Follower) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            OtherClient.Dispose();
+            await Other.DisposeAsync();
+            await Cluster.DisposeAsync();
+        }
     }
 }
