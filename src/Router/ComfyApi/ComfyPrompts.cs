@@ -28,6 +28,9 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
     private readonly ConcurrentDictionary<string, ComfyClientConnection> _connections = new(StringComparer.Ordinal);
     private readonly RecentRunIds _ended = new(4096);
 
+    /// <summary>Unfinished prompts per (owner, client id): the client's <c>queue_remaining</c>.</summary>
+    private readonly ConcurrentDictionary<string, int> _queues = new(StringComparer.Ordinal);
+
     public ComfyPrompt? Find(string runId) => _prompts.GetValueOrDefault(runId);
 
     /// <summary>
@@ -36,9 +39,10 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
     /// </summary>
     public ComfyPrompt Track(string runId, string? clientId, string? owner)
     {
+        Forget(runId);
         var prompt = new ComfyPrompt(runId, clientId, owner);
         _prompts[runId] = prompt;
-        Listen(prompt);
+        Added(prompt);
         return prompt;
     }
 
@@ -47,6 +51,7 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
         if (_prompts.TryRemove(runId, out var prompt))
         {
             prompt.Listening?.Dispose();
+            CountQueued(prompt, -1);
         }
     }
 
@@ -101,8 +106,7 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
         prompt.Advance(handledThrough);
         if (_prompts.TryAdd(run.Id, prompt))
         {
-            // Should this replica dispatch the run later (or take over its worker), the worker's own messages reach the client.
-            Listen(prompt);
+            Added(prompt);
         }
     }
 
@@ -155,8 +159,26 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
         }
     }
 
-    private void Listen(ComfyPrompt prompt) =>
+    /// <summary>Counts a prompt just followed, and listens to its worker's messages should this replica drive it (now, later, or by taking over its worker).</summary>
+    private void Added(ComfyPrompt prompt)
+    {
+        CountQueued(prompt, 1);
         prompt.Listening = feed.Listen(prompt.RunId, message => OnWorkerMessage(prompt, message, output => prompt.Rewrite(output, (message as ComfyExecutedEvent)?.Node)));
+    }
+
+    private void CountQueued(ComfyPrompt prompt, int delta)
+    {
+        if (prompt.ClientId is not { } clientId)
+        {
+            return;
+        }
+
+        var key = ComfyClientConnection.KeyOf(prompt.Owner, clientId);
+        if (_queues.AddOrUpdate(key, delta, (_, count) => count + delta) == 0)
+        {
+            _queues.TryRemove(new KeyValuePair<string, int>(key, 0));
+        }
+    }
 
     /// <param name="prompt">The prompt the message is about.</param>
     /// <param name="message">The worker's message, or one rebuilt from another replica's run event.</param>
@@ -235,5 +257,5 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
     }
 
     /// <summary>The client's prompts that have not finished.</summary>
-    private int QueueOf(string? owner, string clientId) => _prompts.Values.Count(p => p.ClientId == clientId && p.Owner == owner);
+    private int QueueOf(string? owner, string clientId) => _queues.GetValueOrDefault(ComfyClientConnection.KeyOf(owner, clientId));
 }
