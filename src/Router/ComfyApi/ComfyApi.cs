@@ -110,7 +110,7 @@ internal static class ComfyApi
 
         UseUploads(prompt, cache);
         var owner = RunOwner.Of(request.HttpContext);
-        prompts.Track(runId, clientId, owner, (JsonObject)extraData.DeepClone());
+        prompts.Track(runId, clientId, owner);
         var outcome = await submission.SubmitAsync(
             new SubmitRun
             {
@@ -118,8 +118,9 @@ internal static class ComfyApi
                 RunId = runId,
                 Owner = owner,
 
-                // The worker's own session id replaces client_id when the prompt is posted.
-                ExtraData = ExtraDataForWorker(extraData),
+                // Stored with the client id, so every replica knows whose prompt it is; when the prompt is
+                // posted, the worker session's own client_id (beside extra_data) replaces it, as in ComfyUI.
+                ExtraData = extraData.Count == 0 ? null : extraData.ToJsonString(),
 
                 // ComfyUI puts a "front" prompt at the head of its queue: here it outranks the caller's other prompts.
                 Priority = body["front"]?.GetValueKind() == JsonValueKind.True ? SubmitRun.MaxPriority : 0,
@@ -134,13 +135,6 @@ internal static class ComfyApi
         return Json(new JsonObject { ["prompt_id"] = run.Id, ["number"] = run.Sequence, ["node_errors"] = new JsonObject() }.ToJsonString());
     }
 
-    private static string? ExtraDataForWorker(JsonObject extraData)
-    {
-        var forWorker = (JsonObject)extraData.DeepClone();
-        forWorker.Remove("client_id");
-        return forWorker.Count == 0 ? null : forWorker.ToJsonString();
-    }
-
     internal static async Task<IResult> GetPromptAsync(HttpContext context, RunService runs, CancellationToken cancellationToken)
     {
         var owner = RunOwner.Of(context);
@@ -148,14 +142,14 @@ internal static class ComfyApi
         return Json(new JsonObject { ["exec_info"] = new JsonObject { ["queue_remaining"] = mine } }.ToJsonString());
     }
 
-    internal static async Task<IResult> GetQueueAsync(HttpContext context, RunService runs, ComfyPrompts prompts, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetQueueAsync(HttpContext context, RunService runs, CancellationToken cancellationToken)
     {
         var owner = RunOwner.Of(context);
         var running = new JsonArray();
         var pending = new JsonArray();
         foreach (var run in (await runs.ListUnfinishedAsync(cancellationToken)).Where(r => r.Owner == owner))
         {
-            (run.Status == RunStatus.Running ? running : pending).Add(ComfyHistory.QueueItem(run, prompts.Find(run.Id)?.ExtraData));
+            (run.Status == RunStatus.Running ? running : pending).Add(ComfyHistory.QueueItem(run, withExtraData: true));
         }
 
         return Json(new JsonObject { ["queue_running"] = running, ["queue_pending"] = pending }.ToJsonString());

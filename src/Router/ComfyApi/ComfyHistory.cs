@@ -7,8 +7,11 @@ namespace ComfyOperator.Router.ComfyApi;
 /// <summary>Runs in ComfyUI's shapes: <c>/queue</c> items and <c>/history</c> entries (docs/comfyui-protocol.md §4).</summary>
 internal static class ComfyHistory
 {
-    /// <summary><c>[number, prompt_id, prompt, extra_data, outputs_to_execute]</c>; the number is the run's place in submission order.</summary>
-    public static JsonArray QueueItem(RunRecord run, JsonObject? extraData)
+    /// <summary>
+    /// <c>[number, prompt_id, prompt, extra_data, outputs_to_execute]</c>; the number is the run's place in submission
+    /// order; <c>extra_data</c> is the stored one (with the client id) when <paramref name="withExtraData"/>, else empty.
+    /// </summary>
+    public static JsonArray QueueItem(RunRecord run, bool withExtraData)
     {
         var graph = RunGraph.TryParse(run.Workflow);
         JsonNode? prompt;
@@ -26,17 +29,37 @@ internal static class ComfyHistory
             run.Sequence,
             run.Id,
             prompt,
-            extraData?.DeepClone() ?? new JsonObject(),
+            (withExtraData ? ExtraData(run) : null) ?? new JsonObject(),
             new JsonArray([.. (graph?.Graph.FindOutputNodes() ?? []).Select(n => (JsonNode)n.Id)]),
         ];
     }
 
-    /// <summary>A finished run as <c>/history/{prompt_id}</c> shows it: outputs under the names <c>/view</c> serves (subfolder = prompt id).</summary>
-    public static JsonObject Entry(RunRecord run)
+    /// <summary>The <c>extra_data</c> the run was submitted with (its client id included), or null.</summary>
+    public static JsonObject? ExtraData(RunRecord run)
     {
-        var outputs = new JsonObject();
-        var meta = new JsonObject();
-        foreach (var group in run.Outputs.GroupBy(o => o.NodeId, StringComparer.Ordinal))
+        if (run.ExtraData is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonNode.Parse(run.ExtraData) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The stored outputs of run <paramref name="runId"/> by node, each node's as ComfyUI's UI dict
+    /// (<c>{"images": [{filename, subfolder, type}]}</c>) under the names <c>/view</c> serves: a history entry's
+    /// <c>outputs</c> and the <c>executed</c> messages of a prompt another replica drove.
+    /// </summary>
+    public static IEnumerable<(string NodeId, JsonObject Output)> Outputs(string runId, IEnumerable<RunOutput> produced)
+    {
+        foreach (var group in produced.GroupBy(o => o.NodeId, StringComparer.Ordinal))
         {
             var byKind = new JsonObject();
             foreach (var output in group)
@@ -50,11 +73,22 @@ internal static class ComfyHistory
                     byKind[kind] = list = [];
                 }
 
-                list.Add(new JsonObject { ["filename"] = output.Name, ["subfolder"] = run.Id, ["type"] = "output" });
+                list.Add(new JsonObject { ["filename"] = output.Name, ["subfolder"] = runId, ["type"] = "output" });
             }
 
-            outputs[group.Key] = byKind;
-            meta[group.Key] = new JsonObject { ["node_id"] = group.Key, ["display_node"] = group.Key, ["parent_node"] = null, ["real_node_id"] = group.Key };
+            yield return (group.Key, byKind);
+        }
+    }
+
+    /// <summary>A finished run as <c>/history/{prompt_id}</c> shows it: outputs under the names <c>/view</c> serves (subfolder = prompt id).</summary>
+    public static JsonObject Entry(RunRecord run)
+    {
+        var outputs = new JsonObject();
+        var meta = new JsonObject();
+        foreach (var (nodeId, output) in Outputs(run.Id, run.Outputs))
+        {
+            outputs[nodeId] = output;
+            meta[nodeId] = new JsonObject { ["node_id"] = nodeId, ["display_node"] = nodeId, ["parent_node"] = null, ["real_node_id"] = nodeId };
         }
 
         var succeeded = run.Status == RunStatus.Succeeded;
@@ -93,7 +127,7 @@ internal static class ComfyHistory
 
         return new JsonObject
         {
-            ["prompt"] = QueueItem(run, null),
+            ["prompt"] = QueueItem(run, withExtraData: false),
             ["outputs"] = outputs,
             ["status"] = new JsonObject { ["status_str"] = succeeded ? "success" : "error", ["completed"] = succeeded, ["messages"] = messages },
             ["meta"] = meta,

@@ -7,22 +7,23 @@ using ComfyOperator.Router.Outputs;
 namespace ComfyOperator.Router.ComfyApi;
 
 /// <summary>
-/// A run submitted through <c>POST /prompt</c> that has not finished: whose client gets its messages,
+/// A run submitted through <c>POST /prompt</c> (on this replica or another) that has not finished: whose client gets its messages,
 /// the worker's end-of-prompt messages held until the router has stored the outputs, and the worker
 /// files its <c>executed</c> messages named (so <c>/view</c> can serve them before they are stored).
 /// </summary>
-internal sealed class ComfyPrompt(string runId, string? clientId, string? owner, JsonObject extraData)
+internal sealed class ComfyPrompt(string runId, string? clientId, string? owner)
 {
     private readonly ConcurrentDictionary<string, ComfyFileRef> _files = new(StringComparer.Ordinal);
     private readonly Lock _namesGate = new();
+
+    /// <summary>The last run event seen, so events handed again at a reconciliation are not sent twice.</summary>
+    private long _lastSequence;
 
     public string RunId => runId;
 
     public string? ClientId => clientId;
 
     public string? Owner => owner;
-
-    public JsonObject ExtraData => extraData;
 
     /// <summary>The feed registration of the run's worker messages (disposed when the run ends).</summary>
     public IDisposable? Listening { get; set; }
@@ -31,6 +32,30 @@ internal sealed class ComfyPrompt(string runId, string? clientId, string? owner,
     public ComfyEvent? HeldEnd { get; set; }
 
     public bool Started { get; set; }
+
+    /// <summary>This replica drives the prompt's attempt now (it dispatched it or follows it on a worker it holds): its worker's messages reach it.</summary>
+    public bool DrivenHere { get; set; }
+
+    /// <summary>Rebuilds the worker's messages from the run events of an attempt another replica drives.</summary>
+    public ComfyRunEventMessages Relayed { get; } = new();
+
+    /// <summary>Takes <paramref name="sequence"/> as seen; false when it (or a later one) was seen already.</summary>
+    public bool Advance(long sequence)
+    {
+        var seen = Interlocked.Read(ref _lastSequence);
+        while (sequence > seen)
+        {
+            var found = Interlocked.CompareExchange(ref _lastSequence, sequence, seen);
+            if (found == seen)
+            {
+                return true;
+            }
+
+            seen = found;
+        }
+
+        return false;
+    }
 
     public ComfyFileRef? WorkerFile(string name) => _files.GetValueOrDefault(name);
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ComfyOperator.Comfy.Events;
 using ComfyOperator.Router.Runs;
@@ -8,17 +9,27 @@ namespace ComfyOperator.Router.ComfyApi;
 
 /// <summary>
 /// ComfyUI's WebSocket for the whole fleet: which client id each <c>POST /prompt</c> run belongs to,
-/// and each client id's open socket. A run's worker messages (from <see cref="WorkerMessageFeed"/>) go
-/// to its client with the prompt id the client was given; the end of a prompt
+/// and each client id's open socket. A run's worker messages (from <see cref="WorkerMessageFeed"/>, on the
+/// replica that drives it) go to its client with the prompt id the client was given; the end of a prompt
 /// (<c>execution_success</c>/<c>_error</c>/<c>_interrupted</c>, then <c>executing</c> with
 /// <c>node: null</c>) is sent when the run ends in the router, after its outputs are stored, so a client
 /// that reads <c>/history</c> and <c>/view</c> on that message finds them. <c>status</c> follows each
 /// client's own queue. A client never receives another client's prompts.
+/// <para>
+/// With active/active replicas every replica knows every unfinished prompt (its client id is in the run's
+/// stored <c>extra_data</c>), so a client connected to any replica gets its prompts: a prompt another replica
+/// drives reaches it as that replica's run events (<see cref="ComfyRunEventMessages"/>), through the same
+/// mapping.
+/// </para>
 /// </summary>
-internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : IRunEventObserver
+internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : IRunEventObserver, IRelayedRunObserver
 {
     private readonly ConcurrentDictionary<string, ComfyPrompt> _prompts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ComfyClientConnection> _connections = new(StringComparer.Ordinal);
+    private readonly RecentRunIds _ended = new(4096);
+
+    /// <summary>Unfinished prompts per (owner, client id): the client's <c>queue_remaining</c>.</summary>
+    private readonly ConcurrentDictionary<string, int> _queues = new(StringComparer.Ordinal);
 
     public ComfyPrompt? Find(string runId) => _prompts.GetValueOrDefault(runId);
 
@@ -26,11 +37,12 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
     /// Follows run <paramref name="runId"/> for <paramref name="clientId"/>; called before the run is
     /// submitted, so no message of it can come first. <see cref="Forget"/> undoes it when the submission is refused.
     /// </summary>
-    public ComfyPrompt Track(string runId, string? clientId, string? owner, JsonObject extraData)
+    public ComfyPrompt Track(string runId, string? clientId, string? owner)
     {
-        var prompt = new ComfyPrompt(runId, clientId, owner, extraData);
+        Forget(runId);
+        var prompt = new ComfyPrompt(runId, clientId, owner);
         _prompts[runId] = prompt;
-        prompt.Listening = feed.Listen(runId, message => OnWorkerMessage(prompt, message));
+        Added(prompt);
         return prompt;
     }
 
@@ -39,6 +51,7 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
         if (_prompts.TryRemove(runId, out var prompt))
         {
             prompt.Listening?.Dispose();
+            CountQueued(prompt, -1);
         }
     }
 
@@ -53,6 +66,7 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
     public void Disconnect(ComfyClientConnection connection) =>
         _connections.TryRemove(new KeyValuePair<string, ComfyClientConnection>(connection.Key, connection));
 
+    /// <summary>An event this replica wrote.</summary>
     public void OnEvent(RunRecord run, RunEvent runEvent)
     {
         if (!_prompts.TryGetValue(run.Id, out var prompt))
@@ -60,6 +74,76 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
             return;
         }
 
+        prompt.Advance(runEvent.Sequence);
+        switch (runEvent.Type)
+        {
+            case RunEventTypes.Dispatching or RunEventTypes.Started or RunEventTypes.Progress or RunEventTypes.Preview:
+                // Only the replica that has the attempt on a worker writes these: its worker's messages reach this one.
+                prompt.DrivenHere = true;
+                break;
+            case RunEventTypes.Requeued:
+                prompt.DrivenHere = false;
+                break;
+        }
+
+        OnRunEvent(prompt, runEvent, run.Failure, run.Reason);
+    }
+
+    public bool Follows(string runId) => _prompts.ContainsKey(runId);
+
+    public IEnumerable<string> FollowedRunIds() => _prompts.Keys;
+
+    /// <summary>A prompt submitted through another replica (its client id is in the stored <c>extra_data</c>) is followed here too.</summary>
+    public void OnStoredRun(RunRecord run, long handledThrough)
+    {
+        if (run.Status.IsTerminal() || run.ExtraData is null || _prompts.ContainsKey(run.Id) || _ended.Contains(run.Id)
+            || ComfyHistory.ExtraData(run)?["client_id"] is not { } clientId || clientId.GetValueKind() != JsonValueKind.String)
+        {
+            return;
+        }
+
+        var prompt = new ComfyPrompt(run.Id, clientId.GetValue<string>(), run.Owner) { Started = run.StartedAt is not null };
+        prompt.Advance(handledThrough);
+        if (_prompts.TryAdd(run.Id, prompt))
+        {
+            Added(prompt);
+        }
+    }
+
+    /// <summary>An event another replica wrote.</summary>
+    public void OnRelayed(RunEvent runEvent)
+    {
+        if (!_prompts.TryGetValue(runEvent.RunId, out var prompt) || !prompt.Advance(runEvent.Sequence))
+        {
+            return;
+        }
+
+        switch (runEvent.Type)
+        {
+            case RunEventTypes.Dispatching or RunEventTypes.Started or RunEventTypes.Requeued:
+                // Another replica has the attempt (or none has): its worker's messages do not come here.
+                prompt.DrivenHere = false;
+                break;
+        }
+
+        if (!prompt.DrivenHere)
+        {
+            // The feed's notifications and its reconciliation hand events from two tasks.
+            lock (prompt.Relayed)
+            {
+                foreach (var message in prompt.Relayed.From(runEvent, prompt.RunId))
+                {
+                    OnWorkerMessage(prompt, message, static output => output);
+                }
+            }
+        }
+
+        var failure = runEvent.Type == RunEventTypes.Failed ? ComfyRunEventMessages.FailureOf(runEvent) : null;
+        OnRunEvent(prompt, runEvent, failure, failure?.Message);
+    }
+
+    private void OnRunEvent(ComfyPrompt prompt, RunEvent runEvent, RunFailure? failure, string? reason)
+    {
         switch (runEvent.Type)
         {
             case RunEventTypes.Queued:
@@ -70,12 +154,36 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
                 prompt.HeldEnd = null;
                 break;
             case RunEventTypes.Succeeded or RunEventTypes.Failed or RunEventTypes.Cancelled:
-                End(prompt, run, runEvent);
+                End(prompt, runEvent.Type, failure, reason);
                 break;
         }
     }
 
-    private void OnWorkerMessage(ComfyPrompt prompt, ComfyEvent message)
+    /// <summary>Counts a prompt just followed, and listens to its worker's messages should this replica drive it (now, later, or by taking over its worker).</summary>
+    private void Added(ComfyPrompt prompt)
+    {
+        CountQueued(prompt, 1);
+        prompt.Listening = feed.Listen(prompt.RunId, message => OnWorkerMessage(prompt, message, output => prompt.Rewrite(output, (message as ComfyExecutedEvent)?.Node)));
+    }
+
+    private void CountQueued(ComfyPrompt prompt, int delta)
+    {
+        if (prompt.ClientId is not { } clientId)
+        {
+            return;
+        }
+
+        var key = ComfyClientConnection.KeyOf(prompt.Owner, clientId);
+        if (_queues.AddOrUpdate(key, delta, (_, count) => count + delta) == 0)
+        {
+            _queues.TryRemove(new KeyValuePair<string, int>(key, 0));
+        }
+    }
+
+    /// <param name="prompt">The prompt the message is about.</param>
+    /// <param name="message">The worker's message, or one rebuilt from another replica's run event.</param>
+    /// <param name="output">Names an <c>executed</c> output's files as <c>/view</c> serves them.</param>
+    private void OnWorkerMessage(ComfyPrompt prompt, ComfyEvent message, Func<JsonObject?, JsonObject?> output)
     {
         switch (message)
         {
@@ -90,19 +198,21 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
         }
 
         if (ConnectionOf(prompt) is { } connection
-            && ComfyMessages.From(message, prompt.RunId, connection.PreviewMetadata, output => prompt.Rewrite(output, (message as ComfyExecutedEvent)?.Node)) is { } frame)
+            && ComfyMessages.From(message, prompt.RunId, connection.PreviewMetadata, output) is { } frame)
         {
             connection.Send(frame);
         }
         else if (message is ComfyExecutedEvent executed)
         {
             // Nobody is listening now, but /view must still know the files by the names /history will give.
-            prompt.Rewrite(executed.Output, executed.Node);
+            output(executed.Output);
         }
     }
 
-    private void End(ComfyPrompt prompt, RunRecord run, RunEvent runEvent)
+    private void End(ComfyPrompt prompt, string type, RunFailure? failure, string? reason)
     {
+        // A reconciliation that listed the run before it ended must not take it up again.
+        _ended.Add(prompt.RunId);
         Forget(prompt.RunId);
         if (ConnectionOf(prompt) is not { } connection)
         {
@@ -110,20 +220,20 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        switch (runEvent.Type)
+        switch (type)
         {
             case RunEventTypes.Succeeded:
-                connection.Send(ComfyMessages.Success(run.Id, now));
+                connection.Send(ComfyMessages.Success(prompt.RunId, now));
                 break;
             case RunEventTypes.Failed:
                 connection.Send(prompt.HeldEnd is ComfyExecutionErrorEvent error
-                    ? ComfyMessages.From(error, run.Id, false, static o => o)!
-                    : ComfyMessages.Error(run.Id, run.Failure?.NodeId, run.Failure?.NodeType, run.Failure?.Message ?? run.Reason ?? "The run failed.", run.Failure?.ExceptionType ?? run.Failure?.Code ?? "RouterError", now));
+                    ? ComfyMessages.From(error, prompt.RunId, false, static o => o)!
+                    : ComfyMessages.Error(prompt.RunId, failure?.NodeId, failure?.NodeType, failure?.Message ?? reason ?? "The run failed.", failure?.ExceptionType ?? failure?.Code ?? "RouterError", now));
                 break;
             case RunEventTypes.Cancelled when prompt.Started || prompt.HeldEnd is not null:
                 connection.Send(prompt.HeldEnd is ComfyExecutionInterruptedEvent interrupted
-                    ? ComfyMessages.Interrupted(run.Id, interrupted.NodeId, interrupted.NodeType, interrupted.Executed, interrupted.Timestamp)
-                    : ComfyMessages.Interrupted(run.Id, null, null, [], now));
+                    ? ComfyMessages.Interrupted(prompt.RunId, interrupted.NodeId, interrupted.NodeType, interrupted.Executed, interrupted.Timestamp)
+                    : ComfyMessages.Interrupted(prompt.RunId, null, null, [], now));
                 break;
             default:
                 // Cancelled before it started: like a prompt deleted from ComfyUI's queue, it sends nothing but the queue change.
@@ -132,7 +242,7 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
         }
 
         SendStatus(prompt);
-        connection.Send(ComfyMessages.Done(run.Id));
+        connection.Send(ComfyMessages.Done(prompt.RunId));
     }
 
     private ComfyClientConnection? ConnectionOf(ComfyPrompt prompt) =>
@@ -147,5 +257,5 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
     }
 
     /// <summary>The client's prompts that have not finished.</summary>
-    private int QueueOf(string? owner, string clientId) => _prompts.Values.Count(p => p.ClientId == clientId && p.Owner == owner);
+    private int QueueOf(string? owner, string clientId) => _queues.GetValueOrDefault(ComfyClientConnection.KeyOf(owner, clientId));
 }

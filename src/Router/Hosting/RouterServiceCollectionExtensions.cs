@@ -164,6 +164,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<IRunEventObserver>(sp => sp.GetRequiredService<RunMetricsObserver>());
         services.AddSingleton<ComfyPrompts>();
         services.AddSingleton<IRunEventObserver>(sp => sp.GetRequiredService<ComfyPrompts>());
+        services.AddSingleton<IRelayedRunObserver>(sp => sp.GetRequiredService<ComfyPrompts>());
         services.AddWorkerDiskCleanup();
         services.AddSingleton<FleetDocuments>();
         services.AddSingleton<FrontEndWorkers>();

@@ -4,12 +4,15 @@ using System.Threading.Channels;
 namespace ComfyOperator.Router.Runs;
 
 /// <summary>
-/// Live fan-out of run events to SSE subscribers and to the observers (metrics, webhooks). History
-/// lives in the store; this only carries what happens next.
+/// Live fan-out of run events to SSE subscribers and to the observers (metrics, webhooks, ComfyUI's
+/// <c>/ws</c>); with active/active replicas also of the events the other replicas write, to the SSE
+/// subscribers and the <see cref="IRelayedRunObserver"/>s. History lives in the store; this only carries
+/// what happens next.
 /// </summary>
-internal sealed class RunEventHub(IEnumerable<IRunEventObserver> observers)
+internal sealed class RunEventHub(IEnumerable<IRunEventObserver> observers, IEnumerable<IRelayedRunObserver> relayedObservers)
 {
     private readonly IRunEventObserver[] _observers = [.. observers];
+    private readonly IRelayedRunObserver[] _relayedObservers = [.. relayedObservers];
     private readonly ConcurrentDictionary<string, ImmutableSubscribers> _subscribers = new(StringComparer.Ordinal);
 
     public RunEventSubscription Subscribe(string runId)
@@ -41,19 +44,50 @@ internal sealed class RunEventHub(IEnumerable<IRunEventObserver> observers)
         }
     }
 
-    /// <summary>Someone on this router follows <paramref name="runId"/> live.</summary>
-    public bool HasSubscribers(string runId) => _subscribers.ContainsKey(runId);
+    /// <summary>Someone on this router follows <paramref name="runId"/> live: an SSE subscriber or a relayed-run observer.</summary>
+    public bool HasSubscribers(string runId)
+    {
+        if (_subscribers.ContainsKey(runId))
+        {
+            return true;
+        }
+
+        foreach (var observer in _relayedObservers)
+        {
+            if (observer.Follows(runId))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The runs someone on this router follows live now.</summary>
-    public IReadOnlyList<string> SubscribedRunIds() => [.. _subscribers.Keys];
+    public IReadOnlyList<string> SubscribedRunIds() =>
+        [.. _subscribers.Keys.Concat(_relayedObservers.SelectMany(o => o.FollowedRunIds())).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>A run as stored, read by <see cref="Storage.Postgres.PostgresReplicaFeed"/>, for the relayed-run observers (<see cref="IRelayedRunObserver.OnStoredRun"/>).</summary>
+    public void Read(RunRecord run, long handledThrough)
+    {
+        foreach (var observer in _relayedObservers)
+        {
+            observer.OnStoredRun(run, handledThrough);
+        }
+    }
 
     /// <summary>
-    /// An event another replica wrote (<see cref="Storage.Postgres.PostgresReplicaFeed"/>), for this router's subscribers only:
-    /// the observers (metrics, webhooks) saw it on the replica that wrote it, so counting or sending it here
-    /// would do it twice. Subscribers skip events they already have.
+    /// An event another replica wrote (<see cref="Storage.Postgres.PostgresReplicaFeed"/>), for this router's subscribers
+    /// and relayed-run observers only: the observers (metrics, webhooks) saw it on the replica that wrote it, so counting
+    /// or sending it here would do it twice. Subscribers skip events they already have.
     /// </summary>
     public void Forward(RunEvent runEvent)
     {
+        foreach (var observer in _relayedObservers)
+        {
+            observer.OnRelayed(runEvent);
+        }
+
         if (_subscribers.TryGetValue(runEvent.RunId, out var subscribers))
         {
             foreach (var channel in subscribers.Channels)

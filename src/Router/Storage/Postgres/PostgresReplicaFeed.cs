@@ -16,8 +16,8 @@ namespace ComfyOperator.Router.Storage.Postgres;
 /// finished elsewhere leaves it (the claim itself is the store's compare-and-set, so a stale queue entry
 /// costs a failed claim, never a second dispatch); a claim elsewhere also moves its owner's fair-share clock
 /// here (<see cref="IRunQueue.ClaimedElsewhere"/>);</item>
-/// <item>a run event reaches this replica's SSE subscribers of that run (read from the store, only when
-/// someone here follows the run);</item>
+/// <item>a run event reaches this replica's SSE subscribers of that run and its relayed-run observers
+/// (ComfyUI's <c>/ws</c>: read from the store, only when someone here follows the run);</item>
 /// <item>a cancel request stored elsewhere reaches the attempt here that has the run on a worker.</item>
 /// </list>
 /// Notifications are lost while the connection is down (and with a replica that died between its write
@@ -149,6 +149,9 @@ internal sealed partial class PostgresReplicaFeed(
         {
             if (await store.GetAsync(runId, cancellationToken) is { } run)
             {
+                // Observers first: a front door following the run hears of it before this replica can dispatch it.
+                // The events from this one on are forwarded below.
+                hub.Read(run, sequence - 1);
                 runs.OfferQueued(run);
             }
         }
@@ -196,6 +199,7 @@ internal sealed partial class PostgresReplicaFeed(
         var unfinished = await store.ListUnfinishedAsync(cancellationToken);
         foreach (var run in unfinished)
         {
+            hub.Read(run, run.LastEventSequence);
             if (run.Status == RunStatus.Queued)
             {
                 runs.OfferQueued(run);

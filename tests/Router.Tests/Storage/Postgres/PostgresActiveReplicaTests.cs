@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ComfyOperator.Router.Security;
 using ComfyOperator.Router.Storage.Postgres;
+using ComfyOperator.Router.Tests.ComfyApi;
 using ComfyOperator.Router.Tests.Support;
 using ComfyOperator.Router.Tests.WebUi;
 using ComfyOperator.Testing.ComfyUI;
@@ -194,6 +196,129 @@ public sealed class PostgresActiveReplicaTests(ITestOutputHelper output) : IAsyn
         }
     }
 
+    [Fact]
+    public async Task ComfyWebSocket_OnTheReplicaWithoutWorkers_CarriesItsPromptsRunByTheOtherOnlyToItsClient()
+    {
+        await using var replicas = await TwoReplicasAsync(TimeSpan.FromMilliseconds(20));
+        var (cluster, holder, follower) = (replicas.Cluster, replicas.Holder, replicas.Follower);
+        await using var script = await ComfyWsClient.ConnectAsync(follower.Router, "script");
+        await using var bystander = await ComfyWsClient.ConnectAsync(follower.Router, "bystander");
+        await script.WaitForAsync("status");
+        await bystander.WaitForAsync("status");
+
+        // Submitted through the replica the client is on, and through the other: only the other drives the worker.
+        string[] prompts = [await QueuePromptAsync(follower.Client, "script", 6, 1), await QueuePromptAsync(holder.Client, "script", 6, 2)];
+
+        foreach (var promptId in prompts)
+        {
+            await script.WaitForDoneAsync(promptId, Deadline);
+            var messages = script.Messages.Where(m => m.Data?["prompt_id"]?.GetValue<string>() == promptId).ToList();
+            output.WriteLine(string.Join(" ", messages.Select(m => m.Type + (m.Data!["node"] is { } node ? ":" + node : ""))));
+            var types = messages.Select(m => m.Type).ToList();
+            Assert.Equal(1, types.Count(t => t == "execution_start"));
+            Assert.Equal(1, types.Count(t => t == "execution_success"));
+            Assert.Equal(1, messages.Count(m => m.Type == "executing" && m.Data!["node"] is null));
+            Assert.Equal("executing", types[^1]);
+            Assert.True(types.IndexOf("execution_start") < types.IndexOf("progress"), "execution_start comes first");
+            Assert.True(types.Count(t => t == "progress") >= 3, "the sampler's steps arrive live");
+            Assert.Contains(messages, m => m.Type == "executing" && m.Data!["node"]?.GetValue<string>() == "3");
+            Assert.Contains(messages, m => m.Type == "progress_state" && m.Data!["nodes"]!["3"]!["state"]!.GetValue<string>() == "running");
+            Assert.All(messages.Where(m => m.Type == "progress"), m => Assert.Equal("3", m.Data!["node"]!.GetValue<string>()));
+
+            // The image the executed message names is the one /history and /view serve on this replica.
+            var executed = Assert.Single(messages, m => m.Type == "executed");
+            var image = executed.Data!["output"]!["images"]![0]!;
+            var history = await follower.Client.GetFromJsonAsync<JsonObject>($"/history/{promptId}");
+            var listed = history![promptId]!["outputs"]![executed.Data["node"]!.GetValue<string>()]!["images"]![0]!;
+            Assert.True(JsonNode.DeepEquals(listed, image), $"executed names {image}, /history lists {listed}");
+            var png = await follower.Client.GetByteArrayAsync($"/view?filename={Uri.EscapeDataString(image["filename"]!.GetValue<string>())}&subfolder={promptId}&type=output");
+            Assert.Equal("PNG"u8.ToArray(), png[1..4]);
+        }
+
+        await script.WaitForAsync("status", d => d["status"]!["exec_info"]!["queue_remaining"]!.GetValue<int>() == 0);
+        Assert.Equal(prompts.ToHashSet(), script.PromptIds());
+        Assert.Empty(bystander.PromptIds());
+        Assert.All(bystander.Messages, m => Assert.Equal("status", m.Type));
+        Assert.Equal(2, cluster.Workers[0].PromptsExecuted);
+    }
+
+    [Fact]
+    public async Task ComfyWebSocket_ReconnectedToTheOtherReplica_PicksUpThePromptOnceWithoutDuplicates()
+    {
+        await using var replicas = await TwoReplicasAsync(TimeSpan.FromMilliseconds(50));
+        var (holder, follower) = (replicas.Holder, replicas.Follower);
+
+        // On the replica that drives the worker, for a prompt submitted through the other: its messages once, not also the relayed copies.
+        string promptId;
+        await using (var first = await ComfyWsClient.ConnectAsync(holder.Router, "moving"))
+        {
+            promptId = await QueuePromptAsync(follower.Client, "moving", 40, 1);
+            await first.WaitForAsync("progress", d => d["prompt_id"]!.GetValue<string>() == promptId && d["value"]!.GetValue<double>() >= 3, Deadline);
+            var progress = first.Messages.Where(m => m.Type == "progress").Select(m => m.Data!["value"]!.GetValue<double>()).ToList();
+            Assert.Equal(progress.Distinct().Count(), progress.Count);
+            Assert.Equal(1, first.Messages.Count(m => m.Type == "execution_start"));
+
+            // ComfyUI's /queue on the replica that did not accept it shows the prompt with its client id.
+            var queue = await holder.Client.GetFromJsonAsync<JsonObject>("/queue");
+            var item = Assert.Single(queue!["queue_running"]!.AsArray())!;
+            Assert.Equal(promptId, item[1]!.GetValue<string>());
+            Assert.Equal("moving", item[3]!["client_id"]!.GetValue<string>());
+        }
+
+        await using var second = await ComfyWsClient.ConnectAsync(follower.Router, "moving");
+        var status = await second.WaitForAsync("status");
+        Assert.Equal(1, status.Data!["status"]!["exec_info"]!["queue_remaining"]!.GetValue<int>());
+        await second.WaitForDoneAsync(promptId, Deadline);
+        var messages = second.Messages.Where(m => m.Data?["prompt_id"]?.GetValue<string>() == promptId).ToList();
+        Assert.Contains(messages, m => m.Type == "progress");
+        Assert.Single(messages, m => m.Type == "executed");
+        Assert.Single(messages, m => m.Type == "execution_success");
+        Assert.Single(messages, m => m.Type == "executing" && m.Data!["node"] is null);
+    }
+
+    [Fact]
+    public async Task ComfyWebSocket_PromptInterruptedThroughTheReplicaWithoutWorkers_EndsWithExecutionInterrupted()
+    {
+        await using var replicas = await TwoReplicasAsync(TimeSpan.FromMilliseconds(50));
+        var (cluster, follower) = (replicas.Cluster, replicas.Follower);
+        await using var script = await ComfyWsClient.ConnectAsync(follower.Router, "interrupting");
+
+        var promptId = await QueuePromptAsync(follower.Client, "interrupting", 400, 1);
+        await script.WaitForAsync("progress", d => d["prompt_id"]!.GetValue<string>() == promptId, Deadline);
+        using var interrupt = await follower.Client.PostAsJsonAsync("/interrupt", new JsonObject { ["prompt_id"] = promptId });
+        interrupt.EnsureSuccessStatusCode();
+
+        await script.WaitForDoneAsync(promptId, Deadline);
+        var ends = script.Messages.Where(m => m.Type is "execution_interrupted" or "execution_success" or "execution_error").ToList();
+        Assert.Equal(promptId, Assert.Single(ends, m => m.Type == "execution_interrupted").Data!["prompt_id"]!.GetValue<string>());
+        Assert.Single(ends);
+        Assert.True(cluster.Workers[0].InterruptRequests >= 1, "the holder interrupted the prompt on the worker");
+    }
+
+    private static async Task<string> QueuePromptAsync(HttpClient client, string clientId, int steps, int seed)
+    {
+        using var response = await client.PostAsJsonAsync("/prompt", new JsonObject { ["prompt"] = Graphs.Sd15("a lighthouse", steps, seed), ["client_id"] = clientId });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["prompt_id"]!.GetValue<string>();
+    }
+
+    /// <summary>
+    /// One simulated worker and two replicas sharing one output directory (as on a ReadWriteMany volume); returns once
+    /// one of them holds the worker.
+    /// </summary>
+    private async Task<TwoReplicas> TwoReplicasAsync(TimeSpan stepDelay)
+    {
+        var settings = new Dictionary<string, string?>(Settings())
+        {
+            ["Router:OutputDirectory"] = Path.Combine(Path.GetTempPath(), "router-tests", Guid.NewGuid().ToString("N"), "outputs"),
+        };
+        var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = stepDelay, settings);
+        var other = new RouterFactory(cluster.Settings);
+        var otherClient = other.CreateAuthorizedClient();
+        var (holder, follower) = await HolderAndOtherAsync((cluster.Router, cluster.Client), (other, otherClient));
+        return new TwoReplicas(cluster, other, otherClient, holder, follower);
+    }
+
     /// <summary>Waits for one of the two replicas to hold the (only) worker; returns it first.</summary>
     private async Task<((RouterFactory Router, HttpClient Client) Holder, (RouterFactory Router, HttpClient Client) Other)> HolderAndOtherAsync(
         (RouterFactory Router, HttpClient Client) a, (RouterFactory Router, HttpClient Client) b)
@@ -239,5 +364,20 @@ public sealed class PostgresActiveReplicaTests(ITestOutputHelper output) : IAsyn
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return await command.ExecuteScalarAsync() as string;
+    }
+
+    private sealed record TwoReplicas(
+        SimulatedCluster Cluster,
+        RouterFactory Other,
+        HttpClient OtherClient,
+        (RouterFactory Router, HttpClient Client) Holder,
+        (RouterFactory Router, HttpClient Client) Follower) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            OtherClient.Dispose();
+            await Other.DisposeAsync();
+            await Cluster.DisposeAsync();
+        }
     }
 }
