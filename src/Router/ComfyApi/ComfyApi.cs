@@ -220,7 +220,7 @@ internal static class ComfyApi
         HttpRequest request, WorkerRegistry registry, IHttpClientFactory httpClients, IOptions<RouterOptions> options, CancellationToken cancellationToken)
     {
         var context = request.HttpContext;
-        if (!options.Value.ComfyApiAnonymous && !context.User.HasClaim(RouterAuthentication.AdminClaim, "true"))
+        if (!RouterAuthentication.IsComfyAdministrator(context, options.Value))
         {
             return Json(new JsonObject { ["error"] = "Freeing memory acts on every worker of the fleet: it needs an administrator's credentials." }.ToJsonString(), StatusCodes.Status403Forbidden);
         }
