@@ -28,6 +28,8 @@ public sealed class ComfyUiSdkClientTests
         Assert.Contains("euler", Strings(summary["samplers"]));
         Assert.Contains("checkpoints", Strings(summary["modelTypes"]));
         Assert.Contains("v1-5-pruned-emaonly.safetensors", Strings(summary["checkpointFiles"]));
+        Assert.Contains("checkpoints", Strings(summary["modelFolders"]));
+        Assert.Contains("v1-5-pruned-emaonly.safetensors", Strings(summary["checkpointModels"]));
         Assert.Equal(["images"], Strings(summary["outputsSeen"]));
         Assert.Equal(1, summary["images"]!.GetValue<int>());
         Assert.Equal([true], summary["pngs"]!.AsArray().Select(p => p!.GetValue<bool>()));

@@ -1,5 +1,6 @@
 // A ComfyUI client built on @saintno/comfyui-sdk, used the way its README shows, pointed at the
-// router: connect with a Bearer token, list the node classes and models, queue an API-format graph
+// router: connect with a Bearer token, list the node classes and models (also the model library's
+// /experiment/models), queue an API-format graph
 // through PromptBuilder + CallWrapper (which follow the prompt over the library's WebSocket), read
 // its history and download each image through /view.
 // Usage: node comfyui-sdk-client.mjs BASE_URL API_KEY PROMPT.json  (prints a JSON summary)
@@ -34,6 +35,8 @@ const checkpoints = await api.getCheckpoints();
 const samplers = await api.getSamplerInfo();
 const modelTypes = await api.getModelTypes();
 const checkpointFiles = await api.getModels("checkpoints");
+const modelFolders = await api.getModelFolders();
+const checkpointModels = await api.getModelFiles("checkpoints");
 
 const workflow = new PromptBuilder(graph, ["positive", "seed"], ["images"])
   .setInputNode("positive", `${nodeOf("CLIPTextEncode")}.inputs.text`)
@@ -80,6 +83,8 @@ console.log(JSON.stringify({
   samplers: samplers.sampler?.[0] ?? [],
   modelTypes: modelTypes.map((t) => t.name ?? t),
   checkpointFiles: checkpointFiles.map((f) => f.name ?? f),
+  modelFolders: modelFolders.map((f) => f.name),
+  checkpointModels: checkpointModels.map((f) => f.name),
   outputsSeen,
   images: images.length,
   pngs,

@@ -113,6 +113,14 @@ internal sealed class SimulatorHttp(SimulatorState state)
                 return get ? Json(context, new JsonArray([.. ModelFolders.Keys.Select(k => (JsonNode)k.Key)])) : MethodNotAllowed(context);
             case "/comfyoperator/cleanup" when state.Options.CleanupToken is { } token:
                 return post ? CleanupAsync(context, token) : MethodNotAllowed(context);
+            case "/experiment/models":
+                return get
+                    ? Json(context, new JsonArray([.. ModelFolders.ExperimentKeys.Select(k => (JsonNode)new JsonObject
+                    {
+                        ["name"] = k.Key,
+                        ["folders"] = new JsonArray([.. k.Value.Select(f => (JsonNode)Path.Combine(state.Folders.ModelsDirectory, f))]),
+                    })]))
+                    : MethodNotAllowed(context);
             case SimulatorFrontEnd.ExtensionRoute:
                 return StandInRouteAsync(context);
             case "/extensions":
@@ -138,6 +146,25 @@ internal sealed class SimulatorHttp(SimulatorState state)
         if (TryTail(path, "/object_info/", out var nodeClass))
         {
             return get ? Json(context, ObjectInfo(nodeClass)) : MethodNotAllowed(context);
+        }
+
+        if (TryTail(path, "/experiment/models/", out var experimentFolder))
+        {
+            if (!get)
+            {
+                return MethodNotAllowed(context);
+            }
+
+            return ModelFolders.ExperimentKeys.Any(k => k.Key == experimentFolder)
+                ? Json(context, new JsonArray([.. state.Folders.Files(experimentFolder).Select(f => (JsonNode)new JsonObject
+                {
+                    ["name"] = f.Name,
+                    ["pathIndex"] = f.PathIndex,
+                    ["modified"] = new DateTimeOffset(f.File.LastWriteTimeUtc).ToUnixTimeMilliseconds() / 1000.0,
+                    ["created"] = new DateTimeOffset(f.File.CreationTimeUtc).ToUnixTimeMilliseconds() / 1000.0,
+                    ["size"] = f.File.Length,
+                })]))
+                : Text(context, 404, "404: Not Found");
         }
 
         if (TryTail(path, "/models/", out var folder))
