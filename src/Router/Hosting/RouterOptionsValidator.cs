@@ -55,9 +55,9 @@ internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             errors.Add($"{Setting(nameof(options.WebUiProxyWrites))} '{options.WebUiProxyWrites}' is unknown; use one of {string.Join(", ", WebUiProxyWritesNames.All)}.");
         }
 
-        if (options.WebUiProxyMaxBodyBytes < 1 || options.WebUiProxyMaxBodyBytes > options.MaxRequestBodyBytes)
+        if (options.WebUiProxyMaxBodyBytes < 1)
         {
-            errors.Add($"{Setting(nameof(options.WebUiProxyMaxBodyBytes))} must be between 1 and {Setting(nameof(options.MaxRequestBodyBytes))} ({options.MaxRequestBodyBytes.ToString(CultureInfo.InvariantCulture)}), got {options.WebUiProxyMaxBodyBytes.ToString(CultureInfo.InvariantCulture)}.");
+            errors.Add($"{Setting(nameof(options.WebUiProxyMaxBodyBytes))} must be at least 1 byte, got {options.WebUiProxyMaxBodyBytes.ToString(CultureInfo.InvariantCulture)}.");
         }
 
         if (FrontEndAccess.InvalidPrefix(options.WebUiAdminPaths) is { } prefix)

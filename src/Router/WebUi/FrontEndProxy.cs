@@ -49,8 +49,9 @@ internal sealed partial class FrontEndProxy(
     {
         var target = PathAndQuery(context.Request);
         var method = context.Request.Method;
+        var write = !HttpMethods.IsGet(method) && !HttpMethods.IsHead(method);
         LimitedReadStream? body = null;
-        if (!HttpMethods.IsGet(method) && !HttpMethods.IsHead(method))
+        if (write && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false)
         {
             var limit = options.Value.WebUiProxyMaxBodyBytes;
             if (context.Request.ContentLength > limit)
@@ -105,7 +106,7 @@ internal sealed partial class FrontEndProxy(
             {
                 if ((int)response.StatusCode >= 500)
                 {
-                    if (body is not null)
+                    if (write)
                     {
                         LogWriteFailed(logger, method, target, worker.Name, $"HTTP {(int)response.StatusCode}");
                         return FrontEndOutcome.Failed;

@@ -94,15 +94,15 @@ internal static class WebUiApi
         HttpContext context, FrontEndProxy proxy, FrontEndAccess access, RouterRoutes routes, IOptions<RouterOptions> options, CancellationToken cancellationToken)
     {
         var path = context.Request.Path;
-        if (OwnPrefix(path))
-        {
-            return TypedResults.NotFound();
-        }
-
         if (routes.MethodsAt(path) is { } methods)
         {
             context.Response.Headers.Allow = string.Join(", ", methods);
             return TypedResults.StatusCode(StatusCodes.Status405MethodNotAllowed);
+        }
+
+        if (OwnPrefix(path))
+        {
+            return TypedResults.NotFound();
         }
 
         return await ProxyAsync(context, proxy, access, options.Value, cancellationToken);

@@ -14,7 +14,7 @@ public sealed class RouterOptionsTests
     [InlineData("Router:Port", "70000", "Router:Port (COMFY_ROUTER__PORT) must be between 1 and 65535")]
     [InlineData("Router:PlacementPolicy", "Fastest", "Router:PlacementPolicy (COMFY_ROUTER__PLACEMENT_POLICY) 'Fastest' is unknown")]
     [InlineData("Router:WebUiProxyWrites", "everyone", "Router:WebUiProxyWrites (COMFY_ROUTER__WEB_UI_PROXY_WRITES) 'everyone' is unknown")]
-    [InlineData("Router:WebUiProxyMaxBodyBytes", "999999999", "Router:WebUiProxyMaxBodyBytes (COMFY_ROUTER__WEB_UI_PROXY_MAX_BODY_BYTES) must be between 1 and")]
+    [InlineData("Router:WebUiProxyMaxBodyBytes", "0", "Router:WebUiProxyMaxBodyBytes (COMFY_ROUTER__WEB_UI_PROXY_MAX_BODY_BYTES) must be at least 1 byte")]
     [InlineData("Router:WebUiAdminPaths", "/manager,customnode", "Router:WebUiAdminPaths (COMFY_ROUTER__WEB_UI_ADMIN_PATHS): 'customnode' is not a path prefix")]
     [InlineData("Router:Nodes:0", "http://gpu[9-1]:8188", "'http://gpu[9-1]:8188'")]
     [InlineData("Router:ServersFile", "/nonexistent/servers.json", "Router:ServersFile (COMFY_ROUTER__SERVERS_FILE) '/nonexistent/servers.json' does not exist")]

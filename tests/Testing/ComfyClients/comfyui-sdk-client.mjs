@@ -45,12 +45,12 @@ const workflow = new PromptBuilder(graph, ["positive", "seed"], ["images"])
   .input("positive", "from the comfyui-sdk")
   .input("seed", 7);
 
+// CallWrapper follows the prompt on the WebSocket (`executing`, `executed`...) and, when the prompt is
+// over by the time it looks, takes the outputs from the history instead: either way it ends with them.
 let promptId = null;
-const outputsSeen = [];
 let failure = null;
 const result = await new CallWrapper(api, workflow)
   .onPending((id) => (promptId = id))
-  .onOutput((key) => outputsSeen.push(key))
   .onFailed((error) => (failure = `${error.name}: ${error.message} ${JSON.stringify(error.cause ?? null)}`))
   .run();
 
@@ -85,7 +85,6 @@ console.log(JSON.stringify({
   checkpointFiles: checkpointFiles.map((f) => f.name ?? f),
   modelFolders: modelFolders.map((f) => f.name),
   checkpointModels: checkpointModels.map((f) => f.name),
-  outputsSeen,
   images: images.length,
   pngs,
   historyCompleted: history?.status?.completed ?? false,
