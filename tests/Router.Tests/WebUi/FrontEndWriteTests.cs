@@ -189,8 +189,8 @@ public sealed partial class FrontEndWriteTests
         Assert.Contains("Each API key or Basic user is its own user", await users.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, v1.StatusCode);
         Assert.Equal("application/problem+json", v1.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(HttpStatusCode.NotFound, console.StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, metrics.StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, console.StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, metrics.StatusCode);
         Assert.Equal(0, ExtensionRouteRequests(cluster));
     }
 
