@@ -48,3 +48,10 @@ if [ ! -d tests/Testing/S3/node_modules ]; then
   command -v npm >/dev/null 2>&1 || { echo "missing: node/npm (needed for s3rver in the S3 tests)" >&2; exit 1; }
   (cd tests/Testing/S3 && npm ci --no-audit --no-fund)
 fi
+
+# The third-party ComfyUI client libraries the router is tested with (tests/Router.Tests/ComfyApi),
+# from tests/Testing/ComfyClients/package-lock.json.
+if [ ! -d tests/Testing/ComfyClients/node_modules ]; then
+  command -v npm >/dev/null 2>&1 || { echo "missing: node/npm (needed for the ComfyUI client library tests)" >&2; exit 1; }
+  (cd tests/Testing/ComfyClients && npm ci --no-audit --no-fund)
+fi

@@ -84,4 +84,5 @@ internal static class EventIds
     public const int WorkerDiskCleanerRecovered = 2606;
     public const int WorkerDiskCleanerRecoveryFailed = 2607;
     public const int FrontEndProxyWorkerFailed = 2651;
+    public const int FrontEndProxyWriteFailed = 2660;
 }

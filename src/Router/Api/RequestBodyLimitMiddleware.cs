@@ -31,7 +31,7 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<
         await next(context);
     }
 
-    public static IResult TooLarge(long limit) =>
+    public static IResult TooLarge(long limit, string setting = "Router:MaxRequestBodyBytes") =>
         TypedResults.Problem(Problems.Details(StatusCodes.Status413PayloadTooLarge, Problems.BodyTooLarge, "The request body is too large",
-            $"Request bodies are limited to {limit} bytes (Router:MaxRequestBodyBytes).", "body"));
+            $"Request bodies are limited to {limit} bytes ({setting}).", "body"));
 }

@@ -64,6 +64,9 @@ internal static class ComfyApi
             group.MapGet("/models", (FleetDocuments fleet, CancellationToken ct) => FleetAsync(fleet, "models", FleetDocuments.Union, ct));
             group.MapGet("/models/{folder}", (string folder, FleetDocuments fleet, CancellationToken ct) =>
                 OutputNames.IsSafe(folder) ? FleetAsync(fleet, "models/" + folder, FleetDocuments.Union, ct) : Task.FromResult<IResult>(NotFound()));
+            group.MapGet("/experiment/models", (FleetDocuments fleet, CancellationToken ct) => FleetAsync(fleet, "experiment/models", FleetDocuments.UnionByName, ct));
+            group.MapGet("/experiment/models/{folder}", (string folder, FleetDocuments fleet, CancellationToken ct) =>
+                OutputNames.IsSafe(folder) ? FleetAsync(fleet, "experiment/models/" + folder, FleetDocuments.UnionByName, ct) : Task.FromResult<IResult>(NotFound()));
             group.MapGet("/embeddings", (FleetDocuments fleet, CancellationToken ct) => FleetAsync(fleet, "embeddings", FleetDocuments.Union, ct));
             group.MapGet("/extensions", (FleetDocuments fleet, CancellationToken ct) => FleetAsync(fleet, "extensions", FleetDocuments.Union, ct));
             group.MapGet("/system_stats", (FleetDocuments fleet, CancellationToken ct) => FleetAsync(fleet, "system_stats", FleetDocuments.SystemStats, ct));
@@ -214,7 +217,7 @@ internal static class ComfyApi
         HttpRequest request, WorkerRegistry registry, IHttpClientFactory httpClients, IOptions<RouterOptions> options, CancellationToken cancellationToken)
     {
         var context = request.HttpContext;
-        if (!options.Value.ComfyApiAnonymous && !context.User.HasClaim(RouterAuthentication.AdminClaim, "true"))
+        if (!RouterAuthentication.IsComfyAdministrator(context, options.Value))
         {
             return Json(new JsonObject { ["error"] = "Freeing memory acts on every worker of the fleet: it needs an administrator's credentials." }.ToJsonString(), StatusCodes.Status403Forbidden);
         }

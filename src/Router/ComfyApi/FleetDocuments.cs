@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace ComfyOperator.Router.ComfyApi;
 
 /// <summary>
-/// ComfyUI's read-only documents (<c>/models</c>, <c>/models/{folder}</c>, <c>/embeddings</c>,
+/// ComfyUI's read-only documents (<c>/models</c>, <c>/models/{folder}</c>, <c>/experiment/models…</c>, <c>/embeddings</c>,
 /// <c>/system_stats</c>, <c>/extensions</c>) for the whole fleet: read from every healthy worker once,
 /// merged, and kept until the fleet changes (a worker added, removed, back healthy, or its node
 /// classes read again). A client call never costs a request to every worker.
@@ -53,6 +53,25 @@ internal sealed class FleetDocuments
             if (seen.Add(item?.ToJsonString() ?? "null"))
             {
                 result.Add(item?.DeepClone());
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Lists of objects as one list, one entry per <c>name</c>, the first worker's (<c>/experiment/models</c>: a folder
+    /// key; <c>/experiment/models/{folder}</c>: a model file, with its place and size on that worker).
+    /// </summary>
+    public static JsonNode UnionByName(IReadOnlyList<JsonNode> lists)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var result = new JsonArray();
+        foreach (var item in lists.OfType<JsonArray>().SelectMany(l => l).OfType<JsonObject>())
+        {
+            if (item["name"]?.GetValueKind() == System.Text.Json.JsonValueKind.String && seen.Add(item["name"]!.GetValue<string>()))
+            {
+                result.Add(item.DeepClone());
             }
         }
 

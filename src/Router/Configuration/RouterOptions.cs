@@ -42,6 +42,24 @@ internal sealed class RouterOptions
     /// <summary>How long a browser's sign-in to the web UI (its session cookie) lasts.</summary>
     public TimeSpan WebUiSessionLifetime { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// Who may send writes (POST, PUT, PATCH, DELETE) to routes the router does not serve itself (custom
+    /// nodes' own routes, which their editor extensions call) through to the front-end worker: one of
+    /// <see cref="WebUiProxyWritesNames"/>.
+    /// </summary>
+    public string WebUiProxyWrites { get; set; } = WebUiProxyWritesNames.Users;
+
+    /// <summary>Request bodies above this, sent through to the front-end worker, get 413.</summary>
+    public long WebUiProxyMaxBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Comma-separated path prefixes of worker routes only administrators may reach through the web UI,
+    /// whatever the method (ComfyUI-Manager installs packages and restarts ComfyUI, some of it on GETs);
+    /// each also matches under <c>/api</c>.
+    /// </summary>
+    public string WebUiAdminPaths { get; set; } = "/manager,/customnode,/snapshot,/externalmodel,/comfyui_manager,/model/install,"
+        + "/v2/manager,/v2/customnode,/v2/snapshot,/v2/externalmodel,/v2/comfyui_manager";
+
     /// <summary>Runs waiting in the router's queue before new submissions get 429.</summary>
     public int PendingLimit { get; set; } = 25;
 

@@ -4,6 +4,7 @@ using System.Text;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Scheduling;
+using ComfyOperator.Router.WebUi;
 using Microsoft.Extensions.Options;
 
 namespace ComfyOperator.Router.Hosting;
@@ -48,6 +49,21 @@ internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
         Positive(errors, nameof(options.AbandonedPromptWindow), options.AbandonedPromptWindow);
         Positive(errors, nameof(options.AbandonedPromptRetryInterval), options.AbandonedPromptRetryInterval);
         Positive(errors, nameof(options.WebUiSessionLifetime), options.WebUiSessionLifetime);
+
+        if (!WebUiProxyWritesNames.All.Contains(options.WebUiProxyWrites, StringComparer.OrdinalIgnoreCase))
+        {
+            errors.Add($"{Setting(nameof(options.WebUiProxyWrites))} '{options.WebUiProxyWrites}' is unknown; use one of {string.Join(", ", WebUiProxyWritesNames.All)}.");
+        }
+
+        if (options.WebUiProxyMaxBodyBytes < 1)
+        {
+            errors.Add($"{Setting(nameof(options.WebUiProxyMaxBodyBytes))} must be at least 1 byte, got {options.WebUiProxyMaxBodyBytes.ToString(CultureInfo.InvariantCulture)}.");
+        }
+
+        if (FrontEndAccess.InvalidPrefix(options.WebUiAdminPaths) is { } prefix)
+        {
+            errors.Add($"{Setting(nameof(options.WebUiAdminPaths))}: '{prefix}' is not a path prefix (it must start with '/', with no empty, '.' or '..' segment).");
+        }
 
         if (!PlacementPolicyNames.All.Contains(options.PlacementPolicy, StringComparer.OrdinalIgnoreCase))
         {

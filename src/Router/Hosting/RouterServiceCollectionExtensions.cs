@@ -169,6 +169,8 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<FleetDocuments>();
         services.AddSingleton<FrontEndWorkers>();
         services.AddSingleton<FrontEndProxy>();
+        services.AddSingleton<FrontEndAccess>();
+        services.AddSingleton<RouterRoutes>();
         services.AddHostedService<RouterMetricsBinder>();
         services.AddHostedService<WorkflowStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerModelInventory>());

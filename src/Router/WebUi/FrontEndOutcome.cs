@@ -11,4 +11,10 @@ internal enum FrontEndOutcome
 
     /// <summary>No healthy worker answered; nothing was sent.</summary>
     Unavailable,
+
+    /// <summary>A write's worker failed it (a 5xx, or no answer once it had the body); nothing was sent, and no other worker was tried.</summary>
+    Failed,
+
+    /// <summary>A write's body is over <c>Router:WebUiProxyMaxBodyBytes</c>; nothing was sent.</summary>
+    TooLarge,
 }

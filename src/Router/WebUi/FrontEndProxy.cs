@@ -1,9 +1,12 @@
+using System.Collections.Frozen;
 using System.Net;
+using ComfyOperator.Router.Api;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -12,10 +15,14 @@ using Microsoft.Net.Http.Headers;
 namespace ComfyOperator.Router.WebUi;
 
 /// <summary>
-/// Streams a read (GET, HEAD) from the front-end worker (<see cref="FrontEndWorkers"/>) to the browser:
-/// headers as soon as the worker sends them, the body as it comes. A worker that does not answer (no
-/// connection, a 5xx, no headers within <c>Router:WorkerRequestTimeout</c>) is skipped for the next
-/// healthy one. Conditional requests go through, so a browser revalidates with a cheap 304.
+/// Streams a request the router does not serve itself to the front-end worker (<see cref="FrontEndWorkers"/>)
+/// and its answer back: headers as soon as the worker sends them, the body as it comes. Reads (GET, HEAD:
+/// the front end's files) go to the next healthy worker when one does not answer (no connection, a 5xx,
+/// no headers within <c>Router:WorkerRequestTimeout</c>); conditional requests go through, so a browser
+/// revalidates with a cheap 304. Writes (custom nodes' own routes) stream their body, at most
+/// <c>Router:WebUiProxyMaxBodyBytes</c>, and go to another worker only while the body has not been read:
+/// a worker that had it may have acted on it. Hop-by-hop headers and the router's credentials
+/// (<c>Authorization</c>, its cookie, the <c>token</c> parameter) never reach the worker.
 /// </summary>
 internal sealed partial class FrontEndProxy(
     FrontEndWorkers workers, IHttpClientFactory httpClients, IOptions<RouterOptions> options, ILogger<FrontEndProxy> logger)
@@ -23,8 +30,16 @@ internal sealed partial class FrontEndProxy(
     /// <summary>At most this many workers are tried for one request.</summary>
     private const int MaxTries = 3;
 
-    private static readonly string[] RequestHeaders =
-        [HeaderNames.Accept, HeaderNames.AcceptEncoding, HeaderNames.AcceptLanguage, HeaderNames.IfNoneMatch, HeaderNames.IfModifiedSince, HeaderNames.Range, HeaderNames.IfRange];
+    /// <summary>
+    /// Request headers not sent to the worker: hop-by-hop ones, the router's credentials, and the browser's
+    /// origin (the router checked it; ComfyUI would compare it with its own loopback address and refuse).
+    /// </summary>
+    private static readonly FrozenSet<string> NotForwarded = new[]
+    {
+        HeaderNames.Connection, HeaderNames.KeepAlive, HeaderNames.ProxyAuthenticate, HeaderNames.ProxyAuthorization, HeaderNames.TE,
+        HeaderNames.Trailer, HeaderNames.TransferEncoding, HeaderNames.Upgrade, "Proxy-Connection", HeaderNames.Host, HeaderNames.Expect,
+        HeaderNames.ContentLength, HeaderNames.Authorization, HeaderNames.Cookie, HeaderNames.Origin, HeaderNames.Referer,
+    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     private static readonly string[] ResponseHeaders =
         [HeaderNames.ETag, HeaderNames.LastModified, HeaderNames.AcceptRanges, HeaderNames.ContentDisposition, HeaderNames.ContentEncoding,
@@ -33,28 +48,55 @@ internal sealed partial class FrontEndProxy(
     public async Task<FrontEndOutcome> ProxyAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var target = PathAndQuery(context.Request);
-        foreach (var worker in workers.Candidates().Take(MaxTries))
+        var method = context.Request.Method;
+        var write = !HttpMethods.IsGet(method) && !HttpMethods.IsHead(method);
+        LimitedReadStream? body = null;
+        if (write && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false)
         {
-            using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(worker.BaseAddress, target));
-            foreach (var name in RequestHeaders)
+            var limit = options.Value.WebUiProxyMaxBodyBytes;
+            if (context.Request.ContentLength > limit)
             {
-                if (context.Request.Headers.TryGetValue(name, out var value))
-                {
-                    request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)value);
-                }
+                return FrontEndOutcome.TooLarge;
             }
 
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+            {
+                feature.MaxRequestBodySize = limit;
+            }
+
+            body = new LimitedReadStream(context.Request.Body, limit);
+        }
+
+        foreach (var worker in workers.Candidates().Take(MaxTries))
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(worker.BaseAddress, target));
+            if (body is not null)
+            {
+                request.Content = new StreamContent(body) { Headers = { ContentLength = context.Request.ContentLength } };
+            }
+
+            CopyRequestHeaders(context.Request, request);
             HttpResponseMessage response;
             using var http = httpClients.CreateClient(HealthProber.HttpClientName);
-            using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                limit.CancelAfter(options.Value.WorkerRequestTimeout);
+                timeout.CancelAfter(options.Value.WorkerRequestTimeout);
                 try
                 {
-                    response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, limit.Token);
+                    response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                }
+                catch (Exception ex) when (BodyTooLarge(ex))
+                {
+                    return FrontEndOutcome.TooLarge;
                 }
                 catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
                 {
+                    if (body is { Position: > 0 })
+                    {
+                        LogWriteFailed(logger, method, target, worker.Name, ex.Message);
+                        return FrontEndOutcome.Failed;
+                    }
+
                     LogWorkerFailed(logger, worker.Name, target, ex.Message);
                     continue;
                 }
@@ -64,6 +106,12 @@ internal sealed partial class FrontEndProxy(
             {
                 if ((int)response.StatusCode >= 500)
                 {
+                    if (write)
+                    {
+                        LogWriteFailed(logger, method, target, worker.Name, $"HTTP {(int)response.StatusCode}");
+                        return FrontEndOutcome.Failed;
+                    }
+
                     LogWorkerFailed(logger, worker.Name, target, $"HTTP {(int)response.StatusCode}");
                     continue;
                 }
@@ -80,6 +128,38 @@ internal sealed partial class FrontEndProxy(
         }
 
         return FrontEndOutcome.Unavailable;
+    }
+
+    private static void CopyRequestHeaders(HttpRequest from, HttpRequestMessage to)
+    {
+        // A header the Connection header names is hop-by-hop too.
+        var named = from.Headers.Connection.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in from.Headers)
+        {
+            if (NotForwarded.Contains(name) || named.Contains(name) || name.StartsWith(':'))
+            {
+                continue;
+            }
+
+            if (!to.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)value))
+            {
+                to.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)value);
+            }
+        }
+    }
+
+    /// <summary>Whether sending failed because the browser's body went over the limit while it was streamed.</summary>
+    private static bool BodyTooLarge(Exception ex)
+    {
+        for (Exception? inner = ex; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The request's path and query for the worker, without the router's <c>token</c> (the worker needs none and should not log one).</summary>
@@ -130,6 +210,10 @@ internal sealed partial class FrontEndProxy(
         worker.Private = true;
         return worker.ToString();
     }
+
+    [LoggerMessage(EventId = EventIds.FrontEndProxyWriteFailed, Level = LogLevel.Warning,
+        Message = "{Method} {Path} failed on the front-end worker {Worker} ({Reason}); not sent to another worker, since this one may have acted on it")]
+    private static partial void LogWriteFailed(ILogger logger, string method, string path, string worker, string reason);
 
     [LoggerMessage(EventId = EventIds.FrontEndProxyWorkerFailed, Level = LogLevel.Warning,
         Message = "The front end's {Path} did not come from {Worker} ({Reason}); trying the next healthy worker")]

@@ -1,4 +1,5 @@
 using System.Text;
+using ComfyOperator.Router.Api;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Security;
 using ComfyOperator.Router.WebConsole;
@@ -7,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace ComfyOperator.Router.WebUi;
@@ -26,11 +28,20 @@ internal static class WebUiApi
     /// <summary>The router's own addresses: never sent to a worker, so an unknown one stays a 404 problem.</summary>
     private static readonly string[] OwnPrefixes = ["/v1", "/console", "/admin", "/docs", "/openapi", "/metrics", "/healthz", "/readyz", SignInPath, "/signout"];
 
+    /// <summary>The pattern of the routes that send what the router does not serve to the front-end worker.</summary>
+    internal const string CatchAll = "/{**path}";
+
     public static IEndpointRouteBuilder MapWebUi(this IEndpointRouteBuilder app)
     {
         var metadata = new object[] { new BrowserSessionAllowed(), new QueryTokenAllowed() };
         app.MapGet("/", IndexAsync).AllowAnonymous().ExcludeFromDescription().WithMetadata(metadata);
-        app.MapMethods("/{**path}", [HttpMethods.Get, HttpMethods.Head], FrontEndFileAsync).AllowAnonymous().ExcludeFromDescription().WithMetadata(metadata);
+        app.MapMethods(CatchAll, [HttpMethods.Get, HttpMethods.Head], FrontEndFileAsync).AllowAnonymous().ExcludeFromDescription().WithMetadata(metadata);
+        if (FrontEndAccess.WritesProxied(app.ServiceProvider.GetRequiredService<IOptions<RouterOptions>>().Value))
+        {
+            app.MapMethods(CatchAll, [HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete], FrontEndWriteAsync)
+                .AllowAnonymous().ExcludeFromDescription().WithMetadata(metadata).DisableAntiforgery();
+        }
+
         app.MapGet(SignInPath, (HttpResponse response) => SignInPage(response, null, StatusCodes.Status200OK)).AllowAnonymous().ExcludeFromDescription();
         app.MapPost(SignInPath, SignInAsync).AllowAnonymous().ExcludeFromDescription().DisableAntiforgery();
         app.MapPost("/signout", (HttpContext context) =>
@@ -63,24 +74,63 @@ internal static class WebUiApi
         };
     }
 
-    internal static async Task<IResult> FrontEndFileAsync(HttpContext context, FrontEndProxy proxy, IOptions<RouterOptions> options, CancellationToken cancellationToken)
+    internal static async Task<IResult> FrontEndFileAsync(
+        HttpContext context, FrontEndProxy proxy, FrontEndAccess access, IOptions<RouterOptions> options, CancellationToken cancellationToken)
     {
-        var path = context.Request.Path;
-        if (OwnPrefixes.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase)))
+        if (OwnPrefix(context.Request.Path))
         {
             return TypedResults.NotFound();
         }
 
-        if (!SignedIn(context, options.Value))
+        return await ProxyAsync(context, proxy, access, options.Value, cancellationToken);
+    }
+
+    /// <summary>
+    /// A write to a route the router does not serve (a custom node's own route, which its editor extension
+    /// calls) goes to the front-end worker as <c>Router:WebUiProxyWrites</c> allows. A path the router serves
+    /// with other methods answers 405 as before, and the router's own prefixes 404: those never reach a worker.
+    /// </summary>
+    internal static async Task<IResult> FrontEndWriteAsync(
+        HttpContext context, FrontEndProxy proxy, FrontEndAccess access, RouterRoutes routes, IOptions<RouterOptions> options, CancellationToken cancellationToken)
+    {
+        var path = context.Request.Path;
+        if (routes.MethodsAt(path) is { } methods)
+        {
+            context.Response.Headers.Allow = string.Join(", ", methods);
+            return TypedResults.StatusCode(StatusCodes.Status405MethodNotAllowed);
+        }
+
+        if (OwnPrefix(path))
+        {
+            return TypedResults.NotFound();
+        }
+
+        return await ProxyAsync(context, proxy, access, options.Value, cancellationToken);
+    }
+
+    private static bool OwnPrefix(PathString path) => OwnPrefixes.Any(p => path.StartsWithSegments(p, StringComparison.OrdinalIgnoreCase));
+
+    private static async Task<IResult> ProxyAsync(HttpContext context, FrontEndProxy proxy, FrontEndAccess access, RouterOptions options, CancellationToken cancellationToken)
+    {
+        if (!SignedIn(context, options))
         {
             await context.ChallengeAsync(RouterAuthentication.Scheme);
             return TypedResults.Empty;
+        }
+
+        if (access.Refusal(context) is { } refusal)
+        {
+            return TypedResults.Text(refusal, statusCode: StatusCodes.Status403Forbidden);
         }
 
         return await proxy.ProxyAsync(context, cancellationToken) switch
         {
             FrontEndOutcome.Served => TypedResults.Empty,
             FrontEndOutcome.NotFound => TypedResults.Text("404: Not Found", statusCode: StatusCodes.Status404NotFound),
+            FrontEndOutcome.TooLarge => RequestBodyLimitMiddleware.TooLarge(options.WebUiProxyMaxBodyBytes, "Router:WebUiProxyMaxBodyBytes"),
+            FrontEndOutcome.Failed => TypedResults.Text(
+                "The ComfyUI worker serving the web UI failed this request; it was not sent to another worker, since this one may have acted on it.",
+                statusCode: StatusCodes.Status502BadGateway),
             _ => TypedResults.Text("No healthy ComfyUI worker serves the web UI now.", statusCode: StatusCodes.Status503ServiceUnavailable),
         };
     }

@@ -539,4 +539,28 @@ public sealed class ComfyApiTests
         var queue = await cluster.Client.GetFromJsonAsync<JsonObject>("/prompt");
         Assert.Equal(0, queue!["exec_info"]!["queue_remaining"]!.GetValue<int>());
     }
+
+    [Fact]
+    public async Task ExperimentModels_FoldersAndFilesOfEveryWorkerEachOnce()
+    {
+        await using var cluster = await StartAsync();
+        string[] own = ["only-on-first.safetensors", "only-on-second.safetensors"];
+        for (var i = 0; i < 2; i++)
+        {
+            Directory.CreateDirectory(Path.Combine(cluster.Workers[i].ModelsDirectory, "loras"));
+            await File.WriteAllBytesAsync(Path.Combine(cluster.Workers[i].ModelsDirectory, "loras", own[i]), new byte[10 + i]);
+        }
+
+        var folders = await cluster.Client.GetFromJsonAsync<JsonArray>("/api/experiment/models");
+        var loras = await cluster.Client.GetFromJsonAsync<JsonArray>("/experiment/models/loras");
+        var checkpoints = await cluster.Client.GetFromJsonAsync<JsonArray>("/experiment/models/checkpoints");
+        using var unknown = await cluster.Client.GetAsync("/experiment/models/no_such_folder");
+
+        Assert.Equal(1, folders!.Count(f => f!["name"]!.GetValue<string>() == "checkpoints"));
+        Assert.DoesNotContain(folders!, f => f!["name"]!.GetValue<string>() == "configs");
+        Assert.Subset(loras!.Select(f => f!["name"]!.GetValue<string>()).ToHashSet(), own.ToHashSet());
+        Assert.Equal(11, loras!.Single(f => f!["name"]!.GetValue<string>() == own[1])!["size"]!.GetValue<long>());
+        Assert.Equal(1, checkpoints!.Count(f => f!["name"]!.GetValue<string>() == "v1-5-pruned-emaonly.safetensors"));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
 }

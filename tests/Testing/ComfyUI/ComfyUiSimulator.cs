@@ -62,6 +62,9 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
     /// <summary>The <c>extra_data</c> the prompt <paramref name="promptId"/> was posted with, or null when no such prompt was accepted.</summary>
     public JsonObject? ExtraDataReceived(string promptId) => _state.ReceivedExtraData.TryGetValue(promptId, out var extra) ? (JsonObject)extra.DeepClone() : null;
 
+    /// <summary>Requests the stand-in extension's own route (<c>/standin/echo</c>, any method) answered.</summary>
+    public int ExtensionRouteRequests => _state.ExtensionRouteRequests;
+
     /// <summary>Files deleted through ComfyOperator's cleanup route.</summary>
     public int CleanedFiles => _state.CleanedFiles;
 

@@ -70,6 +70,23 @@ internal sealed class ModelFolders(string modelsDirectory, string inputDirectory
         return list;
     }
 
+    /// <summary>The keys <c>GET /experiment/models</c> lists (model_manager.py leaves out configs and custom_nodes).</summary>
+    public static IEnumerable<KeyValuePair<string, string[]>> ExperimentKeys => Keys.Where(k => k.Key is not "configs" and not "custom_nodes");
+
+    /// <summary><c>GET /experiment/models/{key}</c>: each model file with the index of the folder it is in, its times and size.</summary>
+    public IReadOnlyList<(string Name, int PathIndex, FileInfo File)> Files(string key)
+    {
+        var folders = Keys.First(k => k.Key == key).Value;
+        var files = new List<(string, int, FileInfo)>();
+        foreach (var name in List(key))
+        {
+            var index = Array.FindIndex(folders, f => File.Exists(Path.Combine(ModelsDirectory, f, name)));
+            files.Add((name, index, new FileInfo(Path.Combine(ModelsDirectory, folders[index], name))));
+        }
+
+        return files;
+    }
+
     /// <summary>LoadImage's choices: image files at the input folder root, sorted.</summary>
     public IReadOnlyList<string> InputImages()
     {

@@ -29,6 +29,9 @@ internal static class SimulatorFrontEnd
 
     private static readonly Lazy<FrozenDictionary<string, byte[]>> Files = new(Load);
 
+    /// <summary>The stand-in extension's own server route (a custom node's, such as <c>POST /my_node/action</c>).</summary>
+    public const string ExtensionRoute = "/standin/echo";
+
     /// <summary>What <c>GET /extensions</c> lists: the extensions' scripts the front end imports.</summary>
     public static IReadOnlyList<string> Extensions { get; } = ["/extensions/standin/hello.js"];
 

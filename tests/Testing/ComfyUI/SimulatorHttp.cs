@@ -113,6 +113,16 @@ internal sealed class SimulatorHttp(SimulatorState state)
                 return get ? Json(context, new JsonArray([.. ModelFolders.Keys.Select(k => (JsonNode)k.Key)])) : MethodNotAllowed(context);
             case "/comfyoperator/cleanup" when state.Options.CleanupToken is { } token:
                 return post ? CleanupAsync(context, token) : MethodNotAllowed(context);
+            case "/experiment/models":
+                return get
+                    ? Json(context, new JsonArray([.. ModelFolders.ExperimentKeys.Select(k => (JsonNode)new JsonObject
+                    {
+                        ["name"] = k.Key,
+                        ["folders"] = new JsonArray([.. k.Value.Select(f => (JsonNode)Path.Combine(state.Folders.ModelsDirectory, f))]),
+                    })]))
+                    : MethodNotAllowed(context);
+            case SimulatorFrontEnd.ExtensionRoute:
+                return StandInRouteAsync(context);
             case "/extensions":
                 return get ? Json(context, new JsonArray([.. SimulatorFrontEnd.Extensions.Select(e => (JsonNode)e)])) : MethodNotAllowed(context);
             case "/embeddings":
@@ -138,6 +148,25 @@ internal sealed class SimulatorHttp(SimulatorState state)
             return get ? Json(context, ObjectInfo(nodeClass)) : MethodNotAllowed(context);
         }
 
+        if (TryTail(path, "/experiment/models/", out var experimentFolder))
+        {
+            if (!get)
+            {
+                return MethodNotAllowed(context);
+            }
+
+            return ModelFolders.ExperimentKeys.Any(k => k.Key == experimentFolder)
+                ? Json(context, new JsonArray([.. state.Folders.Files(experimentFolder).Select(f => (JsonNode)new JsonObject
+                {
+                    ["name"] = f.Name,
+                    ["pathIndex"] = f.PathIndex,
+                    ["modified"] = new DateTimeOffset(f.File.LastWriteTimeUtc).ToUnixTimeMilliseconds() / 1000.0,
+                    ["created"] = new DateTimeOffset(f.File.CreationTimeUtc).ToUnixTimeMilliseconds() / 1000.0,
+                    ["size"] = f.File.Length,
+                })]))
+                : Text(context, 404, "404: Not Found");
+        }
+
         if (TryTail(path, "/models/", out var folder))
         {
             if (!get)
@@ -151,6 +180,34 @@ internal sealed class SimulatorHttp(SimulatorState state)
         }
 
         return Text(context, 404, "404: Not Found");
+    }
+
+    /// <summary>
+    /// The stand-in extension's own route, as custom nodes add theirs to ComfyUI's server for their web
+    /// extensions to call: any method; answers what it received (method, query, content type, body, the
+    /// credentials and origin headers it saw, which server it is), with <c>?status=N</c> as that status.
+    /// </summary>
+    private async Task StandInRouteAsync(HttpContext context)
+    {
+        var request = context.Request;
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
+        state.CountExtensionRouteRequest();
+        var status = int.TryParse(request.Query["status"], CultureInfo.InvariantCulture, out var asked) ? asked : 200;
+        context.Response.Headers.SetCookie = "standin=1; Path=/";
+        await Json(context, new JsonObject
+        {
+            ["method"] = request.Method,
+            ["path"] = request.Path.Value,
+            ["query"] = request.QueryString.Value,
+            ["content_type"] = request.ContentType,
+            ["body"] = body,
+            ["server"] = request.Host.Value,
+            ["authorization"] = request.Headers.Authorization.Count > 0,
+            ["cookie"] = request.Headers.Cookie.Count > 0,
+            ["origin"] = request.Headers.Origin.Count > 0,
+            ["extension_header"] = request.Headers["X-Standin"].ToString(),
+        }, status).ConfigureAwait(false);
     }
 
     private static bool TryTail(string path, string prefix, out string tail)

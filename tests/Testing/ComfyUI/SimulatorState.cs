@@ -8,6 +8,7 @@ internal sealed class SimulatorState
 {
     private int _interruptRequests;
     private int _cleanedFiles;
+    private int _extensionRouteRequests;
 
     public SimulatorState(ComfyUiSimulatorOptions options, string modelsDirectory, string inputDirectory, string outputDirectory, string tempDirectory)
     {
@@ -50,6 +51,11 @@ internal sealed class SimulatorState
 
     /// <summary>The <c>extra_data</c> each accepted prompt was posted with (client_id included), by prompt id.</summary>
     public ConcurrentDictionary<string, JsonObject> ReceivedExtraData { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Requests the stand-in extension's route answered (any method).</summary>
+    public int ExtensionRouteRequests => Volatile.Read(ref _extensionRouteRequests);
+
+    public void CountExtensionRouteRequest() => Interlocked.Increment(ref _extensionRouteRequests);
 
     /// <summary>Files deleted through the cleanup route.</summary>
     public int CleanedFiles => Volatile.Read(ref _cleanedFiles);
