@@ -13,31 +13,17 @@ namespace ComfyOperator.Operator.Bench.Bursty;
 /// <c>painter</c>, a router whose Kubernetes source watches that namespace, and the real operator
 /// reading the router's demand over HTTP (autoscale interval 1 s, the least it takes), all in this process.
 /// </summary>
-internal sealed class BenchFleet : IAsyncDisposable
+internal sealed class BenchFleet(string ns, WebApplicationFactory<Program> router, HttpClient client, OperatorHost host, CancellationTokenSource stop, Task run, PodLedger pods)
+    : IAsyncDisposable
 {
     private const string ApiKey = "bench-key-0123456789";
-    private readonly WebApplicationFactory<Program> _router;
-    private readonly OperatorHost _operator;
-    private readonly CancellationTokenSource _stop;
-    private readonly Task _operatorRun;
 
-    private BenchFleet(string ns, WebApplicationFactory<Program> router, HttpClient client, OperatorHost host, CancellationTokenSource stop, Task run, PodLedger pods)
-    {
-        Namespace = ns;
-        _router = router;
-        Client = client;
-        _operator = host;
-        _stop = stop;
-        _operatorRun = run;
-        Pods = pods;
-    }
-
-    public string Namespace { get; }
+    public string Namespace => ns;
 
     /// <summary>An authenticated client of the router.</summary>
-    public HttpClient Client { get; }
+    public HttpClient Client => client;
 
-    public PodLedger Pods { get; }
+    public PodLedger Pods => pods;
 
     public static async Task<BenchFleet> StartAsync(SimulatedCluster cluster, string prefix, string workflowYaml, TimeSpan routerProbeInterval)
     {
@@ -139,12 +125,12 @@ internal sealed class BenchFleet : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Pods.DisposeAsync();
-        await _stop.CancelAsync();
-        await _operatorRun.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await _operator.DisposeAsync();
-        _stop.Dispose();
-        Client.Dispose();
-        await _router.DisposeAsync();
+        await pods.DisposeAsync();
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await host.DisposeAsync();
+        stop.Dispose();
+        client.Dispose();
+        await router.DisposeAsync();
     }
 }

@@ -12,30 +12,19 @@ namespace ComfyOperator.Testing.Cluster;
 /// 127.0.x.y). The operator and the router under test run against it (<see cref="KubeconfigPath"/>,
 /// <see cref="RouterSettings"/>).
 /// </summary>
-public sealed class SimulatedCluster : IAsyncDisposable
+public sealed class SimulatedCluster(string dir, KubeApiEmulator emulator, string kubeconfig, Kubectl kubectl, k8s.Kubernetes client, KubeletSimulator kubelet)
+    : IAsyncDisposable
 {
-    private readonly string _dir;
+    public KubeApiEmulator Emulator => emulator;
 
-    private SimulatedCluster(string dir, KubeApiEmulator emulator, string kubeconfig, Kubectl kubectl, k8s.Kubernetes client, KubeletSimulator kubelet)
-    {
-        _dir = dir;
-        Emulator = emulator;
-        KubeconfigPath = kubeconfig;
-        Kubectl = kubectl;
-        Client = client;
-        Kubelet = kubelet;
-    }
+    public string KubeconfigPath => kubeconfig;
 
-    public KubeApiEmulator Emulator { get; }
-
-    public string KubeconfigPath { get; }
-
-    public Kubectl Kubectl { get; }
+    public Kubectl Kubectl => kubectl;
 
     /// <summary>The official client on the same kubeconfig.</summary>
-    public k8s.Kubernetes Client { get; }
+    public k8s.Kubernetes Client => client;
 
-    public KubeletSimulator Kubelet { get; }
+    public KubeletSimulator Kubelet => kubelet;
 
     /// <summary>The repository checkout this code was built from (for config/crds and the like).</summary>
     public static string RepositoryRoot { get; } = FindRoot();
@@ -85,7 +74,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
     {
         var settings = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["Router:DataDirectory"] = Path.Combine(_dir, "router-" + Guid.NewGuid().ToString("N")),
+            ["Router:DataDirectory"] = Path.Combine(dir, "router-" + Guid.NewGuid().ToString("N")),
             ["Router:ApiKeys:0"] = apiKey,
             ["Router:Kubernetes:Enabled"] = "true",
             ["Router:Kubernetes:Kubeconfig"] = KubeconfigPath,
@@ -114,7 +103,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
         Client.Dispose();
         Kubectl.Dispose();
         await Emulator.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
+        Directory.Delete(dir, recursive: true);
     }
 
     private static string FindRoot()
