@@ -28,14 +28,17 @@ internal sealed class BenchFleet(string ns, WebApplicationFactory<Program> route
     public static async Task<BenchFleet> StartAsync(SimulatedCluster cluster, string prefix, string workflowYaml, TimeSpan routerProbeInterval)
     {
         var ns = await cluster.CreateNamespaceAsync(prefix);
-        var settings = cluster.RouterSettings(ns, ApiKey, SimulatedCluster.FreePort());
-        settings["Router:ProbeInterval"] = routerProbeInterval.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
-        settings["Router:PendingLimit"] = "100000";
-        settings["Router:MaxQueuePerWorker"] = "0";
-        // Every run of the day stays readable for its timestamps.
-        settings["Router:HistoryLimit"] = "1000000";
-        settings["Logging:LogLevel:Default"] = "Error";
-        var (router, address) = KestrelApplication.StartListening<Program>(settings);
+        var (router, address) = KestrelApplication.StartListening<Program>(port =>
+        {
+            var settings = cluster.RouterSettings(ns, ApiKey, port);
+            settings["Router:ProbeInterval"] = routerProbeInterval.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+            settings["Router:PendingLimit"] = "100000";
+            settings["Router:MaxQueuePerWorker"] = "0";
+            // Every run of the day stays readable for its timestamps.
+            settings["Router:HistoryLimit"] = "1000000";
+            settings["Logging:LogLevel:Default"] = "Error";
+            return settings;
+        });
         var client = router.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
         var options = new OperatorOptions

@@ -79,12 +79,12 @@ internal static class BurstyBench
         var fixedFleet = await ReplayDayAsync(cluster, "fixed", Workflow(replicas: peak, autoscaling: ""), arrivals, hours, scale, replicasBeforeTheDay: peak);
 
         Console.WriteLine();
-        Console.WriteLine("| fleet | GPU-s (pods existing) | GPU-s (pods Ready) | peak pods | pods started | runs | succeeded | lost | prompts executed | wait p50 | wait p95 | wait max | run p50 |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| fleet | GPU-s (pods existing) | GPU-s (pods Ready) | peak pods | pods started | pod life p50 | runs | succeeded | lost | prompts executed | wait p50 | wait p95 | wait max | run p50 |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var day in new[] { autoscaled, fixedFleet })
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {day.Fleet} | {day.GpuSecondsExisted:0} | {day.GpuSecondsReady:0} | {day.PeakPods} | {day.PodsStarted} | {day.Submitted} | {day.Succeeded} | {day.Lost} | {day.PromptsExecuted} | {day.WaitPercentile(50):0} s | {day.WaitPercentile(95):0} s | {day.WaitPercentile(100):0} s | {DayResult.Percentile(day.RunTimes, 50):0} s |"));
+                $"| {day.Fleet} | {day.GpuSecondsExisted:0} | {day.GpuSecondsReady:0} | {day.PeakPods} | {day.PodsStarted} | {(day.PodLifetimes.Count == 0 ? "–" : $"{DayResult.Percentile(day.PodLifetimes, 50):0} s")} | {day.Submitted} | {day.Succeeded} | {day.Lost} | {day.PromptsExecuted} | {day.WaitPercentile(50):0} s | {day.WaitPercentile(95):0} s | {day.WaitPercentile(100):0} s | {DayResult.Percentile(day.RunTimes, 50):0} s |"));
         }
 
         Console.WriteLine("wait: queued → started (the worker began the prompt); run: started → finished, the model load and steps plus the router's and simulator's own time per run, which the time scale magnifies");
@@ -174,6 +174,7 @@ internal static class BurstyBench
             fleet.Pods.Seconds(dayStart, windowEnd, readyOnly: true) * scale,
             fleet.Pods.Peak(dayStart, windowEnd),
             fleet.Pods.Pods.Count - podsBefore,
+            [.. fleet.Pods.Lifetimes(dayStart, windowEnd).Select(s => s * scale)],
             ids.Length,
             runs.Values.Count(r => r.GetProperty("status").GetString() == "succeeded"),
             cluster.Kubelet.PromptsExecuted - executedBefore,

@@ -7,6 +7,7 @@ internal sealed record DayResult(
     double GpuSecondsReady,
     int PeakPods,
     int PodsStarted,
+    IReadOnlyList<double> PodLifetimes,
     int Submitted,
     int Succeeded,
     long PromptsExecuted,

@@ -58,6 +58,10 @@ internal sealed class PodLedger : IAsyncDisposable
         return end > begin ? (end - begin).TotalSeconds : 0;
     });
 
+    /// <summary>Seconds each pod created inside the window lived (until its deletion started, or the window's end).</summary>
+    public IReadOnlyList<double> Lifetimes(DateTimeOffset from, DateTimeOffset to) =>
+        [.. Pods.Where(p => p.Created >= from && p.Created < to).Select(p => ((p.Gone ?? to) - p.Created).TotalSeconds)];
+
     /// <summary>The most pods that existed at once inside the window.</summary>
     public int Peak(DateTimeOffset from, DateTimeOffset to)
     {

@@ -18,7 +18,7 @@ internal static class KubernetesRouter
     /// returns the factory and the router's base address.
     /// </summary>
     public static (WebApplicationFactory<Program> Router, Uri Address) CreateListening(OperatorEnvironment env, string ns, IReadOnlyDictionary<string, string> settings) =>
-        KestrelApplication.StartListening<Program>(With(env.Cluster.RouterSettings(ns, ApiKey, SimulatedCluster.FreePort()), settings));
+        KestrelApplication.StartListening<Program>(port => With(env.Cluster.RouterSettings(ns, ApiKey, port), settings));
 
     public static HttpClient CreateClient(WebApplicationFactory<Program> router)
     {

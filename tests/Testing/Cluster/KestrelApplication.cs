@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -21,17 +22,31 @@ public static class KestrelApplication
         });
 
     /// <summary>
-    /// The application of <see cref="Create"/> on a real socket (for clients in other components, such
-    /// as an operator's <c>--router-url</c>); the settings choose the address. Returns the factory and the
-    /// address it listens on.
+    /// The application of <see cref="Create"/> on a real loopback socket (for clients in other
+    /// components, such as an operator's <c>--router-url</c>): <paramref name="settingsForPort"/> gives the
+    /// settings that make it listen on a free port it is handed. A port taken between the pick and the
+    /// bind (another process on a busy machine) is picked again. Returns the factory and its address.
     /// </summary>
-    public static (WebApplicationFactory<TEntryPoint> Application, Uri Address) StartListening<TEntryPoint>(IReadOnlyDictionary<string, string> settings)
+    public static (WebApplicationFactory<TEntryPoint> Application, Uri Address) StartListening<TEntryPoint>(Func<int, IReadOnlyDictionary<string, string>> settingsForPort)
         where TEntryPoint : class
     {
-        var application = Create<TEntryPoint>(settings);
-        application.UseKestrel();
-        application.StartServer();
-        var address = application.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return (application, new Uri(address.TrimEnd('/') + "/"));
+        ArgumentNullException.ThrowIfNull(settingsForPort);
+        for (var attempt = 1; ; attempt++)
+        {
+            var application = Create<TEntryPoint>(settingsForPort(SimulatedCluster.FreePort()));
+            application.UseKestrel();
+            try
+            {
+                application.StartServer();
+            }
+            catch (IOException e) when (attempt < 5 && e.InnerException is AddressInUseException)
+            {
+                application.Dispose();
+                continue;
+            }
+
+            var address = application.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return (application, new Uri(address.TrimEnd('/') + "/"));
+        }
     }
 }
