@@ -21,6 +21,7 @@ namespace ComfyOperator.Operator.Bench;
 /// requests per minute, and memory. Usage:
 /// <c>dotnet run -c Release --project bench/Operator.Bench -- [--nodes 1000] [--simulators 4] [--managed 0..250] [--probe-period 10] [--steady-seconds 60] [--workers 16]</c>.
 /// Managed nodes run through the kubelet simulator (a pod and its own ComfyUI simulator each).
+/// <c>-- bursty ...</c> runs <see cref="Bursty.BurstyBench"/> instead (autoscaling over a bursty day).
 /// </summary>
 internal static class BenchProgram
 {
@@ -28,6 +29,11 @@ internal static class BenchProgram
 
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "bursty")
+        {
+            return await Bursty.BurstyBench.RunAsync(args[1..]);
+        }
+
         var nodes = Arg(args, "--nodes", 1000);
         var simulatorCount = Arg(args, "--simulators", 4);
         var probePeriod = Arg(args, "--probe-period", 10);
@@ -178,13 +184,19 @@ internal static class BenchProgram
 
     private static string Mb(long bytes) => (bytes / 1024.0 / 1024.0).ToString("F1", CultureInfo.InvariantCulture);
 
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? "loadavg " + string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "loadavg n/a";
 
-    private static int Arg(string[] args, string name, int fallback)
+    internal static int Arg(string[] args, string name, int fallback)
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    internal static double Arg(string[] args, string name, double fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? double.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
     private static string FindRoot()

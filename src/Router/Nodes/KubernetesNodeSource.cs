@@ -45,6 +45,10 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
     private int _configMapsVersionUsed = -1;
     private CancellationTokenSource? _stopping;
 
+    // Stop and dispose may run at once when the router is hosted in-process (WebApplicationFactory stops
+    // the host while the entry point stops and disposes it): a stop must never cancel a disposed source.
+    private readonly Lock _stoppingGate = new();
+
     public KubernetesNodeSource(IKubernetes client, WorkflowCatalog catalog, IOptions<WorkflowRoutingOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
         _client = client;
@@ -103,12 +107,14 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_stopping is not null)
+        lock (_stoppingGate)
         {
-            await _stopping.CancelAsync();
+            _stopping?.Cancel();
         }
+
+        return Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()
@@ -123,7 +129,14 @@ internal sealed partial class KubernetesNodeSource : INodeSource, IHostedService
             await informer.DisposeAsync();
         }
 
-        _stopping?.Dispose();
+        CancellationTokenSource? stopping;
+        lock (_stoppingGate)
+        {
+            stopping = _stopping;
+            _stopping = null;
+        }
+
+        stopping?.Dispose();
     }
 
     /// <summary>The worker a ComfyNode stands for, or null while it must not take runs.</summary>

@@ -1,4 +1,5 @@
 using ComfyOperator.Operator.Hosting;
+using ComfyOperator.Testing.Cluster;
 using ComfyOperator.Testing.Kubelet;
 using ComfyOperator.Testing.Kubernetes;
 using k8s;
@@ -7,13 +8,13 @@ using k8s.Models;
 namespace ComfyOperator.EndToEnd.Tests.Operator;
 
 /// <summary>
-/// The whole operator stack in one process: the Kubernetes API emulator with our CRDs applied by the
-/// real kubectl, the kubelet simulator (a ComfyUI simulator per pod on 127.0.x.y), and the operator.
+/// The whole operator stack in one process: a <see cref="SimulatedCluster"/> (the Kubernetes API
+/// emulator with our CRDs, the kubelet simulator running a ComfyUI simulator per pod on 127.0.x.y) and
+/// the operator.
 /// </summary>
 internal sealed class OperatorEnvironment : IAsyncLifetime
 {
     private static int s_block = 10;
-    private readonly string _dir = Directory.CreateTempSubdirectory("comfy-e2e-").FullName;
     private readonly List<(OperatorRuntime Runtime, CancellationTokenSource Stop, Task Run, OperatorHost Host)> _operators = [];
 
     /// <summary>Changes the ComfyUI simulator of a pod before it starts (e.g. slow steps).</summary>
@@ -22,35 +23,28 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
     /// <summary>Watch history kept by the emulator; small values force 410 Gone on resume.</summary>
     public int WatchHistoryCapacity { get; init; } = 1000;
 
-    public KubeApiEmulator Emulator { get; private set; } = null!;
+    public SimulatedCluster Cluster { get; private set; } = null!;
 
-    public Kubectl Kubectl { get; private set; } = null!;
+    public KubeApiEmulator Emulator => Cluster.Emulator;
 
-    public KubeletSimulator Kubelet { get; private set; } = null!;
+    public Kubectl Kubectl => Cluster.Kubectl;
 
-    public string KubeconfigPath { get; private set; } = null!;
+    public KubeletSimulator Kubelet => Cluster.Kubelet;
+
+    public string KubeconfigPath => Cluster.KubeconfigPath;
 
     /// <summary>The official client on the same kubeconfig.</summary>
-    public k8s.Kubernetes Client { get; private set; } = null!;
+    public k8s.Kubernetes Client => Cluster.Client;
 
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => SimulatedCluster.RepositoryRoot;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => Cluster = await SimulatedCluster.StartAsync(new SimulatedClusterOptions
     {
-        Emulator = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions { WatchHistoryCapacity = WatchHistoryCapacity });
-        KubeconfigPath = Emulator.WriteKubeconfig(Path.Combine(_dir, "kubeconfig"));
-        Kubectl = new Kubectl(KubeconfigPath);
-        var crds = await Kubectl.RunAsync(["apply", "-f", Path.Combine(RepositoryRoot, "config", "crds")]);
-        Assert.True(crds.Succeeded, crds.ToString());
-        Client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(KubeconfigPath));
-        Kubelet = KubeletSimulator.Start(new KubeletSimulatorOptions
-        {
-            Kubeconfig = KubeconfigPath,
-            AddressBlock = Interlocked.Increment(ref s_block),
-            InitContainerExitCode = (pod, _) => pod.Metadata.Labels?.ContainsKey("test.fail-init") == true ? 1 : 0,
-            ConfigureComfyUi = ConfigureComfyUi,
-        });
-    }
+        WatchHistoryCapacity = WatchHistoryCapacity,
+        AddressBlock = Interlocked.Increment(ref s_block),
+        InitContainerExitCode = (pod, _) => pod.Metadata.Labels?.ContainsKey("test.fail-init") == true ? 1 : 0,
+        ConfigureComfyUi = ConfigureComfyUi,
+    });
 
     /// <summary>Starts an operator in-process (short probe period, small leases) and returns it.</summary>
     public OperatorRuntime StartOperator(string identity = "op-1", bool leaderElection = false) =>
@@ -106,21 +100,10 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
         return result.StdOut;
     }
 
-    public async Task<string> CreateNamespaceAsync(string prefix)
-    {
-        var name = $"{prefix}-{Guid.NewGuid().ToString("N")[..6]}";
-        // `kubectl create namespace` sends protobuf, which the emulator does not decode (415); create it as JSON.
-        await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new() { Name = name } });
-        return name;
-    }
+    public Task<string> CreateNamespaceAsync(string prefix) => Cluster.CreateNamespaceAsync(prefix);
 
     /// <summary>A loopback port nothing listens on right now (for a listener the test starts next).</summary>
-    public static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => SimulatedCluster.FreePort();
 
     /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes; the failure message shows the last value.</summary>
     public static async Task<T> WaitForAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan timeout, string what)
@@ -161,21 +144,6 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
             await StopOperatorAsync(op.Runtime);
         }
 
-        await Kubelet.DisposeAsync();
-        Client.Dispose();
-        Kubectl.Dispose();
-        await Emulator.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private static string FindRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "ComfyOperator.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("ComfyOperator.sln not found");
+        await Cluster.DisposeAsync();
     }
 }

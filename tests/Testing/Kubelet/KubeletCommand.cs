@@ -11,13 +11,15 @@ internal static class KubeletCommand
 {
     public const string Usage =
         "kubelet [--kubeconfig FILE (default $KUBECONFIG)] [--address-block N (127.0.N.x, default 20)]\n" +
-        "        [--step-delay-ms N] [--gpu-name NAME] [--fail-init-label KEY]";
+        "        [--step-delay-ms N] [--model-load-ms N] [--pod-start-delay-ms N] [--gpu-name NAME] [--fail-init-label KEY]";
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         var kubeconfig = Environment.GetEnvironmentVariable("KUBECONFIG");
         var block = 20;
         TimeSpan? stepDelay = null;
+        TimeSpan? modelLoad = null;
+        var podStartDelay = TimeSpan.Zero;
         string? gpuName = null;
         string? failInitLabel = null;
         for (var i = 0; i < args.Length; i++)
@@ -28,6 +30,8 @@ internal static class KubeletCommand
                 case "--kubeconfig" when value is not null: kubeconfig = value; i++; break;
                 case "--address-block" when value is not null: block = int.Parse(value, CultureInfo.InvariantCulture); i++; break;
                 case "--step-delay-ms" when value is not null: stepDelay = TimeSpan.FromMilliseconds(double.Parse(value, CultureInfo.InvariantCulture)); i++; break;
+                case "--model-load-ms" when value is not null: modelLoad = TimeSpan.FromMilliseconds(double.Parse(value, CultureInfo.InvariantCulture)); i++; break;
+                case "--pod-start-delay-ms" when value is not null: podStartDelay = TimeSpan.FromMilliseconds(double.Parse(value, CultureInfo.InvariantCulture)); i++; break;
                 case "--gpu-name" when value is not null: gpuName = value; i++; break;
                 case "--fail-init-label" when value is not null: failInitLabel = value; i++; break;
                 default:
@@ -58,12 +62,18 @@ internal static class KubeletCommand
         {
             Kubeconfig = kubeconfig,
             AddressBlock = block,
+            PodStartDelay = podStartDelay,
             InitContainerExitCode = failInitLabel is null ? null : (pod, _) => pod.Metadata.Labels?.ContainsKey(failInitLabel) == true ? 1 : 0,
             ConfigureComfyUi = (_, comfy) =>
             {
                 if (stepDelay is { } delay)
                 {
                     comfy.StepDelay = delay;
+                }
+
+                if (modelLoad is { } load)
+                {
+                    comfy.ModelLoadDelay = load;
                 }
 
                 if (gpuName is not null)

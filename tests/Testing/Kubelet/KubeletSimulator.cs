@@ -13,8 +13,10 @@ namespace ComfyOperator.Testing.Kubelet;
 /// <summary>
 /// A kubelet stand-in that talks to an API server (the emulator) over HTTP like a real one: it
 /// watches pods, "runs" their init containers, gives each pod its own 127.0.x.y address and starts a
-/// ComfyUI simulator there on the pod's container port, then reports the pod Running. Deleting a pod
-/// stops its simulator; <see cref="CrashAsync"/> makes a pod fail.
+/// ComfyUI simulator there on the pod's container port, then reports the pod Running. With
+/// <see cref="KubeletSimulatorOptions.PodStartDelay"/> the pod is reported Pending (containers
+/// creating) for that long first, other pods starting meanwhile. Deleting a pod stops its simulator;
+/// <see cref="CrashAsync"/> makes a pod fail.
 /// </summary>
 public sealed class KubeletSimulator : IAsyncDisposable
 {
@@ -24,6 +26,14 @@ public sealed class KubeletSimulator : IAsyncDisposable
     private readonly ConcurrentQueue<int> _freeAddresses = new(Enumerable.Range(2, 253));
     private readonly Channel<(WatchEventType Type, V1Pod Pod)> _events = Channel.CreateUnbounded<(WatchEventType Type, V1Pod Pod)>();
     private readonly CancellationTokenSource _stop = new();
+
+    // Pods waiting out PodStartDelay (key → uid); a pod deleted meanwhile leaves this map and never starts.
+    private readonly ConcurrentDictionary<string, string> _starting = new(StringComparer.Ordinal);
+    private readonly List<Task> _delayedStarts = [];
+
+    // One pod change at a time: the watch loop and the end of a delayed start.
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private long _promptsOfStoppedPods;
     private Task? _watch;
     private Task? _work;
 
@@ -38,6 +48,10 @@ public sealed class KubeletSimulator : IAsyncDisposable
 
     /// <summary>Pods currently running a simulator.</summary>
     public int RunningPods => _pods.Count;
+
+    /// <summary>Prompts executed by every pod's simulator so far, including pods since deleted or crashed.</summary>
+    public long PromptsExecuted =>
+        Interlocked.Read(ref _promptsOfStoppedPods) + _pods.Values.Sum(p => (long)(p.Simulator?.PromptsExecuted ?? 0));
 
     public static KubeletSimulator Start(KubeletSimulatorOptions options)
     {
@@ -59,10 +73,14 @@ public sealed class KubeletSimulator : IAsyncDisposable
     /// <summary>The pod's ComfyUI process dies: the simulator stops and the pod is reported Failed (exit 137).</summary>
     public async Task CrashAsync(string @namespace, string podName, CancellationToken cancellationToken = default)
     {
-        if (_pods.TryRemove($"{@namespace}/{podName}", out var running))
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
-            await running.DisposeAsync();
-            _freeAddresses.Enqueue(running.Address);
+            await StopPodAsync($"{@namespace}/{podName}");
+        }
+        finally
+        {
+            _gate.Release();
         }
 
         var pod = await _client.CoreV1.ReadNamespacedPodAsync(podName, @namespace, cancellationToken: cancellationToken);
@@ -83,7 +101,13 @@ public sealed class KubeletSimulator : IAsyncDisposable
     {
         await _stop.CancelAsync();
         _events.Writer.TryComplete();
-        foreach (var task in new[] { _watch, _work })
+        Task[] delayed;
+        lock (_delayedStarts)
+        {
+            delayed = [.. _delayedStarts];
+        }
+
+        foreach (var task in delayed.Append(_watch).Append(_work))
         {
             if (task is not null)
             {
@@ -99,6 +123,7 @@ public sealed class KubeletSimulator : IAsyncDisposable
         _pods.Clear();
         _client.Dispose();
         _stop.Dispose();
+        _gate.Dispose();
     }
 
     private async Task WatchAsync(CancellationToken cancellationToken)
@@ -173,18 +198,23 @@ public sealed class KubeletSimulator : IAsyncDisposable
             var key = pod.Metadata.Key();
             try
             {
+                await _gate.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
                 if (change.Type == WatchEventType.Deleted || pod.Metadata.DeletionTimestamp is not null)
                 {
-                    if (_pods.TryRemove(key, out var gone))
-                    {
-                        await gone.DisposeAsync();
-                        _freeAddresses.Enqueue(gone.Address);
-                    }
-
+                    _starting.TryRemove(key, out _);
+                    await StopPodAsync(key);
                     continue;
                 }
 
-                if (_pods.ContainsKey(key) || pod.Status?.Phase is "Running" or "Failed" or "Succeeded")
+                if (_pods.ContainsKey(key) || _starting.ContainsKey(key) || pod.Status?.Phase is "Running" or "Failed" or "Succeeded")
                 {
                     continue;
                 }
@@ -199,12 +229,24 @@ public sealed class KubeletSimulator : IAsyncDisposable
             catch (Exception)
 #pragma warning restore CA1031
             {
-                if (_pods.TryRemove(key, out var failed))
-                {
-                    await failed.DisposeAsync();
-                    _freeAddresses.Enqueue(failed.Address);
-                }
+                _starting.TryRemove(key, out _);
+                await StopPodAsync(key);
             }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+    }
+
+    /// <summary>Stops a pod's simulator, if it runs one, and frees its address.</summary>
+    private async Task StopPodAsync(string key)
+    {
+        if (_pods.TryRemove(key, out var gone))
+        {
+            Interlocked.Add(ref _promptsOfStoppedPods, gone.Simulator?.PromptsExecuted ?? 0);
+            await gone.DisposeAsync();
+            _freeAddresses.Enqueue(gone.Address);
         }
     }
 
@@ -233,6 +275,70 @@ public sealed class KubeletSimulator : IAsyncDisposable
             }
         }
 
+        status.InitContainerStatuses = initStatuses.Count > 0 ? initStatuses : null;
+        if (_options.PodStartDelay > TimeSpan.Zero)
+        {
+            // Image pull and ComfyUI start-up: the pod is Pending meanwhile, as a real kubelet reports it.
+            status.ContainerStatuses = [.. pod.Spec.Containers.Select(c => new V1ContainerStatus
+            {
+                Name = c.Name,
+                Ready = false,
+                Image = c.Image,
+                State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" } },
+            })];
+            await WriteStatusAsync(pod, status, cancellationToken);
+            _starting[key] = pod.Metadata.Uid;
+            lock (_delayedStarts)
+            {
+                _delayedStarts.RemoveAll(t => t.IsCompleted);
+                _delayedStarts.Add(Task.Run(() => StartAfterDelayAsync(pod, status, _stop.Token), CancellationToken.None));
+            }
+
+            return;
+        }
+
+        await RunPodAsync(pod, status, cancellationToken);
+    }
+
+    private async Task StartAfterDelayAsync(V1Pod pod, V1PodStatus status, CancellationToken cancellationToken)
+    {
+        var key = pod.Metadata.Key();
+        try
+        {
+            await Task.Delay(_options.PodStartDelay, cancellationToken);
+            await _gate.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        try
+        {
+            // Deleted (or replaced by a pod of the same name) while it was starting: it never runs.
+            if (!_starting.TryRemove(new KeyValuePair<string, string>(key, pod.Metadata.Uid)))
+            {
+                return;
+            }
+
+            await RunPodAsync(pod, status, cancellationToken);
+        }
+#pragma warning disable CA1031 // As in the watch loop: one pod's trouble must not stop the kubelet.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            await StopPodAsync(key);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Starts the pod's ComfyUI simulator on a free address and reports the pod Running and Ready.</summary>
+    private async Task RunPodAsync(V1Pod pod, V1PodStatus status, CancellationToken cancellationToken)
+    {
+        var key = pod.Metadata.Key();
         if (!_freeAddresses.TryDequeue(out var octet))
         {
             throw new InvalidOperationException("The kubelet simulator ran out of 127.0.x.y addresses.");
@@ -259,7 +365,6 @@ public sealed class KubeletSimulator : IAsyncDisposable
         status.Phase = "Running";
         status.PodIP = address;
         status.PodIPs = [new V1PodIP { Ip = address }];
-        status.InitContainerStatuses = initStatuses.Count > 0 ? initStatuses : null;
         status.ContainerStatuses = [.. pod.Spec.Containers.Select(c => new V1ContainerStatus
         {
             Name = c.Name,

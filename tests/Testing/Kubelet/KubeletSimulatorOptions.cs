@@ -17,6 +17,12 @@ public sealed class KubeletSimulatorOptions
     /// </summary>
     public Func<V1Pod, V1Container, int?>? InitContainerExitCode { get; init; }
 
+    /// <summary>
+    /// Time a pod stays Pending (containers creating) before its simulator starts and it is reported
+    /// Running and Ready: image pull and ComfyUI start-up. Pods start in parallel; zero starts at once.
+    /// </summary>
+    public TimeSpan PodStartDelay { get; init; }
+
     /// <summary>Options for each pod's ComfyUI simulator (host and port are set per pod).</summary>
     public Action<V1Pod, ComfyUI.ComfyUiSimulatorOptions>? ConfigureComfyUi { get; init; }
 
