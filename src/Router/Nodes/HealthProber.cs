@@ -81,7 +81,7 @@ internal sealed partial class HealthProber(
     }
 
     /// <summary>Whether this round probes <paramref name="worker"/>: always while its socket is closed or its answers change.</summary>
-    private bool IsDue(WorkerState worker)
+    internal bool IsDue(WorkerState worker)
     {
         if (isConnected is null || !_spacing.TryGetValue(worker, out var spacing) || spacing <= 1 || !isConnected(worker))
         {
