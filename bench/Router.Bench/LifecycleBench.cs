@@ -124,6 +124,12 @@ internal static class LifecycleBench
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lifecycle: {workerCount} workers: {runs} runs in {wall.Elapsed.TotalSeconds:F1} s, router CPU {cpu.TotalMilliseconds / runs:F2} ms/run, load {LoadAverage()}"));
             return (new Row(workerCount, runs, failed, wall.Elapsed, cpu, after.Allocated - before.Allocated, after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2), idleFigures);
         }
+        catch (Exception ex)
+        {
+            // Said before the simulators are stopped: a failed run is reported even if stopping them stalls.
+            Console.Error.WriteLine($"lifecycle: {workerCount} workers failed: {ex}");
+            throw;
+        }
         finally
         {
             await Task.WhenAll(workers.Select(w => w.DisposeAsync().AsTask()));

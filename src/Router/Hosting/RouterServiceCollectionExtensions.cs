@@ -141,7 +141,13 @@ internal static class RouterServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<NodeAdministration>());
         services.AddHostedService<WebhookRecovery>();
         services.AddHostedService(sp => sp.GetRequiredService<RunHistoryPruner>());
-        services.AddSingleton<HealthProber>();
+        services.AddSingleton(sp => new HealthProber(
+            sp.GetRequiredService<WorkerRegistry>(),
+            sp.GetRequiredService<IHttpClientFactory>(),
+            sp.GetRequiredService<IOptions<RouterOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<HealthProber>>(),
+            worker => sp.GetRequiredService<WorkerConnections>().IsConnected(worker)));
         services.AddHostedService(sp => sp.GetRequiredService<HealthProber>());
         services.AddSingleton<WorkerConnections>();
         services.AddSingleton<AbandonedPrompts>();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ComfyOperator.Router.Configuration;
@@ -9,21 +10,32 @@ namespace ComfyOperator.Router.Nodes;
 
 /// <summary>
 /// Active health: <c>GET /system_stats</c> on every worker each <c>ProbeInterval</c>, each with its
-/// own <c>ProbeTimeout</c>. Also logs clearly when no worker is configured at all.
+/// own <c>ProbeTimeout</c>. A worker whose WebSocket is open (its keep-alive pings notice a dead peer)
+/// and whose answer did not change is asked half as often each time, down to once every
+/// <see cref="IdleProbeFactor"/> intervals; a change, a failure or a closed socket brings it back to
+/// every interval. Also logs clearly when no worker is configured at all.
 /// </summary>
+/// <param name="isConnected">Whether the worker's WebSocket is open now; null probes every worker every interval.</param>
 internal sealed partial class HealthProber(
     WorkerRegistry registry,
     IHttpClientFactory httpClients,
     IOptions<RouterOptions> options,
     TimeProvider time,
-    ILogger<HealthProber> logger) : BackgroundService
+    ILogger<HealthProber> logger,
+    Func<WorkerState, bool>? isConnected = null) : BackgroundService
 {
     public const string HttpClientName = "comfy-worker";
 
     /// <summary>Failures in a row before a healthy worker is marked unhealthy.</summary>
     private const int FailureThreshold = 2;
 
+    /// <summary>A connected worker that keeps answering the same is probed at least every this many intervals.</summary>
+    internal const int IdleProbeFactor = 8;
+
     private readonly RouterOptions _options = options.Value;
+
+    /// <summary>Per worker: how many intervals apart its probes are now (1, 2, 4 … <see cref="IdleProbeFactor"/>).</summary>
+    private readonly ConcurrentDictionary<WorkerState, int> _spacing = new();
     private TaskCompletionSource _probeNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Asks for a probe round now (new workers, a worker suspected lost).</summary>
@@ -47,7 +59,12 @@ internal sealed partial class HealthProber(
             }
 
             _probeNow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            await Task.WhenAll(workers.Select(worker => ProbeAsync(worker, stoppingToken)));
+            await Task.WhenAll(workers.Where(IsDue).Select(worker => ProbeAsync(worker, stoppingToken)));
+            foreach (var gone in _spacing.Keys.Where(w => w.Removed))
+            {
+                _spacing.TryRemove(gone, out _);
+            }
+
             try
             {
                 await _probeNow.Task.WaitAsync(_options.ProbeInterval, time, stoppingToken);
@@ -61,6 +78,18 @@ internal sealed partial class HealthProber(
                 return;
             }
         }
+    }
+
+    /// <summary>Whether this round probes <paramref name="worker"/>: always while its socket is closed or its answers change.</summary>
+    internal bool IsDue(WorkerState worker)
+    {
+        if (isConnected is null || !_spacing.TryGetValue(worker, out var spacing) || spacing <= 1 || !isConnected(worker))
+        {
+            return true;
+        }
+
+        // The round's wait is at most one interval, so a probe is due once most of its spacing has passed.
+        return worker.LastProbeAt is not { } last || time.GetUtcNow() - last >= (_options.ProbeInterval * (spacing - 1)) + (_options.ProbeInterval / 2);
     }
 
     internal async Task ProbeAsync(WorkerState worker, CancellationToken cancellationToken)
@@ -92,6 +121,10 @@ internal sealed partial class HealthProber(
                 }
             }
 
+            var unchanged = wasHealthy && worker.ComfyVersion == version && worker.Devices.Select(d => (d.Name, d.Type, d.VramTotal)).SequenceEqual(devices.Select(d => (d.Name, d.Type, d.VramTotal)));
+            _spacing[worker] = unchanged && isConnected?.Invoke(worker) == true
+                ? Math.Min(IdleProbeFactor, 2 * _spacing.GetValueOrDefault(worker, 1))
+                : 1;
             worker.ReportProbeSuccess(time.GetUtcNow(), version, devices);
             if (!wasHealthy)
             {
@@ -102,6 +135,7 @@ internal sealed partial class HealthProber(
         catch (Exception ex) when (ex is HttpRequestException or JsonException or NotSupportedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             var error = ex is OperationCanceledException ? $"probe timed out after {_options.ProbeTimeout.TotalSeconds:0.#}s" : ex.Message;
+            _spacing[worker] = 1;
             worker.ReportProbeFailure(time.GetUtcNow(), error, FailureThreshold);
             if (wasHealthy && worker.ActiveHealth == HealthState.Unhealthy)
             {

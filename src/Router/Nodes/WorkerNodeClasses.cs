@@ -69,6 +69,21 @@ internal sealed partial class WorkerNodeClasses(
     /// </summary>
     public IReadOnlyList<string> MissingEverywhere(IReadOnlyList<string> classes)
     {
+        // Asked on every submit: a fleet whose first healthy, read worker has every class answers
+        // without listing the fleet (nothing can be missing everywhere then).
+        foreach (var worker in registry.Workers)
+        {
+            if (!worker.Removed && worker.ActiveHealth == HealthState.Healthy && _sets.TryGetValue(worker.BaseAddress, out var first))
+            {
+                if (classes.All(first.Document.Classes.Contains))
+                {
+                    return [];
+                }
+
+                break;
+            }
+        }
+
         var healthy = registry.Workers.Where(w => !w.Removed && w.ActiveHealth == HealthState.Healthy).ToList();
         if (classes.Count == 0 || healthy.Count == 0)
         {

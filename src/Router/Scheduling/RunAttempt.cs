@@ -52,6 +52,8 @@ internal sealed partial class RunAttempt(
     private volatile string? _lostReason;
     private string? _interruptReason;
     private bool _started = run.Status == RunStatus.Running;
+    private Task<bool>? _read;
+    private Task? _tick;
 
     public string RunId => run.Id;
 
@@ -130,6 +132,8 @@ internal sealed partial class RunAttempt(
         }
         finally
         {
+            // Ends the wait for events that NextAsync may leave behind.
+            events.Writer.TryComplete();
             await prompt.CancelAsync();
             await completion.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
@@ -562,6 +566,12 @@ internal sealed partial class RunAttempt(
         }
     }
 
+    /// <summary>
+    /// The next event, or null after at most <see cref="Tick"/> (or a wake-up, or the prompt's end). The
+    /// wait for events and the tick outlive a call that ends without them: a prompt's dozens of events
+    /// cost no timer and no token each. The wait ends when the event channel completes (the attempt's
+    /// end, see <see cref="DispatchAsync"/>), the tick within <see cref="Tick"/>.
+    /// </summary>
     private async Task<ComfyEvent?> NextAsync(ChannelReader<ComfyEvent> events, Task completion, CancellationToken cancellationToken)
     {
         if (events.TryRead(out var ready))
@@ -569,11 +579,17 @@ internal sealed partial class RunAttempt(
             return ready;
         }
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var read = events.WaitToReadAsync(stop.Token).AsTask();
-        var delay = Task.Delay(Tick, _time, stop.Token);
-        await Task.WhenAny(read, delay, _wake.Task, completion);
-        await stop.CancelAsync();
+        if (_read is not { IsCompleted: false })
+        {
+            _read = events.WaitToReadAsync(cancellationToken).AsTask();
+        }
+
+        if (_tick is not { IsCompleted: false })
+        {
+            _tick = Task.Delay(Tick, _time, cancellationToken);
+        }
+
+        await Task.WhenAny(_read, _tick, _wake.Task, completion);
         return events.TryRead(out var next) ? next : null;
     }
 

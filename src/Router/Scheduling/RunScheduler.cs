@@ -29,6 +29,17 @@ internal sealed class RunScheduler : IRunPlacer
     private readonly ConcurrentDictionary<Uri, string> _lastModel = new();
     private volatile Dictionary<Uri, NodeEndpoint> _endpoints = [];
 
+    /// <summary>
+    /// Workers found compatible with each class of runs (<see cref="RunRequirements.Key"/>). Labels, node
+    /// classes and model lists change only with a fleet change, which starts a new map, so a "yes" holds
+    /// until then and a placement round over a large fleet asks one set per worker. A "no" is worked out
+    /// again each time (it asks for a model refresh).
+    /// </summary>
+    private volatile ConcurrentDictionary<string, ConcurrentDictionary<WorkerState, byte>> _compatible = new(StringComparer.Ordinal);
+
+    /// <summary>Classes of runs remembered in <see cref="_compatible"/> before it starts over (graphs may make any number).</summary>
+    private const int CompatibleClassesLimit = 256;
+
     public RunScheduler(
         WorkerRegistry registry,
         INodeSource source,
@@ -57,13 +68,13 @@ internal sealed class RunScheduler : IRunPlacer
         DefaultPolicy = _policies[_router.PlacementPolicy];
         ReadEndpoints();
         source.Changed += (_, _) => ReadEndpoints();
-        registry.Changed += (_, _) => Changed?.Invoke(this, EventArgs.Empty);
-        inventory.Changed += (_, _) => Changed?.Invoke(this, EventArgs.Empty);
-        classes.Changed += (_, _) => Changed?.Invoke(this, EventArgs.Empty);
+        registry.Changed += (_, _) => FleetChanged();
+        inventory.Changed += (_, _) => FleetChanged();
+        classes.Changed += (_, _) => FleetChanged();
         catalog.Changed += (_, _) =>
         {
             RequirementsChanged?.Invoke(this, EventArgs.Empty);
-            Changed?.Invoke(this, EventArgs.Empty);
+            FleetChanged();
         };
     }
 
@@ -131,6 +142,29 @@ internal sealed class RunScheduler : IRunPlacer
     /// <summary>Labels match, the worker has the node classes and the models (asks for a model refresh when only models are missing).</summary>
     public bool IsCompatible(WorkerState worker, RunRequirements requirements)
     {
+        // Read before deciding: a "yes" decided on lists that change meanwhile lands in a map already replaced.
+        var known = _compatible;
+        if (known.TryGetValue(requirements.Key, out var workers) && workers.ContainsKey(worker))
+        {
+            return true;
+        }
+
+        if (!IsCompatibleNow(worker, requirements))
+        {
+            return false;
+        }
+
+        if (workers is null && known.Count >= CompatibleClassesLimit)
+        {
+            known.Clear();
+        }
+
+        (workers ?? known.GetOrAdd(requirements.Key, static _ => new ConcurrentDictionary<WorkerState, byte>()))[worker] = 0;
+        return true;
+    }
+
+    private bool IsCompatibleNow(WorkerState worker, RunRequirements requirements)
+    {
         if (!LabelsMatch(worker, requirements.Selector) || !_classes.Has(worker, requirements.NodeClasses))
         {
             return false;
@@ -181,6 +215,23 @@ internal sealed class RunScheduler : IRunPlacer
 
         await _inventory.RefreshNowAsync(cancellationToken);
         return Readiness(selector, models);
+    }
+
+    /// <summary>
+    /// Whether some healthy worker with the labels has the models now: the question of every submit,
+    /// answered at the first such worker (<see cref="Readiness"/> counts the fleet, for a refusal).
+    /// </summary>
+    public bool CanRunNow(IReadOnlyDictionary<string, string>? selector, IReadOnlyList<ModelRequirement> models)
+    {
+        foreach (var worker in _registry.Workers)
+        {
+            if (!worker.Removed && worker.ActiveHealth == HealthState.Healthy && LabelsMatch(worker, selector) && _inventory.Has(worker, models))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public WorkflowReadiness Readiness(IReadOnlyDictionary<string, string>? selector, IReadOnlyList<ModelRequirement> models)
@@ -240,6 +291,12 @@ internal sealed class RunScheduler : IRunPlacer
         }
 
         _endpoints = current;
+        FleetChanged();
+    }
+
+    private void FleetChanged()
+    {
+        _compatible = new(StringComparer.Ordinal);
         Changed?.Invoke(this, EventArgs.Empty);
     }
 }

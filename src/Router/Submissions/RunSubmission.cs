@@ -76,8 +76,8 @@ internal sealed class RunSubmission(
             return new SubmitRunOutcome(SubmitStatus.Invalid) { Problem = problem, Workflow = workflow };
         }
 
-        var readiness = await scheduler.ReadinessAsync(workflow?.Selector, runGraph!.Models, cancellationToken);
-        if (!readiness.IsReady && !MayWait(workflow, readiness))
+        var readiness = scheduler.CanRunNow(workflow?.Selector, runGraph!.Models) ? null : await scheduler.ReadinessAsync(workflow?.Selector, runGraph.Models, cancellationToken);
+        if (readiness is { IsReady: false } && !MayWait(workflow, readiness))
         {
             return new SubmitRunOutcome(SubmitStatus.Unavailable) { Readiness = readiness, Workflow = workflow };
         }

@@ -1,6 +1,7 @@
 using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
+using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Workflows;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -98,6 +99,23 @@ public sealed class RunSchedulerTests
             ["loras"] = new HashSet<string>(),
         });
 
+        Assert.Equal("l4", Next()!.Value.Worker.BaseAddress.Host);
+    }
+
+    [Fact]
+    public void Place_ModelRemovedFromTheOnlyWorkerThatHadIt_NextRunWaits()
+    {
+        Enqueue(ReferenceGraphs.SdxlBase);
+        Assert.Equal("a100", Next()!.Value.Worker.BaseAddress.Host);
+
+        // Placed once, the a100 was found compatible; its new lists (the model deleted) must count at once.
+        Record("a100", ReferenceGraphs.Sd15Checkpoint);
+        Enqueue(ReferenceGraphs.SdxlBase);
+        Assert.Null(Next());
+        Assert.False(_scheduler.CanRunNow(null, RunGraph.TryParse(ReferenceGraphs.SdxlBase)!.Models));
+
+        Record("l4", ReferenceGraphs.Sd15Checkpoint, ReferenceGraphs.SdxlBaseCheckpoint);
+        Assert.True(_scheduler.CanRunNow(null, RunGraph.TryParse(ReferenceGraphs.SdxlBase)!.Models));
         Assert.Equal("l4", Next()!.Value.Worker.BaseAddress.Host);
     }
 

@@ -1,0 +1,103 @@
+using System.Net;
+using System.Text;
+using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace ComfyOperator.Router.Tests.Nodes;
+
+/// <summary>Active health: how often a worker is asked for <c>/system_stats</c>.</summary>
+public sealed class HealthProberTests
+{
+    private readonly WorkerRegistry _registry = new(new FixedSource([new NodeEndpoint(new Uri("http://a:8188/"), "test")]), NullLogger<WorkerRegistry>.Instance);
+    private readonly StatsHandler _stats = new();
+    private bool _connected = true;
+
+    private HealthProber Prober() => new(
+        _registry,
+        new Http(_stats),
+        Options.Create(new RouterOptions { ProbeInterval = TimeSpan.FromMinutes(1) }),
+        TimeProvider.System,
+        NullLogger<HealthProber>.Instance,
+        _ => _connected);
+
+    private WorkerState Worker => _registry.Workers.Single();
+
+    [Fact]
+    public async Task Probe_ConnectedWorkerAnswersTheSame_AskedLessOftenUntilTheAnswerChanges()
+    {
+        var prober = Prober();
+        await prober.ProbeAsync(Worker, CancellationToken.None);
+
+        // Just probed, but a worker seen once is asked every interval until its answer repeats.
+        Assert.True(prober.IsDue(Worker));
+        await prober.ProbeAsync(Worker, CancellationToken.None);
+        Assert.False(prober.IsDue(Worker));
+
+        // A closed socket says nothing about the worker: probed every interval again.
+        _connected = false;
+        Assert.True(prober.IsDue(Worker));
+        _connected = true;
+
+        _stats.Version = "0.4.0";
+        await prober.ProbeAsync(Worker, CancellationToken.None);
+        Assert.Equal("0.4.0", Worker.ComfyVersion);
+        Assert.True(prober.IsDue(Worker));
+    }
+
+    [Fact]
+    public async Task Probe_Failure_ProbedEveryIntervalAgain()
+    {
+        var prober = Prober();
+        await prober.ProbeAsync(Worker, CancellationToken.None);
+        await prober.ProbeAsync(Worker, CancellationToken.None);
+        Assert.False(prober.IsDue(Worker));
+
+        _stats.Failing = true;
+        await prober.ProbeAsync(Worker, CancellationToken.None);
+        Assert.True(prober.IsDue(Worker));
+        Assert.Equal(1, Worker.ConsecutiveProbeFailures);
+    }
+
+    [Fact]
+    public async Task Probe_WithoutConnectionState_EveryInterval()
+    {
+        var prober = new HealthProber(_registry, new Http(_stats), Options.Create(new RouterOptions()), TimeProvider.System, NullLogger<HealthProber>.Instance);
+        for (var i = 0; i < 4; i++)
+        {
+            await prober.ProbeAsync(Worker, CancellationToken.None);
+            Assert.True(prober.IsDue(Worker));
+        }
+    }
+
+    private sealed class StatsHandler : HttpMessageHandler
+    {
+        public string Version { get; set; } = "0.3.0";
+
+        public bool Failing { get; set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(Failing
+                ? new HttpResponseMessage(HttpStatusCode.InternalServerError)
+                : new HttpResponseMessage(HttpStatusCode.OK)
+                {
+                    Content = new StringContent(
+                        $$"""{"system":{"comfyui_version":"{{Version}}"},"devices":[{"name":"cuda:0 L4","type":"cuda","vram_total":100,"vram_free":{{Random.Shared.Next(100)}}}]}""",
+                        Encoding.UTF8,
+                        "application/json"),
+                });
+    }
+
+    private sealed class Http(HttpMessageHandler handler) : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => new(handler, disposeHandler: false);
+    }
+
+    private sealed class FixedSource(IReadOnlyList<NodeEndpoint> nodes) : INodeSource
+    {
+        public IReadOnlyList<NodeEndpoint> Current => nodes;
+
+        public event EventHandler? Changed { add { } remove { } }
+    }
+}
