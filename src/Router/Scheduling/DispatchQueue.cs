@@ -166,15 +166,15 @@ internal sealed class DispatchQueue : IRunQueue
     }
 
     /// <summary>
-    /// The claim of a run this queue handed out (<see cref="TryDequeue"/>) is settled: a claim that failed
-    /// (another replica won it, it was cancelled, no worker took it) gives its count back, unless the winner's
-    /// claim was heard first and took over the count.
+    /// The claim of a run this queue handed out (<see cref="TryDequeue"/>) is settled. A claim the store refused
+    /// (another replica won it, or it was cancelled) does not count (<paramref name="counts"/> false) and gives
+    /// its count back, unless the winner's claim was heard first and took the count over.
     /// </summary>
-    public void ClaimSettled(string runId, bool claimed)
+    public void ClaimSettled(string runId, bool counts)
     {
         lock (_gate)
         {
-            if (_claiming.Remove(runId, out var ownerName) && !claimed && _owners.TryGetValue(ownerName, out var owner))
+            if (_claiming.Remove(runId, out var ownerName) && !counts && _owners.TryGetValue(ownerName, out var owner))
             {
                 owner.Served -= 1.0 / owner.Weight;
             }

@@ -29,10 +29,12 @@ internal sealed partial class Dispatcher(
     IWorkerLeases leases,
     IRunStore store,
     IOptions<RouterOptions> options,
+    IOptions<Storage.StoreOptions> storeOptions,
     TimeProvider time,
     ILogger<Dispatcher> logger) : BackgroundService
 {
     private readonly RouterOptions _options = options.Value;
+    private readonly bool _shared = storeOptions.Value.IsActiveActive;
     private readonly ILogger _logger = logger;
     private readonly ConcurrentDictionary<string, RunAttempt> _attempts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, byte> _running = new();
@@ -105,7 +107,7 @@ internal sealed partial class Dispatcher(
             if (!worker.TryAssign(next.RunId, _options.MaxQueuePerWorker))
             {
                 // Filled up since the decision (a recovered run took the slot): wait for the next change.
-                queue.ClaimSettled(next.RunId, claimed: false);
+                queue.ClaimSettled(next.RunId, counts: true);
                 queue.TryEnqueue(next);
                 return;
             }
@@ -117,15 +119,17 @@ internal sealed partial class Dispatcher(
     private async Task DispatchAsync(QueuedRun next, WorkerState worker, CancellationToken cancellationToken)
     {
         _following[next.RunId] = 0;
-        var claimed = false;
+        var settled = false;
         try
         {
             var session = connections.Get(worker);
             var run = session is null
                 ? null
                 : await runs.BeginDispatchAsync(next.RunId, worker.BaseAddress.ToString(), Guid.NewGuid().ToString("D"), session.ClientId is { Length: > 0 } clientId ? clientId : null, cancellationToken);
-            claimed = run is not null;
-            queue.ClaimSettled(next.RunId, claimed);
+            // With active/active replicas a claim the store refused (another replica claimed the run) gives its
+            // count back; that replica's claim is counted when it is heard.
+            queue.ClaimSettled(next.RunId, counts: !_shared || session is null || run is not null);
+            settled = true;
             if (run is null)
             {
                 if (session is null)
@@ -152,10 +156,9 @@ internal sealed partial class Dispatcher(
         }
         finally
         {
-            if (!claimed)
+            if (!settled)
             {
-                // The claim never completed (stopping, a store failure): its count goes back.
-                queue.ClaimSettled(next.RunId, claimed: false);
+                queue.ClaimSettled(next.RunId, counts: true);
             }
 
             _following.TryRemove(next.RunId, out _);

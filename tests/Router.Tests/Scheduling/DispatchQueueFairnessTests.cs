@@ -177,11 +177,11 @@ public sealed class DispatchQueueFairnessTests
         // Both replicas took a-0; the other's claim is heard first, then this one's claim fails.
         Assert.Equal("a-0", Drain(queue, 1).Single().RunId);
         queue.ClaimedElsewhere("a-0", "key-a");
-        queue.ClaimSettled("a-0", claimed: false);
+        queue.ClaimSettled("a-0", counts: false);
 
         // A failed claim heard before the winner's: given back, then counted once as the winner's.
         Assert.Equal("b-0", Drain(queue, 1).Single().RunId);
-        queue.ClaimSettled("b-0", claimed: false);
+        queue.ClaimSettled("b-0", counts: false);
         queue.ClaimedElsewhere("b-0", "key-b");
 
         // key-a and key-b one run each: level, so the older head goes next.
@@ -197,7 +197,7 @@ public sealed class DispatchQueueFairnessTests
         queue.TryEnqueue(Run("b-0", 3, "key-b"));
 
         Assert.Equal("a-0", Drain(queue, 1).Single().RunId);
-        queue.ClaimSettled("a-0", claimed: true);
+        queue.ClaimSettled("a-0", counts: true);
 
         Assert.Equal(["b-0", "a-1"], Drain(queue).Select(r => r.RunId));
     }
