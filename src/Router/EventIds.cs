@@ -60,6 +60,8 @@ internal static class EventIds
     public const int PostgresReplicaFeedFailed = 1959;
     public const int PostgresReplicaFeedListening = 1960;
     public const int PostgresReplicaNotifierFailed = 1961;
+    public const int ReplicaCoordinationLocalOutputs = 1962;
+    public const int ReplicaCoordinationInputCache = 1963;
     public const int WorkflowDirectorySourceLoaded = 2101;
     public const int WorkflowDirectorySourceBadFile = 2102;
     public const int WorkflowDirectorySourceMissing = 2103;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Security;
 using ComfyOperator.Router.Storage.Postgres;
 using ComfyOperator.Router.Tests.ComfyApi;
@@ -10,6 +11,8 @@ using ComfyOperator.Router.Tests.Support;
 using ComfyOperator.Router.Tests.WebUi;
 using ComfyOperator.Testing.ComfyUI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -68,6 +71,19 @@ public sealed class PostgresActiveReplicaTests(ITestOutputHelper output) : IAsyn
         {
             Assert.Equal(1, (await cluster.Client.GetFromJsonAsync<JsonElement>($"/v1/runs/{id}")).GetProperty("attempts").GetInt32());
         }
+    }
+
+    [Fact]
+    public async Task Start_LocalOutputStore_WarnsThatEveryReplicaMustShareItsOutputDirectory()
+    {
+        var logs = new CapturedLogs();
+        await using var router = new RouterFactory(Settings(), services: s => s.AddSingleton<ILoggerProvider>(logs));
+        using var client = router.CreateAuthorizedClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+
+        var outputs = router.Services.GetRequiredService<IOptions<RouterOptions>>().Value.ResolvedOutputDirectory;
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains(outputs, StringComparison.Ordinal) && e.Message.Contains("every replica must mount", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, e => e.Message.Contains("input cache", StringComparison.Ordinal) && e.Message.Contains(router.DataDirectory, StringComparison.Ordinal));
     }
 
     [Fact]
