@@ -317,6 +317,6 @@ internal static class LifecycleBench
         public void Dispose() => _socket.Dispose();
     }
 
-    /// <param name="Jit">Time the router's JIT has spent compiling so far (tier-up of methods that became hot goes on after warm-up).</param>
+    /// <param name="Jit">Time the router's JIT has spent compiling so far (tier-up of methods that became hot goes on after warm-up); its own clock, so on a loaded machine it includes waits for a core.</param>
     private sealed record Snapshot(long Allocated, long Heap, long Committed, int Gen0, int Gen1, int Gen2, int Threads, TimeSpan Jit, long JitMethods);
 }
