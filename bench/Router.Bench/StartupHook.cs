@@ -45,7 +45,7 @@ public static class StartupHook
 
                 var line = string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{GC.GetTotalAllocatedBytes(precise: true)} {GC.GetTotalMemory(forceFullCollection: false)} {GC.GetGCMemoryInfo().TotalCommittedBytes} {GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} {ThreadPool.ThreadCount}\n");
+                    $"{GC.GetTotalAllocatedBytes(precise: true)} {GC.GetTotalMemory(forceFullCollection: false)} {GC.GetGCMemoryInfo().TotalCommittedBytes} {GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} {ThreadPool.ThreadCount} {System.Runtime.JitInfo.GetCompilationTime().Ticks} {System.Runtime.JitInfo.GetCompiledMethodCount()}\n");
                 connection.Send(Encoding.ASCII.GetBytes(line));
             }
         }
