@@ -155,7 +155,11 @@ public sealed class InformerTests
     public async Task Informer_WatchEndsWithoutEvents_RewatchesWithoutFailureOrRelist()
     {
         await using var ctx = await EmulatorContext.StartAsync();
-        await using var informer = new Informer<V1ConfigMap>(ctx.Client, FastOptions() with { MinWatchTimeout = TimeSpan.FromSeconds(1) }, random: () => 0.0);
+        // The short-watch threshold sits below the 1 s watch timeout: the server's timer runs on a coarse
+        // clock (a few ms early against the informer's stopwatch), so at the default 1 s an empty watch
+        // ended on time could read as a short one.
+        var options = FastOptions() with { MinWatchTimeout = TimeSpan.FromSeconds(1), ShortWatchThreshold = TimeSpan.FromMilliseconds(500) };
+        await using var informer = new Informer<V1ConfigMap>(ctx.Client, options, random: () => 0.0);
         informer.Start();
         await informer.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(20));
 
