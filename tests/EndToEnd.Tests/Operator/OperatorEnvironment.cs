@@ -100,6 +100,21 @@ internal sealed class OperatorEnvironment : IAsyncLifetime
         return result.StdOut;
     }
 
+    /// <summary><c>kubectl apply</c> of manifests given as text, in <paramref name="ns"/>.</summary>
+    public async Task ApplyAsync(string ns, string yaml)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"apply-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(path, yaml);
+        try
+        {
+            await KubectlOkAsync("apply", "-n", ns, "-f", path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     public Task<string> CreateNamespaceAsync(string prefix) => Cluster.CreateNamespaceAsync(prefix);
 
     /// <summary>A loopback port nothing listens on right now (for a listener the test starts next).</summary>

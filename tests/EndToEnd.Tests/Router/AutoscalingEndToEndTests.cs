@@ -159,10 +159,7 @@ public sealed class AutoscalingEndToEndTests(ITestOutputHelper output) : IAsyncL
         _routers.Add(router);
         var client = KubernetesRouter.CreateClient(router);
         _env.StartOperatorHost(configure: o => o with { RouterUrl = address, RouterApiKey = KubernetesRouter.ApiKey, AutoscaleIntervalSeconds = 1 });
-        var path = Path.Combine(Path.GetTempPath(), $"autoscale-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(path, yaml);
-        await _env.KubectlOkAsync("apply", "-n", ns, "-f", path);
-        File.Delete(path);
+        await _env.ApplyAsync(ns, yaml);
         await OperatorEnvironment.WaitForAsync(
             async () => (await client.GetAsync("/v1/workflows/painter")).StatusCode,
             s => s == HttpStatusCode.OK,

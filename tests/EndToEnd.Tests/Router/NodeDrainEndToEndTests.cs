@@ -29,7 +29,7 @@ public sealed class NodeDrainEndToEndTests : IAsyncLifetime
     {
         _env.StartOperator();
         var ns = await _env.CreateNamespaceAsync("cordon");
-        await ApplyAsync(ns, """
+        await _env.ApplyAsync(ns, """
             apiVersion: comfyoperator.io/v1alpha1
             kind: ComfyNode
             metadata: {name: gpu-a, labels: {pool: e2e}}
@@ -116,7 +116,7 @@ public sealed class NodeDrainEndToEndTests : IAsyncLifetime
         try
         {
             _env.StartOperatorHost(configure: o => o with { RouterUrl = address, RouterApiKey = KubernetesRouter.ApiKey });
-            await ApplyAsync(ns, $$$"""
+            await _env.ApplyAsync(ns, $$$"""
                 apiVersion: comfyoperator.io/v1alpha1
                 kind: ComfyNode
                 metadata: {name: gpu-a, labels: {pool: e2e}}
@@ -141,20 +141,6 @@ public sealed class NodeDrainEndToEndTests : IAsyncLifetime
             client.Dispose();
             await router.DisposeAsync();
             throw;
-        }
-    }
-
-    private async Task ApplyAsync(string ns, string yaml)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"drain-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(path, yaml);
-        try
-        {
-            await _env.KubectlOkAsync("apply", "-n", ns, "-f", path);
-        }
-        finally
-        {
-            File.Delete(path);
         }
     }
 

@@ -50,7 +50,7 @@ public sealed class RollingUpdateEndToEndTests(ITestOutputHelper output) : IAsyn
         _router = router;
         using var client = KubernetesRouter.CreateClient(router);
         _env.StartOperatorHost(configure: o => o with { RouterUrl = address, RouterApiKey = KubernetesRouter.ApiKey });
-        await ApplyAsync(ns, """
+        await _env.ApplyAsync(ns, """
             apiVersion: comfyoperator.io/v1alpha1
             kind: WorkflowDeployment
             metadata: {name: painter}
@@ -163,20 +163,6 @@ public sealed class RollingUpdateEndToEndTests(ITestOutputHelper output) : IAsyn
 
     private async Task<HashSet<string>> PodNamesAsync(string ns) =>
         [.. (await NodesAsync(ns)).Select(n => n.Pod)];
-
-    private async Task ApplyAsync(string ns, string yaml)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"roll-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(path, yaml);
-        try
-        {
-            await _env.KubectlOkAsync("apply", "-n", ns, "-f", path);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
 
     private static async Task<int> ReadyAsync(HttpClient client)
     {

@@ -22,7 +22,7 @@ public sealed class WorkflowRefEndToEndTests : IAsyncLifetime
     public async Task WorkflowRef_ConfigMapEditedOrCreatedLater_RouterServesTheCurrentGraph()
     {
         var ns = await _env.CreateNamespaceAsync("wfref");
-        await ApplyAsync(ns, ConfigMap("graphs", Graph(withPromptNode: true)) + "\n---\n" + Deployment("portrait", "graphs") + "\n---\n" + Deployment("late", "made-later"));
+        await _env.ApplyAsync(ns, ConfigMap("graphs", Graph(withPromptNode: true)) + "\n---\n" + Deployment("portrait", "graphs") + "\n---\n" + Deployment("late", "made-later"));
 
         await using var router = KubernetesRouter.Create(_env, ns, new Dictionary<string, string> { ["Router:Kubernetes:ConfigMapRefreshInterval"] = "00:00:00.200" });
         using var client = KubernetesRouter.CreateClient(router);
@@ -33,32 +33,18 @@ public sealed class WorkflowRefEndToEndTests : IAsyncLifetime
         Assert.Contains(late, p => p.Contains("made-later", StringComparison.Ordinal));
 
         // Editing only the ConfigMap: the input now points at a node the graph no longer has.
-        await ApplyAsync(ns, ConfigMap("graphs", Graph(withPromptNode: false)));
+        await _env.ApplyAsync(ns, ConfigMap("graphs", Graph(withPromptNode: false)));
         var edited = await ProblemsAsync(client, "portrait", p => p.Count > 0, "portrait invalid after the edit");
         Assert.Contains(edited, p => p.Contains("no node '6'", StringComparison.Ordinal));
 
         // And back; and the missing ConfigMap appears.
-        await ApplyAsync(ns, ConfigMap("graphs", Graph(withPromptNode: true)) + "\n---\n" + ConfigMap("made-later", Graph(withPromptNode: true)));
+        await _env.ApplyAsync(ns, ConfigMap("graphs", Graph(withPromptNode: true)) + "\n---\n" + ConfigMap("made-later", Graph(withPromptNode: true)));
         await ProblemsAsync(client, "portrait", p => p.Count == 0, "portrait valid again");
         await ProblemsAsync(client, "late", p => p.Count == 0, "late valid once its ConfigMap exists");
 
         // A deleted ConfigMap makes the workflow Invalid again instead of serving a stale graph.
         await _env.KubectlOkAsync("delete", "configmap/made-later", "-n", ns);
         await ProblemsAsync(client, "late", p => p.Count > 0, "late invalid after its ConfigMap is deleted");
-    }
-
-    private async Task ApplyAsync(string ns, string yaml)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"wfref-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(path, yaml);
-        try
-        {
-            await _env.KubectlOkAsync("apply", "-n", ns, "-f", path);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
     }
 
     private static async Task<IReadOnlyList<string>> ProblemsAsync(HttpClient client, string name, Func<IReadOnlyList<string>, bool> condition, string what) =>
