@@ -21,7 +21,7 @@ namespace ComfyOperator.Router.WebUi;
 /// no headers within <c>Router:WorkerRequestTimeout</c>); conditional requests go through, so a browser
 /// revalidates with a cheap 304. Writes (custom nodes' own routes) stream their body, at most
 /// <c>Router:WebUiProxyMaxBodyBytes</c>, and go to another worker only while the body has not been read:
-/// a worker that had it may have acted on it. Hop-by-hop headers and the router's credentials
+/// a worker that had it may have acted on it, and its answer, a 5xx too, is the caller's. Hop-by-hop headers and the router's credentials
 /// (<c>Authorization</c>, its cookie, the <c>token</c> parameter) never reach the worker.
 /// </summary>
 internal sealed partial class FrontEndProxy(
@@ -104,16 +104,17 @@ internal sealed partial class FrontEndProxy(
 
             using (response)
             {
-                if ((int)response.StatusCode >= 500)
+                if ((int)response.StatusCode >= 500 && !write)
                 {
-                    if (write)
-                    {
-                        LogWriteFailed(logger, method, target, worker.Name, $"HTTP {(int)response.StatusCode}");
-                        return FrontEndOutcome.Failed;
-                    }
-
                     LogWorkerFailed(logger, worker.Name, target, $"HTTP {(int)response.StatusCode}");
                     continue;
+                }
+
+                // A write the worker answered with a 5xx is its custom node's answer (its own error text for
+                // the extension to show), relayed as it is: the worker may have acted, so no other is tried.
+                if ((int)response.StatusCode >= 500)
+                {
+                    LogWriteAnsweredError(logger, method, target, worker.Name, (int)response.StatusCode);
                 }
 
                 workers.Served(worker);
@@ -214,6 +215,10 @@ internal sealed partial class FrontEndProxy(
     [LoggerMessage(EventId = EventIds.FrontEndProxyWriteFailed, Level = LogLevel.Warning,
         Message = "{Method} {Path} failed on the front-end worker {Worker} ({Reason}); not sent to another worker, since this one may have acted on it")]
     private static partial void LogWriteFailed(ILogger logger, string method, string path, string worker, string reason);
+
+    [LoggerMessage(EventId = EventIds.FrontEndProxyWriteAnsweredError, Level = LogLevel.Information,
+        Message = "{Method} {Path} answered {Status} on the front-end worker {Worker}; relayed to the caller")]
+    private static partial void LogWriteAnsweredError(ILogger logger, string method, string path, string worker, int status);
 
     [LoggerMessage(EventId = EventIds.FrontEndProxyWorkerFailed, Level = LogLevel.Warning,
         Message = "The front end's {Path} did not come from {Worker} ({Reason}); trying the next healthy worker")]

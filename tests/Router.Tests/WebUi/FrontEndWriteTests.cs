@@ -215,7 +215,7 @@ public sealed partial class FrontEndWriteTests
     }
 
     [Fact]
-    public async Task Write_WorkerFailsIt_502AndNotSentToAnotherWorker()
+    public async Task Write_WorkerAnswersAnError_RelayedWithItsTextAndNotSentToAnotherWorker()
     {
         await using var cluster = await SimulatedCluster.StartAsync(2);
         using var client = Anonymous(cluster);
@@ -225,9 +225,23 @@ public sealed partial class FrontEndWriteTests
         using var notFound = Write(HttpMethod.Post, Route + "?status=404", RouterFactory.ApiKey);
         using var notFoundAnswer = await client.SendAsync(notFound);
 
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("POST", JsonNode.Parse(await response.Content.ReadAsStringAsync())!["method"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.NotFound, notFoundAnswer.StatusCode);
         Assert.Equal(2, ExtensionRouteRequests(cluster));
+    }
+
+    [Fact]
+    public async Task Write_WorkerDoesNotAnswerInTime_502AndNotSentToAnotherWorker()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(2, settings: new Dictionary<string, string?> { ["Router:WorkerRequestTimeout"] = "00:00:01" });
+        using var client = Anonymous(cluster);
+
+        using var request = Write(HttpMethod.Post, Route + "?answer_after_ms=30000", RouterFactory.ApiKey);
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal(1, ExtensionRouteRequests(cluster));
     }
 
     [Fact]

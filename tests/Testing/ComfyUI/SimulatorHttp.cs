@@ -185,7 +185,8 @@ internal sealed class SimulatorHttp(SimulatorState state)
     /// <summary>
     /// The stand-in extension's own route, as custom nodes add theirs to ComfyUI's server for their web
     /// extensions to call: any method; answers what it received (method, query, content type, body, the
-    /// credentials and origin headers it saw, which server it is), with <c>?status=N</c> as that status.
+    /// credentials and origin headers it saw, which server it is), with <c>?status=N</c> as that status,
+    /// after <c>?answer_after_ms=N</c> when given.
     /// </summary>
     private async Task StandInRouteAsync(HttpContext context)
     {
@@ -194,6 +195,12 @@ internal sealed class SimulatorHttp(SimulatorState state)
         var body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
         state.CountExtensionRouteRequest();
         var status = int.TryParse(request.Query["status"], CultureInfo.InvariantCulture, out var asked) ? asked : 200;
+        if (int.TryParse(request.Query["answer_after_ms"], CultureInfo.InvariantCulture, out var after))
+        {
+            // A custom node that acts on the request and answers late (or, past the caller's timeout, never).
+            await Task.Delay(after, context.RequestAborted).ConfigureAwait(false);
+        }
+
         context.Response.Headers.SetCookie = "standin=1; Path=/";
         await Json(context, new JsonObject
         {
