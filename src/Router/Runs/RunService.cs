@@ -336,6 +336,9 @@ internal sealed partial class RunService(
         foreach (var run in unfinished)
         {
             _active[run.Id] = run;
+
+            // The followers of stored runs (a ComfyUI client's prompts on /ws) pick them up again.
+            hub.Read(run, run.LastEventSequence);
             if (run.Status == RunStatus.Queued)
             {
                 ReadyOrResolve(run);

@@ -164,6 +164,25 @@ public sealed class ComfyApiTests
     }
 
     [Fact]
+    public async Task WebSocket_RouterRestartsMidPrompt_ClientReconnectingWithItsIdGetsTheRestAndTheEnd()
+    {
+        await using var cluster = await StartAsync(o => o.StepDelay = TimeSpan.FromMilliseconds(150));
+        string promptId;
+        await using (var first = await ComfyWsClient.ConnectAsync(cluster.Router, "across-restart"))
+        {
+            promptId = await QueuePromptAsync(cluster.Client, Graphs.Sd15("restart", 12), first.ClientId);
+            await first.WaitForAsync("progress", d => d["prompt_id"]!.GetValue<string>() == promptId);
+        }
+
+        await cluster.RestartRouterAsync();
+        await using var second = await ComfyWsClient.ConnectAsync(cluster.Router, "across-restart");
+        var status = await second.WaitForAsync("status");
+        Assert.Equal(1, status.Data!["status"]!["exec_info"]!["queue_remaining"]!.GetValue<int>());
+        await second.WaitForAsync("progress", d => d["prompt_id"]!.GetValue<string>() == promptId);
+        await second.WaitForDoneAsync(promptId);
+    }
+
+    [Fact]
     public async Task WebSocket_Previews_CarryTheClientsPromptIdInTheFormatTheClientAnnounced()
     {
         await using var cluster = await StartAsync(o => o.PreviewMethod = "auto");
