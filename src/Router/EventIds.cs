@@ -87,4 +87,5 @@ internal static class EventIds
     public const int WorkerDiskCleanerRecoveryFailed = 2607;
     public const int FrontEndProxyWorkerFailed = 2651;
     public const int FrontEndProxyWriteFailed = 2660;
+    public const int RunServiceLiveEventsWriteFailed = 2700;
 }

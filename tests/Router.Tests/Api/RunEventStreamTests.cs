@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComfyOperator.Router.Tests.Api;
 
@@ -43,6 +45,56 @@ public sealed class RunEventStreamTests
     }
 
     [Fact]
+    public async Task Events_LastEventIdOfAProgressEvent_ReplaysWhatFollowsToTheOutcome()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50));
+        var id = await cluster.SubmitAsync(steps: 400);
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        // Progress is written with the run's next write, so the resume starts from an event published and not yet stored.
+        long progress;
+        using (var first = await OpenAsync(cluster.Client, id, null, timeout.Token))
+        {
+            progress = Sequence(await NextProgressAsync(first.Sse, timeout.Token));
+        }
+
+        using var resumed = await OpenAsync(cluster.Client, id, progress.ToString(CultureInfo.InvariantCulture), timeout.Token);
+        cluster.Workers[0].Options.StepDelay = TimeSpan.Zero;
+        var events = await resumed.Sse.ReadToEndAsync(timeout.Token);
+        var everything = await ReadAllAsync(cluster.Client, id, timeout.Token);
+
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => progress + i), events.Select(Sequence));
+        Assert.Equal("succeeded", events[^1].Type);
+        Assert.Equal(everything.Where(e => Sequence(e) > progress).Select(e => (e.Id, e.Type, e.Data)), events.Select(e => (e.Id, e.Type, e.Data)));
+        Assert.Contains(everything, e => Sequence(e) == progress && e.Type == "progress");
+    }
+
+    [Fact]
+    public async Task Events_AnotherRouterEndsARunWhoseProgressItDidNotSee_ResumingFromThatProgressGetsTheEnd()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50));
+        var id = await cluster.SubmitAsync(steps: 400);
+        using var timeout = new CancellationTokenSource(Timeout);
+        long progress;
+        using (var first = await OpenAsync(cluster.Client, id, null, timeout.Token))
+        {
+            progress = Sequence(await NextProgressAsync(first.Sse, timeout.Token));
+        }
+
+        // A router that did not publish the run's progress (this one after a crash, another replica) ends the run.
+        using (var other = ActivatorUtilities.CreateInstance<RunService>(cluster.Router.Services))
+        {
+            var cancelled = await other.MarkCancelledAsync(id, null, "ended by another router", timeout.Token);
+            Assert.True(cancelled!.LastEventSequence > progress, $"the end ({cancelled.LastEventSequence}) is numbered after the progress published ({progress})");
+        }
+
+        using var resumed = await OpenAsync(cluster.Client, id, progress.ToString(CultureInfo.InvariantCulture), timeout.Token);
+        var events = await resumed.Sse.ReadToEndAsync(timeout.Token);
+        Assert.Equal("cancelled", events[^1].Type);
+        Assert.Equal(events.Select(Sequence).Order(), events.Select(Sequence));
+    }
+
+    [Fact]
     public async Task Events_WorkerSendsPreviews_StreamHasPreviewEventLinkingTheImage()
     {
         await using var cluster = await SimulatedCluster.StartAsync(1, o =>
@@ -75,6 +127,19 @@ public sealed class RunEventStreamTests
         Assert.StartsWith("image/", contentType, StringComparison.Ordinal);
         Assert.NotEmpty(image!);
         Assert.Equal("succeeded", (await cluster.GetRunAsync(id)).GetProperty("status").GetString());
+    }
+
+    private static async Task<SseMessage> NextProgressAsync(SseClient sse, CancellationToken cancellationToken)
+    {
+        while (await sse.NextAsync(cancellationToken) is { } message)
+        {
+            if (message.Type == "progress")
+            {
+                return message;
+            }
+        }
+
+        throw new InvalidOperationException("The stream ended before a progress event.");
     }
 
     private static long Sequence(SseMessage message) => long.Parse(message.Id!, CultureInfo.InvariantCulture);
