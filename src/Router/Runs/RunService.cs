@@ -567,9 +567,24 @@ internal sealed partial class RunService(
 
     private SemaphoreSlim Gate(string id) => _runLocks[(StringComparer.Ordinal.GetHashCode(id) & int.MaxValue) % _runLocks.Length];
 
-    /// <summary>Writes run <paramref name="id"/>'s events published and not yet written, if any still wait.</summary>
+    /// <summary>
+    /// Writes run <paramref name="id"/>'s events published and not yet written, if any still wait: not once the run
+    /// has ended (another replica ended it, having taken its worker over), whose history is complete without them.
+    /// </summary>
     private Task<RunRecord?> FlushAsync(string id, CancellationToken cancellationToken) =>
-        TransitionAsync(id, current => _live.TryGetValue(id, out var live) && live.Pending.Count > 0 ? Change.To(current) : null, cancellationToken);
+        TransitionAsync(
+            id,
+            current =>
+            {
+                if (current.Status.IsTerminal())
+                {
+                    _live.TryRemove(id, out _);
+                    return null;
+                }
+
+                return _live.TryGetValue(id, out var live) && live.Pending.Count > 0 ? Change.To(current) : null;
+            },
+            cancellationToken);
 
     private void StartFlushing()
     {
