@@ -29,23 +29,11 @@ internal static class StoreBench
             await using var database = new SqliteRouterDatabase(Path.Combine(directory, "router.db"));
             await database.OpenAsync(CancellationToken.None);
             var store = new SqliteRunStore(database);
-            await RoundAsync(store, 2000, "warm-up", progressEach: false);
-            await RoundAsync(store, 2000, "warm-up-each", progressEach: true);
-            for (var round = 1; round <= 3; round++)
+            await RoundsAsync(store, total, "store", () =>
             {
-                foreach (var each in new[] { false, true })
-                {
-                    var (commits, writes) = (database.Commits, database.Writes);
-                    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-                    var wall = Stopwatch.StartNew();
-                    await RoundAsync(store, total, $"round-{round}-{each}", each);
-                    wall.Stop();
-                    var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-                    Console.WriteLine(
-                        $"store: round {round}, {Pattern(each)}: {total} runs, {Concurrency} at a time: {wall.Elapsed.TotalMilliseconds * 1000 / total:0} µs wall and {used.TotalMilliseconds * 1000 / total:0} µs CPU per run; "
-                        + $"{(double)(database.Writes - writes) / total:0.0} writes and {(double)(database.Commits - commits) / total:0.00} commits per run");
-                }
-            }
+                var (commits, writes) = (database.Commits, database.Writes);
+                return () => $"{(double)(database.Writes - writes) / total:0.0} writes and {(double)(database.Commits - commits) / total:0.00} commits per run";
+            });
         }
         finally
         {
@@ -60,21 +48,34 @@ internal static class StoreBench
         await using var database = new PostgresRouterDatabase(connectionString);
         await database.OpenAsync(CancellationToken.None);
         var store = new PostgresRunStore(database);
+        await RoundsAsync(store, total, "store-postgres", () =>
+        {
+            var roundTrips = database.RoundTrips;
+            return () => $"{(double)(database.RoundTrips - roundTrips) / total:0.0} round trips per run";
+        });
+    }
+
+    /// <summary>
+    /// Warm-up, then three rounds of each write pattern; <paramref name="counting"/> is called as a round starts
+    /// and returns what describes the store's counters over it.
+    /// </summary>
+    private static async Task RoundsAsync(IRunStore store, int total, string name, Func<Func<string>> counting)
+    {
         await RoundAsync(store, 2000, "warm-up", progressEach: false);
         await RoundAsync(store, 2000, "warm-up-each", progressEach: true);
         for (var round = 1; round <= 3; round++)
         {
             foreach (var each in new[] { false, true })
             {
-                var roundTrips = database.RoundTrips;
+                var counted = counting();
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var wall = Stopwatch.StartNew();
                 await RoundAsync(store, total, $"round-{round}-{each}", each);
                 wall.Stop();
                 var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
                 Console.WriteLine(
-                    $"store-postgres: round {round}, {Pattern(each)}: {total} runs, {Concurrency} at a time: {total / wall.Elapsed.TotalSeconds:0} runs/s, {wall.Elapsed.TotalMilliseconds * 1000 / total:0} µs wall and {used.TotalMilliseconds * 1000 / total:0} µs client CPU per run; "
-                    + $"{(double)(database.RoundTrips - roundTrips) / total:0.0} round trips per run");
+                    $"{name}: round {round}, {Pattern(each)}: {total} runs, {Concurrency} at a time: {total / wall.Elapsed.TotalSeconds:0} runs/s, "
+                    + $"{wall.Elapsed.TotalMilliseconds * 1000 / total:0} µs wall and {used.TotalMilliseconds * 1000 / total:0} µs CPU of this process per run; {counted()}");
             }
         }
     }

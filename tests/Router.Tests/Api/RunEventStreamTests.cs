@@ -48,16 +48,10 @@ public sealed class RunEventStreamTests
     public async Task Events_LastEventIdOfAProgressEvent_ReplaysWhatFollowsToTheOutcome()
     {
         await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50));
-        var id = await cluster.SubmitAsync(steps: 400);
         using var timeout = new CancellationTokenSource(Timeout);
 
         // Progress is written with the run's next write, so the resume starts from an event published and not yet stored.
-        long progress;
-        using (var first = await OpenAsync(cluster.Client, id, null, timeout.Token))
-        {
-            progress = Sequence(await NextProgressAsync(first.Sse, timeout.Token));
-        }
-
+        var (id, progress) = await SubmitAndSeeProgressAsync(cluster, timeout.Token);
         using var resumed = await OpenAsync(cluster.Client, id, progress.ToString(CultureInfo.InvariantCulture), timeout.Token);
         cluster.Workers[0].Options.StepDelay = TimeSpan.Zero;
         var events = await resumed.Sse.ReadToEndAsync(timeout.Token);
@@ -73,13 +67,8 @@ public sealed class RunEventStreamTests
     public async Task Events_AnotherRouterEndsARunWhoseProgressItDidNotSee_ResumingFromThatProgressGetsTheEnd()
     {
         await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50));
-        var id = await cluster.SubmitAsync(steps: 400);
         using var timeout = new CancellationTokenSource(Timeout);
-        long progress;
-        using (var first = await OpenAsync(cluster.Client, id, null, timeout.Token))
-        {
-            progress = Sequence(await NextProgressAsync(first.Sse, timeout.Token));
-        }
+        var (id, progress) = await SubmitAndSeeProgressAsync(cluster, timeout.Token);
 
         // A router that did not publish the run's progress (this one after a crash, another replica) ends the run.
         using (var other = ActivatorUtilities.CreateInstance<RunService>(cluster.Router.Services))
@@ -129,13 +118,16 @@ public sealed class RunEventStreamTests
         Assert.Equal("succeeded", (await cluster.GetRunAsync(id)).GetProperty("status").GetString());
     }
 
-    private static async Task<SseMessage> NextProgressAsync(SseClient sse, CancellationToken cancellationToken)
+    /// <summary>Submits a long run and follows its events until the first progress event: the run's id and that event's id.</summary>
+    private static async Task<(string Id, long Progress)> SubmitAndSeeProgressAsync(SimulatedCluster cluster, CancellationToken cancellationToken)
     {
-        while (await sse.NextAsync(cancellationToken) is { } message)
+        var id = await cluster.SubmitAsync(steps: 400);
+        using var stream = await OpenAsync(cluster.Client, id, null, cancellationToken);
+        while (await stream.Sse.NextAsync(cancellationToken) is { } message)
         {
             if (message.Type == "progress")
             {
-                return message;
+                return (id, Sequence(message));
             }
         }
 
