@@ -338,14 +338,25 @@ internal sealed partial class RunService(
         await PublishLiveAsync(id, RunEventTypes.Preview, new { url = $"/v1/runs/{id}/preview", contentType, at = now }, cancellationToken);
     }
 
-    /// <summary>Writes the events published and not yet written of every run (at shutdown).</summary>
+    /// <summary>Writes the events published and not yet written of every run (at shutdown); what fails stays unwritten, logged.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         foreach (var (id, live) in _live)
         {
-            if (live.PendingSince is not null)
+            if (live.PendingSince is null || Volatile.Read(ref _disposed) != 0)
+            {
+                continue;
+            }
+
+            try
             {
                 await FlushAsync(id, cancellationToken);
+            }
+            catch (Exception ex) when (ex is Storage.StorageException or ObjectDisposedException
+                || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                LogLiveEventsWriteFailed(logger, ex);
+                return;
             }
         }
     }
