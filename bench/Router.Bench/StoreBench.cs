@@ -9,8 +9,10 @@ namespace ComfyOperator.Router.Bench;
 /// <summary>
 /// The run store's share of a run's cost: each run goes through the writes RunService makes for a
 /// run that succeeds on its first attempt (insert with its queued event; dispatching; started;
-/// <c>progress</c> progress events; succeeded), <c>concurrency</c> runs at a time, on a router.db in a
-/// temporary folder. Prints wall time and this process's CPU per run, and writes and commits per run
+/// succeeded, with the <c>progress</c> progress events published before it written in the same write),
+/// <c>concurrency</c> runs at a time, on a router.db in a temporary folder; each round is followed by
+/// one that writes every progress event on its own, as the router did before, for a same-process
+/// comparison. Prints wall time and this process's CPU per run, and writes and commits per run
 /// (concurrent writes share a commit). <c>store-postgres</c> does the same on a PostgreSQL server of its
 /// own (Debian's binaries, fsync on, on this machine) and prints round trips to the server per run.
 /// </summary>
@@ -27,19 +29,11 @@ internal static class StoreBench
             await using var database = new SqliteRouterDatabase(Path.Combine(directory, "router.db"));
             await database.OpenAsync(CancellationToken.None);
             var store = new SqliteRunStore(database);
-            await RoundAsync(store, 2000, "warm-up");
-            for (var round = 1; round <= 3; round++)
+            await RoundsAsync(store, total, "store", () =>
             {
                 var (commits, writes) = (database.Commits, database.Writes);
-                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-                var wall = Stopwatch.StartNew();
-                await RoundAsync(store, total, "round-" + round);
-                wall.Stop();
-                var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-                Console.WriteLine(
-                    $"store: round {round}: {total} runs, {Concurrency} at a time: {wall.Elapsed.TotalMilliseconds * 1000 / total:0} µs wall and {used.TotalMilliseconds * 1000 / total:0} µs CPU per run; "
-                    + $"{(double)(database.Writes - writes) / total:0.0} writes and {(double)(database.Commits - commits) / total:0.00} commits per run");
-            }
+                return () => $"{(double)(database.Writes - writes) / total:0.0} writes and {(double)(database.Commits - commits) / total:0.00} commits per run";
+            });
         }
         finally
         {
@@ -54,22 +48,41 @@ internal static class StoreBench
         await using var database = new PostgresRouterDatabase(connectionString);
         await database.OpenAsync(CancellationToken.None);
         var store = new PostgresRunStore(database);
-        await RoundAsync(store, 2000, "warm-up");
-        for (var round = 1; round <= 3; round++)
+        await RoundsAsync(store, total, "store-postgres", () =>
         {
             var roundTrips = database.RoundTrips;
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            var wall = Stopwatch.StartNew();
-            await RoundAsync(store, total, "round-" + round);
-            wall.Stop();
-            var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-            Console.WriteLine(
-                $"store-postgres: round {round}: {total} runs, {Concurrency} at a time: {total / wall.Elapsed.TotalSeconds:0} runs/s, {wall.Elapsed.TotalMilliseconds * 1000 / total:0} µs wall and {used.TotalMilliseconds * 1000 / total:0} µs client CPU per run; "
-                + $"{(double)(database.RoundTrips - roundTrips) / total:0.0} round trips per run");
+            return () => $"{(double)(database.RoundTrips - roundTrips) / total:0.0} round trips per run";
+        });
+    }
+
+    /// <summary>
+    /// Warm-up, then three rounds of each write pattern; <paramref name="counting"/> is called as a round starts
+    /// and returns what describes the store's counters over it.
+    /// </summary>
+    private static async Task RoundsAsync(IRunStore store, int total, string name, Func<Func<string>> counting)
+    {
+        await RoundAsync(store, 2000, "warm-up", progressEach: false);
+        await RoundAsync(store, 2000, "warm-up-each", progressEach: true);
+        for (var round = 1; round <= 3; round++)
+        {
+            foreach (var each in new[] { false, true })
+            {
+                var counted = counting();
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var wall = Stopwatch.StartNew();
+                await RoundAsync(store, total, $"round-{round}-{each}", each);
+                wall.Stop();
+                var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+                Console.WriteLine(
+                    $"{name}: round {round}, {Pattern(each)}: {total} runs, {Concurrency} at a time: {total / wall.Elapsed.TotalSeconds:0} runs/s, "
+                    + $"{wall.Elapsed.TotalMilliseconds * 1000 / total:0} µs wall and {used.TotalMilliseconds * 1000 / total:0} µs CPU of this process per run; {counted()}");
+            }
         }
     }
 
-    private static async Task RoundAsync(IRunStore store, int total, string tag)
+    private static string Pattern(bool progressEach) => progressEach ? "each progress written alone" : "progress with the next write";
+
+    private static async Task RoundAsync(IRunStore store, int total, string tag, bool progressEach)
     {
         var next = -1;
         await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(async () =>
@@ -77,37 +90,43 @@ internal static class StoreBench
             int i;
             while ((i = Interlocked.Increment(ref next)) < total)
             {
-                await OneRunAsync(store, $"{tag}-{i}", i);
+                await OneRunAsync(store, $"{tag}-{i}", i, progressEach);
             }
         })));
     }
 
-    /// <summary>A run's change as the run service writes it: a compare-and-set from the sequence before its event.</summary>
-    private static async Task WriteAsync(IRunStore store, RunRecord run, RunEvent runEvent)
+    /// <summary>A run's change as the run service writes it: a compare-and-set from the sequence of its last write, with the events since.</summary>
+    private static async Task WriteAsync(IRunStore store, RunRecord run, List<RunEvent> events)
     {
-        if (!await store.TryUpdateAsync(run, runEvent, runEvent.Sequence - 1, CancellationToken.None))
+        if (!await store.TryUpdateWithEventsAsync(run, events, events[0].Sequence - 1, CancellationToken.None))
         {
             throw new InvalidOperationException($"Run {run.Id} moved under the bench.");
         }
     }
 
-    private static async Task OneRunAsync(IRunStore store, string id, int seed)
+    private static async Task OneRunAsync(IRunStore store, string id, int seed, bool progressEach)
     {
         var now = TimeProvider.System.GetUtcNow();
         var fresh = new RunRecord { Id = id, Workflow = BenchGraph.Sd15(seed).ToJsonString(), QueuedAt = now, LastEventSequence = 1 };
         var (run, _) = await store.InsertAsync(fresh, new RunEvent(id, 1, RunEventTypes.Queued, "{\"status\":\"queued\",\"priority\":0}", now), CancellationToken.None);
         var sequence = 1L;
         run = run with { Status = RunStatus.Dispatching, Worker = "http://gpu1:8188/", PromptId = "p", ClientId = "c", Attempts = 1, DispatchedAt = now, LastEventSequence = ++sequence };
-        await WriteAsync(store, run, new RunEvent(id, sequence, RunEventTypes.Dispatching, "{\"worker\":\"http://gpu1:8188/\",\"promptId\":\"p\",\"attempt\":1}", now));
+        await WriteAsync(store, run, [new RunEvent(id, sequence, RunEventTypes.Dispatching, "{\"worker\":\"http://gpu1:8188/\",\"promptId\":\"p\",\"attempt\":1}", now)]);
         run = run with { Status = RunStatus.Running, StartedAt = now, LastEventSequence = ++sequence };
-        await WriteAsync(store, run, new RunEvent(id, sequence, RunEventTypes.Started, "{}", now));
+        await WriteAsync(store, run, [new RunEvent(id, sequence, RunEventTypes.Started, "{}", now)]);
+        var waiting = new List<RunEvent>();
         for (var p = 0; p < Progress; p++)
         {
-            run = run with { LastEventSequence = ++sequence };
-            await WriteAsync(store, run, new RunEvent(id, sequence, RunEventTypes.Progress, "{\"node\":\"3\",\"value\":1,\"max\":2,\"fraction\":0.5}", now));
+            waiting.Add(new RunEvent(id, ++sequence, RunEventTypes.Progress, "{\"node\":\"3\",\"value\":1,\"max\":2,\"fraction\":0.5}", now));
+            if (progressEach)
+            {
+                await WriteAsync(store, run with { LastEventSequence = sequence }, waiting);
+                waiting.Clear();
+            }
         }
 
         run = run with { Status = RunStatus.Succeeded, FinishedAt = now, LastEventSequence = ++sequence, Outputs = [new RunOutput("a.png", "9", "image/png", 1234)] };
-        await WriteAsync(store, run, new RunEvent(id, sequence, RunEventTypes.Succeeded, "{\"outputs\":[]}", now));
+        waiting.Add(new RunEvent(id, sequence, RunEventTypes.Succeeded, "{\"outputs\":[]}", now));
+        await WriteAsync(store, run, waiting);
     }
 }

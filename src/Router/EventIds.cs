@@ -88,4 +88,5 @@ internal static class EventIds
     public const int FrontEndProxyWorkerFailed = 2651;
     public const int FrontEndProxyWriteFailed = 2660;
     public const int FrontEndProxyWriteAnsweredError = 2661;
+    public const int RunServiceLiveEventsWriteFailed = 2700;
 }

@@ -251,11 +251,11 @@ internal static class RunsApi
                 yield break;
             }
 
+            last = runs.LastEventSequence(run);
             yield return new SseItem<string>(JsonSerializer.Serialize(RunResponse.From(run), Json), RunEventTypes.State)
             {
-                EventId = run.LastEventSequence.ToString(CultureInfo.InvariantCulture),
+                EventId = last.ToString(CultureInfo.InvariantCulture),
             };
-            last = run.LastEventSequence;
             if (run.Status.IsTerminal())
             {
                 yield break;
@@ -271,8 +271,9 @@ internal static class RunsApi
                     continue;
                 }
 
-                // A gap means the subscriber fell behind and lost some; fetch them from the store.
-                var batch = live.Sequence == last + 1 ? [live] : await runs.GetEventsAsync(id, last, cancellationToken);
+                // A gap means the subscriber fell behind and lost some, or numbers were skipped (a restart): fetch
+                // what there is. An event another replica published is not stored yet: it comes from the feed only.
+                var batch = live.Sequence == last + 1 ? [live] : WithLive(await runs.GetEventsAsync(id, last, cancellationToken), live);
                 foreach (var runEvent in batch)
                 {
                     yield return ToItem(runEvent);
@@ -285,6 +286,9 @@ internal static class RunsApi
             }
         }
     }
+
+    private static IReadOnlyList<RunEvent> WithLive(IReadOnlyList<RunEvent> fetched, RunEvent live) =>
+        fetched.Count > 0 && fetched[^1].Sequence >= live.Sequence ? fetched : [.. fetched, live];
 
     internal static async Task<Results<FileContentHttpResult, FileStreamHttpResult, ProblemHttpResult>> Preview(
         string id, RunService runs, IOutputStore outputs, CancellationToken cancellationToken)

@@ -40,14 +40,19 @@ internal interface IRunStore
     /// <summary>Writes the new state of a run and, in the same transaction, its event.</summary>
     Task UpdateAsync(RunRecord run, RunEvent? runEvent, CancellationToken cancellationToken);
 
+    /// <summary>The compare-and-set of <see cref="TryUpdateWithEventsAsync"/> with one event, or none.</summary>
+    Task<bool> TryUpdateAsync(RunRecord run, RunEvent? runEvent, long expectedSequence, CancellationToken cancellationToken) =>
+        TryUpdateWithEventsAsync(run, runEvent is null ? [] : [runEvent], expectedSequence, cancellationToken);
+
     /// <summary>
-    /// Writes the run's new state and its event as <see cref="UpdateAsync"/> does, but only while the stored run
-    /// is still at event sequence <paramref name="expectedSequence"/>, the state the change was decided from;
-    /// false, and nothing written, when another writer (another router replica) changed it first. A stored
-    /// cancel request is kept: a write never clears <see cref="RunRecord.CancelRequested"/>, since the writer
-    /// may not have seen the request that another replica stored meanwhile without an event.
+    /// Writes the run's new state and, in the same transaction, <paramref name="events"/> (in sequence order: the
+    /// progress and previews published since the run's last write, then the event of this change, if any), but
+    /// only while the stored run is still at event sequence <paramref name="expectedSequence"/>, the state the
+    /// change was decided from; false, and nothing written, when another writer (another router replica) changed
+    /// it first. A stored cancel request is kept: a write never clears <see cref="RunRecord.CancelRequested"/>,
+    /// since the writer may not have seen the request that another replica stored meanwhile without an event.
     /// </summary>
-    Task<bool> TryUpdateAsync(RunRecord run, RunEvent? runEvent, long expectedSequence, CancellationToken cancellationToken);
+    Task<bool> TryUpdateWithEventsAsync(RunRecord run, IReadOnlyList<RunEvent> events, long expectedSequence, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<RunEvent>> GetEventsAsync(string runId, long afterSequence, CancellationToken cancellationToken);
 

@@ -15,4 +15,7 @@ internal static class RunEventTypes
     public const string Cancelled = "cancelled";
 
     public static bool IsTerminal(string type) => type is Succeeded or Failed or Cancelled;
+
+    /// <summary>Published at once and written with the run's next write (<see cref="RunService"/>).</summary>
+    public static bool IsWrittenLater(string type) => type is Progress or Preview;
 }

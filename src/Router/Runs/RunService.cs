@@ -10,7 +10,15 @@ namespace ComfyOperator.Router.Runs;
 /// <summary>
 /// The run lifecycle: the only writer of run state. Every change is written to the store together
 /// with its event, then published to live subscribers, so a restart or a reconnecting client sees
-/// the same history. Changes are serialised by one lock; each is a short store write.
+/// the same history. Changes of one run are serialised by a lock; each is a short store write.
+/// <para>
+/// Progress and previews (dozens per run) are published at once but written later, with the run's next
+/// write, or within about <see cref="FlushInterval"/> when the run writes nothing else: each takes its
+/// sequence number when published, so a client resuming from it is replayed what follows, and the
+/// history a restart or a later reader sees is the same. At most <see cref="MaxUnwrittenEvents"/> wait per run;
+/// a router that did not publish a run's events (after a restart, or another replica) numbers the run's next
+/// event past the ones that may have been lost with the router that did.
+/// </para>
 /// </summary>
 internal sealed partial class RunService(
     IRunStore store,
@@ -24,15 +32,26 @@ internal sealed partial class RunService(
     TimeProvider time,
     ILogger<RunService> logger) : IRunTransitions, IDisposable
 {
+    /// <summary>Progress and preview events of a run published and not yet written, at most.</summary>
+    internal const int MaxUnwrittenEvents = 64;
+
+    /// <summary>Progress and previews wait at most about twice this before they are written when the run writes nothing else.</summary>
+    internal static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Changes of one run are serialised; different runs change concurrently (and share commits).</summary>
     private readonly SemaphoreSlim[] _runLocks = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly ConcurrentDictionary<string, RunRecord> _active = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PreviewImage> _previews = new(StringComparer.Ordinal);
+
+    /// <summary>The runs this router has on a worker, with their events not yet written.</summary>
+    private readonly ConcurrentDictionary<string, LiveRunEvents> _live = new(StringComparer.Ordinal);
     private readonly RouterOptions _options = options.Value;
     private readonly bool _shared = storeOptions.Value.IsActiveActive;
     private readonly CancellationTokenSource _stopping = new();
+    private ITimer? _flushTimer;
+    private int _flushing;
     private int _submitting;
     private int _disposed;
 
@@ -204,8 +223,38 @@ internal sealed partial class RunService(
     public Task<IReadOnlyList<RunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken) =>
         store.ListUnfinishedAsync(cancellationToken);
 
-    public Task<IReadOnlyList<RunEvent>> GetEventsAsync(string id, long after, CancellationToken cancellationToken) =>
-        store.GetEventsAsync(id, after, cancellationToken);
+    /// <summary>The run's events after <paramref name="after"/>: those stored, then those published here and not written yet.</summary>
+    public async Task<IReadOnlyList<RunEvent>> GetEventsAsync(string id, long after, CancellationToken cancellationToken)
+    {
+        // The pending ones first: any written meanwhile are then in the store's answer, which comes after.
+        RunEvent[] pending = [];
+        if (_live.TryGetValue(id, out var live) && live.PendingSince is not null)
+        {
+            var gate = Gate(id);
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                pending = [.. live.Pending];
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+
+        var stored = await store.GetEventsAsync(id, after, cancellationToken);
+        if (pending.Length == 0)
+        {
+            return stored;
+        }
+
+        var through = stored.Count > 0 ? stored[^1].Sequence : after;
+        return [.. stored, .. pending.Where(e => e.Sequence > through)];
+    }
+
+    /// <summary>The sequence number of <paramref name="run"/>'s last event published here (written or not), or its last stored one.</summary>
+    public long LastEventSequence(RunRecord run) =>
+        _live.TryGetValue(run.Id, out var live) ? Math.Max(live.Published, run.LastEventSequence) : run.LastEventSequence;
 
     /// <summary>
     /// Deletes <paramref name="owner"/>'s finished runs (those in <paramref name="ids"/>, or all when null) and
@@ -278,18 +327,38 @@ internal sealed partial class RunService(
                 RunEventTypes.Started,
                 new { worker = current.Worker, promptId, attempt = current.Attempts }), cancellationToken);
 
+    /// <summary>Published now, written with the run's next write (see the class remarks); null when the run is not on a worker.</summary>
     public Task<RunRecord?> ProgressAsync(string id, string? node, double value, double max, double fraction, CancellationToken cancellationToken) =>
-        TransitionAsync(id, current => current.Status.IsTerminal()
-            ? null
-            : Change.To(current, RunEventTypes.Progress, new { node, value, max, fraction = Math.Round(fraction, 4) }), cancellationToken);
+        PublishLiveAsync(id, RunEventTypes.Progress, new { node, value, max, fraction = Math.Round(fraction, 4) }, cancellationToken);
 
     public async Task PreviewAsync(string id, ReadOnlyMemory<byte> bytes, string contentType, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         _previews[id] = new PreviewImage(bytes, contentType, now);
-        await TransitionAsync(id, current => current.Status.IsTerminal()
-            ? null
-            : Change.To(current, RunEventTypes.Preview, new { url = $"/v1/runs/{id}/preview", contentType, at = now }), cancellationToken);
+        await PublishLiveAsync(id, RunEventTypes.Preview, new { url = $"/v1/runs/{id}/preview", contentType, at = now }, cancellationToken);
+    }
+
+    /// <summary>Writes the events published and not yet written of every run (at shutdown); what fails stays unwritten, logged.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (id, live) in _live)
+        {
+            if (live.PendingSince is null || Volatile.Read(ref _disposed) != 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                await FlushAsync(id, cancellationToken);
+            }
+            catch (Exception ex) when (ex is Storage.StorageException or ObjectDisposedException
+                || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                LogLiveEventsWriteFailed(logger, ex);
+                return;
+            }
+        }
     }
 
     public Task<RunRecord?> SucceedAsync(string id, string promptId, IReadOnlyList<RunOutput> produced, CancellationToken cancellationToken) =>
@@ -370,52 +439,50 @@ internal sealed partial class RunService(
 
     private async Task<RunRecord?> TransitionAsync(string id, Func<RunRecord, Change?> decide, CancellationToken cancellationToken)
     {
-        RunEvent? published = null;
-        RunRecord? result;
-        var gate = _runLocks[(StringComparer.Ordinal.GetHashCode(id) & int.MaxValue) % _runLocks.Length];
+        var gate = Gate(id);
         await gate.WaitAsync(cancellationToken);
+        (RunRecord? Run, RunEvent? Event) done;
         try
         {
-            var current = _active.TryGetValue(id, out var live) ? live : await store.GetAsync(id, cancellationToken);
-            while (true)
+            done = await ChangeAsync(id, await CurrentAsync(id, cancellationToken), decide, cancellationToken);
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        return Published(done);
+    }
+
+    /// <summary>
+    /// A progress or preview event of a run on a worker: numbered and published now, written later (with the
+    /// run's next write) when this router numbered the run's events so far and not too many wait already;
+    /// written now otherwise.
+    /// </summary>
+    private async Task<RunRecord?> PublishLiveAsync(string id, string type, object data, CancellationToken cancellationToken)
+    {
+        var gate = Gate(id);
+        await gate.WaitAsync(cancellationToken);
+        (RunRecord? Run, RunEvent? Event) done;
+        try
+        {
+            var current = await CurrentAsync(id, cancellationToken);
+            if (current is not { Status: RunStatus.Dispatching or RunStatus.Running })
             {
-                if (current is null)
-                {
-                    return null;
-                }
-
-                var change = decide(current);
-                if (change is null)
-                {
-                    return null;
-                }
-
-                result = change.Run;
-                published = null;
-                if (change.EventType is not null)
-                {
-                    result = result with { LastEventSequence = current.LastEventSequence + 1 };
-                    published = new RunEvent(id, result.LastEventSequence, change.EventType, Serialize(change.Data), time.GetUtcNow());
-                }
-
-                if (await store.TryUpdateAsync(result, published, current.LastEventSequence, cancellationToken))
-                {
-                    break;
-                }
-
-                // Another router replica changed the run since this one read it (claimed it for its worker,
-                // cancelled it): decide again on the run as stored now.
-                _active.TryRemove(id, out _);
-                current = await store.GetAsync(id, cancellationToken);
+                return null;
             }
 
-            if (result.Status.IsTerminal())
+            if (_live.TryGetValue(id, out var live) && live.Pending.Count < MaxUnwrittenEvents)
             {
-                _active.TryRemove(id, out _);
+                var runEvent = new RunEvent(id, Math.Max(live.Published, current.LastEventSequence) + 1, type, Serialize(data), time.GetUtcNow());
+                live.Add(runEvent);
+                StartFlushing();
+                done = (current, runEvent);
             }
             else
             {
-                _active[id] = result;
+                done = await ChangeAsync(
+                    id, current, run => run.Status is RunStatus.Dispatching or RunStatus.Running ? Change.To(run, type, data) : null, cancellationToken);
             }
         }
         finally
@@ -423,17 +490,160 @@ internal sealed partial class RunService(
             gate.Release();
         }
 
-        if (published is not null)
+        return Published(done);
+    }
+
+    /// <summary>Decides and writes one change of run <paramref name="id"/> (its lock held), with the events published and not yet written.</summary>
+    private async Task<(RunRecord? Run, RunEvent? Event)> ChangeAsync(string id, RunRecord? current, Func<RunRecord, Change?> decide, CancellationToken cancellationToken)
+    {
+        while (current is not null && decide(current) is { } change)
         {
-            hub.Publish(result, published);
+            _live.TryGetValue(id, out var live);
+            var events = live is null ? new List<RunEvent>(1) : new List<RunEvent>(live.Pending.Count + 1);
+            events.AddRange(live?.Pending ?? []);
+            RunEvent? published = null;
+            if (change.EventType is not null)
+            {
+                published = new RunEvent(id, NextSequence(current, live), change.EventType, Serialize(change.Data), time.GetUtcNow());
+                events.Add(published);
+            }
+
+            var result = events.Count == 0 ? change.Run : change.Run with { LastEventSequence = Math.Max(current.LastEventSequence, events[^1].Sequence) };
+            if (await store.TryUpdateWithEventsAsync(result, events, current.LastEventSequence, cancellationToken))
+            {
+                Remember(result, live, published);
+                return (result, published);
+            }
+
+            // Another router replica changed the run since this one read it (claimed it for its worker,
+            // cancelled it): decide again on the run as stored now.
+            _active.TryRemove(id, out _);
+            current = await store.GetAsync(id, cancellationToken);
         }
 
+        return (null, null);
+    }
+
+    /// <summary>
+    /// The number of a run's next event: after the last one this router published, when it numbered the run's
+    /// events so far; otherwise, for a run on a worker, past those another router (this one before a restart,
+    /// another replica) may have published and not written.
+    /// </summary>
+    private static long NextSequence(RunRecord current, LiveRunEvents? live) =>
+        live is not null ? Math.Max(live.Published, current.LastEventSequence) + 1
+        : current.Status is RunStatus.Dispatching or RunStatus.Running ? current.LastEventSequence + MaxUnwrittenEvents + 1
+        : current.LastEventSequence + 1;
+
+    private void Remember(RunRecord result, LiveRunEvents? live, RunEvent? published)
+    {
+        live?.Written(result.LastEventSequence);
         if (result.Status.IsTerminal())
         {
-            inputs.Release(result.Inputs);
+            _active.TryRemove(result.Id, out _);
+        }
+        else
+        {
+            _active[result.Id] = result;
         }
 
-        return result;
+        if (result.Status is not (RunStatus.Dispatching or RunStatus.Running))
+        {
+            _live.TryRemove(result.Id, out _);
+        }
+        else if (live is null && published is not null)
+        {
+            _live[result.Id] = new LiveRunEvents(published.Sequence);
+        }
+    }
+
+    private RunRecord? Published((RunRecord? Run, RunEvent? Event) done)
+    {
+        if (done.Run is not { } run)
+        {
+            return null;
+        }
+
+        if (done.Event is { } runEvent)
+        {
+            hub.Publish(run, runEvent);
+        }
+
+        if (run.Status.IsTerminal())
+        {
+            inputs.Release(run.Inputs);
+        }
+
+        return run;
+    }
+
+    private async ValueTask<RunRecord?> CurrentAsync(string id, CancellationToken cancellationToken) =>
+        _active.TryGetValue(id, out var live) ? live : await store.GetAsync(id, cancellationToken);
+
+    private SemaphoreSlim Gate(string id) => _runLocks[(StringComparer.Ordinal.GetHashCode(id) & int.MaxValue) % _runLocks.Length];
+
+    /// <summary>
+    /// Writes run <paramref name="id"/>'s events published and not yet written, if any still wait: not once the run
+    /// has ended (another replica ended it, having taken its worker over), whose history is complete without them.
+    /// </summary>
+    private Task<RunRecord?> FlushAsync(string id, CancellationToken cancellationToken) =>
+        TransitionAsync(
+            id,
+            current =>
+            {
+                if (current.Status.IsTerminal())
+                {
+                    _live.TryRemove(id, out _);
+                    return null;
+                }
+
+                return _live.TryGetValue(id, out var live) && live.Pending.Count > 0 ? Change.To(current) : null;
+            },
+            cancellationToken);
+
+    private void StartFlushing()
+    {
+        if (Volatile.Read(ref _flushTimer) is null)
+        {
+            var timer = time.CreateTimer(_ => _ = FlushDueAsync(), null, FlushInterval, FlushInterval);
+            if (Interlocked.CompareExchange(ref _flushTimer, timer, null) is not null)
+            {
+                timer.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Every <see cref="FlushInterval"/>: the events that have waited that long are written.</summary>
+    private async Task FlushDueAsync()
+    {
+        if (Interlocked.Exchange(ref _flushing, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var due = time.GetUtcNow() - FlushInterval;
+            foreach (var (id, live) in _live)
+            {
+                if (live.PendingSince <= due)
+                {
+                    await FlushAsync(id, _stopping.Token);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping: the host flushes what is left.
+        }
+        catch (Exception ex) when (ex is Storage.StorageException or ObjectDisposedException)
+        {
+            // Still pending: the run's next write, or the next tick, writes them.
+            LogLiveEventsWriteFailed(logger, ex);
+        }
+        finally
+        {
+            Volatile.Write(ref _flushing, 0);
+        }
     }
 
     /// <summary>Idempotent: the container disposes this service once for each interface it is registered under.</summary>
@@ -444,6 +654,7 @@ internal sealed partial class RunService(
             return;
         }
 
+        _flushTimer?.Dispose();
         _stopping.Cancel();
         _stopping.Dispose();
         foreach (var gate in _runLocks)
@@ -456,6 +667,9 @@ internal sealed partial class RunService(
 
     [LoggerMessage(EventId = EventIds.RunServiceRecovered, Level = LogLevel.Information, Message = "Recovered {Queued} queued runs and {OnWorkers} runs that were on workers")]
     private static partial void LogRecovered(ILogger logger, int queued, int onWorkers);
+
+    [LoggerMessage(EventId = EventIds.RunServiceLiveEventsWriteFailed, Level = LogLevel.Warning, Message = "Writing runs' progress and preview events failed; they are written with the runs' next write")]
+    private static partial void LogLiveEventsWriteFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = EventIds.RunServiceFinished, Level = LogLevel.Information, Message = "Run {RunId} {Status} {Reason}")]
     private static partial void LogFinished(ILogger logger, string runId, RunStatus status, string? reason);

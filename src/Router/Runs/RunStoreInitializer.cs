@@ -17,5 +17,6 @@ internal sealed class RunStoreInitializer(IRouterDatabase database, IActiveRepli
         recovery.OnWorkers = await runs.RecoverAsync(cancellationToken);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Stopped after the dispatcher (started before it): the progress and previews not yet written are written.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => runs.FlushAsync(cancellationToken);
 }

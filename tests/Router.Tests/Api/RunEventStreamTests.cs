@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ComfyOperator.Router.Tests.Api;
 
@@ -43,6 +45,45 @@ public sealed class RunEventStreamTests
     }
 
     [Fact]
+    public async Task Events_LastEventIdOfAProgressEvent_ReplaysWhatFollowsToTheOutcome()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50));
+        using var timeout = new CancellationTokenSource(Timeout);
+
+        // Progress is written with the run's next write, so the resume starts from an event published and not yet stored.
+        var (id, progress) = await SubmitAndSeeProgressAsync(cluster, timeout.Token);
+        using var resumed = await OpenAsync(cluster.Client, id, progress.ToString(CultureInfo.InvariantCulture), timeout.Token);
+        cluster.Workers[0].Options.StepDelay = TimeSpan.Zero;
+        var events = await resumed.Sse.ReadToEndAsync(timeout.Token);
+        var everything = await ReadAllAsync(cluster.Client, id, timeout.Token);
+
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => progress + i), events.Select(Sequence));
+        Assert.Equal("succeeded", events[^1].Type);
+        Assert.Equal(everything.Where(e => Sequence(e) > progress).Select(e => (e.Id, e.Type, e.Data)), events.Select(e => (e.Id, e.Type, e.Data)));
+        Assert.Contains(everything, e => Sequence(e) == progress && e.Type == "progress");
+    }
+
+    [Fact]
+    public async Task Events_AnotherRouterEndsARunWhoseProgressItDidNotSee_ResumingFromThatProgressGetsTheEnd()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50));
+        using var timeout = new CancellationTokenSource(Timeout);
+        var (id, progress) = await SubmitAndSeeProgressAsync(cluster, timeout.Token);
+
+        // A router that did not publish the run's progress (this one after a crash, another replica) ends the run.
+        using (var other = ActivatorUtilities.CreateInstance<RunService>(cluster.Router.Services))
+        {
+            var cancelled = await other.MarkCancelledAsync(id, null, "ended by another router", timeout.Token);
+            Assert.True(cancelled!.LastEventSequence > progress, $"the end ({cancelled.LastEventSequence}) is numbered after the progress published ({progress})");
+        }
+
+        using var resumed = await OpenAsync(cluster.Client, id, progress.ToString(CultureInfo.InvariantCulture), timeout.Token);
+        var events = await resumed.Sse.ReadToEndAsync(timeout.Token);
+        Assert.Equal("cancelled", events[^1].Type);
+        Assert.Equal(events.Select(Sequence).Order(), events.Select(Sequence));
+    }
+
+    [Fact]
     public async Task Events_WorkerSendsPreviews_StreamHasPreviewEventLinkingTheImage()
     {
         await using var cluster = await SimulatedCluster.StartAsync(1, o =>
@@ -75,6 +116,22 @@ public sealed class RunEventStreamTests
         Assert.StartsWith("image/", contentType, StringComparison.Ordinal);
         Assert.NotEmpty(image!);
         Assert.Equal("succeeded", (await cluster.GetRunAsync(id)).GetProperty("status").GetString());
+    }
+
+    /// <summary>Submits a long run and follows its events until the first progress event: the run's id and that event's id.</summary>
+    private static async Task<(string Id, long Progress)> SubmitAndSeeProgressAsync(SimulatedCluster cluster, CancellationToken cancellationToken)
+    {
+        var id = await cluster.SubmitAsync(steps: 400);
+        using var stream = await OpenAsync(cluster.Client, id, null, cancellationToken);
+        while (await stream.Sse.NextAsync(cancellationToken) is { } message)
+        {
+            if (message.Type == "progress")
+            {
+                return (id, Sequence(message));
+            }
+        }
+
+        throw new InvalidOperationException("The stream ended before a progress event.");
     }
 
     private static long Sequence(SseMessage message) => long.Parse(message.Id!, CultureInfo.InvariantCulture);

@@ -17,7 +17,8 @@ namespace ComfyOperator.Router.Storage.Postgres;
 /// costs a failed claim, never a second dispatch); a claim elsewhere also moves its owner's fair-share clock
 /// here (<see cref="IRunQueue.ClaimedElsewhere"/>);</item>
 /// <item>a run event reaches this replica's SSE subscribers of that run and its relayed-run observers
-/// (ComfyUI's <c>/ws</c>: read from the store, only when someone here follows the run);</item>
+/// (ComfyUI's <c>/ws</c>: read from the store, only when someone here follows the run; progress and previews,
+/// which the replica that publishes them writes later, come with their data in the notification);</item>
 /// <item>a cancel request stored elsewhere reaches the attempt here that has the run on a worker.</item>
 /// </list>
 /// Notifications are lost while the connection is down (and with a replica that died between its write
@@ -132,19 +133,33 @@ internal sealed partial class PostgresReplicaFeed(
         }
 
         var runId = parts[1];
-        runs.ChangedElsewhere(runId);
         if (channel == CancelsChannel)
         {
+            runs.ChangedElsewhere(runId);
             attempts.RequestCancel(runId);
             return;
         }
 
         if (parts.Length < 4 || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
         {
+            runs.ChangedElsewhere(runId);
             return;
         }
 
         var type = parts[3];
+        if (RunEventTypes.IsWrittenLater(type))
+        {
+            // Progress or a preview: the run's stored state did not change, and the event is not in the store yet.
+            if (parts.Length > 4 && parts[4].Split(' ', 2) is [var at, var data]
+                && long.TryParse(at, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds) && hub.HasSubscribers(runId))
+            {
+                hub.Forward(new RunEvent(runId, sequence, type, data, DateTimeOffset.FromUnixTimeMilliseconds(milliseconds)));
+            }
+
+            return;
+        }
+
+        runs.ChangedElsewhere(runId);
         if (type is RunEventTypes.Queued or RunEventTypes.Requeued)
         {
             if (await store.GetAsync(runId, cancellationToken) is { } run)

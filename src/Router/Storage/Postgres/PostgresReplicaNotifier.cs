@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Threading.Channels;
 using ComfyOperator.Router.Runs;
 using Microsoft.Extensions.Hosting;
@@ -7,8 +8,9 @@ using NpgsqlTypes;
 namespace ComfyOperator.Router.Storage.Postgres;
 
 /// <summary>
-/// Tells the other active/active replicas about each run event this one wrote, on <c>comfy_run_events</c>
-/// (payload: replica id, run id, sequence, type, and for a claim the run's owner; <see cref="PostgresReplicaFeed"/> hears them). Sent after
+/// Tells the other active/active replicas about each run event this one published, on <c>comfy_run_events</c>
+/// (payload: replica id, run id, sequence, type, and for a claim the run's owner; for progress and previews,
+/// which are written later, also the time and the data; <see cref="PostgresReplicaFeed"/> hears them). Sent after
 /// the write committed, in batches of whatever has gathered, each one statement in a transaction of its
 /// own that writes nothing: a notifying transaction holds a database-wide lock until it has committed, so
 /// notifying inside the run writes would put every write's WAL flush under that lock, one at a time (the
@@ -18,6 +20,9 @@ namespace ComfyOperator.Router.Storage.Postgres;
 internal sealed partial class PostgresReplicaNotifier(PostgresRouterDatabase database, ILogger<PostgresReplicaNotifier> logger) : BackgroundService
 {
     private const int MaxBatch = 512;
+
+    /// <summary>Longest payload sent with its data (<c>pg_notify</c> takes at most 8000 bytes); a longer one goes without.</summary>
+    private const int MaxPayloadChars = 2000;
 
     /// <summary>
     /// Notifications are not durable, so the transaction that sends them need not wait for its WAL flush
@@ -32,12 +37,23 @@ internal sealed partial class PostgresReplicaNotifier(PostgresRouterDatabase dat
 
     /// <summary>
     /// Queues the notification of <paramref name="runEvent"/>; quick, never throws. A claim (<c>dispatching</c>)
-    /// also names the run's owner, last, for the other replicas' fair-share clocks.
+    /// also names the run's owner, last, for the other replicas' fair-share clocks. Progress and previews are not
+    /// in the store yet, so they carry their time (Unix milliseconds) and data, last.
     /// </summary>
-    public void Enqueue(RunRecord run, RunEvent runEvent) =>
-        _pending.Writer.TryWrite(runEvent.Type == RunEventTypes.Dispatching && run.Owner is { } owner
-            ? $"{database.ReplicaId} {runEvent.RunId} {runEvent.Sequence} {runEvent.Type} {owner}"
-            : $"{database.ReplicaId} {runEvent.RunId} {runEvent.Sequence} {runEvent.Type}");
+    public void Enqueue(RunRecord run, RunEvent runEvent)
+    {
+        var payload = $"{database.ReplicaId} {runEvent.RunId} {runEvent.Sequence} {runEvent.Type}";
+        if (runEvent.Type == RunEventTypes.Dispatching && run.Owner is { } owner)
+        {
+            payload = $"{payload} {owner}";
+        }
+        else if (RunEventTypes.IsWrittenLater(runEvent.Type) && payload.Length + runEvent.Data.Length < MaxPayloadChars)
+        {
+            payload = string.Create(CultureInfo.InvariantCulture, $"{payload} {runEvent.At.ToUnixTimeMilliseconds()} {runEvent.Data}");
+        }
+
+        _pending.Writer.TryWrite(payload);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -72,7 +72,7 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
         WHERE id = @id
         """;
 
-    /// <summary>The compare-and-set of <see cref="TryUpdateAsync"/>: the row moves only from the sequence the change was decided from.</summary>
+    /// <summary>The compare-and-set of <see cref="TryUpdateWithEventsAsync"/>: the row moves only from the sequence the change was decided from.</summary>
     private const string TryUpdateRun = """
         UPDATE runs SET status = @status, attempts = @attempts, worker = @worker, prompt_id = @prompt, reason = @reason,
             failure = @failure, outputs = @outputs, cancel_requested = runs.cancel_requested OR @cancel, dispatched_at = @dispatched,
@@ -80,10 +80,11 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
         WHERE id = @id AND last_event_seq = @expected
         """;
 
-    /// <summary><see cref="TryUpdateRun"/> and its event in one statement: the event is written only when the run moved.</summary>
-    private const string TryUpdateRunWithEvent = $"""
+    /// <summary><see cref="TryUpdateRun"/> and its events in one statement: the events are written only when the run moved.</summary>
+    private const string TryUpdateRunWithEvents = $"""
         WITH updated AS ({TryUpdateRun} RETURNING id)
-        INSERT INTO run_events (run_id, seq, type, data, at) SELECT id, @seq, @type, @data, @at FROM updated
+        INSERT INTO run_events (run_id, seq, type, data, at)
+        SELECT id, e.seq, e.type, e.data, e.at FROM updated, unnest(@seqs, @types, @datas, @ats) AS e(seq, type, data, at)
         """;
 
     /// <summary>The WHERE of the partial indexes <c>runs_finished_seq</c> and <c>runs_finished_at</c>, word for word so they are used.</summary>
@@ -269,23 +270,24 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
             },
             cancellationToken);
 
-    public Task<bool> TryUpdateAsync(RunRecord run, RunEvent? runEvent, long expectedSequence, CancellationToken cancellationToken) =>
+    /// <summary>One round trip, however many events: with none, the update alone (one row when it moved); with some, one statement that inserts them all when it moved.</summary>
+    public Task<bool> TryUpdateWithEventsAsync(RunRecord run, IReadOnlyList<RunEvent> events, long expectedSequence, CancellationToken cancellationToken) =>
         database.RunAsync(
             async (connection, ct) =>
             {
-                await using var command = database.Command(connection, runEvent is null ? TryUpdateRun : TryUpdateRunWithEvent);
+                await using var command = database.Command(connection, events.Count == 0 ? TryUpdateRun : TryUpdateRunWithEvents);
                 BindRun(command, run);
                 Add(command, "client", NpgsqlDbType.Text, run.ClientId);
                 Add(command, "expected", NpgsqlDbType.Bigint, expectedSequence);
-                if (runEvent is not null)
+                if (events.Count > 0)
                 {
-                    Add(command, "seq", NpgsqlDbType.Bigint, runEvent.Sequence);
-                    Add(command, "type", NpgsqlDbType.Text, runEvent.Type);
-                    Add(command, "data", NpgsqlDbType.Text, runEvent.Data);
-                    Add(command, "at", NpgsqlDbType.Bigint, runEvent.At.ToUnixTimeMilliseconds());
+                    Add(command, "seqs", NpgsqlDbType.Array | NpgsqlDbType.Bigint, events.Select(e => e.Sequence).ToArray());
+                    Add(command, "types", NpgsqlDbType.Array | NpgsqlDbType.Text, events.Select(e => e.Type).ToArray());
+                    Add(command, "datas", NpgsqlDbType.Array | NpgsqlDbType.Text, events.Select(e => e.Data).ToArray());
+                    Add(command, "ats", NpgsqlDbType.Array | NpgsqlDbType.Bigint, events.Select(e => e.At.ToUnixTimeMilliseconds()).ToArray());
                 }
 
-                return await command.ExecuteNonQueryAsync(ct) == 1;
+                return await command.ExecuteNonQueryAsync(ct) > 0;
             },
             cancellationToken);
 

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SQLitePCL;
 
 namespace ComfyOperator.Router.Storage.Sqlite;
 
@@ -278,24 +279,31 @@ internal sealed partial class SqliteRouterDatabase : IRouterDatabase, IAsyncDisp
         }
     }
 
+    /// <summary>
+    /// One transaction for <paramref name="batch"/>, begun and committed by the writer's prepared statements
+    /// (a <see cref="SqliteTransaction"/> would parse its <c>BEGIN</c> and <c>COMMIT</c> again for every batch).
+    /// </summary>
     private async Task CommitAsync(SqliteSession writer, List<PendingWrite> batch)
     {
-        using (var transaction = writer.Connection.BeginTransaction())
+        await writer.Command("BEGIN IMMEDIATE").ExecuteNonQueryAsync(CancellationToken.None);
+        try
         {
-            writer.Transaction = transaction;
-            try
+            foreach (var write in batch)
             {
-                foreach (var write in batch)
-                {
-                    await write.RunAsync(writer);
-                }
+                await write.RunAsync(writer);
+            }
 
-                await transaction.CommitAsync(CancellationToken.None);
-            }
-            finally
+            await writer.Command("COMMIT").ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch
+        {
+            // Some errors end the transaction themselves; roll back only one still open.
+            if (raw.sqlite3_get_autocommit(writer.Connection.Handle) == 0)
             {
-                writer.Transaction = null;
+                writer.Command("ROLLBACK").ExecuteNonQuery();
             }
+
+            throw;
         }
 
         Interlocked.Increment(ref _commits);

@@ -48,7 +48,7 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
         WHERE id = $id;
         """;
 
-    /// <summary>The compare-and-set of <see cref="TryUpdateAsync"/>: the row moves only from the sequence the change was decided from.</summary>
+    /// <summary>The compare-and-set of <see cref="TryUpdateWithEventsAsync"/>: the row moves only from the sequence the change was decided from.</summary>
     private const string TryUpdateRun = """
         UPDATE runs SET status = $status, attempts = $attempts, worker = $worker, prompt_id = $prompt, reason = $reason,
             failure = $failure, outputs = $outputs, cancel_requested = (cancel_requested OR $cancel), dispatched_at = $dispatched,
@@ -130,7 +130,7 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
     public Task UpdateAsync(RunRecord run, RunEvent? runEvent, CancellationToken cancellationToken) =>
         database.WriteAsync((session, ct) => UpdateInTransactionAsync(session, run, runEvent, ct), cancellationToken);
 
-    public Task<bool> TryUpdateAsync(RunRecord run, RunEvent? runEvent, long expectedSequence, CancellationToken cancellationToken) =>
+    public Task<bool> TryUpdateWithEventsAsync(RunRecord run, IReadOnlyList<RunEvent> events, long expectedSequence, CancellationToken cancellationToken) =>
         database.WriteAsync(
             async (session, ct) =>
             {
@@ -143,7 +143,7 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
                     return false;
                 }
 
-                if (runEvent is not null)
+                foreach (var runEvent in events)
                 {
                     await InsertEventAsync(session, runEvent, ct);
                 }

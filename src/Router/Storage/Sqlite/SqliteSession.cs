@@ -11,12 +11,9 @@ internal sealed class SqliteSession(SqliteConnection connection) : IDisposable
 {
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
 
-    /// <summary>The write transaction the writer has open; null on readers.</summary>
-    public SqliteTransaction? Transaction { get; internal set; }
-
     internal SqliteConnection Connection => connection;
 
-    /// <summary>The prepared command for <paramref name="sql"/>, its parameters cleared, in the open transaction.</summary>
+    /// <summary>The prepared command for <paramref name="sql"/>, its parameters cleared (the writer's transaction is begun and committed in SQL).</summary>
     public SqliteCommand Command(string sql)
     {
         if (!_commands.TryGetValue(sql, out var command))
@@ -26,7 +23,6 @@ internal sealed class SqliteSession(SqliteConnection connection) : IDisposable
             _commands.Add(sql, command);
         }
 
-        command.Transaction = Transaction;
         command.Parameters.Clear();
         return command;
     }
