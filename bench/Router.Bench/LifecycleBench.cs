@@ -28,7 +28,7 @@ internal static class LifecycleBench
     {
         Console.WriteLine($"lifecycle: {runs} runs of a 2-step SD1.5 graph (64x64, {StepDelay.TotalMilliseconds:0} ms steps) per worker count; router = comfy-router ({(RouterProcess.ServerGc ? "server" : "workstation")} GC) in its own process; {Environment.ProcessorCount} cores; load {LoadAverage()}");
         var rows = new List<Row>();
-        Idle? idleFigures = null;
+        IReadOnlyList<Idle> idleFigures = [];
         foreach (var count in workerCounts)
         {
             var (row, idleRow) = await OneAsync(count, runs, count == workerCounts.Max() ? idle : TimeSpan.Zero);
@@ -54,20 +54,20 @@ internal static class LifecycleBench
                 $"  CPU per run, {last.Workers} vs {first.Workers} workers: {last.Cpu.TotalMilliseconds / last.Runs / (first.Cpu.TotalMilliseconds / first.Runs):F2}x"));
         }
 
-        if (idleFigures is { } i)
+        foreach (var i in idleFigures)
         {
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"  idle, {i.Workers} connected workers, {i.Duration.TotalSeconds:0} s: router CPU {i.Cpu.TotalMilliseconds / i.Duration.TotalMilliseconds * 100:F2}% of a core "
+                $"  idle, {i.Workers} connected workers, {i.Label}, {i.Duration.TotalSeconds:0} s: router CPU {i.Cpu.TotalMilliseconds / i.Duration.TotalMilliseconds * 100:F2}% of a core "
                 + $"(of which JIT {i.Jit.TotalMilliseconds / i.Duration.TotalMilliseconds * 100:F2}%, {i.JitMethods} methods compiled; without it {(i.Cpu - i.Jit).TotalMilliseconds / i.Duration.TotalMilliseconds * 100:F2}%), "
                 + $"{i.Allocated / 1024.0 / i.Duration.TotalSeconds:F0} KB/s allocated; working set {i.WorkingSet / 1048576.0:F0} MB, GC heap {i.Heap / 1048576.0:F0} MB "
-                + $"({i.HeapAfterCollect / 1048576.0:F0} MB live after a full GC, {i.Committed / 1048576.0:F0} MB committed), {i.Threads} thread-pool threads"));
+                + $"({(i.HeapAfterCollect is { } live ? $"{live / 1048576.0:F0} MB live after a full GC, " : "")}{i.Committed / 1048576.0:F0} MB committed), {i.Threads} thread-pool threads"));
         }
 
         Console.WriteLine($"  load average at the end: {LoadAverage()}");
     }
 
-    private static async Task<(Row Row, Idle? Idle)> OneAsync(int workerCount, int runs, TimeSpan idle)
+    private static async Task<(Row Row, IReadOnlyList<Idle>? Idle)> OneAsync(int workerCount, int runs, TimeSpan idle)
     {
         var data = Directory.CreateTempSubdirectory("router-lifecycle-").FullName;
         var statsPath = Path.Combine(data, "stats.sock");
@@ -108,7 +108,7 @@ internal static class LifecycleBench
             var seed = 0;
             await DriveAsync(client, workers, Math.Max(300, runs / 5), workerCount, () => seed++);
 
-            Idle? idleFigures = null;
+            IReadOnlyList<Idle>? idleFigures = null;
             if (idle > TimeSpan.Zero)
             {
                 idleFigures = await MeasureIdleAsync(router, stats, workerCount, idle);
@@ -138,10 +138,24 @@ internal static class LifecycleBench
         }
     }
 
-    /// <summary>Settles a few seconds, then watches the router do nothing but keep its workers.</summary>
-    private static async Task<Idle> MeasureIdleAsync(RouterProcess router, RouterStats stats, int workerCount, TimeSpan duration)
+    /// <summary>
+    /// Settles a few seconds, then watches the router do nothing but keep its workers for two
+    /// windows back to back. The first (what this bench always reported) still holds the runs'
+    /// after-effects: the JIT tiering up methods only the idle path makes hot, probes backing off
+    /// from every interval. The second is the idle router as it stays.
+    /// </summary>
+    private static async Task<IReadOnlyList<Idle>> MeasureIdleAsync(RouterProcess router, RouterStats stats, int workerCount, TimeSpan duration)
     {
         await Task.Delay(TimeSpan.FromSeconds(5));
+        return
+        [
+            await MeasureIdleWindowAsync(router, stats, workerCount, duration, "first window after the runs", collect: false),
+            await MeasureIdleWindowAsync(router, stats, workerCount, duration, "second window (settled)", collect: true),
+        ];
+    }
+
+    private static async Task<Idle> MeasureIdleWindowAsync(RouterProcess router, RouterStats stats, int workerCount, TimeSpan duration, string label, bool collect)
+    {
         var cpuBefore = router.CpuTime;
         var before = await stats.ReadAsync(collect: false);
         var clock = Stopwatch.StartNew();
@@ -150,8 +164,9 @@ internal static class LifecycleBench
         var elapsed = clock.Elapsed;
         var after = await stats.ReadAsync(collect: false);
         var workingSet = router.WorkingSet;
-        var collected = await stats.ReadAsync(collect: true);
-        return new Idle(workerCount, elapsed, cpu, after.Jit - before.Jit, after.JitMethods - before.JitMethods, after.Allocated - before.Allocated, workingSet, after.Heap, collected.Heap, after.Committed, after.Threads);
+        // A full collection only after the last window: it would shrink the next window's working set.
+        long? live = collect ? (await stats.ReadAsync(collect: true)).Heap : null;
+        return new Idle(workerCount, label, elapsed, cpu, after.Jit - before.Jit, after.JitMethods - before.JitMethods, after.Allocated - before.Allocated, workingSet, after.Heap, live, after.Committed, after.Threads);
     }
 
     /// <summary>
@@ -260,7 +275,7 @@ internal static class LifecycleBench
 
     private sealed record Row(int Workers, int Runs, int Failed, TimeSpan Wall, TimeSpan Cpu, long Allocated, int Gen0, int Gen1, int Gen2);
 
-    private sealed record Idle(int Workers, TimeSpan Duration, TimeSpan Cpu, TimeSpan Jit, long JitMethods, long Allocated, long WorkingSet, long Heap, long HeapAfterCollect, long Committed, int Threads);
+    private sealed record Idle(int Workers, string Label, TimeSpan Duration, TimeSpan Cpu, TimeSpan Jit, long JitMethods, long Allocated, long WorkingSet, long Heap, long? HeapAfterCollect, long Committed, int Threads);
 
     /// <summary>The client side of <see cref="StartupHook"/>.</summary>
     private sealed class RouterStats : IDisposable

@@ -10,10 +10,14 @@ namespace ComfyOperator.Router.Nodes;
 
 /// <summary>
 /// Active health: <c>GET /system_stats</c> on every worker each <c>ProbeInterval</c>, each with its
-/// own <c>ProbeTimeout</c>. A worker whose WebSocket is open (its keep-alive pings notice a dead peer)
-/// and whose answer did not change is asked half as often each time, down to once every
-/// <see cref="IdleProbeFactor"/> intervals; a change, a failure or a closed socket brings it back to
-/// every interval. Also logs clearly when no worker is configured at all.
+/// own <c>ProbeTimeout</c>. A worker whose WebSocket is open and whose answer did not change is asked
+/// half as often each time, down to once every <see cref="IdleProbeFactor"/> intervals; a change, a
+/// failure or a closed socket brings it back to every interval. While the socket is open its
+/// keep-alive is the worker's health: a dead peer, or a hung process that keeps its TCP connection
+/// open, stops answering pings and loses the socket within the keep-alive interval and timeout, and is
+/// then probed every interval. So an idle worker's HTTP connection is mostly closed (the pool drops it
+/// after a minute unused) instead of being kept open by probes. Also logs clearly when no worker is
+/// configured at all.
 /// </summary>
 /// <param name="isConnected">Whether the worker's WebSocket is open now; null probes every worker every interval.</param>
 internal sealed partial class HealthProber(
@@ -29,8 +33,11 @@ internal sealed partial class HealthProber(
     /// <summary>Failures in a row before a healthy worker is marked unhealthy.</summary>
     private const int FailureThreshold = 2;
 
-    /// <summary>A connected worker that keeps answering the same is probed at least every this many intervals.</summary>
-    internal const int IdleProbeFactor = 8;
+    /// <summary>
+    /// A connected worker that keeps answering the same is probed at least every this many intervals
+    /// (5 min 20 s by default), only to refresh its version and devices.
+    /// </summary>
+    internal const int IdleProbeFactor = 32;
 
     private readonly RouterOptions _options = options.Value;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
+using ComfyOperator.Testing.Time;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -14,11 +15,11 @@ public sealed class HealthProberTests
     private readonly StatsHandler _stats = new();
     private bool _connected = true;
 
-    private HealthProber Prober() => new(
+    private HealthProber Prober(TimeProvider? time = null) => new(
         _registry,
         new Http(_stats),
         Options.Create(new RouterOptions { ProbeInterval = TimeSpan.FromMinutes(1) }),
-        TimeProvider.System,
+        time ?? TimeProvider.System,
         NullLogger<HealthProber>.Instance,
         _ => _connected);
 
@@ -44,6 +45,29 @@ public sealed class HealthProberTests
         await prober.ProbeAsync(Worker, CancellationToken.None);
         Assert.Equal("0.4.0", Worker.ComfyVersion);
         Assert.True(prober.IsDue(Worker));
+    }
+
+    [Fact]
+    public async Task Probe_ConnectedWorkerAnswersTheSame_ProbedEvery32ndIntervalAtMost()
+    {
+        // While its socket is open the keep-alive is its health: the probe only refreshes version and devices.
+        var time = new ManualTimeProvider();
+        var prober = Prober(time);
+        var probes = 0;
+        for (var interval = 0; interval < 200; interval++)
+        {
+            if (prober.IsDue(Worker))
+            {
+                await prober.ProbeAsync(Worker, CancellationToken.None);
+                probes++;
+            }
+
+            time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        // Probed at 0, 1, 3, 7, 15, 31, then every 32 intervals: 63, 95, 127, 159, 191.
+        Assert.Equal(11, probes);
+        Assert.Equal(HealthState.Healthy, Worker.ActiveHealth);
     }
 
     [Fact]
