@@ -133,7 +133,7 @@ public sealed class DispatchQueueFairnessTests
 
         public RunRequirements Resolve(QueuedRun run) => new() { Key = run.Workflow ?? string.Empty };
 
-        public PlacementRound BeginRound() => new([Worker], (_, r) => placeAll || r.Key != "missing", (_, _, candidates) => candidates[0]);
+        public PlacementRound BeginRound() => new([Worker], (r, eligible) => placeAll || r.Key != "missing" ? [.. eligible] : [], (_, _, candidates) => candidates[0]);
 
         public int WeightOf(string owner) => weights?.GetValueOrDefault(owner, 1) ?? 1;
 
