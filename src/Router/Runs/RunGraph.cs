@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Router.Inputs;
@@ -55,8 +56,28 @@ internal sealed class RunGraph
     public static RunGraph Of(WorkflowGraph graph) => new(graph);
 
     /// <summary>The models (<c>folder/file</c>, ordinal order) then the node classes (<c>class:NAME</c>), joined with <c>|</c>.</summary>
-    public static string RequirementsKeyOf(IReadOnlyList<ModelRequirement> models, IReadOnlyList<string> classes) =>
-        string.Join('|', [.. models.Select(m => m.ToString()).Order(StringComparer.Ordinal), .. classes.Select(c => "class:" + c)]);
+    public static string RequirementsKeyOf(IReadOnlyList<ModelRequirement> models, IReadOnlyList<string> classes)
+    {
+        var names = new string[models.Count];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = models[i].ToString();
+        }
+
+        Array.Sort(names, StringComparer.Ordinal);
+        var key = new StringBuilder();
+        foreach (var name in names)
+        {
+            key.Append(key.Length == 0 ? "" : "|").Append(name);
+        }
+
+        foreach (var nodeClass in classes)
+        {
+            key.Append(key.Length == 0 ? "class:" : "|class:").Append(nodeClass);
+        }
+
+        return key.ToString();
+    }
 
     /// <summary>The stored graph of a run, or null when it does not parse (its attempt then fails as invalid_workflow).</summary>
     public static RunGraph? TryParse(string workflow)
