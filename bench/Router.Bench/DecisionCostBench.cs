@@ -19,7 +19,12 @@ internal static class DecisionCostBench
 {
     public static void Run(int workerCount, int queued, int decisions)
     {
-        One(PlacementPolicyNames.LeastQueued, 100, 1000, 500, print: false); // JIT warm-up
+        // JIT warm-up of every policy at the measured size, so the first one measured is not the one that pays for tiering.
+        foreach (var policy in PlacementPolicyNames.All)
+        {
+            One(policy, workerCount, queued / 10, decisions, print: false);
+        }
+
         foreach (var policy in PlacementPolicyNames.All)
         {
             One(policy, workerCount, queued, decisions);
