@@ -129,6 +129,11 @@ internal sealed class DispatchQueue : IRunQueue
         {
             run = default!;
             worker = default!;
+            if (_byId.Count == 0)
+            {
+                // Emptied (a cancel, another replica's claim) while the round was listed.
+                return false;
+            }
 
             _candidates.Clear();
             foreach (var owner in _owners.Values)
