@@ -28,6 +28,9 @@ public sealed class WorkflowGraph
 
     private readonly JsonObject _prompt;
 
+    /// <summary>The nodes, each with its class read once (inputs change, nodes and classes never do); made on first use.</summary>
+    private WorkflowNode[]? _nodes;
+
     private WorkflowGraph(JsonObject prompt)
     {
         _prompt = prompt;
@@ -37,11 +40,11 @@ public sealed class WorkflowGraph
     public int Count => _prompt.Count;
 
     /// <summary>The nodes in document order.</summary>
-    public IEnumerable<WorkflowNode> Nodes => _prompt.Select(p => new WorkflowNode(p.Key, (JsonObject)p.Value!));
+    public IReadOnlyList<WorkflowNode> Nodes => _nodes ??= [.. _prompt.Select(p => new WorkflowNode(p.Key, (JsonObject)p.Value!))];
 
     /// <summary>The node with this id, or null.</summary>
     public WorkflowNode? GetNode(string id) =>
-        _prompt[id] is JsonObject node ? new WorkflowNode(id, node) : null;
+        _prompt.TryGetPropertyValue(id, out var value) && value is JsonObject ? Nodes[_prompt.IndexOf(id)] : null;
 
     /// <summary>Nodes of a class, in document order.</summary>
     public IEnumerable<WorkflowNode> FindNodes(string classType) => Nodes.Where(n => n.ClassType == classType);
@@ -258,12 +261,12 @@ public sealed class WorkflowGraph
                 "The workflow has no output node (SaveImage, PreviewImage, SaveImageWebsocket...); ComfyUI rejects it with prompt_no_outputs. Add a SaveImage node."));
         }
 
-        var checkedNodes = outputs.Count == 0 ? [.. _prompt.Select(p => p.Key)] : Reachable(outputs.Select(o => o.Id));
+        var checkedNodes = outputs.Count == 0 ? null : Reachable(outputs);
 
-        foreach (var (id, value) in _prompt)
+        foreach (var workflowNode in Nodes)
         {
-            var node = (JsonObject)value!;
-            var classType = JsonRead.String(node, "class_type") ?? "";
+            var id = workflowNode.Id;
+            var classType = workflowNode.ClassType;
             ComfyNodeInfo? info = null;
             if (objectInfo is not null)
             {
@@ -275,12 +278,12 @@ public sealed class WorkflowGraph
                 }
             }
 
-            if (!checkedNodes.Contains(id))
+            if (checkedNodes is not null && !checkedNodes.Contains(id))
             {
                 continue;
             }
 
-            var inputs = (JsonObject)node["inputs"]!;
+            var inputs = workflowNode.Inputs!;
             foreach (var (name, input) in inputs)
             {
                 var spec = info?.Inputs.GetValueOrDefault(name);
@@ -313,10 +316,15 @@ public sealed class WorkflowGraph
         return issues;
     }
 
-    private HashSet<string> Reachable(IEnumerable<string> roots)
+    private HashSet<string> Reachable(IReadOnlyList<WorkflowNode> roots)
     {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var stack = new Stack<string>(roots);
+        var seen = new HashSet<string>(_prompt.Count, StringComparer.Ordinal);
+        var stack = new Stack<string>(_prompt.Count);
+        foreach (var root in roots)
+        {
+            stack.Push(root.Id);
+        }
+
         while (stack.Count > 0)
         {
             var id = stack.Pop();
@@ -352,13 +360,13 @@ public sealed class WorkflowGraph
             if (JsonRead.IsString(array[0]))
             {
                 var target = JsonRead.String(array[0])!;
-                if (_prompt[target] is not JsonObject targetNode)
+                if (GetNode(target) is not { } targetNode)
                 {
                     return new WorkflowIssue(WorkflowIssueCodes.MissingLinkTarget, id, name,
                         $"Node #{id} ({classType}) input '{name}' links to node #{target}, which is not in the workflow.");
                 }
 
-                var targetClass = JsonRead.String(targetNode, "class_type") ?? "";
+                var targetClass = targetNode.ClassType;
                 if (index < 0)
                 {
                     return new WorkflowIssue(WorkflowIssueCodes.BadOutputIndex, id, name,

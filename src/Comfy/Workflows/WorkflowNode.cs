@@ -12,12 +12,13 @@ public sealed class WorkflowNode
     {
         Id = id;
         _node = node;
+        ClassType = JsonRead.String(node, "class_type") ?? "";
     }
 
     /// <summary>The node id (an opaque string; subgraph exports use ids like "41:38").</summary>
     public string Id { get; }
 
-    public string ClassType => JsonRead.String(_node, "class_type") ?? "";
+    public string ClassType { get; }
 
     /// <summary><c>_meta.title</c>, what the user named the node in the editor.</summary>
     public string? Title => JsonRead.String(JsonRead.Object(_node, "_meta"), "title");
@@ -25,6 +26,23 @@ public sealed class WorkflowNode
     public IReadOnlyCollection<string> InputNames => Inputs is { } inputs ? [.. inputs.Select(p => p.Key)] : [];
 
     internal JsonObject? Inputs => _node["inputs"] as JsonObject;
+
+    /// <summary>The inputs that hold a literal string (model files, prompts, input files, URLs), in document order.</summary>
+    public IEnumerable<(string Name, string Value)> StringInputs()
+    {
+        if (Inputs is not { } inputs)
+        {
+            yield break;
+        }
+
+        foreach (var (name, value) in inputs)
+        {
+            if (JsonRead.IsString(value) && JsonRead.String(value) is { } text)
+            {
+                yield return (name, text);
+            }
+        }
+    }
 
     /// <summary>The raw input value (a literal, or a 2-element link array); a copy, so changing it changes nothing.</summary>
     public JsonNode? GetInput(string name) => Inputs?[name]?.DeepClone();

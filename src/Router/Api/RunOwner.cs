@@ -1,7 +1,5 @@
 using System.Net.Http.Headers;
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using ComfyOperator.Router.Security;
 using Microsoft.AspNetCore.Http;
 
@@ -15,6 +13,12 @@ internal static class RunOwner
 {
     public static string? Of(HttpContext context)
     {
+        // Authenticated from the Authorization header when there is one: its owner claim is that credential's owner.
+        if (context.User.Identity?.IsAuthenticated == true && context.User.FindFirstValue(RouterAuthentication.OwnerClaim) is { } claimed)
+        {
+            return claimed;
+        }
+
         if (AuthenticationHeaderValue.TryParse(context.Request.Headers.Authorization, out var header)
             && string.Equals(header.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase) && header.Parameter is { Length: > 0 } key)
         {
@@ -24,11 +28,6 @@ internal static class RunOwner
         if (context.User.Identity?.IsAuthenticated != true)
         {
             return null;
-        }
-
-        if (context.User.FindFirstValue(RouterAuthentication.OwnerClaim) is { } owner)
-        {
-            return owner;
         }
 
         // An API key given as the `token` query parameter (ComfyUI's routes) is the same owner as the header.
@@ -41,6 +40,8 @@ internal static class RunOwner
     }
 
     /// <summary>The id of an API key as used in <c>Router:KeyWeights</c>: <c>printf %s KEY | sha256sum | cut -c1-8</c>.</summary>
-    public static string KeyId(string key) =>
-        "key-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..8];
+    public static string KeyId(string key) => KeyId(SecretComparer.Hash(key));
+
+    /// <summary>The id of an API key from its SHA-256 (<see cref="SecretComparer.Hash"/>).</summary>
+    public static string KeyId(byte[] keyHash) => "key-" + Convert.ToHexStringLower(keyHash.AsSpan(0, 4));
 }

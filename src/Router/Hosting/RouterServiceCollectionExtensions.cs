@@ -116,16 +116,22 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<ActiveAttempts>();
         services.AddSingleton<WorkerModelInventory>();
         services.AddSingleton<WorkerNodeClasses>();
-        services.AddSingleton(sp => new RunScheduler(
-            sp.GetRequiredService<WorkerRegistry>(),
-            sp.GetRequiredService<INodeSource>(),
-            sp.GetRequiredService<WorkerModelInventory>(),
-            sp.GetRequiredService<WorkerNodeClasses>(),
-            sp.GetRequiredService<WorkflowCatalog>(),
-            sp.GetRequiredService<IOptions<RouterOptions>>(),
-            sp.GetRequiredService<IOptions<WorkflowRoutingOptions>>(),
-            sp.GetRequiredService<TimeProvider>(),
-            worker => sp.GetRequiredService<WorkerConnections>().IsConnected(worker) && sp.GetRequiredService<IWorkerLeases>().Holds(worker.BaseAddress)));
+        services.AddSingleton(sp =>
+        {
+            // Resolved at the first decision (they are built after the scheduler), then asked once per worker and decision.
+            var connections = new Lazy<WorkerConnections>(sp.GetRequiredService<WorkerConnections>);
+            var leases = new Lazy<IWorkerLeases>(sp.GetRequiredService<IWorkerLeases>);
+            return new RunScheduler(
+                sp.GetRequiredService<WorkerRegistry>(),
+                sp.GetRequiredService<INodeSource>(),
+                sp.GetRequiredService<WorkerModelInventory>(),
+                sp.GetRequiredService<WorkerNodeClasses>(),
+                sp.GetRequiredService<WorkflowCatalog>(),
+                sp.GetRequiredService<IOptions<RouterOptions>>(),
+                sp.GetRequiredService<IOptions<WorkflowRoutingOptions>>(),
+                sp.GetRequiredService<TimeProvider>(),
+                worker => connections.Value.IsConnected(worker) && leases.Value.Holds(worker.BaseAddress));
+        });
         services.AddSingleton<IRunPlacer>(sp => sp.GetRequiredService<RunScheduler>());
         services.AddSingleton<DispatchQueue>();
         services.AddSingleton<IRunQueue>(sp => sp.GetRequiredService<DispatchQueue>());

@@ -35,14 +35,19 @@ internal sealed partial class RunInputResolver(
         {
             foreach (var node in graph.Nodes)
             {
-                foreach (var name in node.InputNames)
+                // Collected first: preparing an input rewrites it in the graph.
+                List<(string Name, string Value, InputKind Kind, string? Folder)>? provided = null;
+                foreach (var (name, value) in node.StringInputs())
                 {
-                    if (node.GetString(name) is not { } value || !IsProvided(value) || KindOf(node.ClassType, name) is not { } target)
+                    if (IsProvided(value) && KindOf(node.ClassType, name) is { } target)
                     {
-                        continue;
+                        (provided ??= []).Add((name, value, target.Kind, target.Folder));
                     }
+                }
 
-                    found.Add(await PrepareOneAsync(graph, node.Id, name, target.Kind, target.Folder, value, cancellationToken));
+                foreach (var (name, value, kind, folder) in provided ?? [])
+                {
+                    found.Add(await PrepareOneAsync(graph, node.Id, name, kind, folder, value, cancellationToken));
                 }
             }
         }

@@ -17,6 +17,9 @@ namespace ComfyOperator.Router.Scheduling;
 internal sealed class DispatchQueue : IRunQueue
 {
     private readonly Lock _gate = new();
+
+    /// <summary>One decision at a time: a round's lists are reused by the next one. Taken before <see cref="_gate"/>, never inside it.</summary>
+    private readonly Lock _deciding = new();
     private readonly Dictionary<string, Entry> _byId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OwnerQueue> _owners = new(StringComparer.Ordinal);
     private readonly List<Entry> _candidates = [];
@@ -24,6 +27,9 @@ internal sealed class DispatchQueue : IRunQueue
     /// <summary>Runs taken here whose claim is not settled yet, by owner: counted once, whoever wins the claim.</summary>
     private readonly Dictionary<string, string> _claiming = new(StringComparer.Ordinal);
     private TaskCompletionSource _changed = NewSignal();
+
+    /// <summary><see cref="_byId"/>'s count, readable without the lock (every submit asks it).</summary>
+    private int _count;
 
     public DispatchQueue(IRunPlacer placer)
     {
@@ -34,16 +40,7 @@ internal sealed class DispatchQueue : IRunQueue
 
     public IRunPlacer Placer { get; }
 
-    public int Count
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _byId.Count;
-            }
-        }
-    }
+    public int Count => Volatile.Read(ref _count);
 
     public void Enqueue(RunRecord run, RunGraph? graph) =>
         TryEnqueue(new QueuedRun(run.Id, run.Priority, run.Sequence)
@@ -83,6 +80,7 @@ internal sealed class DispatchQueue : IRunQueue
             var entry = new Entry(run, requirements, ownerName);
             owner.Add(entry);
             _byId[run.RunId] = entry;
+            Volatile.Write(ref _count, _byId.Count);
         }
 
         Signal();
@@ -109,18 +107,31 @@ internal sealed class DispatchQueue : IRunQueue
     /// </summary>
     public bool TryDequeue(out QueuedRun run, out Nodes.WorkerState worker)
     {
+        run = default!;
+        worker = default!;
+        if (Count == 0)
+        {
+            return false;
+        }
+
+        // The eligible workers are listed outside the queue's lock: over a large fleet that takes a while,
+        // and submissions, settled claims and signals need the lock meanwhile.
+        lock (_deciding)
+        {
+            var round = Placer.BeginRound();
+            return round.EligibleCount > 0 && TryDequeue(round, out run, out worker);
+        }
+    }
+
+    private bool TryDequeue(PlacementRound round, out QueuedRun run, out Nodes.WorkerState worker)
+    {
         lock (_gate)
         {
             run = default!;
             worker = default!;
             if (_byId.Count == 0)
             {
-                return false;
-            }
-
-            var round = Placer.BeginRound();
-            if (round.EligibleCount == 0)
-            {
+                // Emptied (a cancel, another replica's claim) while the round was listed.
                 return false;
             }
 
@@ -256,26 +267,10 @@ internal sealed class DispatchQueue : IRunQueue
     }
 
     /// <summary>Completes when something was enqueued (or <see cref="Signal"/> was called) after this call.</summary>
-    public Task WaitForChangeAsync(CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            return _changed.Task.WaitAsync(cancellationToken);
-        }
-    }
+    public Task WaitForChangeAsync(CancellationToken cancellationToken) => Volatile.Read(ref _changed).Task.WaitAsync(cancellationToken);
 
     /// <summary>Wakes the dispatcher: a run arrived or a worker became free.</summary>
-    public void Signal()
-    {
-        TaskCompletionSource previous;
-        lock (_gate)
-        {
-            previous = _changed;
-            _changed = NewSignal();
-        }
-
-        previous.TrySetResult();
-    }
+    public void Signal() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
 
     /// <summary>
     /// Model affinity on the run side: when the chosen worker would have to switch models for this
@@ -354,6 +349,7 @@ internal sealed class DispatchQueue : IRunQueue
     private void RemoveLocked(Entry entry)
     {
         _byId.Remove(entry.Run.RunId);
+        Volatile.Write(ref _count, _byId.Count);
         _owners[entry.Owner].Remove(entry);
     }
 

@@ -78,18 +78,16 @@ internal sealed partial class Dispatcher(
             Track(ResumeAsync(run, worker, stoppingToken));
         }
 
+        // Also wake up now and then: passive-unhealthy workers come back by time alone. One timer for the
+        // service's life, not one per wake-up (the loop wakes several times per run).
+        using var tick = time.CreateTimer(_ => queue.Signal(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         while (!stoppingToken.IsCancellationRequested)
         {
             var changed = queue.WaitForChangeAsync(stoppingToken);
             DispatchReady(stoppingToken);
             try
             {
-                // Also wake up now and then: passive-unhealthy workers come back by time alone.
-                await changed.WaitAsync(TimeSpan.FromSeconds(1), time, stoppingToken);
-            }
-            catch (TimeoutException)
-            {
-                // Look again.
+                await changed;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -15,7 +15,7 @@ internal interface IRunPlacer
     /// <summary>The run's requirements again after workflows changed; the models (from its graph) do not change.</summary>
     RunRequirements Refresh(QueuedRun run, RunRequirements previous) => Resolve(run);
 
-    /// <summary>A snapshot of the eligible workers for one decision.</summary>
+    /// <summary>A snapshot of the eligible workers for one decision; its lists are reused by the next round, so one round is used at a time.</summary>
     PlacementRound BeginRound();
 
     /// <summary>Fair-share weight of an owner (1 = normal).</summary>

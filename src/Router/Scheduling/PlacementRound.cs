@@ -10,7 +10,7 @@ namespace ComfyOperator.Router.Scheduling;
 /// </summary>
 internal sealed class PlacementRound(
     IReadOnlyList<WorkerState> eligible,
-    Func<WorkerState, RunRequirements, bool> compatible,
+    Func<RunRequirements, IReadOnlyList<WorkerState>, List<WorkerState>> compatibleWith,
     Func<QueuedRun, RunRequirements, IReadOnlyList<WorkerState>, WorkerState> choose,
     Action<QueuedRun, RunRequirements, WorkerState>? commit = null,
     Func<WorkerState, string?>? loadedModel = null,
@@ -47,15 +47,7 @@ internal sealed class PlacementRound(
     {
         if (!_byClass.TryGetValue(requirements.Key, out var candidates))
         {
-            candidates = [];
-            foreach (var w in eligible)
-            {
-                if (compatible(w, requirements))
-                {
-                    candidates.Add(w);
-                }
-            }
-
+            candidates = compatibleWith(requirements, eligible);
             _byClass[requirements.Key] = candidates;
         }
 

@@ -28,6 +28,22 @@ internal sealed class RunScheduler : IRunPlacer
     private readonly Dictionary<string, IPlacementPolicy> _policies = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<Uri, string> _lastModel = new();
     private volatile Dictionary<Uri, NodeEndpoint> _endpoints = [];
+    private volatile bool _endpointsHaveMaxQueue;
+
+    // A round's callbacks, made once rather than per decision.
+    private readonly Func<RunRequirements, IReadOnlyList<WorkerState>, List<WorkerState>> _compatibleWith;
+    private readonly Func<QueuedRun, RunRequirements, IReadOnlyList<WorkerState>, WorkerState> _choose;
+    private readonly Action<QueuedRun, RunRequirements, WorkerState> _commit;
+    private readonly Func<WorkerState, string?> _lastModelOf;
+    private readonly Func<RunRequirements, bool> _usesAffinity;
+
+    /// <summary>The lists of the current placement round, and those the next one reuses.</summary>
+    private readonly Lock _roundGate = new();
+    private readonly List<List<WorkerState>> _lentLists = [];
+    private readonly Stack<List<WorkerState>> _spareLists = new();
+
+    /// <summary>Lists kept for the next round: a round uses one per class of runs it looks at, usually a few.</summary>
+    private const int MaxSpareLists = 32;
 
     /// <summary>
     /// Workers found compatible with each class of runs (<see cref="RunRequirements.Key"/>). Labels, node
@@ -60,6 +76,11 @@ internal sealed class RunScheduler : IRunPlacer
         _options = options.Value;
         _time = time;
         _isConnected = isConnected;
+        _compatibleWith = CompatibleWith;
+        _choose = Choose;
+        _commit = Commit;
+        _lastModelOf = LastModel;
+        _usesAffinity = UsesAffinity;
         foreach (var name in PlacementPolicyNames.All)
         {
             _policies[name] = PlacementPolicyFactory.Create(name);
@@ -92,26 +113,31 @@ internal sealed class RunScheduler : IRunPlacer
     public RunRequirements Resolve(QueuedRun run)
     {
         var graph = run.Graph ?? (run.Workflow is null ? null : RunGraph.TryParse(run.Workflow));
-        return Build(run, graph?.Models ?? [], graph?.NodeClasses ?? []);
+        return graph is null ? Build(run, [], [], string.Empty) : Build(run, graph.Models, graph.NodeClasses, graph.RequirementsKey);
     }
 
-    public RunRequirements Refresh(QueuedRun run, RunRequirements previous) => Build(run, previous.Models, previous.NodeClasses);
+    public RunRequirements Refresh(QueuedRun run, RunRequirements previous) =>
+        Build(run, previous.Models, previous.NodeClasses, RunGraph.RequirementsKeyOf(previous.Models, previous.NodeClasses));
 
-    private RunRequirements Build(QueuedRun run, IReadOnlyList<ModelRequirement> models, IReadOnlyList<string> classes)
+    /// <param name="graphKey">The graph's part of the key (<see cref="RunGraph.RequirementsKeyOf"/>), worked out once per graph.</param>
+    private RunRequirements Build(QueuedRun run, IReadOnlyList<ModelRequirement> models, IReadOnlyList<string> classes, string graphKey)
     {
         var workflow = run.Deployment is null ? null : _catalog.Find(run.Deployment);
-        foreach (var folder in models.Select(m => m.Folder).Distinct(StringComparer.Ordinal))
+        string? affinity = null;
+        foreach (var model in models)
         {
-            _inventory.Track(folder);
+            _inventory.Track(model.Folder);
+            affinity ??= model.Folder is "checkpoints" or "diffusion_models" ? model.ToString() : null;
         }
 
         var selector = workflow?.Selector;
-        var affinity = models.FirstOrDefault(m => m.Folder is "checkpoints" or "diffusion_models")?.ToString();
-        var key = string.Join('|',
-            [run.Deployment ?? string.Empty, workflow?.PlacementPolicy ?? string.Empty,
-             .. (selector ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"),
-             .. models.Select(m => m.ToString()).Order(StringComparer.Ordinal),
-             .. classes.Select(c => "class:" + c)]);
+        var head = (run.Deployment ?? string.Empty) + "|" + (workflow?.PlacementPolicy ?? string.Empty);
+        if (selector is { Count: > 0 })
+        {
+            head = string.Join('|', [head, .. selector.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")]);
+        }
+
+        var key = graphKey.Length == 0 ? head : head + "|" + graphKey;
         return new RunRequirements
         {
             Key = key,
@@ -127,40 +153,82 @@ internal sealed class RunScheduler : IRunPlacer
     public PlacementRound BeginRound()
     {
         var now = _time.GetUtcNow();
-        var eligible = new List<WorkerState>();
-        foreach (var worker in _registry.Workers)
+        lock (_roundGate)
         {
-            if (worker.IsEligible(now, AllowanceOf(worker)) && _isConnected(worker))
+            // The previous round is over: its lists serve this one (a large fleet would otherwise allocate them per decision).
+            foreach (var lent in _lentLists)
             {
-                eligible.Add(worker);
+                if (_spareLists.Count < MaxSpareLists)
+                {
+                    lent.Clear();
+                    _spareLists.Push(lent);
+                }
             }
-        }
 
-        return new PlacementRound(eligible, IsCompatible, Choose, Commit, LastModel, UsesAffinity);
+            _lentLists.Clear();
+            var eligible = Lend();
+            foreach (var worker in _registry.Workers)
+            {
+                if (worker.IsEligible(now, AllowanceOf(worker)) && _isConnected(worker))
+                {
+                    eligible.Add(worker);
+                }
+            }
+
+            return new PlacementRound(eligible, _compatibleWith, _choose, _commit, _lastModelOf, _usesAffinity);
+        }
     }
 
-    /// <summary>Labels match, the worker has the node classes and the models (asks for a model refresh when only models are missing).</summary>
-    public bool IsCompatible(WorkerState worker, RunRequirements requirements)
+    private List<WorkerState> Lend()
+    {
+        var list = _spareLists.TryPop(out var spare) ? spare : [];
+        _lentLists.Add(list);
+        return list;
+    }
+
+    /// <summary>
+    /// The workers of <paramref name="eligible"/> whose labels match and that have the node classes and the models
+    /// (asks for a model refresh when only models are missing). The class's remembered workers are looked up once.
+    /// </summary>
+    private List<WorkerState> CompatibleWith(RunRequirements requirements, IReadOnlyList<WorkerState> eligible)
     {
         // Read before deciding: a "yes" decided on lists that change meanwhile lands in a map already replaced.
         var known = _compatible;
-        if (known.TryGetValue(requirements.Key, out var workers) && workers.ContainsKey(worker))
+        known.TryGetValue(requirements.Key, out var workers);
+        List<WorkerState> compatible;
+        lock (_roundGate)
         {
-            return true;
+            compatible = Lend();
         }
 
-        if (!IsCompatibleNow(worker, requirements))
+        foreach (var worker in eligible)
         {
-            return false;
+            if (workers is not null && workers.ContainsKey(worker))
+            {
+                compatible.Add(worker);
+                continue;
+            }
+
+            if (!IsCompatibleNow(worker, requirements))
+            {
+                continue;
+            }
+
+            if (workers is null)
+            {
+                if (known.Count >= CompatibleClassesLimit)
+                {
+                    known.Clear();
+                }
+
+                workers = known.GetOrAdd(requirements.Key, static _ => new ConcurrentDictionary<WorkerState, byte>());
+            }
+
+            workers[worker] = 0;
+            compatible.Add(worker);
         }
 
-        if (workers is null && known.Count >= CompatibleClassesLimit)
-        {
-            known.Clear();
-        }
-
-        (workers ?? known.GetOrAdd(requirements.Key, static _ => new ConcurrentDictionary<WorkerState, byte>()))[worker] = 0;
-        return true;
+        return compatible;
     }
 
     private bool IsCompatibleNow(WorkerState worker, RunRequirements requirements)
@@ -258,6 +326,12 @@ internal sealed class RunScheduler : IRunPlacer
 
     private int AllowanceOf(WorkerState worker)
     {
+        // Most fleets give no worker an allowance of its own: then no lookup per worker and decision.
+        if (!_endpointsHaveMaxQueue && worker.Endpoint.MaxQueue is null)
+        {
+            return _router.MaxQueuePerWorker;
+        }
+
         var own = _endpoints.TryGetValue(worker.BaseAddress, out var endpoint) ? endpoint.MaxQueue : worker.Endpoint.MaxQueue;
         return own is { } n ? Math.Min(n, _router.MaxQueuePerWorker) : _router.MaxQueuePerWorker;
     }
@@ -266,13 +340,14 @@ internal sealed class RunScheduler : IRunPlacer
         requirements.PlacementPolicy is { } name && _policies.TryGetValue(name, out var own) ? own : DefaultPolicy;
 
     private WorkerState Choose(QueuedRun run, RunRequirements requirements, IReadOnlyList<WorkerState> candidates) =>
-        PolicyFor(requirements).Choose(new PlacementContext(run, requirements, LastModel, _options.AffinityLoadCost), candidates);
+        PolicyFor(requirements).Choose(new PlacementContext(run, requirements, _lastModelOf, _options.AffinityLoadCost), candidates);
 
     private bool UsesAffinity(RunRequirements requirements) => PolicyFor(requirements) is ModelAffinityPolicy;
 
     private void Commit(QueuedRun run, RunRequirements requirements, WorkerState worker)
     {
-        if (requirements.AffinityModel is { } model)
+        // Written only when it changes: most runs load the model their worker's last run loaded.
+        if (requirements.AffinityModel is { } model && !(_lastModel.TryGetValue(worker.BaseAddress, out var last) && string.Equals(last, model, StringComparison.Ordinal)))
         {
             _lastModel[worker.BaseAddress] = model;
         }
@@ -291,6 +366,7 @@ internal sealed class RunScheduler : IRunPlacer
         }
 
         _endpoints = current;
+        _endpointsHaveMaxQueue = current.Values.Any(e => e.MaxQueue is not null);
         FleetChanged();
     }
 

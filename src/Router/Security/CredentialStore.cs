@@ -77,17 +77,18 @@ internal sealed partial class CredentialStore : IHostedService
         return userOk & passwordOk;
     }
 
-    public bool IsValidApiKey(string key)
+    /// <param name="keyHash">The presented key's <see cref="SecretComparer.Hash"/>.</param>
+    public bool IsValidApiKey(byte[] keyHash)
     {
         var found = false;
         foreach (var hash in _configuredKeys)
         {
-            found |= SecretComparer.Matches(hash, key);
+            found |= SecretComparer.Matches(hash, keyHash);
         }
 
         foreach (var hash in FileKeys())
         {
-            found |= SecretComparer.Matches(hash, key);
+            found |= SecretComparer.Matches(hash, keyHash);
         }
 
         return found;

@@ -62,16 +62,19 @@ internal sealed class CredentialsAuthenticator(CredentialStore credentials, IApi
 
     private async Task<AuthenticateResult> AuthenticateKeyAsync(string key, string scheme, CancellationToken cancellationToken)
     {
-        if (credentials.IsValidApiKey(key))
+        // One hash per request: it is compared with the configured keys, looked up among the stored ones and names the owner.
+        var hash = SecretComparer.Hash(key);
+        var owner = RunOwner.KeyId(hash);
+        if (credentials.IsValidApiKey(hash))
         {
-            return Success(RunOwner.KeyId(key), RunOwner.KeyId(key), "ApiKey", admin: true, scheme);
+            return Success(owner, owner, "ApiKey", admin: true, scheme);
         }
 
         try
         {
-            var stored = await keys.FindByHashAsync(Convert.ToHexStringLower(SecretComparer.Hash(key)), cancellationToken);
+            var stored = await keys.FindByHashAsync(Convert.ToHexStringLower(hash), cancellationToken);
             return stored is { RevokedAt: null }
-                ? Success(stored.Id, RunOwner.KeyId(key), "ApiKey", stored.Admin, scheme)
+                ? Success(stored.Id, owner, "ApiKey", stored.Admin, scheme)
                 : AuthenticateResult.Fail(stored is null ? "Invalid API key." : "The API key has been revoked.");
         }
         catch (StorageException)

@@ -8,6 +8,9 @@ internal static class SecretComparer
 {
     public static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 
-    public static bool Matches(byte[] expectedHash, string presented) =>
-        CryptographicOperations.FixedTimeEquals(expectedHash, Hash(presented));
+    public static bool Matches(byte[] expectedHash, string presented) => Matches(expectedHash, Hash(presented));
+
+    /// <summary>For a secret compared with several: hashed once (<see cref="Hash"/>), then compared with each.</summary>
+    public static bool Matches(byte[] expectedHash, byte[] presentedHash) =>
+        CryptographicOperations.FixedTimeEquals(expectedHash, presentedHash);
 }

@@ -123,8 +123,25 @@ public sealed class DispatchQueueFairnessTests
         Assert.True(queue.Contains("needs-missing"));
     }
 
+    [Fact]
+    public void TryDequeue_RunCancelledWhileTheWorkersAreListed_TakesNothing()
+    {
+        var placer = new FakePlacer();
+        var queue = new DispatchQueue(placer);
+        queue.TryEnqueue(Run("only", 1, "a"));
+
+        // The fleet is listed outside the queue's lock: a cancel can land meanwhile.
+        placer.Listing = () => queue.TryRemove("only");
+
+        Assert.False(queue.TryDequeue(out _, out _));
+        Assert.Equal(0, queue.Count);
+    }
+
     private sealed class FakePlacer(Dictionary<string, int>? weights = null, bool placeAll = true) : IRunPlacer
     {
+        /// <summary>Runs while a round lists its workers.</summary>
+        public Action? Listing { get; set; }
+
         public WorkerState Worker { get; } = Healthy("http://w1:8188/");
 
         public event EventHandler? Changed { add { } remove { } }
@@ -133,7 +150,11 @@ public sealed class DispatchQueueFairnessTests
 
         public RunRequirements Resolve(QueuedRun run) => new() { Key = run.Workflow ?? string.Empty };
 
-        public PlacementRound BeginRound() => new([Worker], (_, r) => placeAll || r.Key != "missing", (_, _, candidates) => candidates[0]);
+        public PlacementRound BeginRound()
+        {
+            Listing?.Invoke();
+            return new([Worker], (r, eligible) => placeAll || r.Key != "missing" ? [.. eligible] : [], (_, _, candidates) => candidates[0]);
+        }
 
         public int WeightOf(string owner) => weights?.GetValueOrDefault(owner, 1) ?? 1;
 
