@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using ComfyOperator.Comfy.Client;
 using ComfyOperator.Comfy.Sessions;
-using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Testing.ComfyUI;
 
 namespace ComfyOperator.Comfy.Tests.Integration;
@@ -31,20 +30,10 @@ public sealed class SessionOutputsTests : IAsyncLifetime
         await _sim.DisposeAsync();
     }
 
-    private static JsonObject Sd15(long seed)
-    {
-        var graph = WorkflowGraph.Parse(ReferenceGraphs.Sd15);
-        graph.SetInput("3", "seed", seed);
-        graph.SetInput("3", "steps", 2);
-        graph.SetInput("5", "width", 64);
-        graph.SetInput("5", "height", 64);
-        return graph.ToJsonObject();
-    }
-
     /// <summary>A second output node: a preview of the same image (a temp file).</summary>
     private static JsonObject Sd15WithPreview(long seed)
     {
-        var graph = Sd15(seed);
+        var graph = SimulatorIntegrationTests.Sd15(seed, steps: 2);
         graph["10"] = new JsonObject { ["class_type"] = "PreviewImage", ["inputs"] = new JsonObject { ["images"] = new JsonArray("8", 0) } };
         return graph;
     }
@@ -86,7 +75,7 @@ public sealed class SessionOutputsTests : IAsyncLifetime
         _sim.Options.Version = "0.3.40";
         await using var session = new ComfySession(_client, new ComfySessionOptions { SupportsPreviewMetadata = true, FeatureFlagsReplyTimeout = TimeSpan.FromMilliseconds(300) });
 
-        var result = await session.RunPromptAsync(Sd15(seed: 2), cancellationToken: Timeout());
+        var result = await session.RunPromptAsync(SimulatorIntegrationTests.Sd15(seed: 2, steps: 2), cancellationToken: Timeout());
 
         Assert.Equal(ComfyPromptOutcome.Success, result.Outcome);
         Assert.Equal(1, _counter.Calls);
@@ -99,7 +88,7 @@ public sealed class SessionOutputsTests : IAsyncLifetime
     {
         await using var session = new ComfySession(_client);
 
-        var result = await session.RunPromptAsync(Sd15(seed: 3), cancellationToken: Timeout());
+        var result = await session.RunPromptAsync(SimulatorIntegrationTests.Sd15(seed: 3, steps: 2), cancellationToken: Timeout());
 
         Assert.Equal(ComfyPromptOutcome.Success, result.Outcome);
         Assert.Equal(1, _counter.Calls);
