@@ -12,8 +12,25 @@ internal sealed class LeastQueuedPolicy : IPlacementPolicy
 
     public WorkerState Choose(IReadOnlyList<WorkerState> eligible)
     {
-        var least = eligible.Min(w => w.Assigned);
-        var tied = eligible.Where(w => w.Assigned == least).ToList();
+        // One read of each worker's count: attempts end on other threads, and a count read twice could
+        // leave the least matching nobody (the dispatcher then died on an empty tie).
+        var least = int.MaxValue;
+        var tied = new List<WorkerState>(1);
+        foreach (var worker in eligible)
+        {
+            var assigned = worker.Assigned;
+            if (assigned < least)
+            {
+                least = assigned;
+                tied.Clear();
+            }
+
+            if (assigned == least)
+            {
+                tied.Add(worker);
+            }
+        }
+
         var index = (int)((uint)Interlocked.Increment(ref _next) % (uint)tied.Count);
         return tied[index];
     }
