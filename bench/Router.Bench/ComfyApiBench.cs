@@ -9,10 +9,12 @@ using ComfyOperator.Testing.ComfyUI;
 namespace ComfyOperator.Router.Bench;
 
 /// <summary>
-/// Issue 16: a ComfyUI client's submit → <c>executing</c> with <c>node: null</c>, through the router
-/// (the shipped binary in its own process, one simulated worker) against the same client straight to
-/// that simulator; then 100 clients at once both ways. Prints p50/p99 per path. The simulated sampler
-/// step takes <c>stepDelay</c> (0: the router's fixed cost per prompt is all there is to compare).
+/// Issue 16: a ComfyUI client's submit → <c>executing</c> with <c>node: null</c>, and submit → the image
+/// bytes in hand (the client then reads <c>/history/{id}</c> and <c>/view</c>s each file: what a user
+/// waits for), through the router (the shipped binary in its own process, one simulated worker) against
+/// the same client straight to that simulator; then 100 clients at once both ways. Prints p50/p99 per
+/// path. The simulated sampler step takes <c>stepDelay</c> (0: the router's fixed cost per prompt is all
+/// there is to compare).
 /// </summary>
 internal static class ComfyApiBench
 {
@@ -35,7 +37,7 @@ internal static class ComfyApiBench
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
         await WaitForWorkerAsync(http, router.BaseAddress);
 
-        Console.WriteLine($"ComfyUI client, submit -> executing(node: null), SD1.5 64x64 1 step of {stepDelay.TotalMilliseconds:0} ms, {prompts} prompts one after another (after 10 to warm up):");
+        Console.WriteLine($"ComfyUI client, submit -> executing(node: null) | -> image bytes in hand (/history, /view), SD1.5 64x64 1 step of {stepDelay.TotalMilliseconds:0} ms, {prompts} prompts one after another (after 10 to warm up):");
         var seed = 0;
         foreach (var (name, address) in new[] { ("straight to one simulator", worker.BaseAddress), ("through the router", router.BaseAddress) })
         {
@@ -45,7 +47,7 @@ internal static class ComfyApiBench
                 await client.RunAsync(seed++);
             }
 
-            var latencies = new List<double>();
+            var latencies = new List<Latency>();
             for (var i = 0; i < prompts; i++)
             {
                 latencies.Add(await client.RunAsync(seed++));
@@ -81,12 +83,19 @@ internal static class ComfyApiBench
         }
     }
 
-    private static void Print(string name, List<double> latencies, TimeSpan? wall)
+    private static void Print(string name, IReadOnlyList<Latency> latencies, TimeSpan? wall)
     {
-        latencies.Sort();
-        var text = string.Create(CultureInfo.InvariantCulture, $"  {name,-26} p50 {Percentiles.Of(latencies, 50),7:0.0} ms   p99 {Percentiles.Of(latencies, 99),7:0.0} ms");
+        var done = latencies.Select(l => l.Done).Order().ToList();
+        var bytes = latencies.Select(l => l.Bytes).Order().ToList();
+        var text = string.Create(
+            CultureInfo.InvariantCulture,
+            $"  {name,-26} p50 {Percentiles.Of(done, 50),7:0.0} ms   p99 {Percentiles.Of(done, 99),7:0.0} ms   | bytes in hand p50 {Percentiles.Of(bytes, 50),7:0.0} ms   p99 {Percentiles.Of(bytes, 99),7:0.0} ms");
         Console.WriteLine(wall is { } w ? text + string.Create(CultureInfo.InvariantCulture, $"   all done in {w.TotalMilliseconds:0} ms") : text);
     }
+
+    /// <param name="Done">Milliseconds from the POST to the prompt's <c>executing</c> with <c>node: null</c>.</param>
+    /// <param name="Bytes">Milliseconds from the POST to the last byte of its last output file.</param>
+    private readonly record struct Latency(double Done, double Bytes);
 
     private static async Task WaitForWorkerAsync(HttpClient http, Uri router)
     {
@@ -115,8 +124,8 @@ internal static class ComfyApiBench
             return new ComfyScriptClient(http, address, clientId, socket);
         }
 
-        /// <summary>Milliseconds from the POST to the prompt's end message.</summary>
-        public async Task<double> RunAsync(int seed)
+        /// <summary>Times from the POST to the prompt's end message, and to its files read through /history and /view.</summary>
+        public async Task<Latency> RunAsync(int seed)
         {
             var body = new JsonObject { ["prompt"] = BenchGraph.Sd15(seed), ["client_id"] = clientId };
             var watch = Stopwatch.StartNew();
@@ -143,10 +152,34 @@ internal static class ComfyApiBench
                     && frame["type"]?.GetValue<string>() == "executing"
                     && frame["data"] is JsonObject { } data && data["node"] is null && data["prompt_id"]?.GetValue<string>() == promptId)
                 {
-                    return watch.Elapsed.TotalMilliseconds;
+                    var done = watch.Elapsed.TotalMilliseconds;
+                    await ReadOutputsAsync(promptId);
+                    return new Latency(done, watch.Elapsed.TotalMilliseconds);
                 }
 
                 message.SetLength(0);
+            }
+        }
+
+        /// <summary>What a script does next: the prompt's files from its history entry, each read to the end.</summary>
+        private async Task ReadOutputsAsync(string promptId)
+        {
+            var history = JsonNode.Parse(await http.GetStringAsync(new Uri(address, "history/" + promptId)))?[promptId]?["outputs"] as JsonObject
+                ?? throw new InvalidOperationException($"{address} has no history entry for {promptId} at its end message.");
+            var files = 0;
+            foreach (var (_, output) in history)
+            {
+                foreach (var image in output?["images"] as JsonArray ?? [])
+                {
+                    var query = $"view?filename={Uri.EscapeDataString(image!["filename"]!.GetValue<string>())}&subfolder={Uri.EscapeDataString(image["subfolder"]?.GetValue<string>() ?? "")}&type={image["type"]?.GetValue<string>() ?? "output"}";
+                    var content = await http.GetByteArrayAsync(new Uri(address, query));
+                    files += content.Length > 0 ? 1 : throw new InvalidOperationException($"{address} served an empty {query}.");
+                }
+            }
+
+            if (files == 0)
+            {
+                throw new InvalidOperationException($"The history entry of {promptId} on {address} names no image.");
             }
         }
 

@@ -26,6 +26,11 @@ public static class ComfyMessageParser
     /// <summary>Parses a text frame given as UTF-8 bytes.</summary>
     public static ComfyEvent ParseText(ReadOnlySpan<byte> utf8)
     {
+        if (ComfyFrequentMessages.TryRead(utf8) is { } frequent)
+        {
+            return frequent;
+        }
+
         JsonNode? root;
         try
         {

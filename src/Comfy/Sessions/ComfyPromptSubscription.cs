@@ -17,6 +17,7 @@ public sealed class ComfyPromptSubscription : IDisposable
     private readonly Lock _gate = new();
     private ComfyExecutionErrorEvent? _error;
     private ComfyExecutionInterruptedEvent? _interrupted;
+    private List<ComfyNodeOutput>? _outputs;
     private bool _done;
     private int _polling;
     private volatile bool _submitted;
@@ -70,6 +71,9 @@ public sealed class ComfyPromptSubscription : IDisposable
                 case ComfyExecutionInterruptedEvent interrupted:
                     _interrupted = interrupted;
                     break;
+                case ComfyExecutedEvent { Node: { } node, Output: { } output } executed:
+                    AddOutput(new ComfyNodeOutput(node, executed.Files, output));
+                    break;
             }
 
             _events.Writer.TryWrite(ev);
@@ -88,6 +92,35 @@ public sealed class ComfyPromptSubscription : IDisposable
                 : _interrupted is not null ? ComfyPromptOutcome.Interrupted
                 : ComfyPromptOutcome.Success;
             _session.FinishFromEvents(this, outcome, _error, _interrupted);
+        }
+    }
+
+    /// <summary>
+    /// The UI outputs the <c>executed</c> messages named, keyed by node like a history entry's
+    /// <c>outputs</c> (a node sent twice keeps its place and its last output).
+    /// </summary>
+    internal IReadOnlyList<ComfyNodeOutput> Outputs
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outputs is null ? [] : [.. _outputs];
+            }
+        }
+    }
+
+    private void AddOutput(ComfyNodeOutput output)
+    {
+        _outputs ??= [];
+        var index = _outputs.FindIndex(o => o.NodeId == output.NodeId);
+        if (index >= 0)
+        {
+            _outputs[index] = output;
+        }
+        else
+        {
+            _outputs.Add(output);
         }
     }
 

@@ -539,6 +539,15 @@ public sealed class ComfySession : IAsyncDisposable
 
     private async Task FinishFromEventsAsync(ComfyPromptSubscription subscription, ComfyPromptOutcome outcome, ComfyExecutionErrorEvent? error, ComfyExecutionInterruptedEvent? interrupted)
     {
+        // Every executed message of a prompt whose whole life came over this connection reached us,
+        // and a server that answered the feature_flags hello (0.3.44+) sends executed for cached
+        // output nodes too: those messages name what the history entry would (docs/comfyui-protocol.md §5.6).
+        if (outcome == ComfyPromptOutcome.Success && !subscription.EventsMayBeLost && Volatile.Read(ref _helloAnswered).Task.IsCompletedSuccessfully)
+        {
+            subscription.Complete(new ComfyPromptCompletion(subscription.PromptId, outcome, null, error, interrupted, false) { Outputs = subscription.Outputs });
+            return;
+        }
+
         // executing(null) is sent after the history entry is stored (docs/comfyui-protocol.md §5.6), so one GET suffices.
         ComfyHistoryEntry? history = null;
         try

@@ -21,7 +21,7 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
     public async Task<long> SaveAsync(string runId, string name, Stream content, CancellationToken cancellationToken)
     {
         var path = PathOf(runId, name);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        CreateParents(runId, name);
         var temporary = path + ".partial";
 
         // Unbuffered: CopyToAsync already writes in pooled chunks, and a FileStream buffer would be a
@@ -64,6 +64,20 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Makes <c>&lt;run&gt;</c> and <c>&lt;run&gt;/&lt;output&gt;</c> one level at a time: the root exists, and
+    /// <see cref="Directory.CreateDirectory"/> on the deeper one alone first fails, then probes each parent.
+    /// </summary>
+    private void CreateParents(string runId, string name)
+    {
+        var directory = Path.Combine(_root, runId);
+        Directory.CreateDirectory(directory);
+        if (name.IndexOf('/', StringComparison.Ordinal) is var slash and > 0)
+        {
+            Directory.CreateDirectory(Path.Combine(directory, name[..slash]));
+        }
     }
 
     private string PathOf(string runId, string name)

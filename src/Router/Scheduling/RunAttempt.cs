@@ -423,8 +423,8 @@ internal sealed partial class RunAttempt(
         switch (result.Outcome)
         {
             case ComfyPromptOutcome.Success:
-                var fromHistory = result.History?.Outputs.SelectMany(o => o.Files.Select(f => (o.NodeId, f))).ToList() ?? [];
-                await CollectAsync(fromHistory.Count > 0 ? fromHistory : seen, cancellationToken);
+                var listed = result.Outputs.SelectMany(o => o.Files.Select(f => (o.NodeId, f))).ToList();
+                await CollectAsync(listed.Count > 0 ? listed : seen, cancellationToken);
                 break;
             case ComfyPromptOutcome.Interrupted:
                 await InterruptedAsync(cancellationToken);

@@ -36,7 +36,7 @@ public sealed class SimulatorIntegrationTests : IAsyncLifetime
         await _sim.DisposeAsync();
     }
 
-    private static JsonObject Sd15(long seed = 42, int steps = 4)
+    internal static JsonObject Sd15(long seed = 42, int steps = 4)
     {
         var graph = WorkflowGraph.Parse(ReferenceGraphs.Sd15);
         graph.SetInput("3", "seed", seed);

@@ -74,4 +74,40 @@ public sealed class LeastQueuedPolicyTests
 
         Assert.All(Enumerable.Range(0, 5), _ => Assert.Same(b, policy.Choose([a, b, c])));
     }
+
+    [Fact]
+    public void Choose_RunEndsOnTheLeastQueuedWhileChoosing_StillPicksAWorker()
+    {
+        var policy = new LeastQueuedPolicy();
+        var a = Worker("a", assigned: 1);
+        var b = Worker("b", assigned: 2);
+
+        // Each pass over the list sees a's run end, as an attempt ending on another thread would.
+        var picked = policy.Choose(new ChangingList([a, b], () => a.Release(a.AssignedRuns[0])));
+
+        Assert.Same(a, picked);
+    }
+
+    /// <summary>Workers whose counts change as the list is walked.</summary>
+    private sealed class ChangingList(WorkerState[] workers, Action onWalk) : IReadOnlyList<WorkerState>
+    {
+        public int Count => workers.Length;
+
+        public WorkerState this[int index] => workers[index];
+
+        public IEnumerator<WorkerState> GetEnumerator()
+        {
+            foreach (var worker in workers)
+            {
+                yield return worker;
+            }
+
+            if (workers[0].AssignedRuns.Count > 0)
+            {
+                onWalk();
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 }
