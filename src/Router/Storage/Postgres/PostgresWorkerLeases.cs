@@ -105,9 +105,10 @@ internal sealed partial class PostgresWorkerLeases(
                 },
                 cancellationToken);
         }
-        catch (StorageException ex)
+        catch (Exception ex) when (ex is StorageException or ObjectDisposedException)
         {
-            // The rows expire by themselves; the other replicas only wait longer for these workers.
+            // The rows expire by themselves; the other replicas only wait longer for these workers. (A host
+            // stopped from two places at once, as a test host is, may have disposed the database already.)
             LogRenewFailed(ex);
         }
     }
