@@ -474,7 +474,7 @@ internal sealed partial class RunService(
 
             if (_live.TryGetValue(id, out var live) && live.Pending.Count < MaxUnwrittenEvents)
             {
-                var runEvent = new RunEvent(id, Math.Max(live.Published, current.LastEventSequence) + 1, type, Serialize(data), time.GetUtcNow());
+                var runEvent = new RunEvent(id, NextSequence(current, live), type, Serialize(data), time.GetUtcNow());
                 live.Add(runEvent);
                 StartFlushing();
                 done = (current, runEvent);
