@@ -133,7 +133,7 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
             {
                 foreach (var message in prompt.Relayed.From(runEvent, prompt.RunId))
                 {
-                    OnWorkerMessage(prompt, message, static output => output);
+                    OnWorkerMessage(prompt, message, rewriteOutput: false);
                 }
             }
         }
@@ -163,7 +163,7 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
     private void Added(ComfyPrompt prompt)
     {
         CountQueued(prompt, 1);
-        prompt.Listening = feed.Listen(prompt.RunId, message => OnWorkerMessage(prompt, message, output => prompt.Rewrite(output, (message as ComfyExecutedEvent)?.Node)));
+        prompt.Listening = feed.Listen(prompt.RunId, message => OnWorkerMessage(prompt, message, rewriteOutput: true));
     }
 
     private void CountQueued(ComfyPrompt prompt, int delta)
@@ -182,9 +182,12 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
 
     /// <param name="prompt">The prompt the message is about.</param>
     /// <param name="message">The worker's message, or one rebuilt from another replica's run event.</param>
-    /// <param name="output">Names an <c>executed</c> output's files as <c>/view</c> serves them.</param>
-    private void OnWorkerMessage(ComfyPrompt prompt, ComfyEvent message, Func<JsonObject?, JsonObject?> output)
+    /// <param name="rewriteOutput">
+    /// Names an <c>executed</c> output's files as <c>/view</c> serves them (a worker's message; a rebuilt one has them named already).
+    /// </param>
+    private void OnWorkerMessage(ComfyPrompt prompt, ComfyEvent message, bool rewriteOutput)
     {
+        JsonObject? output = null;
         switch (message)
         {
             case ComfyExecutionErrorEvent { ExceptionType: not "ExecutionBlocked" } or ComfyExecutionInterruptedEvent:
@@ -195,17 +198,16 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
             case ComfyExecutionStartEvent:
                 prompt.Started = true;
                 break;
+            case ComfyExecutedEvent executed:
+                // Whether or not anyone listens now: /view must know the files by the names /history will give.
+                output = rewriteOutput ? prompt.Rewrite(executed.Output, executed.Node) : executed.Output;
+                break;
         }
 
         if (ConnectionOf(prompt) is { } connection
             && ComfyMessages.From(message, prompt.RunId, connection.PreviewMetadata, output) is { } frame)
         {
             connection.Send(frame);
-        }
-        else if (message is ComfyExecutedEvent executed)
-        {
-            // Nobody is listening now, but /view must still know the files by the names /history will give.
-            output(executed.Output);
         }
     }
 
@@ -227,7 +229,7 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
                 break;
             case RunEventTypes.Failed:
                 connection.Send(prompt.HeldEnd is ComfyExecutionErrorEvent error
-                    ? ComfyMessages.From(error, prompt.RunId, false, static o => o)!
+                    ? ComfyMessages.From(error, prompt.RunId, false, null)!
                     : ComfyMessages.Error(prompt.RunId, failure?.NodeId, failure?.NodeType, failure?.Message ?? reason ?? "The run failed.", failure?.ExceptionType ?? failure?.Code ?? "RouterError", now));
                 break;
             case RunEventTypes.Cancelled when prompt.Started || prompt.HeldEnd is not null:
