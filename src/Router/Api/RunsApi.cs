@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
@@ -116,7 +117,7 @@ internal static class RunsApi
         }
 
         // The stored graph has the inputs already bound; a workflow run's rerun is a run of the same workflow with those inputs.
-        var command = new SubmitRun { Graph = run.Workflow, Workflow = run.Deployment, Priority = run.Priority, Metadata = run.Metadata, Owner = RunOwner.Of(context) };
+        var command = new SubmitRun { Graph = run.Workflow is { } stored ? JsonNode.Parse(stored) : null, Workflow = run.Deployment, Priority = run.Priority, Metadata = run.Metadata, Owner = RunOwner.Of(context) };
         var outcome = await submission.SubmitAsync(command, cancellationToken);
         return SubmitResults.From(context, outcome, refused => run.Deployment is { } workflow
             ? WorkflowsApi.Refused(context, workflow, refused)

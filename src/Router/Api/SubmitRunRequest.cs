@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ComfyOperator.Router.Submissions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -71,7 +72,7 @@ internal sealed record SubmitRunRequest(JsonElement? Workflow, JsonElement? Prio
 
         command = new SubmitRun
         {
-            Graph = Present(Workflow)?.GetRawText(),
+            Graph = Present(Workflow) is { } graph ? NodeOf(graph) : null,
             Priority = priority,
             IdempotencyKey = key,
             Metadata = metadata,
@@ -80,6 +81,14 @@ internal sealed record SubmitRunRequest(JsonElement? Workflow, JsonElement? Prio
         };
         return null;
     }
+
+    /// <summary>The graph as the submission takes it, made from the body already parsed (its text is not parsed again).</summary>
+    private static JsonNode NodeOf(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => JsonObject.Create(element)!,
+        JsonValueKind.Array => JsonArray.Create(element)!,
+        _ => JsonValue.Create(element)!,
+    };
 
     private static JsonElement? Present(JsonElement? element) => element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } value ? value : null;
 

@@ -117,7 +117,7 @@ internal static class ComfyApi
         var outcome = await submission.SubmitAsync(
             new SubmitRun
             {
-                Graph = prompt.ToJsonString(),
+                Graph = prompt,
                 RunId = runId,
                 Owner = owner,
 

@@ -57,7 +57,7 @@ internal static class ComfyRouterApi
             return Message(StatusCodes.Status400BadRequest, ex.Message);
         }
 
-        var outcome = await submission.SubmitAsync(new SubmitRun { Graph = graph.ToJsonString(), Owner = RunOwner.Of(request.HttpContext) }, cancellationToken);
+        var outcome = await submission.SubmitAsync(new SubmitRun { Graph = graph, Owner = RunOwner.Of(request.HttpContext) }, cancellationToken);
         switch (outcome.Status)
         {
             case SubmitStatus.Created or SubmitStatus.Replayed:

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using ComfyOperator.Comfy.Workflows;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Inputs;
@@ -100,8 +101,8 @@ internal sealed class RunSubmission(
             };
         }
 
-        // Serialized once for the store; a raw graph nothing was rewritten in is stored as it came.
-        var text = command.Graph is { } submitted && prepared.Count == 0 ? submitted : graph!.ToJson();
+        // Serialized once, for the store; the queued run carries the parsed graph to the attempt.
+        var text = graph!.ToJson();
         var perKey = routing.Value.MaxPendingPerKey;
         var result = await runs.CreateAsync(
             new NewRun(runGraph, text, command.Priority, command.IdempotencyKey, command.Metadata)
@@ -134,13 +135,13 @@ internal sealed class RunSubmission(
         workflow?.DefaultWebhook is { } fallback ? new WebhookTarget(fallback.Url, [.. fallback.Events]) : null;
 
     /// <summary>
-    /// Parses a submitted graph once and checks it the way ComfyUI would before queueing it
-    /// (docs/comfyui-protocol.md §6): API format, node shape, links; a problem names the node and input.
+    /// Takes a submitted graph (the front door's parsed JSON, not copied) and checks it the way ComfyUI would before
+    /// queueing it (docs/comfyui-protocol.md §6): API format, node shape, links; a problem names the node and input.
     /// Graphs without a known output class pass: custom output nodes are only known to the worker.
     /// </summary>
-    private static (WorkflowGraph? Graph, SubmitProblem? Problem) ParseGraph(string? text)
+    private static (WorkflowGraph? Graph, SubmitProblem? Problem) ParseGraph(JsonNode? document)
     {
-        if (text is null)
+        if (document is null)
         {
             return (null, new SubmitProblem(SubmitProblemKind.Graph, "The body has no 'workflow' (an API-format graph: an object of nodes keyed by id).", "workflow"));
         }
@@ -148,7 +149,7 @@ internal sealed class RunSubmission(
         WorkflowGraph graph;
         try
         {
-            graph = WorkflowGraph.Parse(text);
+            graph = WorkflowGraph.ParseOwned(document);
         }
         catch (WorkflowFormatException ex)
         {

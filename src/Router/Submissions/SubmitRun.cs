@@ -17,8 +17,12 @@ internal sealed record SubmitRun
     public const int MaxMetadataBytes = 16 * 1024;
     public const int MaxRunIdLength = 100;
 
-    /// <summary>An API-format graph as JSON text (a raw-graph front door, or a graph already bound from <see cref="Workflow"/>); null when <see cref="Workflow"/>'s values are to be bound.</summary>
-    public string? Graph { get; init; }
+    /// <summary>
+    /// An API-format graph as the front door parsed it from its request (a raw-graph front door, or a graph already
+    /// bound from <see cref="Workflow"/>); null when <see cref="Workflow"/>'s values are to be bound. Handed over: the
+    /// submission checks it, prepares its inputs in place and serializes it once to store it, without parsing it again.
+    /// </summary>
+    public JsonNode? Graph { get; init; }
 
     /// <summary>
     /// The workflow to run by name (a workflow front door): its <see cref="Values"/> are bound into its
