@@ -6,7 +6,8 @@ namespace ComfyOperator.Comfy.Events;
 
 /// <summary>
 /// Reads the messages a worker sends many times per prompt (<c>status</c>, <c>executing</c>,
-/// <c>progress</c>, <c>progress_state</c>) straight from the UTF-8 bytes, without building a
+/// <c>progress</c>, <c>progress_state</c>), and the small ones every prompt sends (<c>execution_start</c>,
+/// <c>execution_cached</c>, <c>execution_success</c>) straight from the UTF-8 bytes, without building a
 /// <see cref="System.Text.Json.Nodes.JsonNode"/> tree first: a prompt's <c>progress_state</c> messages
 /// alone cost about 50 KB of short-lived nodes that way. The result is what
 /// <see cref="ComfyMessageParser.ParseMessage"/> makes of the same bytes, with the same leniency
@@ -74,7 +75,7 @@ internal static class ComfyFrequentMessages
         {
             case "status":
                 return dataIsObject ? Status(utf8[data..]) : new ComfyStatusEvent(null, null);
-            case "executing" or "progress" or "progress_state" when dataIsObject:
+            case "executing" or "progress" or "progress_state" or "execution_start" or "execution_cached" or "execution_success" when dataIsObject:
                 return PromptMessage(type, utf8[data..]);
             default:
                 return null;
@@ -149,7 +150,9 @@ internal static class ComfyFrequentMessages
         reader.Read();
         string? promptId = null, node = null, displayNode = null;
         double? value = null, max = null;
+        long? timestamp = null;
         Dictionary<string, ComfyNodeProgress>? nodes = null;
+        IReadOnlyList<string>? cached = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var name = reader.ValueSpan;
@@ -171,6 +174,12 @@ internal static class ComfyFrequentMessages
                     break;
                 case "max":
                     max = Double(ref reader);
+                    break;
+                case "timestamp":
+                    timestamp = Long(ref reader);
+                    break;
+                case "nodes" when type == "execution_cached":
+                    cached = StringList(ref reader);
                     break;
                 case "nodes":
                     nodes = reader.TokenType == JsonTokenType.StartObject ? Nodes(ref reader) : null;
@@ -196,6 +205,9 @@ internal static class ComfyFrequentMessages
         {
             "executing" => new ComfyExecutingEvent(node, displayNode) { PromptId = promptId },
             "progress" => new ComfyProgressEvent(value ?? 0, max ?? 0, node) { PromptId = promptId },
+            "execution_start" => new ComfyExecutionStartEvent(timestamp) { PromptId = promptId },
+            "execution_success" => new ComfyExecutionSuccessEvent(timestamp) { PromptId = promptId },
+            "execution_cached" => new ComfyExecutionCachedEvent(cached ?? [], timestamp) { PromptId = promptId },
             _ => new ComfyProgressStateEvent(nodes ?? new Dictionary<string, ComfyNodeProgress>(StringComparer.Ordinal)) { PromptId = promptId },
         };
     }
@@ -207,7 +219,29 @@ internal static class ComfyFrequentMessages
         : name.SequenceEqual("value"u8) ? "value"
         : name.SequenceEqual("max"u8) ? "max"
         : name.SequenceEqual("nodes"u8) ? "nodes"
+        : name.SequenceEqual("timestamp"u8) ? "timestamp"
         : null;
+
+    /// <summary>As <see cref="Json.JsonRead.StringList"/>: the strings (and numbers' text) of an array, the reader on it; else empty.</summary>
+    private static List<string> StringList(ref Utf8JsonReader reader)
+    {
+        var list = new List<string>();
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return list;
+        }
+
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (String(ref reader) is { } item)
+            {
+                list.Add(item);
+            }
+        }
+
+        return list;
+    }
 
     /// <summary>A <c>progress_state</c>'s <c>nodes</c>, the reader on its start; a node that is not an object reads as all defaults.</summary>
     private static Dictionary<string, ComfyNodeProgress> Nodes(ref Utf8JsonReader reader)
