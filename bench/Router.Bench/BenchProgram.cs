@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|accept-replicas|dispatch|all|mixed|decision|scheduling|io|store|store-postgres|lifecycle|comfyui] [runs]</c>; <c>accept-replicas [runs] [max pending per key]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>.</summary>
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|accept-replicas|dispatch|all|mixed|decision|scheduling|io|store|store-postgres|lifecycle|comfyui|relay] [runs]</c>; <c>accept-replicas [runs] [max pending per key]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>.</summary>
 internal static class BenchProgram
 {
     public static async Task Main(string[] args)
@@ -68,6 +68,12 @@ internal static class BenchProgram
                 args.Length > 1 ? runs : 200,
                 args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100,
                 TimeSpan.FromMilliseconds(args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 0));
+        }
+
+        // Issue 16: the router's CPU and allocations per worker message relayed to a ComfyUI client.
+        if (what is "relay")
+        {
+            await RelayBench.RunAsync(args.Length > 1 ? runs : 2000);
         }
 
         // Issue 14 §8: router CPU and allocations per run over a run's whole life; idle cost of many workers.
