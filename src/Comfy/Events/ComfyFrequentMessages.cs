@@ -16,6 +16,9 @@ namespace ComfyOperator.Comfy.Events;
 /// </summary>
 internal static class ComfyFrequentMessages
 {
+    /// <summary>A <c>progress_state</c> node's states (docs/comfyui-protocol.md §5.3).</summary>
+    private static readonly string[] States = ["running", "finished", "pending", "error"];
+
     public static ComfyEvent? TryRead(ReadOnlySpan<byte> utf8)
     {
         try
@@ -266,7 +269,7 @@ internal static class ComfyFrequentMessages
                     reader.Read();
                     if (name.SequenceEqual("node_id"u8))
                     {
-                        nodeId = String(ref reader);
+                        nodeId = String(ref reader, id);
                     }
                     else if (name.SequenceEqual("value"u8))
                     {
@@ -278,11 +281,11 @@ internal static class ComfyFrequentMessages
                     }
                     else if (name.SequenceEqual("state"u8))
                     {
-                        state = String(ref reader);
+                        state = String(ref reader, States);
                     }
                     else if (name.SequenceEqual("display_node_id"u8))
                     {
-                        display = String(ref reader);
+                        display = String(ref reader, id);
                     }
                     else if (name.SequenceEqual("parent_node_id"u8))
                     {
@@ -290,7 +293,7 @@ internal static class ComfyFrequentMessages
                     }
                     else if (name.SequenceEqual("real_node_id"u8))
                     {
-                        real = String(ref reader);
+                        real = String(ref reader, id);
                     }
                     else
                     {
@@ -307,6 +310,30 @@ internal static class ComfyFrequentMessages
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// As <see cref="String(ref Utf8JsonReader)"/>, but a string equal to <paramref name="known"/> is that instance: a
+    /// <c>progress_state</c> names each node by its own id three times over, in every message.
+    /// </summary>
+    private static string? String(ref Utf8JsonReader reader, string known) =>
+        reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(known) ? known : String(ref reader);
+
+    /// <summary>As <see cref="String(ref Utf8JsonReader)"/>, but one of the <paramref name="known"/> strings is that instance.</summary>
+    private static string? String(ref Utf8JsonReader reader, string[] known)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            foreach (var candidate in known)
+            {
+                if (reader.ValueTextEquals(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        return String(ref reader);
     }
 
     /// <summary>As <see cref="Json.JsonRead.String(System.Text.Json.Nodes.JsonNode?)"/>: a string, or a number's text; else null.</summary>
