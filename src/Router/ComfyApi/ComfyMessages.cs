@@ -168,22 +168,23 @@ internal static class ComfyMessages
         return EndText(json);
     }
 
+    /// <summary>The most frequent frame (every node's progress, many times per prompt): its property names are encoded once, for all frames.</summary>
     private static ComfyFrame ProgressState(string promptId, ComfyProgressStateEvent state)
     {
         var json = BeginText("progress_state");
-        json.WriteString("prompt_id", promptId);
-        json.WriteStartObject("nodes");
-        foreach (var (id, node) in state.Nodes)
+        json.WriteString(Names.PromptId, promptId);
+        json.WriteStartObject(Names.Nodes);
+        foreach (var (key, node) in state.Nodes)
         {
-            json.WriteStartObject(id);
-            json.WriteNumber("value", node.Value);
-            json.WriteNumber("max", node.Max);
-            json.WriteString("state", node.State);
-            json.WriteString("node_id", node.NodeId);
-            json.WriteString("prompt_id", promptId);
-            json.WriteString("display_node_id", node.DisplayNodeId);
-            json.WriteString("parent_node_id", node.ParentNodeId);
-            json.WriteString("real_node_id", node.RealNodeId);
+            json.WriteStartObject(key);
+            json.WriteNumber(Names.Value, node.Value);
+            json.WriteNumber(Names.Max, node.Max);
+            json.WriteString(Names.State, node.State);
+            json.WriteString(Names.NodeId, node.NodeId);
+            json.WriteString(Names.PromptId, promptId);
+            json.WriteString(Names.DisplayNodeId, node.DisplayNodeId);
+            json.WriteString(Names.ParentNodeId, node.ParentNodeId);
+            json.WriteString(Names.RealNodeId, node.RealNodeId);
             json.WriteEndObject();
         }
 
@@ -278,6 +279,19 @@ internal static class ComfyMessages
         header.CopyTo(bytes.AsSpan(4));
         payload.Span.CopyTo(bytes.AsSpan(4 + header.Length));
         return new ComfyFrame(true, bytes);
+    }
+
+    private static class Names
+    {
+        public static readonly JsonEncodedText PromptId = JsonEncodedText.Encode("prompt_id");
+        public static readonly JsonEncodedText Nodes = JsonEncodedText.Encode("nodes");
+        public static readonly JsonEncodedText Value = JsonEncodedText.Encode("value");
+        public static readonly JsonEncodedText Max = JsonEncodedText.Encode("max");
+        public static readonly JsonEncodedText State = JsonEncodedText.Encode("state");
+        public static readonly JsonEncodedText NodeId = JsonEncodedText.Encode("node_id");
+        public static readonly JsonEncodedText DisplayNodeId = JsonEncodedText.Encode("display_node_id");
+        public static readonly JsonEncodedText ParentNodeId = JsonEncodedText.Encode("parent_node_id");
+        public static readonly JsonEncodedText RealNodeId = JsonEncodedText.Encode("real_node_id");
     }
 
     /// <summary><c>{"type": type, "data": {</c>, the writer inside <c>data</c>.</summary>

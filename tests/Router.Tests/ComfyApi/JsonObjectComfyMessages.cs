@@ -142,9 +142,7 @@ internal static class JsonObjectComfyMessages
     {
         if (!previewMetadata)
         {
-            var format = new byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(format, preview.MediaType == "image/png" ? 2u : 1u);
-            return Binary(1, format, preview.Image);
+            return Binary(1, BigEndian(preview.MediaType == "image/png" ? 2u : 1u), preview.Image);
         }
 
         var meta = Encoding.UTF8.GetBytes(new JsonObject
@@ -156,28 +154,25 @@ internal static class JsonObjectComfyMessages
             ["real_node_id"] = preview.RealNodeId,
             ["image_type"] = preview.MediaType,
         }.ToJsonString());
-        var header = new byte[4 + meta.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(header, (uint)meta.Length);
-        meta.CopyTo(header, 4);
-        return Binary(4, header, preview.Image);
+        return Binary(4, [.. BigEndian((uint)meta.Length), .. meta], preview.Image);
     }
 
     private static ComfyFrame ProgressText(ComfyProgressTextEvent text)
     {
         var node = Encoding.UTF8.GetBytes(text.NodeId);
-        var body = Encoding.UTF8.GetBytes(text.Text);
-        var header = new byte[4 + node.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(header, (uint)node.Length);
-        node.CopyTo(header, 4);
-        return Binary(3, header, body);
+        return Binary(3, [.. BigEndian((uint)node.Length), .. node], Encoding.UTF8.GetBytes(text.Text));
     }
 
-    private static ComfyFrame Binary(uint type, ReadOnlySpan<byte> header, ReadOnlyMemory<byte> payload)
+    private static ComfyFrame Binary(uint type, byte[] header, ReadOnlyMemory<byte> payload)
     {
-        var bytes = new byte[4 + header.Length + payload.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, type);
-        header.CopyTo(bytes.AsSpan(4));
-        payload.Span.CopyTo(bytes.AsSpan(4 + header.Length));
-        return new ComfyFrame(true, bytes);
+        byte[] bytes = [.. BigEndian(type), .. header, .. payload.Span];
+        return new(true, bytes);
+    }
+
+    private static byte[] BigEndian(uint value)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
+        return bytes;
     }
 }
