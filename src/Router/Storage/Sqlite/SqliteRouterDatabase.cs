@@ -18,7 +18,10 @@ namespace ComfyOperator.Router.Storage.Sqlite;
 /// that finds the gate free commits on its own thread and goes on without a thread switch (a lone
 /// write, the usual case on a run's path, costs its SQLite work and nothing more); callers that find
 /// it held wait for the holder's commit, and writes queued while a commit ran are committed by a
-/// pool thread, so no caller waits for commits after its own;</item>
+/// pool thread, so no caller waits for commits after its own. While commits hold several writes
+/// (callers arrive together), every commit is a pool thread's, queued behind the work already
+/// waiting, so the writes that work makes share it (about as many writes per commit as a
+/// dedicated write loop gets);</item>
 /// <item>a small pool of query-only readers, which WAL lets read while the writer writes.</item>
 /// </list>
 /// Each connection keeps its prepared statements (<see cref="SqliteSession"/>). Opening applies the
@@ -45,6 +48,9 @@ internal sealed partial class SqliteRouterDatabase : IRouterDatabase, IAsyncDisp
 
     /// <summary>The batch being committed (the gate's holder's).</summary>
     private readonly List<PendingWrite> _batch = new(MaxBatch);
+
+    /// <summary>The last commit held more than one write: callers are arriving together, so none commits on its own thread.</summary>
+    private volatile bool _contended;
     private volatile SqliteSession? _writer;
     private volatile bool _disposed;
     private long _commits;
@@ -204,7 +210,18 @@ internal sealed partial class SqliteRouterDatabase : IRouterDatabase, IAsyncDisp
     {
         var pending = new PendingWrite<T>(write);
         ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(pending), this);
-        return _writeGate.Wait(0, CancellationToken.None) ? CommitHereAsync(pending.Done.Task, cancellationToken) : pending.Done.Task.WaitAsync(cancellationToken);
+        if (_writeGate.Wait(0, CancellationToken.None))
+        {
+            if (!_contended)
+            {
+                return CommitHereAsync(pending.Done.Task, cancellationToken);
+            }
+
+            // Writes are arriving together: a pool thread commits a moment later, with those that arrive meanwhile.
+            CommitOnPool();
+        }
+
+        return pending.Done.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>The gate is held: one commit of what is queued (this write with it, unless a full batch is ahead of it).</summary>
@@ -231,9 +248,16 @@ internal sealed partial class SqliteRouterDatabase : IRouterDatabase, IAsyncDisp
         _writeGate.Release();
         if (_writes.Reader.TryPeek(out _) && _writeGate.Wait(0, CancellationToken.None))
         {
-            _ = Task.Run(CommitAllQueuedAsync);
+            CommitOnPool();
         }
     }
+
+    /// <summary>
+    /// The gate is held: a pool thread commits what is queued. Queued behind the work already waiting (not in this
+    /// thread's own queue, where it would run next), so callers whose writes just completed queue their next ones first.
+    /// </summary>
+    private void CommitOnPool() =>
+        ThreadPool.UnsafeQueueUserWorkItem(static database => _ = database.CommitAllQueuedAsync(), this, preferLocal: false);
 
     /// <summary>The gate is held: commits until nothing is queued, then gives it back.</summary>
     private async Task CommitAllQueuedAsync()
@@ -318,6 +342,8 @@ internal sealed partial class SqliteRouterDatabase : IRouterDatabase, IAsyncDisp
         {
             return;
         }
+
+        _contended = batch.Count > 1;
 
         try
         {

@@ -68,6 +68,27 @@ public sealed class SqliteRouterDatabaseTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task WriteAsync_AfterWritesArrivedTogether_CommitsOnAPoolThreadUntilAloneAgain()
+    {
+        await CreateTableAsync();
+        var holding = HoldGate();
+        var together = new[] { 1, 2 }.Select(i => _database.WriteAsync((session, ct) => InsertAsync(session, i, $"v{i}", ct), CancellationToken.None)).ToList();
+        _held.SetResult();
+        await Task.WhenAll(together).WaitAsync(Deadline);
+        await holding.WaitAsync(Deadline);
+
+        // The last commit held two writes: the next one is committed by a pool thread, and held only itself.
+        var (pooled, pooledHere) = await WriteRecordingThreadAsync(3);
+        Assert.False(pooledHere);
+        Assert.Equal(3, await pooled.WaitAsync(Deadline));
+
+        var (alone, aloneHere) = await WriteRecordingThreadAsync(4);
+        Assert.True(aloneHere);
+        Assert.Equal(4, await alone);
+        Assert.Equal(5, (await RowsAsync(_database)).Count);
+    }
+
+    [Fact]
     public async Task WriteAsync_OneWriteOfABatchFails_OnlyThatWriteFails()
     {
         await CreateTableAsync();
@@ -169,6 +190,23 @@ public sealed class SqliteRouterDatabaseTests : IAsyncDisposable
             CancellationToken.None);
         Assert.False(holding.IsCompleted);
         return holding;
+    }
+
+    /// <summary>A write, and whether its SQLite work ran on the caller's thread before <c>WriteAsync</c> returned.</summary>
+    private async Task<(Task<int> Write, bool OnCallersThread)> WriteRecordingThreadAsync(int id)
+    {
+        var caller = Environment.CurrentManagedThreadId;
+        var returned = false;
+        var ran = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var write = _database.WriteAsync(
+            (session, ct) =>
+            {
+                ran.SetResult(!Volatile.Read(ref returned) && Environment.CurrentManagedThreadId == caller);
+                return InsertAsync(session, id, $"v{id}", ct);
+            },
+            CancellationToken.None);
+        Volatile.Write(ref returned, true);
+        return (write, await ran.Task.WaitAsync(Deadline));
     }
 
     private static async Task<int> InsertAsync(SqliteSession session, int id, string? value, CancellationToken cancellationToken)
