@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ComfyOperator.Router.Storage;
 using ComfyOperator.Router.Storage.Sqlite;
 
@@ -82,10 +83,20 @@ public sealed class SqliteRouterDatabaseTests : IAsyncDisposable
         Assert.False(pooledHere);
         Assert.Equal(3, await pooled.WaitAsync(Deadline));
 
-        var (alone, aloneHere) = await WriteRecordingThreadAsync(4);
-        Assert.True(aloneHere);
-        Assert.Equal(4, await alone);
-        Assert.Equal(5, (await RowsAsync(_database)).Count);
+        // Alone again: once the pool thread has given the gate back, writes commit on their caller's thread.
+        var id = 3;
+        var clock = Stopwatch.StartNew();
+        bool here;
+        do
+        {
+            Task<int> write;
+            (write, here) = await WriteRecordingThreadAsync(++id);
+            Assert.Equal(id, await write.WaitAsync(Deadline));
+        }
+        while (!here && clock.Elapsed < Deadline);
+
+        Assert.True(here);
+        Assert.Equal(id + 1, (await RowsAsync(_database)).Count);
     }
 
     [Fact]
