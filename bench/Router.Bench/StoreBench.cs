@@ -10,7 +10,7 @@ namespace ComfyOperator.Router.Bench;
 /// The run store's share of a run's cost: each run goes through the writes RunService makes for a
 /// run that succeeds on its first attempt (insert with its queued event; dispatching; started;
 /// succeeded, with the <c>progress</c> progress events published before it written in the same write),
-/// <c>concurrency</c> runs at a time, on a router.db in a temporary folder; each round is followed by
+/// 64 runs at a time, and one at a time (what a lone run pays per write), on a router.db in a temporary folder; each round is followed by
 /// one that writes every progress event on its own, as the router did before, for a same-process
 /// comparison. Prints wall time and this process's CPU per run, and writes and commits per run
 /// (concurrent writes share a commit). <c>store-postgres</c> does the same on a PostgreSQL server of its
@@ -18,7 +18,7 @@ namespace ComfyOperator.Router.Bench;
 /// </summary>
 internal static class StoreBench
 {
-    private const int Concurrency = 64;
+    private static readonly int[] Concurrency = [64, 1];
     private const int Progress = 4;
 
     public static async Task RunAsync(int total)
@@ -61,31 +61,34 @@ internal static class StoreBench
     /// </summary>
     private static async Task RoundsAsync(IRunStore store, int total, string name, Func<Func<string>> counting)
     {
-        await RoundAsync(store, 2000, "warm-up", progressEach: false);
-        await RoundAsync(store, 2000, "warm-up-each", progressEach: true);
+        await RoundAsync(store, 2000, "warm-up", progressEach: false, Concurrency[0]);
+        await RoundAsync(store, 2000, "warm-up-each", progressEach: true, Concurrency[0]);
         for (var round = 1; round <= 3; round++)
         {
-            foreach (var each in new[] { false, true })
+            foreach (var concurrency in Concurrency)
             {
-                var counted = counting();
-                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-                var wall = Stopwatch.StartNew();
-                await RoundAsync(store, total, $"round-{round}-{each}", each);
-                wall.Stop();
-                var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-                Console.WriteLine(
-                    $"{name}: round {round}, {Pattern(each)}: {total} runs, {Concurrency} at a time: {total / wall.Elapsed.TotalSeconds:0} runs/s, "
-                    + $"{wall.Elapsed.TotalMilliseconds * 1000 / total:0} µs wall and {used.TotalMilliseconds * 1000 / total:0} µs CPU of this process per run; {counted()}");
+                foreach (var each in new[] { false, true })
+                {
+                    var counted = counting();
+                    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                    var wall = Stopwatch.StartNew();
+                    await RoundAsync(store, total, $"round-{round}-{concurrency}-{each}", each, concurrency);
+                    wall.Stop();
+                    var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+                    Console.WriteLine(
+                        $"{name}: round {round}, {Pattern(each)}: {total} runs, {concurrency} at a time: {total / wall.Elapsed.TotalSeconds:0} runs/s, "
+                        + $"{wall.Elapsed.TotalMilliseconds * 1000 / total:0} µs wall and {used.TotalMilliseconds * 1000 / total:0} µs CPU of this process per run; {counted()}");
+                }
             }
         }
     }
 
     private static string Pattern(bool progressEach) => progressEach ? "each progress written alone" : "progress with the next write";
 
-    private static async Task RoundAsync(IRunStore store, int total, string tag, bool progressEach)
+    private static async Task RoundAsync(IRunStore store, int total, string tag, bool progressEach, int concurrency)
     {
         var next = -1;
-        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(async () =>
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
         {
             int i;
             while ((i = Interlocked.Increment(ref next)) < total)

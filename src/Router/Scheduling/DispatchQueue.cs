@@ -266,11 +266,23 @@ internal sealed class DispatchQueue : IRunQueue
         Signal();
     }
 
-    /// <summary>Completes when something was enqueued (or <see cref="Signal"/> was called) after this call.</summary>
-    public Task WaitForChangeAsync(CancellationToken cancellationToken) => Volatile.Read(ref _changed).Task.WaitAsync(cancellationToken);
+    /// <summary>Completes when something was enqueued (or <see cref="Signal"/> or <see cref="Wake"/> was called) after this call.</summary>
+    public Task WaitForChangeAsync() => Volatile.Read(ref _changed).Task;
 
-    /// <summary>Wakes the dispatcher: a run arrived or a worker became free.</summary>
-    public void Signal() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
+    /// <summary>
+    /// Wakes the dispatcher: a run arrived or a worker became free. Only while runs wait: with none queued
+    /// there is nothing to decide, and the next run's arrival wakes it (its count is set before it signals).
+    /// </summary>
+    public void Signal()
+    {
+        if (Count > 0)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>Wakes the dispatcher whether or not runs wait (it is stopping).</summary>
+    public void Wake() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
 
     /// <summary>
     /// Model affinity on the run side: when the chosen worker would have to switch models for this

@@ -81,18 +81,14 @@ internal sealed partial class Dispatcher(
         // Also wake up now and then: passive-unhealthy workers come back by time alone. One timer for the
         // service's life, not one per wake-up (the loop wakes several times per run).
         using var tick = time.CreateTimer(_ => queue.Signal(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+
+        // Stopping wakes the loop once, rather than each wait being made cancellable (the loop waits several times per run).
+        using var stopping = stoppingToken.UnsafeRegister(static state => ((DispatchQueue)state!).Wake(), queue);
         while (!stoppingToken.IsCancellationRequested)
         {
-            var changed = queue.WaitForChangeAsync(stoppingToken);
+            var changed = queue.WaitForChangeAsync();
             DispatchReady(stoppingToken);
-            try
-            {
-                await changed;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
+            await changed;
         }
 
         await Task.WhenAll(_running.Keys);

@@ -137,6 +137,29 @@ public sealed class DispatchQueueFairnessTests
         Assert.Equal(0, queue.Count);
     }
 
+    [Fact]
+    public void Signal_NothingQueued_DispatcherSleepsUntilARunArrivesOrItStops()
+    {
+        var queue = new DispatchQueue(new FakePlacer());
+        var changed = queue.WaitForChangeAsync();
+
+        // A worker freed, a timer tick: nothing waits, nothing to decide.
+        queue.Signal();
+        Assert.False(changed.IsCompleted);
+
+        queue.TryEnqueue(Run("arrived", 1, "a"));
+        Assert.True(changed.IsCompletedSuccessfully);
+
+        var next = queue.WaitForChangeAsync();
+        queue.Signal();
+        Assert.True(next.IsCompletedSuccessfully);
+
+        Assert.Single(Drain(queue));
+        var stopping = queue.WaitForChangeAsync();
+        queue.Wake();
+        Assert.True(stopping.IsCompletedSuccessfully);
+    }
+
     private sealed class FakePlacer(Dictionary<string, int>? weights = null, bool placeAll = true) : IRunPlacer
     {
         /// <summary>Runs while a round lists its workers.</summary>

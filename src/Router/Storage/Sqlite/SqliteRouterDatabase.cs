@@ -12,9 +12,16 @@ namespace ComfyOperator.Router.Storage.Sqlite;
 /// and costs no fsync; a power loss can lose the last commits, never corrupt the file). It owns the
 /// connections the stores use:
 /// <list type="bullet">
-/// <item>one writer, behind the write gate: a single loop that takes every write queued since its
+/// <item>one writer, behind the write gate: whoever holds the gate takes every write queued since the
 /// last commit and commits them in one transaction (group commit), so concurrent state changes
-/// share a commit; a caller's task completes only after the commit that holds its write;</item>
+/// share a commit; a caller's task completes only after the commit that holds its write. A caller
+/// that finds the gate free commits on its own thread and goes on without a thread switch (a lone
+/// write, the usual case on a run's path, costs its SQLite work and nothing more); callers that find
+/// it held wait for the holder's commit, and writes queued while a commit ran are committed by a
+/// pool thread, so no caller waits for commits after its own. While commits hold several writes
+/// (callers arrive together), every commit is a pool thread's, queued behind the work already
+/// waiting, so the writes that work makes share it (about as many writes per commit as a
+/// dedicated write loop gets);</item>
 /// <item>a small pool of query-only readers, which WAL lets read while the writer writes.</item>
 /// </list>
 /// Each connection keeps its prepared statements (<see cref="SqliteSession"/>). Opening applies the
@@ -35,8 +42,16 @@ internal sealed partial class SqliteRouterDatabase : IRouterDatabase, IAsyncDisp
     private readonly SemaphoreSlim _readerSlots = new(MaxReaders, MaxReaders);
     private readonly ConcurrentBag<SqliteSession> _readers = [];
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>The write gate: its holder alone reads <see cref="_writes"/> and uses the writer.</summary>
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    /// <summary>The batch being committed (the gate's holder's).</summary>
+    private readonly List<PendingWrite> _batch = new(MaxBatch);
+
+    /// <summary>The last commit held more than one write: callers are arriving together, so none commits on its own thread.</summary>
+    private volatile bool _contended;
     private volatile SqliteSession? _writer;
-    private Task? _writeLoop;
     private volatile bool _disposed;
     private long _commits;
     private long _committedWrites;
@@ -105,7 +120,6 @@ internal sealed partial class SqliteRouterDatabase : IRouterDatabase, IAsyncDisp
             }
 
             _writer = new SqliteSession(connection);
-            _writeLoop = Task.Run(WriteLoopAsync, CancellationToken.None);
         }
         finally
         {
@@ -188,11 +202,77 @@ internal sealed partial class SqliteRouterDatabase : IRouterDatabase, IAsyncDisp
         return await Enqueue(write, cancellationToken);
     }
 
+    /// <summary>
+    /// Queues the write, then commits the queue here if the gate is free. Queued first, so a holder that
+    /// releases the gate after this write failed to take it finds the write (<see cref="ReleaseGate"/>).
+    /// </summary>
     private Task<T> Enqueue<T>(Func<SqliteSession, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
     {
         var pending = new PendingWrite<T>(write);
         ObjectDisposedException.ThrowIf(!_writes.Writer.TryWrite(pending), this);
+        if (_writeGate.Wait(0, CancellationToken.None))
+        {
+            if (!_contended)
+            {
+                return CommitHereAsync(pending.Done.Task, cancellationToken);
+            }
+
+            // Writes are arriving together: a pool thread commits a moment later, with those that arrive meanwhile.
+            CommitOnPool();
+        }
+
         return pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The gate is held: one commit of what is queued (this write with it, unless a full batch is ahead of it).</summary>
+    private async Task<T> CommitHereAsync<T>(Task<T> done, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CommitQueuedAsync();
+        }
+        finally
+        {
+            ReleaseGate();
+        }
+
+        return await done.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives the gate back; writes queued meanwhile by callers that found it held are committed by a pool
+    /// thread, not by this caller, whose own write is done (or is among them and waits like theirs).
+    /// </summary>
+    private void ReleaseGate()
+    {
+        _writeGate.Release();
+        if (_writes.Reader.TryPeek(out _) && _writeGate.Wait(0, CancellationToken.None))
+        {
+            CommitOnPool();
+        }
+    }
+
+    /// <summary>
+    /// The gate is held: a pool thread commits what is queued. Queued behind the work already waiting (not in this
+    /// thread's own queue, where it would run next), so callers whose writes just completed queue their next ones first.
+    /// </summary>
+    private void CommitOnPool() =>
+        ThreadPool.UnsafeQueueUserWorkItem(static database => _ = database.CommitAllQueuedAsync(), this, preferLocal: false);
+
+    /// <summary>The gate is held: commits until nothing is queued, then gives it back.</summary>
+    private async Task CommitAllQueuedAsync()
+    {
+        try
+        {
+            while (_writes.Reader.TryPeek(out _))
+            {
+                await CommitQueuedAsync();
+            }
+        }
+        finally
+        {
+            ReleaseGate();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -204,10 +284,14 @@ internal sealed partial class SqliteRouterDatabase : IRouterDatabase, IAsyncDisp
 
         _disposed = true;
         _writes.Writer.TryComplete();
-        if (_writeLoop is not null)
+        if (_writer is not null)
         {
-            // Queued writes are committed before the connection closes.
-            await _writeLoop;
+            // Queued writes are committed before the connection closes. The gate is kept: nothing writes after this.
+            await _writeGate.WaitAsync(CancellationToken.None);
+            while (_writes.Reader.TryPeek(out _))
+            {
+                await CommitQueuedAsync();
+            }
         }
 
         _writer?.Dispose();
@@ -239,43 +323,54 @@ internal sealed partial class SqliteRouterDatabase : IRouterDatabase, IAsyncDisp
         }
     }
 
-    /// <summary>The write gate: one transaction for everything queued since the last commit.</summary>
-    private async Task WriteLoopAsync()
+    /// <summary>
+    /// The gate is held: one transaction for everything queued since the last commit (up to <see cref="MaxBatch"/>).
+    /// Never throws: a write that fails fails its own caller's task.
+    /// </summary>
+    private async Task CommitQueuedAsync()
     {
         var writer = _writer!;
-        var batch = new List<PendingWrite>(MaxBatch);
-        var reader = _writes.Reader;
-        while (await reader.WaitToReadAsync(CancellationToken.None))
+        var batch = _batch;
+        batch.Clear();
+        while (batch.Count < MaxBatch && _writes.Reader.TryRead(out var write))
         {
-            batch.Clear();
-            while (batch.Count < MaxBatch && reader.TryRead(out var write))
-            {
-                batch.Add(write);
-            }
+            batch.Add(write);
+        }
 
-            try
+        // Empty when the holder before took this caller's write with its own.
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        _contended = batch.Count > 1;
+
+        try
+        {
+            await CommitAsync(writer, batch);
+        }
+        catch (Exception) when (batch.Count > 1)
+        {
+            // One bad write must not fail the others: commit them one by one to find it.
+            foreach (var write in batch)
             {
-                await CommitAsync(writer, batch);
-            }
-            catch (Exception) when (batch.Count > 1)
-            {
-                // One bad write must not fail the others: commit them one by one to find it.
-                foreach (var write in batch)
+                try
                 {
-                    try
-                    {
-                        await CommitAsync(writer, [write]);
-                    }
-                    catch (Exception ex)
-                    {
-                        write.Fail(Wrap(ex));
-                    }
+                    await CommitAsync(writer, [write]);
+                }
+                catch (Exception ex)
+                {
+                    write.Fail(Wrap(ex));
                 }
             }
-            catch (Exception ex)
-            {
-                batch[0].Fail(Wrap(ex));
-            }
+        }
+        catch (Exception ex)
+        {
+            batch[0].Fail(Wrap(ex));
+        }
+        finally
+        {
+            batch.Clear();
         }
     }
 
