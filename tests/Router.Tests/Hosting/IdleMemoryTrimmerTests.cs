@@ -11,28 +11,20 @@ public sealed class IdleMemoryTrimmerTests
     public void Check_ThirdQuietIntervalInARow_Trims()
     {
         var trimmer = new IdleMemoryTrimmer(TimeProvider.System, NullLogger<IdleMemoryTrimmer>.Instance);
-        var allocated = 0L;
 
-        Assert.False(trimmer.Check(allocated));
-        Assert.False(trimmer.Check(allocated += Little));
-        Assert.False(trimmer.Check(allocated += Little));
-        Assert.True(trimmer.Check(allocated += Little));
+        Assert.False(trimmer.Check(0));
+        QuietUntilTrimmed(trimmer, 0);
     }
 
     [Fact]
     public void Check_BusyInterval_StartsTheQuietCountAgainAndReArms()
     {
         var trimmer = new IdleMemoryTrimmer(TimeProvider.System, NullLogger<IdleMemoryTrimmer>.Instance);
-        var allocated = 0L;
-        trimmer.Check(allocated);
-        trimmer.Check(allocated += Little);
-        trimmer.Check(allocated += Little);
-        Assert.True(trimmer.Check(allocated += Little));
+        trimmer.Check(0);
+        var allocated = QuietUntilTrimmed(trimmer, 0);
 
         Assert.False(trimmer.Check(allocated += IdleMemoryTrimmer.QuietBytes));
-        Assert.False(trimmer.Check(allocated += Little));
-        Assert.False(trimmer.Check(allocated += Little));
-        Assert.True(trimmer.Check(allocated += Little));
+        QuietUntilTrimmed(trimmer, allocated);
     }
 
     [Fact]
@@ -45,8 +37,15 @@ public sealed class IdleMemoryTrimmerTests
         Assert.False(trimmer.Check(allocated += Little));
         Assert.False(trimmer.Check(allocated += Little));
         Assert.False(trimmer.Check(allocated += IdleMemoryTrimmer.QuietBytes));
+        QuietUntilTrimmed(trimmer, allocated);
+    }
+
+    /// <summary>Three quiet intervals: the first two wait, the third trims.</summary>
+    private static long QuietUntilTrimmed(IdleMemoryTrimmer trimmer, long allocated)
+    {
         Assert.False(trimmer.Check(allocated += Little));
         Assert.False(trimmer.Check(allocated += Little));
         Assert.True(trimmer.Check(allocated += Little));
+        return allocated;
     }
 }
