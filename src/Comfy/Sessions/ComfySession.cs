@@ -300,43 +300,43 @@ public sealed class ComfySession : IAsyncDisposable
             SetState(ConnectionCount == 0 && failures == 0 ? ComfySessionState.Connecting : ComfySessionState.Reconnecting, null);
             var connected = false;
             Exception? error = null;
-            using (var socket = new ClientWebSocket())
+            WebSocket? socket = null;
+            try
             {
-                socket.Options.KeepAliveInterval = _options.KeepAliveInterval;
-                socket.Options.KeepAliveTimeout = _options.KeepAliveTimeout;
-                try
+                using (var timeout = new CancellationTokenSource(_options.ConnectTimeout, _timeProvider))
+                using (var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token))
                 {
-                    using (var timeout = new CancellationTokenSource(_options.ConnectTimeout, _timeProvider))
-                    using (var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token))
+                    socket = await ComfyWebSocket.ConnectAsync(uri, _options.KeepAliveInterval, _options.KeepAliveTimeout, linked.Token).ConfigureAwait(false);
+                    if (_options.SupportsPreviewMetadata)
                     {
-                        await socket.ConnectAsync(uri, linked.Token).ConfigureAwait(false);
-                        if (_options.SupportsPreviewMetadata)
-                        {
-                            Volatile.Write(ref _helloAnswered, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-                            var hello = """{"type":"feature_flags","data":{"supports_preview_metadata":true}}"""u8.ToArray();
-                            await socket.SendAsync(hello, WebSocketMessageType.Text, true, linked.Token).ConfigureAwait(false);
-                        }
+                        Volatile.Write(ref _helloAnswered, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                        var hello = """{"type":"feature_flags","data":{"supports_preview_metadata":true}}"""u8.ToArray();
+                        await socket.SendAsync(hello, WebSocketMessageType.Text, true, linked.Token).ConfigureAwait(false);
                     }
+                }
 
-                    connected = true;
-                    failures = 0;
-                    Volatile.Write(ref _clientId, clientId);
-                    ConnectionCount++;
-                    ConsecutiveFailures = 0;
-                    DisconnectedSince = null;
-                    SessionLog.Connected(_logger, uri, clientId);
-                    SetState(ComfySessionState.Connected, null);
-                    await ReceiveAsync(socket, stop).ConfigureAwait(false);
-                    error = new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The worker closed the socket.");
-                }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                {
-                    break;
-                }
-                catch (Exception ex) when (ex is WebSocketException or HttpRequestException or OperationCanceledException or IOException or ComfyProtocolException or InvalidOperationException)
-                {
-                    error = ex;
-                }
+                connected = true;
+                failures = 0;
+                Volatile.Write(ref _clientId, clientId);
+                ConnectionCount++;
+                ConsecutiveFailures = 0;
+                DisconnectedSince = null;
+                SessionLog.Connected(_logger, uri, clientId);
+                SetState(ComfySessionState.Connected, null);
+                await ReceiveAsync(socket, stop).ConfigureAwait(false);
+                error = new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The worker closed the socket.");
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is WebSocketException or HttpRequestException or OperationCanceledException or IOException or ComfyProtocolException or InvalidOperationException)
+            {
+                error = ex;
+            }
+            finally
+            {
+                socket?.Dispose();
             }
 
             LastError = error;
@@ -371,7 +371,7 @@ public sealed class ComfySession : IAsyncDisposable
         return TimeSpan.FromMilliseconds(baseDelay * jitter);
     }
 
-    private async Task ReceiveAsync(ClientWebSocket socket, CancellationToken stop)
+    private async Task ReceiveAsync(WebSocket socket, CancellationToken stop)
     {
         // An idle connection waits with this small buffer only (a router keeps one per worker, and
         // ComfyUI's messages are mostly a few hundred bytes); a longer message is assembled in a

@@ -36,15 +36,7 @@ internal static class WorkflowServiceCollectionExtensions
         services.AddSingleton<WorkflowDirectorySource>();
 
         // The workers added through the API join the static ones; the kubernetes source, when on, joins both.
-        services.AddSingleton<IKubernetes>(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<WorkflowRoutingOptions>>().Value.Kubernetes;
-            var configuration = !string.IsNullOrWhiteSpace(options.Kubeconfig)
-                ? KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig)
-                : KubernetesClientConfiguration.BuildDefaultConfig();
-            return new k8s.Kubernetes(configuration);
-        });
-        services.AddSingleton<KubernetesNodeSource>();
+        services.AddSingleton(CreateKubernetesNodes);
         services.AddSingleton<INodeSource>(sp =>
         {
             var fixedNodes = sp.GetRequiredService<StaticNodeSource>();
@@ -56,5 +48,24 @@ internal static class WorkflowServiceCollectionExtensions
 
         services.Configure<OpenApiOptions>("v1", options => options.AddDocumentTransformer<WorkflowsDocumentTransformer>());
         return services;
+    }
+
+    /// <summary>
+    /// The cluster's node source, built with its Kubernetes client when first asked for (the source is
+    /// on), so a router without it never loads the Kubernetes client's assembly.
+    /// </summary>
+    private static KubernetesNodeSource CreateKubernetesNodes(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<WorkflowRoutingOptions>>();
+        var kubernetes = options.Value.Kubernetes;
+        var configuration = !string.IsNullOrWhiteSpace(kubernetes.Kubeconfig)
+            ? KubernetesClientConfiguration.BuildConfigFromConfigFile(kubernetes.Kubeconfig)
+            : KubernetesClientConfiguration.BuildDefaultConfig();
+        return new KubernetesNodeSource(
+            new k8s.Kubernetes(configuration),
+            sp.GetRequiredService<WorkflowCatalog>(),
+            options,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>());
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -44,9 +45,16 @@ internal sealed class StoreOptionsValidator : IValidateOptions<StoreOptions>
             return ValidateOptionsResult.Fail($"{ConnectionStringSetting} is required when {KindSetting} is '{StoreKinds.Postgres}' (e.g. Host=db;Database=router;Username=router;Password=...).");
         }
 
+        return ValidatePostgresConnectionString(options.ConnectionString);
+    }
+
+    /// <summary>Apart, so a SQLite router validating its options never loads Npgsql.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ValidateOptionsResult ValidatePostgresConnectionString(string connectionString)
+    {
         try
         {
-            var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
             if (string.IsNullOrEmpty(builder.Host))
             {
                 return ValidateOptionsResult.Fail($"{ConnectionStringSetting} names no Host.");
