@@ -68,7 +68,12 @@ internal sealed partial class RunOutputFetcher(RunRecord run, ComfyClient client
                     {
                         next.Done.TrySetResult(await CopyAsync(next.NodeId, next.File, stop));
                     }
-                    catch (Exception ex) when (ex is not OperationCanceledException || !stop.IsCancellationRequested)
+                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                    {
+                        next.Done.TrySetCanceled(stop);
+                        throw;
+                    }
+                    catch (Exception ex)
                     {
                         // Not a failure of the worker or the store: the attempt that waits for this file sees it.
                         next.Done.TrySetException(ex);

@@ -2,9 +2,15 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ComfyOperator.Comfy.Client;
 using ComfyOperator.Router.Configuration;
+using ComfyOperator.Router.Outputs;
+using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Tests.Support;
+using ComfyOperator.Testing.ComfyUI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace ComfyOperator.Router.Tests.Scheduling;
@@ -60,6 +66,56 @@ public sealed class RunOutputFetcherTests
         // The attempt ended with its copies: the one made is gone, and the run names none.
         Assert.Empty(done.TryGetProperty("outputs", out var outputs) && outputs.ValueKind == JsonValueKind.Array ? outputs.EnumerateArray() : []);
         Assert.Empty(Directory.Exists(stored) ? Directory.EnumerateFiles(stored, "*", SearchOption.AllDirectories) : []);
+    }
+
+    [Fact]
+    public async Task Dispose_CopiesTheRunDoesNotKeep_DeletedAndKeptOnesStay()
+    {
+        await using var worker = await ComfyUiSimulator.StartAsync();
+        await File.WriteAllBytesAsync(Path.Combine(worker.OutputDirectory, "kept.png"), TestPngSignature);
+        await File.WriteAllBytesAsync(Path.Combine(worker.OutputDirectory, "announced.png"), TestPngSignature);
+        var root = Path.Combine(Path.GetTempPath(), "router-tests", Guid.NewGuid().ToString("N"));
+        var writer = new NodeFolderWriter(new LocalDirectoryOutputStore(root));
+        var run = new RunRecord { Id = Guid.NewGuid().ToString("D"), Workflow = "{}" };
+        using var client = new ComfyClient(worker.BaseAddress);
+        try
+        {
+            var fetcher = new RunOutputFetcher(run, client, writer, NullLogger.Instance, CancellationToken.None);
+            await using (fetcher)
+            {
+                // Announced by the worker and never part of the result: copied, then deleted when the attempt ends.
+                fetcher.Announce("9", new ComfyFileRef("announced.png"));
+                var kept = await fetcher.GetAsync("9", new ComfyFileRef("kept.png"), CancellationToken.None);
+                var announced = await fetcher.GetAsync("9", new ComfyFileRef("announced.png"), CancellationToken.None);
+                var missing = await fetcher.GetAsync("9", new ComfyFileRef("never-written.png"), CancellationToken.None);
+
+                Assert.Equal(TestPngSignature.Length, kept.Output!.Size);
+                Assert.True(File.Exists(Path.Combine(root, run.Id, "9", "announced.png")));
+                Assert.Null(missing.Output);
+                Assert.IsAssignableFrom<ComfyHttpException>(missing.FetchError);
+                fetcher.Keep(kept.Output);
+                Assert.NotNull(announced.Output);
+            }
+
+            Assert.Equal(["kept.png"], Directory.GetFiles(Path.Combine(root, run.Id), "*", SearchOption.AllDirectories).Select(Path.GetFileName));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>Stores each file as <c>&lt;node&gt;/&lt;file&gt;</c> in a real local output store.</summary>
+    private sealed class NodeFolderWriter(LocalDirectoryOutputStore store) : IRunOutputWriter
+    {
+        public async Task<RunOutput> SaveAsync(RunRecord run, string nodeId, string name, string fileName, Stream content, CancellationToken cancellationToken)
+        {
+            var storedAs = $"{nodeId}/{fileName}";
+            return new RunOutput(name, nodeId, "image/png", await store.SaveAsync(run.Id, storedAs, content, cancellationToken)) { StoredAs = storedAs };
+        }
+
+        public Task DeleteAsync(RunRecord run, RunOutput output, CancellationToken cancellationToken) =>
+            store.DeleteAsync(run.Id, output.StorePath, cancellationToken);
     }
 
     private static readonly byte[] TestPngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
