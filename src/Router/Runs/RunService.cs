@@ -224,9 +224,12 @@ internal sealed partial class RunService(
         return _live.IsEmpty ? page : page with { Runs = [.. page.Runs.Select(Overlay).OfType<RunRecord>()] };
     }
 
-    /// <summary>Runs not yet finished, oldest first.</summary>
-    public Task<IReadOnlyList<RunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken) =>
-        store.ListUnfinishedAsync(cancellationToken);
+    /// <summary>Runs not yet finished, oldest first, each shown as this router has it now.</summary>
+    public async Task<IReadOnlyList<RunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken)
+    {
+        var unfinished = await store.ListUnfinishedAsync(cancellationToken);
+        return _live.IsEmpty ? unfinished : [.. unfinished.Select(Overlay).OfType<RunRecord>()];
+    }
 
     /// <summary>The run's events after <paramref name="after"/>: those stored, then those published here and not written yet.</summary>
     public async Task<IReadOnlyList<RunEvent>> GetEventsAsync(string id, long after, CancellationToken cancellationToken)
