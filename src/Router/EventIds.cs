@@ -89,5 +89,6 @@ internal static class EventIds
     public const int FrontEndProxyWriteFailed = 2660;
     public const int FrontEndProxyWriteAnsweredError = 2661;
     public const int RunServiceLiveEventsWriteFailed = 2700;
+    public const int RunOutputFetcherDiscardFailed = 2701;
     public const int IdleMemoryTrimmed = 2731;
 }

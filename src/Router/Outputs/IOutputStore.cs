@@ -9,5 +9,8 @@ internal interface IOutputStore
     /// <summary>Opens an output for reading, or null when it does not exist.</summary>
     Task<Stream?> OpenAsync(string runId, string name, CancellationToken cancellationToken);
 
+    /// <summary>Deletes output <paramref name="name"/> of run <paramref name="runId"/>, if it exists.</summary>
+    Task DeleteAsync(string runId, string name, CancellationToken cancellationToken);
+
     Task DeleteRunAsync(string runId, CancellationToken cancellationToken);
 }

@@ -28,10 +28,17 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
         // fresh 80 KB array per output. Synchronous writes: on Linux an "async" file write is the same
         // write call moved onto another pool thread, which costs more than a small image takes to write.
         long length;
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: false))
+        try
         {
+            using var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: false);
             await content.CopyToAsync(file, cancellationToken);
             length = file.Position;
+        }
+        catch
+        {
+            // Cancelled or failed half way: no partial file is left behind.
+            File.Delete(temporary);
+            throw;
         }
 
         // Readers never see half a file: the name appears only once the bytes are all there.
@@ -50,6 +57,12 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
         return Task.FromResult<Stream?>(File.Exists(path)
             ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, useAsync: true)
             : null);
+    }
+
+    public Task DeleteAsync(string runId, string name, CancellationToken cancellationToken)
+    {
+        File.Delete(PathOf(runId, name));
+        return Task.CompletedTask;
     }
 
     public Task DeleteRunAsync(string runId, CancellationToken cancellationToken)

@@ -166,6 +166,9 @@ internal sealed partial class S3OutputStore : IOutputStore, IPresignedOutputStor
         }
     }
 
+    public Task DeleteAsync(string runId, string name, CancellationToken cancellationToken) =>
+        _client.DeleteObjectAsync(_options.Bucket, KeyOf(runId, name), cancellationToken);
+
     public async Task DeleteRunAsync(string runId, CancellationToken cancellationToken)
     {
         if (!OutputNames.IsSafe(runId))

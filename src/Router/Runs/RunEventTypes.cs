@@ -16,6 +16,6 @@ internal static class RunEventTypes
 
     public static bool IsTerminal(string type) => type is Succeeded or Failed or Cancelled;
 
-    /// <summary>Published at once and written with the run's next write (<see cref="RunService"/>).</summary>
-    public static bool IsWrittenLater(string type) => type is Progress or Preview;
+    /// <summary>Published at once and written with the run's next write (<see cref="RunService"/>); <c>started</c> only by the router that numbered the run's events.</summary>
+    public static bool IsWrittenLater(string type) => type is Started or Progress or Preview;
 }

@@ -12,8 +12,9 @@ namespace ComfyOperator.Router.Runs;
 /// with its event, then published to live subscribers, so a restart or a reconnecting client sees
 /// the same history. Changes of one run are serialised by a lock; each is a short store write.
 /// <para>
-/// Progress and previews (dozens per run) are published at once but written later, with the run's next
-/// write, or within about <see cref="FlushInterval"/> when the run writes nothing else: each takes its
+/// Progress and previews (dozens per run) and the <c>started</c> transition are published at once but written
+/// later, with the run's next write, or within about <see cref="FlushInterval"/> when the run writes nothing else
+/// (the worker's messages that follow its start wait for no store write): each takes its
 /// sequence number when published, so a client resuming from it is replayed what follows, and the
 /// history a restart or a later reader sees is the same. At most <see cref="MaxUnwrittenEvents"/> wait per run;
 /// a router that did not publish a run's events (after a restart, or another replica) numbers the run's next
@@ -32,7 +33,7 @@ internal sealed partial class RunService(
     TimeProvider time,
     ILogger<RunService> logger) : IRunTransitions, IDisposable
 {
-    /// <summary>Progress and preview events of a run published and not yet written, at most.</summary>
+    /// <summary>Progress, preview and started events of a run published and not yet written, at most.</summary>
     internal const int MaxUnwrittenEvents = 64;
 
     /// <summary>Progress and previews wait at most about twice this before they are written when the run writes nothing else.</summary>
@@ -192,7 +193,7 @@ internal sealed partial class RunService(
     /// replicas another replica may have changed any run, so the store answers.
     /// </summary>
     public async Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
-        !_shared && _active.TryGetValue(id, out var run) ? run : await store.GetAsync(id, cancellationToken);
+        !_shared && _active.TryGetValue(id, out var run) ? run : Overlay(await store.GetAsync(id, cancellationToken));
 
     /// <summary>
     /// Another replica changed run <paramref name="id"/> (<see cref="Storage.Postgres.PostgresReplicaFeed"/>): what this one
@@ -216,12 +217,19 @@ internal sealed partial class RunService(
         }
     }
 
-    public Task<RunPage> ListAsync(RunQuery query, int limit, long? before, CancellationToken cancellationToken) =>
-        store.ListAsync(query, limit, before, cancellationToken);
+    /// <summary>The stored runs (filtered by their stored state), each shown as this router has it now.</summary>
+    public async Task<RunPage> ListAsync(RunQuery query, int limit, long? before, CancellationToken cancellationToken)
+    {
+        var page = await store.ListAsync(query, limit, before, cancellationToken);
+        return _live.IsEmpty ? page : page with { Runs = [.. page.Runs.Select(Overlay).OfType<RunRecord>()] };
+    }
 
-    /// <summary>Runs not yet finished, oldest first.</summary>
-    public Task<IReadOnlyList<RunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken) =>
-        store.ListUnfinishedAsync(cancellationToken);
+    /// <summary>Runs not yet finished, oldest first, each shown as this router has it now.</summary>
+    public async Task<IReadOnlyList<RunRecord>> ListUnfinishedAsync(CancellationToken cancellationToken)
+    {
+        var unfinished = await store.ListUnfinishedAsync(cancellationToken);
+        return _live.IsEmpty ? unfinished : [.. unfinished.Select(Overlay).OfType<RunRecord>()];
+    }
 
     /// <summary>The run's events after <paramref name="after"/>: those stored, then those published here and not written yet.</summary>
     public async Task<IReadOnlyList<RunEvent>> GetEventsAsync(string id, long after, CancellationToken cancellationToken)
@@ -319,23 +327,30 @@ internal sealed partial class RunService(
             ? null
             : Change.To(current with { ClientId = clientId }), cancellationToken);
 
+    /// <summary>
+    /// Dispatching → Running. Published now and written with the run's next write (see the class remarks) when this
+    /// router numbered the run's events; written now otherwise (after a restart it is the first event it numbers).
+    /// </summary>
     public Task<RunRecord?> MarkRunningAsync(string id, string promptId, CancellationToken cancellationToken) =>
-        TransitionAsync(id, current => current.Status != RunStatus.Dispatching || current.PromptId != promptId
-            ? null
-            : Change.To(
-                current with { Status = RunStatus.Running, StartedAt = time.GetUtcNow() },
-                RunEventTypes.Started,
-                new { worker = current.Worker, promptId, attempt = current.Attempts }), cancellationToken);
+        PublishLiveAsync(
+            id,
+            current => current.Status != RunStatus.Dispatching || current.PromptId != promptId
+                ? null
+                : Change.To(
+                    current with { Status = RunStatus.Running, StartedAt = time.GetUtcNow() },
+                    RunEventTypes.Started,
+                    new { worker = current.Worker, promptId, attempt = current.Attempts }),
+            cancellationToken);
 
     /// <summary>Published now, written with the run's next write (see the class remarks); null when the run is not on a worker.</summary>
     public Task<RunRecord?> ProgressAsync(string id, string? node, double value, double max, double fraction, CancellationToken cancellationToken) =>
-        PublishLiveAsync(id, RunEventTypes.Progress, new { node, value, max, fraction = Math.Round(fraction, 4) }, cancellationToken);
+        PublishOnWorkerAsync(id, RunEventTypes.Progress, new { node, value, max, fraction = Math.Round(fraction, 4) }, cancellationToken);
 
     public async Task PreviewAsync(string id, ReadOnlyMemory<byte> bytes, string contentType, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         _previews[id] = new PreviewImage(bytes, contentType, now);
-        await PublishLiveAsync(id, RunEventTypes.Preview, new { url = $"/v1/runs/{id}/preview", contentType, at = now }, cancellationToken);
+        await PublishOnWorkerAsync(id, RunEventTypes.Preview, new { url = $"/v1/runs/{id}/preview", contentType, at = now }, cancellationToken);
     }
 
     /// <summary>Writes the events published and not yet written of every run (at shutdown); what fails stays unwritten, logged.</summary>
@@ -454,12 +469,16 @@ internal sealed partial class RunService(
         return Published(done);
     }
 
+    /// <summary>A progress or preview event of a run on a worker (<see cref="PublishLiveAsync"/>).</summary>
+    private Task<RunRecord?> PublishOnWorkerAsync(string id, string type, object data, CancellationToken cancellationToken) =>
+        PublishLiveAsync(id, run => run.Status is RunStatus.Dispatching or RunStatus.Running ? Change.To(run, type, data) : null, cancellationToken);
+
     /// <summary>
-    /// A progress or preview event of a run on a worker: numbered and published now, written later (with the
-    /// run's next write) when this router numbered the run's events so far and not too many wait already;
-    /// written now otherwise.
+    /// A change of a run on a worker that comes with an event (<see cref="RunEventTypes.IsWrittenLater"/>): numbered
+    /// and published now, written later (with the run's next write) when this router numbered the run's events so far
+    /// and not too many wait already; written now otherwise.
     /// </summary>
-    private async Task<RunRecord?> PublishLiveAsync(string id, string type, object data, CancellationToken cancellationToken)
+    private async Task<RunRecord?> PublishLiveAsync(string id, Func<RunRecord, Change?> decide, CancellationToken cancellationToken)
     {
         var gate = Gate(id);
         await gate.WaitAsync(cancellationToken);
@@ -474,15 +493,26 @@ internal sealed partial class RunService(
 
             if (_live.TryGetValue(id, out var live) && live.Pending.Count < MaxUnwrittenEvents)
             {
-                var runEvent = new RunEvent(id, NextSequence(current, live), type, Serialize(data), time.GetUtcNow());
+                current = live.Apply(current);
+                if (decide(current) is not { EventType: { } type } change)
+                {
+                    return null;
+                }
+
+                var runEvent = new RunEvent(id, NextSequence(current, live), type, Serialize(change.Data), time.GetUtcNow());
                 live.Add(runEvent);
+                if (change.Run.Status != current.Status)
+                {
+                    live.Started(change.Run);
+                    _active[id] = change.Run;
+                }
+
                 StartFlushing();
-                done = (current, runEvent);
+                done = (change.Run, runEvent);
             }
             else
             {
-                done = await ChangeAsync(
-                    id, current, run => run.Status is RunStatus.Dispatching or RunStatus.Running ? Change.To(run, type, data) : null, cancellationToken);
+                done = await ChangeAsync(id, current, decide, cancellationToken);
             }
         }
         finally
@@ -496,9 +526,19 @@ internal sealed partial class RunService(
     /// <summary>Decides and writes one change of run <paramref name="id"/> (its lock held), with the events published and not yet written.</summary>
     private async Task<(RunRecord? Run, RunEvent? Event)> ChangeAsync(string id, RunRecord? current, Func<RunRecord, Change?> decide, CancellationToken cancellationToken)
     {
-        while (current is not null && decide(current) is { } change)
+        while (current is not null)
         {
-            _live.TryGetValue(id, out var live);
+            // A start published here and not written yet is part of the run, whichever copy this decides on.
+            if (_live.TryGetValue(id, out var live))
+            {
+                current = live.Apply(current);
+            }
+
+            if (decide(current) is not { } change)
+            {
+                break;
+            }
+
             var events = live is null ? new List<RunEvent>(1) : new List<RunEvent>(live.Pending.Count + 1);
             events.AddRange(live?.Pending ?? []);
             RunEvent? published = null;
@@ -575,6 +615,10 @@ internal sealed partial class RunService(
 
         return run;
     }
+
+    /// <summary><paramref name="run"/> as stored, with what this router published of it and has not written yet.</summary>
+    private RunRecord? Overlay(RunRecord? run) =>
+        run is not null && _live.TryGetValue(run.Id, out var live) ? live.Apply(run) : run;
 
     private async ValueTask<RunRecord?> CurrentAsync(string id, CancellationToken cancellationToken) =>
         _active.TryGetValue(id, out var live) ? live : await store.GetAsync(id, cancellationToken);

@@ -11,4 +11,7 @@ internal interface IRunOutputWriter
     /// The store retries; an exception means the file could not be stored.
     /// </summary>
     Task<RunOutput> SaveAsync(RunRecord run, string nodeId, string name, string fileName, Stream content, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a stored <paramref name="output"/> of <paramref name="run"/> that the run does not record.</summary>
+    Task DeleteAsync(RunRecord run, RunOutput output, CancellationToken cancellationToken);
 }

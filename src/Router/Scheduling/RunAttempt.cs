@@ -54,6 +54,7 @@ internal sealed partial class RunAttempt(
     private bool _started = run.Status == RunStatus.Running;
     private Task<bool>? _read;
     private Task? _tick;
+    private RunOutputFetcher? _fetcher;
 
     public string RunId => run.Id;
 
@@ -136,11 +137,24 @@ internal sealed partial class RunAttempt(
             events.Writer.TryComplete();
             await prompt.CancelAsync();
             await completion.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await EndOutputCopiesAsync();
         }
     }
 
     /// <summary>After a restart: finds the prompt on its worker and finishes, follows or requeues it.</summary>
     public async Task ResumeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ReconcileAsync(cancellationToken);
+        }
+        finally
+        {
+            await EndOutputCopiesAsync();
+        }
+    }
+
+    private async Task ReconcileAsync(CancellationToken cancellationToken)
     {
         ComfyHistoryEntry? history;
         ComfyQueueState? queue = null;
@@ -386,7 +400,13 @@ internal sealed partial class RunAttempt(
                 await _runs.PreviewAsync(run.Id, preview.Image, preview.MediaType, cancellationToken);
                 break;
             case ComfyExecutedEvent executed:
-                files.AddRange(executed.Files.Select(f => (executed.Node ?? "", f)));
+                // Copied from now on, while the prompt's other messages still arrive; the completion says which are the run's.
+                foreach (var file in executed.Files)
+                {
+                    files.Add((executed.Node ?? "", file));
+                    Fetcher(cancellationToken).Announce(executed.Node ?? "", file);
+                }
+
                 break;
         }
     }
@@ -500,12 +520,21 @@ internal sealed partial class RunAttempt(
         }
     }
 
+    /// <summary>Succeeds the run with <paramref name="files"/> (their copies, made since they were announced or now), or fails it when one cannot be had.</summary>
     private async Task CollectAsync(List<(string NodeId, ComfyFileRef File)> files, CancellationToken cancellationToken)
     {
-        var produced = new List<RunOutput>();
+        var wanted = files.DistinctBy(f => f.File).ToList();
+        var fetcher = Fetcher(cancellationToken);
+        foreach (var (nodeId, file) in wanted)
+        {
+            // Those the worker did not announce are copied after those it did.
+            fetcher.Announce(nodeId, file);
+        }
+
+        var produced = new List<RunOutput>(wanted.Count);
         var ownFolder = PromptPreparer.OutputFolderOf(run);
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (nodeId, file) in files.DistinctBy(f => f.File))
+        foreach (var (nodeId, file) in wanted)
         {
             var name = OutputNames.Sanitize(file.Filename);
             if (!names.Add(name))
@@ -514,35 +543,44 @@ internal sealed partial class RunAttempt(
                 names.Add(name);
             }
 
-            ComfyFileContent content;
-            try
+            var copy = await fetcher.GetAsync(nodeId, file, cancellationToken);
+            if (copy.FetchError is { } fetchError)
             {
-                content = await Client.ViewAsync(file, cancellationToken);
-            }
-            catch (Exception ex) when (IsTransportFailure(ex, cancellationToken))
-            {
-                await _runs.FailAsync(run.Id, _promptId, new RunFailure("output_unavailable", $"Could not fetch output '{file.Filename}' from {worker.Name}: {ex.Message}", nodeId), cancellationToken);
+                await _runs.FailAsync(run.Id, _promptId, new RunFailure("output_unavailable", $"Could not fetch output '{file.Filename}' from {worker.Name}: {fetchError.Message}", nodeId), cancellationToken);
                 return;
             }
 
-            await using (content)
+            if (copy.StoreError is { } storeError)
             {
-                try
-                {
-                    // The store retries with backoff (S3 down); the run stays Running meanwhile.
-                    // Only files under the attempt's own prefix are recorded for deletion: a preview or a cached node's file may be another run's too.
-                    var own = file.Subfolder == ownFolder || file.Subfolder.StartsWith(ownFolder + "/", StringComparison.Ordinal);
-                    produced.Add(await outputs.SaveAsync(run, nodeId, name, file.Filename, content.Content, cancellationToken) with { Source = own ? WorkerFile.Of(file) : null });
-                }
-                catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
-                {
-                    await _runs.FailAsync(run.Id, _promptId, new RunFailure("output-upload", $"Could not store output '{name}' ({ex.GetType().Name}: {ex.Message}); the file is still on {worker.Name}.", nodeId), cancellationToken);
-                    return;
-                }
+                // The store retried with backoff (S3 down); the run stayed Running meanwhile.
+                await _runs.FailAsync(run.Id, _promptId, new RunFailure("output-upload", $"Could not store output '{name}' ({storeError.GetType().Name}: {storeError.Message}); the file is still on {worker.Name}.", nodeId), cancellationToken);
+                return;
             }
+
+            // Only files under the attempt's own prefix are recorded for deletion: a preview or a cached node's file may be another run's too.
+            var own = file.Subfolder == ownFolder || file.Subfolder.StartsWith(ownFolder + "/", StringComparison.Ordinal);
+            produced.Add(copy.Output! with { Name = name, ContentType = OutputNames.ContentType(name), Source = own ? WorkerFile.Of(file) : null });
+        }
+
+        foreach (var output in produced)
+        {
+            fetcher.Keep(output);
         }
 
         await _runs.SucceedAsync(run.Id, _promptId, produced, cancellationToken);
+    }
+
+    /// <summary>The attempt's output copies (<see cref="RunOutputFetcher"/>), begun with the first file announced or wanted.</summary>
+    private RunOutputFetcher Fetcher(CancellationToken cancellationToken) =>
+        _fetcher ??= new RunOutputFetcher(run, Client, outputs, _logger, cancellationToken);
+
+    /// <summary>Stops the copying of outputs and deletes the copies the run did not record (before a requeue: the next attempt writes the same names).</summary>
+    private async Task EndOutputCopiesAsync()
+    {
+        if (_fetcher is not null)
+        {
+            await _fetcher.DisposeAsync();
+        }
     }
 
     /// <summary>
@@ -553,6 +591,7 @@ internal sealed partial class RunAttempt(
     /// </summary>
     private async Task LostAsync(string reason, CancellationToken cancellationToken)
     {
+        await EndOutputCopiesAsync();
         worker.Release(run.Id);
         LogLost(_logger, run.Id, worker.Name, reason);
         await _abandoned.AddAsync(worker.BaseAddress, _promptId, run.Id, cancellationToken);

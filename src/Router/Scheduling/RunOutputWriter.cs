@@ -24,6 +24,9 @@ internal sealed class RunOutputWriter(IOutputStore outputs, WorkflowCatalog cata
         }
     }
 
+    public Task DeleteAsync(RunRecord run, RunOutput output, CancellationToken cancellationToken) =>
+        outputs.DeleteAsync(run.Id, output.StorePath, cancellationToken);
+
     /// <summary>The name a workflow run's deployment gives the output node (<c>outputs[].name</c>); null for raw graphs or unnamed nodes.</summary>
     private string? OutputNameOf(RunRecord run, string nodeId) =>
         run.Deployment is { } deployment && catalog.Find(deployment) is { } workflow

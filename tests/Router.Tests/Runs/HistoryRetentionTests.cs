@@ -239,6 +239,8 @@ public sealed class HistoryRetentionTests
 
             public Task<Stream?> OpenAsync(string runId, string name, CancellationToken cancellationToken) => inner.OpenAsync(runId, name, cancellationToken);
 
+            public Task DeleteAsync(string runId, string name, CancellationToken cancellationToken) => inner.DeleteAsync(runId, name, cancellationToken);
+
             public Task DeleteRunAsync(string runId, CancellationToken cancellationToken) =>
                 Interlocked.Increment(ref owner._attempts) <= owner._failures
                     ? throw new UnauthorizedAccessException($"Access to the path '{runId}' is denied.")

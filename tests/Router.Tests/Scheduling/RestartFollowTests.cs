@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using ComfyOperator.Comfy.Client;
 using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Storage;
 using ComfyOperator.Router.Storage.Sqlite;
 using ComfyOperator.Router.Tests.Support;
 using ComfyOperator.Router.Workers;
@@ -163,6 +164,43 @@ public sealed class RestartFollowTests
         Assert.Equal(1, done.GetProperty("attempts").GetInt32());
         Assert.Single(done.GetProperty("outputs").EnumerateArray());
         Assert.Equal(1, cluster.Workers[0].PromptsExecuted);
+    }
+
+    [Fact]
+    public async Task RouterRestart_StartedPublishedButNotWritten_ResumedAsRunningAndSucceedsOnce()
+    {
+        // From the moment the prompt is on the worker no write of the first router lands, as if it were killed
+        // before the writes it had not made yet: its clients heard "started", the store never did.
+        var store = new FaultyRunStore();
+        var writesLost = false;
+        store.Fault = method => Volatile.Read(ref writesLost) && method == nameof(IRunStore.TryUpdateWithEventsAsync)
+            ? new StorageException("the router was killed before this write")
+            : null;
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50), services: store.Install);
+        var worker = cluster.Workers[0];
+        worker.Hang();
+        var id = await cluster.SubmitAsync(steps: 40);
+        await Wait.UntilAsync(async () => await SimulatedCluster.QueuedOnAsync(worker) == 1, Deadline, "the prompt posted to the worker");
+        Volatile.Write(ref writesLost, true);
+        worker.Revive();
+
+        await Wait.UntilAsync(async () => (await cluster.GetRunAsync(id)).GetProperty("status").GetString() == "running", Deadline, "the run running on the first router");
+        worker.Hang();
+        var stored = await cluster.Router.Services.GetRequiredService<IRunStore>().GetAsync(id, CancellationToken.None);
+        Assert.Equal(RunStatus.Dispatching, stored!.Status);
+        Assert.DoesNotContain(await EventsAsync(cluster, id), e => e.Type == RunEventTypes.Started);
+
+        await cluster.RestartRouterAsync(() => Volatile.Write(ref writesLost, false));
+        await Wait.UntilAsync(async () => (await cluster.GetRunAsync(id)).GetProperty("status").GetString() == "running", Deadline, "the restarted router to find the prompt running");
+        await Wait.UntilAsync(() => worker.ConnectedClients == 2, Deadline, "the restarted router's session and follower socket");
+        worker.Revive();
+
+        var done = await cluster.WaitForStatusAsync(id, "succeeded", Deadline);
+        Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+        Assert.Equal(JsonValueKind.String, done.GetProperty("startedAt").ValueKind);
+        Assert.Single(done.GetProperty("outputs").EnumerateArray());
+        Assert.Single(await EventsAsync(cluster, id), e => e.Type == RunEventTypes.Started);
+        Assert.Equal(1, worker.PromptsExecuted);
     }
 
     [Fact]
