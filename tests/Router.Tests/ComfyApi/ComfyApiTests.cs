@@ -174,10 +174,22 @@ public sealed class ComfyApiTests
             await first.WaitForAsync("progress", d => d["prompt_id"]!.GetValue<string>() == promptId);
         }
 
+        // The workers hold still until the client is back, so the prompt cannot end during the restart
+        // however long it takes (a prompt that ends while its client has no socket is only in /history).
+        foreach (var worker in cluster.Workers)
+        {
+            worker.Hang();
+        }
+
         await cluster.RestartRouterAsync();
         await using var second = await ComfyWsClient.ConnectAsync(cluster.Router, "across-restart");
         var status = await second.WaitForAsync("status");
         Assert.Equal(1, status.Data!["status"]!["exec_info"]!["queue_remaining"]!.GetValue<int>());
+        foreach (var worker in cluster.Workers)
+        {
+            worker.Revive();
+        }
+
         await second.WaitForAsync("progress", d => d["prompt_id"]!.GetValue<string>() == promptId);
         await second.WaitForDoneAsync(promptId);
     }
