@@ -13,7 +13,11 @@ internal interface IRunTransitions
 
     Task<RunRecord?> SetClientIdAsync(string id, string promptId, string clientId, CancellationToken cancellationToken);
 
-    Task<RunRecord?> MarkRunningAsync(string id, string promptId, CancellationToken cancellationToken);
+    /// <param name="id">The run.</param>
+    /// <param name="promptId">The attempt's prompt id: a run no longer on it is left alone.</param>
+    /// <param name="startedAt">When the worker started the prompt, if known (its history's <c>execution_start</c>); now otherwise.</param>
+    /// <param name="cancellationToken">Router shutdown.</param>
+    Task<RunRecord?> MarkRunningAsync(string id, string promptId, DateTimeOffset? startedAt, CancellationToken cancellationToken);
 
     Task<RunRecord?> ProgressAsync(string id, string? node, double value, double max, double fraction, CancellationToken cancellationToken);
 

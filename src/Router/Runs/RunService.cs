@@ -331,13 +331,13 @@ internal sealed partial class RunService(
     /// Dispatching → Running. Published now and written with the run's next write (see the class remarks) when this
     /// router numbered the run's events; written now otherwise (after a restart it is the first event it numbers).
     /// </summary>
-    public Task<RunRecord?> MarkRunningAsync(string id, string promptId, CancellationToken cancellationToken) =>
+    public Task<RunRecord?> MarkRunningAsync(string id, string promptId, DateTimeOffset? startedAt, CancellationToken cancellationToken) =>
         PublishLiveAsync(
             id,
             current => current.Status != RunStatus.Dispatching || current.PromptId != promptId
                 ? null
                 : Change.To(
-                    current with { Status = RunStatus.Running, StartedAt = time.GetUtcNow() },
+                    current with { Status = RunStatus.Running, StartedAt = startedAt ?? time.GetUtcNow() },
                     RunEventTypes.Started,
                     new { worker = current.Worker, promptId, attempt = current.Attempts }),
             cancellationToken);

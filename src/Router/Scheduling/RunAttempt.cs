@@ -174,6 +174,14 @@ internal sealed partial class RunAttempt(
 
         if (history is not null)
         {
+            // The worker ran it while this router was away (or before its start was written): the run started
+            // when the worker says, so an ended run always has its start and its `started` event.
+            if (!_started && history.Status?.Messages.OfType<ComfyExecutionStartEvent>().FirstOrDefault() is { } start)
+            {
+                _started = true;
+                await _runs.MarkRunningAsync(run.Id, _promptId, start.Timestamp is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null, cancellationToken);
+            }
+
             // A cancel stored before the restart asked for the interrupt this history may record:
             // without its reason the outcome would read as someone else's interrupt.
             if (_cancelRequested)
@@ -201,7 +209,7 @@ internal sealed partial class RunAttempt(
         if (queue.Running.Any(i => i.PromptId == _promptId) && !_started)
         {
             _started = true;
-            await _runs.MarkRunningAsync(run.Id, _promptId, cancellationToken);
+            await _runs.MarkRunningAsync(run.Id, _promptId, null, cancellationToken);
         }
 
         LogResumed(_logger, run.Id, worker.Name, _promptId);
@@ -478,7 +486,7 @@ internal sealed partial class RunAttempt(
 
         _started = true;
         worker.RunningRunId = run.Id;
-        await _runs.MarkRunningAsync(run.Id, _promptId, cancellationToken);
+        await _runs.MarkRunningAsync(run.Id, _promptId, null, cancellationToken);
     }
 
     /// <summary>

@@ -204,6 +204,45 @@ public sealed class RestartFollowTests
     }
 
     [Fact]
+    public async Task RouterRestart_PromptEndedWhileDown_StartNotWritten_RunHasTheWorkersStart()
+    {
+        // As above, but the prompt ends on the worker while no router runs: the restarted router finds it in
+        // the worker's history, and the run still gets its start (the worker's) and its `started` event.
+        var store = new FaultyRunStore();
+        var writesLost = false;
+        store.Fault = method => Volatile.Read(ref writesLost) && method == nameof(IRunStore.TryUpdateWithEventsAsync)
+            ? new StorageException("the router was killed before this write")
+            : null;
+        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50), services: store.Install);
+        var worker = cluster.Workers[0];
+        worker.Hang();
+        var id = await cluster.SubmitAsync(steps: 10);
+        await Wait.UntilAsync(async () => await SimulatedCluster.QueuedOnAsync(worker) == 1, Deadline, "the prompt posted to the worker");
+        Volatile.Write(ref writesLost, true);
+        worker.Revive();
+        await Wait.UntilAsync(async () => (await cluster.GetRunAsync(id)).GetProperty("status").GetString() == "running", Deadline, "the run running on the first router");
+        worker.Hang();
+        var stored = await cluster.Router.Services.GetRequiredService<IRunStore>().GetAsync(id, CancellationToken.None);
+        Assert.Equal(RunStatus.Dispatching, stored!.Status);
+
+        await cluster.RestartRouterAsync(() =>
+        {
+            Volatile.Write(ref writesLost, false);
+            worker.Revive();
+            Assert.True(SpinWait.SpinUntil(() => worker.PromptsExecuted == 1, Deadline), "the prompt to end on the worker while no router runs");
+        });
+
+        var done = await cluster.WaitForStatusAsync(id, "succeeded", Deadline);
+        Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+        var startedAt = done.GetProperty("startedAt").GetDateTimeOffset();
+        Assert.InRange(startedAt, done.GetProperty("dispatchedAt").GetDateTimeOffset(), done.GetProperty("finishedAt").GetDateTimeOffset());
+        var events = (await EventsAsync(cluster, id)).ToList();
+        Assert.Single(events, e => e.Type == RunEventTypes.Started);
+        Assert.True(events.FindIndex(e => e.Type == RunEventTypes.Started) < events.FindIndex(e => e.Type == RunEventTypes.Succeeded));
+        Assert.Equal(1, worker.PromptsExecuted);
+    }
+
+    [Fact]
     public async Task RouterRestart_FollowedRunStalls_WorkerMarkedPassiveUnhealthyAndRunFinishesElsewhere()
     {
         await using var cluster = await SimulatedCluster.StartAsync(2, o => o.StepDelay = TimeSpan.FromMilliseconds(50), new Dictionary<string, string?>
