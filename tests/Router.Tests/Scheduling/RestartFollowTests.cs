@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using ComfyOperator.Comfy.Client;
 using ComfyOperator.Router.Runs;
@@ -169,28 +170,10 @@ public sealed class RestartFollowTests
     [Fact]
     public async Task RouterRestart_StartedPublishedButNotWritten_ResumedAsRunningAndSucceedsOnce()
     {
-        // From the moment the prompt is on the worker no write of the first router lands, as if it were killed
-        // before the writes it had not made yet: its clients heard "started", the store never did.
-        var store = new FaultyRunStore();
-        var writesLost = false;
-        store.Fault = method => Volatile.Read(ref writesLost) && method == nameof(IRunStore.TryUpdateWithEventsAsync)
-            ? new StorageException("the router was killed before this write")
-            : null;
-        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50), services: store.Install);
-        var worker = cluster.Workers[0];
-        worker.Hang();
-        var id = await cluster.SubmitAsync(steps: 40);
-        await Wait.UntilAsync(async () => await SimulatedCluster.QueuedOnAsync(worker) == 1, Deadline, "the prompt posted to the worker");
-        Volatile.Write(ref writesLost, true);
-        worker.Revive();
+        var (cluster, worker, id, writesLost) = await StartedButNotWrittenAsync(steps: 40);
+        await using var _ = cluster;
 
-        await Wait.UntilAsync(async () => (await cluster.GetRunAsync(id)).GetProperty("status").GetString() == "running", Deadline, "the run running on the first router");
-        worker.Hang();
-        var stored = await cluster.Router.Services.GetRequiredService<IRunStore>().GetAsync(id, CancellationToken.None);
-        Assert.Equal(RunStatus.Dispatching, stored!.Status);
-        Assert.DoesNotContain(await EventsAsync(cluster, id), e => e.Type == RunEventTypes.Started);
-
-        await cluster.RestartRouterAsync(() => Volatile.Write(ref writesLost, false));
+        await cluster.RestartRouterAsync(() => Volatile.Write(ref writesLost.Value, false));
         await Wait.UntilAsync(async () => (await cluster.GetRunAsync(id)).GetProperty("status").GetString() == "running", Deadline, "the restarted router to find the prompt running");
         await Wait.UntilAsync(() => worker.ConnectedClients == 2, Deadline, "the restarted router's session and follower socket");
         worker.Revive();
@@ -208,26 +191,12 @@ public sealed class RestartFollowTests
     {
         // As above, but the prompt ends on the worker while no router runs: the restarted router finds it in
         // the worker's history, and the run still gets its start (the worker's) and its `started` event.
-        var store = new FaultyRunStore();
-        var writesLost = false;
-        store.Fault = method => Volatile.Read(ref writesLost) && method == nameof(IRunStore.TryUpdateWithEventsAsync)
-            ? new StorageException("the router was killed before this write")
-            : null;
-        await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50), services: store.Install);
-        var worker = cluster.Workers[0];
-        worker.Hang();
-        var id = await cluster.SubmitAsync(steps: 10);
-        await Wait.UntilAsync(async () => await SimulatedCluster.QueuedOnAsync(worker) == 1, Deadline, "the prompt posted to the worker");
-        Volatile.Write(ref writesLost, true);
-        worker.Revive();
-        await Wait.UntilAsync(async () => (await cluster.GetRunAsync(id)).GetProperty("status").GetString() == "running", Deadline, "the run running on the first router");
-        worker.Hang();
-        var stored = await cluster.Router.Services.GetRequiredService<IRunStore>().GetAsync(id, CancellationToken.None);
-        Assert.Equal(RunStatus.Dispatching, stored!.Status);
+        var (cluster, worker, id, writesLost) = await StartedButNotWrittenAsync(steps: 10);
+        await using var _ = cluster;
 
         await cluster.RestartRouterAsync(() =>
         {
-            Volatile.Write(ref writesLost, false);
+            Volatile.Write(ref writesLost.Value, false);
             worker.Revive();
             Assert.True(SpinWait.SpinUntil(() => worker.PromptsExecuted == 1, Deadline), "the prompt to end on the worker while no router runs");
         });
@@ -240,6 +209,43 @@ public sealed class RestartFollowTests
         Assert.Single(events, e => e.Type == RunEventTypes.Started);
         Assert.True(events.FindIndex(e => e.Type == RunEventTypes.Started) < events.FindIndex(e => e.Type == RunEventTypes.Succeeded));
         Assert.Equal(1, worker.PromptsExecuted);
+    }
+
+    /// <summary>
+    /// A run of <paramref name="steps"/> steps on the only worker, which is then held still: from the moment the
+    /// prompt was on the worker no write of the router landed, as if it were killed before the writes it had not
+    /// made yet. Its clients heard "started", the store never did. Writes land again once
+    /// <c>WritesLost</c> is set back to false.
+    /// </summary>
+    private static async Task<(SimulatedCluster Cluster, ComfyUiSimulator Worker, string Id, StrongBox<bool> WritesLost)> StartedButNotWrittenAsync(int steps)
+    {
+        var store = new FaultyRunStore();
+        var writesLost = new StrongBox<bool>(false);
+        store.Fault = method => Volatile.Read(ref writesLost.Value) && method == nameof(IRunStore.TryUpdateWithEventsAsync)
+            ? new StorageException("the router was killed before this write")
+            : null;
+        var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50), services: store.Install);
+        try
+        {
+            var worker = cluster.Workers[0];
+            worker.Hang();
+            var id = await cluster.SubmitAsync(steps: steps);
+            await Wait.UntilAsync(async () => await SimulatedCluster.QueuedOnAsync(worker) == 1, Deadline, "the prompt posted to the worker");
+            Volatile.Write(ref writesLost.Value, true);
+            worker.Revive();
+
+            await Wait.UntilAsync(async () => (await cluster.GetRunAsync(id)).GetProperty("status").GetString() == "running", Deadline, "the run running on the first router");
+            worker.Hang();
+            var stored = await cluster.Router.Services.GetRequiredService<IRunStore>().GetAsync(id, CancellationToken.None);
+            Assert.Equal(RunStatus.Dispatching, stored!.Status);
+            Assert.DoesNotContain(await EventsAsync(cluster, id), e => e.Type == RunEventTypes.Started);
+            return (cluster, worker, id, writesLost);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
     }
 
     [Fact]
