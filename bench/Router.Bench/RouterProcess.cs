@@ -21,6 +21,8 @@ internal sealed class RouterProcess : IDisposable
 
     public Uri BaseAddress { get; }
 
+    private const string RouterEnvironmentPrefix = "COMFY_BENCH_ROUTER_ENV_";
+
     /// <summary>Whether the router runs with server GC: only when this process's environment asks for it.</summary>
     public static bool ServerGc => Environment.GetEnvironmentVariable("DOTNET_gcServer") is "1";
 
@@ -77,6 +79,12 @@ internal sealed class RouterProcess : IDisposable
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
+        }
+
+        // A runtime knob for the router alone (not for the simulators in this process): COMFY_BENCH_ROUTER_ENV_<NAME>=<value>.
+        foreach (var variable in Environment.GetEnvironmentVariables().Keys.OfType<string>().Where(k => k.StartsWith(RouterEnvironmentPrefix, StringComparison.Ordinal)))
+        {
+            start.Environment[variable[RouterEnvironmentPrefix.Length..]] = Environment.GetEnvironmentVariable(variable);
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("comfy-router did not start.");
