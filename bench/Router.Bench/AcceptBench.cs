@@ -22,6 +22,9 @@ internal static class AcceptBench
     private static readonly TimeSpan MinWarmUp = TimeSpan.FromSeconds(20);
     private const int MeasuredRounds = 3;
 
+    /// <summary>Two builds compared: more rounds, as a loaded machine moves each round's figure by tens of percent.</summary>
+    private const int ComparedRounds = 9;
+
     /// <param name="postgres">On a PostgreSQL server of its own (fsync on) instead of the SQLite file.</param>
     public static async Task RunAsync(int total, int concurrency, bool postgres = false)
     {
@@ -31,6 +34,14 @@ internal static class AcceptBench
             : new Dictionary<string, string> { ["Router:Store:Kind"] = "postgres", ["Router:Store:ConnectionString"] = await server.CreateDatabaseAsync() };
         await RunAsync(total, concurrency, store, replicas: 1, server is null ? "SQLite" : "PostgreSQL (a local server, fsync on)");
     }
+
+    /// <summary>
+    /// Two builds side by side (SQLite, a data directory each): the clients alternate between them, so both see the
+    /// same load at the same moments and their CPU per run compares even on a busy machine.
+    /// </summary>
+    /// <param name="other">The second build's <c>comfy-router</c>; the first is <c>COMFY_BENCH_ROUTER</c> or this bench's own.</param>
+    public static Task CompareAsync(int total, int concurrency, string other) =>
+        RunAsync(total, concurrency, [], replicas: 2, $"SQLite; A = {Environment.GetEnvironmentVariable("COMFY_BENCH_ROUTER") ?? "this bench's comfy-router"}, B = {other}", other);
 
     /// <summary>
     /// Active/active replicas (issue 18), one run of the machine: SQLite, then PostgreSQL with one active
@@ -60,7 +71,8 @@ internal static class AcceptBench
         }
     }
 
-    private static async Task RunAsync(int total, int concurrency, Dictionary<string, string> store, int replicas, string label)
+    /// <param name="compared">When set, the second of the two replicas runs this build (<see cref="CompareAsync"/>).</param>
+    private static async Task RunAsync(int total, int concurrency, Dictionary<string, string> store, int replicas, string label, string? compared = null)
     {
         var data = Directory.CreateTempSubdirectory("router-bench-").FullName;
         var routers = new List<RouterProcess>();
@@ -76,7 +88,7 @@ internal static class AcceptBench
                     ["Router:HistoryLimit"] = "1000000",
                     ["Router:ApiKeys:0"] = RouterHost.ApiKey,
                 };
-                routers.Add(await RouterProcess.StartAsync(settings));
+                routers.Add(await RouterProcess.StartAsync(settings, binary: i == 1 ? compared : null));
                 var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
                 var replicaClient = new HttpClient(handler, disposeHandler: true) { BaseAddress = routers[i].BaseAddress };
                 replicaClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RouterHost.ApiKey);
@@ -89,8 +101,9 @@ internal static class AcceptBench
             string[] Bodies(int count) => [.. Enumerable.Range(Interlocked.Add(ref seed, count) - count, count)
                 .Select(i => new JsonObject { ["workflow"] = BenchGraph.Sd15(i) }.ToJsonString())];
             var sample = Bodies(1)[0];
+            string Each(Round round) => compared is null ? "" : $"; A {round.CpuMicrosecondsOf(0):0} µs, B {round.CpuMicrosecondsOf(1):0} µs";
             Console.WriteLine($"accept: store {label}");
-            Console.WriteLine($"accept: graph body {sample.Length} bytes, {MeasuredRounds} rounds of {total} runs, {concurrency} concurrent clients, HTTP/1.1 on loopback");
+            Console.WriteLine($"accept: graph body {sample.Length} bytes, {(compared is null ? MeasuredRounds : ComparedRounds)} rounds of {total} runs, {concurrency} concurrent clients, HTTP/1.1 on loopback");
             Console.WriteLine($"accept: router = the comfy-router binary ({(RouterProcess.ServerGc ? "server" : "workstation")} GC), {replicas} process{(replicas == 1 ? "" : "es")} (requests alternate between them); load generator = this process, on the same {Environment.ProcessorCount} cores");
 
             // Warm up until the rate settles: a cold router runs tier-0 code and reads a cold database.
@@ -110,19 +123,41 @@ internal static class AcceptBench
 
             // Calibration: what the same clients get from the cheapest endpoint and from a refused submit.
             var healthz = await MeasureAsync(router, clients, [.. Enumerable.Repeat<string?>(null, total)], concurrency, HttpStatusCode.OK);
-            Console.WriteLine($"accept: baseline GET /healthz {healthz.Rate:0} requests/s, router CPU {healthz.RouterCpuMicroseconds:0} µs per request");
+            Console.WriteLine($"accept: baseline GET /healthz {healthz.Rate:0} requests/s, router CPU {healthz.RouterCpuMicroseconds:0} µs per request{Each(healthz)}");
 
             // The same bodies with a bad priority: read, authenticated, parsed and the graph validated, then refused before the store.
             var refused = await MeasureAsync(router, clients, [.. Bodies(total).Select(b => b[..^1] + ",\"priority\":\"high\"}")], concurrency, HttpStatusCode.BadRequest);
-            Console.WriteLine($"accept: baseline POST /v1/runs refused after validation (nothing stored) {refused.Rate:0} requests/s, router CPU {refused.RouterCpuMicroseconds:0} µs per request");
+            Console.WriteLine($"accept: baseline POST /v1/runs refused after validation (nothing stored) {refused.Rate:0} requests/s, router CPU {refused.RouterCpuMicroseconds:0} µs per request{Each(refused)}");
 
             var rounds = new List<Round>();
-            for (var round = 1; round <= MeasuredRounds; round++)
+            for (var round = 1; round <= (compared is null ? MeasuredRounds : ComparedRounds); round++)
             {
                 var measured = await MeasureAsync(router, clients, Bodies(total), concurrency, HttpStatusCode.Accepted);
                 rounds.Add(measured);
                 Console.WriteLine($"accept: round {round}: {measured.Rate:0} runs/s ({measured.Elapsed.TotalMilliseconds:0} ms for {total}, {measured.Failures} failures), "
-                    + $"router CPU {measured.RouterCpuMicroseconds:0} µs per run, load generator CPU {measured.ClientCpuMicroseconds:0} µs per run");
+                    + $"router CPU {measured.RouterCpuMicroseconds:0} µs per run, load generator CPU {measured.ClientCpuMicroseconds:0} µs per run"
+                    + Each(measured));
+            }
+
+            if (compared is not null)
+            {
+                var ratios = rounds.Select(r => r.CpuMicrosecondsOf(1) / r.CpuMicrosecondsOf(0)).Order().ToList();
+                Console.WriteLine($"accept: B/A router CPU per run {Percentiles.Of(ratios, 50):0.000} median of {rounds.Count} rounds (min {ratios[0]:0.000}, max {ratios[^1]:0.000})");
+            }
+
+            if (compared is not null)
+            {
+                // The requests that never reach the store, in as many rounds: the front door's own cost, compared.
+                var refusedRatios = new List<double>();
+                for (var round = 1; round <= ComparedRounds; round++)
+                {
+                    var again = await MeasureAsync(router, clients, [.. Bodies(total).Select(b => b[..^1] + ",\"priority\":\"high\"}")], concurrency, HttpStatusCode.BadRequest);
+                    refusedRatios.Add(again.CpuMicrosecondsOf(1) / again.CpuMicrosecondsOf(0));
+                    Console.WriteLine($"accept: refused round {round}: {again.Rate:0} requests/s{Each(again)}");
+                }
+
+                refusedRatios.Sort();
+                Console.WriteLine($"accept: B/A router CPU per refused request {Percentiles.Of(refusedRatios, 50):0.000} median of {refusedRatios.Count} rounds (min {refusedRatios[0]:0.000}, max {refusedRatios[^1]:0.000})");
             }
 
             var rates = rounds.Select(r => r.Rate).Order().ToList();
@@ -150,7 +185,7 @@ internal static class AcceptBench
     private static async Task<Round> MeasureAsync(Replicas router, List<HttpClient> clients, string?[] bodies, int concurrency, HttpStatusCode expected)
     {
         var self = Process.GetCurrentProcess();
-        var routerBefore = router.CpuTime;
+        var routerBefore = (Sum: router.CpuTime, Each: router.CpuTimes);
         var clientBefore = self.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var next = -1;
@@ -172,7 +207,11 @@ internal static class AcceptBench
         }));
         clock.Stop();
         self.Refresh();
-        return new Round(bodies.Length, clock.Elapsed, failures, router.CpuTime - routerBefore, self.TotalProcessorTime - clientBefore);
+        var routerAfter = router.CpuTimes;
+        return new Round(bodies.Length, clock.Elapsed, failures, router.CpuTime - routerBefore.Sum, self.TotalProcessorTime - clientBefore)
+        {
+            Each = [.. routerAfter.Select((cpu, i) => cpu - routerBefore.Each[i])],
+        };
     }
 
     private static async Task<HttpResponseMessage> PostAsync(HttpClient client, string body)
@@ -188,6 +227,8 @@ internal static class AcceptBench
     private sealed class Replicas(IReadOnlyList<RouterProcess> processes)
     {
         public TimeSpan CpuTime => processes.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.CpuTime);
+
+        public TimeSpan[] CpuTimes => [.. processes.Select(p => p.CpuTime)];
     }
 
     private sealed record Round(int Count, TimeSpan Elapsed, int Failures, TimeSpan RouterCpu, TimeSpan ClientCpu)
@@ -197,5 +238,10 @@ internal static class AcceptBench
         public double RouterCpuMicroseconds => RouterCpu.TotalMilliseconds * 1000 / Count;
 
         public double ClientCpuMicroseconds => ClientCpu.TotalMilliseconds * 1000 / Count;
+
+        /// <summary>Each router's CPU time over the round; the clients alternate, so each took its share of the runs.</summary>
+        public TimeSpan[] Each { get; init; } = [];
+
+        public double CpuMicrosecondsOf(int router) => Each[router].TotalMilliseconds * 1000 / (Count / (double)Each.Length);
     }
 }

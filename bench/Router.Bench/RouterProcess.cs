@@ -51,11 +51,13 @@ internal sealed class RouterProcess : IDisposable
 
     /// <param name="settings">Configuration keys (<c>Router:PendingLimit</c>) and values.</param>
     /// <param name="environment">Further environment variables of the router process (runtime knobs, startup hooks).</param>
-    public static async Task<RouterProcess> StartAsync(IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="binary">Another build of <c>comfy-router</c> than the one this bench runs (<c>COMFY_BENCH_ROUTER</c>, else its own).</param>
+    public static async Task<RouterProcess> StartAsync(IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string>? environment = null, string? binary = null)
     {
         var port = FreePort();
         // COMFY_BENCH_ROUTER names another build of the binary, e.g. the ReadyToRun publish the container image ships.
-        var binary = Environment.GetEnvironmentVariable("COMFY_BENCH_ROUTER") is { Length: > 0 } other
+        binary = binary is not null ? Path.GetFullPath(binary)
+            : Environment.GetEnvironmentVariable("COMFY_BENCH_ROUTER") is { Length: > 0 } other
             ? Path.GetFullPath(other)
             : Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "comfy-router.exe" : "comfy-router");
         var start = new ProcessStartInfo(binary)
