@@ -40,8 +40,9 @@ internal static class AcceptBench
     /// same load at the same moments and their CPU per run compares even on a busy machine.
     /// </summary>
     /// <param name="other">The second build's <c>comfy-router</c>; the first is <c>COMFY_BENCH_ROUTER</c> or this bench's own.</param>
-    public static Task CompareAsync(int total, int concurrency, string other) =>
-        RunAsync(total, concurrency, [], replicas: 2, $"SQLite; A = {Environment.GetEnvironmentVariable("COMFY_BENCH_ROUTER") ?? "this bench's comfy-router"}, B = {other}", other);
+    /// <param name="createdKey">The clients use a key created through <c>POST /v1/keys</c> (stored in the database), not a configured one.</param>
+    public static Task CompareAsync(int total, int concurrency, string other, bool createdKey) =>
+        RunAsync(total, concurrency, [], replicas: 2, $"SQLite; A = {Environment.GetEnvironmentVariable("COMFY_BENCH_ROUTER") ?? "this bench's comfy-router"}, B = {other}; {(createdKey ? "a created" : "a configured")} API key", other, createdKey);
 
     /// <summary>
     /// Active/active replicas (issue 18), one run of the machine: SQLite, then PostgreSQL with one active
@@ -72,7 +73,7 @@ internal static class AcceptBench
     }
 
     /// <param name="compared">When set, the second of the two replicas runs this build (<see cref="CompareAsync"/>).</param>
-    private static async Task RunAsync(int total, int concurrency, Dictionary<string, string> store, int replicas, string label, string? compared = null)
+    private static async Task RunAsync(int total, int concurrency, Dictionary<string, string> store, int replicas, string label, string? compared = null, bool createdKey = false)
     {
         var data = Directory.CreateTempSubdirectory("router-bench-").FullName;
         var routers = new List<RouterProcess>();
@@ -92,6 +93,13 @@ internal static class AcceptBench
                 var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
                 var replicaClient = new HttpClient(handler, disposeHandler: true) { BaseAddress = routers[i].BaseAddress };
                 replicaClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RouterHost.ApiKey);
+                if (createdKey)
+                {
+                    using var created = await replicaClient.PostAsync(new Uri("/v1/keys", UriKind.Relative), new StringContent("{\"name\":\"bench\"}", System.Text.Encoding.UTF8, "application/json"));
+                    var key = JsonNode.Parse(await created.EnsureSuccessStatusCode().Content.ReadAsStringAsync())!["key"]!.GetValue<string>();
+                    replicaClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                }
+
                 clients.Add(replicaClient);
             }
 
@@ -151,7 +159,8 @@ internal static class AcceptBench
                 var refusedRatios = new List<double>();
                 for (var round = 1; round <= ComparedRounds; round++)
                 {
-                    var again = await MeasureAsync(router, clients, [.. Bodies(total).Select(b => b[..^1] + ",\"priority\":\"high\"}")], concurrency, HttpStatusCode.BadRequest);
+                    // Four times as many: CPU time is counted in 10 ms ticks, a refusal costs tens of µs.
+                    var again = await MeasureAsync(router, clients, [.. Bodies(4 * total).Select(b => b[..^1] + ",\"priority\":\"high\"}")], concurrency, HttpStatusCode.BadRequest);
                     refusedRatios.Add(again.CpuMicrosecondsOf(1) / again.CpuMicrosecondsOf(0));
                     Console.WriteLine($"accept: refused round {round}: {again.Rate:0} requests/s{Each(again)}");
                 }

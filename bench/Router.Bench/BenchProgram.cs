@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|accept-replicas|dispatch|all|mixed|decision|scheduling|io|store|store-postgres|lifecycle|comfyui|relay] [runs]</c>; <c>accept-replicas [runs] [max pending per key]</c>; <c>accept-compare [runs] [other comfy-router]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>.</summary>
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|accept-replicas|dispatch|all|mixed|decision|scheduling|io|store|store-postgres|lifecycle|comfyui|relay] [runs]</c>; <c>accept-replicas [runs] [max pending per key]</c>; <c>accept-compare [runs] [other comfy-router] [created-key]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>.</summary>
 internal static class BenchProgram
 {
     public static async Task Main(string[] args)
@@ -16,10 +16,10 @@ internal static class BenchProgram
             await AcceptBench.RunAsync(runs, concurrency: 32);
         }
 
-        // Two builds under the same load at once: accept-compare [runs] <other build's comfy-router>.
+        // Two builds under the same load at once: accept-compare [runs] <other build's comfy-router> [created-key].
         if (what is "accept-compare")
         {
-            await AcceptBench.CompareAsync(runs, concurrency: 32, args[2]);
+            await AcceptBench.CompareAsync(runs, concurrency: 32, args[2], createdKey: args.Length > 3 && args[3] == "created-key");
         }
 
         if (what is "accept-postgres")
