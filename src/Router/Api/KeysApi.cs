@@ -75,7 +75,7 @@ internal static class KeysApi
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(
-        string id, IApiKeyStore keys, CredentialStore credentials, TimeProvider time, CancellationToken cancellationToken)
+        string id, IApiKeyStore keys, CredentialStore credentials, CredentialsAuthenticator authenticator, TimeProvider time, CancellationToken cancellationToken)
     {
         if (credentials.KeyIds().FirstOrDefault(k => k.Id == id) is { Id: not null } fixedKey)
         {
@@ -84,6 +84,8 @@ internal static class KeysApi
 
         if (await keys.RevokeAsync(id, time.GetUtcNow(), cancellationToken))
         {
+            // After the revocation is stored: a request checking the key from now on reads it revoked.
+            authenticator.Forget();
             return TypedResults.NoContent();
         }
 

@@ -76,6 +76,7 @@ internal static class RouterServiceCollectionExtensions
 
         services.AddSingleton<CredentialStore>();
         services.AddSingleton<CredentialsAuthenticator>();
+        services.AddSingleton<VerifiedCredentials>();
         services.AddSingleton<BrowserSession>();
 
         // The web UI's session cookies are encrypted with a key ring kept in the router's database, so they

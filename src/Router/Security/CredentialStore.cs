@@ -25,6 +25,7 @@ internal sealed partial class CredentialStore : IHostedService
     private IReadOnlyList<byte[]> _fileKeys = [];
     private IReadOnlyList<string> _fileIds = [];
     private DateTime _fileStamp = DateTime.MinValue;
+    private long _fileGeneration;
 
     public CredentialStore(IOptions<RouterOptions> options, ILogger<CredentialStore> logger)
     {
@@ -59,6 +60,16 @@ internal sealed partial class CredentialStore : IHostedService
     }
 
     public bool BasicEnabled => _username is not null;
+
+    /// <summary>Counts the times the keys file was read: a credential verified before it changed is checked again.</summary>
+    public long KeysFileGeneration
+    {
+        get
+        {
+            FileKeys();
+            return Interlocked.Read(ref _fileGeneration);
+        }
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -113,6 +124,7 @@ internal sealed partial class CredentialStore : IHostedService
                     _fileKeys = [.. keys.Select(SecretComparer.Hash)];
                     _fileIds = [.. keys.Select(RunOwner.KeyId).Distinct(StringComparer.Ordinal)];
                     _fileStamp = stamp;
+                    Interlocked.Increment(ref _fileGeneration);
                     LogKeysFileLoaded(_logger, path, _fileKeys.Count);
                 }
 

@@ -104,6 +104,25 @@ public sealed class PostgresActiveReplicaTests(ITestOutputHelper output) : IAsyn
     }
 
     [Fact]
+    public async Task KeyRevokedOnOneReplica_UsedOnTheOtherBefore_RefusedThereAtOnce()
+    {
+        await using var cluster = await SimulatedCluster.StartAsync(1, settings: Settings());
+        await using var other = new RouterFactory(cluster.Settings);
+        using var created = await cluster.Client.PostAsJsonAsync("/v1/keys", new { name = "replicated" });
+        var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+        using var client = other.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", body.GetProperty("key").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/runs")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/runs")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await cluster.Client.DeleteAsync($"/v1/keys/{body.GetProperty("id").GetString()}")).StatusCode);
+
+        using var revoked = await client.GetAsync("/v1/runs");
+        Assert.Equal(HttpStatusCode.Unauthorized, revoked.StatusCode);
+        Assert.Contains("revoked", await revoked.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EventsOnOtherReplica_RunDrivenByTheWorkersHolder_FollowedLiveToTheEnd()
     {
         await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(20), Settings());
