@@ -140,8 +140,13 @@ public abstract class RunStoreContractTests : StoreContractTests
         var limits = new PendingLimits(PerOwner: 1, PerDeployment: null);
         var placed = NewRun("p1", null, "key-a") with
         {
-            Status = RunStatus.Dispatching, Worker = "http://gpu1:8188/", PromptId = "prompt-1", ClientId = "client-1", Attempts = 1,
-            DispatchedAt = DateTimeOffset.UnixEpoch, LastEventSequence = 2,
+            Status = RunStatus.Dispatching,
+            Worker = "http://gpu1:8188/",
+            PromptId = "prompt-1",
+            ClientId = "client-1",
+            Attempts = 1,
+            DispatchedAt = DateTimeOffset.UnixEpoch,
+            LastEventSequence = 2,
         };
 
         var result = await store.InsertWithinLimitsAsync(placed, [Event("p1", 1, RunEventTypes.Queued), Event("p1", 2, RunEventTypes.Dispatching)], limits, CancellationToken.None);
