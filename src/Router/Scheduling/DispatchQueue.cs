@@ -154,15 +154,16 @@ internal sealed class DispatchQueue : IRunQueue
     public bool TryTakeNow(QueuedRun run, out Nodes.WorkerState worker)
     {
         worker = default!;
-        var requirements = Placer.Resolve(run);
         lock (_deciding)
         {
+            // Every worker full (the usual state under load): nothing to decide, and the run's requirements are worked out when it is queued.
             var round = Placer.BeginRound();
             if (round.EligibleCount == 0)
             {
                 return false;
             }
 
+            var requirements = Placer.Resolve(run);
             lock (_gate)
             {
                 var ownerName = run.Owner ?? string.Empty;
