@@ -11,6 +11,7 @@ namespace ComfyOperator.Router.Bench;
 /// run that succeeds on its first attempt (insert with its queued event; dispatching; started;
 /// succeeded, with the <c>progress</c> progress events published before it written in the same write),
 /// 64 runs at a time, and one at a time (what a lone run pays per write), on a router.db in a temporary folder; each round is followed by
+/// one for a run placed on its worker at submit (its insert writes it dispatching, with both events), and
 /// one that writes every progress event on its own, as the router did before, for a same-process
 /// comparison. Prints wall time and this process's CPU per run, and writes and commits per run
 /// (concurrent writes share a commit). <c>store-postgres</c> does the same on a PostgreSQL server of its
@@ -61,13 +62,16 @@ internal static class StoreBench
     /// </summary>
     private static async Task RoundsAsync(IRunStore store, int total, string name, Func<Func<string>> counting)
     {
-        await RoundAsync(store, 2000, "warm-up", progressEach: false, Concurrency[0]);
-        await RoundAsync(store, 2000, "warm-up-each", progressEach: true, Concurrency[0]);
+        foreach (var pattern in Enum.GetValues<WritePattern>())
+        {
+            await RoundAsync(store, 2000, $"warm-up-{pattern}", pattern, Concurrency[0]);
+        }
+
         for (var round = 1; round <= 3; round++)
         {
             foreach (var concurrency in Concurrency)
             {
-                foreach (var each in new[] { false, true })
+                foreach (var each in Enum.GetValues<WritePattern>())
                 {
                     var counted = counting();
                     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -83,9 +87,14 @@ internal static class StoreBench
         }
     }
 
-    private static string Pattern(bool progressEach) => progressEach ? "each progress written alone" : "progress with the next write";
+    private static string Pattern(WritePattern pattern) => pattern switch
+    {
+        WritePattern.PlacedAtSubmit => "placed at submit, progress with the next write",
+        WritePattern.ProgressEach => "each progress written alone",
+        _ => "progress with the next write",
+    };
 
-    private static async Task RoundAsync(IRunStore store, int total, string tag, bool progressEach, int concurrency)
+    private static async Task RoundAsync(IRunStore store, int total, string tag, WritePattern pattern, int concurrency)
     {
         var next = -1;
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
@@ -93,7 +102,7 @@ internal static class StoreBench
             int i;
             while ((i = Interlocked.Increment(ref next)) < total)
             {
-                await OneRunAsync(store, $"{tag}-{i}", i, progressEach);
+                await OneRunAsync(store, $"{tag}-{i}", i, pattern);
             }
         })));
     }
@@ -107,14 +116,27 @@ internal static class StoreBench
         }
     }
 
-    private static async Task OneRunAsync(IRunStore store, string id, int seed, bool progressEach)
+    private static async Task OneRunAsync(IRunStore store, string id, int seed, WritePattern pattern)
     {
+        var progressEach = pattern == WritePattern.ProgressEach;
         var now = TimeProvider.System.GetUtcNow();
         var fresh = new RunRecord { Id = id, Workflow = BenchGraph.Sd15(seed).ToJsonString(), QueuedAt = now, LastEventSequence = 1 };
-        var (run, _) = await store.InsertAsync(fresh, new RunEvent(id, 1, RunEventTypes.Queued, "{\"status\":\"queued\",\"priority\":0}", now), CancellationToken.None);
-        var sequence = 1L;
-        run = run with { Status = RunStatus.Dispatching, Worker = "http://gpu1:8188/", PromptId = "p", ClientId = "c", Attempts = 1, DispatchedAt = now, LastEventSequence = ++sequence };
-        await WriteAsync(store, run, [new RunEvent(id, sequence, RunEventTypes.Dispatching, "{\"worker\":\"http://gpu1:8188/\",\"promptId\":\"p\",\"attempt\":1}", now)]);
+        var queued = new RunEvent(id, 1, RunEventTypes.Queued, "{\"status\":\"queued\",\"priority\":0}", now);
+        var sequence = 2L;
+        var dispatching = new RunEvent(id, sequence, RunEventTypes.Dispatching, "{\"worker\":\"http://gpu1:8188/\",\"promptId\":\"p\",\"attempt\":1}", now);
+        RunRecord run;
+        if (pattern == WritePattern.PlacedAtSubmit)
+        {
+            var placed = fresh with { Status = RunStatus.Dispatching, Worker = "http://gpu1:8188/", PromptId = "p", ClientId = "c", Attempts = 1, DispatchedAt = now, LastEventSequence = sequence };
+            run = (await store.InsertWithinLimitsAsync(placed, [queued, dispatching], PendingLimits.None, CancellationToken.None)).Run!;
+        }
+        else
+        {
+            (run, _) = await store.InsertAsync(fresh, queued, CancellationToken.None);
+            run = run with { Status = RunStatus.Dispatching, Worker = "http://gpu1:8188/", PromptId = "p", ClientId = "c", Attempts = 1, DispatchedAt = now, LastEventSequence = sequence };
+            await WriteAsync(store, run, [dispatching]);
+        }
+
         run = run with { Status = RunStatus.Running, StartedAt = now, LastEventSequence = ++sequence };
         await WriteAsync(store, run, [new RunEvent(id, sequence, RunEventTypes.Started, "{}", now)]);
         var waiting = new List<RunEvent>();
@@ -131,5 +153,17 @@ internal static class StoreBench
         run = run with { Status = RunStatus.Succeeded, FinishedAt = now, LastEventSequence = ++sequence, Outputs = [new RunOutput("a.png", "9", "image/png", 1234)] };
         waiting.Add(new RunEvent(id, sequence, RunEventTypes.Succeeded, "{\"outputs\":[]}", now));
         await WriteAsync(store, run, waiting);
+    }
+
+    private enum WritePattern
+    {
+        /// <summary>The router's writes for a run queued first: insert, dispatching, started, succeeded.</summary>
+        Queued,
+
+        /// <summary>The router's writes for a run a worker takes at submit: insert (dispatching), started, succeeded.</summary>
+        PlacedAtSubmit,
+
+        /// <summary>As <see cref="Queued"/>, with every progress event written alone.</summary>
+        ProgressEach,
     }
 }

@@ -184,6 +184,7 @@ internal static class RouterServiceCollectionExtensions
         services.AddSingleton<RunAttemptFactory>();
         services.AddSingleton<RunSubmission>();
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<IImmediateDispatcher>(sp => sp.GetRequiredService<Dispatcher>());
 
         // Before the dispatcher, so it stops after it: a replica hands its workers back only once it drives none.
         services.AddReplicaCoordination();

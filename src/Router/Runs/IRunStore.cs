@@ -12,19 +12,20 @@ internal interface IRunStore
     /// <summary>Inserts the run with its first event, or returns the run the same owner already stored under the same idempotency key.</summary>
     async Task<(RunRecord Run, bool Created)> InsertAsync(RunRecord run, RunEvent firstEvent, CancellationToken cancellationToken)
     {
-        var result = await InsertWithinLimitsAsync(run, firstEvent, PendingLimits.None, cancellationToken);
+        var result = await InsertWithinLimitsAsync(run, [firstEvent], PendingLimits.None, cancellationToken);
         return (result.Run!, result.Outcome == SubmitOutcome.Created);
     }
 
     /// <summary>
-    /// Inserts the run with its first event (<see cref="SubmitOutcome.Created"/>), returns the run the same owner
+    /// Inserts the run with its first events (<see cref="SubmitOutcome.Created"/>: <c>queued</c>, and <c>dispatching</c>
+    /// for a run stored as already on its worker, in sequence order), returns the run the same owner
     /// already stored under the same idempotency key (<see cref="SubmitOutcome.Replayed"/>), or stores nothing
     /// when the runs stored as queued of the run's owner or of its workflow have reached their limit
     /// (<see cref="SubmitOutcome.OwnerLimitReached"/>, <see cref="SubmitOutcome.DeploymentLimitReached"/>, no run).
     /// The count and the insert are one decision: inserts that race, from any router on the database, never
     /// take a count past its limit.
     /// </summary>
-    Task<SubmitResult> InsertWithinLimitsAsync(RunRecord run, RunEvent firstEvent, PendingLimits limits, CancellationToken cancellationToken);
+    Task<SubmitResult> InsertWithinLimitsAsync(RunRecord run, IReadOnlyList<RunEvent> events, PendingLimits limits, CancellationToken cancellationToken);
 
     Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken);
 

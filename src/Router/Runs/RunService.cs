@@ -61,9 +61,12 @@ internal sealed partial class RunService(
 
     /// <summary>
     /// The last steps of a submission: idempotency, the pending limits, store, publish, queue. The
-    /// checks before (graph, readiness, inputs, webhook) are the submission service's.
+    /// checks before (graph, readiness, inputs, webhook) are the submission service's. A ready run (its
+    /// inputs in the cache) that <paramref name="dispatcher"/> places on a worker now is stored already
+    /// dispatching there, with its <c>queued</c> and <c>dispatching</c> events, in the insert's one transaction,
+    /// and its attempt starts; any other is stored queued and queued.
     /// </summary>
-    public async Task<SubmitResult> CreateAsync(NewRun command, CancellationToken cancellationToken)
+    public async Task<SubmitResult> CreateAsync(NewRun command, IImmediateDispatcher? dispatcher, CancellationToken cancellationToken)
     {
         if (command.IdempotencyKey is not null)
         {
@@ -78,6 +81,7 @@ internal sealed partial class RunService(
         // No lock around the insert: concurrent submissions reach the store together and are
         // committed in one transaction. Submissions under way count against the pending limit.
         var stored = false;
+        IImmediateDispatch? placed = null;
         var submitting = Interlocked.Increment(ref _submitting);
         try
         {
@@ -104,10 +108,20 @@ internal sealed partial class RunService(
                 ExtraData = command.ExtraData,
             };
             var queued = new RunEvent(run.Id, 1, RunEventTypes.Queued, Serialize(new { status = "queued", priority = run.Priority }), now);
+            placed = IsReady(run) ? dispatcher?.TryPlace(run, command.Graph) : null;
+            RunEvent? dispatching = null;
+            var toStore = run;
+            if (placed is not null)
+            {
+                (toStore, dispatching) = Dispatching(run, placed.Worker, placed.PromptId, placed.ClientId);
+            }
+
             // The per-owner and per-workflow limits are decided by the store in the insert's own transaction, so
             // submissions that race (on one router, or on several replicas of one database) never pass them.
             var limits = new PendingLimits(command.OwnerMaxPending > 0 ? command.OwnerMaxPending : null, command.DeploymentMaxPending);
-            var insert = await store.InsertWithinLimitsAsync(run, queued, limits, cancellationToken);
+            // A run placed on a worker is inserted whatever happens to the request meanwhile: stored and not
+            // started, it would hold its worker's prompt slot in the store with no attempt to post it.
+            var insert = await store.InsertWithinLimitsAsync(toStore, dispatching is null ? [queued] : [queued, dispatching], limits, dispatching is null ? cancellationToken : CancellationToken.None);
             if (insert is not { Outcome: SubmitOutcome.Created, Run: { } inserted })
             {
                 return insert.Run is { } existing ? new SubmitResult(insert.Outcome, Fresh(existing)) : insert;
@@ -115,8 +129,17 @@ internal sealed partial class RunService(
 
             stored = true;
             _active[inserted.Id] = inserted;
-            hub.Publish(inserted, queued);
-            ReadyOrResolve(inserted, command.Graph);
+            if (dispatching is null)
+            {
+                hub.Publish(inserted, queued);
+                ReadyOrResolve(inserted, command.Graph);
+                return new SubmitResult(SubmitOutcome.Created, inserted);
+            }
+
+            _live[inserted.Id] = new LiveRunEvents(dispatching.Sequence);
+            hub.Publish(inserted with { Status = RunStatus.Queued, LastEventSequence = queued.Sequence, Worker = null, PromptId = null, ClientId = null, Attempts = 0, DispatchedAt = null }, queued);
+            hub.Publish(inserted, dispatching);
+            placed!.Start(inserted);
             return new SubmitResult(SubmitOutcome.Created, inserted);
         }
         finally
@@ -124,15 +147,19 @@ internal sealed partial class RunService(
             Interlocked.Decrement(ref _submitting);
             if (!stored)
             {
+                placed?.Abandon();
                 inputs.Release(command.Inputs);
             }
         }
     }
 
+    /// <summary>Nothing left to resolve before a worker can take the run: its inputs are files in the cache.</summary>
+    private static bool IsReady(RunRecord run) => run.Inputs.All(i => i.FileName is not null);
+
     /// <summary>Inputs first, GPU second: a run waiting for URL inputs enters the dispatch queue only once they are in the cache.</summary>
     private void ReadyOrResolve(RunRecord run, RunGraph? graph = null)
     {
-        if (run.Inputs.All(i => i.FileName is not null))
+        if (IsReady(run))
         {
             queue.Enqueue(run, graph);
         }
@@ -319,7 +346,16 @@ internal sealed partial class RunService(
             : Change.To(
                 current with { Status = RunStatus.Dispatching, Worker = worker, PromptId = promptId, ClientId = clientId, Attempts = current.Attempts + 1, DispatchedAt = time.GetUtcNow() },
                 RunEventTypes.Dispatching,
-                new { worker, promptId, attempt = current.Attempts + 1 }), cancellationToken);
+                DispatchingData(worker, promptId, current.Attempts + 1)), cancellationToken);
+
+    private static object DispatchingData(string worker, string promptId, int attempt) => new { worker, promptId, attempt };
+
+    /// <summary>A run built at submit, placed on <paramref name="worker"/> before it is stored: its first attempt, and the <c>dispatching</c> event after <c>queued</c>.</summary>
+    private static (RunRecord Run, RunEvent Event) Dispatching(RunRecord queued, string worker, string promptId, string? clientId)
+    {
+        var run = queued with { Status = RunStatus.Dispatching, Worker = worker, PromptId = promptId, ClientId = clientId, Attempts = 1, DispatchedAt = queued.QueuedAt, LastEventSequence = queued.LastEventSequence + 1 };
+        return (run, new RunEvent(run.Id, run.LastEventSequence, RunEventTypes.Dispatching, Serialize(DispatchingData(worker, promptId, 1)), queued.QueuedAt));
+    }
 
     /// <summary>The session reconnected between dispatch and POST: the prompt goes out under another client id.</summary>
     public Task<RunRecord?> SetClientIdAsync(string id, string promptId, string clientId, CancellationToken cancellationToken) =>

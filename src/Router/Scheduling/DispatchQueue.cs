@@ -72,9 +72,7 @@ internal sealed class DispatchQueue : IRunQueue
 
             if (owner.Count == 0)
             {
-                // An owner coming back starts level with the others, not with credit banked while idle.
-                var floor = _owners.Values.Where(o => o.Count > 0).Select(o => o.Served).DefaultIfEmpty(owner.Served).Min();
-                owner.Served = Math.Max(owner.Served, floor);
+                Level(owner);
             }
 
             var entry = new Entry(run, requirements, ownerName);
@@ -135,45 +133,112 @@ internal sealed class DispatchQueue : IRunQueue
                 return false;
             }
 
-            _candidates.Clear();
-            foreach (var owner in _owners.Values)
+            if (Decide(round, arriving: null) is not ({ } chosen, { } placed))
             {
-                owner.AddHeads(_candidates);
+                return false;
             }
 
-            // Usually the best head can be placed: find it in one pass, sort the rest only when it cannot.
-            var best = 0;
-            for (var i = 1; i < _candidates.Count; i++)
-            {
-                if (Compare(_candidates[i], _candidates[best]) < 0)
-                {
-                    best = i;
-                }
-            }
-
-            (_candidates[0], _candidates[best]) = (_candidates[best], _candidates[0]);
-            var sorted = false;
-            for (var index = 0; index < _candidates.Count; index++)
-            {
-                if (index == 1 && !sorted)
-                {
-                    _candidates.Sort(1, _candidates.Count - 1, Comparer<Entry>.Create(Compare));
-                    sorted = true;
-                }
-
-                var candidate = _candidates[index];
-                if (round.TryPlace(candidate.Run, candidate.Requirements, out var placed))
-                {
-                    var chosen = SwapForLoadedModel(round, candidate, placed);
-                    round.Commit(chosen.Run, chosen.Requirements, placed);
-                    run = Take(chosen);
-                    worker = placed;
-                    return true;
-                }
-            }
-
-            return false;
+            run = Take(chosen);
+            worker = placed;
+            return true;
         }
+    }
+
+    /// <summary>
+    /// The decision for a run being submitted, before it is stored: the one <see cref="TryDequeue(out QueuedRun, out Nodes.WorkerState)"/>
+    /// would make with the run in the queue (as its newest), taken at once when it falls on this run. True, with its worker,
+    /// when no queued run that goes before it can be placed now and the run can: it is then counted as taken (fair share),
+    /// and its claim is settled with <see cref="ClaimSettled"/> once the store has it, or has refused it. False otherwise:
+    /// nothing changed, and the run is to be stored and queued as usual.
+    /// </summary>
+    public bool TryTakeNow(QueuedRun run, out Nodes.WorkerState worker)
+    {
+        worker = default!;
+        lock (_deciding)
+        {
+            // Every worker full (the usual state under load): nothing to decide, and the run's requirements are worked out when it is queued.
+            var round = Placer.BeginRound();
+            if (round.EligibleCount == 0)
+            {
+                return false;
+            }
+
+            var requirements = Placer.Resolve(run);
+            lock (_gate)
+            {
+                var ownerName = run.Owner ?? string.Empty;
+                var arriving = new Entry(run, requirements, ownerName);
+                var owner = Owner(ownerName);
+                if (owner.Count == 0)
+                {
+                    Level(owner);
+                }
+
+                if (Decide(round, arriving) is not (_, { } placed))
+                {
+                    return false;
+                }
+
+                CountTaken(arriving);
+                worker = placed;
+                return true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The best head (with <paramref name="arriving"/>, a run not queued yet, among them) that the round can place, and
+    /// its worker, committed to the round; null when none can be placed, or when <paramref name="arriving"/> loses to a
+    /// queued run (nothing is committed then: the dispatcher decides for that one).
+    /// </summary>
+    private (Entry Chosen, Nodes.WorkerState Worker)? Decide(PlacementRound round, Entry? arriving)
+    {
+        _candidates.Clear();
+        foreach (var owner in _owners.Values)
+        {
+            owner.AddHeads(_candidates);
+        }
+
+        if (arriving is not null)
+        {
+            _candidates.Add(arriving);
+        }
+
+        // Usually the best head can be placed: find it in one pass, sort the rest only when it cannot.
+        var best = 0;
+        for (var i = 1; i < _candidates.Count; i++)
+        {
+            if (Compare(_candidates[i], _candidates[best]) < 0)
+            {
+                best = i;
+            }
+        }
+
+        (_candidates[0], _candidates[best]) = (_candidates[best], _candidates[0]);
+        var sorted = false;
+        for (var index = 0; index < _candidates.Count; index++)
+        {
+            if (index == 1 && !sorted)
+            {
+                _candidates.Sort(1, _candidates.Count - 1, Comparer<Entry>.Create(Compare));
+                sorted = true;
+            }
+
+            var candidate = _candidates[index];
+            if (round.TryPlace(candidate.Run, candidate.Requirements, out var placed))
+            {
+                var chosen = SwapForLoadedModel(round, candidate, placed);
+                if (arriving is not null && !ReferenceEquals(chosen, arriving))
+                {
+                    return null;
+                }
+
+                round.Commit(chosen.Run, chosen.Requirements, placed);
+                return (chosen, placed);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -340,11 +405,24 @@ internal sealed class DispatchQueue : IRunQueue
 
     private QueuedRun Take(Entry entry)
     {
+        CountTaken(entry);
+        RemoveLocked(entry);
+        return entry.Run;
+    }
+
+    /// <summary>The run is taken: its owner's fair-share clock moves, until its claim is settled.</summary>
+    private void CountTaken(Entry entry)
+    {
         var owner = _owners[entry.Owner];
         owner.Served += 1.0 / owner.Weight;
         _claiming[entry.Run.RunId] = entry.Owner;
-        RemoveLocked(entry);
-        return entry.Run;
+    }
+
+    /// <summary>An owner coming back (nothing queued) starts level with the others, not with credit banked while idle.</summary>
+    private void Level(OwnerQueue owner)
+    {
+        var floor = _owners.Values.Where(o => o.Count > 0).Select(o => o.Served).DefaultIfEmpty(owner.Served).Min();
+        owner.Served = Math.Max(owner.Served, floor);
     }
 
     private OwnerQueue Owner(string name)

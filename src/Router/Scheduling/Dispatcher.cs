@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ComfyOperator.Comfy.Sessions;
 using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Runs;
@@ -12,8 +13,9 @@ namespace ComfyOperator.Router.Scheduling;
 /// <summary>
 /// Takes each run from the queue together with the worker the scheduler placed it on (one
 /// decision: healthy, connected, under its queue allowance, labels, models, policy) and runs each
-/// attempt as its own task. Also
-/// resumes the runs that were on workers when the router last stopped, and, with active/active
+/// attempt as its own task. A submitted run that the same decision takes at once is placed before it
+/// is stored (<see cref="TryPlace"/>): it is stored dispatching and its attempt starts with no queue wait.
+/// Also resumes the runs that were on workers when the router last stopped, and, with active/active
 /// replicas, the runs on each worker whose lease this replica takes from one that stopped renewing it.
 /// </summary>
 internal sealed partial class Dispatcher(
@@ -31,7 +33,7 @@ internal sealed partial class Dispatcher(
     IOptions<RouterOptions> options,
     IOptions<Storage.StoreOptions> storeOptions,
     TimeProvider time,
-    ILogger<Dispatcher> logger) : BackgroundService
+    ILogger<Dispatcher> logger) : BackgroundService, IImmediateDispatcher
 {
     private readonly RouterOptions _options = options.Value;
     private readonly bool _shared = storeOptions.Value.IsActiveActive;
@@ -42,8 +44,17 @@ internal sealed partial class Dispatcher(
     /// <summary>Runs this replica dispatches or follows now (an attempt runs for each), so a takeover never follows one twice.</summary>
     private readonly ConcurrentDictionary<string, byte> _following = new(StringComparer.Ordinal);
 
+    /// <summary>Runs are placed at submit once the recovered runs hold their workers' slots, until the router stops.</summary>
+    private volatile bool _placing;
+    private CancellationToken _stopping;
+
+    /// <summary>The context attempts run in: the service's, not that of the request that submitted a run placed at once.</summary>
+    private ExecutionContext? _context;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _stopping = stoppingToken;
+        _context = ExecutionContext.Capture();
         connections.Connected += (_, _) => queue.Signal();
         prober.Recovered += (_, _) => queue.Signal();
         prober.Lost += (_, worker) =>
@@ -78,6 +89,8 @@ internal sealed partial class Dispatcher(
             Track(ResumeAsync(run, worker, stoppingToken));
         }
 
+        _placing = true;
+
         // Also wake up now and then: passive-unhealthy workers come back by time alone. One timer for the
         // service's life, not one per wake-up (the loop wakes several times per run).
         using var tick = time.CreateTimer(_ => queue.Signal(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
@@ -91,7 +104,37 @@ internal sealed partial class Dispatcher(
             await changed;
         }
 
+        _placing = false;
         await Task.WhenAll(_running.Keys);
+    }
+
+    /// <summary>
+    /// The queue's decision for a ready run being submitted (<see cref="DispatchQueue.TryTakeNow"/>) and the worker's
+    /// slot, as <see cref="DispatchReady"/> takes them. Not with active/active replicas: there every replica's queue
+    /// holds every queued run and a run is claimed through the store, so a run is stored queued first.
+    /// </summary>
+    public IImmediateDispatch? TryPlace(RunRecord run, RunGraph graph)
+    {
+        if (_shared || !_placing || _stopping.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        var next = new QueuedRun(run.Id, run.Priority, long.MaxValue) { Owner = run.Owner, Deployment = run.Deployment, Workflow = run.Workflow, Graph = graph };
+        if (!queue.TryTakeNow(next, out var worker))
+        {
+            return null;
+        }
+
+        var session = worker.TryAssign(run.Id, _options.MaxQueuePerWorker) ? connections.Get(worker) : null;
+        var placed = new Placed(this, queue, next, worker, session, Guid.NewGuid().ToString("D"));
+        if (session is null)
+        {
+            placed.Abandon();
+            return null;
+        }
+
+        return placed;
     }
 
     private void DispatchReady(CancellationToken cancellationToken)
@@ -106,35 +149,42 @@ internal sealed partial class Dispatcher(
                 return;
             }
 
-            Track(DispatchAsync(next, worker, cancellationToken));
+            Track(DispatchAsync(next, worker, stored: null, cancellationToken));
         }
     }
 
-    private async Task DispatchAsync(QueuedRun next, WorkerState worker, CancellationToken cancellationToken)
+    /// <param name="next">The run the queue handed out.</param>
+    /// <param name="worker">The worker it was placed on, its slot assigned.</param>
+    /// <param name="stored">The run as its insert stored it, dispatching on <paramref name="worker"/> (placed at submit), with the
+    /// session it goes out on; null: claimed here (queued → dispatching).</param>
+    /// <param name="cancellationToken">Router shutdown.</param>
+    private async Task DispatchAsync(QueuedRun next, WorkerState worker, (RunRecord Run, ComfySession Session)? stored, CancellationToken cancellationToken)
     {
         _following[next.RunId] = 0;
-        var settled = false;
+        var settled = stored is not null;
         try
         {
-            var session = connections.Get(worker);
-            var run = session is null
-                ? null
-                : await runs.BeginDispatchAsync(next.RunId, worker.BaseAddress.ToString(), Guid.NewGuid().ToString("D"), session.ClientId is { Length: > 0 } clientId ? clientId : null, cancellationToken);
-            // With active/active replicas a claim the store refused (another replica claimed the run) gives its
-            // count back; that replica's claim is counted when it is heard.
-            queue.ClaimSettled(next.RunId, counts: !_shared || session is null || run is not null);
-            settled = true;
-            if (run is null)
+            var session = stored?.Session ?? connections.Get(worker);
+            var run = stored?.Run;
+            if (stored is null)
             {
-                if (session is null)
+                run = session is null ? null : await runs.BeginDispatchAsync(next.RunId, worker.BaseAddress.ToString(), Guid.NewGuid().ToString("D"), ClientIdOf(session), cancellationToken);
+                // With active/active replicas a claim the store refused (another replica claimed the run) gives its
+                // count back; that replica's claim is counted when it is heard.
+                queue.ClaimSettled(next.RunId, counts: !_shared || session is null || run is not null);
+                settled = true;
+                if (run is null)
                 {
-                    queue.TryEnqueue(next);
-                }
+                    if (session is null)
+                    {
+                        queue.TryEnqueue(next);
+                    }
 
-                return;
+                    return;
+                }
             }
 
-            var attempt = attempts.Create(run, next.Graph, worker, session!);
+            var attempt = attempts.Create(run!, next.Graph, worker, session!);
             using (await RegisterAsync(attempt, cancellationToken))
             {
                 await attempt.DispatchAsync(cancellationToken);
@@ -300,9 +350,46 @@ internal sealed partial class Dispatcher(
         _ = task.ContinueWith(t => _running.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
+    private static string? ClientIdOf(ComfySession session) => session.ClientId is { Length: > 0 } clientId ? clientId : null;
+
     private sealed class Registration(Action release) : IDisposable
     {
         public void Dispose() => release();
+    }
+
+    /// <summary>A run placed at submit (<see cref="TryPlace"/>): counted in fair share and holding its worker's slot until started or abandoned.</summary>
+    private sealed class Placed(Dispatcher dispatcher, DispatchQueue queue, QueuedRun next, WorkerState worker, ComfySession? session, string promptId) : IImmediateDispatch
+    {
+        public string Worker => worker.BaseAddress.ToString();
+
+        public string PromptId => promptId;
+
+        public string? ClientId { get; } = session is null ? null : ClientIdOf(session);
+
+        private RunRecord? _stored;
+
+        public void Start(RunRecord run)
+        {
+            _stored = run;
+            queue.ClaimSettled(next.RunId, counts: true);
+            if (dispatcher._context is { } context)
+            {
+                ExecutionContext.Run(context, static state => ((Placed)state!).Dispatch(), this);
+            }
+            else
+            {
+                Dispatch();
+            }
+        }
+
+        public void Abandon()
+        {
+            worker.Release(next.RunId);
+            queue.ClaimSettled(next.RunId, counts: false);
+            queue.Signal();
+        }
+
+        private void Dispatch() => dispatcher.Track(dispatcher.DispatchAsync(next, worker, (_stored!, session!), dispatcher._stopping));
     }
 
     [LoggerMessage(EventId = EventIds.DispatcherFollowFailed, Level = LogLevel.Error, Message = "Following the runs left on worker {Worker} after taking it over failed")]

@@ -17,7 +17,8 @@ namespace ComfyOperator.Router.Submissions;
 /// its node classes (one that no worker has is refused);
 /// the request fields; the webhook; the readiness rule; the graph's input files and URLs (pinned
 /// in the cache); then <see cref="RunService.CreateAsync"/> (idempotency, pending limits, store,
-/// publish, queue). Everything the request gets wrong is answered before readiness is looked at.
+/// publish, queue; or, for a run the dispatcher places on a worker now, stored dispatching and started).
+/// Everything the request gets wrong is answered before readiness is looked at.
 /// The parsed graph travels with the queued run to the attempt that posts it.
 /// </summary>
 /// <remarks>
@@ -33,6 +34,7 @@ namespace ComfyOperator.Router.Submissions;
 internal sealed class RunSubmission(
     RunService runs,
     RunScheduler scheduler,
+    IImmediateDispatcher dispatcher,
     WorkflowCatalog catalog,
     IRunInputResolver inputs,
     SafeHttpDownloader downloader,
@@ -116,6 +118,7 @@ internal sealed class RunSubmission(
                 Deployment = workflow?.Name,
                 DeploymentMaxPending = workflow?.MaxPending,
             },
+            dispatcher,
             cancellationToken);
         return result.Outcome switch
         {

@@ -133,14 +133,44 @@ public abstract class RunStoreContractTests : StoreContractTests
     }
 
     [Fact]
+    public async Task InsertWithinLimitsAsync_RunPlacedOnItsWorker_StoredDispatchingWithBothEventsAndNotCountedAsQueued()
+    {
+        await using var storeSession = await Database.OpenAsync();
+        var store = storeSession.Runs;
+        var limits = new PendingLimits(PerOwner: 1, PerDeployment: null);
+        var placed = NewRun("p1", null, "key-a") with
+        {
+            Status = RunStatus.Dispatching,
+            Worker = "http://gpu1:8188/",
+            PromptId = "prompt-1",
+            ClientId = "client-1",
+            Attempts = 1,
+            DispatchedAt = DateTimeOffset.UnixEpoch,
+            LastEventSequence = 2,
+        };
+
+        var result = await store.InsertWithinLimitsAsync(placed, [Event("p1", 1, RunEventTypes.Queued), Event("p1", 2, RunEventTypes.Dispatching)], limits, CancellationToken.None);
+
+        Assert.Equal(SubmitOutcome.Created, result.Outcome);
+        var stored = await store.GetAsync("p1", CancellationToken.None);
+        Assert.Equal(
+            (RunStatus.Dispatching, "http://gpu1:8188/", "prompt-1", "client-1", 1, (DateTimeOffset?)DateTimeOffset.UnixEpoch, 2L),
+            (stored!.Status, stored.Worker, stored.PromptId, stored.ClientId, stored.Attempts, stored.DispatchedAt, stored.LastEventSequence));
+        Assert.Equal([(1L, RunEventTypes.Queued), (2L, RunEventTypes.Dispatching)], (await store.GetEventsAsync("p1", 0, CancellationToken.None)).Select(e => (e.Sequence, e.Type)));
+
+        // On its worker, it is not one of the owner's queued runs.
+        await InsertWithinAsync(store, "q1", "key-a", null, limits);
+    }
+
+    [Fact]
     public async Task InsertWithinLimitsAsync_KeyUsedBeforeAtTheLimit_ReplaysTheRun()
     {
         await using var storeSession = await Database.OpenAsync();
         var store = storeSession.Runs;
         var limits = new PendingLimits(PerOwner: 1, PerDeployment: null);
-        await store.InsertWithinLimitsAsync(NewRun("a1", "order-1", "key-a"), Event("a1", 1, RunEventTypes.Queued), limits, CancellationToken.None);
+        await store.InsertWithinLimitsAsync(NewRun("a1", "order-1", "key-a"), [Event("a1", 1, RunEventTypes.Queued)], limits, CancellationToken.None);
 
-        var again = await store.InsertWithinLimitsAsync(NewRun("a2", "order-1", "key-a"), Event("a2", 1, RunEventTypes.Queued), limits, CancellationToken.None);
+        var again = await store.InsertWithinLimitsAsync(NewRun("a2", "order-1", "key-a"), [Event("a2", 1, RunEventTypes.Queued)], limits, CancellationToken.None);
 
         Assert.Equal((SubmitOutcome.Replayed, "a1"), (again.Outcome, again.Run?.Id));
     }
@@ -153,7 +183,7 @@ public abstract class RunStoreContractTests : StoreContractTests
         var limits = new PendingLimits(PerOwner: 5, PerDeployment: 8);
 
         var results = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(() =>
-            store.InsertWithinLimitsAsync(NewRun($"r{i}", null, "key-a") with { Deployment = "sd15" }, Event($"r{i}", 1, RunEventTypes.Queued), limits, CancellationToken.None))));
+            store.InsertWithinLimitsAsync(NewRun($"r{i}", null, "key-a") with { Deployment = "sd15" }, [Event($"r{i}", 1, RunEventTypes.Queued)], limits, CancellationToken.None))));
 
         Assert.Equal(5, results.Count(r => r.Outcome == SubmitOutcome.Created));
         Assert.Equal(35, results.Count(r => r.Outcome == SubmitOutcome.OwnerLimitReached));
@@ -162,7 +192,7 @@ public abstract class RunStoreContractTests : StoreContractTests
 
     private static async Task<SubmitResult> InsertWithinAsync(IRunStore store, string id, string owner, string? workflow, PendingLimits limits, bool expectCreated = true)
     {
-        var result = await store.InsertWithinLimitsAsync(NewRun(id, null, owner) with { Deployment = workflow }, Event(id, 1, RunEventTypes.Queued), limits, CancellationToken.None);
+        var result = await store.InsertWithinLimitsAsync(NewRun(id, null, owner) with { Deployment = workflow }, [Event(id, 1, RunEventTypes.Queued)], limits, CancellationToken.None);
         Assert.Equal(expectCreated, result.Outcome == SubmitOutcome.Created);
         return result;
     }

@@ -245,4 +245,68 @@ public sealed class DispatchQueueFairnessTests
 
         Assert.Equal(["b-0", "a-1"], Drain(queue).Select(r => r.RunId));
     }
+
+    [Fact]
+    public void TryTakeNow_OnlyUnplaceableRunsQueued_TakenAndCountedInFairShare()
+    {
+        var queue = new DispatchQueue(new FakePlacer(placeAll: false));
+        queue.TryEnqueue(Run("b-0", 1, "key-b") with { Workflow = "missing" });
+
+        Assert.True(queue.TryTakeNow(Run("a-0", long.MaxValue, "key-a"), out var worker));
+        queue.ClaimSettled("a-0", counts: true);
+
+        Assert.Equal("http://w1:8188/", worker.BaseAddress.ToString());
+        Assert.Equal(1, queue.Count);
+        queue.TryEnqueue(Run("a-1", 2, "key-a"));
+        queue.TryEnqueue(Run("b-1", 3, "key-b"));
+
+        // key-a was served once already: key-b's run goes first, though it came later.
+        Assert.Equal(["b-1", "a-1"], Drain(queue).Select(r => r.RunId));
+    }
+
+    [Fact]
+    public void TryTakeNow_PlaceableRunQueuedBefore_NotTakenAndNothingCounted()
+    {
+        var queue = new DispatchQueue(new FakePlacer());
+        queue.TryEnqueue(Run("a-0", 1, "key-a"));
+
+        Assert.False(queue.TryTakeNow(Run("a-new", long.MaxValue, "key-a"), out _));
+        Assert.False(queue.TryTakeNow(Run("b-new", long.MaxValue, "key-b"), out _));
+
+        queue.TryEnqueue(Run("b-0", 2, "key-b"));
+        Assert.Equal(["a-0", "b-0"], Drain(queue).Select(r => r.RunId));
+    }
+
+    [Fact]
+    public void TryTakeNow_HigherPriorityThanTheQueued_Taken()
+    {
+        var queue = new DispatchQueue(new FakePlacer());
+        queue.TryEnqueue(Run("a-0", 1, "key-a"));
+
+        Assert.True(queue.TryTakeNow(Run("b-urgent", long.MaxValue, "key-b", priority: 5), out _));
+        Assert.Equal(1, queue.Count);
+    }
+
+    [Fact]
+    public void TryTakeNow_QueuedRunNoWorkerCanTake_TakenPastIt()
+    {
+        var queue = new DispatchQueue(new FakePlacer(placeAll: false));
+        queue.TryEnqueue(Run("a-0", 1, "key-a") with { Workflow = "missing" });
+
+        Assert.True(queue.TryTakeNow(Run("a-new", long.MaxValue, "key-a"), out _));
+        Assert.False(queue.TryTakeNow(Run("a-missing", long.MaxValue, "key-a") with { Workflow = "missing" }, out _));
+    }
+
+    [Fact]
+    public void TryTakeNow_ClaimNotStored_CountGivenBack()
+    {
+        var queue = new DispatchQueue(new FakePlacer(placeAll: false));
+        queue.TryEnqueue(Run("b-0", 1, "key-b") with { Workflow = "missing" });
+        Assert.True(queue.TryTakeNow(Run("a-0", long.MaxValue, "key-a"), out _));
+        queue.ClaimSettled("a-0", counts: false);
+
+        queue.TryEnqueue(Run("a-1", 2, "key-a"));
+        queue.TryEnqueue(Run("b-1", 3, "key-b"));
+        Assert.Equal(["a-1", "b-1"], Drain(queue).Select(r => r.RunId));
+    }
 }

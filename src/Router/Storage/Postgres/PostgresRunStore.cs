@@ -29,7 +29,7 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
     private const string SelectEvents = "SELECT seq, type, data, at FROM run_events WHERE run_id = @id AND seq > @after ORDER BY seq";
 
     /// <summary>
-    /// The run and its first event in one statement, unless the queued runs of the run's owner or workflow
+    /// The run and its first events in one statement, unless the queued runs of the run's owner or workflow
     /// have reached a limit given (<c>@owner_limit</c>, <c>@deployment_limit</c>; null = none, and then
     /// nothing is counted). A key the same owner already used makes the insert do nothing (after waiting
     /// for a concurrent insert of that key to commit), so neither the run nor the event is written and no
@@ -41,14 +41,15 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
                    (SELECT COUNT(*) FROM (SELECT 1 FROM runs WHERE @deployment_limit::integer IS NOT NULL AND status = 'queued' AND deployment = @deployment LIMIT @deployment_limit) d) AS by_deployment),
         inserted AS (
             INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
-                              outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, extra_data)
+                              outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, extra_data, client_id)
             SELECT @id, @status, @priority, @key, @workflow, @metadata, @attempts, @worker, @prompt, @reason, @failure,
-                   @outputs, @cancel, @queued, @dispatched, @started, @finished, @last, @inputs, @webhook, @deployment, @owner, @extra
+                   @outputs, @cancel, @queued, @dispatched, @started, @finished, @last, @inputs, @webhook, @deployment, @owner, @extra, @client
             FROM pending WHERE (@owner_limit IS NULL OR by_owner < @owner_limit) AND (@deployment_limit IS NULL OR by_deployment < @deployment_limit)
             ON CONFLICT ((COALESCE(owner, '')), idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING seq, id),
-        first_event AS (
-            INSERT INTO run_events (run_id, seq, type, data, at) SELECT id, @event_seq, @event_type, @event_data, @event_at FROM inserted)
+        first_events AS (
+            INSERT INTO run_events (run_id, seq, type, data, at)
+            SELECT id, e.seq, e.type, e.data, e.at FROM inserted, unnest(@seqs, @types, @datas, @ats) AS e(seq, type, data, at))
         SELECT (SELECT seq FROM inserted), by_owner, by_deployment FROM pending
         """;
 
@@ -127,7 +128,7 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
     /// implicit transaction that holds the locks until the run is committed). Only a repeated idempotency
     /// key takes a second trip.
     /// </summary>
-    public Task<SubmitResult> InsertWithinLimitsAsync(RunRecord run, RunEvent firstEvent, PendingLimits limits, CancellationToken cancellationToken) =>
+    public Task<SubmitResult> InsertWithinLimitsAsync(RunRecord run, IReadOnlyList<RunEvent> events, PendingLimits limits, CancellationToken cancellationToken) =>
         database.RunAsync(
             async (connection, ct) =>
             {
@@ -157,12 +158,10 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
                     Add(insert.Parameters, "deployment", NpgsqlDbType.Text, run.Deployment);
                     Add(insert.Parameters, "owner", NpgsqlDbType.Text, run.Owner);
                     Add(insert.Parameters, "extra", NpgsqlDbType.Text, run.ExtraData);
+                    Add(insert.Parameters, "client", NpgsqlDbType.Text, run.ClientId);
                     Add(insert.Parameters, "owner_limit", NpgsqlDbType.Integer, ownerLimit);
                     Add(insert.Parameters, "deployment_limit", NpgsqlDbType.Integer, deploymentLimit);
-                    Add(insert.Parameters, "event_seq", NpgsqlDbType.Bigint, firstEvent.Sequence);
-                    Add(insert.Parameters, "event_type", NpgsqlDbType.Text, firstEvent.Type);
-                    Add(insert.Parameters, "event_data", NpgsqlDbType.Text, firstEvent.Data);
-                    Add(insert.Parameters, "event_at", NpgsqlDbType.Bigint, firstEvent.At.ToUnixTimeMilliseconds());
+                    BindEvents(insert.Parameters, events);
                     batch.BatchCommands.Add(insert);
 
                     await using (var reader = await batch.ExecuteReaderAsync(ct))
@@ -281,10 +280,7 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
                 Add(command, "expected", NpgsqlDbType.Bigint, expectedSequence);
                 if (events.Count > 0)
                 {
-                    Add(command, "seqs", NpgsqlDbType.Array | NpgsqlDbType.Bigint, events.Select(e => e.Sequence).ToArray());
-                    Add(command, "types", NpgsqlDbType.Array | NpgsqlDbType.Text, events.Select(e => e.Type).ToArray());
-                    Add(command, "datas", NpgsqlDbType.Array | NpgsqlDbType.Text, events.Select(e => e.Data).ToArray());
-                    Add(command, "ats", NpgsqlDbType.Array | NpgsqlDbType.Bigint, events.Select(e => e.At.ToUnixTimeMilliseconds()).ToArray());
+                    BindEvents(command.Parameters, events);
                 }
 
                 return await command.ExecuteNonQueryAsync(ct) > 0;
@@ -379,6 +375,15 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
     }
 
     private static void BindRun(NpgsqlCommand command, RunRecord run) => BindRun(command.Parameters, run);
+
+    /// <summary>Events as the arrays that <c>unnest(@seqs, @types, @datas, @ats)</c> inserts.</summary>
+    private static void BindEvents(NpgsqlParameterCollection parameters, IReadOnlyList<RunEvent> events)
+    {
+        Add(parameters, "seqs", NpgsqlDbType.Array | NpgsqlDbType.Bigint, events.Select(e => e.Sequence).ToArray());
+        Add(parameters, "types", NpgsqlDbType.Array | NpgsqlDbType.Text, events.Select(e => e.Type).ToArray());
+        Add(parameters, "datas", NpgsqlDbType.Array | NpgsqlDbType.Text, events.Select(e => e.Data).ToArray());
+        Add(parameters, "ats", NpgsqlDbType.Array | NpgsqlDbType.Bigint, events.Select(e => e.At.ToUnixTimeMilliseconds()).ToArray());
+    }
 
     private static void BindRun(NpgsqlParameterCollection parameters, RunRecord run)
     {

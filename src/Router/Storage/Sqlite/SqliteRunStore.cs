@@ -28,9 +28,9 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
 
     private const string InsertRun = """
         INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
-                          outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, extra_data)
+                          outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, extra_data, client_id)
         VALUES ($id, $status, $priority, $key, $workflow, $metadata, $attempts, $worker, $prompt, $reason, $failure,
-                $outputs, $cancel, $queued, $dispatched, $started, $finished, $last, $inputs, $webhook, $deployment, $owner, $extra)
+                $outputs, $cancel, $queued, $dispatched, $started, $finished, $last, $inputs, $webhook, $deployment, $owner, $extra, $client)
         RETURNING seq;
         """;
 
@@ -86,8 +86,8 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>The write gate runs one write at a time, so the counts see every run stored before this insert.</summary>
-    public Task<SubmitResult> InsertWithinLimitsAsync(RunRecord run, RunEvent firstEvent, PendingLimits limits, CancellationToken cancellationToken) =>
-        database.WriteAsync((session, ct) => InsertInTransactionAsync(session, run, firstEvent, limits, ct), cancellationToken);
+    public Task<SubmitResult> InsertWithinLimitsAsync(RunRecord run, IReadOnlyList<RunEvent> events, PendingLimits limits, CancellationToken cancellationToken) =>
+        database.WriteAsync((session, ct) => InsertInTransactionAsync(session, run, events, limits, ct), cancellationToken);
 
     public Task<RunRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
         database.ReadAsync(
@@ -210,7 +210,7 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
 
     public Task<bool> PingAsync(CancellationToken cancellationToken) => database.PingAsync(cancellationToken);
 
-    private static async Task<SubmitResult> InsertInTransactionAsync(SqliteSession session, RunRecord run, RunEvent firstEvent, PendingLimits limits, CancellationToken cancellationToken)
+    private static async Task<SubmitResult> InsertInTransactionAsync(SqliteSession session, RunRecord run, IReadOnlyList<RunEvent> events, PendingLimits limits, CancellationToken cancellationToken)
     {
         if (run.IdempotencyKey is not null)
         {
@@ -244,8 +244,13 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
         insert.Parameters.AddWithValue("$deployment", (object?)run.Deployment ?? DBNull.Value);
         insert.Parameters.AddWithValue("$owner", (object?)run.Owner ?? DBNull.Value);
         insert.Parameters.AddWithValue("$extra", (object?)run.ExtraData ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$client", (object?)run.ClientId ?? DBNull.Value);
         var sequence = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
-        await InsertEventAsync(session, firstEvent, cancellationToken);
+        foreach (var runEvent in events)
+        {
+            await InsertEventAsync(session, runEvent, cancellationToken);
+        }
+
         return new SubmitResult(SubmitOutcome.Created, run with { Sequence = sequence });
     }
 
