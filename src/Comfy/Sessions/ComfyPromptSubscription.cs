@@ -11,6 +11,7 @@ namespace ComfyOperator.Comfy.Sessions;
 public sealed class ComfyPromptSubscription : IDisposable
 {
     private readonly ComfySession _session;
+    private readonly Action<ComfyEvent>? _sink;
     private readonly Channel<ComfyEvent> _events = Channel.CreateUnbounded<ComfyEvent>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly TaskCompletionSource<ComfyPromptCompletion> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _disposed = new();
@@ -22,9 +23,17 @@ public sealed class ComfyPromptSubscription : IDisposable
     private int _polling;
     private volatile bool _submitted;
 
-    internal ComfyPromptSubscription(ComfySession session, string promptId)
+    /// <param name="session">The session whose receive loop delivers the events.</param>
+    /// <param name="promptId">The prompt.</param>
+    /// <param name="sink">
+    /// Takes each event on the receive loop instead of <see cref="Events"/> (which then stays empty): no queue
+    /// and no reader between the socket and the caller. Called in order, before <see cref="Completion"/>
+    /// completes; it must be quick and must not throw.
+    /// </param>
+    internal ComfyPromptSubscription(ComfySession session, string promptId, Action<ComfyEvent>? sink = null)
     {
         _session = session;
+        _sink = sink;
         PromptId = promptId;
     }
 
@@ -33,7 +42,7 @@ public sealed class ComfyPromptSubscription : IDisposable
     /// <summary>Completes when the prompt is done (history ready) or known lost.</summary>
     public Task<ComfyPromptCompletion> Completion => _completion.Task;
 
-    /// <summary>Events of this prompt in arrival order; ends when the prompt completes.</summary>
+    /// <summary>Events of this prompt in arrival order (unless they go to a sink); ends when the prompt completes.</summary>
     public ChannelReader<ComfyEvent> Events => _events.Reader;
 
     /// <summary>True once the socket this prompt was submitted on dropped: the outcome then comes from /history.</summary>
@@ -76,7 +85,16 @@ public sealed class ComfyPromptSubscription : IDisposable
                     break;
             }
 
-            _events.Writer.TryWrite(ev);
+            // Under the gate: an event handed on is handed on before the completion (Complete takes the gate).
+            if (_sink is { } sink)
+            {
+                sink(ev);
+            }
+            else
+            {
+                _events.Writer.TryWrite(ev);
+            }
+
             finished = ev is ComfyExecutingEvent { IsPromptDone: true };
             if (finished)
             {

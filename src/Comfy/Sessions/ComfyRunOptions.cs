@@ -16,7 +16,10 @@ public sealed record ComfyRunOptions
 
     public IReadOnlyList<string>? PartialExecutionTargets { get; init; }
 
-    /// <summary>Called for every event of the prompt, in order, before the run completes.</summary>
+    /// <summary>
+    /// Called for every event of the prompt, in order, before the run completes, on the session's receive
+    /// loop as the event arrives (possibly before POST /prompt has answered): it must be quick and must not throw.
+    /// </summary>
     public Action<Events.ComfyEvent>? OnEvent { get; init; }
 
     /// <summary>

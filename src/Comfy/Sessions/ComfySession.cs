@@ -155,10 +155,14 @@ public sealed class ComfySession : IAsyncDisposable
     }
 
     /// <summary>Routes the events of a prompt to a new subscription. Subscribe before POSTing it.</summary>
-    public ComfyPromptSubscription Subscribe(string promptId)
+    public ComfyPromptSubscription Subscribe(string promptId) => Subscribe(promptId, null);
+
+    /// <param name="promptId">The prompt.</param>
+    /// <param name="onEvent">Takes the events on the receive loop instead of the subscription's <see cref="ComfyPromptSubscription.Events"/> (quick, must not throw).</param>
+    private ComfyPromptSubscription Subscribe(string promptId, Action<ComfyEvent>? onEvent)
     {
         ArgumentException.ThrowIfNullOrEmpty(promptId);
-        var subscription = new ComfyPromptSubscription(this, promptId);
+        var subscription = new ComfyPromptSubscription(this, promptId, onEvent);
         if (!_subscriptions.TryAdd(promptId, subscription))
         {
             throw new InvalidOperationException($"Prompt {promptId} already has a subscription on this session.");
@@ -179,9 +183,11 @@ public sealed class ComfySession : IAsyncDisposable
     /// opened under that id (<see cref="ComfySessionOptions.ClientIdFactory"/>); either way the outcome
     /// also comes from polling /history; neither queued nor in history (twice) completes it as Lost.
     /// </summary>
-    public ComfyPromptSubscription Follow(string promptId)
+    /// <param name="promptId">The prompt.</param>
+    /// <param name="onEvent">Takes the events on the receive loop instead of the subscription's <see cref="ComfyPromptSubscription.Events"/> (quick, must not throw).</param>
+    public ComfyPromptSubscription Follow(string promptId, Action<ComfyEvent>? onEvent = null)
     {
-        var subscription = Subscribe(promptId);
+        var subscription = Subscribe(promptId, onEvent);
         subscription.MarkSubmitted();
         BeginPolling(subscription);
         return subscription;
@@ -224,7 +230,7 @@ public sealed class ComfySession : IAsyncDisposable
         await WaitForHelloReplyAsync(cancellationToken).ConfigureAwait(false);
 
         var promptId = options.PromptId ?? Guid.NewGuid().ToString("D");
-        using var subscription = Subscribe(promptId);
+        using var subscription = Subscribe(promptId, options.OnEvent);
         var clientId = ClientId;
         if (options.Submitting is { } submitting)
         {
@@ -247,25 +253,15 @@ public sealed class ComfySession : IAsyncDisposable
             BeginPolling(subscription);
         }
 
-        var pump = options.OnEvent is { } onEvent ? PumpAsync(subscription, onEvent, cancellationToken) : Task.CompletedTask;
         try
         {
             var completion = await subscription.Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
-            await pump.ConfigureAwait(false);
             return completion with { Accepted = accepted };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && options.CancelOnWorker)
         {
             await CancelOnWorkerAsync(promptId).ConfigureAwait(false);
             throw;
-        }
-    }
-
-    private static async Task PumpAsync(ComfyPromptSubscription subscription, Action<ComfyEvent> onEvent, CancellationToken cancellationToken)
-    {
-        await foreach (var ev in subscription.ReadEventsAsync(cancellationToken).ConfigureAwait(false))
-        {
-            onEvent(ev);
         }
     }
 

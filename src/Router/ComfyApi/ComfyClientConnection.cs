@@ -1,24 +1,35 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 
 namespace ComfyOperator.Router.ComfyApi;
 
 /// <summary>
 /// One ComfyUI client's WebSocket: frames go out in order through a bounded buffer (a client that
-/// reads too slowly loses its oldest progress frames, never the router's time); what the client
+/// reads too slowly loses its oldest frames, never the router's time); what the client
 /// sends is read only for its <c>feature_flags</c>.
+/// <para>
+/// A frame is written to the socket by the thread that sends it when no other frame is on its way (the
+/// socket's write then only copies it into the connection's output buffer): no reader task to wake per
+/// frame. While a write waits for a slow client, frames queue behind it and the write's continuation
+/// sends them.
+/// </para>
 /// </summary>
 internal sealed class ComfyClientConnection(string clientId, string? owner, WebSocket socket)
 {
     private const int MaxClientMessageBytes = 64 * 1024;
 
-    private readonly Channel<ComfyFrame> _frames = Channel.CreateBounded<ComfyFrame>(new BoundedChannelOptions(1024)
-    {
-        FullMode = BoundedChannelFullMode.DropOldest,
-        SingleReader = true,
-    });
+    /// <summary>Frames held while a write waits for the client; beyond this the oldest goes.</summary>
+    internal const int BufferedFrames = 1024;
+
+    private readonly Lock _gate = new();
+    private readonly Queue<ComfyFrame> _queued = new();
+
+    /// <summary>A frame is being written (by a sender or the continuation of a write that waited); only that one writes.</summary>
+    private bool _writing;
+    private bool _closed;
+    private Task _waitingWrite = Task.CompletedTask;
+    private CancellationToken _stopping;
 
     public string ClientId => clientId;
 
@@ -33,22 +44,54 @@ internal sealed class ComfyClientConnection(string clientId, string? owner, WebS
     /// <summary>The client announced <c>supports_preview_metadata</c>: previews go out as type 4 frames.</summary>
     public bool PreviewMetadata { get; private set; }
 
-    public void Send(ComfyFrame frame) => _frames.Writer.TryWrite(frame);
+    /// <summary>Sends <paramref name="frame"/> after those sent before it (quick: never waits for the client).</summary>
+    public void Send(ComfyFrame frame)
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            if (_writing)
+            {
+                if (_queued.Count == BufferedFrames)
+                {
+                    _queued.Dequeue();
+                }
+
+                _queued.Enqueue(frame);
+                return;
+            }
+
+            _writing = true;
+        }
+
+        Write(frame);
+    }
 
     /// <summary>Sends and receives until the client closes or <paramref name="cancellationToken"/> fires.</summary>
     public async Task RunAsync(JsonObject serverFeatures, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var sending = SendLoopAsync(stop.Token);
+        _stopping = stop.Token;
         try
         {
             await ReceiveLoopAsync(serverFeatures, stop.Token);
         }
         finally
         {
-            _frames.Writer.TryComplete();
+            Task waiting;
+            lock (_gate)
+            {
+                _closed = true;
+                _queued.Clear();
+                waiting = _waitingWrite;
+            }
+
             await stop.CancelAsync();
-            await sending.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await waiting.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
@@ -115,20 +158,102 @@ internal sealed class ComfyClientConnection(string clientId, string? owner, WebS
         }
     }
 
-    private async Task SendLoopAsync(CancellationToken cancellationToken)
+    /// <summary>Writes <paramref name="frame"/> and then the frames queued meanwhile, on this thread while the socket takes them at once.</summary>
+    private void Write(ComfyFrame frame)
+    {
+        while (true)
+        {
+            ValueTask write;
+            try
+            {
+                write = socket.SendAsync(frame.Bytes, frame.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, WebSocketMessageFlags.EndOfMessage, _stopping);
+            }
+            catch (Exception ex) when (IsGone(ex))
+            {
+                Close();
+                return;
+            }
+
+            if (!write.IsCompleted)
+            {
+                var rest = WriteRestAsync(write);
+                lock (_gate)
+                {
+                    _waitingWrite = rest;
+                }
+
+                return;
+            }
+
+            if (!Completed(write) || Next() is not { } next)
+            {
+                return;
+            }
+
+            frame = next;
+        }
+    }
+
+    private async Task WriteRestAsync(ValueTask write)
     {
         try
         {
-            await foreach (var frame in _frames.Reader.ReadAllAsync(cancellationToken))
-            {
-                await socket.SendAsync(frame.Bytes, frame.Binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, cancellationToken);
-            }
+            await write;
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (IsGone(ex))
         {
-            // The client is gone; its prompts go on and their results stay in /history.
+            Close();
+            return;
+        }
+
+        if (Next() is { } next)
+        {
+            Write(next);
         }
     }
+
+    /// <summary>Whether the finished write succeeded (if not, the connection is closed).</summary>
+    private bool Completed(ValueTask write)
+    {
+        try
+        {
+            write.GetAwaiter().GetResult();
+            return true;
+        }
+        catch (Exception ex) when (IsGone(ex))
+        {
+            Close();
+            return false;
+        }
+    }
+
+    /// <summary>The next queued frame, or null (and no write in progress any more).</summary>
+    private ComfyFrame? Next()
+    {
+        lock (_gate)
+        {
+            if (!_closed && _queued.TryDequeue(out var next))
+            {
+                return next;
+            }
+
+            _writing = false;
+            return null;
+        }
+    }
+
+    /// <summary>The client is gone; its prompts go on and their results stay in /history.</summary>
+    private void Close()
+    {
+        lock (_gate)
+        {
+            _closed = true;
+            _writing = false;
+            _queued.Clear();
+        }
+    }
+
+    private static bool IsGone(Exception ex) => ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException;
 
     private async Task CloseQuietlyAsync()
     {

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using ComfyOperator.Comfy.Client;
 using ComfyOperator.Comfy.Events;
 using ComfyOperator.Comfy.Sessions;
@@ -47,13 +46,11 @@ internal sealed partial class RunAttempt(
     private readonly TimeProvider _time = time;
     private readonly ILogger _logger = logger;
     private readonly string _promptId = run.PromptId ?? throw new ArgumentException("A dispatched run has a prompt id.", nameof(run));
-    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly AttemptInbox _inbox = new();
     private volatile bool _cancelRequested = run.CancelRequested;
     private volatile string? _lostReason;
     private string? _interruptReason;
     private bool _started = run.Status == RunStatus.Running;
-    private Task<bool>? _read;
-    private Task? _tick;
     private RunOutputFetcher? _fetcher;
 
     public string RunId => run.Id;
@@ -65,13 +62,13 @@ internal sealed partial class RunAttempt(
     public void RequestCancel()
     {
         _cancelRequested = true;
-        _wake.TrySetResult();
+        _inbox.Wake();
     }
 
     public void WorkerLost(string reason)
     {
         _lostReason ??= reason;
-        _wake.TrySetResult();
+        _inbox.Wake();
     }
 
     /// <summary>Posts the prompt (<see cref="ComfySession.RunPromptAsync"/>) and follows it.</summary>
@@ -108,7 +105,6 @@ internal sealed partial class RunAttempt(
 
         LogDispatching(_logger, run.Id, worker.Name, _promptId, run.Attempts);
         var nodeCount = graphToPost.Count;
-        var events = Channel.CreateUnbounded<ComfyEvent>(new UnboundedChannelOptions { SingleReader = true });
         using var prompt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         // Cancelling `prompt` only stops waiting: what happens on the worker is decided here (a router
@@ -119,7 +115,7 @@ internal sealed partial class RunAttempt(
             {
                 PromptId = _promptId,
                 ExtraData = run.ExtraData is { } extraData ? JsonNode.Parse(extraData) as JsonObject : null,
-                OnEvent = ev => events.Writer.TryWrite(ev),
+                OnEvent = _inbox.Add,
                 CancelOnWorker = false,
 
                 // Recorded at dispatch; written again only if the socket reconnected meanwhile, so a
@@ -129,12 +125,10 @@ internal sealed partial class RunAttempt(
             prompt.Token);
         try
         {
-            await FollowAsync(events.Reader, completion, nodeCount, followedOnly: false, follower: null, cancellationToken);
+            await FollowAsync(completion, nodeCount, followedOnly: false, follower: null, cancellationToken);
         }
         finally
         {
-            // Ends the wait for events that NextAsync may leave behind.
-            events.Writer.TryComplete();
             await prompt.CancelAsync();
             await completion.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             await EndOutputCopiesAsync();
@@ -221,14 +215,14 @@ internal sealed partial class RunAttempt(
         var nodeCount = (graph ?? RunGraph.TryParse(run.Workflow))?.NodeCount ?? 0;
         if (run.ClientId is not { } clientId)
         {
-            using var polled = session.Follow(_promptId);
-            await FollowAsync(polled.Events, polled.Completion, nodeCount, followedOnly: true, follower: null, cancellationToken);
+            using var polled = session.Follow(_promptId, _inbox.Add);
+            await FollowAsync(polled.Completion, nodeCount, followedOnly: true, follower: null, cancellationToken);
             return;
         }
 
         await using var lease = sessions.Follow(worker, clientId);
-        using var followed = lease.Session.Follow(_promptId);
-        await FollowAsync(followed.Events, followed.Completion, nodeCount, followedOnly: true, lease.Session, cancellationToken);
+        using var followed = lease.Session.Follow(_promptId, _inbox.Add);
+        await FollowAsync(followed.Completion, nodeCount, followedOnly: true, lease.Session, cancellationToken);
     }
 
     /// <summary>
@@ -246,7 +240,6 @@ internal sealed partial class RunAttempt(
         return at >= start + _options.RunTimeout - ClockSkewAllowance;
     }
 
-    /// <param name="events">The prompt's events, in order.</param>
     /// <param name="completion">Completes when the prompt is done on the worker (or known lost); faults when it could not be posted.</param>
     /// <param name="nodeCount">Nodes in the graph, for the overall fraction.</param>
     /// <param name="followedOnly">True when the prompt was posted by an earlier process: its events reach us only through <paramref name="follower"/>, if at all.</param>
@@ -256,7 +249,21 @@ internal sealed partial class RunAttempt(
     /// may be orphaned without notice (docs/comfyui-protocol.md §5.1), and then silence says nothing.
     /// </param>
     /// <param name="cancellationToken">Router shutdown.</param>
-    private async Task FollowAsync(ChannelReader<ComfyEvent> events, Task<ComfyPromptCompletion> completion, int nodeCount, bool followedOnly, ComfySession? follower, CancellationToken cancellationToken)
+    /// <remarks>The prompt's events come in order through <see cref="_inbox"/>, which the subscription's receive loop fills.</remarks>
+    private async Task FollowAsync(Task<ComfyPromptCompletion> completion, int nodeCount, bool followedOnly, ComfySession? follower, CancellationToken cancellationToken)
+    {
+        _inbox.Start(completion, Tick, _time, cancellationToken);
+        try
+        {
+            await FollowEventsAsync(completion, nodeCount, followedOnly, follower, cancellationToken);
+        }
+        finally
+        {
+            _inbox.Stop();
+        }
+    }
+
+    private async Task FollowEventsAsync(Task<ComfyPromptCompletion> completion, int nodeCount, bool followedOnly, ComfySession? follower, CancellationToken cancellationToken)
     {
         // The follower connection (ConnectionCount) that last delivered an event; 0 = none yet.
         var liveConnection = 0;
@@ -273,11 +280,6 @@ internal sealed partial class RunAttempt(
 
         while (!cancellationToken.IsCancellationRequested)
         {
-            if (_wake.Task.IsCompleted)
-            {
-                _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-
             if (_lostReason is { } lost)
             {
                 await LostAsync(lost, cancellationToken);
@@ -304,7 +306,7 @@ internal sealed partial class RunAttempt(
             }
 
             // Events first: a completed prompt's last events are handled before its completion.
-            var next = await NextAsync(events, completion, cancellationToken);
+            var next = await NextAsync();
             now = _time.GetUtcNow();
             if (next is not null)
             {
@@ -321,7 +323,7 @@ internal sealed partial class RunAttempt(
                 // After the run's own state took it in: a client told "execution_start" finds the run running.
                 feed.Publish(run.Id, next);
             }
-            else if (completion.IsCompleted && !events.TryPeek(out _))
+            else if (completion.IsCompleted && _inbox.IsEmpty)
             {
                 await CompleteAsync(completion, files, cancellationToken);
                 return;
@@ -613,31 +615,16 @@ internal sealed partial class RunAttempt(
         }
     }
 
-    /// <summary>
-    /// The next event, or null after at most <see cref="Tick"/> (or a wake-up, or the prompt's end). The
-    /// wait for events and the tick outlive a call that ends without them: a prompt's dozens of events
-    /// cost no timer and no token each. The wait ends when the event channel completes (the attempt's
-    /// end, see <see cref="DispatchAsync"/>), the tick within <see cref="Tick"/>.
-    /// </summary>
-    private async Task<ComfyEvent?> NextAsync(ChannelReader<ComfyEvent> events, Task completion, CancellationToken cancellationToken)
+    /// <summary>The next event, or null after at most <see cref="Tick"/> (or a wake-up, or the prompt's end).</summary>
+    private async ValueTask<ComfyEvent?> NextAsync()
     {
-        if (events.TryRead(out var ready))
+        if (_inbox.TryRead(out var ready))
         {
             return ready;
         }
 
-        if (_read is not { IsCompleted: false })
-        {
-            _read = events.WaitToReadAsync(cancellationToken).AsTask();
-        }
-
-        if (_tick is not { IsCompleted: false })
-        {
-            _tick = Task.Delay(Tick, _time, cancellationToken);
-        }
-
-        await Task.WhenAny(_read, _tick, _wake.Task, completion);
-        return events.TryRead(out var next) ? next : null;
+        await _inbox.WaitAsync();
+        return _inbox.TryRead(out var next) ? next : null;
     }
 
     private static async Task<T?> TryAsync<T>(Func<Task<T?>> call, CancellationToken cancellationToken)

@@ -107,6 +107,33 @@ public sealed class ComfySessionRoutingTests
     }
 
     [Fact]
+    public async Task Follow_WithOnEvent_HandsEveryEventInOrderBeforeTheCompletionAndNoneToEvents()
+    {
+        var (session, worker) = Create();
+        await using var _ = session;
+        var handed = new List<string>();
+        using var subscription = session.Follow(Pid, ev => handed.Add(ev.Type));
+        await WaitFor(() => Volatile.Read(ref worker.HistoryCalls) >= 1);
+        worker.History = HistoryEntry("success", $$$"""["execution_success", {"prompt_id": "{{{Pid}}}", "timestamp": 2}]""");
+
+        Feed(session,
+            $$$"""{"type": "execution_start", "data": {"prompt_id": "{{{Pid}}}", "timestamp": 1}}""",
+            $$$"""{"type": "executing", "data": {"node": "3", "display_node": "3", "prompt_id": "{{{Pid}}}"}}""",
+            $$$"""{"type": "progress", "data": {"value": 1, "max": 2, "prompt_id": "{{{Pid}}}", "node": "3"}}""",
+            """{"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 0}}}}""",
+            $$$"""{"type": "execution_success", "data": {"prompt_id": "{{{Pid}}}", "timestamp": 2}}""");
+        Assert.Equal(["execution_start", "executing", "progress", "execution_success"], handed);
+        worker.Done = true;
+        Feed(session, $$$"""{"type": "executing", "data": {"node": null, "prompt_id": "{{{Pid}}}"}}""");
+
+        var completion = await subscription.Completion.WaitAsync(Deadline);
+        Assert.Equal(ComfyPromptOutcome.Success, completion.Outcome);
+        Assert.Equal(["execution_start", "executing", "progress", "execution_success", "executing"], handed);
+        Assert.False(subscription.Events.TryRead(out var _));
+        Assert.True(subscription.Events.Completion.IsCompleted);
+    }
+
+    [Fact]
     public async Task Dispatch_ExecutionError_CompletesWithErrorPayload()
     {
         var (session, worker) = Create();
