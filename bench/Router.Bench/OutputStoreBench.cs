@@ -16,7 +16,8 @@ namespace ComfyOperator.Router.Bench;
 /// Issue 14 §8, the output copy of a run: a small output (2 KB, the size of the lifecycle bench's 64×64 PNG)
 /// saved by <see cref="LocalDirectoryOutputStore"/> into a directory of its own run, from memory (the store
 /// alone) and from <see cref="ComfyClient.ViewAsync"/> against a Kestrel server on 127.0.0.1 (the copy as a
-/// run makes it). CPU is this process's (the server's share included in the second row). Prints figures;
+/// run makes it). CPU and thread-pool work items (each a hop from one thread to another) are this process's, the
+/// server's share included in the second row. Prints figures;
 /// asserts nothing about time.
 /// </summary>
 internal static class OutputStoreBench
@@ -41,7 +42,7 @@ internal static class OutputStoreBench
             var file = new ComfyFileRef("ComfyUI_00001_.png", "bench", "output");
 
             Console.WriteLine($"Local output store: {outputs} outputs of {Size} B, each in a new run's directory as <output>/<file>; {Environment.ProcessorCount} cores; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-            Console.WriteLine("  source                        CPU µs/output   wall p50 µs   wall p99 µs");
+            Console.WriteLine("  source                        CPU µs/output   wall p50 µs   wall p99 µs   pool work items/output");
             var store = new LocalDirectoryOutputStore(Path.Combine(root, "memory"));
             await MeasureAsync("from memory", outputs, async run =>
             {
@@ -74,6 +75,7 @@ internal static class OutputStoreBench
         var process = Process.GetCurrentProcess();
         process.Refresh();
         var cpu = process.TotalProcessorTime;
+        var workItems = ThreadPool.CompletedWorkItemCount;
         for (var i = 0; i < outputs; i++)
         {
             var start = Stopwatch.GetTimestamp();
@@ -83,9 +85,10 @@ internal static class OutputStoreBench
 
         process.Refresh();
         var used = process.TotalProcessorTime - cpu;
+        var items = ThreadPool.CompletedWorkItemCount - workItems;
         samples.Sort();
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"  {label,-28} {used.TotalMicroseconds / outputs,14:F1} {Percentiles.Of(samples, 50),13:F1} {Percentiles.Of(samples, 99),13:F1}"));
+            $"  {label,-28} {used.TotalMicroseconds / outputs,14:F1} {Percentiles.Of(samples, 50),13:F1} {Percentiles.Of(samples, 99),13:F1} {(double)items / outputs,24:F2}"));
     }
 }
