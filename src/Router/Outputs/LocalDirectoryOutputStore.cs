@@ -24,13 +24,13 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
         CreateParents(runId, name);
         var temporary = path + ".partial";
 
-        // Unbuffered: CopyToAsync already writes in pooled chunks, and a FileStream buffer would be a
-        // fresh 80 KB array per output. Synchronous writes: on Linux an "async" file write is the same
-        // write call moved onto another pool thread, which costs more than a small image takes to write.
+        // Unbuffered and synchronous (SynchronousFileWriter): CopyToAsync writes from the content's own
+        // buffer, or pooled chunks, straight into the file, on the thread that read them.
         long length;
         try
         {
-            using var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: false);
+            using var handle = File.OpenHandle(temporary, FileMode.Create, FileAccess.Write, FileShare.None);
+            using var file = new SynchronousFileWriter(handle);
             await content.CopyToAsync(file, cancellationToken);
             length = file.Position;
         }
