@@ -41,7 +41,7 @@ internal static class OutputStoreBench
             using var client = new ComfyClient(address);
             var file = new ComfyFileRef("ComfyUI_00001_.png", "bench", "output");
 
-            Console.WriteLine($"Local output store: {outputs} outputs of {Size} B, each in a new run's directory as <output>/<file>; {Environment.ProcessorCount} cores; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            Console.WriteLine($"Local output store: {outputs} outputs of {Size} B, each the first output of a new run; {Environment.ProcessorCount} cores; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             Console.WriteLine("  source                        CPU µs/output   wall p50 µs   wall p99 µs   pool work items/output");
             var store = new LocalDirectoryOutputStore(Path.Combine(root, "memory"));
             await MeasureAsync("from memory", outputs, async run =>

@@ -41,12 +41,69 @@ public sealed class LocalDirectoryOutputStoreTests : IDisposable
         Assert.Empty(Directory.EnumerateFiles(_root, "*.partial", SearchOption.AllDirectories));
     }
 
+    [Fact]
+    public async Task SaveAsync_OutputOfANamedOutput_OneFileInTheRunsDirectoryAndNoFolderPerOutput()
+    {
+        var store = new LocalDirectoryOutputStore(_root);
+
+        await store.SaveAsync("run-1", "images/ComfyUI_00001_.png", new MemoryStream([1]), CancellationToken.None);
+        await store.SaveAsync("run-1", "9/ComfyUI_00001_.png", new MemoryStream([2]), CancellationToken.None);
+        await store.SaveAsync("run-1", "single.json", new MemoryStream([3]), CancellationToken.None);
+
+        var run = Path.Combine(_root, "run-1");
+        Assert.Empty(Directory.EnumerateDirectories(run));
+        Assert.Equal(
+            ["9+ComfyUI_00001_.png", "images+ComfyUI_00001_.png", "single.json"],
+            Directory.EnumerateFiles(run).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal([2], await ReadAsync(store, "run-1", "9/ComfyUI_00001_.png"));
+    }
+
+    [Fact]
+    public async Task OpenAsync_OutputStoredBeforeOneLevel_ReadDeletedAndTheRunDeletedWithIt()
+    {
+        // An output directory written before outputs were one level deep: <run>/<output>/<file>.
+        var legacy = Path.Combine(_root, "run-old", "images");
+        Directory.CreateDirectory(legacy);
+        await File.WriteAllBytesAsync(Path.Combine(legacy, "a.png"), [7, 8]);
+        await File.WriteAllBytesAsync(Path.Combine(legacy, "b.png"), [9]);
+        var store = new LocalDirectoryOutputStore(_root);
+
+        Assert.Equal([7, 8], await ReadAsync(store, "run-old", "images/a.png"));
+        Assert.Null(await store.OpenAsync("run-old", "images/missing.png", CancellationToken.None));
+
+        await store.DeleteAsync("run-old", "images/a.png", CancellationToken.None);
+        Assert.Null(await store.OpenAsync("run-old", "images/a.png", CancellationToken.None));
+        Assert.Equal([9], await ReadAsync(store, "run-old", "images/b.png"));
+
+        await store.DeleteRunAsync("run-old", CancellationToken.None);
+        Assert.False(Directory.Exists(Path.Combine(_root, "run-old")));
+    }
+
+    [Fact]
+    public async Task DeleteAsync_RunWithoutADirectory_NothingToDelete()
+    {
+        var store = new LocalDirectoryOutputStore(_root);
+
+        await store.DeleteAsync("never-stored", "images/a.png", CancellationToken.None);
+
+        Assert.False(Directory.Exists(Path.Combine(_root, "never-stored")));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_root))
         {
             Directory.Delete(_root, recursive: true);
         }
+    }
+
+    private static async Task<byte[]> ReadAsync(LocalDirectoryOutputStore store, string runId, string name)
+    {
+        await using var read = await store.OpenAsync(runId, name, CancellationToken.None);
+        Assert.NotNull(read);
+        using var copy = new MemoryStream();
+        await read.CopyToAsync(copy);
+        return copy.ToArray();
     }
 
     /// <summary>Reads of at most <c>chunk</c> bytes, asynchronous ones completing later; throws past <c>failAfter</c>.</summary>
