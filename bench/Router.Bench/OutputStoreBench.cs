@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using ComfyOperator.Comfy.Client;
 using ComfyOperator.Router.Outputs;
+using ComfyOperator.Router.Runs;
+using ComfyOperator.Router.Scheduling;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -9,6 +11,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ComfyOperator.Router.Bench;
 
@@ -16,7 +19,7 @@ namespace ComfyOperator.Router.Bench;
 /// Issue 14 §8, the output copy of a run: a small output (2 KB, the size of the lifecycle bench's 64×64 PNG)
 /// saved by <see cref="LocalDirectoryOutputStore"/> into a directory of its own run, from memory (the store
 /// alone) and from <see cref="ComfyClient.ViewAsync"/> against a Kestrel server on 127.0.0.1 (the copy as a
-/// run makes it). CPU and thread-pool work items (each a hop from one thread to another) are this process's, the
+/// run makes it), and through <see cref="RunOutputFetcher"/> as an attempt copies. CPU and thread-pool work items (each a hop from one thread to another) are this process's, the
 /// server's share included in the second row. Prints figures;
 /// asserts nothing about time.
 /// </summary>
@@ -56,11 +59,37 @@ internal static class OutputStoreBench
                 await using var content = await client.ViewAsync(file, cancellationToken);
                 _ = await viewed.SaveAsync(run, "9/ComfyUI_00001_.png", content.Content, cancellationToken);
             });
+
+            // As an attempt copies: announced at `executed`, then awaited at the prompt's end, kept, and the attempt ends.
+            var fetched = new NamedOutputWriter(new LocalDirectoryOutputStore(Path.Combine(root, "fetched")));
+            await MeasureAsync("RunOutputFetcher, GET /view", outputs, async run =>
+            {
+                var fetcher = new RunOutputFetcher(new RunRecord { Id = run, Workflow = "{}" }, client, fetched, NullLogger.Instance, cancellationToken);
+                await using (fetcher)
+                {
+                    fetcher.Announce("9", file);
+                    var copy = await fetcher.GetAsync("9", file, cancellationToken);
+                    fetcher.Keep(copy.Output ?? throw new InvalidOperationException("the copy failed", copy.FetchError ?? copy.StoreError));
+                }
+            });
         }
         finally
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    /// <summary>Stores each file as <c>&lt;node&gt;/&lt;file&gt;</c>, as a raw graph's run names them.</summary>
+    private sealed class NamedOutputWriter(LocalDirectoryOutputStore store) : IRunOutputWriter
+    {
+        public async Task<RunOutput> SaveAsync(RunRecord run, string nodeId, string name, string fileName, Stream content, CancellationToken cancellationToken)
+        {
+            var storedAs = $"{nodeId}/{fileName}";
+            return new RunOutput(name, nodeId, "image/png", await store.SaveAsync(run.Id, storedAs, content, cancellationToken)) { StoredAs = storedAs };
+        }
+
+        public Task DeleteAsync(RunRecord run, RunOutput output, CancellationToken cancellationToken) =>
+            store.DeleteAsync(run.Id, output.StorePath, cancellationToken);
     }
 
     private static async Task MeasureAsync(string label, int outputs, Func<string, Task> save)
