@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using ComfyOperator.Comfy.Client;
+using ComfyOperator.Observability.Metrics;
+using ComfyOperator.Router.Metrics;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
+using ComfyOperator.Router.Workflows;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -12,6 +15,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace ComfyOperator.Router.Bench;
 
@@ -61,7 +65,10 @@ internal static class OutputStoreBench
             });
 
             // As an attempt copies: announced at `executed`, then awaited at the prompt's end, kept, and the attempt ends.
-            var fetched = new NamedOutputWriter(new LocalDirectoryOutputStore(Path.Combine(root, "fetched")));
+            var fetched = new RunOutputWriter(
+                new LocalDirectoryOutputStore(Path.Combine(root, "fetched")),
+                new WorkflowCatalog(),
+                new RouterMetrics(new CappedMetricFactory(Prometheus.Metrics.NewCustomRegistry(), Options.Create(new MetricsOptions()))));
             await MeasureAsync("RunOutputFetcher, GET /view", outputs, async run =>
             {
                 var fetcher = new RunOutputFetcher(new RunRecord { Id = run, Workflow = "{}" }, client, fetched, NullLogger.Instance, cancellationToken);
@@ -77,19 +84,6 @@ internal static class OutputStoreBench
         {
             Directory.Delete(root, recursive: true);
         }
-    }
-
-    /// <summary>Stores each file as <c>&lt;node&gt;/&lt;file&gt;</c>, as a raw graph's run names them.</summary>
-    private sealed class NamedOutputWriter(LocalDirectoryOutputStore store) : IRunOutputWriter
-    {
-        public async Task<RunOutput> SaveAsync(RunRecord run, string nodeId, string name, string fileName, Stream content, CancellationToken cancellationToken)
-        {
-            var storedAs = $"{nodeId}/{fileName}";
-            return new RunOutput(name, nodeId, "image/png", await store.SaveAsync(run.Id, storedAs, content, cancellationToken)) { StoredAs = storedAs };
-        }
-
-        public Task DeleteAsync(RunRecord run, RunOutput output, CancellationToken cancellationToken) =>
-            store.DeleteAsync(run.Id, output.StorePath, cancellationToken);
     }
 
     private static async Task MeasureAsync(string label, int outputs, Func<string, Task> save)
