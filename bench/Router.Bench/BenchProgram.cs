@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|accept-replicas|dispatch|all|mixed|decision|scheduling|io|store|store-postgres|lifecycle|comfyui|relay] [runs]</c>; <c>accept-replicas [runs] [max pending per key]</c>; <c>accept-compare [runs] [other comfy-router] [created-key]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>.</summary>
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|accept-replicas|dispatch|all|mixed|decision|scheduling|io|outputs|store|store-postgres|lifecycle|comfyui|relay] [runs]</c>; <c>accept-replicas [runs] [max pending per key]</c>; <c>accept-compare [runs] [other comfy-router] [created-key]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>.</summary>
 internal static class BenchProgram
 {
     public static async Task Main(string[] args)
@@ -65,6 +65,12 @@ internal static class BenchProgram
         if (what is "io")
         {
             await IoBench.RunAsync(CancellationToken.None);
+        }
+
+        // Issue 14 §8: what saving one small output costs the local output store.
+        if (what is "outputs")
+        {
+            await OutputStoreBench.RunAsync(args.Length > 1 ? runs : 5000, CancellationToken.None);
         }
 
         // Issue 16: a ComfyUI client through the router against the same client straight to a simulator.

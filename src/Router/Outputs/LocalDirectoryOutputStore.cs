@@ -1,9 +1,15 @@
 using ComfyOperator.Router.Configuration;
 using Microsoft.Extensions.Options;
+using Microsoft.Win32.SafeHandles;
 
 namespace ComfyOperator.Router.Outputs;
 
-/// <summary>Outputs as files under <c>&lt;OutputDirectory&gt;/&lt;run id&gt;/&lt;name&gt;</c>.</summary>
+/// <summary>
+/// Outputs as files of one directory per run: <c>&lt;OutputDirectory&gt;/&lt;run id&gt;/&lt;output&gt;+&lt;file&gt;</c> for an
+/// output name <c>&lt;output&gt;/&lt;file&gt;</c> ('+' is outside the names' alphabet, so no two names meet). One level:
+/// one directory operation per output, not one per level. Outputs stored before as
+/// <c>&lt;run id&gt;/&lt;output&gt;/&lt;file&gt;</c> are still read and deleted.
+/// </summary>
 internal sealed class LocalDirectoryOutputStore : IOutputStore
 {
     private readonly string _root;
@@ -21,16 +27,15 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
     public async Task<long> SaveAsync(string runId, string name, Stream content, CancellationToken cancellationToken)
     {
         var path = PathOf(runId, name);
-        CreateParents(runId, name);
         var temporary = path + ".partial";
 
-        // Unbuffered: CopyToAsync already writes in pooled chunks, and a FileStream buffer would be a
-        // fresh 80 KB array per output. Synchronous writes: on Linux an "async" file write is the same
-        // write call moved onto another pool thread, which costs more than a small image takes to write.
+        // Unbuffered and synchronous (SynchronousFileWriter): CopyToAsync writes from the content's own
+        // buffer, or pooled chunks, straight into the file, on the thread that read them.
         long length;
         try
         {
-            using var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: false);
+            using var handle = Create(runId, temporary);
+            using var file = new SynchronousFileWriter(handle);
             await content.CopyToAsync(file, cancellationToken);
             length = file.Position;
         }
@@ -54,6 +59,11 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
         }
 
         var path = PathOf(runId, name);
+        if (!File.Exists(path) && LegacyPathOf(runId, name) is { } legacy && File.Exists(legacy))
+        {
+            path = legacy;
+        }
+
         return Task.FromResult<Stream?>(File.Exists(path)
             ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, useAsync: true)
             : null);
@@ -61,7 +71,12 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
 
     public Task DeleteAsync(string runId, string name, CancellationToken cancellationToken)
     {
-        File.Delete(PathOf(runId, name));
+        DeleteFile(PathOf(runId, name));
+        if (LegacyPathOf(runId, name) is { } legacy)
+        {
+            DeleteFile(legacy);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -80,16 +95,24 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
     }
 
     /// <summary>
-    /// Makes <c>&lt;run&gt;</c> and <c>&lt;run&gt;/&lt;output&gt;</c> one level at a time: the root exists, and
-    /// <see cref="Directory.CreateDirectory"/> on the deeper one alone first fails, then probes each parent.
+    /// Creates <paramref name="path"/> in the run's directory, made first: one mkdir is cheaper than a failed open and its
+    /// exception for a run's first output, and most runs have one.
     /// </summary>
-    private void CreateParents(string runId, string name)
+    private SafeFileHandle Create(string runId, string path)
     {
-        var directory = Path.Combine(_root, runId);
-        Directory.CreateDirectory(directory);
-        if (name.IndexOf('/', StringComparison.Ordinal) is var slash and > 0)
+        Directory.CreateDirectory(Path.Combine(_root, runId));
+        return File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
+    }
+
+    /// <summary>A file that is not there, nor its directory, is deleted already.</summary>
+    private static void DeleteFile(string path)
+    {
+        try
         {
-            Directory.CreateDirectory(Path.Combine(directory, name[..slash]));
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
         }
     }
 
@@ -100,7 +123,16 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
             throw new ArgumentException($"Unsafe output path '{runId}/{name}'.", nameof(name));
         }
 
-        var path = Path.GetFullPath(Path.Combine(_root, runId, name));
+        return Contained(runId, name, Path.Combine(_root, runId, name.Replace('/', '+')));
+    }
+
+    /// <summary>Where an output <c>&lt;output&gt;/&lt;file&gt;</c> was stored before one level (null for a name of one part).</summary>
+    private string? LegacyPathOf(string runId, string name) =>
+        name.Contains('/', StringComparison.Ordinal) ? Contained(runId, name, Path.Combine(_root, runId, name)) : null;
+
+    private string Contained(string runId, string name, string combined)
+    {
+        var path = Path.GetFullPath(combined);
         if (!path.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
             throw new ArgumentException($"Output path '{runId}/{name}' escapes the output directory.", nameof(name));

@@ -45,7 +45,9 @@ internal sealed partial class RunOutputFetcher(RunRecord run, ComfyClient client
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_files.TryGetValue((nodeId, file), out var done))
         {
-            done = new TaskCompletionSource<FetchedOutput>(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Continuations run on the copying task: the attempt that waits for the last copy writes its end
+            // from there, without another hop through the thread pool.
+            done = new TaskCompletionSource<FetchedOutput>();
             _files[(nodeId, file)] = done;
             _queue.Writer.TryWrite((nodeId, file, done));
             _copying ??= CopyAllAsync(_stop.Token);
@@ -54,10 +56,12 @@ internal sealed partial class RunOutputFetcher(RunRecord run, ComfyClient client
         return done.Task;
     }
 
+    /// <summary>
+    /// Runs on the caller until the first copy's request is sent (no hop to begin it, the request out at once), then
+    /// on the copies' own completions: the attempt goes on reading the worker's messages meanwhile.
+    /// </summary>
     private async Task CopyAllAsync(CancellationToken stop)
     {
-        // Off the caller's path: the attempt goes on reading the worker's messages meanwhile.
-        await Task.Yield();
         try
         {
             while (await _queue.Reader.WaitToReadAsync(stop))

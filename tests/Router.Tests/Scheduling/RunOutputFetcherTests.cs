@@ -91,14 +91,14 @@ public sealed class RunOutputFetcherTests
                 var missing = await fetcher.GetAsync("9", new ComfyFileRef("never-written.png"), CancellationToken.None);
 
                 Assert.Equal(TestPngSignature.Length, kept.Output!.Size);
-                Assert.True(File.Exists(Path.Combine(root, run.Id, "9", "announced.png")));
+                Assert.True(File.Exists(Path.Combine(root, run.Id, "9+announced.png")));
                 Assert.Null(missing.Output);
                 Assert.IsAssignableFrom<ComfyHttpException>(missing.FetchError);
                 fetcher.Keep(kept.Output);
                 Assert.NotNull(announced.Output);
             }
 
-            Assert.Equal(["kept.png"], Directory.GetFiles(Path.Combine(root, run.Id), "*", SearchOption.AllDirectories).Select(Path.GetFileName));
+            Assert.Equal(["9+kept.png"], Directory.GetFiles(Path.Combine(root, run.Id), "*", SearchOption.AllDirectories).Select(Path.GetFileName));
         }
         finally
         {
