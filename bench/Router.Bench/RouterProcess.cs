@@ -71,8 +71,9 @@ internal sealed class RouterProcess : IDisposable
         start.Environment["COMFY_ROUTER__PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Logging__LogLevel__Default"] = "Warning";
 
-        // The container image runs the router with workstation GC (src/Router/Dockerfile); DOTNET_gcServer=1 measures server GC.
+        // The container image runs the router with workstation GC and two malloc arenas (src/Router/Dockerfile); DOTNET_gcServer=1 measures server GC.
         start.Environment["DOTNET_gcServer"] = ServerGc ? "1" : "0";
+        start.Environment["MALLOC_ARENA_MAX"] = "2";
         foreach (var (key, value) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;

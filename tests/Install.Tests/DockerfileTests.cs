@@ -16,6 +16,16 @@ public sealed partial class DockerfileTests
         { "src/Operator/Dockerfile", "src/Operator/ComfyOperator.Operator.csproj" },
     };
 
+    [Fact]
+    public void RouterImage_RunsAsTheBenchesMeasureIt()
+    {
+        // Workstation GC and two malloc arenas, as bench/Router.Bench's RouterProcess starts the router.
+        var final = Dockerfile.Load(RepoPaths.Combine("src/Router/Dockerfile")).Stages[^1];
+        var environment = string.Join(' ', final.Where(i => i.Keyword == "ENV").Select(i => i.Arguments));
+        Assert.Contains("DOTNET_gcServer=0", environment, StringComparison.Ordinal);
+        Assert.Contains("MALLOC_ARENA_MAX=2", environment, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(DotnetImages))]
     public void DotnetDockerfile_MultiStageNonRootAndAppPathMatchesAssembly(string dockerfile, string project)
