@@ -344,17 +344,21 @@ internal sealed partial class RunService(
         TransitionAsync(id, current => current.Status != RunStatus.Queued || current.CancelRequested
             ? null
             : Change.To(
-                current with { Status = RunStatus.Dispatching, Worker = worker, PromptId = promptId, ClientId = clientId, Attempts = current.Attempts + 1, DispatchedAt = time.GetUtcNow() },
+                DispatchedTo(current, worker, promptId, clientId, time.GetUtcNow()),
                 RunEventTypes.Dispatching,
                 DispatchingData(worker, promptId, current.Attempts + 1)), cancellationToken);
+
+    /// <summary><paramref name="current"/> on its next attempt, on <paramref name="worker"/> as prompt <paramref name="promptId"/> from <paramref name="at"/>.</summary>
+    private static RunRecord DispatchedTo(RunRecord current, string worker, string promptId, string? clientId, DateTimeOffset at) =>
+        current with { Status = RunStatus.Dispatching, Worker = worker, PromptId = promptId, ClientId = clientId, Attempts = current.Attempts + 1, DispatchedAt = at };
 
     private static object DispatchingData(string worker, string promptId, int attempt) => new { worker, promptId, attempt };
 
     /// <summary>A run built at submit, placed on <paramref name="worker"/> before it is stored: its first attempt, and the <c>dispatching</c> event after <c>queued</c>.</summary>
     private static (RunRecord Run, RunEvent Event) Dispatching(RunRecord queued, string worker, string promptId, string? clientId)
     {
-        var run = queued with { Status = RunStatus.Dispatching, Worker = worker, PromptId = promptId, ClientId = clientId, Attempts = 1, DispatchedAt = queued.QueuedAt, LastEventSequence = queued.LastEventSequence + 1 };
-        return (run, new RunEvent(run.Id, run.LastEventSequence, RunEventTypes.Dispatching, Serialize(DispatchingData(worker, promptId, 1)), queued.QueuedAt));
+        var run = DispatchedTo(queued, worker, promptId, clientId, queued.QueuedAt) with { LastEventSequence = queued.LastEventSequence + 1 };
+        return (run, new RunEvent(run.Id, run.LastEventSequence, RunEventTypes.Dispatching, Serialize(DispatchingData(worker, promptId, run.Attempts)), queued.QueuedAt));
     }
 
     /// <summary>The session reconnected between dispatch and POST: the prompt goes out under another client id.</summary>
