@@ -4,12 +4,7 @@ using ComfyOperator.Router.Inputs;
 using ComfyOperator.Router.Outputs;
 using ComfyOperator.Testing.S3;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ComfyOperator.Router.Bench;
@@ -37,10 +32,16 @@ internal static class IoBench
             await WriteRandomFileAsync(Path.Combine(served, "16m.bin"), 16 * MiB, 2, cancellationToken);
             await WriteRandomFileAsync(Path.Combine(served, "1m.bin"), MiB, 3, cancellationToken);
             var gets = new int[1];
-            var app = await StartFileServerAsync(served, gets, cancellationToken);
+            var (app, address) = await LoopbackServer.StartAsync(
+                app => app.MapGet("/files/{name}", (string name) =>
+                {
+                    Interlocked.Increment(ref gets[0]);
+                    return TypedResults.PhysicalFile(Path.Combine(served, Path.GetFileName(name)), "application/octet-stream");
+                }),
+                cancellationToken);
             await using (app)
             {
-                var baseAddress = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+                var baseAddress = address.ToString().TrimEnd('/');
                 await DownloadThroughputAsync(baseAddress, root, cancellationToken);
                 await HitPathAsync(baseAddress, root, gets, cancellationToken);
             }
@@ -297,21 +298,6 @@ internal static class IoBench
         var options = new InputCacheOptions { CacheDirectory = directory };
         options.AllowedNetworks.Add("127.0.0.1/32");
         return options;
-    }
-
-    private static async Task<WebApplication> StartFileServerAsync(string directory, int[] gets, CancellationToken cancellationToken)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        app.MapGet("/files/{name}", (string name) =>
-        {
-            Interlocked.Increment(ref gets[0]);
-            return TypedResults.PhysicalFile(Path.Combine(directory, Path.GetFileName(name)), "application/octet-stream");
-        });
-        await app.StartAsync(cancellationToken);
-        return app;
     }
 
     private static async Task WriteRandomFileAsync(string path, int size, int seed, CancellationToken cancellationToken)

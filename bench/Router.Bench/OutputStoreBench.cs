@@ -8,12 +8,7 @@ using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
 using ComfyOperator.Router.Workflows;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -38,13 +33,8 @@ internal static class OutputStoreBench
         {
             var bytes = new byte[Size];
             new Random(7).NextBytes(bytes);
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
-            await using var app = builder.Build();
-            app.MapGet("/view", () => TypedResults.Bytes(bytes, "image/png"));
-            await app.StartAsync(cancellationToken);
-            var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            var (app, address) = await LoopbackServer.StartAsync(app => app.MapGet("/view", () => TypedResults.Bytes(bytes, "image/png")), cancellationToken);
+            await using var server = app;
             using var client = new ComfyClient(address);
             var file = new ComfyFileRef("ComfyUI_00001_.png", "bench", "output");
 
