@@ -222,7 +222,9 @@ public sealed class LifecycleEdgeTests
     {
         await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(40), new Dictionary<string, string?>
         {
-            ["Router:RunTimeout"] = "00:00:01",
+            // Counted from the dispatch until the prompt starts: long enough for the test to see the run
+            // running on a loaded machine (the 400 steps take 16 s, so it still times out mid-prompt).
+            ["Router:RunTimeout"] = "00:00:04",
 
             // Longer than the test: the attempt before the restart must not give up on the interrupt.
             ["Router:InterruptTimeout"] = "00:05:00",
