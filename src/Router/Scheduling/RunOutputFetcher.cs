@@ -64,7 +64,9 @@ internal sealed partial class RunOutputFetcher(RunRecord run, ComfyClient client
     {
         try
         {
-            while (await _queue.Reader.WaitToReadAsync(stop))
+            // Stopped (the attempt ended, usually from a copy's own continuation) is a way out, not an
+            // exception: WaitToReadAsync would throw once per attempt.
+            while (!stop.IsCancellationRequested && await _queue.Reader.WaitToReadAsync(stop))
             {
                 while (_queue.Reader.TryRead(out var next))
                 {
