@@ -445,7 +445,27 @@ internal sealed partial class RunAttempt(
             return;
         }
 
+        PublishSucceeded(result, files);
         await FinishAsync(result, files, cancellationToken);
+    }
+
+    /// <summary>
+    /// The worker has ended the prompt with success: its ComfyUI client hears so now, while the outputs are copied and
+    /// the run's end is written (a copy that then fails fails the run, which <c>/history</c> shows).
+    /// </summary>
+    private void PublishSucceeded(ComfyPromptCompletion result, List<(string NodeId, ComfyFileRef File)> seen)
+    {
+        if (result.Outcome == ComfyPromptOutcome.Success)
+        {
+            feed.PublishSucceeded(run.Id, OutputsOf(result, seen));
+        }
+    }
+
+    /// <summary>The files a successful prompt produced, each once: those its completion lists, else those its <c>executed</c> messages named.</summary>
+    private static List<(string NodeId, ComfyFileRef File)> OutputsOf(ComfyPromptCompletion result, List<(string NodeId, ComfyFileRef File)> seen)
+    {
+        var listed = result.Outputs.SelectMany(o => o.Files.Select(f => (o.NodeId, File: f))).ToList();
+        return (listed.Count > 0 ? listed : seen).DistinctBy(f => f.File).ToList();
     }
 
     private async Task FinishAsync(ComfyPromptCompletion result, List<(string NodeId, ComfyFileRef File)> seen, CancellationToken cancellationToken)
@@ -453,8 +473,7 @@ internal sealed partial class RunAttempt(
         switch (result.Outcome)
         {
             case ComfyPromptOutcome.Success:
-                var listed = result.Outputs.SelectMany(o => o.Files.Select(f => (o.NodeId, f))).ToList();
-                await CollectAsync(listed.Count > 0 ? listed : seen, cancellationToken);
+                await CollectAsync(OutputsOf(result, seen), cancellationToken);
                 break;
             case ComfyPromptOutcome.Interrupted:
                 await InterruptedAsync(cancellationToken);
@@ -530,10 +549,9 @@ internal sealed partial class RunAttempt(
         }
     }
 
-    /// <summary>Succeeds the run with <paramref name="files"/> (their copies, made since they were announced or now), or fails it when one cannot be had.</summary>
-    private async Task CollectAsync(List<(string NodeId, ComfyFileRef File)> files, CancellationToken cancellationToken)
+    /// <summary>Succeeds the run with <paramref name="wanted"/> (their copies, made since they were announced or now), or fails it when one cannot be had.</summary>
+    private async Task CollectAsync(List<(string NodeId, ComfyFileRef File)> wanted, CancellationToken cancellationToken)
     {
-        var wanted = files.DistinctBy(f => f.File).ToList();
         var fetcher = Fetcher(cancellationToken);
         foreach (var (nodeId, file) in wanted)
         {
