@@ -481,7 +481,7 @@ internal sealed partial class RunAttempt(
     /// </summary>
     private void PublishSucceeded(ComfyPromptCompletion result, List<(string NodeId, ComfyFileRef File)> seen)
     {
-        if (result.Outcome == ComfyPromptOutcome.Success)
+        if (result.Outcome == ComfyPromptOutcome.Success && feed.Listens(run.Id))
         {
             feed.PublishSucceeded(run.Id, OutputsOf(result, seen));
         }

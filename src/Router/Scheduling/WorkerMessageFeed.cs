@@ -26,6 +26,9 @@ internal sealed class WorkerMessageFeed
         return new Registration(this, runId, listener);
     }
 
+    /// <summary>Whether someone listens to run <paramref name="runId"/>'s messages (so what only they need is made only then).</summary>
+    public bool Listens(string runId) => !_listeners.IsEmpty && _listeners.ContainsKey(runId);
+
     public void Publish(string runId, ComfyEvent message)
     {
         if (!_listeners.IsEmpty && _listeners.TryGetValue(runId, out var listener))
