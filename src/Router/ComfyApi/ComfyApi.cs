@@ -138,19 +138,19 @@ internal static class ComfyApi
         return Json(new JsonObject { ["prompt_id"] = run.Id, ["number"] = run.Sequence, ["node_errors"] = new JsonObject() }.ToJsonString());
     }
 
-    internal static async Task<IResult> GetPromptAsync(HttpContext context, RunService runs, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetPromptAsync(HttpContext context, RunService runs, ComfyPrompts prompts, CancellationToken cancellationToken)
     {
         var owner = RunOwner.Of(context);
-        var mine = (await runs.ListUnfinishedAsync(cancellationToken)).Count(r => r.Owner == owner);
+        var mine = (await QueuedAsync(owner, runs, prompts, cancellationToken)).Count;
         return Json(new JsonObject { ["exec_info"] = new JsonObject { ["queue_remaining"] = mine } }.ToJsonString());
     }
 
-    internal static async Task<IResult> GetQueueAsync(HttpContext context, RunService runs, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetQueueAsync(HttpContext context, RunService runs, ComfyPrompts prompts, CancellationToken cancellationToken)
     {
         var owner = RunOwner.Of(context);
         var running = new JsonArray();
         var pending = new JsonArray();
-        foreach (var run in (await runs.ListUnfinishedAsync(cancellationToken)).Where(r => r.Owner == owner))
+        foreach (var run in await QueuedAsync(owner, runs, prompts, cancellationToken))
         {
             (run.Status == RunStatus.Running ? running : pending).Add(ComfyHistory.QueueItem(run, withExtraData: true));
         }
@@ -158,14 +158,35 @@ internal static class ComfyApi
         return Json(new JsonObject { ["queue_running"] = running, ["queue_pending"] = pending }.ToJsonString());
     }
 
+    /// <summary>
+    /// The caller's runs in ComfyUI's queue: unfinished, less those whose client was told they ended (their worker ended
+    /// them; the router is storing their outputs), which ComfyUI too drops from its queue at their end.
+    /// </summary>
+    private static async Task<List<RunRecord>> QueuedAsync(string? owner, RunService runs, ComfyPrompts prompts, CancellationToken cancellationToken) =>
+        [.. (await runs.ListUnfinishedAsync(cancellationToken)).Where(r => r.Owner == owner && !prompts.EndSent(r.Id))];
+
+    /// <summary>
+    /// Run <paramref name="id"/> as the store has it once its end, if its client was told it already, is written too
+    /// (waiting at most <c>Router:RunTimeout</c>, then as the store has it then).
+    /// </summary>
+    private static async Task<RunRecord?> EndedRunAsync(string id, RunService runs, ComfyPrompts prompts, RouterOptions options, CancellationToken cancellationToken)
+    {
+        if (prompts.EndSent(id))
+        {
+            await prompts.WaitForEndsAsync(null, [id], options.RunTimeout, cancellationToken);
+        }
+
+        return await runs.GetAsync(id, cancellationToken);
+    }
+
     /// <summary><c>{"delete": [ids]}</c> cancels those of the caller's runs; <c>{"clear": true}</c> cancels the caller's runs that have not started.</summary>
-    internal static async Task<IResult> PostQueueAsync(HttpRequest request, RunService runs, CancellationToken cancellationToken)
+    internal static async Task<IResult> PostQueueAsync(HttpRequest request, RunService runs, ComfyPrompts prompts, CancellationToken cancellationToken)
     {
         var body = await ReadObjectAsync(request, cancellationToken);
         var owner = RunOwner.Of(request.HttpContext);
         if (body?["clear"]?.GetValueKind() == JsonValueKind.True)
         {
-            foreach (var run in (await runs.ListUnfinishedAsync(cancellationToken)).Where(r => r.Owner == owner && r.Status != RunStatus.Running))
+            foreach (var run in (await QueuedAsync(owner, runs, prompts, cancellationToken)).Where(r => r.Status != RunStatus.Running))
             {
                 await runs.CancelAsync(run.Id, "cleared from the queue (POST /queue)", cancellationToken);
             }
@@ -175,7 +196,7 @@ internal static class ComfyApi
         {
             foreach (var id in delete.Select(StringOf).OfType<string>())
             {
-                if (await runs.GetAsync(id, cancellationToken) is { } run && run.Owner == owner && !run.Status.IsTerminal())
+                if (!prompts.EndSent(id) && await runs.GetAsync(id, cancellationToken) is { } run && run.Owner == owner && !run.Status.IsTerminal())
                 {
                     await runs.CancelAsync(id, "deleted from the queue (POST /queue)", cancellationToken);
                 }
@@ -186,13 +207,13 @@ internal static class ComfyApi
     }
 
     /// <summary>With <c>prompt_id</c>: that run, if it is the caller's and on a worker; without: every run of the caller's that is running.</summary>
-    internal static async Task<IResult> InterruptAsync(HttpRequest request, RunService runs, CancellationToken cancellationToken)
+    internal static async Task<IResult> InterruptAsync(HttpRequest request, RunService runs, ComfyPrompts prompts, CancellationToken cancellationToken)
     {
         var body = await ReadObjectAsync(request, cancellationToken);
         var owner = RunOwner.Of(request.HttpContext);
         if (StringOf(body?["prompt_id"]) is { } id)
         {
-            if (await runs.GetAsync(id, cancellationToken) is { } run && run.Owner == owner && run.Status is RunStatus.Running or RunStatus.Dispatching)
+            if (!prompts.EndSent(id) && await runs.GetAsync(id, cancellationToken) is { } run && run.Owner == owner && run.Status is RunStatus.Running or RunStatus.Dispatching)
             {
                 await runs.CancelAsync(id, "interrupted (POST /interrupt)", cancellationToken);
             }
@@ -200,7 +221,7 @@ internal static class ComfyApi
             return TypedResults.Ok();
         }
 
-        foreach (var run in (await runs.ListUnfinishedAsync(cancellationToken)).Where(r => r.Owner == owner && r.Status == RunStatus.Running))
+        foreach (var run in (await QueuedAsync(owner, runs, prompts, cancellationToken)).Where(r => r.Status == RunStatus.Running))
         {
             await runs.CancelAsync(run.Id, "interrupted (POST /interrupt)", cancellationToken);
         }
@@ -246,10 +267,15 @@ internal static class ComfyApi
         return TypedResults.Ok();
     }
 
-    /// <summary>The caller's finished runs, oldest first (the newest <c>max_items</c> of them when given).</summary>
-    internal static async Task<IResult> GetHistoryAsync(HttpContext context, RunService runs, int? max_items, CancellationToken cancellationToken)
+    /// <summary>
+    /// The caller's finished runs, oldest first (the newest <c>max_items</c> of them when given), once those whose client
+    /// was told they ended are written as ended too.
+    /// </summary>
+    internal static async Task<IResult> GetHistoryAsync(
+        HttpContext context, RunService runs, ComfyPrompts prompts, IOptions<RouterOptions> options, int? max_items, CancellationToken cancellationToken)
     {
         var owner = RunOwner.Of(context);
+        await prompts.WaitForEndsAsync(owner, null, options.Value.RunTimeout, cancellationToken);
         var limit = max_items is > 0 ? max_items.Value : int.MaxValue;
         var found = new List<RunRecord>();
         long? before = null;
@@ -270,9 +296,10 @@ internal static class ComfyApi
         return Json(history.ToJsonString());
     }
 
-    internal static async Task<IResult> GetHistoryEntryAsync(string promptId, HttpContext context, RunService runs, CancellationToken cancellationToken)
+    internal static async Task<IResult> GetHistoryEntryAsync(
+        string promptId, HttpContext context, RunService runs, ComfyPrompts prompts, IOptions<RouterOptions> options, CancellationToken cancellationToken)
     {
-        var run = await runs.GetAsync(promptId, cancellationToken);
+        var run = await EndedRunAsync(promptId, runs, prompts, options.Value, cancellationToken);
         return run is not null && run.Owner == RunOwner.Of(context) && run.Status.IsTerminal()
             ? Json(new JsonObject { [run.Id] = ComfyHistory.Entry(run) }.ToJsonString())
             : Json("{}");
@@ -322,7 +349,7 @@ internal static class ComfyApi
                 : NotFound();
         }
 
-        if (!OutputNames.IsSafe(subfolder) || await runs.GetAsync(subfolder!, cancellationToken) is not { } run || run.Owner != RunOwner.Of(context))
+        if (!OutputNames.IsSafe(subfolder) || await EndedRunAsync(subfolder!, runs, prompts, options.Value, cancellationToken) is not { } run || run.Owner != RunOwner.Of(context))
         {
             return NotFound();
         }

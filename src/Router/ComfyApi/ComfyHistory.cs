@@ -64,10 +64,7 @@ internal static class ComfyHistory
             var byKind = new JsonObject();
             foreach (var output in group)
             {
-                var kind = output.ContentType.StartsWith("image/", StringComparison.Ordinal) ? "images"
-                    : output.ContentType.StartsWith("video/", StringComparison.Ordinal) ? "video"
-                    : output.ContentType.StartsWith("audio/", StringComparison.Ordinal) ? "audio"
-                    : "files";
+                var kind = KindOf(output.ContentType);
                 if (byKind[kind] is not JsonArray list)
                 {
                     byKind[kind] = list = [];
@@ -79,6 +76,13 @@ internal static class ComfyHistory
             yield return (group.Key, byKind);
         }
     }
+
+    /// <summary>The key a file of <paramref name="contentType"/> is listed under in a node's UI dict.</summary>
+    public static string KindOf(string contentType) =>
+        contentType.StartsWith("image/", StringComparison.Ordinal) ? "images"
+        : contentType.StartsWith("video/", StringComparison.Ordinal) ? "video"
+        : contentType.StartsWith("audio/", StringComparison.Ordinal) ? "audio"
+        : "files";
 
     /// <summary>A finished run as <c>/history/{prompt_id}</c> shows it: outputs under the names <c>/view</c> serves (subfolder = prompt id).</summary>
     public static JsonObject Entry(RunRecord run)

@@ -8,13 +8,15 @@ namespace ComfyOperator.Router.ComfyApi;
 
 /// <summary>
 /// A run submitted through <c>POST /prompt</c> (on this replica or another) that has not finished: whose client gets its messages,
-/// the worker's end-of-prompt messages held until the router has stored the outputs, and the worker
+/// the worker's failing end-of-prompt messages held until the run has ended in the router, and the worker
 /// files its <c>executed</c> messages named (so <c>/view</c> can serve them before they are stored).
 /// </summary>
 internal sealed class ComfyPrompt(string runId, string? clientId, string? owner)
 {
     private readonly ConcurrentDictionary<string, ComfyFileRef> _files = new(StringComparer.Ordinal);
     private readonly Lock _namesGate = new();
+
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The last run event seen, so events handed again at a reconciliation are not sent twice.</summary>
     private long _lastSequence;
@@ -32,6 +34,15 @@ internal sealed class ComfyPrompt(string runId, string? clientId, string? owner)
     public ComfyEvent? HeldEnd { get; set; }
 
     public bool Started { get; set; }
+
+    /// <summary>
+    /// The client was told the prompt ended (its worker ended it with success) before the run's end was written:
+    /// the prompt has left the client's queue, and <c>/history</c> and <c>/view</c> wait for <see cref="Ended"/>.
+    /// </summary>
+    public bool EndSent { get; set; }
+
+    /// <summary>Completes when the router is done with the prompt: its run ended (or it is no longer followed).</summary>
+    public Task Ended => _ended.Task;
 
     /// <summary>This replica drives the prompt's attempt now (it dispatched it or follows it on a worker it holds): its worker's messages reach it.</summary>
     public bool DrivenHere { get; set; }
@@ -58,6 +69,11 @@ internal sealed class ComfyPrompt(string runId, string? clientId, string? owner)
     }
 
     public ComfyFileRef? WorkerFile(string name) => _files.GetValueOrDefault(name);
+
+    /// <summary>Whether an <c>executed</c> message named <paramref name="file"/> already.</summary>
+    public bool Named(ComfyFileRef file) => _files.Values.Contains(file);
+
+    public void MarkEnded() => _ended.TrySetResult();
 
     /// <summary>
     /// The <c>executed</c> output with each file named as the router names the run's outputs (subfolder =

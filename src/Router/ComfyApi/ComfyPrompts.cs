@@ -1,29 +1,40 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ComfyOperator.Comfy.Client;
 using ComfyOperator.Comfy.Events;
+using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
+using ComfyOperator.Router.Storage;
+using Microsoft.Extensions.Options;
 
 namespace ComfyOperator.Router.ComfyApi;
 
 /// <summary>
 /// ComfyUI's WebSocket for the whole fleet: which client id each <c>POST /prompt</c> run belongs to,
 /// and each client id's open socket. A run's worker messages (from <see cref="WorkerMessageFeed"/>, on the
-/// replica that drives it) go to its client with the prompt id the client was given; the end of a prompt
-/// (<c>execution_success</c>/<c>_error</c>/<c>_interrupted</c>, then <c>executing</c> with
-/// <c>node: null</c>) is sent when the run ends in the router, after its outputs are stored, so a client
-/// that reads <c>/history</c> and <c>/view</c> on that message finds them. <c>status</c> follows each
-/// client's own queue. A client never receives another client's prompts.
+/// replica that drives it) go to its client with the prompt id the client was given. A prompt's successful end
+/// (<c>execution_success</c>, then <c>executing</c> with <c>node: null</c>) is sent when its worker ends it, while
+/// the router copies the outputs and writes the run's end; <c>/history</c> and <c>/view</c> wait for that write
+/// (<see cref="WaitForEndsAsync"/>), so a client that reads them on that message finds the outputs. A failed or
+/// interrupted end is sent when the run ends in the router (a lost attempt's is not the prompt's). <c>status</c>
+/// follows each client's own queue. A client never receives another client's prompts.
 /// <para>
 /// With active/active replicas every replica knows every unfinished prompt (its client id is in the run's
 /// stored <c>extra_data</c>), so a client connected to any replica gets its prompts: a prompt another replica
 /// drives reaches it as that replica's run events (<see cref="ComfyRunEventMessages"/>), through the same
-/// mapping.
+/// mapping; there every end is sent when the run ends in the router.
 /// </para>
 /// </summary>
-internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : IRunEventObserver, IRelayedRunObserver
+internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time, IOptions<StoreOptions> store) : IRunEventObserver, IRelayedRunObserver
 {
+    /// <summary>
+    /// Whether a prompt's successful end is sent when its worker ends it (before the run's end is written). Not with
+    /// active/active replicas: another replica's <c>/history</c> could not know to wait for the run's end.
+    /// </summary>
+    private readonly bool _endAtWorkerEnd = !store.Value.IsActiveActive;
+
     private readonly ConcurrentDictionary<string, ComfyPrompt> _prompts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ComfyClientConnection> _connections = new(StringComparer.Ordinal);
     private readonly RecentRunIds _ended = new(4096);
@@ -51,7 +62,41 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
         if (_prompts.TryRemove(runId, out var prompt))
         {
             prompt.Listening?.Dispose();
-            CountQueued(prompt, -1);
+            if (!prompt.EndSent)
+            {
+                CountQueued(prompt, -1);
+            }
+
+            prompt.MarkEnded();
+        }
+    }
+
+    /// <summary>Whether the client of run <paramref name="runId"/> was told it ended while the run's end is not written yet: it has left the queue.</summary>
+    public bool EndSent(string runId) => _prompts.TryGetValue(runId, out var prompt) && prompt.EndSent;
+
+    /// <summary>
+    /// Waits (at most <paramref name="timeout"/>) until the runs whose end their client was told, among <paramref name="runIds"/>
+    /// (all of <paramref name="owner"/>'s when null), have ended in the router too: what <c>/history</c> and <c>/view</c> read
+    /// then is what that end promised.
+    /// </summary>
+    public async Task WaitForEndsAsync(string? owner, IReadOnlyCollection<string>? runIds, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var ends = (runIds is null ? _prompts.Values.Where(p => p.Owner == owner) : runIds.Select(Find).OfType<ComfyPrompt>())
+            .Where(p => p.EndSent)
+            .Select(p => p.Ended)
+            .ToList();
+        if (ends.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await Task.WhenAll(ends).WaitAsync(timeout, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Answered as the store has the runs now.
         }
     }
 
@@ -163,7 +208,46 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
     private void Added(ComfyPrompt prompt)
     {
         CountQueued(prompt, 1);
-        prompt.Listening = feed.Listen(prompt.RunId, message => OnWorkerMessage(prompt, message, rewriteOutput: true));
+        prompt.Listening = feed.Listen(prompt.RunId, message => OnWorkerMessage(prompt, message, rewriteOutput: true), outputs => OnWorkerSucceeded(prompt, outputs));
+    }
+
+    /// <summary>
+    /// The prompt's worker ended it with success: its client gets the end now (with an <c>executed</c> for each output no
+    /// such message named yet), as ComfyUI sends it once the history entry exists, while the router still copies the
+    /// outputs and writes the run's end; until then <c>/history</c> and <c>/view</c> wait for it (<see cref="WaitForEndsAsync"/>).
+    /// </summary>
+    private void OnWorkerSucceeded(ComfyPrompt prompt, IReadOnlyList<(string NodeId, ComfyFileRef File)> outputs)
+    {
+        if (!_endAtWorkerEnd || prompt.EndSent || !_prompts.ContainsKey(prompt.RunId))
+        {
+            return;
+        }
+
+        foreach (var node in outputs.Where(o => !prompt.Named(o.File)).GroupBy(o => o.NodeId, StringComparer.Ordinal))
+        {
+            var output = new JsonObject();
+            foreach (var (_, file) in node)
+            {
+                var kind = ComfyHistory.KindOf(OutputNames.ContentType(file.Filename));
+                if (output[kind] is not JsonArray list)
+                {
+                    output[kind] = list = [];
+                }
+
+                list.Add(new JsonObject { ["filename"] = file.Filename, ["subfolder"] = file.Subfolder, ["type"] = file.Type });
+            }
+
+            OnWorkerMessage(prompt, new ComfyExecutedEvent(node.Key, node.Key, output, [.. node.Select(o => o.File)]), rewriteOutput: true);
+        }
+
+        prompt.EndSent = true;
+        CountQueued(prompt, -1);
+        if (ConnectionOf(prompt) is { } connection)
+        {
+            connection.Send(ComfyMessages.Success(prompt.RunId, time.GetUtcNow().ToUnixTimeMilliseconds()));
+            connection.Send(ComfyMessages.Status(QueueOf(prompt.Owner, connection.ClientId), null));
+            connection.Send(ComfyMessages.Done(prompt.RunId));
+        }
     }
 
     private void CountQueued(ComfyPrompt prompt, int delta)
@@ -216,7 +300,7 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time) : 
         // A reconciliation that listed the run before it ended must not take it up again.
         _ended.Add(prompt.RunId);
         Forget(prompt.RunId);
-        if (ConnectionOf(prompt) is not { } connection)
+        if (prompt.EndSent || ConnectionOf(prompt) is not { } connection)
         {
             return;
         }

@@ -10,7 +10,7 @@ namespace ComfyOperator.Router.ComfyApi;
 /// <c>progress</c> is <c>executing</c> when its node changes, then <c>progress_state</c> (the nodes seen so
 /// far) and <c>progress</c>; <c>succeeded</c> is one <c>executed</c> per node with stored outputs, named as
 /// <c>/history</c> names them. They go through the same mapping as the worker's own
-/// (<see cref="ComfyMessages.From"/>); the end of the prompt is the run's end, as for every prompt. Run events do
+/// (<see cref="ComfyMessages.From"/>); the end of the prompt is the run's end, as for every prompt with replicas. Run events do
 /// not carry previews, <c>execution_cached</c> nor nodes without progress, so neither do these.
 /// </summary>
 internal sealed class ComfyRunEventMessages

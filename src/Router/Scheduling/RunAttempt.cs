@@ -53,6 +53,9 @@ internal sealed partial class RunAttempt(
     private bool _started = run.Status == RunStatus.Running;
     private RunOutputFetcher? _fetcher;
 
+    /// <summary>How many of the files <c>executed</c> messages named are being copied (<see cref="AnnounceOutputs"/>).</summary>
+    private int _announced;
+
     public string RunId => run.Id;
 
     public WorkerState Worker => worker;
@@ -318,10 +321,25 @@ internal sealed partial class RunAttempt(
                     liveConnection = follower.ConnectionCount;
                 }
 
-                await OnEventAsync(next, progress, files, cancellationToken);
+                if (_started)
+                {
+                    // The client's copy first: it waits for nothing of the run's own (an `executed` begins the file's copy).
+                    feed.Publish(run.Id, next);
+                    await OnEventAsync(next, progress, files, cancellationToken);
+                }
+                else
+                {
+                    // After the run's own state took it in: a client told "execution_start" finds the run running.
+                    await OnEventAsync(next, progress, files, cancellationToken);
+                    feed.Publish(run.Id, next);
+                }
 
-                // After the run's own state took it in: a client told "execution_start" finds the run running.
-                feed.Publish(run.Id, next);
+                // Copies begin once the messages queued behind their `executed` are read: when those end the prompt, its
+                // end reaches the client first (CollectAsync begins them then).
+                if (_inbox.IsEmpty && !completion.IsCompleted)
+                {
+                    AnnounceOutputs(files, cancellationToken);
+                }
             }
             else if (completion.IsCompleted && _inbox.IsEmpty)
             {
@@ -410,14 +428,22 @@ internal sealed partial class RunAttempt(
                 await _runs.PreviewAsync(run.Id, preview.Image, preview.MediaType, cancellationToken);
                 break;
             case ComfyExecutedEvent executed:
-                // Copied from now on, while the prompt's other messages still arrive; the completion says which are the run's.
+                // Copied from the next AnnounceOutputs on, while the prompt's other messages still arrive; the completion says which are the run's.
                 foreach (var file in executed.Files)
                 {
                     files.Add((executed.Node ?? "", file));
-                    Fetcher(cancellationToken).Announce(executed.Node ?? "", file);
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>Begins copying the files <c>executed</c> messages named since the last call.</summary>
+    private void AnnounceOutputs(List<(string NodeId, ComfyFileRef File)> files, CancellationToken cancellationToken)
+    {
+        for (; _announced < files.Count; _announced++)
+        {
+            Fetcher(cancellationToken).Announce(files[_announced].NodeId, files[_announced].File);
         }
     }
 
@@ -445,7 +471,27 @@ internal sealed partial class RunAttempt(
             return;
         }
 
+        PublishSucceeded(result, files);
         await FinishAsync(result, files, cancellationToken);
+    }
+
+    /// <summary>
+    /// The worker has ended the prompt with success: its ComfyUI client hears so now, while the outputs are copied and
+    /// the run's end is written (a copy that then fails fails the run, which <c>/history</c> shows).
+    /// </summary>
+    private void PublishSucceeded(ComfyPromptCompletion result, List<(string NodeId, ComfyFileRef File)> seen)
+    {
+        if (result.Outcome == ComfyPromptOutcome.Success && feed.Listens(run.Id))
+        {
+            feed.PublishSucceeded(run.Id, OutputsOf(result, seen));
+        }
+    }
+
+    /// <summary>The files a successful prompt produced, each once: those its completion lists, else those its <c>executed</c> messages named.</summary>
+    private static List<(string NodeId, ComfyFileRef File)> OutputsOf(ComfyPromptCompletion result, List<(string NodeId, ComfyFileRef File)> seen)
+    {
+        var listed = result.Outputs.SelectMany(o => o.Files.Select(f => (o.NodeId, File: f))).ToList();
+        return (listed.Count > 0 ? listed : seen).DistinctBy(f => f.File).ToList();
     }
 
     private async Task FinishAsync(ComfyPromptCompletion result, List<(string NodeId, ComfyFileRef File)> seen, CancellationToken cancellationToken)
@@ -453,8 +499,7 @@ internal sealed partial class RunAttempt(
         switch (result.Outcome)
         {
             case ComfyPromptOutcome.Success:
-                var listed = result.Outputs.SelectMany(o => o.Files.Select(f => (o.NodeId, f))).ToList();
-                await CollectAsync(listed.Count > 0 ? listed : seen, cancellationToken);
+                await CollectAsync(OutputsOf(result, seen), cancellationToken);
                 break;
             case ComfyPromptOutcome.Interrupted:
                 await InterruptedAsync(cancellationToken);
@@ -530,10 +575,9 @@ internal sealed partial class RunAttempt(
         }
     }
 
-    /// <summary>Succeeds the run with <paramref name="files"/> (their copies, made since they were announced or now), or fails it when one cannot be had.</summary>
-    private async Task CollectAsync(List<(string NodeId, ComfyFileRef File)> files, CancellationToken cancellationToken)
+    /// <summary>Succeeds the run with <paramref name="wanted"/> (their copies, made since they were announced or now), or fails it when one cannot be had.</summary>
+    private async Task CollectAsync(List<(string NodeId, ComfyFileRef File)> wanted, CancellationToken cancellationToken)
     {
-        var wanted = files.DistinctBy(f => f.File).ToList();
         var fetcher = Fetcher(cancellationToken);
         foreach (var (nodeId, file) in wanted)
         {

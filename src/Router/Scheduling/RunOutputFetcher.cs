@@ -8,8 +8,8 @@ namespace ComfyOperator.Router.Scheduling;
 
 /// <summary>
 /// Copies the output files of one attempt from its worker (<c>GET /view</c>) to the output store, one at a time,
-/// from the moment the worker announces them (<c>executed</c>), while the prompt's remaining messages still
-/// arrive: by the prompt's completion most are stored already. <see cref="GetAsync"/> gives a file's copy,
+/// from when the attempt announces them (after the worker's <c>executed</c>), while the prompt's remaining messages
+/// still arrive: when the prompt runs on after its outputs, most are stored by its completion. <see cref="GetAsync"/> gives a file's copy,
 /// fetching it then when it was not announced. What was stored and the run does not record (a file announced
 /// and not in the completion's list; everything when the attempt ends without success) is deleted again when
 /// the attempt ends (<see cref="DisposeAsync"/>), which also stops a copy under way and waits for it.

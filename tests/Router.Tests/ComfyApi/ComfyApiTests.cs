@@ -11,12 +11,12 @@ public sealed class ComfyApiTests
 {
     private const string OtherKey = "other-key-9876543210";
 
-    private static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G'];
+    internal static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G'];
 
     private static Task<SimulatedCluster> StartAsync(Action<Testing.ComfyUI.ComfyUiSimulatorOptions>? configure = null) =>
         SimulatedCluster.StartAsync(2, configure, new Dictionary<string, string?> { ["Router:ApiKeys:1"] = OtherKey });
 
-    private static async Task<string> QueuePromptAsync(HttpClient client, JsonObject graph, string clientId, string prefix = "", string? promptId = null)
+    internal static async Task<string> QueuePromptAsync(HttpClient client, JsonObject graph, string clientId, string prefix = "", string? promptId = null)
     {
         var body = new JsonObject { ["prompt"] = graph, ["client_id"] = clientId };
         if (promptId is not null)
@@ -32,7 +32,7 @@ public sealed class ComfyApiTests
         return answer["prompt_id"]!.GetValue<string>();
     }
 
-    private static async Task<byte[]> FirstImageAsync(HttpClient client, string promptId, string prefix = "")
+    internal static async Task<byte[]> FirstImageAsync(HttpClient client, string promptId, string prefix = "")
     {
         var history = await client.GetFromJsonAsync<JsonObject>($"{prefix}/history/{promptId}");
         var entry = history![promptId]!;

@@ -160,6 +160,17 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
     /// </summary>
     public void Hang() => _state.Executor.Hang();
 
+    /// <summary>Holds every <c>GET /view</c> (a slow disk or network) until <see cref="ReleaseViews"/>.</summary>
+    public void HoldViews() => _state.HeldViews ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Answers the held <c>GET /view</c>s: with the files, or, <paramref name="asGone"/>, with 404 (the files are gone).</summary>
+    public void ReleaseViews(bool asGone = false)
+    {
+        var held = _state.HeldViews;
+        _state.HeldViews = null;
+        held?.TrySetResult(asGone);
+    }
+
     /// <summary>
     /// Network death: closes the listener and drops every socket; connections are refused until
     /// <see cref="Revive"/>. The process state survives: the running prompt finishes, its events are lost,

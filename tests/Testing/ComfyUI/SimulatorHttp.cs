@@ -584,6 +584,12 @@ internal sealed class SimulatorHttp(SimulatorState state)
 
     private async Task ViewAsync(HttpContext context)
     {
+        if (state.HeldViews is { } held && await held.Task.WaitAsync(context.RequestAborted).ConfigureAwait(false))
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+
         var query = context.Request.Query;
         if (!query.TryGetValue("filename", out var filenameValues))
         {

@@ -26,6 +26,9 @@ internal sealed class SimulatorState
 
     public ComfyUiSimulatorOptions Options { get; }
 
+    /// <summary>While set, <c>GET /view</c> waits for it; its result says whether the file is then answered as gone (404).</summary>
+    public TaskCompletionSource<bool>? HeldViews { get; set; }
+
     public string ModelsDirectory { get; }
 
     public string InputDirectory { get; }
