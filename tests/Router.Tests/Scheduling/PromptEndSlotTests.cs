@@ -130,6 +130,33 @@ public sealed class PromptEndSlotTests
         Assert.Equal(2, done.GetProperty("attempts").GetInt32());
     }
 
+    [Fact]
+    public async Task RouterRestartedWhileOutputsAreCopied_BothRunsSucceedOnceWithTheirOutputs()
+    {
+        var store = new HeldOutputStore();
+        await using var cluster = await SimulatedCluster.StartAsync(1, settings: new Dictionary<string, string?> { ["Router:MaxQueuePerWorker"] = "0" }, services: store.Install);
+        var worker = cluster.Workers[0];
+        var first = await cluster.SubmitAsync(seed: 1);
+        await Wait.UntilAsync(() => store.Waiting == 1, Deadline, "the first run's output to reach the store");
+        var second = await cluster.SubmitAsync(seed: 2);
+        await Wait.UntilAsync(() => worker.PromptsExecuted == 2 && store.Waiting == 2, Deadline, "the second run to end on the worker and reach the store");
+
+        // Killed with both copies under way: the next router finds both prompts ended in the worker's history and copies again.
+        await cluster.RestartRouterAsync();
+        await Wait.UntilAsync(() => store.Waiting == 2, Deadline, "the restarted router to copy both runs' outputs");
+        store.Release();
+
+        foreach (var id in new[] { first, second })
+        {
+            var done = await cluster.WaitForStatusAsync(id, "succeeded", Deadline);
+            Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+            Assert.Single(done.GetProperty("outputs").EnumerateArray());
+        }
+
+        Assert.Equal(2, worker.PromptsExecuted);
+        Assert.Equal(0, (await NodeAsync(cluster.Client, worker)).GetProperty("finishing").GetInt32());
+    }
+
     private static async Task<JsonElement> NodeAsync(HttpClient client, ComfyUiSimulator worker)
     {
         var nodes = await client.GetFromJsonAsync<JsonElement>("/v1/nodes");
