@@ -37,12 +37,12 @@ internal static class LifecycleBench
         }
 
         Console.WriteLine();
-        Console.WriteLine("  workers    runs   failed   wall s   runs/s   router CPU ms/run   alloc KB/run   gen0/gen1/gen2 GCs");
+        Console.WriteLine("  workers    runs   failed   wall s   runs/s   router CPU ms/run   alloc KB/run   gen0/gen1/gen2 GCs   placed at submit");
         foreach (var r in rows)
         {
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"  {r.Workers,7} {r.Runs,7} {r.Failed,8} {r.Wall.TotalSeconds,8:F1} {r.Runs / r.Wall.TotalSeconds,8:F0} {r.Cpu.TotalMilliseconds / r.Runs,19:F2} {r.Allocated / 1024.0 / r.Runs,14:F0}   {r.Gen0}/{r.Gen1}/{r.Gen2}"));
+                $"  {r.Workers,7} {r.Runs,7} {r.Failed,8} {r.Wall.TotalSeconds,8:F1} {r.Runs / r.Wall.TotalSeconds,8:F0} {r.Cpu.TotalMilliseconds / r.Runs,19:F2} {r.Allocated / 1024.0 / r.Runs,14:F0}   {$"{r.Gen0}/{r.Gen1}/{r.Gen2}",-18} {r.PlacedAtSubmit * 100.0 / r.Runs,5:F1} %"));
         }
 
         if (rows.Count > 1)
@@ -117,13 +117,13 @@ internal static class LifecycleBench
             var cpuBefore = router.CpuTime;
             var before = await stats.ReadAsync(collect: false);
             var wall = Stopwatch.StartNew();
-            await DriveAsync(client, workers, runs, workerCount, () => seed++);
+            var placed = await DriveAsync(client, workers, runs, workerCount, () => seed++);
             wall.Stop();
             var after = await stats.ReadAsync(collect: false);
             var cpu = router.CpuTime - cpuBefore;
             var failed = await CountAsync(client, "failed");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lifecycle: {workerCount} workers: {runs} runs in {wall.Elapsed.TotalSeconds:F1} s, router CPU {cpu.TotalMilliseconds / runs:F2} ms/run, load {LoadAverage()}"));
-            return (new Row(workerCount, runs, failed, wall.Elapsed, cpu, after.Allocated - before.Allocated, after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2), idleFigures);
+            return (new Row(workerCount, runs, failed, wall.Elapsed, cpu, after.Allocated - before.Allocated, after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2, placed), idleFigures);
         }
         catch (Exception ex)
         {
@@ -172,10 +172,12 @@ internal static class LifecycleBench
     /// <summary>
     /// Posts <paramref name="runs"/> runs, keeping at most two per worker outstanding (counted by the
     /// simulators, so following them costs the router nothing), then waits until the router has
-    /// finished every run (outputs stored, succeeded or failed).
+    /// finished every run (outputs stored, succeeded or failed). Returns how many runs a worker took at
+    /// submit (answered <c>dispatching</c>, not <c>queued</c>).
     /// </summary>
-    private static async Task DriveAsync(HttpClient client, List<ComfyUiSimulator> workers, int runs, int workerCount, Func<int> seeds)
+    private static async Task<int> DriveAsync(HttpClient client, List<ComfyUiSimulator> workers, int runs, int workerCount, Func<int> seeds)
     {
+        var placed = 0;
         var executedBefore = workers.Sum(w => w.PromptsExecuted);
         int Executed() => workers.Sum(w => w.PromptsExecuted) - executedBefore;
         var window = 2 * workerCount;
@@ -211,9 +213,9 @@ internal static class LifecycleBench
                 }
 
                 using var response = await client.PostAsJsonAsync(new Uri("/v1/runs", UriKind.Relative), new JsonObject { ["workflow"] = BenchGraph.Sd15(seed, steps: 2) });
-                if (!response.IsSuccessStatusCode)
+                if (await PlacedAtSubmitAsync(response))
                 {
-                    throw new InvalidOperationException($"POST /v1/runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                    Interlocked.Increment(ref placed);
                 }
             }
         }));
@@ -228,9 +230,23 @@ internal static class LifecycleBench
 
             await Task.Delay(50);
         }
+
+        return placed;
     }
 
-    private static async Task<bool> AnyUnfinishedAsync(HttpClient client)
+    /// <summary>Whether <c>POST /v1/runs</c> answered that a worker took the run at submit (<c>dispatching</c>) rather than <c>queued</c>; throws on a refusal.</summary>
+    internal static async Task<bool> PlacedAtSubmitAsync(HttpResponseMessage response)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST /v1/runs answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+
+        var run = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return run.GetProperty("status").GetString() == "dispatching";
+    }
+
+    internal static async Task<bool> AnyUnfinishedAsync(HttpClient client)
     {
         foreach (var status in Unfinished)
         {
@@ -243,13 +259,13 @@ internal static class LifecycleBench
         return false;
     }
 
-    private static async Task<int> CountAsync(HttpClient client, string status, int limit = 100)
+    internal static async Task<int> CountAsync(HttpClient client, string status, int limit = 100)
     {
         var page = await client.GetFromJsonAsync<JsonElement>(new Uri($"/v1/runs?status={status}&limit={limit}", UriKind.Relative));
         return page.GetProperty("runs").GetArrayLength();
     }
 
-    private static async Task WaitEligibleAsync(HttpClient client, int workerCount)
+    internal static async Task WaitEligibleAsync(HttpClient client, int workerCount)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -270,10 +286,10 @@ internal static class LifecycleBench
         }
     }
 
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-    private sealed record Row(int Workers, int Runs, int Failed, TimeSpan Wall, TimeSpan Cpu, long Allocated, int Gen0, int Gen1, int Gen2);
+    private sealed record Row(int Workers, int Runs, int Failed, TimeSpan Wall, TimeSpan Cpu, long Allocated, int Gen0, int Gen1, int Gen2, int PlacedAtSubmit);
 
     private sealed record Idle(int Workers, string Label, TimeSpan Duration, TimeSpan Cpu, TimeSpan Jit, long JitMethods, long Allocated, long WorkingSet, long Heap, long? HeapAfterCollect, long Committed, int Threads);
 

@@ -5,7 +5,9 @@ namespace ComfyOperator.Router.Api;
 /// <summary>
 /// One worker as <c>/v1/nodes</c> shows it. <c>Cordoned</c> is the API's cordon or the source's (a
 /// ComfyNode's <c>spec.unschedulable</c> or deletion); <c>Drained</c> says it is cordoned and idle,
-/// which stays so until it is uncordoned; <c>Resource</c> is the ComfyNode (namespace/name).
+/// which stays so until it is uncordoned; <c>Resource</c> is the ComfyNode (namespace/name); <c>Finishing</c>
+/// counts our runs whose prompt has ended there and whose outputs are still being copied from it (they hold no
+/// slot, unlike <c>Assigned</c>, but keep the worker from being drained).
 /// </summary>
 internal sealed record NodeResponse(
     string Address,
@@ -29,7 +31,8 @@ internal sealed record NodeResponse(
     bool ReadOnly,
     string? Checkpoint,
     bool Drained,
-    string? Resource)
+    string? Resource,
+    int Finishing)
 {
     public static NodeResponse From(WorkerState w, DateTimeOffset now, int maxQueue, string? checkpoint) => new(
         w.BaseAddress.ToString(),
@@ -53,5 +56,6 @@ internal sealed record NodeResponse(
         w.Endpoint.Source != NodeSources.Api,
         checkpoint,
         w.Drained,
-        w.Endpoint.ResourceName);
+        w.Endpoint.ResourceName,
+        w.Finishing);
 }

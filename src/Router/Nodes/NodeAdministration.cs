@@ -10,7 +10,7 @@ namespace ComfyOperator.Router.Nodes;
 /// <summary>
 /// Adds, cordons and removes workers through the API. Added workers are written to the node store and
 /// join the <see cref="ApiNodeSource"/>; at start the stored ones are loaded again with their cordon
-/// and drain flags. A drained worker is removed once none of our runs is on it (checked every
+/// and drain flags. A drained worker is removed once none of our runs is on it, nor finishing on it (checked every
 /// <see cref="DrainCheckInterval"/>). Cordoning a worker from the configuration or the servers file
 /// lasts until the router restarts: those sources have no place to keep it.
 /// </summary>
@@ -134,7 +134,7 @@ internal sealed partial class NodeAdministration(
         await store.UpdateAsync(Stored(worker, cordoned: true, draining: true), cancellationToken);
         worker.Cordoned = true;
         worker.Draining = true;
-        LogDraining(logger, worker.Name, worker.Assigned);
+        LogDraining(logger, worker.Name, worker.Assigned + worker.Finishing);
         return false;
     }
 

@@ -9,6 +9,9 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
 {
     private readonly Lock _gate = new();
     private readonly HashSet<string> _runs = new(StringComparer.Ordinal);
+
+    /// <summary>Our runs whose prompt has ended on the worker while their attempt still copies its outputs from it (no slot).</summary>
+    private readonly HashSet<string> _finishing = new(StringComparer.Ordinal);
     private HealthState _active = HealthState.Unknown;
     private DateTimeOffset? _passiveUnhealthyUntil;
     private bool _cordoned;
@@ -67,8 +70,8 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
     }
 
     /// <summary>
-    /// Cordoned (by the API or the source) and none of our runs on it, nor any prompt in the queue the
-    /// worker reports. Since a cordoned worker is assigned nothing (<see cref="TryAssign"/> refuses), a
+    /// Cordoned (by the API or the source) and none of our runs on it (placed or still finishing: their
+    /// outputs are read from the worker), nor any prompt in the queue the worker reports. Since a cordoned worker is assigned nothing (<see cref="TryAssign"/> refuses), a
     /// worker that is drained stays drained until it is uncordoned: what the operator waits for before
     /// it deletes the worker's pod.
     /// </summary>
@@ -78,7 +81,7 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
         {
             lock (_gate)
             {
-                return (_cordoned || _sourceCordoned) && _runs.Count == 0 && QueueRemaining is not > 0;
+                return (_cordoned || _sourceCordoned) && _runs.Count == 0 && _finishing.Count == 0 && QueueRemaining is not > 0;
             }
         }
     }
@@ -90,14 +93,14 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
         set => Volatile.Write(ref _draining, value);
     }
 
-    /// <summary>None of our runs is placed on it (what a drain waits for).</summary>
+    /// <summary>None of our runs is placed on it or finishing on it (what a drain, a removal and a lease handed back wait for).</summary>
     public bool IsIdle
     {
         get
         {
             lock (_gate)
             {
-                return _runs.Count == 0;
+                return _runs.Count == 0 && _finishing.Count == 0;
             }
         }
     }
@@ -129,7 +132,7 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
     /// <summary>The run currently executing on this worker, as far as we know.</summary>
     public string? RunningRunId { get; set; }
 
-    /// <summary>Our runs placed on this worker and not yet finished.</summary>
+    /// <summary>Our runs placed on this worker whose prompt has not ended there (the slots in use).</summary>
     public int Assigned
     {
         get
@@ -148,6 +151,18 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
             lock (_gate)
             {
                 return [.. _runs];
+            }
+        }
+    }
+
+    /// <summary>Our runs whose prompt has ended on this worker and whose outputs are still being copied from it (<see cref="PromptEnded"/>).</summary>
+    public int Finishing
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _finishing.Count;
             }
         }
     }
@@ -202,11 +217,37 @@ internal sealed class WorkerState(NodeEndpoint endpoint)
         }
     }
 
+    /// <summary>
+    /// The run's prompt has ended on the worker (success, error, interrupt): its slot is free for the next run
+    /// while its attempt copies the outputs, which keeps the worker from counting as idle until
+    /// <see cref="Release"/>. False when the run held no slot (already released).
+    /// </summary>
+    public bool PromptEnded(string runId)
+    {
+        lock (_gate)
+        {
+            if (RunningRunId == runId)
+            {
+                RunningRunId = null;
+            }
+
+            if (!_runs.Remove(runId))
+            {
+                return false;
+            }
+
+            _finishing.Add(runId);
+            return true;
+        }
+    }
+
+    /// <summary>The run's attempt is over: its slot, or its finishing copy, is given back.</summary>
     public void Release(string runId)
     {
         lock (_gate)
         {
             _runs.Remove(runId);
+            _finishing.Remove(runId);
             if (RunningRunId == runId)
             {
                 RunningRunId = null;

@@ -31,6 +31,7 @@ internal sealed partial class RunAttempt(
     IAbandonedPrompts abandoned,
     IWorkerSessions sessions,
     WorkerMessageFeed feed,
+    DispatchQueue dispatchQueue,
     RouterOptions options,
     TimeProvider time,
     ILogger logger)
@@ -496,6 +497,7 @@ internal sealed partial class RunAttempt(
 
     private async Task FinishAsync(ComfyPromptCompletion result, List<(string NodeId, ComfyFileRef File)> seen, CancellationToken cancellationToken)
     {
+        FreeSlot();
         switch (result.Outcome)
         {
             case ComfyPromptOutcome.Success:
@@ -521,6 +523,18 @@ internal sealed partial class RunAttempt(
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>
+    /// The prompt has ended on the worker: its slot goes to the next run now (the dispatcher is woken), not when
+    /// the outputs are stored. The worker counts this run as finishing until the attempt ends (drains wait for it).
+    /// </summary>
+    private void FreeSlot()
+    {
+        if (worker.PromptEnded(run.Id))
+        {
+            dispatchQueue.Signal();
         }
     }
 

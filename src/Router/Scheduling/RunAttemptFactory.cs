@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace ComfyOperator.Router.Scheduling;
 
-/// <summary>Makes each <see cref="RunAttempt"/> with what attempts share: the run transitions, prompt preparation, output storage, abandoned prompts, worker sessions and the feed of worker messages.</summary>
+/// <summary>Makes each <see cref="RunAttempt"/> with what attempts share: the run transitions, prompt preparation, output storage, abandoned prompts, worker sessions, the feed of worker messages and the dispatch queue (woken when a prompt ends).</summary>
 internal sealed class RunAttemptFactory(
     IRunTransitions runs,
     IPromptPreparer prompts,
@@ -16,6 +16,7 @@ internal sealed class RunAttemptFactory(
     IAbandonedPrompts abandoned,
     IWorkerSessions sessions,
     WorkerMessageFeed feed,
+    DispatchQueue queue,
     IOptions<RouterOptions> options,
     TimeProvider time,
     ILoggerFactory loggers)
@@ -23,5 +24,5 @@ internal sealed class RunAttemptFactory(
     private readonly ILogger _logger = loggers.CreateLogger<Dispatcher>();
 
     public RunAttempt Create(RunRecord run, RunGraph? graph, WorkerState worker, ComfySession session) =>
-        new(run, graph, worker, session, runs, prompts, outputs, abandoned, sessions, feed, options.Value, time, _logger);
+        new(run, graph, worker, session, runs, prompts, outputs, abandoned, sessions, feed, queue, options.Value, time, _logger);
 }

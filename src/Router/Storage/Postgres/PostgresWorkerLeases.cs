@@ -182,11 +182,12 @@ internal sealed partial class PostgresWorkerLeases(
 
         // Handing a worker back takes two rounds: this one stops placing runs on it (it leaves the held set
         // but its lease is renewed), the next deletes the lease if no run of this replica is on it by then.
-        // A run placed in the instant before is on it (Assigned) long before the next round, so the replica
-        // that takes the worker never finds a run whose prompt this one is still posting.
-        var released = _releasing.Where(n => mine.Contains(n) && workers.TryGetValue(n, out var w) && w.Assigned == 0).ToList();
+        // A run placed in the instant before is on it (IsIdle false) long before the next round, so the replica
+        // that takes the worker never finds a run whose prompt this one is still posting, nor one whose outputs
+        // this one still copies (a finishing run).
+        var released = _releasing.Where(n => mine.Contains(n) && workers.TryGetValue(n, out var w) && w.IsIdle).ToList();
         _releasing = mine.Count - released.Count > share
-            ? [.. mine.Where(n => !released.Contains(n) && workers[n].Assigned == 0).Take(mine.Count - released.Count - share)]
+            ? [.. mine.Where(n => !released.Contains(n) && workers[n].IsIdle).Take(mine.Count - released.Count - share)]
             : [];
         var held = mine.Concat(taken).Except(released).Except(_releasing).ToDictionary(n => n, n => workers[n].BaseAddress, StringComparer.Ordinal);
         lock (_gate)
