@@ -1,15 +1,39 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>The SD1.5 reference graph (docs/comfyui-protocol.md §8.1), padded in the prompt text to about 1 KB of JSON.</summary>
+/// <summary>
+/// The SD1.5 reference graph (docs/comfyui-protocol.md §8.1), padded in the prompt text to about 1 KB of
+/// JSON, or to <c>COMFY_BENCH_GRAPH_BYTES</c> (e.g. 30000, what real SDXL and Flux workflows weigh). The
+/// padding is words drawn from the seed, so it compresses about as prompt text does, not to nothing.
+/// </summary>
 internal static class BenchGraph
 {
-    public static JsonObject Sd15(int seed, int steps = 1, int targetBytes = 1024)
+    private static readonly string[] Words = ["lighthouse", "dusk", "cinematic", "volumetric", "fog", "golden", "hour", "detailed", "8k", "oil", "painting", "harbour", "waves", "storm", "sky", "reflections"];
+
+    /// <summary>The graph size the benches use unless told otherwise.</summary>
+    public static int Bytes { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("COMFY_BENCH_GRAPH_BYTES"), NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) && bytes > 0 ? bytes : 1024;
+
+    public static JsonObject Sd15(int seed, int steps = 1, int? targetBytes = null)
     {
         var graph = Build(seed, steps, "");
-        var padding = Math.Max(0, targetBytes - graph.ToJsonString().Length);
-        return Build(seed, steps, new string('a', padding));
+        var padding = Math.Max(0, (targetBytes ?? Bytes) - graph.ToJsonString().Length);
+        return Build(seed, steps, Padding(seed, padding));
+    }
+
+    private static string Padding(int seed, int length)
+    {
+        var random = new Random(seed);
+        var text = new StringBuilder(length + 16);
+        while (text.Length < length)
+        {
+            text.Append(Words[random.Next(Words.Length)]).Append(' ');
+        }
+
+        return text.ToString(0, length);
     }
 
     private static JsonObject Build(int seed, int steps, string padding) => new()

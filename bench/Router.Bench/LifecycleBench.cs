@@ -26,7 +26,7 @@ internal static class LifecycleBench
 
     public static async Task RunAsync(int runs, IReadOnlyList<int> workerCounts, TimeSpan idle)
     {
-        Console.WriteLine($"lifecycle: {runs} runs of a 2-step SD1.5 graph (64x64, {StepDelay.TotalMilliseconds:0} ms steps) per worker count; router = comfy-router ({(RouterProcess.ServerGc ? "server" : "workstation")} GC) in its own process; {Environment.ProcessorCount} cores; load {LoadAverage()}");
+        Console.WriteLine($"lifecycle: {runs} runs of a 2-step SD1.5 graph (64x64, {StepDelay.TotalMilliseconds:0} ms steps, {BenchGraph.Sd15(0, steps: 2).ToJsonString().Length} bytes of JSON) per worker count; router = comfy-router ({(RouterProcess.ServerGc ? "server" : "workstation")} GC) in its own process; {Environment.ProcessorCount} cores; load {LoadAverage()}");
         var rows = new List<Row>();
         IReadOnlyList<Idle> idleFigures = [];
         foreach (var count in workerCounts)

@@ -62,6 +62,7 @@ internal static class StoreBench
     /// </summary>
     private static async Task RoundsAsync(IRunStore store, int total, string name, Func<Func<string>> counting)
     {
+        Console.WriteLine($"{name}: each run's graph is {BenchGraph.Sd15(0).ToJsonString().Length} bytes of JSON (COMFY_BENCH_GRAPH_BYTES)");
         foreach (var pattern in Enum.GetValues<WritePattern>())
         {
             await RoundAsync(store, 2000, $"warm-up-{pattern}", pattern, Concurrency[0]);

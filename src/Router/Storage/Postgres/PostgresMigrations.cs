@@ -156,6 +156,22 @@ internal static class PostgresMigrations
         CREATE INDEX runs_queued_deployment ON runs (deployment) WHERE status = 'queued';
         """);
 
+    /// <summary>
+    /// A run's parts written once at insert and never changed (the graph, metadata, webhook and ComfyUI's
+    /// <c>extra_data</c>) move to <c>run_bodies</c>, keyed by the run's sequence, so a status change writes a
+    /// small <c>runs</c> tuple. Existing rows move; the dropped columns' space is reused as rows are rewritten.
+    /// </summary>
+    public static readonly SchemaMigration RunBodies = new(8, "run_bodies: a run's graph, metadata, webhook and extra_data apart from its state", """
+        CREATE TABLE run_bodies (
+            seq bigint PRIMARY KEY,
+            workflow text NOT NULL,
+            metadata text NULL,
+            webhook text NULL,
+            extra_data text NULL);
+        INSERT INTO run_bodies (seq, workflow, metadata, webhook, extra_data) SELECT seq, workflow, metadata, webhook, extra_data FROM runs;
+        ALTER TABLE runs DROP COLUMN workflow, DROP COLUMN metadata, DROP COLUMN webhook, DROP COLUMN extra_data;
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, ReplicaCoordination, UserFiles, DataProtectionKeys, RunExtraData, QueuedRunIndexes];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, NodesAndKeys, ReplicaCoordination, UserFiles, DataProtectionKeys, RunExtraData, QueuedRunIndexes, RunBodies];
 }

@@ -19,13 +19,16 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
         "seq, id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure, outputs, " +
         "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, client_id, extra_data";
 
+    /// <summary>A run's state from <c>runs</c> and its body from <c>run_bodies</c>, by the sequence they share.</summary>
+    private const string Runs = "runs JOIN run_bodies USING (seq)";
+
     /// <summary>Matches <c>runs_owner_idempotency_key</c> term for term, so the lookup uses that index.</summary>
     private const string ByOwnerAndKey = "COALESCE(owner, '') = COALESCE(@owner, '') AND idempotency_key = @key";
 
-    private const string SelectById = $"SELECT {Columns} FROM runs WHERE id = @id";
-    private const string SelectByKey = $"SELECT {Columns} FROM runs WHERE {ByOwnerAndKey}";
-    private const string SelectPage = $"SELECT {Columns} FROM runs WHERE (@status IS NULL OR status = @status) AND (@deployment IS NULL OR deployment = @deployment) AND (@owner IS NULL OR owner = @owner) AND (@before IS NULL OR seq < @before) ORDER BY seq DESC LIMIT @limit";
-    private const string SelectUnfinished = $"SELECT {Columns} FROM runs WHERE status IN ('queued', 'dispatching', 'running') ORDER BY seq";
+    private const string SelectById = $"SELECT {Columns} FROM {Runs} WHERE id = @id";
+    private const string SelectByKey = $"SELECT {Columns} FROM {Runs} WHERE {ByOwnerAndKey}";
+    private const string SelectPage = $"SELECT {Columns} FROM {Runs} WHERE (@status IS NULL OR status = @status) AND (@deployment IS NULL OR deployment = @deployment) AND (@owner IS NULL OR owner = @owner) AND (@before IS NULL OR seq < @before) ORDER BY seq DESC LIMIT @limit";
+    private const string SelectUnfinished = $"SELECT {Columns} FROM {Runs} WHERE status IN ('queued', 'dispatching', 'running') ORDER BY seq";
     private const string SelectEvents = "SELECT seq, type, data, at FROM run_events WHERE run_id = @id AND seq > @after ORDER BY seq";
 
     /// <summary>
@@ -40,13 +43,16 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
             SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM runs WHERE @owner_limit::integer IS NOT NULL AND status = 'queued' AND owner = @owner LIMIT @owner_limit) o) AS by_owner,
                    (SELECT COUNT(*) FROM (SELECT 1 FROM runs WHERE @deployment_limit::integer IS NOT NULL AND status = 'queued' AND deployment = @deployment LIMIT @deployment_limit) d) AS by_deployment),
         inserted AS (
-            INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
-                              outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, extra_data, client_id)
-            SELECT @id, @status, @priority, @key, @workflow, @metadata, @attempts, @worker, @prompt, @reason, @failure,
-                   @outputs, @cancel, @queued, @dispatched, @started, @finished, @last, @inputs, @webhook, @deployment, @owner, @extra, @client
+            INSERT INTO runs (id, status, priority, idempotency_key, attempts, worker, prompt_id, reason, failure,
+                              outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, deployment, owner, client_id)
+            SELECT @id, @status, @priority, @key, @attempts, @worker, @prompt, @reason, @failure,
+                   @outputs, @cancel, @queued, @dispatched, @started, @finished, @last, @inputs, @deployment, @owner, @client
             FROM pending WHERE (@owner_limit IS NULL OR by_owner < @owner_limit) AND (@deployment_limit IS NULL OR by_deployment < @deployment_limit)
             ON CONFLICT ((COALESCE(owner, '')), idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING seq, id),
+        body AS (
+            INSERT INTO run_bodies (seq, workflow, metadata, webhook, extra_data)
+            SELECT seq, @workflow, @metadata, @webhook, @extra FROM inserted),
         first_events AS (
             INSERT INTO run_events (run_id, seq, type, data, at)
             SELECT id, e.seq, e.type, e.data, e.at FROM inserted, unnest(@seqs, @types, @datas, @ats) AS e(seq, type, data, at))
@@ -101,20 +107,24 @@ internal sealed class PostgresRunStore(PostgresRouterDatabase database) : IRunSt
         WITH cutoff AS (
             SELECT COALESCE((SELECT seq FROM runs WHERE {Finished} ORDER BY seq DESC LIMIT 1 OFFSET @keep), 0) AS seq),
         doomed AS (
-            SELECT runs.id FROM runs, cutoff
+            SELECT runs.id, runs.seq FROM runs, cutoff
             WHERE {Finished} AND (runs.seq <= cutoff.seq OR runs.finished_at < @before)
             ORDER BY runs.seq LIMIT @batch),
         events AS (
-            DELETE FROM run_events WHERE run_id IN (SELECT id FROM doomed))
+            DELETE FROM run_events WHERE run_id IN (SELECT id FROM doomed)),
+        bodies AS (
+            DELETE FROM run_bodies WHERE seq IN (SELECT seq FROM doomed))
         DELETE FROM runs WHERE id IN (SELECT id FROM doomed) RETURNING id
         """;
 
     /// <summary>An owner's finished runs, all of them (<c>@all</c>) or those in <c>@ids</c>, with their events, in one statement.</summary>
     private const string DeleteOwnersFinished = $"""
         WITH doomed AS (
-            SELECT id FROM runs WHERE {Finished} AND COALESCE(owner, '') = COALESCE(@owner, '') AND (@all OR id = ANY(@ids))),
+            SELECT id, seq FROM runs WHERE {Finished} AND COALESCE(owner, '') = COALESCE(@owner, '') AND (@all OR id = ANY(@ids))),
         events AS (
-            DELETE FROM run_events WHERE run_id IN (SELECT id FROM doomed))
+            DELETE FROM run_events WHERE run_id IN (SELECT id FROM doomed)),
+        bodies AS (
+            DELETE FROM run_bodies WHERE seq IN (SELECT seq FROM doomed))
         DELETE FROM runs WHERE id IN (SELECT id FROM doomed) RETURNING id
         """;
 

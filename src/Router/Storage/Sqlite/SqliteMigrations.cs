@@ -146,6 +146,26 @@ internal static class SqliteMigrations
         CREATE INDEX IF NOT EXISTS runs_queued_deployment ON runs (deployment) WHERE status = 'queued';
         """);
 
+    /// <summary>
+    /// A run's parts written once at insert and never changed (the graph, metadata, webhook and ComfyUI's
+    /// <c>extra_data</c>) move to <c>run_bodies</c>, keyed by the run's sequence, so each of a run's status
+    /// changes rewrites only its small <c>runs</c> row: SQLite writes a whole record on every UPDATE, and a
+    /// graph of tens of KB spills into overflow pages that every change copied again. Existing rows move.
+    /// </summary>
+    public static readonly SchemaMigration RunBodies = new(8, "run_bodies: a run's graph, metadata, webhook and extra_data apart from its state", """
+        CREATE TABLE run_bodies (
+            seq INTEGER PRIMARY KEY,
+            workflow TEXT NOT NULL,
+            metadata TEXT NULL,
+            webhook TEXT NULL,
+            extra_data TEXT NULL);
+        INSERT INTO run_bodies (seq, workflow, metadata, webhook, extra_data) SELECT seq, workflow, metadata, webhook, extra_data FROM runs;
+        ALTER TABLE runs DROP COLUMN workflow;
+        ALTER TABLE runs DROP COLUMN metadata;
+        ALTER TABLE runs DROP COLUMN webhook;
+        ALTER TABLE runs DROP COLUMN extra_data;
+        """);
+
     /// <summary>Every migration, in order.</summary>
-    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, FinishedRunIndexes, NodesAndKeys, UserFiles, DataProtectionKeys, RunExtraData, QueuedRunIndexes];
+    public static readonly IReadOnlyList<SchemaMigration> All = [Initial, FinishedRunIndexes, NodesAndKeys, UserFiles, DataProtectionKeys, RunExtraData, QueuedRunIndexes, RunBodies];
 }

@@ -13,26 +13,31 @@ namespace ComfyOperator.Router.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
 {
+    /// <summary>A run's state from <c>runs</c> and its body from <c>run_bodies</c> (one rowid lookup per run, by the sequence they share).</summary>
     private const string Columns =
         "seq, id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure, outputs, " +
         "cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, client_id, extra_data";
 
+    private const string Runs = "runs JOIN run_bodies USING (seq)";
+
     /// <summary>Matches <c>runs_owner_idempotency_key</c> term for term, so the lookup uses that index.</summary>
     private const string ByOwnerAndKey = "COALESCE(owner, '') = COALESCE($owner, '') AND idempotency_key = $key";
 
-    private const string SelectById = $"SELECT {Columns} FROM runs WHERE id = $id";
-    private const string SelectByKey = $"SELECT {Columns} FROM runs WHERE {ByOwnerAndKey}";
-    private const string SelectPage = $"SELECT {Columns} FROM runs WHERE ($status IS NULL OR status = $status) AND ($deployment IS NULL OR deployment = $deployment) AND ($owner IS NULL OR owner = $owner) AND ($before IS NULL OR seq < $before) ORDER BY seq DESC LIMIT $limit";
-    private const string SelectUnfinished = $"SELECT {Columns} FROM runs WHERE status IN ('queued', 'dispatching', 'running') ORDER BY seq";
+    private const string SelectById = $"SELECT {Columns} FROM {Runs} WHERE id = $id";
+    private const string SelectByKey = $"SELECT {Columns} FROM {Runs} WHERE {ByOwnerAndKey}";
+    private const string SelectPage = $"SELECT {Columns} FROM {Runs} WHERE ($status IS NULL OR status = $status) AND ($deployment IS NULL OR deployment = $deployment) AND ($owner IS NULL OR owner = $owner) AND ($before IS NULL OR seq < $before) ORDER BY seq DESC LIMIT $limit";
+    private const string SelectUnfinished = $"SELECT {Columns} FROM {Runs} WHERE status IN ('queued', 'dispatching', 'running') ORDER BY seq";
     private const string SelectEvents = "SELECT seq, type, data, at FROM run_events WHERE run_id = $id AND seq > $after ORDER BY seq";
 
     private const string InsertRun = """
-        INSERT INTO runs (id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure,
-                          outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, extra_data, client_id)
-        VALUES ($id, $status, $priority, $key, $workflow, $metadata, $attempts, $worker, $prompt, $reason, $failure,
-                $outputs, $cancel, $queued, $dispatched, $started, $finished, $last, $inputs, $webhook, $deployment, $owner, $extra, $client)
+        INSERT INTO runs (id, status, priority, idempotency_key, attempts, worker, prompt_id, reason, failure,
+                          outputs, cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, deployment, owner, client_id)
+        VALUES ($id, $status, $priority, $key, $attempts, $worker, $prompt, $reason, $failure,
+                $outputs, $cancel, $queued, $dispatched, $started, $finished, $last, $inputs, $deployment, $owner, $client)
         RETURNING seq;
         """;
+
+    private const string InsertBody = "INSERT INTO run_bodies (seq, workflow, metadata, webhook, extra_data) VALUES ($seq, $workflow, $metadata, $webhook, $extra)";
 
     /// <summary>Queued runs of one owner, or of one workflow, up to the limit (the partial indexes of migration 7).</summary>
     private const string CountQueuedOfOwner = "SELECT COUNT(*) FROM (SELECT 1 FROM runs WHERE status = 'queued' AND owner = $scope LIMIT $limit)";
@@ -78,7 +83,7 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
             AND ($all OR id IN (SELECT value FROM json_each($ids)));
         """;
 
-    private const string DeleteRun = "DELETE FROM run_events WHERE run_id = $id; DELETE FROM runs WHERE id = $id;";
+    private const string DeleteRun = "DELETE FROM run_events WHERE run_id = $id; DELETE FROM run_bodies WHERE seq = (SELECT seq FROM runs WHERE id = $id); DELETE FROM runs WHERE id = $id;";
 
     /// <summary>Runs removed per write transaction, so a large prune (a lowered limit) never holds the write gate for long.</summary>
     private const int PruneBatch = 500;
@@ -237,15 +242,18 @@ internal sealed class SqliteRunStore(SqliteRouterDatabase database) : IRunStore
         BindRun(insert, run);
         insert.Parameters.AddWithValue("$priority", run.Priority);
         insert.Parameters.AddWithValue("$key", (object?)run.IdempotencyKey ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$workflow", run.Workflow);
-        insert.Parameters.AddWithValue("$metadata", (object?)run.Metadata ?? DBNull.Value);
         insert.Parameters.AddWithValue("$queued", run.QueuedAt.ToUnixTimeMilliseconds());
-        insert.Parameters.AddWithValue("$webhook", run.Webhook is null ? DBNull.Value : JsonSerializer.Serialize(run.Webhook, Json));
         insert.Parameters.AddWithValue("$deployment", (object?)run.Deployment ?? DBNull.Value);
         insert.Parameters.AddWithValue("$owner", (object?)run.Owner ?? DBNull.Value);
-        insert.Parameters.AddWithValue("$extra", (object?)run.ExtraData ?? DBNull.Value);
         insert.Parameters.AddWithValue("$client", (object?)run.ClientId ?? DBNull.Value);
         var sequence = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
+        var body = session.Command(InsertBody);
+        body.Parameters.AddWithValue("$seq", sequence);
+        body.Parameters.AddWithValue("$workflow", run.Workflow);
+        body.Parameters.AddWithValue("$metadata", (object?)run.Metadata ?? DBNull.Value);
+        body.Parameters.AddWithValue("$webhook", run.Webhook is null ? DBNull.Value : JsonSerializer.Serialize(run.Webhook, Json));
+        body.Parameters.AddWithValue("$extra", (object?)run.ExtraData ?? DBNull.Value);
+        await body.ExecuteNonQueryAsync(cancellationToken);
         foreach (var runEvent in events)
         {
             await InsertEventAsync(session, runEvent, cancellationToken);

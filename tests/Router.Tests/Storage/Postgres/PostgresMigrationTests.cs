@@ -85,6 +85,29 @@ public sealed class PostgresMigrationTests : IAsyncLifetime
         Assert.DoesNotContain("hunter2-secret", ex.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Open_DatabaseAtMigration7_MovesRunBodiesKeepingEveryRunUsable()
+    {
+        var before = PostgresMigrations.All.TakeWhile(m => m.Version < PostgresMigrations.RunBodies.Version).ToList();
+        await using (var old = new PostgresRouterDatabase(_connectionString, before, TimeProvider.System, NullLogger<PostgresRouterDatabase>.Instance))
+        {
+            await old.OpenAsync(CancellationToken.None);
+        }
+
+        await using (var connection = new NpgsqlConnection(_connectionString))
+        {
+            await connection.OpenAsync();
+            await using var seed = new NpgsqlCommand(RunBodiesUpgrade.Seed, connection);
+            await seed.ExecuteNonQueryAsync();
+        }
+
+        await using var database = new PostgresRouterDatabase(_connectionString);
+        await database.OpenAsync(CancellationToken.None);
+
+        Assert.Equal(PostgresMigrations.All.Select(m => (m.Version, m.Name)), await RecordedAsync());
+        await RunBodiesUpgrade.AssertIntactAndUsableAsync(new PostgresRunStore(database), new PostgresWebhookStore(database), () => ScalarAsync("SELECT COUNT(*) FROM run_bodies"));
+    }
+
     private async Task<List<(int, string)>> RecordedAsync()
     {
         await using var connection = new NpgsqlConnection(_connectionString);

@@ -26,6 +26,16 @@ public sealed class SqliteMigrationTests : IDisposable
 
     private static readonly string[] Tables = ["runs", "run_events", "webhook_deliveries", "abandoned_prompts", "sqlite_sequence"];
 
+    /// <summary>
+    /// Each run as one row in the columns of <c>runs</c> before migration 8 (migration 1's, then <c>extra_data</c>):
+    /// its state from <c>runs</c>, its body from <c>run_bodies</c>.
+    /// </summary>
+    private const string RunsAsOneRow = """
+        SELECT seq, id, status, priority, idempotency_key, workflow, metadata, attempts, worker, prompt_id, reason, failure, outputs,
+               cancel_requested, queued_at, dispatched_at, started_at, finished_at, last_event_seq, inputs, webhook, deployment, owner, client_id, extra_data
+        FROM runs JOIN run_bodies USING (seq) ORDER BY seq
+        """;
+
     /// <summary>The runs table of routers from before idempotency keys were scoped per owner: migration 1's columns with the key unique for all callers.</summary>
     private static readonly string GlobalKeySchema =
         "CREATE TABLE IF NOT EXISTS runs (" + SqliteMigrations.RunsColumnsV1.Replace("idempotency_key TEXT NULL,", "idempotency_key TEXT NULL UNIQUE,", StringComparison.Ordinal) + ");\n" + SqliteMigrations.RunEventsTableV1 + """
@@ -206,7 +216,7 @@ public sealed class SqliteMigrationTests : IDisposable
         await using (var database = await OpenAsync(_path))
         {
             IRunStore store = new SqliteRunStore(database);
-            Assert.Equal(runsBefore, WithoutRunColumnsAddedLater(await ReadRowsAsync(_path, "SELECT * FROM runs ORDER BY seq")));
+            Assert.Equal(runsBefore, WithoutRunColumnsAddedLater(await ReadRowsAsync(_path, RunsAsOneRow)));
             Assert.Equal(eventsBefore, await ReadRowsAsync(_path, "SELECT * FROM run_events ORDER BY run_id, seq"));
             var done = await store.GetAsync("done", CancellationToken.None);
             Assert.Equal((3L, RunStatus.Failed, "KSampler", "a.png", "y.png", "https://hooks.example/a"),
@@ -232,6 +242,34 @@ public sealed class SqliteMigrationTests : IDisposable
 
         Assert.Equal(schemaAfterRebuild, await ReadRowsAsync(_path, "SELECT type, name, sql FROM sqlite_master ORDER BY name"));
         Assert.Equal(versionAfterRebuild, await ReadRowsAsync(_path, "PRAGMA schema_version"));
+    }
+
+    [Fact]
+    public async Task Open_DatabaseAtMigration7_MovesRunBodiesKeepingEveryRunUsable()
+    {
+        await using (var old = await OpenRawAsync(_path))
+        {
+            await ExecuteAsync(old, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);");
+            foreach (var migration in SqliteMigrations.All.TakeWhile(m => m.Version < SqliteMigrations.RunBodies.Version))
+            {
+                await ExecuteAsync(old, migration.Sql);
+                using var record = old.CreateCommand();
+                record.CommandText = "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($version, $name, 0)";
+                record.Parameters.AddWithValue("$version", migration.Version);
+                record.Parameters.AddWithValue("$name", migration.Name);
+                await record.ExecuteNonQueryAsync();
+            }
+
+            await ExecuteAsync(old, RunBodiesUpgrade.Seed);
+        }
+
+        await using var database = await OpenAsync(_path);
+
+        Assert.Equal(SqliteMigrations.All.Count, (await ReadRowsAsync(_path, "SELECT version FROM schema_migrations")).Count);
+        await RunBodiesUpgrade.AssertIntactAndUsableAsync(
+            new SqliteRunStore(database),
+            new SqliteWebhookStore(database),
+            async () => long.Parse((await ReadRowsAsync(_path, "SELECT COUNT(*) AS n FROM run_bodies")).Single()["n=".Length..], CultureInfo.InvariantCulture));
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
@@ -264,9 +302,11 @@ public sealed class SqliteMigrationTests : IDisposable
     private static async Task<List<string>> ReadTablesAsync(string path)
     {
         var rows = new List<string>();
+        var split = (await ReadRowsAsync(path, "SELECT name FROM sqlite_master WHERE name = 'run_bodies'")).Count > 0;
         foreach (var table in Tables)
         {
-            rows.AddRange((await ReadRowsAsync(path, $"SELECT * FROM {table} ORDER BY 1, 2")).Select(r => table + ": " + r));
+            var query = table == "runs" && split ? RunsAsOneRow : $"SELECT * FROM {table} ORDER BY 1, 2";
+            rows.AddRange((await ReadRowsAsync(path, query)).Select(r => table + ": " + r));
         }
 
         return rows;
@@ -276,7 +316,7 @@ public sealed class SqliteMigrationTests : IDisposable
     private static async Task<List<string>> DescribeSchemaAsync(string path)
     {
         var description = new List<string>();
-        foreach (var table in (string[])["runs", "run_events", "webhook_deliveries", "abandoned_prompts", "schema_migrations"])
+        foreach (var table in (string[])["runs", "run_bodies", "run_events", "webhook_deliveries", "abandoned_prompts", "schema_migrations"])
         {
             description.AddRange(await ReadRowsAsync(path, $"SELECT '{table}' AS tbl, name, type, \"notnull\", dflt_value, pk FROM pragma_table_info('{table}') ORDER BY cid"));
             description.AddRange(await ReadRowsAsync(path, $"""
