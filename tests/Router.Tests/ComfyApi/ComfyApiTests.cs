@@ -240,10 +240,12 @@ public sealed class ComfyApiTests
         using var other = cluster.Router.CreateClient();
         other.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", OtherKey);
 
+        // Started before the next is submitted: two runs placed on one idle worker at once may reach it in either
+        // order, and the one that reaches it first runs first (its 50 steps would end the other's wait).
         var running = await QueuePromptAsync(cluster.Client, Graphs.Sd15("interrupt me", 50), ws.ClientId);
+        await ws.WaitForAsync("execution_start", d => d["prompt_id"]!.GetValue<string>() == running);
         var deleted = await QueuePromptAsync(cluster.Client, Graphs.Sd15("delete me", 50, seed: 2), ws.ClientId);
         var othersRun = await QueuePromptAsync(other, Graphs.Sd15("not yours", 50, seed: 3), "someone-else");
-        await ws.WaitForAsync("execution_start", d => d["prompt_id"]!.GetValue<string>() == running);
 
         var queue = await cluster.Client.GetFromJsonAsync<JsonObject>("/queue");
         var mine = queue!["queue_running"]!.AsArray().Concat(queue["queue_pending"]!.AsArray()).Select(i => i![1]!.GetValue<string>()).ToHashSet();
