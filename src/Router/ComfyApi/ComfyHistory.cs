@@ -64,25 +64,27 @@ internal static class ComfyHistory
             var byKind = new JsonObject();
             foreach (var output in group)
             {
-                var kind = KindOf(output.ContentType);
-                if (byKind[kind] is not JsonArray list)
-                {
-                    byKind[kind] = list = [];
-                }
-
-                list.Add(new JsonObject { ["filename"] = output.Name, ["subfolder"] = runId, ["type"] = "output" });
+                AddFile(byKind, output.ContentType, output.Name, runId, "output");
             }
 
             yield return (group.Key, byKind);
         }
     }
 
-    /// <summary>The key a file of <paramref name="contentType"/> is listed under in a node's UI dict.</summary>
-    public static string KindOf(string contentType) =>
-        contentType.StartsWith("image/", StringComparison.Ordinal) ? "images"
-        : contentType.StartsWith("video/", StringComparison.Ordinal) ? "video"
-        : contentType.StartsWith("audio/", StringComparison.Ordinal) ? "audio"
-        : "files";
+    /// <summary>Lists a file in a node's UI dict <paramref name="byKind"/>, under the key its <paramref name="contentType"/> goes by.</summary>
+    public static void AddFile(JsonObject byKind, string contentType, string filename, string subfolder, string type)
+    {
+        var kind = contentType.StartsWith("image/", StringComparison.Ordinal) ? "images"
+            : contentType.StartsWith("video/", StringComparison.Ordinal) ? "video"
+            : contentType.StartsWith("audio/", StringComparison.Ordinal) ? "audio"
+            : "files";
+        if (byKind[kind] is not JsonArray list)
+        {
+            byKind[kind] = list = [];
+        }
+
+        list.Add(new JsonObject { ["filename"] = filename, ["subfolder"] = subfolder, ["type"] = type });
+    }
 
     /// <summary>A finished run as <c>/history/{prompt_id}</c> shows it: outputs under the names <c>/view</c> serves (subfolder = prompt id).</summary>
     public static JsonObject Entry(RunRecord run)

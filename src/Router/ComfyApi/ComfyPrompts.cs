@@ -228,13 +228,7 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time, IO
             var output = new JsonObject();
             foreach (var (_, file) in node)
             {
-                var kind = ComfyHistory.KindOf(OutputNames.ContentType(file.Filename));
-                if (output[kind] is not JsonArray list)
-                {
-                    output[kind] = list = [];
-                }
-
-                list.Add(new JsonObject { ["filename"] = file.Filename, ["subfolder"] = file.Subfolder, ["type"] = file.Type });
+                ComfyHistory.AddFile(output, OutputNames.ContentType(file.Filename), file.Filename, file.Subfolder, file.Type);
             }
 
             OnWorkerMessage(prompt, new ComfyExecutedEvent(node.Key, node.Key, output, [.. node.Select(o => o.File)]), rewriteOutput: true);
