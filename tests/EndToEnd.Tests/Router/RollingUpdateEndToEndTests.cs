@@ -57,7 +57,9 @@ public sealed class RollingUpdateEndToEndTests(ITestOutputHelper output) : IAsyn
             spec:
               preset: sd15
               replicas: 3
-              template: {image: comfyui:test, terminationGracePeriodSeconds: 120}
+              # A probe that misses under a loaded machine must not take a node out of Ready: that would
+              # count as unavailable beside the node the rollout drains (and be replaced at no cost).
+              template: {image: comfyui:test, terminationGracePeriodSeconds: 120, probe: {timeoutSeconds: 10, failureThreshold: 10}}
             """);
         await OperatorEnvironment.WaitForAsync(() => ReadyAsync(client), r => r == 3, Timeout, "painter served by 3 ready workers");
 
