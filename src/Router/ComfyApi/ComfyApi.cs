@@ -113,7 +113,14 @@ internal static class ComfyApi
 
         UseUploads(prompt, cache);
         var owner = RunOwner.Of(request.HttpContext);
-        prompts.Track(runId, clientId, owner);
+        var tracked = prompts.Track(runId, clientId, owner);
+
+        // Kestrel completes a request once its answer is written: only then does the client hear of the prompt.
+        request.HttpContext.Response.OnCompleted(static state =>
+        {
+            ((ComfyPrompt)state).Answered();
+            return Task.CompletedTask;
+        }, tracked);
         var outcome = await submission.SubmitAsync(
             new SubmitRun
             {

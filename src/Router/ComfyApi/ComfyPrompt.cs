@@ -11,10 +11,22 @@ namespace ComfyOperator.Router.ComfyApi;
 /// the worker's failing end-of-prompt messages held until the run has ended in the router, and the worker
 /// files its <c>executed</c> messages named (so <c>/view</c> can serve them before they are stored).
 /// </summary>
-internal sealed class ComfyPrompt(string runId, string? clientId, string? owner)
+/// <param name="answered">
+/// Whether the client has its <c>POST /prompt</c> answer (or the prompt was submitted elsewhere); if not, the prompt's
+/// frames wait for <see cref="Answered"/>.
+/// </param>
+internal sealed class ComfyPrompt(string runId, string? clientId, string? owner, bool answered = true)
 {
     private readonly ConcurrentDictionary<string, ComfyFileRef> _files = new(StringComparer.Ordinal);
     private readonly Lock _namesGate = new();
+
+    /// <summary>
+    /// The frames for the prompt's client while its <c>POST /prompt</c> answer is not written (null once it is). The
+    /// prompt can be on a worker before the answer goes out, and a fast one over by then; but ComfyUI answers before it
+    /// sends anything of the prompt, and clients start listening for the prompt's id on that answer.
+    /// </summary>
+    private Queue<(ComfyClientConnection Connection, ComfyFrame Frame)>? _unanswered = answered ? null : new();
+    private readonly Lock _answerGate = new();
 
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -74,6 +86,49 @@ internal sealed class ComfyPrompt(string runId, string? clientId, string? owner)
     public bool Named(ComfyFileRef file) => _files.Values.Contains(file);
 
     public void MarkEnded() => _ended.TrySetResult();
+
+    /// <summary>Sends <paramref name="frame"/> about this prompt to <paramref name="connection"/>, once the client has its <c>POST /prompt</c> answer.</summary>
+    public void Send(ComfyClientConnection connection, ComfyFrame frame)
+    {
+        if (Volatile.Read(ref _unanswered) is not null)
+        {
+            lock (_answerGate)
+            {
+                if (_unanswered is { } held)
+                {
+                    // As the connection's own buffer: bounded, the oldest goes.
+                    if (held.Count == ComfyClientConnection.BufferedFrames)
+                    {
+                        held.Dequeue();
+                    }
+
+                    held.Enqueue((connection, frame));
+                    return;
+                }
+            }
+        }
+
+        connection.Send(frame);
+    }
+
+    /// <summary>The <c>POST /prompt</c> answer is written: the frames held meanwhile go out, in order, before any later one.</summary>
+    public void Answered()
+    {
+        lock (_answerGate)
+        {
+            if (_unanswered is not { } held)
+            {
+                return;
+            }
+
+            foreach (var (connection, frame) in held)
+            {
+                connection.Send(frame);
+            }
+
+            Volatile.Write(ref _unanswered, null);
+        }
+    }
 
     /// <summary>
     /// The <c>executed</c> output with each file named as the router names the run's outputs (subfolder =

@@ -19,7 +19,8 @@ namespace ComfyOperator.Router.ComfyApi;
 /// the router copies the outputs and writes the run's end; <c>/history</c> and <c>/view</c> wait for that write
 /// (<see cref="WaitForEndsAsync"/>), so a client that reads them on that message finds the outputs. A failed or
 /// interrupted end is sent when the run ends in the router (a lost attempt's is not the prompt's). <c>status</c>
-/// follows each client's own queue. A client never receives another client's prompts.
+/// follows each client's own queue. A client never receives another client's prompts, nor anything of a prompt before
+/// its <c>POST /prompt</c> answer is written (<see cref="ComfyPrompt.Answered"/>), as with ComfyUI.
 /// <para>
 /// With active/active replicas every replica knows every unfinished prompt (its client id is in the run's
 /// stored <c>extra_data</c>), so a client connected to any replica gets its prompts: a prompt another replica
@@ -46,12 +47,13 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time, IO
 
     /// <summary>
     /// Follows run <paramref name="runId"/> for <paramref name="clientId"/>; called before the run is
-    /// submitted, so no message of it can come first. <see cref="Forget"/> undoes it when the submission is refused.
+    /// submitted, so no message of it can come first. Its messages wait for <see cref="ComfyPrompt.Answered"/> (the
+    /// <c>POST /prompt</c> answer written). <see cref="Forget"/> undoes it when the submission is refused.
     /// </summary>
     public ComfyPrompt Track(string runId, string? clientId, string? owner)
     {
         Forget(runId);
-        var prompt = new ComfyPrompt(runId, clientId, owner);
+        var prompt = new ComfyPrompt(runId, clientId, owner, answered: false);
         _prompts[runId] = prompt;
         Added(prompt);
         return prompt;
@@ -238,9 +240,9 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time, IO
         CountQueued(prompt, -1);
         if (ConnectionOf(prompt) is { } connection)
         {
-            connection.Send(ComfyMessages.Success(prompt.RunId, time.GetUtcNow().ToUnixTimeMilliseconds()));
-            connection.Send(ComfyMessages.Status(QueueOf(prompt.Owner, connection.ClientId), null));
-            connection.Send(ComfyMessages.Done(prompt.RunId));
+            prompt.Send(connection, ComfyMessages.Success(prompt.RunId, time.GetUtcNow().ToUnixTimeMilliseconds()));
+            prompt.Send(connection, ComfyMessages.Status(QueueOf(prompt.Owner, connection.ClientId), null));
+            prompt.Send(connection, ComfyMessages.Done(prompt.RunId));
         }
     }
 
@@ -285,7 +287,7 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time, IO
         if (ConnectionOf(prompt) is { } connection
             && ComfyMessages.From(message, prompt.RunId, connection.PreviewMetadata, output) is { } frame)
         {
-            connection.Send(frame);
+            prompt.Send(connection, frame);
         }
     }
 
@@ -303,15 +305,15 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time, IO
         switch (type)
         {
             case RunEventTypes.Succeeded:
-                connection.Send(ComfyMessages.Success(prompt.RunId, now));
+                prompt.Send(connection, ComfyMessages.Success(prompt.RunId, now));
                 break;
             case RunEventTypes.Failed:
-                connection.Send(prompt.HeldEnd is ComfyExecutionErrorEvent error
+                prompt.Send(connection, prompt.HeldEnd is ComfyExecutionErrorEvent error
                     ? ComfyMessages.From(error, prompt.RunId, false, null)!
                     : ComfyMessages.Error(prompt.RunId, failure?.NodeId, failure?.NodeType, failure?.Message ?? reason ?? "The run failed.", failure?.ExceptionType ?? failure?.Code ?? "RouterError", now));
                 break;
             case RunEventTypes.Cancelled when prompt.Started || prompt.HeldEnd is not null:
-                connection.Send(prompt.HeldEnd is ComfyExecutionInterruptedEvent interrupted
+                prompt.Send(connection, prompt.HeldEnd is ComfyExecutionInterruptedEvent interrupted
                     ? ComfyMessages.Interrupted(prompt.RunId, interrupted.NodeId, interrupted.NodeType, interrupted.Executed, interrupted.Timestamp)
                     : ComfyMessages.Interrupted(prompt.RunId, null, null, [], now));
                 break;
@@ -322,7 +324,7 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time, IO
         }
 
         SendStatus(prompt);
-        connection.Send(ComfyMessages.Done(prompt.RunId));
+        prompt.Send(connection, ComfyMessages.Done(prompt.RunId));
     }
 
     private ComfyClientConnection? ConnectionOf(ComfyPrompt prompt) =>
@@ -332,7 +334,7 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time, IO
     {
         if (ConnectionOf(prompt) is { } connection)
         {
-            connection.Send(ComfyMessages.Status(QueueOf(prompt.Owner, connection.ClientId), null));
+            prompt.Send(connection, ComfyMessages.Status(QueueOf(prompt.Owner, connection.ClientId), null));
         }
     }
 

@@ -11,13 +11,15 @@ namespace ComfyOperator.Router.Tests.ComfyApi;
 public sealed class ComfyWsClient : IAsyncDisposable
 {
     private readonly WebSocket _socket;
+    private readonly bool _previewMetadata;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _receiving;
 
-    private ComfyWsClient(string clientId, WebSocket socket)
+    private ComfyWsClient(string clientId, WebSocket socket, bool previewMetadata)
     {
         ClientId = clientId;
         _socket = socket;
+        _previewMetadata = previewMetadata;
         _receiving = ReceiveAsync();
     }
 
@@ -32,14 +34,30 @@ public sealed class ComfyWsClient : IAsyncDisposable
         var ws = router.Server.CreateWebSocketClient();
         ws.ConfigureRequest = request => request.Headers.Authorization = "Bearer " + apiKey;
         var socket = await ws.ConnectAsync(new Uri(router.Server.BaseAddress, $"{prefix}/ws?clientId={clientId}".TrimStart('/')), CancellationToken.None);
-        var client = new ComfyWsClient(clientId, socket);
+        var client = new ComfyWsClient(clientId, socket, previewMetadata);
         if (previewMetadata)
         {
-            var hello = Encoding.UTF8.GetBytes("""{"type": "feature_flags", "data": {"supports_preview_metadata": true}}""");
-            await socket.SendAsync(hello, WebSocketMessageType.Text, true, CancellationToken.None);
+            await client.SendFeatureFlagsAsync();
         }
 
         return client;
+    }
+
+    /// <summary>
+    /// Sends <c>feature_flags</c> and waits for the router's reply. The router's frames reach a socket in the order it
+    /// sends them, so every frame it sent this client before has arrived by then.
+    /// </summary>
+    public async Task RoundTripAsync()
+    {
+        var replies = Messages.Count(m => m.Type == "feature_flags");
+        await SendFeatureFlagsAsync();
+        await Wait.UntilAsync(() => Messages.Count(m => m.Type == "feature_flags") > replies, TimeSpan.FromSeconds(30), $"the feature_flags reply on client {ClientId}");
+    }
+
+    private async Task SendFeatureFlagsAsync()
+    {
+        var flags = Encoding.UTF8.GetBytes(new JsonObject { ["type"] = "feature_flags", ["data"] = new JsonObject { ["supports_preview_metadata"] = _previewMetadata } }.ToJsonString());
+        await _socket.SendAsync(flags, WebSocketMessageType.Text, true, CancellationToken.None);
     }
 
     /// <summary>Waits for a text message of <paramref name="type"/> that matches; returns it.</summary>
