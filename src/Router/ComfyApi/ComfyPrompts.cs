@@ -73,8 +73,12 @@ internal sealed class ComfyPrompts(WorkerMessageFeed feed, TimeProvider time, IO
         }
     }
 
-    /// <summary>Whether the client of run <paramref name="runId"/> was told it ended while the run's end is not written yet: it has left the queue.</summary>
-    public bool EndSent(string runId) => _prompts.TryGetValue(runId, out var prompt) && prompt.EndSent;
+    /// <summary>
+    /// Whether the client of run <paramref name="runId"/> was told it ended (the run's end may not be written yet), or the run
+    /// has ended here since: it has left the queue. Once true it stays true, so a run read as unfinished from the store just
+    /// before its end was written is not shown in the queue again.
+    /// </summary>
+    public bool EndSent(string runId) => _prompts.TryGetValue(runId, out var prompt) ? prompt.EndSent : _ended.Contains(runId);
 
     /// <summary>
     /// Waits (at most <paramref name="timeout"/>) until the runs whose end their client was told, among <paramref name="runIds"/>
