@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using ComfyOperator.Router.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -24,8 +26,16 @@ public sealed class ComfyPromptAnswerTests
 
         var queued = ComfyApiTests.QueuePromptAsync(cluster.Client, Graphs.Sd15("answered first", 2), ws.ClientId, promptId: promptId);
 
-        // The worker runs the prompt to its end and the router stores it while the answer waits.
-        await cluster.WaitForStatusAsync(promptId, "succeeded");
+        // The worker runs the prompt to its end and the router stores it while the answer waits (the run is not
+        // there until the submission has stored it).
+        await Wait.UntilAsync(
+            async () =>
+            {
+                using var run = await cluster.Client.GetAsync($"/v1/runs/{promptId}");
+                return run.IsSuccessStatusCode && (await run.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString() == "succeeded";
+            },
+            TimeSpan.FromSeconds(60),
+            "the prompt's run to succeed");
         await ws.RoundTripAsync();
         Assert.False(queued.IsCompleted);
         Assert.DoesNotContain(promptId, ws.PromptIds());
