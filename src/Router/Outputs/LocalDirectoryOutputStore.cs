@@ -96,12 +96,21 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
 
     /// <summary>
     /// Creates <paramref name="path"/> in the run's directory, made first: one mkdir is cheaper than a failed open and its
-    /// exception for a run's first output, and most runs have one.
+    /// exception for a run's first output, and most runs have one. A new file, not one truncated: truncating (what
+    /// <see cref="FileMode.Create"/> does, even to a file just made) has ext4 flush the file to disk when it is closed.
+    /// A file left by a copy a crash cut short is truncated and written again.
     /// </summary>
     private SafeFileHandle Create(string runId, string path)
     {
         Directory.CreateDirectory(Path.Combine(_root, runId));
-        return File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        try
+        {
+            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        }
     }
 
     /// <summary>A file that is not there, nor its directory, is deleted already.</summary>

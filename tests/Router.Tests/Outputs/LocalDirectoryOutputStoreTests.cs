@@ -42,6 +42,22 @@ public sealed class LocalDirectoryOutputStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task SaveAsync_PartialFileLeftByACrash_WrittenAgainWhole()
+    {
+        // A router killed during a copy leaves the partial file; the copy made after its restart replaces it, longer or shorter.
+        var run = Path.Combine(_root, "run-1");
+        Directory.CreateDirectory(run);
+        await File.WriteAllBytesAsync(Path.Combine(run, "images+a.png.partial"), new byte[5_000]);
+        var store = new LocalDirectoryOutputStore(_root);
+
+        var size = await store.SaveAsync("run-1", "images/a.png", new MemoryStream([4, 5, 6]), CancellationToken.None);
+
+        Assert.Equal(3, size);
+        Assert.Equal([4, 5, 6], await ReadAsync(store, "run-1", "images/a.png"));
+        Assert.Empty(Directory.EnumerateFiles(_root, "*.partial", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task SaveAsync_OutputOfANamedOutput_OneFileInTheRunsDirectoryAndNoFolderPerOutput()
     {
         var store = new LocalDirectoryOutputStore(_root);
