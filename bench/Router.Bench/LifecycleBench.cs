@@ -32,14 +32,14 @@ internal static class LifecycleBench
     /// <summary>The JIT's share of a warm-up round's CPU under which the router counts as warmed up.</summary>
     private const double MaxJitShare = 0.05;
 
-    public static async Task RunAsync(int runs, IReadOnlyList<int> workerCounts, TimeSpan idle)
+    public static async Task RunAsync(int runs, IReadOnlyList<int> workerCounts, TimeSpan idle, int historyLimit)
     {
-        Console.WriteLine($"lifecycle: {runs} runs of a 2-step SD1.5 graph (64x64, {StepDelay.TotalMilliseconds:0} ms steps, {BenchGraph.Sd15(0, steps: 2).ToJsonString().Length} bytes of JSON) per worker count; router = comfy-router ({(RouterProcess.ServerGc ? "server" : "workstation")} GC) in its own process; {Environment.ProcessorCount} cores; load {LoadAverage()}");
+        Console.WriteLine($"lifecycle: {runs} runs of a 2-step SD1.5 graph (64x64, {StepDelay.TotalMilliseconds:0} ms steps, {BenchGraph.Sd15(0, steps: 2).ToJsonString().Length} bytes of JSON) per worker count, Router:HistoryLimit {historyLimit}; router = comfy-router ({(RouterProcess.ServerGc ? "server" : "workstation")} GC) in its own process; {Environment.ProcessorCount} cores; load {LoadAverage()}");
         var rows = new List<Row>();
         IReadOnlyList<Idle> idleFigures = [];
         foreach (var count in workerCounts)
         {
-            var (row, idleRow) = await OneAsync(count, runs, count == workerCounts.Max() ? idle : TimeSpan.Zero);
+            var (row, idleRow) = await OneAsync(count, runs, count == workerCounts.Max() ? idle : TimeSpan.Zero, historyLimit);
             rows.Add(row);
             idleFigures = idleRow ?? idleFigures;
         }
@@ -75,7 +75,7 @@ internal static class LifecycleBench
         Console.WriteLine($"  load average at the end: {LoadAverage()}");
     }
 
-    private static async Task<(Row Row, IReadOnlyList<Idle>? Idle)> OneAsync(int workerCount, int runs, TimeSpan idle)
+    private static async Task<(Row Row, IReadOnlyList<Idle>? Idle)> OneAsync(int workerCount, int runs, TimeSpan idle, int historyLimit)
     {
         var data = Directory.CreateTempSubdirectory("router-lifecycle-").FullName;
         var statsPath = Path.Combine(data, "stats.sock");
@@ -97,7 +97,7 @@ internal static class LifecycleBench
                     ["Router:DataDirectory"] = data,
                     ["Router:Nodes:0"] = string.Join(",", workers.Select(w => w.BaseAddress.ToString())),
                     ["Router:PendingLimit"] = "1000000",
-                    ["Router:HistoryLimit"] = "1000000",
+                    ["Router:HistoryLimit"] = historyLimit.ToString(CultureInfo.InvariantCulture),
                     ["Router:ApiKeys:0"] = RouterHost.ApiKey,
                 },
                 new Dictionary<string, string>

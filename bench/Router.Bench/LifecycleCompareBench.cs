@@ -14,14 +14,14 @@ namespace ComfyOperator.Router.Bench;
 /// </summary>
 internal static class LifecycleCompareBench
 {
-    public static async Task RunAsync(int runs, int workerCount, int rounds)
+    public static async Task RunAsync(int runs, int workerCount, int rounds, int historyLimit)
     {
         var b = Environment.GetEnvironmentVariable("COMFY_BENCH_ROUTER_B") is { Length: > 0 } other
             ? other
             : throw new InvalidOperationException("lifecycle-compare needs COMFY_BENCH_ROUTER_B: the comfy-router binary to compare with.");
-        Console.WriteLine($"lifecycle-compare: {rounds} rounds of {runs / rounds} runs per router, {workerCount} workers each, A = {Environment.GetEnvironmentVariable("COMFY_BENCH_ROUTER") ?? "this bench's build"}, B = {b}; load {LifecycleBench.LoadAverage()}");
-        await using var rigA = await Rig.StartAsync("A", workerCount, binary: null);
-        await using var rigB = await Rig.StartAsync("B", workerCount, binary: b);
+        Console.WriteLine($"lifecycle-compare: {rounds} rounds of {runs / rounds} runs per router, {workerCount} workers each, Router:HistoryLimit {historyLimit}, A = {Environment.GetEnvironmentVariable("COMFY_BENCH_ROUTER") ?? "this bench's build"}, B = {b}; load {LifecycleBench.LoadAverage()}");
+        await using var rigA = await Rig.StartAsync("A", workerCount, historyLimit, binary: null);
+        await using var rigB = await Rig.StartAsync("B", workerCount, historyLimit, binary: b);
         var seed = 0;
         foreach (var rig in new[] { rigA, rigB })
         {
@@ -93,7 +93,7 @@ internal static class LifecycleCompareBench
 
         public int Gen2 { get; private set; }
 
-        public static async Task<Rig> StartAsync(string name, int workerCount, string? binary)
+        public static async Task<Rig> StartAsync(string name, int workerCount, int historyLimit, string? binary)
         {
             var data = Directory.CreateTempSubdirectory("router-lifecycle-compare-").FullName;
             var statsPath = Path.Combine(data, "stats.sock");
@@ -112,7 +112,7 @@ internal static class LifecycleCompareBench
                     ["Router:DataDirectory"] = data,
                     ["Router:Nodes:0"] = string.Join(",", workers.Select(w => w.BaseAddress.ToString())),
                     ["Router:PendingLimit"] = "1000000",
-                    ["Router:HistoryLimit"] = "1000000",
+                    ["Router:HistoryLimit"] = historyLimit.ToString(CultureInfo.InvariantCulture),
                     ["Router:ApiKeys:0"] = RouterHost.ApiKey,
                 },
                 new Dictionary<string, string>
