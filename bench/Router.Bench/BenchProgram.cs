@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|accept-replicas|dispatch|all|mixed|decision|scheduling|io|outputs|store|store-postgres|lifecycle|comfyui|relay] [runs]</c>; <c>accept-replicas [runs] [max pending per key]</c>; <c>accept-compare [runs] [other comfy-router] [created-key]</c>; <c>lifecycle [runs] [workers,...] [idle seconds]</c>; <c>comfyui [prompts] [clients] [step ms]</c>; <c>busy [runs] [workers,...] [step ms] [store ms per request] [MaxQueuePerWorker]</c>.</summary>
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|accept-replicas|dispatch|all|mixed|decision|scheduling|io|outputs|store|store-postgres|lifecycle|comfyui|relay] [runs]</c>; <c>accept-replicas [runs] [max pending per key]</c>; <c>accept-compare [runs] [other comfy-router] [created-key]</c>; <c>lifecycle [runs] [workers,...] [idle seconds] [history limit]</c>; <c>lifecycle-compare [runs] [workers] [rounds] [history limit]</c>; <c>comfyui [prompts] [clients] [step ms]</c>; <c>busy [runs] [workers,...] [step ms] [store ms per request] [MaxQueuePerWorker]</c>.</summary>
 internal static class BenchProgram
 {
     public static async Task Main(string[] args)
@@ -93,7 +93,15 @@ internal static class BenchProgram
         {
             var workers = args.Length > 2 ? args[2].Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray() : [10, 1000];
             var idle = TimeSpan.FromSeconds(args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 60);
-            await LifecycleBench.RunAsync(args.Length > 1 ? runs : 2000, workers, idle);
+            await LifecycleBench.RunAsync(args.Length > 1 ? runs : 2000, workers, idle, HistoryLimitArgument(args, 4));
+        }
+
+        // Issue 14: two builds' CPU per run, measured in alternating rounds on the same machine.
+        if (what is "lifecycle-compare")
+        {
+            var workers = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 10;
+            var rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 8;
+            await LifecycleCompareBench.RunAsync(args.Length > 1 ? runs : 4000, workers, rounds, HistoryLimitArgument(args, 4));
         }
 
         // Issue 14, GPUs kept busy: runs/s with steps that take time and an output store that takes time per file.
@@ -106,4 +114,11 @@ internal static class BenchProgram
             await BusyWorkersBench.RunAsync(args.Length > 1 ? runs : 400, workers, step, store, maxQueue);
         }
     }
+
+    /// <summary>
+    /// Router:HistoryLimit for the lifecycle benches: by default so large that nothing is pruned while measuring (a run's
+    /// life ends at succeeded); the router's own default, 50, adds each run's removal from history to its cost.
+    /// </summary>
+    private static int HistoryLimitArgument(string[] args, int index) =>
+        args.Length > index ? int.Parse(args[index], CultureInfo.InvariantCulture) : 1_000_000;
 }

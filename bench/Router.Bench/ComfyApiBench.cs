@@ -37,35 +37,77 @@ internal static class ComfyApiBench
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
         await WaitForWorkerAsync(http, router.BaseAddress);
 
-        Console.WriteLine($"ComfyUI client, submit -> executing(node: null) | -> image bytes in hand (/history, /view), SD1.5 64x64 1 step of {stepDelay.TotalMilliseconds:0} ms, {prompts} prompts one after another (after 10 to warm up):");
-        var seed = 0;
-        foreach (var (name, address) in new[] { ("straight to one simulator", worker.BaseAddress), ("through the router", router.BaseAddress) })
+        // A second build to compare (COMFY_BENCH_ROUTER_B): its own process on the same simulator, measured in the same rounds.
+        using var routerB = Environment.GetEnvironmentVariable("COMFY_BENCH_ROUTER_B") is { Length: > 0 } other
+            ? await RouterProcess.StartAsync(
+                new Dictionary<string, string>
+                {
+                    ["Router:DataDirectory"] = data + "-b",
+                    ["Router:Nodes:0"] = worker.BaseAddress.ToString(),
+                    ["Router:ApiKeys:0"] = ApiKey,
+                    ["Router:PendingLimit"] = "100000",
+                    ["Router:HistoryLimit"] = "100000",
+                    ["Router:ProbeInterval"] = "00:00:01",
+                },
+                binary: other)
+            : null;
+        List<(string Name, Uri Address)> paths = [("straight to one simulator", worker.BaseAddress), ("through the router", router.BaseAddress)];
+        if (routerB is not null)
         {
-            await using var client = await ComfyScriptClient.ConnectAsync(http, address, "sequential-" + name.Replace(' ', '-'));
-            for (var i = 0; i < 10; i++)
-            {
-                await client.RunAsync(seed++);
-            }
+            await WaitForWorkerAsync(http, routerB.BaseAddress);
+            paths.Add(("through router B", routerB.BaseAddress));
+        }
 
-            var latencies = new List<Latency>();
-            for (var i = 0; i < prompts; i++)
-            {
-                latencies.Add(await client.RunAsync(seed++));
-            }
+        // The paths take turns, one prompt each per round: on a shared machine each meets the same load, so the ratios hold.
+        Console.WriteLine($"ComfyUI client, submit -> executing(node: null) | -> image bytes in hand (/history, /view), SD1.5 64x64 1 step of {stepDelay.TotalMilliseconds:0} ms, {prompts} prompts per path, the paths taking turns (after 10 each to warm up):");
+        var seed = 0;
+        var clients = new List<ComfyScriptClient>();
+        foreach (var (name, address) in paths)
+        {
+            clients.Add(await ComfyScriptClient.ConnectAsync(http, address, "sequential-" + name.Replace(' ', '-')));
+        }
 
-            Print(name, latencies, null);
+        var measured = paths.Select(_ => new List<Latency>()).ToList();
+        for (var round = -10; round < prompts; round++)
+        {
+            // Each round in the other order: no path always runs right after another.
+            for (var k = 0; k < clients.Count; k++)
+            {
+                var p = round % 2 == 0 ? k : clients.Count - 1 - k;
+                var latency = await clients[p].RunAsync(seed++);
+                if (round >= 0)
+                {
+                    measured[p].Add(latency);
+                }
+            }
+        }
+
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        for (var p = 0; p < paths.Count; p++)
+        {
+            Print(paths[p].Name, measured[p], null);
+        }
+
+        var straight = Percentiles.Of(measured[0].Select(l => l.Done).Order().ToList(), 50);
+        for (var p = 1; p < paths.Count; p++)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {paths[p].Name} / straight, p50: {Percentiles.Of(measured[p].Select(l => l.Done).Order().ToList(), 50) / straight:F2}x"));
         }
 
         Console.WriteLine($"{concurrentClients} clients at once, one prompt each (each its own WebSocket and client id):");
-        foreach (var (name, address) in new[] { ("straight to one simulator", worker.BaseAddress), ("through the router", router.BaseAddress) })
+        foreach (var (name, address) in paths)
         {
-            var clients = await Task.WhenAll(Enumerable.Range(0, concurrentClients).Select(i => ComfyScriptClient.ConnectAsync(http, address, $"concurrent-{name.Replace(' ', '-')}-{i}")));
+            var many = await Task.WhenAll(Enumerable.Range(0, concurrentClients).Select(i => ComfyScriptClient.ConnectAsync(http, address, $"concurrent-{name.Replace(' ', '-')}-{i}")));
             var wall = Stopwatch.StartNew();
             var start = seed;
             seed += concurrentClients;
-            var latencies = await Task.WhenAll(clients.Select((c, i) => c.RunAsync(start + i)));
+            var latencies = await Task.WhenAll(many.Select((c, i) => c.RunAsync(start + i)));
             wall.Stop();
-            foreach (var client in clients)
+            foreach (var client in many)
             {
                 await client.DisposeAsync();
             }
@@ -73,13 +115,16 @@ internal static class ComfyApiBench
             Print(name, [.. latencies], wall.Elapsed);
         }
 
-        try
+        foreach (var directory in new[] { data, data + "-b" }.Where(Directory.Exists))
         {
-            Directory.Delete(data, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the temp cleaner.
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left for the temp cleaner.
+            }
         }
     }
 

@@ -21,17 +21,25 @@ namespace ComfyOperator.Router.Bench;
 /// </summary>
 internal static class LifecycleBench
 {
-    private static readonly TimeSpan StepDelay = TimeSpan.FromMilliseconds(10);
+    internal static readonly TimeSpan StepDelay = TimeSpan.FromMilliseconds(10);
     private static readonly string[] Unfinished = ["queued", "dispatching", "running"];
 
-    public static async Task RunAsync(int runs, IReadOnlyList<int> workerCounts, TimeSpan idle)
+    /// <summary>Runs per warm-up round (<see cref="WarmUpAsync"/>).</summary>
+    internal const int WarmUpRound = 500;
+
+    private const int MaxWarmUpRounds = 20;
+
+    /// <summary>The JIT's share of a warm-up round's CPU under which the router counts as warmed up.</summary>
+    private const double MaxJitShare = 0.05;
+
+    public static async Task RunAsync(int runs, IReadOnlyList<int> workerCounts, TimeSpan idle, int historyLimit)
     {
-        Console.WriteLine($"lifecycle: {runs} runs of a 2-step SD1.5 graph (64x64, {StepDelay.TotalMilliseconds:0} ms steps, {BenchGraph.Sd15(0, steps: 2).ToJsonString().Length} bytes of JSON) per worker count; router = comfy-router ({(RouterProcess.ServerGc ? "server" : "workstation")} GC) in its own process; {Environment.ProcessorCount} cores; load {LoadAverage()}");
+        Console.WriteLine($"lifecycle: {runs} runs of a 2-step SD1.5 graph (64x64, {StepDelay.TotalMilliseconds:0} ms steps, {BenchGraph.Sd15(0, steps: 2).ToJsonString().Length} bytes of JSON) per worker count, Router:HistoryLimit {historyLimit}; router = comfy-router ({(RouterProcess.ServerGc ? "server" : "workstation")} GC) in its own process; {Environment.ProcessorCount} cores; load {LoadAverage()}");
         var rows = new List<Row>();
         IReadOnlyList<Idle> idleFigures = [];
         foreach (var count in workerCounts)
         {
-            var (row, idleRow) = await OneAsync(count, runs, count == workerCounts.Max() ? idle : TimeSpan.Zero);
+            var (row, idleRow) = await OneAsync(count, runs, count == workerCounts.Max() ? idle : TimeSpan.Zero, historyLimit);
             rows.Add(row);
             idleFigures = idleRow ?? idleFigures;
         }
@@ -67,7 +75,7 @@ internal static class LifecycleBench
         Console.WriteLine($"  load average at the end: {LoadAverage()}");
     }
 
-    private static async Task<(Row Row, IReadOnlyList<Idle>? Idle)> OneAsync(int workerCount, int runs, TimeSpan idle)
+    private static async Task<(Row Row, IReadOnlyList<Idle>? Idle)> OneAsync(int workerCount, int runs, TimeSpan idle, int historyLimit)
     {
         var data = Directory.CreateTempSubdirectory("router-lifecycle-").FullName;
         var statsPath = Path.Combine(data, "stats.sock");
@@ -89,7 +97,7 @@ internal static class LifecycleBench
                     ["Router:DataDirectory"] = data,
                     ["Router:Nodes:0"] = string.Join(",", workers.Select(w => w.BaseAddress.ToString())),
                     ["Router:PendingLimit"] = "1000000",
-                    ["Router:HistoryLimit"] = "1000000",
+                    ["Router:HistoryLimit"] = historyLimit.ToString(CultureInfo.InvariantCulture),
                     ["Router:ApiKeys:0"] = RouterHost.ApiKey,
                 },
                 new Dictionary<string, string>
@@ -104,9 +112,8 @@ internal static class LifecycleBench
             await WaitEligibleAsync(client, workerCount);
             Console.WriteLine($"lifecycle: {workerCount} workers started and eligible in {clock.Elapsed.TotalSeconds:0.0} s (router pid {router.Id})");
 
-            // Warm-up: JIT tiering, connection pools, SQLite pages.
             var seed = 0;
-            await DriveAsync(client, workers, Math.Max(300, runs / 5), workerCount, () => seed++);
+            await WarmUpAsync($"{workerCount} workers", router, stats, () => DriveAsync(client, workers, WarmUpRound, workerCount, () => seed++), WarmUpRound);
 
             IReadOnlyList<Idle>? idleFigures = null;
             if (idle > TimeSpan.Zero)
@@ -136,6 +143,36 @@ internal static class LifecycleBench
             await Task.WhenAll(workers.Select(w => w.DisposeAsync().AsTask()));
             Directory.Delete(data, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Runs rounds of <paramref name="runs"/> runs until the router is in its steady state: the JIT no longer takes a
+    /// noticeable share of its CPU (tiered compilation recompiles hot methods for thousands of runs after the first)
+    /// and two rounds in a row cost the same within 10 %. Without it the figure measures the JIT as much as the runs.
+    /// </summary>
+    internal static async Task WarmUpAsync(string label, RouterProcess router, RouterStats stats, Func<Task> round, int runs)
+    {
+        var clock = Stopwatch.StartNew();
+        var cpuBefore = router.CpuTime;
+        var previous = double.NaN;
+        for (var i = 1; i <= MaxWarmUpRounds; i++)
+        {
+            var roundCpu = router.CpuTime;
+            var before = await stats.ReadAsync(collect: false);
+            await round();
+            var after = await stats.ReadAsync(collect: false);
+            var cpu = (router.CpuTime - roundCpu).TotalMilliseconds / runs;
+            var jit = (after.Jit - before.Jit).TotalMilliseconds / runs;
+            if (jit <= MaxJitShare * cpu && Math.Abs(cpu - previous) <= 0.1 * Math.Max(cpu, previous))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lifecycle: {label}: steady after {i} warm-up rounds of {runs} runs ({clock.Elapsed.TotalSeconds:F0} s, router CPU {(router.CpuTime - cpuBefore).TotalSeconds:F1} s; last round {cpu:F2} ms/run, JIT {jit:F2})"));
+                return;
+            }
+
+            previous = cpu;
+        }
+
+        Console.WriteLine($"lifecycle: {label}: not steady after {MaxWarmUpRounds} warm-up rounds (a loaded machine); measuring anyway");
     }
 
     /// <summary>
@@ -175,7 +212,7 @@ internal static class LifecycleBench
     /// finished every run (outputs stored, succeeded or failed). Returns how many runs a worker took at
     /// submit (answered <c>dispatching</c>, not <c>queued</c>).
     /// </summary>
-    private static async Task<int> DriveAsync(HttpClient client, List<ComfyUiSimulator> workers, int runs, int workerCount, Func<int> seeds)
+    internal static async Task<int> DriveAsync(HttpClient client, List<ComfyUiSimulator> workers, int runs, int workerCount, Func<int> seeds)
     {
         var placed = 0;
         var executedBefore = workers.Sum(w => w.PromptsExecuted);
@@ -294,7 +331,7 @@ internal static class LifecycleBench
     private sealed record Idle(int Workers, string Label, TimeSpan Duration, TimeSpan Cpu, TimeSpan Jit, long JitMethods, long Allocated, long WorkingSet, long Heap, long? HeapAfterCollect, long Committed, int Threads);
 
     /// <summary>The client side of <see cref="StartupHook"/>.</summary>
-    private sealed class RouterStats : IDisposable
+    internal sealed class RouterStats : IDisposable
     {
         private readonly Socket _socket;
         private readonly byte[] _buffer = new byte[256];
@@ -349,5 +386,5 @@ internal static class LifecycleBench
     }
 
     /// <param name="Jit">Time the router's JIT has spent compiling so far (tier-up of methods that became hot goes on after warm-up); its own clock, so on a loaded machine it includes waits for a core.</param>
-    private sealed record Snapshot(long Allocated, long Heap, long Committed, int Gen0, int Gen1, int Gen2, int Threads, TimeSpan Jit, long JitMethods);
+    internal sealed record Snapshot(long Allocated, long Heap, long Committed, int Gen0, int Gen1, int Gen2, int Threads, TimeSpan Jit, long JitMethods);
 }

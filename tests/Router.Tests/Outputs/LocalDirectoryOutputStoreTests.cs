@@ -42,20 +42,79 @@ public sealed class LocalDirectoryOutputStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task SaveAsync_OutputOfANamedOutput_OneFileInTheRunsDirectoryAndNoFolderPerOutput()
+    public async Task SaveAsync_PartialFileLeftByACrash_WrittenAgainWhole()
+    {
+        // A router killed during a copy leaves the partial file; the copy made after its restart replaces it, longer or shorter.
+        var folder = Path.Combine(_root, LocalDirectoryOutputStore.FolderOf("run-1"));
+        Directory.CreateDirectory(folder);
+        await File.WriteAllBytesAsync(Path.Combine(folder, "run-1+images+a.png.partial"), new byte[5_000]);
+        var store = new LocalDirectoryOutputStore(_root);
+
+        var size = await store.SaveAsync("run-1", "images/a.png", new MemoryStream([4, 5, 6]), CancellationToken.None);
+
+        Assert.Equal(3, size);
+        Assert.Equal([4, 5, 6], await ReadAsync(store, "run-1", "images/a.png"));
+        Assert.Empty(Directory.EnumerateFiles(_root, "*.partial", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task SaveAsync_OutputsOfRuns_OneFileEachInTheRunsShardFolderAndNoFolderPerRun()
     {
         var store = new LocalDirectoryOutputStore(_root);
 
         await store.SaveAsync("run-1", "images/ComfyUI_00001_.png", new MemoryStream([1]), CancellationToken.None);
         await store.SaveAsync("run-1", "9/ComfyUI_00001_.png", new MemoryStream([2]), CancellationToken.None);
         await store.SaveAsync("run-1", "single.json", new MemoryStream([3]), CancellationToken.None);
+        await store.SaveAsync("run-2", "single.json", new MemoryStream([4]), CancellationToken.None);
 
-        var run = Path.Combine(_root, "run-1");
-        Assert.Empty(Directory.EnumerateDirectories(run));
+        var folder = Path.Combine(_root, LocalDirectoryOutputStore.FolderOf("run-1"));
+        Assert.Matches("^@[0-9a-f]{2}$", LocalDirectoryOutputStore.FolderOf("run-1"));
+        Assert.Empty(Directory.EnumerateDirectories(folder));
         Assert.Equal(
-            ["9+ComfyUI_00001_.png", "images+ComfyUI_00001_.png", "single.json"],
-            Directory.EnumerateFiles(run).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            ["run-1+9+ComfyUI_00001_.png", "run-1+images+ComfyUI_00001_.png", "run-1+single.json"],
+            Directory.EnumerateFiles(folder, "run-1+*").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            new[] { LocalDirectoryOutputStore.FolderOf("run-1"), LocalDirectoryOutputStore.FolderOf("run-2") }.Distinct().Order(StringComparer.Ordinal),
+            Directory.EnumerateDirectories(_root).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal([2], await ReadAsync(store, "run-1", "9/ComfyUI_00001_.png"));
+        Assert.Equal([4], await ReadAsync(store, "run-2", "single.json"));
+    }
+
+    [Fact]
+    public async Task DeleteRunAsync_RunSharingItsFolder_OnlyThatRunsFilesGo()
+    {
+        var store = new LocalDirectoryOutputStore(_root);
+        var first = "run-a";
+        var second = Enumerable.Range(0, 10_000).Select(i => $"run-a{i}").First(id => LocalDirectoryOutputStore.FolderOf(id) == LocalDirectoryOutputStore.FolderOf(first));
+        await store.SaveAsync(first, "images/a.png", new MemoryStream([1]), CancellationToken.None);
+        await store.SaveAsync(first, "b.png", new MemoryStream([2]), CancellationToken.None);
+        await store.SaveAsync(second, "images/a.png", new MemoryStream([3]), CancellationToken.None);
+
+        await store.DeleteRunAsync(first, CancellationToken.None);
+
+        Assert.Null(await store.OpenAsync(first, "images/a.png", CancellationToken.None));
+        Assert.Null(await store.OpenAsync(first, "b.png", CancellationToken.None));
+        Assert.Equal([3], await ReadAsync(store, second, "images/a.png"));
+    }
+
+    [Fact]
+    public async Task OpenAsync_OutputStoredInARunsFolderOneLevelDeep_ReadDeletedAndTheRunDeletedWithIt()
+    {
+        // An output directory written before shard folders: <run>/<output>+<file>.
+        var legacy = Path.Combine(_root, "run-old");
+        Directory.CreateDirectory(legacy);
+        await File.WriteAllBytesAsync(Path.Combine(legacy, "images+a.png"), [7, 8]);
+        await File.WriteAllBytesAsync(Path.Combine(legacy, "b.png"), [9]);
+        var store = new LocalDirectoryOutputStore(_root);
+
+        Assert.Equal([7, 8], await ReadAsync(store, "run-old", "images/a.png"));
+        Assert.Equal([9], await ReadAsync(store, "run-old", "b.png"));
+
+        await store.DeleteAsync("run-old", "images/a.png", CancellationToken.None);
+        Assert.Null(await store.OpenAsync("run-old", "images/a.png", CancellationToken.None));
+
+        await store.DeleteRunAsync("run-old", CancellationToken.None);
+        Assert.False(Directory.Exists(legacy));
     }
 
     [Fact]

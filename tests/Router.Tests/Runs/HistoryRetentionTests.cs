@@ -27,14 +27,14 @@ public sealed class HistoryRetentionTests
             ids.Add(id);
         }
 
-        var oldestOutputs = Path.Combine(cluster.DataDirectory, "outputs", ids[0]);
+        var outputs = Path.Combine(cluster.DataDirectory, "outputs");
         await Wait.UntilAsync(async () => await StatusOfAsync(cluster.Client, ids[0]) == HttpStatusCode.NotFound, Timeout, "the oldest run to be pruned");
 
         // The record goes first, then its files.
-        await Wait.UntilAsync(() => !Directory.Exists(oldestOutputs), Timeout, $"the outputs of the pruned run at {oldestOutputs} to be deleted");
+        await Wait.UntilAsync(() => !LocalDirectoryOutputStore.StoredFiles(outputs, ids[0]).Any(), Timeout, $"the outputs of the pruned run {ids[0]} to be deleted");
         Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(cluster.Client, ids[1]));
         Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(cluster.Client, ids[2]));
-        Assert.NotEmpty(Directory.EnumerateFiles(Path.Combine(cluster.DataDirectory, "outputs", ids[2]), "*", SearchOption.AllDirectories));
+        Assert.NotEmpty(LocalDirectoryOutputStore.StoredFiles(outputs, ids[2]));
     }
 
     [Fact]
@@ -46,14 +46,14 @@ public sealed class HistoryRetentionTests
             services => services.AddSingleton<TimeProvider>(clock));
         var id = await RunsApiTests.SubmitAsync(router.Client);
         await WaitForSucceededAsync(router.Client, id);
-        var outputs = Path.Combine(router.Factory.DataDirectory, "outputs", id);
-        Assert.True(Directory.Exists(outputs));
+        var outputs = Path.Combine(router.Factory.DataDirectory, "outputs");
+        Assert.NotEmpty(LocalDirectoryOutputStore.StoredFiles(outputs, id));
 
         clock.Advance(TimeSpan.FromHours(2));
 
         // The record goes first, then its files: wait for both.
         await Wait.UntilAsync(async () => await StatusOfAsync(router.Client, id) == HttpStatusCode.NotFound, Timeout, "the old run to be pruned while the router is idle");
-        await Wait.UntilAsync(() => !Directory.Exists(outputs), Timeout, $"the outputs of the pruned run at {outputs} to be deleted");
+        await Wait.UntilAsync(() => !LocalDirectoryOutputStore.StoredFiles(outputs, id).Any(), Timeout, $"the outputs of the pruned run {id} to be deleted");
     }
 
     [Fact]
@@ -89,9 +89,9 @@ public sealed class HistoryRetentionTests
         await WaitForSucceededAsync(router.Client, first);
         var second = await RunsApiTests.SubmitAsync(router.Client);
         await WaitForSucceededAsync(router.Client, second);
-        var outputs = Path.Combine(router.Factory.DataDirectory, "outputs", first);
+        var outputs = Path.Combine(router.Factory.DataDirectory, "outputs");
 
-        await Wait.UntilAsync(() => !Directory.Exists(outputs), Timeout, "the pruned run's outputs to be deleted on a retry");
+        await Wait.UntilAsync(() => !LocalDirectoryOutputStore.StoredFiles(outputs, first).Any(), Timeout, "the pruned run's outputs to be deleted on a retry");
 
         Assert.True(failing.Attempts > 2, $"expected retries after two failures, saw {failing.Attempts} attempts");
         Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(router.Client, first));

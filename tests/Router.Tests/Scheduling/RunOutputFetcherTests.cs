@@ -31,7 +31,7 @@ public sealed class RunOutputFetcherTests
         // then holds still, so the prompt cannot end before the router has the first image.
         await Wait.UntilAsync(() => Directory.EnumerateFiles(worker.OutputDirectory, "*.png", SearchOption.AllDirectories).Any(), Deadline, "the first image saved on the worker");
         worker.Hang();
-        var stored = RunOutputDirectory(cluster, id);
+        var stored = StoredFilesOf(cluster, id);
         await Wait.UntilAsync(() => PngsIn(stored).Length == 1, Deadline, "the first image stored by the router while the prompt runs");
         Assert.Equal(0, worker.PromptsExecuted);
         Assert.Equal("running", (await cluster.GetRunAsync(id)).GetProperty("status").GetString());
@@ -48,7 +48,7 @@ public sealed class RunOutputFetcherTests
             Assert.Equal(TestPngSignature, bytes[..8]);
         }
 
-        Assert.Empty(Directory.EnumerateFiles(stored, "*.partial", SearchOption.AllDirectories));
+        Assert.DoesNotContain(stored(), f => f.EndsWith(".partial", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class RunOutputFetcherTests
     {
         await using var cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = TimeSpan.FromMilliseconds(50));
         var id = await SubmitAsync(cluster, TwoImages(laterSteps: 400));
-        var stored = RunOutputDirectory(cluster, id);
+        var stored = StoredFilesOf(cluster, id);
         await Wait.UntilAsync(() => PngsIn(stored).Length == 1, Deadline, "the first image stored by the router while the prompt runs");
 
         using var cancel = await cluster.Client.DeleteAsync($"/v1/runs/{id}");
@@ -66,7 +66,7 @@ public sealed class RunOutputFetcherTests
         // The run names no output, and the copy made goes with the attempt, which ends just after it recorded the cancel.
         Assert.Empty(done.TryGetProperty("outputs", out var outputs) && outputs.ValueKind == JsonValueKind.Array ? outputs.EnumerateArray() : []);
         await Wait.UntilAsync(
-            () => !Directory.Exists(stored) || !Directory.EnumerateFiles(stored, "*", SearchOption.AllDirectories).Any(), Deadline, "the copy deleted when the attempt ended");
+            () => stored().Length == 0, Deadline, "the copy deleted when the attempt ended");
     }
 
     [Fact]
@@ -91,14 +91,14 @@ public sealed class RunOutputFetcherTests
                 var missing = await fetcher.GetAsync("9", new ComfyFileRef("never-written.png"), CancellationToken.None);
 
                 Assert.Equal(TestPngSignature.Length, kept.Output!.Size);
-                Assert.True(File.Exists(Path.Combine(root, run.Id, "9+announced.png")));
+                Assert.Contains(LocalDirectoryOutputStore.StoredFiles(root, run.Id), f => Path.GetFileName(f) == $"{run.Id}+9+announced.png");
                 Assert.Null(missing.Output);
                 Assert.IsAssignableFrom<ComfyHttpException>(missing.FetchError);
                 fetcher.Keep(kept.Output);
                 Assert.NotNull(announced.Output);
             }
 
-            Assert.Equal(["9+kept.png"], Directory.GetFiles(Path.Combine(root, run.Id), "*", SearchOption.AllDirectories).Select(Path.GetFileName));
+            Assert.Equal([$"{run.Id}+9+kept.png"], LocalDirectoryOutputStore.StoredFiles(root, run.Id).Select(Path.GetFileName));
         }
         finally
         {
@@ -144,9 +144,9 @@ public sealed class RunOutputFetcherTests
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
     }
 
-    private static string RunOutputDirectory(SimulatedCluster cluster, string id) =>
-        Path.Combine(cluster.Router.Services.GetRequiredService<IOptions<RouterOptions>>().Value.ResolvedOutputDirectory, id);
+    /// <summary>The files the router's output store holds for run <paramref name="id"/>, read anew at each call.</summary>
+    private static Func<string[]> StoredFilesOf(SimulatedCluster cluster, string id) =>
+        () => [.. LocalDirectoryOutputStore.StoredFiles(cluster.Router.Services.GetRequiredService<IOptions<RouterOptions>>().Value.ResolvedOutputDirectory, id)];
 
-    private static string[] PngsIn(string directory) =>
-        Directory.Exists(directory) ? Directory.GetFiles(directory, "*.png", SearchOption.AllDirectories) : [];
+    private static string[] PngsIn(Func<string[]> stored) => [.. stored().Where(f => f.EndsWith(".png", StringComparison.Ordinal))];
 }
