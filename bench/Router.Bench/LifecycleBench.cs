@@ -21,7 +21,7 @@ namespace ComfyOperator.Router.Bench;
 /// </summary>
 internal static class LifecycleBench
 {
-    internal static readonly TimeSpan StepDelay = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan StepDelay = TimeSpan.FromMilliseconds(10);
     private static readonly string[] Unfinished = ["queued", "dispatching", "running"];
 
     /// <summary>Runs per warm-up round (<see cref="WarmUpAsync"/>).</summary>
@@ -83,28 +83,8 @@ internal static class LifecycleBench
         try
         {
             var clock = Stopwatch.StartNew();
-            workers.Add(await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = StepDelay }));
-            var models = workers[0].ModelsDirectory;
-            for (var started = 1; started < workerCount; started += 50)
-            {
-                workers.AddRange(await Task.WhenAll(Enumerable.Range(0, Math.Min(50, workerCount - started)).Select(_ =>
-                    ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = StepDelay, ModelsDirectory = models }))));
-            }
-
-            using var router = await RouterProcess.StartAsync(
-                new Dictionary<string, string>
-                {
-                    ["Router:DataDirectory"] = data,
-                    ["Router:Nodes:0"] = string.Join(",", workers.Select(w => w.BaseAddress.ToString())),
-                    ["Router:PendingLimit"] = "1000000",
-                    ["Router:HistoryLimit"] = historyLimit.ToString(CultureInfo.InvariantCulture),
-                    ["Router:ApiKeys:0"] = RouterHost.ApiKey,
-                },
-                new Dictionary<string, string>
-                {
-                    ["DOTNET_STARTUP_HOOKS"] = typeof(StartupHook).Assembly.Location,
-                    [StartupHook.SocketVariable] = statsPath,
-                });
+            workers.AddRange(await StartWorkersAsync(workerCount));
+            using var router = await StartRouterAsync(data, workers, historyLimit, statsPath, binary: null);
             using var stats = await RouterStats.ConnectAsync(statsPath);
             using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 16, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
             using var client = new HttpClient(handler) { BaseAddress = router.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
@@ -144,6 +124,38 @@ internal static class LifecycleBench
             Directory.Delete(data, recursive: true);
         }
     }
+
+    /// <summary>Simulated workers with 10 ms steps sharing one models folder, started 50 at a time.</summary>
+    internal static async Task<List<ComfyUiSimulator>> StartWorkersAsync(int count)
+    {
+        var workers = new List<ComfyUiSimulator> { await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = StepDelay }) };
+        var models = workers[0].ModelsDirectory;
+        for (var started = 1; started < count; started += 50)
+        {
+            workers.AddRange(await Task.WhenAll(Enumerable.Range(0, Math.Min(50, count - started)).Select(_ =>
+                ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = StepDelay, ModelsDirectory = models }))));
+        }
+
+        return workers;
+    }
+
+    /// <summary>The router process for <paramref name="workers"/>, its stats served on <paramref name="statsPath"/> (<see cref="StartupHook"/>).</summary>
+    internal static Task<RouterProcess> StartRouterAsync(string data, IEnumerable<ComfyUiSimulator> workers, int historyLimit, string statsPath, string? binary) =>
+        RouterProcess.StartAsync(
+            new Dictionary<string, string>
+            {
+                ["Router:DataDirectory"] = data,
+                ["Router:Nodes:0"] = string.Join(",", workers.Select(w => w.BaseAddress.ToString())),
+                ["Router:PendingLimit"] = "1000000",
+                ["Router:HistoryLimit"] = historyLimit.ToString(CultureInfo.InvariantCulture),
+                ["Router:ApiKeys:0"] = RouterHost.ApiKey,
+            },
+            new Dictionary<string, string>
+            {
+                ["DOTNET_STARTUP_HOOKS"] = typeof(StartupHook).Assembly.Location,
+                [StartupHook.SocketVariable] = statsPath,
+            },
+            binary);
 
     /// <summary>
     /// Runs rounds of <paramref name="runs"/> runs until the router is in its steady state: the JIT no longer takes a

@@ -97,30 +97,8 @@ internal static class LifecycleCompareBench
         {
             var data = Directory.CreateTempSubdirectory("router-lifecycle-compare-").FullName;
             var statsPath = Path.Combine(data, "stats.sock");
-            var workers = new List<ComfyUiSimulator>();
-            workers.Add(await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = LifecycleBench.StepDelay }));
-            var models = workers[0].ModelsDirectory;
-            for (var started = 1; started < workerCount; started += 50)
-            {
-                workers.AddRange(await Task.WhenAll(Enumerable.Range(0, Math.Min(50, workerCount - started)).Select(_ =>
-                    ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = LifecycleBench.StepDelay, ModelsDirectory = models }))));
-            }
-
-            var router = await RouterProcess.StartAsync(
-                new Dictionary<string, string>
-                {
-                    ["Router:DataDirectory"] = data,
-                    ["Router:Nodes:0"] = string.Join(",", workers.Select(w => w.BaseAddress.ToString())),
-                    ["Router:PendingLimit"] = "1000000",
-                    ["Router:HistoryLimit"] = historyLimit.ToString(CultureInfo.InvariantCulture),
-                    ["Router:ApiKeys:0"] = RouterHost.ApiKey,
-                },
-                new Dictionary<string, string>
-                {
-                    ["DOTNET_STARTUP_HOOKS"] = typeof(StartupHook).Assembly.Location,
-                    [StartupHook.SocketVariable] = statsPath,
-                },
-                binary);
+            var workers = await LifecycleBench.StartWorkersAsync(workerCount);
+            var router = await LifecycleBench.StartRouterAsync(data, workers, historyLimit, statsPath, binary);
             var stats = await LifecycleBench.RouterStats.ConnectAsync(statsPath);
             var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 16, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
             var client = new HttpClient(handler) { BaseAddress = router.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
