@@ -12,7 +12,10 @@ public sealed class KeysApiTests : IAsyncLifetime
 {
     private SimulatedCluster _cluster = null!;
 
-    public async Task InitializeAsync() => _cluster = await SimulatedCluster.StartAsync(1);
+    /// <summary>Each sampler step takes this long on the worker, so a run's time there is at least its steps' (never 0 ms).</summary>
+    private static readonly TimeSpan StepDelay = TimeSpan.FromMilliseconds(20);
+
+    public async Task InitializeAsync() => _cluster = await SimulatedCluster.StartAsync(1, o => o.StepDelay = StepDelay);
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
@@ -86,7 +89,8 @@ public sealed class KeysApiTests : IAsyncLifetime
         var mine = usage.GetProperty("byKey").EnumerateArray().Single(k => k.GetProperty("name").GetString() == id);
         Assert.Equal(1, mine.GetProperty("runs").GetInt64());
         Assert.Equal(0, mine.GetProperty("failures").GetInt64());
-        Assert.True(mine.GetProperty("gpuSeconds").GetDouble() > 0);
+        // Three steps: at least 60 ms on the worker (a run of a simulator without step delays could end in the millisecond it started).
+        Assert.True(mine.GetProperty("gpuSeconds").GetDouble() >= 3 * StepDelay.TotalSeconds, $"gpuSeconds {mine.GetProperty("gpuSeconds").GetDouble()}");
         Assert.Equal(HttpStatusCode.BadRequest, (await _cluster.Client.GetAsync("/v1/usage?window=year")).StatusCode);
     }
 

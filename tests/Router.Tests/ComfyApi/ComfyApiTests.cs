@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using ComfyOperator.Router.Outputs;
 using ComfyOperator.Router.Tests.Support;
 
 namespace ComfyOperator.Router.Tests.ComfyApi;
@@ -331,8 +332,8 @@ public sealed class ComfyApiTests
 
         var running = await QueuePromptAsync(cluster.Client, Graphs.Sd15("still running", 500, seed: 4), ws.ClientId);
         await cluster.WaitForStatusAsync(running, "running");
-        var deletedOutputs = Path.Combine(cluster.DataDirectory, "outputs", deleted);
-        Assert.True(Directory.Exists(deletedOutputs));
+        var outputs = Path.Combine(cluster.DataDirectory, "outputs");
+        Assert.NotEmpty(LocalDirectoryOutputStore.StoredFiles(outputs, deleted));
 
         using (var delete = await cluster.Client.PostAsJsonAsync("/history", new JsonObject { ["delete"] = new JsonArray(deleted, theirs, running) }))
         {
@@ -345,7 +346,7 @@ public sealed class ComfyApiTests
             Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         }
 
-        await Wait.UntilAsync(() => !Directory.Exists(deletedOutputs), TimeSpan.FromSeconds(30), $"the deleted run's outputs at {deletedOutputs} to be deleted");
+        await Wait.UntilAsync(() => !LocalDirectoryOutputStore.StoredFiles(outputs, deleted).Any(), TimeSpan.FromSeconds(30), $"the deleted run {deleted}'s outputs to be deleted");
         Assert.Equal([cleared], (await cluster.Client.GetFromJsonAsync<JsonObject>("/history"))!.Select(e => e.Key));
         Assert.Equal("running", (await cluster.GetRunAsync(running)).GetProperty("status").GetString());
 
