@@ -14,12 +14,7 @@ namespace ComfyOperator.Router.Outputs;
 /// </summary>
 internal sealed class LocalDirectoryOutputStore : IOutputStore
 {
-    private const int Shards = 256;
-
     private readonly string _root;
-
-    /// <summary>Shard folders known to exist (made at most once each by this process).</summary>
-    private readonly bool[] _made = new bool[Shards];
 
     public LocalDirectoryOutputStore(IOptions<RouterOptions> options)
         : this(options.Value.ResolvedOutputDirectory)
@@ -55,7 +50,7 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
         long length;
         try
         {
-            using var handle = Create(runId, temporary);
+            using var handle = Create(temporary);
             using var file = new SynchronousFileWriter(handle);
             await content.CopyToAsync(file, cancellationToken);
             length = file.Position;
@@ -127,19 +122,28 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
     }
 
     /// <summary>
-    /// Creates <paramref name="path"/> in its shard's folder (made the first time). A new file, not one truncated:
-    /// truncating (what <see cref="FileMode.Create"/> does, even to a file just made) has ext4 flush the file to disk
-    /// when it is closed. A file left by a copy a crash cut short is truncated and written again.
+    /// Creates <paramref name="path"/>, and its shard's folder the first time one is missing (once per shard: the
+    /// folders stay).
     /// </summary>
-    private SafeFileHandle Create(string runId, string path)
+    private static SafeFileHandle Create(string path)
     {
-        var shard = ShardOf(runId);
-        if (!Volatile.Read(ref _made[shard]))
+        try
+        {
+            return CreateFile(path);
+        }
+        catch (DirectoryNotFoundException)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            Volatile.Write(ref _made[shard], true);
+            return CreateFile(path);
         }
+    }
 
+    /// <summary>
+    /// A new file, not one truncated: truncating (what <see cref="FileMode.Create"/> does, even to a file just made) has
+    /// ext4 flush the file to disk when it is closed. A file left by a copy a crash cut short is truncated and written again.
+    /// </summary>
+    private static SafeFileHandle CreateFile(string path)
+    {
         try
         {
             return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
@@ -147,12 +151,6 @@ internal sealed class LocalDirectoryOutputStore : IOutputStore
         catch (IOException) when (File.Exists(path))
         {
             return File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.None);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // The shard's folder was removed under the router: made again.
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            return File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
         }
     }
 
