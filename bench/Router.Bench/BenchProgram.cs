@@ -82,6 +82,13 @@ internal static class BenchProgram
                 TimeSpan.FromMilliseconds(args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 0));
         }
 
+        // The comfyui bench's TCP relay, as its own process (RelayProcess).
+        if (what is "tcp-relay")
+        {
+            await RelayProcess.ServeAsync(int.Parse(args[1], CultureInfo.InvariantCulture));
+            return;
+        }
+
         // Issue 16: the router's CPU and allocations per worker message relayed to a ComfyUI client.
         if (what is "relay")
         {

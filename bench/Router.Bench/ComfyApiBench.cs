@@ -11,56 +11,66 @@ namespace ComfyOperator.Router.Bench;
 /// <summary>
 /// Issue 16: a ComfyUI client's submit → <c>executing</c> with <c>node: null</c>, and submit → the image
 /// bytes in hand (the client then reads <c>/history/{id}</c> and <c>/view</c>s each file: what a user
-/// waits for), through the router (the shipped binary in its own process, one simulated worker) against
-/// the same client straight to that simulator; then 100 clients at once both ways. Prints p50/p99 per
-/// path. The simulated sampler step takes <c>stepDelay</c> (0: the router's fixed cost per prompt is all
-/// there is to compare).
+/// waits for), through the router (the shipped binary in its own process, one simulated worker, measured
+/// once its JIT is done) against the same client straight to a simulator, and through a TCP relay in its
+/// own process (the least any process in between adds on this machine); then 100 clients at once each way.
+/// Each path has its own simulator. Prints p50/p99 per path. The simulated sampler step takes
+/// <c>stepDelay</c> (0: the router's fixed cost per prompt is all there is to compare).
 /// </summary>
 internal static class ComfyApiBench
 {
     private const string ApiKey = "bench-key-0123456789";
 
+    /// <summary>Prompts per warm-up round (four clients at once), until the router is steady (<see cref="LifecycleBench.WarmUpAsync"/>).</summary>
+    private const int WarmUpRound = 400;
+
     public static async Task RunAsync(int prompts, int concurrentClients, TimeSpan stepDelay)
     {
         var data = Path.Combine(Path.GetTempPath(), "comfy-api-bench", Guid.NewGuid().ToString("N"));
-        await using var worker = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = stepDelay });
-        using var router = await RouterProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["Router:DataDirectory"] = data,
-            ["Router:Nodes:0"] = worker.BaseAddress.ToString(),
-            ["Router:ApiKeys:0"] = ApiKey,
-            ["Router:PendingLimit"] = "100000",
-            ["Router:HistoryLimit"] = "100000",
-            ["Router:ProbeInterval"] = "00:00:01",
-        });
+        // Each path its own simulator, alike: a simulator's `status` broadcasts go to every socket it has, so a
+        // shared one would slow each path by the others' sockets.
+        await using var straightWorker = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = stepDelay });
+        await using var relayWorker = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = stepDelay });
+        await using var routerWorker = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = stepDelay });
         using var http = new HttpClient();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
-        await WaitForWorkerAsync(http, router.BaseAddress);
+        using var relay = await RelayProcess.StartAsync(relayWorker.BaseAddress);
+        using var router = await BenchRouter.StartAsync(data, routerWorker, binary: null);
 
-        // A second build to compare (COMFY_BENCH_ROUTER_B): its own process on the same simulator, measured in the same rounds.
-        using var routerB = Environment.GetEnvironmentVariable("COMFY_BENCH_ROUTER_B") is { Length: > 0 } other
-            ? await RouterProcess.StartAsync(
-                new Dictionary<string, string>
-                {
-                    ["Router:DataDirectory"] = data + "-b",
-                    ["Router:Nodes:0"] = worker.BaseAddress.ToString(),
-                    ["Router:ApiKeys:0"] = ApiKey,
-                    ["Router:PendingLimit"] = "100000",
-                    ["Router:HistoryLimit"] = "100000",
-                    ["Router:ProbeInterval"] = "00:00:01",
-                },
-                binary: other)
-            : null;
-        List<(string Name, Uri Address)> paths = [("straight to one simulator", worker.BaseAddress), ("through the router", router.BaseAddress)];
+        // A second build to compare (COMFY_BENCH_ROUTER_B): its own process and simulator, measured in the same rounds.
+        var other = Environment.GetEnvironmentVariable("COMFY_BENCH_ROUTER_B") is { Length: > 0 } b ? b : null;
+        await using var routerBWorker = other is null ? null : await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = stepDelay });
+        using var routerB = other is null ? null : await BenchRouter.StartAsync(data + "-b", routerBWorker!, other);
+        List<(string Name, Uri Address)> paths =
+        [
+            ("straight to one simulator", straightWorker.BaseAddress),
+            ("through a TCP relay", relay.Address),
+            ("through the router", router.Process.BaseAddress),
+        ];
         if (routerB is not null)
         {
-            await WaitForWorkerAsync(http, routerB.BaseAddress);
-            paths.Add(("through router B", routerB.BaseAddress));
+            paths.Add(("through router B", routerB.Process.BaseAddress));
+        }
+
+        // A router runs for days: measure it once its JIT has finished tiering up what a prompt runs (thousands of
+        // prompts after a start), as the lifecycle bench does. The relay and this process warm up meanwhile.
+        var seed = 0;
+        foreach (var (name, bench) in new[] { ("through the router", router), ("through router B", routerB) })
+        {
+            if (bench is not null)
+            {
+                await WaitForWorkerAsync(http, bench.Process.BaseAddress);
+                await LifecycleBench.WarmUpAsync($"comfyui: {name}", bench.Process, bench.Stats, () => RunManyAsync(http, bench.Process.BaseAddress, WarmUpRound, () => seed++), WarmUpRound);
+            }
+        }
+
+        foreach (var (_, address) in paths.Take(2))
+        {
+            await RunManyAsync(http, address, WarmUpRound, () => seed++);
         }
 
         // The paths take turns, one prompt each per round: on a shared machine each meets the same load, so the ratios hold.
-        Console.WriteLine($"ComfyUI client, submit -> executing(node: null) | -> image bytes in hand (/history, /view), SD1.5 64x64 1 step of {stepDelay.TotalMilliseconds:0} ms, {prompts} prompts per path, the paths taking turns (after 10 each to warm up):");
-        var seed = 0;
+        Console.WriteLine($"ComfyUI client, submit -> executing(node: null) | -> image bytes in hand (/history, /view), SD1.5 64x64 1 step of {stepDelay.TotalMilliseconds:0} ms, {prompts} prompts per path, the paths taking turns (the routers warmed up until steady, then 10 prompts each):");
         var clients = new List<ComfyScriptClient>();
         foreach (var (name, address) in paths)
         {
@@ -92,6 +102,7 @@ internal static class ComfyApiBench
             Print(paths[p].Name, measured[p], null);
         }
 
+        // The relay is the floor for any process between a client and its ComfyUI on this machine: it only wakes up to pass bytes on.
         var straight = Percentiles.Of(measured[0].Select(l => l.Done).Order().ToList(), 50);
         for (var p = 1; p < paths.Count; p++)
         {
@@ -125,6 +136,63 @@ internal static class ComfyApiBench
             {
                 // Left for the temp cleaner.
             }
+        }
+    }
+
+    /// <summary><paramref name="count"/> prompts from four ComfyUI clients at once.</summary>
+    private static async Task RunManyAsync(HttpClient http, Uri address, int count, Func<int> seeds)
+    {
+        const int Clients = 4;
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(async i =>
+        {
+            await using var client = await ComfyScriptClient.ConnectAsync(http, address, $"warm-up-{i}");
+            for (var k = i; k < count; k += Clients)
+            {
+                int seed;
+                lock (seeds)
+                {
+                    seed = seeds();
+                }
+
+                await client.RunAsync(seed);
+            }
+        }));
+    }
+
+    /// <summary>A router process on the simulator, with its runtime's figures (<see cref="StartupHook"/>) to tell when its JIT is done.</summary>
+    private sealed class BenchRouter(RouterProcess process, LifecycleBench.RouterStats stats) : IDisposable
+    {
+        public RouterProcess Process => process;
+
+        public LifecycleBench.RouterStats Stats => stats;
+
+        public static async Task<BenchRouter> StartAsync(string data, ComfyUiSimulator worker, string? binary)
+        {
+            Directory.CreateDirectory(data);
+            var statsPath = Path.Combine(data, "stats.sock");
+            var process = await RouterProcess.StartAsync(
+                new Dictionary<string, string>
+                {
+                    ["Router:DataDirectory"] = data,
+                    ["Router:Nodes:0"] = worker.BaseAddress.ToString(),
+                    ["Router:ApiKeys:0"] = ApiKey,
+                    ["Router:PendingLimit"] = "100000",
+                    ["Router:HistoryLimit"] = "100000",
+                    ["Router:ProbeInterval"] = "00:00:01",
+                },
+                new Dictionary<string, string>
+                {
+                    ["DOTNET_STARTUP_HOOKS"] = typeof(StartupHook).Assembly.Location,
+                    [StartupHook.SocketVariable] = statsPath,
+                },
+                binary);
+            return new BenchRouter(process, await LifecycleBench.RouterStats.ConnectAsync(statsPath));
+        }
+
+        public void Dispose()
+        {
+            stats.Dispose();
+            process.Dispose();
         }
     }
 

@@ -93,7 +93,7 @@ internal static class LifecycleBench
             Console.WriteLine($"lifecycle: {workerCount} workers started and eligible in {clock.Elapsed.TotalSeconds:0.0} s (router pid {router.Id})");
 
             var seed = 0;
-            await WarmUpAsync($"{workerCount} workers", router, stats, () => DriveAsync(client, workers, WarmUpRound, workerCount, () => seed++), WarmUpRound);
+            await WarmUpAsync($"lifecycle: {workerCount} workers", router, stats, () => DriveAsync(client, workers, WarmUpRound, workerCount, () => seed++), WarmUpRound);
 
             IReadOnlyList<Idle>? idleFigures = null;
             if (idle > TimeSpan.Zero)
@@ -177,14 +177,14 @@ internal static class LifecycleBench
             var jit = (after.Jit - before.Jit).TotalMilliseconds / runs;
             if (jit <= MaxJitShare * cpu && Math.Abs(cpu - previous) <= 0.1 * Math.Max(cpu, previous))
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lifecycle: {label}: steady after {i} warm-up rounds of {runs} runs ({clock.Elapsed.TotalSeconds:F0} s, router CPU {(router.CpuTime - cpuBefore).TotalSeconds:F1} s; last round {cpu:F2} ms/run, JIT {jit:F2})"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label}: steady after {i} warm-up rounds of {runs} runs ({clock.Elapsed.TotalSeconds:F0} s, router CPU {(router.CpuTime - cpuBefore).TotalSeconds:F1} s; last round {cpu:F2} ms/run, JIT {jit:F2})"));
                 return;
             }
 
             previous = cpu;
         }
 
-        Console.WriteLine($"lifecycle: {label}: not steady after {MaxWarmUpRounds} warm-up rounds (a loaded machine); measuring anyway");
+        Console.WriteLine($"{label}: not steady after {MaxWarmUpRounds} warm-up rounds (a loaded machine); measuring anyway");
     }
 
     /// <summary>

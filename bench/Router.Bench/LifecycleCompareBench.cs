@@ -109,7 +109,7 @@ internal static class LifecycleCompareBench
         }
 
         public Task WarmUpAsync(Func<int> seeds) =>
-            LifecycleBench.WarmUpAsync($"router {Name}", _router, _stats, () => LifecycleBench.DriveAsync(Client, Workers, LifecycleBench.WarmUpRound, Workers.Count, seeds), LifecycleBench.WarmUpRound);
+            LifecycleBench.WarmUpAsync($"lifecycle: router {Name}", _router, _stats, () => LifecycleBench.DriveAsync(Client, Workers, LifecycleBench.WarmUpRound, Workers.Count, seeds), LifecycleBench.WarmUpRound);
 
         /// <summary>Drives <paramref name="runs"/> runs through this router; returns its CPU per run meanwhile (ms) and adds to its totals.</summary>
         public async Task<(double Cpu, double Jit)> MeasureAsync(int runs, Func<int> seeds)
