@@ -41,38 +41,37 @@ internal static class ComfyApiBench
         var other = Environment.GetEnvironmentVariable("COMFY_BENCH_ROUTER_B") is { Length: > 0 } b ? b : null;
         await using var routerBWorker = other is null ? null : await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions { StepDelay = stepDelay });
         using var routerB = other is null ? null : await BenchRouter.StartAsync(data + "-b", routerBWorker!, other);
-        List<(string Name, Uri Address)> paths =
+        List<(string Name, Uri Address, BenchRouter? Router)> paths =
         [
-            ("straight to one simulator", straightWorker.BaseAddress),
-            ("through a TCP relay", relay.Address),
-            ("through the router", router.Process.BaseAddress),
+            ("straight to one simulator", straightWorker.BaseAddress, null),
+            ("through a TCP relay", relay.Address, null),
+            ("through the router", router.Process.BaseAddress, router),
         ];
         if (routerB is not null)
         {
-            paths.Add(("through router B", routerB.Process.BaseAddress));
+            paths.Add(("through router B", routerB.Process.BaseAddress, routerB));
         }
 
         // A router runs for days: measure it once its JIT has finished tiering up what a prompt runs (thousands of
-        // prompts after a start), as the lifecycle bench does. The relay and this process warm up meanwhile.
+        // prompts after a start), as the lifecycle bench does. The relay and this process warm up meanwhile; each
+        // warm-up round takes the next WarmUpRound seeds.
         var seed = 0;
-        foreach (var (name, bench) in new[] { ("through the router", router), ("through router B", routerB) })
+        foreach (var (name, address, bench) in paths)
         {
-            if (bench is not null)
+            if (bench is null)
             {
-                await WaitForWorkerAsync(http, bench.Process.BaseAddress);
-                await LifecycleBench.WarmUpAsync($"comfyui: {name}", bench.Process, bench.Stats, () => RunManyAsync(http, bench.Process.BaseAddress, WarmUpRound, () => seed++), WarmUpRound);
+                await RunManyAsync(http, address, WarmUpRound, (seed += WarmUpRound) - WarmUpRound);
+                continue;
             }
-        }
 
-        foreach (var (_, address) in paths.Take(2))
-        {
-            await RunManyAsync(http, address, WarmUpRound, () => seed++);
+            await WaitForWorkerAsync(http, address);
+            await LifecycleBench.WarmUpAsync($"comfyui: {name}", bench.Process, bench.Stats, () => RunManyAsync(http, address, WarmUpRound, (seed += WarmUpRound) - WarmUpRound), WarmUpRound);
         }
 
         // The paths take turns, one prompt each per round: on a shared machine each meets the same load, so the ratios hold.
         Console.WriteLine($"ComfyUI client, submit -> executing(node: null) | -> image bytes in hand (/history, /view), SD1.5 64x64 1 step of {stepDelay.TotalMilliseconds:0} ms, {prompts} prompts per path, the paths taking turns (the routers warmed up until steady, then 10 prompts each):");
         var clients = new List<ComfyScriptClient>();
-        foreach (var (name, address) in paths)
+        foreach (var (name, address, _) in paths)
         {
             clients.Add(await ComfyScriptClient.ConnectAsync(http, address, "sequential-" + name.Replace(' ', '-')));
         }
@@ -110,7 +109,7 @@ internal static class ComfyApiBench
         }
 
         Console.WriteLine($"{concurrentClients} clients at once, one prompt each (each its own WebSocket and client id):");
-        foreach (var (name, address) in paths)
+        foreach (var (name, address, _) in paths)
         {
             var many = await Task.WhenAll(Enumerable.Range(0, concurrentClients).Select(i => ComfyScriptClient.ConnectAsync(http, address, $"concurrent-{name.Replace(' ', '-')}-{i}")));
             var wall = Stopwatch.StartNew();
@@ -139,8 +138,8 @@ internal static class ComfyApiBench
         }
     }
 
-    /// <summary><paramref name="count"/> prompts from four ComfyUI clients at once.</summary>
-    private static async Task RunManyAsync(HttpClient http, Uri address, int count, Func<int> seeds)
+    /// <summary><paramref name="count"/> prompts from four ComfyUI clients at once, with the seeds from <paramref name="firstSeed"/> on.</summary>
+    private static async Task RunManyAsync(HttpClient http, Uri address, int count, int firstSeed)
     {
         const int Clients = 4;
         await Task.WhenAll(Enumerable.Range(0, Clients).Select(async i =>
@@ -148,13 +147,7 @@ internal static class ComfyApiBench
             await using var client = await ComfyScriptClient.ConnectAsync(http, address, $"warm-up-{i}");
             for (var k = i; k < count; k += Clients)
             {
-                int seed;
-                lock (seeds)
-                {
-                    seed = seeds();
-                }
-
-                await client.RunAsync(seed);
+                await client.RunAsync(firstSeed + k);
             }
         }));
     }
