@@ -12,6 +12,7 @@ internal sealed class RouterProcess : IDisposable
 {
     private readonly Process _process;
     private readonly Queue<string> _output = new();
+    private volatile bool _stopping;
 
     private RouterProcess(Process process, Uri baseAddress)
     {
@@ -97,6 +98,10 @@ internal sealed class RouterProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
+        // A router that dies while a bench waits for its runs would leave the bench waiting: say so, with its last words.
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => router.OnExited();
+
         using var probe = new HttpClient { BaseAddress = router.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -146,6 +151,7 @@ internal sealed class RouterProcess : IDisposable
 
     public void Dispose()
     {
+        _stopping = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -153,6 +159,16 @@ internal sealed class RouterProcess : IDisposable
         }
 
         _process.Dispose();
+    }
+
+    private void OnExited()
+    {
+        if (!_stopping)
+        {
+            // Waits for the redirected output to drain, so the last lines are in.
+            _process.WaitForExit();
+            Console.Error.WriteLine($"comfy-router (pid {_process.Id}) exited with code {_process.ExitCode} while the bench used it; its last output:{Environment.NewLine}{Output}");
+        }
     }
 
     private void Keep(string? line)

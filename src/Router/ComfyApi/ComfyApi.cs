@@ -105,7 +105,8 @@ internal static class ComfyApi
             extraData["client_id"] = clientId;
         }
 
-        var runId = StringOf(body["prompt_id"]) ?? Guid.NewGuid().ToString("D");
+        var chosenId = StringOf(body["prompt_id"]);
+        var runId = chosenId ?? Guid.NewGuid().ToString("D");
         if (prompts.Find(runId) is not null)
         {
             return Error(StatusCodes.Status400BadRequest, "invalid_prompt_id", $"The prompt id '{runId}' is in use.", "prompt_id");
@@ -126,6 +127,7 @@ internal static class ComfyApi
             {
                 Graph = prompt,
                 RunId = runId,
+                RunIdIsNew = chosenId is null,
                 Owner = owner,
 
                 // Stored with the client id, so every replica knows whose prompt it is; when the prompt is

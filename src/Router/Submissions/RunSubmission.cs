@@ -69,7 +69,8 @@ internal sealed class RunSubmission(
             (webhook, problem) = await CheckWebhookAsync(target, cancellationToken);
         }
 
-        if (problem is null && command.RunId is { } id && (!OutputNames.IsSafe(id) || id.Length > SubmitRun.MaxRunIdLength || await runs.GetAsync(id, cancellationToken) is not null))
+        if (problem is null && command.RunId is { } id && !command.RunIdIsNew
+            && (!OutputNames.IsSafe(id) || id.Length > SubmitRun.MaxRunIdLength || await runs.GetAsync(id, cancellationToken) is not null))
         {
             problem = new SubmitProblem(SubmitProblemKind.Request, $"The run id '{id}' is in use or not 1 to {SubmitRun.MaxRunIdLength} letters, digits, '-', '_' or '.'.", "id");
         }

@@ -51,6 +51,12 @@ internal sealed record SubmitRun
     /// </summary>
     public string? RunId { get; init; }
 
+    /// <summary>
+    /// The front door made <see cref="RunId"/> itself, a new GUID (a ComfyUI client that chose no <c>prompt_id</c>): no
+    /// run can have it, so it is not looked up (with PostgreSQL, a round trip per prompt).
+    /// </summary>
+    public bool RunIdIsNew { get; init; }
+
     /// <summary>API key id or user: idempotency scope, fair share and MaxPendingPerKey.</summary>
     public string? Owner { get; init; }
 
