@@ -20,7 +20,7 @@ internal sealed partial class IdleMemoryTrimmer(TimeProvider time, ILogger<IdleM
 
     /// <summary>
     /// An interval with less allocated than this is quiet: an idle router with 1,000 workers allocates
-    /// 30–600 KB/s (keep-alive pings, probes, the JIT's tier-up), one run about 150 KB.
+    /// 30–600 KB/s (keep-alive pings, probes, the JIT's tier-up), one run about 110 KB.
     /// </summary>
     internal const long QuietBytes = 8L << 20;
 
