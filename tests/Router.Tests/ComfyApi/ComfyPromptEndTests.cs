@@ -75,6 +75,8 @@ public sealed class ComfyPromptEndTests
         await using var ws = await ComfyWsClient.ConnectAsync(cluster.Router, "early-end-failing");
         var (promptId, _) = await RunUntilTheEndAsync(cluster, ws);
 
+        // The router's copy must be waiting on the worker: released before it asked, the file would still be there.
+        await cluster.Workers[0].ViewHeldAsync().WaitAsync(TimeSpan.FromSeconds(30));
         cluster.Workers[0].ReleaseViews(asGone: true);
 
         var entry = (await cluster.Client.GetFromJsonAsync<JsonObject>($"/history/{promptId}"))![promptId]!;

@@ -161,13 +161,21 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
     public void Hang() => _state.Executor.Hang();
 
     /// <summary>Holds every <c>GET /view</c> (a slow disk or network) until <see cref="ReleaseViews"/>.</summary>
-    public void HoldViews() => _state.HeldViews ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+    public void HoldViews()
+    {
+        _state.ViewHeld ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _state.HeldViews ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Completes once a <c>GET /view</c> is held (since <see cref="HoldViews"/>), so a test releases one that is surely waiting.</summary>
+    public Task ViewHeldAsync() => _state.ViewHeld?.Task ?? throw new InvalidOperationException("Views are not held.");
 
     /// <summary>Answers the held <c>GET /view</c>s: with the files, or, <paramref name="asGone"/>, with 404 (the files are gone).</summary>
     public void ReleaseViews(bool asGone = false)
     {
         var held = _state.HeldViews;
         _state.HeldViews = null;
+        _state.ViewHeld = null;
         held?.TrySetResult(asGone);
     }
 

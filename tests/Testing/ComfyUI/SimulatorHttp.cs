@@ -584,7 +584,13 @@ internal sealed class SimulatorHttp(SimulatorState state)
 
     private async Task ViewAsync(HttpContext context)
     {
-        if (state.HeldViews is { } held && await held.Task.WaitAsync(context.RequestAborted).ConfigureAwait(false))
+        var held = state.HeldViews;
+        if (held is not null)
+        {
+            state.ViewHeld?.TrySetResult();
+        }
+
+        if (held is not null && await held.Task.WaitAsync(context.RequestAborted).ConfigureAwait(false))
         {
             context.Response.StatusCode = 404;
             return;
