@@ -11,7 +11,7 @@ internal static class WebhooksApi
     public static IEndpointRouteBuilder MapWebhooksApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/runs/{id}/webhooks", async (string id, WebhookDispatcher webhooks, CancellationToken cancellationToken) =>
-                TypedResults.Ok(new { data = await webhooks.ListAsync(id, cancellationToken) }))
+                TypedResults.Ok(new WebhookDeliveriesResponse(await webhooks.ListAsync(id, cancellationToken))))
             .WithTags("Webhooks");
         return app;
     }
