@@ -228,18 +228,26 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
         }
     }
 
-    /// <summary>Best effort: when the port cannot be held, dead behaves as before and Revive may race.</summary>
+    /// <summary>
+    /// Holds the port while dead. The stopped listener's socket is closed by the thread that completes its aborted
+    /// accept, which on a loaded machine can come a moment after the stop returns: the bind is tried until that
+    /// socket is gone. Best effort after 5 s: dead then behaves as before and Revive may race.
+    /// </summary>
     private void ReservePort()
     {
-        var socket = new Socket(IPAddress.Parse(Options.Host).AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var endpoint = new IPEndPoint(IPAddress.Parse(Options.Host), Options.Port);
+        Socket? socket = null;
         try
         {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            socket.Bind(new IPEndPoint(IPAddress.Parse(Options.Host), Options.Port));
+            SpinWait.SpinUntil(() => TryBind(endpoint, out socket), TimeSpan.FromSeconds(5));
         }
         catch (SocketException)
         {
-            socket.Dispose();
+            return;
+        }
+
+        if (socket is null)
+        {
             return;
         }
 
@@ -253,6 +261,29 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
         }
 
         socket.Dispose();
+    }
+
+    /// <summary>Binds a reservation on <paramref name="endpoint"/>; false (and no socket) while another socket holds the port, throws on any other failure.</summary>
+    private static bool TryBind(IPEndPoint endpoint, out Socket? socket)
+    {
+        socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(endpoint);
+            return true;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            socket.Dispose();
+            socket = null;
+            return false;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     private void ReleasePort()
