@@ -56,16 +56,22 @@ internal static class ComfyApiBench
         // prompts after a start), as the lifecycle bench does. The relay and this process warm up meanwhile; each
         // warm-up round takes the next WarmUpRound seeds.
         var seed = 0;
+        int NextSeeds()
+        {
+            seed += WarmUpRound;
+            return seed - WarmUpRound;
+        }
+
         foreach (var (name, address, bench) in paths)
         {
             if (bench is null)
             {
-                await RunManyAsync(http, address, WarmUpRound, (seed += WarmUpRound) - WarmUpRound);
+                await RunManyAsync(http, address, WarmUpRound, NextSeeds());
                 continue;
             }
 
             await WaitForWorkerAsync(http, address);
-            await LifecycleBench.WarmUpAsync($"comfyui: {name}", bench.Process, bench.Stats, () => RunManyAsync(http, address, WarmUpRound, (seed += WarmUpRound) - WarmUpRound), WarmUpRound);
+            await LifecycleBench.WarmUpAsync($"comfyui: {name}", bench.Process, bench.Stats, () => RunManyAsync(http, address, WarmUpRound, NextSeeds()), WarmUpRound);
         }
 
         // The paths take turns, one prompt each per round: on a shared machine each meets the same load, so the ratios hold.

@@ -161,22 +161,17 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
     public void Hang() => _state.Executor.Hang();
 
     /// <summary>Holds every <c>GET /view</c> (a slow disk or network) until <see cref="ReleaseViews"/>.</summary>
-    public void HoldViews()
-    {
-        _state.ViewHeld ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _state.HeldViews ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
+    public void HoldViews() => _state.HeldViews ??= new ViewHold();
 
     /// <summary>Completes once a <c>GET /view</c> is held (since <see cref="HoldViews"/>), so a test releases one that is surely waiting.</summary>
-    public Task ViewHeldAsync() => _state.ViewHeld?.Task ?? throw new InvalidOperationException("Views are not held.");
+    public Task ViewHeldAsync() => _state.HeldViews?.Arrived.Task ?? throw new InvalidOperationException("Views are not held.");
 
     /// <summary>Answers the held <c>GET /view</c>s: with the files, or, <paramref name="asGone"/>, with 404 (the files are gone).</summary>
     public void ReleaseViews(bool asGone = false)
     {
         var held = _state.HeldViews;
         _state.HeldViews = null;
-        _state.ViewHeld = null;
-        held?.TrySetResult(asGone);
+        held?.Released.TrySetResult(asGone);
     }
 
     /// <summary>
@@ -239,7 +234,7 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
         Socket? socket = null;
         try
         {
-            SpinWait.SpinUntil(() => TryBind(endpoint, out socket), TimeSpan.FromSeconds(5));
+            SpinWait.SpinUntil(() => (socket = TryBind(endpoint)) is not null, TimeSpan.FromSeconds(5));
         }
         catch (SocketException)
         {
@@ -263,25 +258,24 @@ public sealed class ComfyUiSimulator : IAsyncDisposable
         socket.Dispose();
     }
 
-    /// <summary>Binds a reservation on <paramref name="endpoint"/>; false (and no socket) while another socket holds the port, throws on any other failure.</summary>
-    private static bool TryBind(IPEndPoint endpoint, out Socket? socket)
+    /// <summary>A reservation bound on <paramref name="endpoint"/>; null while another socket holds the port, throws on any other failure.</summary>
+    private static Socket? TryBind(IPEndPoint endpoint)
     {
-        socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(endpoint);
-            return true;
+            return socket;
         }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        catch (Exception ex)
         {
             socket.Dispose();
-            socket = null;
-            return false;
-        }
-        catch
-        {
-            socket.Dispose();
+            if (ex is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+            {
+                return null;
+            }
+
             throw;
         }
     }

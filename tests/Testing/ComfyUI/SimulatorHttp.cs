@@ -582,15 +582,16 @@ internal sealed class SimulatorHttp(SimulatorState state)
         return (name, null);
     }
 
+    /// <summary>Says the request is held, then waits for its release: true when the files are to be answered as gone.</summary>
+    private static Task<bool> WaitForReleaseAsync(ViewHold held, CancellationToken cancellationToken)
+    {
+        held.Arrived.TrySetResult();
+        return held.Released.Task.WaitAsync(cancellationToken);
+    }
+
     private async Task ViewAsync(HttpContext context)
     {
-        var held = state.HeldViews;
-        if (held is not null)
-        {
-            state.ViewHeld?.TrySetResult();
-        }
-
-        if (held is not null && await held.Task.WaitAsync(context.RequestAborted).ConfigureAwait(false))
+        if (state.HeldViews is { } held && await WaitForReleaseAsync(held, context.RequestAborted).ConfigureAwait(false))
         {
             context.Response.StatusCode = 404;
             return;

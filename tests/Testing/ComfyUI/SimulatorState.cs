@@ -26,11 +26,8 @@ internal sealed class SimulatorState
 
     public ComfyUiSimulatorOptions Options { get; }
 
-    /// <summary>While set, <c>GET /view</c> waits for it; its result says whether the file is then answered as gone (404).</summary>
-    public TaskCompletionSource<bool>? HeldViews { get; set; }
-
-    /// <summary>Completed when a <c>GET /view</c> starts waiting for <see cref="HeldViews"/> (set with it).</summary>
-    public TaskCompletionSource? ViewHeld { get; set; }
+    /// <summary>While set, <c>GET /view</c> waits for its release (<see cref="ViewHold"/>).</summary>
+    public ViewHold? HeldViews { get; set; }
 
     public string ModelsDirectory { get; }
 
