@@ -68,7 +68,7 @@ internal static class LifecycleBench
                 CultureInfo.InvariantCulture,
                 $"  idle, {i.Workers} connected workers, {i.Label}, {i.Duration.TotalSeconds:0} s: router CPU {i.Cpu.TotalMilliseconds / i.Duration.TotalMilliseconds * 100:F2}% of a core "
                 + $"(of which JIT {i.Jit.TotalMilliseconds / i.Duration.TotalMilliseconds * 100:F2}%, {i.JitMethods} methods compiled; without it {(i.Cpu - i.Jit).TotalMilliseconds / i.Duration.TotalMilliseconds * 100:F2}%), "
-                + $"{i.Allocated / 1024.0 / i.Duration.TotalSeconds:F0} KB/s allocated; working set {i.WorkingSet / 1048576.0:F0} MB, GC heap {i.Heap / 1048576.0:F0} MB "
+                + $"{i.Allocated / 1024.0 / i.Duration.TotalSeconds:F0} KB/s allocated; working set {i.WorkingSet / 1048576.0:F0} MB at the end (sampled every second: mean {i.WorkingSetMean / 1048576.0:F0}, max {i.WorkingSetMax / 1048576.0:F0} MB), GC heap {i.Heap / 1048576.0:F0} MB "
                 + $"({(i.HeapAfterCollect is { } live ? $"{live / 1048576.0:F0} MB live after a full GC, " : "")}{i.Committed / 1048576.0:F0} MB committed), {i.Threads} thread-pool threads"));
         }
 
@@ -208,14 +208,24 @@ internal static class LifecycleBench
         var cpuBefore = router.CpuTime;
         var before = await stats.ReadAsync(collect: false);
         var clock = Stopwatch.StartNew();
-        await Task.Delay(duration);
+        // The working set moves within a window (the GC's gen0 budget refills, the idle trim gives it back): sampled every second.
+        long sum = 0, max = 0, samples = 0;
+        while (clock.Elapsed < duration)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var sample = router.WorkingSet;
+            sum += sample;
+            max = Math.Max(max, sample);
+            samples++;
+        }
+
         var cpu = router.CpuTime - cpuBefore;
         var elapsed = clock.Elapsed;
         var after = await stats.ReadAsync(collect: false);
         var workingSet = router.WorkingSet;
         // A full collection only after the last window: it would shrink the next window's working set.
         long? live = collect ? (await stats.ReadAsync(collect: true)).Heap : null;
-        return new Idle(workerCount, label, elapsed, cpu, after.Jit - before.Jit, after.JitMethods - before.JitMethods, after.Allocated - before.Allocated, workingSet, after.Heap, live, after.Committed, after.Threads);
+        return new Idle(workerCount, label, elapsed, cpu, after.Jit - before.Jit, after.JitMethods - before.JitMethods, after.Allocated - before.Allocated, workingSet, sum / Math.Max(1, samples), max, after.Heap, live, after.Committed, after.Threads);
     }
 
     /// <summary>
@@ -340,7 +350,7 @@ internal static class LifecycleBench
 
     private sealed record Row(int Workers, int Runs, int Failed, TimeSpan Wall, TimeSpan Cpu, long Allocated, int Gen0, int Gen1, int Gen2, int PlacedAtSubmit);
 
-    private sealed record Idle(int Workers, string Label, TimeSpan Duration, TimeSpan Cpu, TimeSpan Jit, long JitMethods, long Allocated, long WorkingSet, long Heap, long? HeapAfterCollect, long Committed, int Threads);
+    private sealed record Idle(int Workers, string Label, TimeSpan Duration, TimeSpan Cpu, TimeSpan Jit, long JitMethods, long Allocated, long WorkingSet, long WorkingSetMean, long WorkingSetMax, long Heap, long? HeapAfterCollect, long Committed, int Threads);
 
     /// <summary>The client side of <see cref="StartupHook"/>.</summary>
     internal sealed class RouterStats : IDisposable

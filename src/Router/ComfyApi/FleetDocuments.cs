@@ -94,7 +94,8 @@ internal sealed class FleetDocuments
     private async Task<string?> ReadAsync(string path, Func<IReadOnlyList<JsonNode>, JsonNode> merge)
     {
         var healthy = _registry.Workers.Where(w => !w.Removed && w.ActiveHealth == HealthState.Healthy).ToList();
-        var documents = await Task.WhenAll(healthy.Select(w => ReadOneAsync(w, path)));
+        var documents = new JsonNode?[healthy.Count];
+        await WorkerReads.ForEachAsync(Enumerable.Range(0, healthy.Count), async (i, _) => documents[i] = await ReadOneAsync(healthy[i], path), CancellationToken.None);
         var answered = documents.OfType<JsonNode>().ToList();
         return answered.Count == 0 ? null : merge(answered).ToJsonString();
     }

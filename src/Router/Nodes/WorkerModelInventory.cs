@@ -130,7 +130,7 @@ internal sealed partial class WorkerModelInventory(
         limit.CancelAfter(RefreshNowLimit);
         try
         {
-            await Task.WhenAll(registry.Workers.Where(w => w.ActiveHealth == HealthState.Healthy).Select(w => RefreshAsync(w, limit.Token)));
+            await WorkerReads.ForEachAsync(registry.Workers.Where(w => w.ActiveHealth == HealthState.Healthy), RefreshAsync, limit.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -200,7 +200,7 @@ internal sealed partial class WorkerModelInventory(
                 .Where(w => w.ActiveHealth == HealthState.Healthy)
                 .Where(w => !_sets.TryGetValue(w.BaseAddress, out var set) || set.Stale || now - set.ReadAt >= options.Value.ModelRefreshInterval)
                 .ToList();
-            await Task.WhenAll(due.Select(w => RefreshAsync(w, stoppingToken)));
+            await WorkerReads.ForEachAsync(due, RefreshAsync, stoppingToken);
             foreach (var gone in _sets.Keys.Where(k => registry.Find(k.ToString()) is null).ToList())
             {
                 _sets.TryRemove(gone, out _);

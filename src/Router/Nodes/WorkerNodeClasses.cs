@@ -196,7 +196,7 @@ internal sealed partial class WorkerNodeClasses(
                 .Where(w => w.ActiveHealth == HealthState.Healthy)
                 .Where(w => !_sets.TryGetValue(w.BaseAddress, out var set) || now - set.ReadAt >= options.Value.ModelRefreshInterval)
                 .ToList();
-            await Task.WhenAll(due.Select(w => RefreshAsync(w, stoppingToken)));
+            await WorkerReads.ForEachAsync(due, RefreshAsync, stoppingToken);
             var dropped = false;
             foreach (var gone in _sets.Keys.Where(k => registry.Find(k.ToString()) is null).ToList())
             {

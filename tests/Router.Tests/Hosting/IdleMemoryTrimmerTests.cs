@@ -8,7 +8,7 @@ public sealed class IdleMemoryTrimmerTests
     private const long Little = 1L << 20;
 
     [Fact]
-    public void Check_ThirdQuietIntervalInARow_Trims()
+    public void Check_QuietIntervalsInARow_Trim()
     {
         var trimmer = new IdleMemoryTrimmer(TimeProvider.System, NullLogger<IdleMemoryTrimmer>.Instance);
 
@@ -34,17 +34,23 @@ public sealed class IdleMemoryTrimmerTests
         var allocated = 0L;
         trimmer.Check(allocated);
 
-        Assert.False(trimmer.Check(allocated += Little));
-        Assert.False(trimmer.Check(allocated += Little));
+        for (var i = 1; i < IdleMemoryTrimmer.QuietIntervals; i++)
+        {
+            Assert.False(trimmer.Check(allocated += Little));
+        }
+
         Assert.False(trimmer.Check(allocated += IdleMemoryTrimmer.QuietBytes));
         QuietUntilTrimmed(trimmer, allocated);
     }
 
-    /// <summary>Three quiet intervals: the first two wait, the third trims.</summary>
+    /// <summary>Quiet intervals in a row: all but the last wait, the last trims.</summary>
     private static long QuietUntilTrimmed(IdleMemoryTrimmer trimmer, long allocated)
     {
-        Assert.False(trimmer.Check(allocated += Little));
-        Assert.False(trimmer.Check(allocated += Little));
+        for (var i = 1; i < IdleMemoryTrimmer.QuietIntervals; i++)
+        {
+            Assert.False(trimmer.Check(allocated += Little));
+        }
+
         Assert.True(trimmer.Check(allocated += Little));
         return allocated;
     }

@@ -53,21 +53,56 @@ public sealed class HealthProberTests
         // While its socket is open the keep-alive is its health: the probe only refreshes version and devices.
         var time = new ManualTimeProvider();
         var prober = Prober(time);
-        var probes = 0;
+        var probes = new List<int>();
         for (var interval = 0; interval < 200; interval++)
         {
             if (prober.IsDue(Worker))
             {
                 await prober.ProbeAsync(Worker, CancellationToken.None);
-                probes++;
+                probes.Add(interval);
             }
 
             time.Advance(TimeSpan.FromMinutes(1));
         }
 
-        // Probed at 0, 1, 3, 7, 15, 31, then every 32 intervals: 63, 95, 127, 159, 191.
-        Assert.Equal(11, probes);
+        // Probed at 0 and 1, then ever further apart: from a spacing of 4 intervals on, each worker a
+        // little sooner by its own amount (under half the spacing), so the gaps grow to between 17 and 32.
+        Assert.Equal([0, 1, 3], probes.Take(3));
+        var gaps = probes.Zip(probes.Skip(1), (a, b) => b - a).ToList();
+        Assert.All(gaps, gap => Assert.InRange(gap, 1, 32));
+        Assert.All(gaps.Skip(5), gap => Assert.InRange(gap, 17, 32));
+        Assert.InRange(probes.Count, 11, 17);
         Assert.Equal(HealthState.Healthy, Worker.ActiveHealth);
+    }
+
+    [Fact]
+    public async Task Probe_FleetConnectedTogether_ProbedInDifferentRounds()
+    {
+        // Workers that connected together do not stay in step: their probes spread over the rounds.
+        var time = new ManualTimeProvider();
+        var registry = new WorkerRegistry(
+            new FixedSource([.. Enumerable.Range(0, 200).Select(i => new NodeEndpoint(new Uri($"http://gpu-{i}:8188/"), "test"))]),
+            NullLogger<WorkerRegistry>.Instance);
+        var prober = new HealthProber(registry, new Http(_stats), Options.Create(new RouterOptions { ProbeInterval = TimeSpan.FromMinutes(1) }), time, NullLogger<HealthProber>.Instance, _ => true);
+        var largestRound = 0;
+        for (var interval = 0; interval < 200; interval++)
+        {
+            var due = registry.Workers.Where(prober.IsDue).ToList();
+            foreach (var worker in due)
+            {
+                await prober.ProbeAsync(worker, CancellationToken.None);
+            }
+
+            if (interval >= 64)
+            {
+                largestRound = Math.Max(largestRound, due.Count);
+            }
+
+            time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        // In step, all 200 would be probed in one round every 32 intervals; spread, a round holds a few dozen at most.
+        Assert.InRange(largestRound, 1, 60);
     }
 
     [Fact]
