@@ -12,7 +12,7 @@ namespace ComfyOperator.Router.Nodes;
 /// Active health: <c>GET /system_stats</c> on every worker each <c>ProbeInterval</c>, each with its
 /// own <c>ProbeTimeout</c>. A worker whose WebSocket is open and whose answer did not change is asked
 /// half as often each time, down to once every <see cref="IdleProbeFactor"/> intervals (each worker a
-/// little sooner than that, by its own amount, so a fleet is not probed all at once); a change, a
+/// little sooner than that, by an amount drawn at each probe, so a fleet is not probed all at once); a change, a
 /// failure or a closed socket brings it back to every interval. While the socket is open its
 /// keep-alive is the worker's health: a dead peer, or a hung process that keeps its TCP connection
 /// open, stops answering pings and loses the socket within the keep-alive interval and timeout, and is
@@ -42,8 +42,14 @@ internal sealed partial class HealthProber(
 
     private readonly RouterOptions _options = options.Value;
 
-    /// <summary>Per worker: how many intervals apart its probes are now (1, 2, 4 … <see cref="IdleProbeFactor"/>).</summary>
-    private readonly ConcurrentDictionary<WorkerState, int> _spacing = new();
+    /// <summary>
+    /// Per worker: how many intervals apart its probes are now (1, 2, 4 … <see cref="IdleProbeFactor"/>), and
+    /// how many intervals its next probe waits: from a spacing of 4 on, fewer by a number drawn below half the
+    /// spacing at each probe. Workers that connected together would otherwise back off in step and be
+    /// probed all in the same round for good: at 1,000 workers a thousand connections opened at once, and
+    /// the router's working set jumped by 20 MB each time.
+    /// </summary>
+    private readonly ConcurrentDictionary<WorkerState, (int Spacing, int Wait)> _spacing = new();
     private TaskCompletionSource _probeNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Asks for a probe round now (new workers, a worker suspected lost).</summary>
@@ -91,24 +97,17 @@ internal sealed partial class HealthProber(
     /// <summary>Whether this round probes <paramref name="worker"/>: always while its socket is closed or its answers change.</summary>
     internal bool IsDue(WorkerState worker)
     {
-        if (isConnected is null || !_spacing.TryGetValue(worker, out var spacing) || spacing <= 1 || !isConnected(worker))
+        if (isConnected is null || !_spacing.TryGetValue(worker, out var spacing) || spacing.Wait <= 1 || !isConnected(worker))
         {
             return true;
         }
 
         // The round's wait is at most one interval, so a probe is due once most of its spacing has passed.
-        var wait = spacing - Stagger(worker, spacing);
-        return worker.LastProbeAt is not { } last || time.GetUtcNow() - last >= (_options.ProbeInterval * (wait - 1)) + (_options.ProbeInterval / 2);
+        return worker.LastProbeAt is not { } last || time.GetUtcNow() - last >= (_options.ProbeInterval * (spacing.Wait - 1)) + (_options.ProbeInterval / 2);
     }
 
-    /// <summary>
-    /// How many intervals sooner than its spacing this worker is probed: its own number below half the
-    /// spacing (from 4 on). Workers that connected together would otherwise back off in step and be
-    /// probed all in the same round for good: at 1,000 workers a thousand connections opened at once,
-    /// and the router's working set jumped by 20 MB each time.
-    /// </summary>
-    private static int Stagger(WorkerState worker, int spacing) =>
-        spacing < 4 ? 0 : (int)((uint)worker.BaseAddress.GetHashCode() % (uint)(spacing / 2));
+    private static (int Spacing, int Wait) Spaced(int spacing) =>
+        (spacing, spacing < 4 ? spacing : spacing - Random.Shared.Next(spacing / 2));
 
     internal async Task ProbeAsync(WorkerState worker, CancellationToken cancellationToken)
     {
@@ -140,9 +139,9 @@ internal sealed partial class HealthProber(
             }
 
             var unchanged = wasHealthy && worker.ComfyVersion == version && worker.Devices.Select(d => (d.Name, d.Type, d.VramTotal)).SequenceEqual(devices.Select(d => (d.Name, d.Type, d.VramTotal)));
-            _spacing[worker] = unchanged && isConnected?.Invoke(worker) == true
-                ? Math.Min(IdleProbeFactor, 2 * _spacing.GetValueOrDefault(worker, 1))
-                : 1;
+            _spacing[worker] = Spaced(unchanged && isConnected?.Invoke(worker) == true
+                ? Math.Min(IdleProbeFactor, 2 * (_spacing.TryGetValue(worker, out var current) ? current.Spacing : 1))
+                : 1);
             worker.ReportProbeSuccess(time.GetUtcNow(), version, devices);
             if (!wasHealthy)
             {
@@ -153,7 +152,7 @@ internal sealed partial class HealthProber(
         catch (Exception ex) when (ex is HttpRequestException or JsonException or NotSupportedException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             var error = ex is OperationCanceledException ? $"probe timed out after {_options.ProbeTimeout.TotalSeconds:0.#}s" : ex.Message;
-            _spacing[worker] = 1;
+            _spacing[worker] = Spaced(1);
             worker.ReportProbeFailure(time.GetUtcNow(), error, FailureThreshold);
             if (wasHealthy && worker.ActiveHealth == HealthState.Unhealthy)
             {
