@@ -104,13 +104,9 @@ internal sealed partial class IdleMemoryTrimmer(TimeProvider time, ILogger<IdleM
         {
             _ = MallocTrim(0);
         }
-        catch (EntryPointNotFoundException)
+        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
         {
             // Not glibc (musl has no malloc_trim): its heaps stay as they are.
-            s_nativeTrim = false;
-        }
-        catch (DllNotFoundException)
-        {
             s_nativeTrim = false;
         }
     }

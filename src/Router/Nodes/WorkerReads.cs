@@ -16,5 +16,5 @@ internal static class WorkerReads
         Parallel.ForEachAsync(
             items,
             new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = cancellationToken },
-            async (item, token) => await read(item, token));
+            (item, token) => new ValueTask(read(item, token)));
 }
