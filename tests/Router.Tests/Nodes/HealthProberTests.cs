@@ -152,11 +152,4 @@ public sealed class HealthProberTests
     {
         public HttpClient CreateClient(string name) => new(handler, disposeHandler: false);
     }
-
-    private sealed class FixedSource(IReadOnlyList<NodeEndpoint> nodes) : INodeSource
-    {
-        public IReadOnlyList<NodeEndpoint> Current => nodes;
-
-        public event EventHandler? Changed { add { } remove { } }
-    }
 }

@@ -84,13 +84,6 @@ public sealed class WorkerNodeClassesTests
         Assert.True(_classes.Merged().Classes.ContainsKey("CustomNode"));
     }
 
-    private sealed class FixedSource(IReadOnlyList<NodeEndpoint> nodes) : INodeSource
-    {
-        public IReadOnlyList<NodeEndpoint> Current => nodes;
-
-        public event EventHandler? Changed { add { } remove { } }
-    }
-
     private sealed class NoHttp : IHttpClientFactory
     {
         public HttpClient CreateClient(string name) => throw new HttpRequestException("no HTTP here");

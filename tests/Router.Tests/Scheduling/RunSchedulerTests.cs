@@ -3,6 +3,7 @@ using ComfyOperator.Router.Configuration;
 using ComfyOperator.Router.Nodes;
 using ComfyOperator.Router.Runs;
 using ComfyOperator.Router.Scheduling;
+using ComfyOperator.Router.Tests.Nodes;
 using ComfyOperator.Router.Workflows;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -162,13 +163,6 @@ public sealed class RunSchedulerTests
         Assert.All(placements, w => Assert.Same(first.Worker, w));
         Assert.NotSame(first.Worker, next);
         Assert.EndsWith(ReferenceGraphs.Sd15Checkpoint, _scheduler.LastModel(first.Worker), StringComparison.Ordinal);
-    }
-
-    private sealed class FixedSource(IReadOnlyList<NodeEndpoint> nodes) : INodeSource
-    {
-        public IReadOnlyList<NodeEndpoint> Current => nodes;
-
-        public event EventHandler? Changed { add { } remove { } }
     }
 
     private sealed class NoHttp : IHttpClientFactory
