@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ComfyOperator.Router.Bench;
 
-/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|accept-replicas|dispatch|all|mixed|decision|scheduling|io|outputs|store|store-postgres|lifecycle|comfyui|relay] [runs]</c>; <c>accept-replicas [runs] [max pending per key]</c>; <c>accept-compare [runs] [other comfy-router] [created-key]</c>; <c>lifecycle [runs] [workers,...] [idle seconds] [history limit]</c>; <c>lifecycle-compare [runs] [workers] [rounds] [history limit]</c>; <c>comfyui [prompts] [clients] [step ms]</c>; <c>busy [runs] [workers,...] [step ms] [store ms per request] [MaxQueuePerWorker]</c>.</summary>
+/// <summary>Figures for issue 5 §7. Usage: <c>dotnet run -c Release --project bench/Router.Bench [accept|accept-postgres|accept-replicas|dispatch|all|mixed|decision|scheduling|io|outputs|store|store-postgres|lifecycle|comfyui|relay] [runs]</c>; <c>accept-replicas [runs] [max pending per key]</c>; <c>accept-compare [runs] [other comfy-router] [created-key]</c>; <c>lifecycle [runs] [workers,...] [idle seconds] [history limit]</c>; <c>lifecycle-compare [runs] [workers] [rounds] [history limit]</c>; <c>comfyui [prompts] [clients] [step ms]</c>; <c>object-info [reads]</c>; <c>busy [runs] [workers,...] [step ms] [store ms per request] [MaxQueuePerWorker]</c>.</summary>
 internal static class BenchProgram
 {
     public static async Task Main(string[] args)
@@ -93,6 +93,12 @@ internal static class BenchProgram
         if (what is "relay")
         {
             await RelayBench.RunAsync(args.Length > 1 ? runs : 2000);
+        }
+
+        // Issue 14 §8: the periodic re-read of a worker's /object_info.
+        if (what is "object-info")
+        {
+            await ObjectInfoReadBench.RunAsync(args.Length > 1 ? runs : 300, CancellationToken.None);
         }
 
         // Issue 14 §8: router CPU and allocations per run over a run's whole life; idle cost of many workers.

@@ -163,13 +163,18 @@ internal sealed partial class WorkerModelInventory(
     {
         try
         {
+            // The folders one after another on one pooled connection, which the last request closes (WorkerReads.Client).
             using var http = httpClients.CreateClient(HealthProber.HttpClientName);
-            var client = new ComfyClient(http, worker.BaseAddress, new ComfyClientOptions { RequestTimeout = routerOptions.Value.WorkerRequestTimeout }, time);
+            using var closing = WorkerReads.Client(httpClients);
+            var options = new ComfyClientOptions { RequestTimeout = routerOptions.Value.WorkerRequestTimeout };
+            var client = new ComfyClient(http, worker.BaseAddress, options, time);
+            var last = new ComfyClient(closing, worker.BaseAddress, options, time);
+            var names = _folders.Keys.ToList();
             var folders = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal);
-            foreach (var folder in _folders.Keys)
+            for (var i = 0; i < names.Count; i++)
             {
-                var files = await client.GetModelsAsync(folder, cancellationToken);
-                folders[folder] = new HashSet<string>(files ?? [], StringComparer.Ordinal);
+                var files = await (i == names.Count - 1 ? last : client).GetModelsAsync(names[i], cancellationToken);
+                folders[names[i]] = new HashSet<string>(files ?? [], StringComparer.Ordinal);
             }
 
             Record(worker.BaseAddress, folders);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
@@ -148,16 +149,26 @@ internal sealed partial class WorkerNodeClasses(
 
     public void RefreshSoon() => _refreshNow.TrySetResult();
 
-    /// <summary>Reads one worker's classes now.</summary>
+    /// <summary>
+    /// Reads one worker's classes now. A worker read before is most often sending the same document again (ComfyUI's
+    /// is megabytes with custom nodes): it is only hashed as it streams in, and kept whole and parsed only when no
+    /// worker sent it before.
+    /// </summary>
     public async Task RefreshAsync(WorkerState worker, CancellationToken cancellationToken)
     {
         try
         {
-            using var http = httpClients.CreateClient(HealthProber.HttpClientName);
+            using var http = WorkerReads.Client(httpClients);
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             limit.CancelAfter(routerOptions.Value.WorkerRequestTimeout);
-            var bytes = await http.GetByteArrayAsync(new Uri(worker.BaseAddress, "object_info"), limit.Token);
-            Record(worker.BaseAddress, bytes);
+            var address = new Uri(worker.BaseAddress, "object_info");
+            if (_sets.ContainsKey(worker.BaseAddress) && _documents.TryGetValue(await HashOfAsync(http, address, limit.Token), out var known))
+            {
+                Record(worker.BaseAddress, known);
+                return;
+            }
+
+            Record(worker.BaseAddress, await http.GetByteArrayAsync(address, limit.Token));
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutException or System.Text.Json.JsonException or InvalidOperationException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -167,12 +178,37 @@ internal sealed partial class WorkerNodeClasses(
     }
 
     /// <summary>Stores a worker's <c>/object_info</c> body as read (also how benches and tests seed it).</summary>
-    public void Record(Uri worker, byte[] objectInfo)
+    public void Record(Uri worker, byte[] objectInfo) =>
+        Record(worker, _documents.GetOrAdd(Convert.ToHexString(SHA256.HashData(objectInfo)), _ => ObjectInfoDocument.Parse(objectInfo)));
+
+    private void Record(Uri worker, ObjectInfoDocument document)
     {
-        var hash = Convert.ToHexString(SHA256.HashData(objectInfo));
-        var document = _documents.GetOrAdd(hash, _ => ObjectInfoDocument.Parse(objectInfo));
         _sets[worker] = new ClassSet(document, time.GetUtcNow());
         Forget();
+    }
+
+    /// <summary>The SHA-256 of the body at <paramref name="address"/> (as <see cref="Record(Uri, byte[])"/> keys documents), read through one pooled buffer.</summary>
+    private static async Task<string> HashOfAsync(HttpClient http, Uri address, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(address, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return Convert.ToHexString(hash.GetHashAndReset());
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -84,6 +84,54 @@ public sealed class WorkerNodeClassesTests
         Assert.True(_classes.Merged().Classes.ContainsKey("CustomNode"));
     }
 
+    [Fact]
+    public async Task RefreshAsync_DocumentChangesAndComesBack_ClassesFollowEachRead()
+    {
+        var http = new ObjectInfoHttp { Body = ObjectInfo(("KSampler", [])) };
+        var router = Options.Create(new RouterOptions());
+        var prober = new HealthProber(_registry, http, router, TimeProvider.System, NullLogger<HealthProber>.Instance);
+        using var classes = new WorkerNodeClasses(_registry, prober, http, router, Options.Create(new WorkflowRoutingOptions()), TimeProvider.System, NullLogger<WorkerNodeClasses>.Instance);
+
+        await classes.RefreshAsync(Worker("a"), CancellationToken.None);
+        await classes.RefreshAsync(Worker("a"), CancellationToken.None);
+        Assert.True(classes.Has(Worker("a"), ["KSampler"]));
+
+        // Custom nodes installed: a document no worker sent before is read whole (after its hash said it is new).
+        http.Body = ObjectInfo(("KSampler", []), ("CustomNode", []));
+        await classes.RefreshAsync(Worker("a"), CancellationToken.None);
+        Assert.True(classes.Has(Worker("a"), ["KSampler", "CustomNode"]));
+        Assert.False(classes.Has(Worker("b"), ["CustomNode"]));
+
+        // Taken out again: the document another read already parsed is the worker's again.
+        http.Body = ObjectInfo(("KSampler", []));
+        await classes.RefreshAsync(Worker("a"), CancellationToken.None);
+        Assert.False(classes.Has(Worker("a"), ["CustomNode"]));
+        Assert.True(classes.Has(Worker("a"), ["KSampler"]));
+        // One request per read of a document seen before, two for a new one (its hash, then the whole of it).
+        Assert.Equal(5, http.Requests);
+    }
+
+    private sealed class ObjectInfoHttp : HttpMessageHandler, IHttpClientFactory
+    {
+        private int _requests;
+
+        public byte[] Body { get; set; } = [];
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        public HttpClient CreateClient(string name) => new(this, disposeHandler: false);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Assert.Equal("/object_info", request.RequestUri!.AbsolutePath);
+
+            // Read again only minutes later: no connection left in the pool.
+            Assert.True(request.Headers.ConnectionClose);
+            Interlocked.Increment(ref _requests);
+            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new ByteArrayContent(Body) });
+        }
+    }
+
     private sealed class NoHttp : IHttpClientFactory
     {
         public HttpClient CreateClient(string name) => throw new HttpRequestException("no HTTP here");
