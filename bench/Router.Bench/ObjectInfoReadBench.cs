@@ -16,14 +16,15 @@ namespace ComfyOperator.Router.Bench;
 /// Issue 14 §8, the periodic re-read of a worker's <c>/object_info</c> (every worker's, every
 /// <c>ModelRefreshInterval</c>): bytes allocated and CPU per read of a document the router already has, as
 /// <see cref="WorkerNodeClasses.RefreshAsync"/> reads it (hashed as it streams in) and as it read it before (whole,
-/// then hashed), served by a Kestrel server on 127.0.0.1 in this process (its share counted in both). For the
+/// then hashed), both on connections closed once answered as the router's periodic reads are, served by a Kestrel
+/// server on 127.0.0.1 in this process (its share, accepting each connection, counted in both). For the
 /// simulator's document and for one of ComfyUI's size with custom nodes. Prints figures; asserts nothing about time.
 /// </summary>
 internal static class ObjectInfoReadBench
 {
     public static async Task RunAsync(int reads, CancellationToken cancellationToken)
     {
-        var simulator = SimulatorObjectInfo();
+        var simulator = await SimulatorObjectInfoAsync();
         Console.WriteLine($"/object_info re-read of a document the router has, {reads} reads each way after 50 to warm up; {Environment.ProcessorCount} cores; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         Console.WriteLine("  document                      read                       KB allocated/read   CPU µs/read");
         foreach (var (name, body) in new[] { ("simulator", simulator), ("with custom nodes", WithCustomNodes(simulator, 3 * 1024 * 1024)) })
@@ -41,7 +42,8 @@ internal static class ObjectInfoReadBench
 
             var label = $"{name} ({body.Length / 1024.0:F0} KB)";
             await MeasureAsync(label, "hashed as it streams in", reads, () => classes.RefreshAsync(worker, cancellationToken));
-            using var client = http.CreateClient("bench");
+            // On the same kind of connection as the router's read (closed once answered), so only the reading differs.
+            using var client = WorkerReads.Client(http);
             await MeasureAsync(label, "whole, then hashed", reads, async () => classes.Record(worker.BaseAddress, await client.GetByteArrayAsync(new Uri(address, "object_info"), cancellationToken)));
         }
     }
@@ -65,18 +67,11 @@ internal static class ObjectInfoReadBench
     }
 
     /// <summary>The simulator's <c>/object_info</c>, as it serves it.</summary>
-    private static byte[] SimulatorObjectInfo()
+    private static async Task<byte[]> SimulatorObjectInfoAsync()
     {
-        var simulator = ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions()).GetAwaiter().GetResult();
-        try
-        {
-            using var client = new HttpClient();
-            return client.GetByteArrayAsync(new Uri(simulator.BaseAddress, "object_info")).GetAwaiter().GetResult();
-        }
-        finally
-        {
-            simulator.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
+        await using var simulator = await ComfyUiSimulator.StartAsync(new ComfyUiSimulatorOptions());
+        using var client = new HttpClient();
+        return await client.GetByteArrayAsync(new Uri(simulator.BaseAddress, "object_info"));
     }
 
     /// <summary>The document with copies of its classes under other names until it is about <paramref name="size"/> bytes.</summary>

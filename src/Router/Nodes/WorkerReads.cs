@@ -1,10 +1,10 @@
 namespace ComfyOperator.Router.Nodes;
 
 /// <summary>
-/// Reads from every worker a few at a time. All at once, a refresh of a thousand workers holds all
-/// their answers in memory together: ComfyUI's <c>/object_info</c> is megabytes with custom nodes,
-/// and even the simulator's made the router's working set jump by 50 MB on each refresh at 1,000
-/// workers.
+/// Reads from every worker a few at a time, on connections that do not outlive the read. All at once, a
+/// refresh of a thousand workers holds all their answers in memory together: ComfyUI's <c>/object_info</c>
+/// is megabytes with custom nodes, and even the simulator's made the router's working set jump by 50 MB on
+/// each refresh at 1,000 workers.
 /// </summary>
 internal static class WorkerReads
 {
